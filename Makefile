@@ -1,0 +1,95 @@
+# The workspace's one entry point. `make` (or `make help`) lists the commands.
+#
+# Learner commands set a fresh machine up by themselves on first use
+# (tools/setup.sh --ensure), so a newcomer's first command just works.
+# The step tooling lives in tools/course.py; the contract check behind
+# `make test` in tools/contract.py; each step's build in mk/step.mk.
+
+ROOT := $(CURDIR)
+PYTHON ?= python3
+COURSE := $(PYTHON) tools/course.py
+DOCS_PORT ?= 8000
+MAKEFLAGS += --no-print-directory
+
+# Quick check that the tools are there; installs them when they are not.
+ENSURE_CORE = @tools/setup.sh --ensure core
+ENSURE_ALL = @tools/setup.sh --ensure all
+
+.DEFAULT_GOAL := help
+.PHONY: help setup doctor shared check report hint reset watch memcheck solution \
+        test docs docs-check serve-docs clean
+
+help:
+	@if command -v $(PYTHON) >/dev/null 2>&1; then $(COURSE) help; else \
+	  echo "gRPC in C: run 'make step1' to begin (it installs what it needs first)."; fi
+
+setup:
+	@tools/setup.sh
+
+doctor:
+	@tools/setup.sh --doctor
+
+# The parts every step shares: the runtime library, the code generator, and
+# the generated code of the course's protos. Filled in by lib/ and tools/.
+shared:
+
+-include lib/lib.mk
+-include tools/plugin.mk
+-include tests/interop/interop.mk
+-include bench/bench.mk
+
+# make step1 ... make step7 (also step01, step-design: course.py resolves it).
+step%:
+	$(ENSURE_CORE)
+	@$(COURSE) step $*
+
+step:
+	@$(COURSE) step ""
+
+check:
+	$(ENSURE_CORE)
+	@$(COURSE) check
+
+report:
+	$(ENSURE_CORE)
+	@$(COURSE) report
+
+hint:
+	@$(COURSE) hint "$(STEP)"
+
+reset:
+	@$(COURSE) reset "$(STEP)"
+
+watch:
+	$(ENSURE_CORE)
+	@$(COURSE) watch "$(STEP)"
+
+memcheck:
+	$(ENSURE_CORE)
+	@$(COURSE) memcheck "$(STEP)"
+
+solution:
+	$(ENSURE_CORE)
+	@SOLUTION=1 $(COURSE) step "$(STEP)"
+
+# The workspace's own suite: the contract of every step, then the runtime,
+# code generator, interop and docs suites. Ends with "N passed, M failed".
+test:
+	$(ENSURE_ALL)
+	@$(PYTHON) tools/contract.py $(if $(STEP),$(STEP))
+
+docs:
+	$(ENSURE_ALL)
+	@mkdocs build --strict --quiet -f docs/mkdocs.yml -d $(ROOT)/build/site
+	@echo "Lesson site built in build/site/ (open build/site/index.html, or 'make serve-docs')."
+
+docs-check:
+	@mkdocs build --strict --quiet -f docs/mkdocs.yml -d $(ROOT)/build/site && echo "1 passed, 0 failed"
+
+serve-docs:
+	$(ENSURE_ALL)
+	@echo "Serving the lessons at http://127.0.0.1:$(DOCS_PORT)/  (Ctrl-C stops)"
+	@mkdocs serve --quiet -f docs/mkdocs.yml -a 127.0.0.1:$(DOCS_PORT)
+
+clean:
+	rm -rf build

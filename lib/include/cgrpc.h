@@ -1,0 +1,470 @@
+/*
+ * cgrpc.h: a small C API over gRPC core, the one header of the runtime.
+ *
+ * gRPC core (grpc/grpc.h) speaks in completion queues, batches of ops and
+ * tags. This runtime turns that into what a service author expects: plain
+ * handler functions that may block, a server you start and stop, channels and
+ * typed blocking calls on the client, status values, and memory that is freed
+ * for you when a call ends. Generated code (protoc-gen-cgrpc) gives every
+ * method a typed stub on top of the functions declared here.
+ *
+ * Conventions used by every declaration below:
+ *  - Everything exported starts with cg_ / CG_; the core's own grpc_ names are
+ *    never redefined. Status codes are the core's GRPC_STATUS_* values.
+ *  - Long-lived objects come in new/free pairs (cg_server, cg_channel);
+ *    per-call objects are ended distinctly (a client cg_call by
+ *    cg_call_finish; a server cg_stream by the handler returning).
+ *  - Passing NULL to a *_free function is a harmless no-op.
+ *  - "ctx-owned" memory belongs to the call and is released when the call
+ *    ends: never free it, never keep it past the handler's return.
+ *  - Messages cross this API as `const void *` pointing at a protobuf-c
+ *    message struct (anything whose first member is a ProtobufCMessage).
+ *    The runtime checks the descriptor against the method and reports a
+ *    mismatch as an error, never as a crash.
+ *
+ * Thread-safety is stated per function. Unless a comment says otherwise a
+ * function may be called from any thread.
+ */
+#ifndef CGRPC_H
+#define CGRPC_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <grpc/status.h>
+#include <protobuf-c/protobuf-c.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ===================================================================== */
+/* Status values                                                          */
+/* ===================================================================== */
+
+/* Longest status message kept, including the terminating NUL. Longer
+ * messages are cut on a UTF-8 character boundary. */
+#define CG_STATUS_MESSAGE_MAX 256
+
+/* The outcome of a call: a gRPC status code and a human-readable message.
+ * A plain value: copy it, return it, print it; nothing to free. */
+typedef struct cg_status {
+    grpc_status_code code;
+    char message[CG_STATUS_MESSAGE_MAX];
+} cg_status;
+
+/* GRPC_STATUS_OK with an empty message. */
+cg_status cg_ok(void);
+
+/* A status with `code` and a printf-formatted message. `ctx` may be NULL; when
+ * given, the status is also recorded on the call for interceptors to read. */
+typedef struct cg_ctx cg_ctx;
+cg_status cg_error(cg_ctx *ctx, grpc_status_code code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* The canonical upper-case name of a code ("NOT_FOUND"), or "UNKNOWN_CODE". */
+const char *cg_status_name(grpc_status_code code);
+
+/* ===================================================================== */
+/* Metadata                                                               */
+/* ===================================================================== */
+
+/* One metadata entry. Keys are lower-case ASCII. Keys ending in "-bin" carry
+ * binary values: use value_len; for other keys value is NUL-terminated and
+ * value_len may be 0 (meaning strlen(value)). */
+typedef struct cg_md {
+    const char *key;
+    const char *value;
+    size_t value_len;
+} cg_md;
+
+/* ===================================================================== */
+/* Methods and services (filled in by generated code)                     */
+/* ===================================================================== */
+
+typedef enum cg_kind {
+    CG_UNARY = 0,
+    CG_SERVER_STREAMING = 1,
+    CG_CLIENT_STREAMING = 2,
+    CG_BIDI_STREAMING = 3,
+} cg_kind;
+
+typedef struct cg_stream cg_stream;
+
+/* Calls the handler for one method out of a service's handler table `impl`
+ * (the generated Pkg__Svc_Server struct). Generated code writes one per
+ * method, so the runtime never casts between function pointer types. The
+ * arguments not used by the method's kind are NULL. A NULL handler in the
+ * table answers UNIMPLEMENTED. */
+typedef struct cg_status (*cg_invoke_fn)(const void *impl, cg_ctx *ctx,
+                                         const void *req, void *resp,
+                                         cg_stream *stream);
+
+/* One RPC method. Generated code defines these as constants. */
+typedef struct cg_method {
+    const char *path;  /* "/tutorial.v1.MyService/UnaryCall" */
+    const char *name;  /* "UnaryCall" */
+    cg_kind kind;
+    const ProtobufCMessageDescriptor *input;
+    const ProtobufCMessageDescriptor *output;
+    cg_invoke_fn invoke;  /* server side; NULL in client-only tables */
+} cg_method;
+
+/* A service: its full name and its methods, in .proto order. */
+typedef struct cg_service {
+    const char *name;  /* "tutorial.v1.MyService" */
+    size_t n_methods;
+    const cg_method *methods;
+} cg_service;
+
+/* ===================================================================== */
+/* The server-side call context                                           */
+/* ===================================================================== */
+
+/* Every handler receives the context of its call. It is valid until the
+ * handler returns; it may be passed to other threads for that long. */
+
+/* The user pointer given when the service was registered (Go's receiver). */
+void *cg_ctx_user(const cg_ctx *ctx);
+
+/* The method being called (never NULL). */
+const cg_method *cg_ctx_method(const cg_ctx *ctx);
+
+/* The peer's address, e.g. "ipv4:127.0.0.1:53422"; ctx-owned. */
+const char *cg_ctx_peer(const cg_ctx *ctx);
+
+/* Milliseconds until the client's deadline (0 when passed), or INT64_MAX when
+ * the client set none. */
+int64_t cg_ctx_time_left_ms(const cg_ctx *ctx);
+
+/* True once the call is cancelled: client cancelled or vanished, deadline
+ * passed, or the server is shutting down past its grace period. A handler
+ * that loops or blocks should check it and return. */
+bool cg_ctx_cancelled(const cg_ctx *ctx);
+
+/* Request metadata: the first value of `key` (NUL-terminated; for -bin keys
+ * also see len), or NULL when absent. ctx-owned. `len` may be NULL. */
+const char *cg_ctx_metadata(const cg_ctx *ctx, const char *key, size_t *len);
+
+/* All request metadata; *n receives the count. ctx-owned. */
+const cg_md *cg_ctx_metadata_all(const cg_ctx *ctx, size_t *n);
+
+/* Adds a response header (initial metadata). Headers go out with the first
+ * message or the status, so add them before the first send. Returns false if
+ * headers were already sent or the key is invalid. Key and value are copied. */
+bool cg_ctx_add_header(cg_ctx *ctx, const char *key, const char *value,
+                       size_t value_len);
+
+/* Adds a response trailer, sent with the status. Copies key and value. */
+bool cg_ctx_add_trailer(cg_ctx *ctx, const char *key, const char *value,
+                        size_t value_len);
+
+/* The unary or server-streaming request (as received), or NULL for
+ * client-streaming and bidi calls. For interceptors. */
+const void *cg_ctx_request(const cg_ctx *ctx);
+
+/* The status the handler returned, once it has returned (for interceptors
+ * that run code after cg_next). */
+const cg_status *cg_ctx_status(const cg_ctx *ctx);
+
+/* Arena memory, freed when the call ends. Never NULL: on exhaustion of
+ * memory the process aborts with a message, as with any C allocator wrapper
+ * that cannot report failure to the client. */
+void *cg_alloc(cg_ctx *ctx, size_t size);      /* zeroed */
+char *cg_strdup(cg_ctx *ctx, const char *s);   /* NULL -> "" */
+char *cg_printf(cg_ctx *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* A new message of type `desc`, initialised with its defaults, ctx-owned
+ * (for submessages and repeated fields of a response). */
+void *cg_message_new(cg_ctx *ctx, const ProtobufCMessageDescriptor *desc);
+
+/* ===================================================================== */
+/* Server-side streams                                                    */
+/* ===================================================================== */
+
+/* A handler's view of a streaming call (cg_stream, declared above). Owned by
+ * the runtime; ends when the handler returns. */
+
+/* Receives the next request message. Returns it (ctx-owned, valid until the
+ * next cg_recv on this stream or the handler's return), or NULL at the end of
+ * the client's stream, on cancellation, or on a malformed message (then
+ * cg_stream_error tells which). One thread at a time may receive. */
+const void *cg_recv(cg_stream *s);
+
+/* Sends one response message. Returns false when the client is gone or the
+ * call was cancelled (stop sending then). Thread-safe: several threads may
+ * send on one stream (e.g. a chat room broadcasting); sends are serialised.
+ * The message is serialised before return: the caller keeps ownership. */
+bool cg_send(cg_stream *s, const void *msg);
+
+/* After cg_recv returned NULL: OK for a clean end of stream, CANCELLED,
+ * DEADLINE_EXCEEDED, or INTERNAL/INVALID_ARGUMENT for a malformed message. */
+cg_status cg_stream_error(const cg_stream *s);
+
+/* The context of the stream's call. */
+cg_ctx *cg_stream_ctx(cg_stream *s);
+
+/* ===================================================================== */
+/* Handlers                                                               */
+/* ===================================================================== */
+
+/* Handler shapes (generated code declares them with the message types):
+ *  - unary:            cg_status fn(cg_ctx *, const Req *, Resp *)
+ *  - server streaming: cg_status fn(cg_ctx *, const Req *, cg_stream *)
+ *  - client streaming: cg_status fn(cg_ctx *, cg_stream *, Resp *)
+ *  - bidi:             cg_status fn(cg_ctx *, cg_stream *)
+ * Resp is ctx-owned and already initialised. Return cg_ok() or an error
+ * status; with a non-OK status the response is not sent. A handler runs on
+ * a runtime thread and may block (sleep, call other services). */
+
+/* ===================================================================== */
+/* Server interceptors                                                    */
+/* ===================================================================== */
+
+/* The rest of the chain around a handler. */
+typedef struct cg_next cg_next;
+
+/* An interceptor runs around every handler of the server, outermost first.
+ * It may inspect the context, return early with an error (auth), or call
+ * cg_proceed and look at the outcome afterwards (logging, metrics). */
+typedef cg_status (*cg_server_interceptor_fn)(cg_ctx *ctx, cg_next *next,
+                                              void *user);
+
+/* Runs the rest of the chain (and finally the handler); returns its status. */
+cg_status cg_proceed(cg_ctx *ctx, cg_next *next);
+
+/* ===================================================================== */
+/* The server                                                             */
+/* ===================================================================== */
+
+typedef struct cg_server cg_server;
+
+/* TLS for a server: PEM file paths. client_ca_file != NULL asks clients for a
+ * certificate signed by it; require_client_cert refuses clients without. */
+typedef struct cg_tls_server {
+    const char *cert_file;
+    const char *key_file;
+    const char *client_ca_file;
+    bool require_client_cert;
+} cg_tls_server;
+
+typedef struct cg_server_opts {
+    size_t max_recv_bytes;  /* 0 = 4 MiB; larger requests: RESOURCE_EXHAUSTED */
+    size_t max_send_bytes;  /* 0 = 4 MiB */
+    int min_threads;        /* handler threads kept, 0 = number of CPUs */
+    int max_threads;        /* cap when all are blocked in handlers, 0 = 64 */
+    bool allow_reuseport;   /* false: a second server on a port fails to bind */
+} cg_server_opts;
+
+/* A new server, not yet listening. opts may be NULL for defaults. Calls
+ * grpc_init(); cg_server_free balances it. NULL only on allocation failure. */
+cg_server *cg_server_new(const cg_server_opts *opts);
+
+/* Adds a listening address ("0.0.0.0:50051", "127.0.0.1:0", "[::1]:0",
+ * "unix:/path"). tls NULL = plaintext. Returns the bound port (the kernel's
+ * choice for port 0; 1 for unix sockets), or -1 on failure (address in use,
+ * bad address, unreadable certificate) with the reason in *err if err is
+ * not NULL. Before cg_server_start only. */
+int cg_server_listen(cg_server *srv, const char *addr,
+                     const cg_tls_server *tls, cg_status *err);
+
+/* Registers a service: `impl` is its handler table (the generated
+ * Pkg__Svc_Server struct), read through each method's invoke function; it
+ * must outlive the server. `user` reaches every handler through
+ * cg_ctx_user. Generated *__register_server functions call this. Before
+ * cg_server_start only. Returns 0, or -1 when a method path is already
+ * registered. */
+int cg_server_add_service(cg_server *srv, const cg_service *svc,
+                          const void *impl, void *user);
+
+/* Adds an interceptor; the first added runs outermost. Before start only. */
+void cg_server_add_interceptor(cg_server *srv, cg_server_interceptor_fn fn,
+                               void *user);
+
+/* Starts serving on a pool of threads and returns at once. 0 on success. */
+int cg_server_start(cg_server *srv);
+
+/* Graceful shutdown: stop accepting calls, let in-flight calls finish for up
+ * to grace_ms, then cancel the rest. Returns when every handler has returned.
+ * Idempotent; safe from any thread except a handler of this server. Not
+ * async-signal-safe: from a signal handler use cg_server_shutdown_async. */
+void cg_server_shutdown(cg_server *srv, int64_t grace_ms);
+
+/* Async-signal-safe request for shutdown with the given grace period; the
+ * server's own thread performs it. cg_server_wait returns once it is done. */
+void cg_server_shutdown_async(cg_server *srv, int64_t grace_ms);
+
+/* Blocks until the server has shut down. */
+void cg_server_wait(cg_server *srv);
+
+/* Blocks until SIGINT or SIGTERM, then shuts down with grace_ms. The
+ * convenience for main(): listen, register, start, cg_server_run_until_signal.
+ * Returns the signal number received. */
+int cg_server_run_until_signal(cg_server *srv, int64_t grace_ms);
+
+/* Frees the server, shutting it down first (grace 0) if still running. */
+void cg_server_free(cg_server *srv);
+
+/* ===================================================================== */
+/* Channels (client side)                                                 */
+/* ===================================================================== */
+
+typedef struct cg_channel cg_channel;
+
+/* TLS for a client: PEM file paths. root_ca_file NULL = system roots;
+ * cert_file/key_file for mutual TLS; server_name_override for tests whose
+ * certificate names another host. */
+typedef struct cg_tls_client {
+    const char *root_ca_file;
+    const char *cert_file;
+    const char *key_file;
+    const char *server_name_override;
+} cg_tls_client;
+
+typedef struct cg_channel_opts {
+    const cg_tls_client *tls;          /* NULL = plaintext */
+    const char *service_config_json;   /* e.g. round_robin, retry policy */
+    const char *lb_policy;             /* shorthand: "round_robin" */
+    int64_t keepalive_ms;              /* 0 = off */
+    int64_t keepalive_timeout_ms;      /* 0 = core default */
+    size_t max_recv_bytes;             /* 0 = 4 MiB */
+    size_t max_send_bytes;             /* 0 = unlimited */
+    bool wait_for_ready;               /* default for every call */
+} cg_channel_opts;
+
+/* A channel to `target`: "host:port", "dns:///host:port",
+ * "ipv4:127.0.0.1:5001,127.0.0.1:5002", "unix:/path". Connects lazily. opts
+ * may be NULL. Calls grpc_init(); cg_channel_free balances it. Returns NULL
+ * with *err filled for an unusable target or unreadable certificates. */
+cg_channel *cg_channel_new(const char *target, const cg_channel_opts *opts,
+                           cg_status *err);
+
+/* Frees the channel. Calls still running on it are cancelled first. */
+void cg_channel_free(cg_channel *ch);
+
+typedef enum cg_conn_state {
+    CG_CONN_IDLE,
+    CG_CONN_CONNECTING,
+    CG_CONN_READY,
+    CG_CONN_TRANSIENT_FAILURE,
+    CG_CONN_SHUTDOWN,
+} cg_conn_state;
+
+/* Current connectivity; try_connect starts connecting an idle channel. */
+cg_conn_state cg_channel_state(cg_channel *ch, bool try_connect);
+
+/* Connects if needed and waits until READY or timeout_ms passes. True when
+ * ready (the outline's ensureConnection). */
+bool cg_channel_wait_ready(cg_channel *ch, int64_t timeout_ms);
+
+/* "IDLE", "CONNECTING", "READY", "TRANSIENT_FAILURE", "SHUTDOWN". */
+const char *cg_conn_state_name(cg_conn_state s);
+
+/* ===================================================================== */
+/* Client calls                                                           */
+/* ===================================================================== */
+
+/* Per-call options; a NULL opts pointer means all defaults. */
+typedef struct cg_call_opts {
+    int64_t timeout_ms;         /* 0 = no deadline */
+    const cg_md *metadata;      /* request metadata, copied at call start */
+    size_t n_metadata;
+    bool wait_for_ready;        /* wait for a connection instead of failing fast */
+} cg_call_opts;
+
+/* A client call in progress (streaming, or a unary call made by hand). */
+typedef struct cg_call cg_call;
+
+/* Starts a call of any kind. Never NULL: a call that could not start reports
+ * its status at cg_call_finish. Not thread-safe with respect to `ch` being
+ * freed concurrently. */
+cg_call *cg_call_start(cg_channel *ch, const cg_method *m,
+                       const cg_call_opts *opts);
+
+/* Sends a request message (serialised before return; the caller keeps it).
+ * False when the call has ended or the message has the wrong type. One
+ * sending thread at a time; may run concurrently with cg_call_recv. */
+bool cg_call_send(cg_call *c, const void *msg);
+
+/* Half-closes: tells the server no more requests follow. Idempotent. */
+bool cg_call_close_send(cg_call *c);
+
+/* Receives the next response (call-owned, valid until the next cg_call_recv or
+ * cg_call_finish), or NULL at the end of the stream or on error (the reason
+ * comes from cg_call_finish). One receiving thread at a time. */
+const void *cg_call_recv(cg_call *c);
+
+/* Response headers (after the first cg_call_recv) and trailers (after
+ * cg_call_recv returned NULL): the first value of `key`, or NULL. Call-owned.
+ */
+const char *cg_call_header(cg_call *c, const char *key, size_t *len);
+const char *cg_call_trailer(cg_call *c, const char *key, size_t *len);
+
+/* Cancels the call; the server sees its context cancelled. Thread-safe. */
+void cg_call_cancel(cg_call *c);
+
+/* Waits for the call's status, frees the call and returns the status. Any
+ * unread responses are discarded. Every cg_call_start needs exactly one
+ * cg_call_finish. */
+cg_status cg_call_finish(cg_call *c);
+
+/* A complete unary call: sends req, stores a newly unpacked response in
+ * *resp (free it with protobuf_c_message_free_unpacked(resp, NULL) or the
+ * generated *__free_unpacked), returns the status. On error *resp is NULL. */
+cg_status cg_unary(cg_channel *ch, const cg_method *m, const void *req,
+                   void **resp, const cg_call_opts *opts);
+
+/* ===================================================================== */
+/* Client interceptors                                                    */
+/* ===================================================================== */
+
+/* Hooks around every call made on a channel: on_start may add metadata
+ * (with cg_call_add_metadata) and on_finish sees the final status and the
+ * call's duration. Either may be NULL. Added before the first call. */
+typedef struct cg_client_interceptor {
+    void (*on_start)(cg_call *c, const cg_method *m, void *user);
+    void (*on_finish)(cg_call *c, const cg_method *m, const cg_status *st,
+                      int64_t duration_us, void *user);
+    void *user;
+} cg_client_interceptor;
+
+void cg_channel_add_interceptor(cg_channel *ch,
+                                const cg_client_interceptor *icpt);
+
+/* From on_start only: adds request metadata to the call. Copied. */
+bool cg_call_add_metadata(cg_call *c, const char *key, const char *value,
+                          size_t value_len);
+
+/* ===================================================================== */
+/* Testing helpers                                                        */
+/* ===================================================================== */
+
+/* A server on 127.0.0.1 with a kernel-chosen port, started: for tests.
+ * Register services on the returned server with the callback before it
+ * starts. *port receives the port. NULL on failure. Free with
+ * cg_server_free. */
+typedef void (*cg_setup_fn)(cg_server *srv, void *user);
+cg_server *cg_test_server_start(cg_setup_fn setup, void *user, int *port);
+
+/* A context and stream with no network, for calling handlers directly. The
+ * test pushes input messages (copied) and closes input; the handler's sends
+ * are captured and readable afterwards. The test_ctx owns all memory;
+ * cg_test_ctx_free releases it. */
+cg_ctx *cg_test_ctx_new(const cg_method *m, void *user);
+void cg_test_ctx_free(cg_ctx *ctx);
+void cg_test_ctx_cancel(cg_ctx *ctx);
+void cg_test_ctx_add_metadata(cg_ctx *ctx, const char *key, const char *value);
+void cg_test_ctx_set_timeout(cg_ctx *ctx, int64_t timeout_ms);
+cg_stream *cg_test_stream(cg_ctx *ctx);
+void cg_test_stream_push(cg_stream *s, const void *msg);
+void cg_test_stream_close_input(cg_stream *s);
+size_t cg_test_stream_sent_count(const cg_stream *s);
+const void *cg_test_stream_sent(const cg_stream *s, size_t i);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CGRPC_H */

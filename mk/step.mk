@@ -1,0 +1,116 @@
+# mk/step.mk: the one build shared by every step.
+#
+# steps/NN-name/Makefile is two lines, `STEP := NN-name` and an include of
+# this file, so every step builds, tests and memchecks the same way:
+#
+#   make            build the step's tests (and program, if it has main.c)
+#   make test       build and run the tests, then print a verdict
+#   make memcheck   the same tests under valgrind
+#   make run        build and run the step's program (ARGS="..." passes flags)
+#   make solution   the same suite against solutions/NN-name (SOLUTION=1)
+#
+# Files the learner edits are exactly the files in solutions/NN-name/. With
+# SOLUTION=1 those come from solutions/, everything else from steps/, so the
+# starter and the solution share every given file. A step that needs more
+# (protoc runs, generated code, the runtime library) says so in
+# tests/NN-name/step.mk, included below.
+
+ifndef STEP
+$(error set STEP (e.g. STEP := 01-design) before including mk/step.mk)
+endif
+
+ROOT     := $(abspath $(dir $(lastword $(MAKEFILE_LIST)))..)
+STEP_DIR := $(ROOT)/steps/$(STEP)
+SOL_DIR  := $(ROOT)/solutions/$(STEP)
+TEST_DIR := $(ROOT)/tests/$(STEP)
+MODE     := $(if $(SOLUTION),solution,starter)
+BUILD    := $(ROOT)/build/steps/$(STEP)/$(MODE)
+GEN      := $(BUILD)/gen
+PYTHON   ?= python3
+
+# The learner's files, and where each step file comes from in this mode.
+LEARNER_FILES := $(sort $(notdir $(wildcard $(SOL_DIR)/*)))
+src = $(if $(and $(SOLUTION),$(filter $(1),$(LEARNER_FILES))),$(SOL_DIR)/$(1),$(STEP_DIR)/$(1))
+
+STEP_C   := $(sort $(notdir $(wildcard $(STEP_DIR)/*.c)))
+LIB_C    := $(filter-out main.c,$(STEP_C))
+SUITES   := $(sort $(patsubst test_%.c,%,$(notdir $(wildcard $(TEST_DIR)/test_*.c))))
+PROGRAM  ?= $(if $(filter main.c,$(STEP_C)),$(BUILD)/$(word 2,$(subst -, ,$(STEP))),)
+
+# Hooks for tests/NN-name/step.mk.
+EXTRA_CFLAGS ?=
+EXTRA_LDLIBS ?=
+EXTRA_SRCS   ?=
+EXTRA_DEPS   ?=
+PKGS         ?=
+
+-include $(TEST_DIR)/step.mk
+
+CC      ?= cc
+WARN    := -Wall -Wextra $(if $(WERROR),-Werror)
+CFLAGS  ?= -std=c11 -g -O1 -D_POSIX_C_SOURCE=200809L
+INCS    := $(if $(SOLUTION),-I$(SOL_DIR)) -I$(STEP_DIR) -I$(TEST_DIR) \
+           -I$(ROOT)/tests/common -I$(GEN)
+DEFS    := -DROOT_DIR='"$(ROOT)"' -DSTEP_BUILD_DIR='"$(BUILD)"' \
+           -DSTEP_MODE='"$(MODE)"'
+ALL_CFLAGS = $(CFLAGS) $(WARN) $(INCS) $(DEFS) $(EXTRA_CFLAGS) \
+             $(shell pkg-config --cflags cmocka $(PKGS))
+ALL_LDLIBS = $(EXTRA_LDLIBS) $(shell pkg-config --libs cmocka $(PKGS)) -lpthread -lm
+
+LIB_OBJS   := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_C))
+EXTRA_OBJS := $(patsubst %.c,$(BUILD)/obj/extra/%.o,$(notdir $(EXTRA_SRCS)))
+TEST_BINS  := $(patsubst %,$(BUILD)/test_%,$(SUITES))
+
+Q := $(if $(V),,@)
+ECHO := $(if $(V),@:,@printf)
+
+.PHONY: all build test memcheck run solution clean
+# Keep objects between runs (they are intermediate files to make).
+.SECONDARY:
+.SECONDEXPANSION:
+.DEFAULT_GOAL := test
+
+all build: $(TEST_BINS) $(PROGRAM)
+
+$(BUILD)/obj/%.o: $$(call src,$$*.c) $(EXTRA_DEPS) | $(BUILD)/obj
+	$(ECHO) '  CC  %s\n' '$(subst $(ROOT)/,,$<)'
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/extra/%.o: $(EXTRA_DEPS) | $(BUILD)/obj/extra
+	$(ECHO) '  CC  %s\n' '$*.c'
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c $(filter %/$*.c,$(EXTRA_SRCS)) -o $@
+
+$(BUILD)/obj/test_%.o: $(TEST_DIR)/test_%.c $(EXTRA_DEPS) | $(BUILD)/obj
+	$(ECHO) '  CC  %s\n' '$(subst $(ROOT)/,,$<)'
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/test_%: $(BUILD)/obj/test_%.o $(LIB_OBJS) $(EXTRA_OBJS)
+	$(ECHO) '  LD  %s\n' '$(notdir $@)'
+	$(Q)$(CC) $(ALL_CFLAGS) $^ $(ALL_LDLIBS) -o $@
+
+ifneq ($(PROGRAM),)
+$(PROGRAM): $(BUILD)/obj/main.o $(LIB_OBJS) $(EXTRA_OBJS)
+	$(ECHO) '  LD  %s\n' '$(notdir $@)'
+	$(Q)$(CC) $(ALL_CFLAGS) $^ $(ALL_LDLIBS) -o $@
+endif
+
+$(BUILD)/obj $(BUILD)/obj/extra $(GEN):
+	@mkdir -p $@
+
+test: build
+	@$(PYTHON) $(ROOT)/tools/course.py run $(STEP) --mode $(MODE)
+
+memcheck: build
+	@$(PYTHON) $(ROOT)/tools/course.py run $(STEP) --mode $(MODE) --valgrind
+
+run: build
+	@if [ -z "$(PROGRAM)" ]; then echo "step $(STEP) has no program to run; try 'make test'"; exit 2; fi
+	$(PROGRAM) $(ARGS)
+
+solution:
+	@$(MAKE) --no-print-directory $(if $(filter solution,$(MAKECMDGOALS)),test) SOLUTION=1
+
+clean:
+	rm -rf $(ROOT)/build/steps/$(STEP)
+
+-include $(wildcard $(BUILD)/obj/*.d $(BUILD)/obj/extra/*.d)

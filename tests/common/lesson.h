@@ -1,0 +1,103 @@
+/*
+ * lesson.h: assertions that tell a learner what went wrong and where to read.
+ *
+ * Every step's tests use these instead of bare cmocka asserts, so a failure
+ * prints what was expected, what came, and the lesson section that explains
+ * it. A test file defines LESSON_PAGE before including this header:
+ *
+ *     #define LESSON_PAGE "steps/01-design.md"
+ *     #include "lesson.h"
+ *     ...
+ *     expect_int(kind, RPC_CLIENT_STREAMING, "#choosing-the-rpc-kind");
+ *
+ * The verdict printer (tools/verdict.py) picks the "see docs/..." line up
+ * and shows it under the first failing test.
+ */
+#ifndef TUTORIAL_LESSON_H
+#define TUTORIAL_LESSON_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#ifndef LESSON_PAGE
+#error "define LESSON_PAGE (e.g. \"steps/01-design.md\") before including lesson.h"
+#endif
+
+/* Unbuffered stdout: cmocka writes results to stdout and messages to
+ * stderr; without buffering the two stay in order when tools/course.py
+ * reads them through one pipe. Runs before main(). */
+__attribute__((constructor)) static void lesson_unbuffer_stdout(void)
+{
+    setvbuf(stdout, NULL, _IONBF, 0);
+}
+
+/* Where the lesson sources live, relative to the repository root. */
+#define LESSON_ROOT "docs/en/"
+
+/* Fails the running test with a formatted message and a pointer to the
+ * lesson section (an anchor such as "#wire-format", or "" for the page). */
+#define expect_fail(section, ...)                                            \
+    do {                                                                     \
+        print_error(__VA_ARGS__);                                            \
+        print_error("\n    see " LESSON_ROOT LESSON_PAGE "%s\n", (section)); \
+        fail();                                                              \
+    } while (0)
+
+/* Integers: `what` names the value in the message (usually the call). */
+#define expect_int(actual, expected, section)                                \
+    do {                                                                     \
+        long long a_ = (long long)(actual), e_ = (long long)(expected);      \
+        if (a_ != e_)                                                        \
+            expect_fail(section, "%s: expected %lld, got %lld", #actual, e_, \
+                        a_);                                                 \
+    } while (0)
+
+#define expect_double(actual, expected, tolerance, section)                  \
+    do {                                                                     \
+        double a_ = (double)(actual), e_ = (double)(expected);               \
+        double d_ = a_ > e_ ? a_ - e_ : e_ - a_;                             \
+        if (!(d_ <= (double)(tolerance)))                                    \
+            expect_fail(section, "%s: expected %g (within %g), got %g",      \
+                        #actual, e_, (double)(tolerance), a_);               \
+    } while (0)
+
+/* Strings: NULL is reported as (null), never dereferenced. */
+#define expect_str(actual, expected, section)                                \
+    do {                                                                     \
+        const char *a_ = (actual), *e_ = (expected);                         \
+        if (a_ == NULL || e_ == NULL ? a_ != e_ : strcmp(a_, e_) != 0)       \
+            expect_fail(section, "%s: expected \"%s\", got \"%s\"", #actual, \
+                        e_ ? e_ : "(null)", a_ ? a_ : "(null)");             \
+    } while (0)
+
+#define expect_true(cond, section, ...)                                      \
+    do {                                                                     \
+        if (!(cond))                                                         \
+            expect_fail(section, __VA_ARGS__);                               \
+    } while (0)
+
+/* Byte strings: reports the first differing offset and both bytes in hex. */
+#define expect_bytes(actual, actual_len, expected, expected_len, section)    \
+    do {                                                                     \
+        const uint8_t *a_ = (const uint8_t *)(actual);                       \
+        const uint8_t *e_ = (const uint8_t *)(expected);                     \
+        size_t al_ = (size_t)(actual_len), el_ = (size_t)(expected_len);     \
+        size_t i_ = 0;                                                       \
+        while (i_ < al_ && i_ < el_ && a_[i_] == e_[i_])                     \
+            i_++;                                                            \
+        if (al_ != el_ || i_ < al_)                                          \
+            expect_fail(section,                                             \
+                        "%s: expected %zu bytes, got %zu; first difference " \
+                        "at byte %zu (expected %s%02x, got %s%02x)",         \
+                        #actual, el_, al_, i_, i_ < el_ ? "0x" : "end ",     \
+                        i_ < el_ ? e_[i_] : 0, i_ < al_ ? "0x" : "end ",     \
+                        i_ < al_ ? a_[i_] : 0);                              \
+    } while (0)
+
+#endif

@@ -1,0 +1,251 @@
+#!/usr/bin/env python3
+"""contract.py: the workspace's own test suite, behind `make test`.
+
+For every step it proves the step contract (architecture.md):
+  - the starter builds with -Werror, its suite fails, and exactly the exercise
+    tests fail (tests of given code, listed in tests/NN/given.txt, pass), each
+    failure on an assertion that names a real section of the lesson;
+  - the solution builds with -Werror and passes, also under valgrind;
+  - the solution holds no TODO, every exercise has three hints, the lesson exists.
+Then it runs the other suites (runtime, plugin, interop, docs), each a make
+target that ends with a line `N passed, M failed`, and prints the total.
+
+  contract.py [--steps-only] [--skip-memcheck] [STEP ...]
+"""
+
+import os
+import re
+import subprocess
+import sys
+import time
+import unicodedata
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import course  # noqa: E402
+from course import ROOT, BUILD, bold, green, red, dim  # noqa: E402
+
+LOGS = BUILD / "logs"
+
+
+class Tally:
+    def __init__(self):
+        self.passed = 0
+        self.failed = 0
+        self.failures = []
+
+    def check(self, ok, label, detail=""):
+        if ok:
+            self.passed += 1
+            print(f"  {green('✓')} {label}")
+        else:
+            self.failed += 1
+            self.failures.append(label)
+            print(f"  {red('✗')} {label}")
+            for ln in detail.strip().splitlines()[:25]:
+                print(f"      {ln}")
+        sys.stdout.flush()
+        return ok
+
+
+def slugify(text):
+    """Heading ids as MkDocs (Python-Markdown's toc) makes them."""
+    text = re.sub(r"\{#([^}]+)\}\s*$", "", text)
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    text = re.sub(r"[^\w\s-]", "", text).strip().lower()
+    return re.sub(r"[-\s]+", "-", text)
+
+
+def anchors_of(md_path):
+    ids = set()
+    in_code = False
+    for ln in md_path.read_text().splitlines():
+        if ln.startswith("```"):
+            in_code = not in_code
+            continue
+        if in_code:
+            continue
+        m = re.match(r"^#{1,6}\s+(.*?)\s*$", ln)
+        if m:
+            explicit = re.search(r"\{#([^}\s]+)\}\s*$", m.group(1))
+            ids.add(explicit.group(1) if explicit else slugify(m.group(1)))
+    return ids
+
+
+def pristine_starter(step):
+    """The committed starter of a step, so a learner's edits never fail the contract."""
+    rel = f"steps/{step}"
+    dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--", rel],
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL).stdout.strip()
+    if not dirty:
+        return []
+    dest = BUILD / "pristine"
+    dest.mkdir(parents=True, exist_ok=True)
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", "HEAD", rel], stdout=subprocess.PIPE)
+    if archive.returncode != 0:
+        return []
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive.stdout, check=True)
+    print(dim(f"  (steps/{step} has local changes: checking the committed starter instead)"))
+    return [f"STEP_DIR={dest / rel}", f"BUILD={BUILD / 'steps' / step / 'pristine'}"]
+
+
+def check_step(step, tally, memcheck=True):
+    print(bold(f"\n{course.step_title(step)}"))
+    tdir = ROOT / "tests" / step
+    given = course.given_tests(step)
+    lesson = ROOT / course.lesson_path(step)
+    tally.check(lesson.exists(), f"lesson page {course.lesson_path(step)} exists")
+    anchors = anchors_of(lesson) if lesson.exists() else set()
+
+    # Starter.
+    extra = pristine_starter(step)
+    ok, out = course.make_build(step, "starter", extra=["WERROR=1"] + extra, quiet=True)
+    tally.check(ok, "starter builds with no warnings (-Wall -Wextra -Werror)", out)
+    if ok:
+        bdir = None
+        for e in extra:
+            if e.startswith("BUILD="):
+                bdir = Path(e[6:])
+        res = course.run_step_suites(step, "starter", bdir=bdir)
+        tests = {t["name"]: t for s in res["suites"] for t in s["tests"]}
+        failing = {n for n, t in tests.items() if t["status"] != "pass"}
+        expected = set(tests) - given
+        tally.check(not res["problems"], "starter suites run to the end (no crash, no timeout)",
+                    "\n".join(res["problems"]))
+        tally.check(len(failing) > 0, f"starter fails ({len(failing)} of {len(tests)} tests fail)")
+        unexpected_fail = sorted(failing - expected)
+        unexpected_pass = sorted(expected - failing)
+        tally.check(not unexpected_fail, "tests of given code pass on the starter",
+                    "failing: " + ", ".join(unexpected_fail))
+        tally.check(not unexpected_pass, "every exercise test fails on the starter",
+                    "already passing (exercise solved in the starter, or test cannot fail): "
+                    + ", ".join(unexpected_pass))
+        missing_given = sorted(given - set(tests))
+        tally.check(not missing_given, "given.txt names only existing tests", ", ".join(missing_given))
+        bad_links = []
+        for n in sorted(failing):
+            see = tests[n].get("see")
+            if not see:
+                bad_links.append(f"{n}: failure message names no lesson section")
+                continue
+            page, _, anchor = see.partition("#")
+            p = ROOT / page
+            if not p.exists():
+                bad_links.append(f"{n}: {page} does not exist")
+            elif anchor and anchor not in anchors_of(p):
+                bad_links.append(f"{n}: no section #{anchor} in {page}")
+        tally.check(not bad_links, "every failure points to an existing lesson section",
+                    "\n".join(bad_links))
+
+    # Solution.
+    ok, out = course.make_build(step, "solution", extra=["WERROR=1"], quiet=True)
+    tally.check(ok, "solution builds with no warnings", out)
+    if ok:
+        res = course.run_step_suites(step, "solution")
+        course.save_result(res)
+        fails = [f"{t['name']}: {t.get('message', '')}" for s in res["suites"] for t in s["tests"]
+                 if t["status"] != "pass"]
+        tally.check(res["ok"], f"solution passes ({res['passed']}/{res['total']} tests)",
+                    "\n".join(fails + res["problems"]))
+        if memcheck:
+            t0 = time.monotonic()
+            res = course.run_step_suites(step, "solution", valgrind=True)
+            tally.check(res["ok"], f"solution passes under valgrind, no leaks "
+                        f"({res['passed']}/{res['total']}, {time.monotonic() - t0:.0f} s)",
+                        "\n".join(res["problems"] + [t["name"] for s in res["suites"] for t in s["tests"]
+                                                     if t["status"] != "pass"]))
+
+    # Files and hints.
+    todo = []
+    for f in (ROOT / "solutions" / step).glob("*"):
+        for i, ln in enumerate(f.read_text(errors="replace").splitlines(), 1):
+            if re.search(r"TODO|not implemented", ln):
+                todo.append(f"solutions/{step}/{f.name}:{i}: {ln.strip()}")
+    tally.check(not todo, "solution files hold no TODO", "\n".join(todo))
+    hints = course.parse_hints(step)
+    short = [s for s in course.suites_of(step) if len(hints.get(s, [])) < 3]
+    tally.check(not short, "three hints for every exercise", "too few hints for: " + ", ".join(short))
+    starter_todo = any("TODO" in (ROOT / "steps" / step / f).read_text(errors="replace")
+                       for f in course.learner_files(step) if (ROOT / "steps" / step / f).exists())
+    tally.check(starter_todo, "starter files mark the exercises with TODO")
+    return anchors
+
+
+SUMMARY_RE = re.compile(r"(\d+) passed, (\d+) failed")
+
+
+def run_component(name, cmd, tally):
+    """Runs a make target whose last line is 'N passed, M failed'; adds its counts."""
+    LOGS.mkdir(parents=True, exist_ok=True)
+    log = LOGS / f"{name}.log"
+    print(bold(f"\n{name}") + dim(f"  ({' '.join(cmd)}; log: {log.relative_to(ROOT)})"))
+    sys.stdout.flush()
+    t0 = time.monotonic()
+    with open(log, "wb") as fh:
+        proc = subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT, cwd=str(ROOT))
+    text = log.read_text(errors="replace")
+    secs = time.monotonic() - t0
+    m = None
+    for ln in reversed(text.strip().splitlines()):
+        m = SUMMARY_RE.search(ln)
+        if m:
+            break
+    if m:
+        p, f = int(m.group(1)), int(m.group(2))
+        tally.passed += p
+        tally.failed += f
+        ok = proc.returncode == 0 and f == 0
+        mark = green("✓") if ok else red("✗")
+        print(f"  {mark} {p} passed, {f} failed in {secs:.0f} s")
+        if not ok:
+            if f == 0:
+                tally.failed += 1
+            tally.failures.append(name)
+            print("\n".join("      " + ln for ln in text.strip().splitlines()[-30:]))
+    else:
+        tally.check(proc.returncode == 0, f"{name} ({secs:.0f} s)", "\n".join(text.strip().splitlines()[-30:]))
+
+
+def components():
+    """The non-step suites, in order; each appears once its makefile exists."""
+    comps = []
+    if (ROOT / "tools" / "plugin.mk").exists():
+        comps.append(("code generator tests", ["make", "--no-print-directory", "test-plugin"]))
+    if (ROOT / "lib" / "lib.mk").exists():
+        comps += [("runtime tests", ["make", "--no-print-directory", "test-runtime"]),
+                  ("runtime tests under valgrind", ["make", "--no-print-directory", "test-runtime-memcheck"]),
+                  ("runtime tests with ASan + UBSan", ["make", "--no-print-directory", "test-runtime-sanitize"]),
+                  ("runtime tests with TSan", ["make", "--no-print-directory", "test-runtime-tsan"])]
+    if (ROOT / "tests" / "interop" / "interop.mk").exists():
+        comps.append(("interop with Python grpcio and grpc-js", ["make", "--no-print-directory", "test-interop"]))
+    comps.append(("lesson site builds (mkdocs --strict)", ["make", "--no-print-directory", "docs-check"]))
+    return comps
+
+
+def main(argv):
+    steps_only = "--steps-only" in argv
+    memcheck = "--skip-memcheck" not in argv
+    names = [a for a in argv if not a.startswith("--")]
+    steps = [course.resolve_step(a) for a in names] if names else course.all_steps()
+    tally = Tally()
+    t0 = time.monotonic()
+    for step in steps:
+        check_step(step, tally, memcheck)
+    if not steps_only and not names:
+        for name, cmd in components():
+            run_component(name, cmd, tally)
+    print()
+    took = time.monotonic() - t0
+    if tally.failures:
+        print(red(bold("Failed: ")) + "; ".join(tally.failures))
+    print(dim(f"({took:.0f} s)"))
+    print(f"{tally.passed} passed, {tally.failed} failed")
+    return 0 if tally.failed == 0 else 1
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except course.UsageError as e:
+        print(red(str(e)))
+        sys.exit(2)
