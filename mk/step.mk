@@ -30,6 +30,7 @@ PYTHON   ?= python3
 
 # The learner's files, and where each step file comes from in this mode.
 LEARNER_FILES := $(sort $(notdir $(wildcard $(SOL_DIR)/*)))
+extra_src = $(filter %/$(1).c,$(EXTRA_SRCS))
 src = $(if $(and $(SOLUTION),$(filter $(1),$(LEARNER_FILES))),$(SOL_DIR)/$(1),$(STEP_DIR)/$(1))
 
 STEP_C   := $(sort $(notdir $(wildcard $(STEP_DIR)/*.c)))
@@ -76,9 +77,9 @@ $(BUILD)/obj/%.o: $$(call src,$$*.c) $(EXTRA_DEPS) | $(BUILD)/obj
 	$(ECHO) '  CC  %s\n' '$(subst $(ROOT)/,,$<)'
 	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
-$(BUILD)/obj/extra/%.o: $(EXTRA_DEPS) | $(BUILD)/obj/extra
-	$(ECHO) '  CC  %s\n' '$*.c'
-	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c $(filter %/$*.c,$(EXTRA_SRCS)) -o $@
+$(BUILD)/obj/extra/%.o: $$(call extra_src,$$*) $(EXTRA_DEPS) | $(BUILD)/obj/extra
+	$(ECHO) '  CC  %s\n' '$(subst $(ROOT)/,,$<)'
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/obj/test_%.o: $(TEST_DIR)/test_%.c $(EXTRA_DEPS) | $(BUILD)/obj
 	$(ECHO) '  CC  %s\n' '$(subst $(ROOT)/,,$<)'

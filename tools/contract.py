@@ -75,7 +75,7 @@ def anchors_of(md_path):
 def pristine_starter(step):
     """The committed starter of a step, so a learner's edits never fail the contract."""
     rel = f"steps/{step}"
-    dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--", rel],
+    dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no", "--", rel],
                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL).stdout.strip()
     if not dirty:
         return []

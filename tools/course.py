@@ -129,7 +129,11 @@ def given_tests(step):
 
 
 def suites_of(step):
-    return sorted(p.stem[5:] for p in (ROOT / "tests" / step).glob("test_*.c"))
+    """A step's suites in lesson order: the order of the sections of its
+    hints.md, then any others alphabetically."""
+    found = sorted(p.stem[5:] for p in (ROOT / "tests" / step).glob("test_*.c"))
+    order = list(parse_hints(step))
+    return sorted(found, key=lambda s: (order.index(s) if s in order else len(order), s))
 
 
 def build_dir(step, mode):

@@ -13,7 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* "No answer": invalid input, or the answer would not fit in 64 bits. */
+/* "No answer": invalid input, or the answer would not fit in 64 bits.
+ * Being UINT64_MAX itself, it leaves UINT64_MAX - 1 as the largest answer. */
 #define CAP_ERROR UINT64_MAX
 
 /* gRPC puts a 5-byte prefix before every message: 1 byte "compressed?"
