@@ -1,6 +1,6 @@
 /*
  * wire.c: exercise 2, the protobuf wire format by hand (contracts in wire.h).
- * Test: `make solution` in steps/02-schema; suites varint and request.
+ * Test: `make test` here; suites varint and request.
  * Lesson: docs/en/steps/02-schema.md#exercise-2-the-wire-format-by-hand
  */
 #include "wire.h"
