@@ -38,6 +38,9 @@ shared:
 -include tests/interop/interop.mk
 -include bench/bench.mk
 
+# What `make setup` builds once the packages are there.
+shared: $(if $(wildcard lib/lib.mk),cgrpc-lib) $(if $(wildcard tools/plugin.mk),cgrpc-plugin)
+
 # make step1 ... make step7 (also step01, step-design: course.py resolves it).
 step%:
 	$(ENSURE_CORE)

@@ -472,7 +472,7 @@ def cmd_report(args):
     rows = gather()
     out = BUILD / "report"
     out.mkdir(parents=True, exist_ok=True)
-    who = os.environ.get("LEARNER") or os.environ.get("USER") or "learner"
+    who = os.environ.get("LEARNER") or os.environ.get("USER") or os.environ.get("LOGNAME") or "learner"
     summary = {"learner": who, "generated": time.strftime("%Y-%m-%dT%H:%M:%S"),
                "steps": [{"step": r["step"], "build": r["build"], "passed": r["passed"],
                           "total": r["total"], "done": r["ok"],
@@ -503,7 +503,7 @@ def cmd_report(args):
     done = sum(r["ok"] for r in rows)
     print(f"{done}/{len(rows)} steps done for {who}.")
     print(f"Wrote {(out / 'results.json').relative_to(ROOT)} and {(out / 'junit.xml').relative_to(ROOT)}.")
-    print("Teachers: collect these two files from each learner (see the teacher's guide).")
+    print("Teachers: collect these two files from each learner (README: the teacher's loop).")
     return 0
 
 
