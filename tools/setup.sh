@@ -136,7 +136,7 @@ install_packages() {
         echo "${R}apt-get update failed.${N} Check the network or your apt sources, then run 'make setup' again."
         return 1
     fi
-    if ! "${sudo[@]}" apt-get install -y -q --no-install-recommends "${pkgs[@]}"; then
+    if ! "${sudo[@]}" apt-get install -y -q -o Dpkg::Use-Pty=0 --no-install-recommends "${pkgs[@]}"; then
         echo "${R}apt-get install failed${N} (see above). Run 'make doctor' to see what is still missing."
         return 1
     fi
