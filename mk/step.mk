@@ -15,6 +15,9 @@
 # (protoc runs, generated code, the runtime library) says so in
 # tests/NN-name/step.mk, included below.
 
+# No built-in rules: with them, make may try `%: %.o` on a generated file.
+MAKEFLAGS += -r
+
 ifndef STEP
 $(error set STEP (e.g. STEP := 01-design) before including mk/step.mk)
 endif
@@ -54,9 +57,11 @@ INCS    := $(if $(SOLUTION),-I$(SOL_DIR)) -I$(STEP_DIR) -I$(TEST_DIR) \
            -I$(ROOT)/tests/common -I$(GEN)
 DEFS    := -DROOT_DIR='"$(ROOT)"' -DSTEP_BUILD_DIR='"$(BUILD)"' \
            -DSTEP_MODE='"$(MODE)"'
-ALL_CFLAGS = $(CFLAGS) $(WARN) $(INCS) $(DEFS) $(EXTRA_CFLAGS) \
-             $(shell pkg-config --cflags cmocka $(PKGS))
-ALL_LDLIBS = $(EXTRA_LDLIBS) $(shell pkg-config --libs cmocka $(PKGS)) -lpthread -lm
+# pkg-config runs once per make: for grpc it walks all of absl (~0.8 s).
+PKG_CFLAGS := $(shell pkg-config --cflags cmocka $(PKGS))
+PKG_LIBS   := $(shell pkg-config --libs cmocka $(PKGS))
+ALL_CFLAGS = $(CFLAGS) $(WARN) $(INCS) $(DEFS) $(EXTRA_CFLAGS) $(PKG_CFLAGS)
+ALL_LDLIBS = $(EXTRA_LDLIBS) $(PKG_LIBS) -lpthread -lm
 
 LIB_OBJS   := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_C))
 EXTRA_OBJS := $(patsubst %.c,$(BUILD)/obj/extra/%.o,$(notdir $(EXTRA_SRCS)))
