@@ -37,6 +37,8 @@ shared:
 -include tools/plugin.mk
 -include tests/interop/interop.mk
 -include bench/bench.mk
+-include tools/call.mk
+-include mk/demo.mk
 
 # What `make setup` builds once the packages are there.
 shared: $(if $(wildcard lib/lib.mk),cgrpc-lib) $(if $(wildcard tools/plugin.mk),cgrpc-plugin)

@@ -20,7 +20,7 @@ typedef struct symbol {
     const char *element; /* "service tutorial.v1.MyService, method Get" */
     const char *what;    /* what the name is, for the message */
     bool ours;
-    size_t seq;          /* insertion order, for stable results */
+    size_t seq; /* insertion order, for stable results */
 } symbol;
 
 typedef struct symbols {
@@ -54,12 +54,12 @@ static void add_pbc_enum(symbols *s, const model_proto *f, const char *full,
 {
     arena *a = s->a;
     const char *elem = arena_printf(a, "enum %s", full);
-    const char *type = pbc_full_name(a, full, f->package, f->c_package,
-                                     PBC_TYPE);
-    const char *lower = pbc_full_name(a, full, f->package, f->c_package,
-                                      PBC_LOWER);
-    const char *upper = pbc_full_name(a, full, f->package, f->c_package,
-                                      PBC_UPPER);
+    const char *type =
+        pbc_full_name(a, full, f->package, f->c_package, PBC_TYPE);
+    const char *lower =
+        pbc_full_name(a, full, f->package, f->c_package, PBC_LOWER);
+    const char *upper =
+        pbc_full_name(a, full, f->package, f->c_package, PBC_UPPER);
     const char *what = arena_printf(a, "a name of enum %s", full);
 
     add(s, false, f->name, elem, what, type);
@@ -115,17 +115,14 @@ static void add_pbc_messages(symbols *s, const model_proto *f,
         }
         for (size_t k = 0; k < msg->n_oneof_decl; k++) {
             const char *oneof = msg->oneof_decl[k]->name;
-            const char *owhat =
-                arena_printf(a, "a name of oneof %s of message %s", oneof,
-                             full);
+            const char *owhat = arena_printf(
+                a, "a name of oneof %s of message %s", oneof, full);
             const char *oupper = pbc_upper(a, oneof);
             add(s, false, f->name, elem, owhat,
-                arena_printf(a, "%sCase",
-                             pbc_full_name(a,
-                                           arena_printf(a, "%s.%s", full,
-                                                        oneof),
-                                           f->package, f->c_package,
-                                           PBC_TYPE)));
+                arena_printf(
+                    a, "%sCase",
+                    pbc_full_name(a, arena_printf(a, "%s.%s", full, oneof),
+                                  f->package, f->c_package, PBC_TYPE)));
             add(s, false, f->name, elem, owhat,
                 arena_printf(a, "%s__%s__NOT_SET", upper, oupper));
             for (size_t j = 0; j < msg->n_field; j++) {
@@ -139,10 +136,9 @@ static void add_pbc_messages(symbols *s, const model_proto *f,
             }
         }
         for (size_t k = 0; k < msg->n_enum_type; k++) {
-            add_pbc_enum(s, f,
-                         arena_printf(a, "%s.%s", full,
-                                      msg->enum_type[k]->name),
-                         msg->enum_type[k]);
+            add_pbc_enum(
+                s, f, arena_printf(a, "%s.%s", full, msg->enum_type[k]->name),
+                msg->enum_type[k]);
         }
         add_pbc_messages(s, f, full, msg->nested_type, msg->n_nested_type);
     }
@@ -163,9 +159,8 @@ static void add_pbc_file(symbols *s, const model_proto *f)
     }
     for (size_t i = 0; i < p->n_service; i++) {
         const Google__Protobuf__ServiceDescriptorProto *ps = p->service[i];
-        const char *full = scope[0]
-                               ? arena_printf(a, "%s.%s", scope, ps->name)
-                               : ps->name;
+        const char *full =
+            scope[0] ? arena_printf(a, "%s.%s", scope, ps->name) : ps->name;
         const char *elem = arena_printf(a, "service %s", full);
         const char *what = arena_printf(a, "a name of service %s", full);
         const char *type =
@@ -207,9 +202,8 @@ static void add_ours(symbols *s, const model_file *file)
 
     for (size_t i = 0; i < file->n_services; i++) {
         const model_service *svc = &file->service[i];
-        const char *elem = arena_printf(a, "service %s", svc->full_name);
-
         const char *full = svc->full_name;
+        const char *elem = arena_printf(a, "service %s", full);
 
         add(s, true, fname, elem,
             arena_printf(a, "the method table of service %s", full),
@@ -225,8 +219,8 @@ static void add_ours(symbols *s, const model_file *file)
             svc->register_fn);
         for (size_t k = 0; k < svc->n_methods; k++) {
             const model_method *m = &svc->method[k];
-            const char *melem = arena_printf(a, "service %s, method %s",
-                                             svc->full_name, m->name);
+            const char *melem =
+                arena_printf(a, "service %s, method %s", full, m->name);
             const char *mfull = arena_printf(a, "%s.%s", full, m->name);
 
             add(s, true, fname, melem,

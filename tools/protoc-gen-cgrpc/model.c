@@ -121,9 +121,8 @@ static void add_messages(arena *a, type_list *list, const model_proto *f,
 {
     for (size_t i = 0; i < n; i++) {
         const pb_message *msg = msgs[i];
-        const char *full = scope[0]
-                               ? arena_printf(a, "%s.%s", scope, msg->name)
-                               : arena_strdup(a, msg->name);
+        const char *full = scope[0] ? arena_printf(a, "%s.%s", scope, msg->name)
+                                    : arena_strdup(a, msg->name);
         model_type *t;
 
         if (list->n == list->cap) {
@@ -246,14 +245,13 @@ static const char *comment_at(arena *a, const pb_file *f, const int32_t *path,
 /* ---- checks on the .proto level ---- */
 
 static void check_proto3_optional(const model_proto *f, const char *scope,
-                                  pb_message *const *msgs, size_t n,
-                                  arena *a, diags *d)
+                                  pb_message *const *msgs, size_t n, arena *a,
+                                  diags *d)
 {
     for (size_t i = 0; i < n; i++) {
         const pb_message *msg = msgs[i];
-        const char *full = scope[0]
-                               ? arena_printf(a, "%s.%s", scope, msg->name)
-                               : msg->name;
+        const char *full =
+            scope[0] ? arena_printf(a, "%s.%s", scope, msg->name) : msg->name;
 
         for (size_t j = 0; j < msg->n_field; j++) {
             if (!msg->field[j]->proto3_optional)
@@ -267,8 +265,8 @@ static void check_proto3_optional(const model_proto *f, const char *scope,
                  "you must tell \"unset\" from a zero value.",
                  f->name, full, msg->field[j]->name);
         }
-        check_proto3_optional(f, full, msg->nested_type, msg->n_nested_type,
-                              a, d);
+        check_proto3_optional(f, full, msg->nested_type, msg->n_nested_type, a,
+                              d);
     }
 }
 
@@ -307,24 +305,31 @@ static void build_method(const model *m, arena *a, const model_file *file,
     out->input = model_find_type(m, pm->input_type ? pm->input_type : "");
     out->output = model_find_type(m, pm->output_type ? pm->output_type : "");
     if (out->input == NULL || out->output == NULL) {
-        diag(d, "%s: service %s, method %s: message type %s not found in the "
-                "request",
+        diag(d,
+             "%s: service %s, method %s: message type %s not found in the "
+             "request",
              file->proto->name, svc->full_name, pm->name,
              out->input == NULL ? pm->input_type : pm->output_type);
-    } else if (out->input->file->no_generate ||
-               out->output->file->no_generate) {
+    } else if ((out->input->file->no_generate &&
+                out->input->file != file->proto) ||
+               (out->output->file->no_generate &&
+                out->output->file != file->proto)) {
+        /* (A file that sets no_generate itself is reported once, by
+         * model_build.) */
         const model_type *t =
             out->input->file->no_generate ? out->input : out->output;
-        diag(d, "%s: service %s, method %s: message %s comes from %s, which "
-                "sets (pb_c_file).no_generate, so protoc-gen-c writes no C "
-                "code for it",
+        diag(d,
+             "%s: service %s, method %s: message %s comes from %s, which "
+             "sets (pb_c_file).no_generate, so protoc-gen-c writes no C "
+             "code for it",
              file->proto->name, svc->full_name, pm->name, t->full_name,
              t->file->name);
     }
     out->comment = comment_at(a, file->proto->proto, path, 4);
     out->deprecated = pm->options != NULL && pm->options->deprecated;
     out->macro = arena_printf(a, "%s__%s__METHOD", svc->upper, out->upper);
-    out->invoke = arena_printf(a, "%s__%s__invoke", svc->lower, out->lower);
+    out->invoke =
+        arena_printf(a, "%s__%s__invoke", svc->short_lower, out->lower);
     out->client = arena_printf(a, "%s__%s", svc->client_prefix, out->lower);
 }
 
@@ -346,10 +351,11 @@ static void build_service(const model *m, arena *a, const model_file *file,
         pbc_full_name(a, out->full_name, f->package, f->c_package, PBC_UPPER);
     out->c_type =
         pbc_full_name(a, out->full_name, f->package, f->c_package, PBC_TYPE);
+    out->short_lower = pbc_lower(a, ps->name);
     out->comment = comment_at(a, f->proto, path, 2);
     out->deprecated = ps->options != NULL && ps->options->deprecated;
     out->table = arena_printf(a, "%s__grpc_service", out->lower);
-    out->methods = arena_printf(a, "%s__grpc_service__methods", out->lower);
+    out->methods = arena_printf(a, "%s_methods", out->short_lower);
     out->server_type = arena_printf(a, "%s_Server", out->c_type);
     out->register_fn = arena_printf(a, "%s__register_server", out->lower);
     out->client_prefix = arena_printf(a, "%s_client", out->lower);
@@ -416,9 +422,10 @@ void model_build(model *m, arena *a,
                                    file_identifier(a, file->proto->name));
         file->n_services = file->proto->proto->n_service;
         if (file->n_services > 0 && file->proto->no_generate) {
-            diag(d, "%s: the file sets (pb_c_file).no_generate, so "
-                    "protoc-gen-c writes no %s for the gRPC stubs of its "
-                    "services to build on",
+            diag(d,
+                 "%s: the file sets (pb_c_file).no_generate, so "
+                 "protoc-gen-c writes no %s for the gRPC stubs of its "
+                 "services to build on",
                  file->proto->name, file->pbc_header);
         }
         file->service =

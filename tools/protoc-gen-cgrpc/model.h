@@ -34,7 +34,7 @@ typedef struct model_proto {
 
 /* One message type, as protobuf-c names it. */
 typedef struct model_type {
-    const char *full_name;  /* "tutorial.v1.Outer.Inner" (no leading dot) */
+    const char *full_name; /* "tutorial.v1.Outer.Inner" (no leading dot) */
     const model_proto *file;
     const pb_message *proto;
     bool nested;            /* declared inside another message */
@@ -52,20 +52,20 @@ typedef enum model_kind {
 } model_kind;
 
 typedef struct model_method {
-    int index;              /* position in the service */
-    const char *name;       /* "UnaryCall" */
-    const char *lower;      /* "unary_call": the handler table member */
-    const char *upper;      /* "UNARY_CALL" */
-    const char *path;       /* "/tutorial.v1.MyService/UnaryCall" */
+    int index;         /* position in the service */
+    const char *name;  /* "UnaryCall" */
+    const char *lower; /* "unary_call": the handler table member */
+    const char *upper; /* "UNARY_CALL" */
+    const char *path;  /* "/tutorial.v1.MyService/UnaryCall" */
     model_kind kind;
     const model_type *input;
     const model_type *output;
-    const char *comment;    /* the .proto's comment, cleaned, or NULL */
+    const char *comment; /* the .proto's comment, cleaned, or NULL */
     bool deprecated;
     /* Names generated for it. */
-    const char *macro;      /* TUTORIAL__V1__MY_SERVICE__UNARY_CALL__METHOD */
-    const char *invoke;     /* tutorial__v1__my_service__unary_call__invoke */
-    const char *client;     /* tutorial__v1__my_service_client__unary_call */
+    const char *macro;  /* TUTORIAL__V1__MY_SERVICE__UNARY_CALL__METHOD */
+    const char *invoke; /* my_service__unary_call__invoke (static) */
+    const char *client; /* tutorial__v1__my_service_client__unary_call */
 } model_method;
 
 typedef struct model_service {
@@ -75,13 +75,14 @@ typedef struct model_service {
     const char *lower;       /* "tutorial__v1__my_service" */
     const char *upper;       /* "TUTORIAL__V1__MY_SERVICE" */
     const char *c_type;      /* "Tutorial__V1__MyService" */
+    const char *short_lower; /* "my_service": static names in the .c */
     const char *comment;     /* the .proto's comment, cleaned, or NULL */
     bool deprecated;
     /* Names generated for it. */
-    const char *table;       /* tutorial__v1__my_service__grpc_service */
-    const char *methods;     /* tutorial__v1__my_service__grpc_service__methods */
-    const char *server_type; /* Tutorial__V1__MyService_Server */
-    const char *register_fn; /* tutorial__v1__my_service__register_server */
+    const char *table;         /* tutorial__v1__my_service__grpc_service */
+    const char *methods;       /* my_service_methods (static) */
+    const char *server_type;   /* Tutorial__V1__MyService_Server */
+    const char *register_fn;   /* tutorial__v1__my_service__register_server */
     const char *client_prefix; /* tutorial__v1__my_service_client */
     size_t n_methods;
     model_method *method;
@@ -90,21 +91,21 @@ typedef struct model_service {
 /* A file to generate. */
 typedef struct model_file {
     const model_proto *proto;
-    const char *pbc_header;  /* "tutorial/v1/my_service.pb-c.h" */
-    const char *header;      /* "tutorial/v1/my_service.cgrpc.h" */
-    const char *source;      /* "tutorial/v1/my_service.cgrpc.c" */
-    const char *guard;       /* include guard macro */
+    const char *pbc_header; /* "tutorial/v1/my_service.pb-c.h" */
+    const char *header;     /* "tutorial/v1/my_service.cgrpc.h" */
+    const char *source;     /* "tutorial/v1/my_service.cgrpc.c" */
+    const char *guard;      /* include guard macro */
     size_t n_services;
     model_service *service;
 } model_file;
 
 typedef struct model {
     size_t n_protos;
-    model_proto *protos;     /* every file of the request, in its order */
+    model_proto *protos; /* every file of the request, in its order */
     size_t n_types;
-    model_type *types;       /* every message, sorted by full_name */
+    model_type *types; /* every message, sorted by full_name */
     size_t n_files;
-    model_file *files;       /* the files to generate, in request order */
+    model_file *files; /* the files to generate, in request order */
 } model;
 
 /* Builds the model into `a`. Problems in the .proto files (an unknown type,

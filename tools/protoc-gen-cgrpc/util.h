@@ -27,7 +27,10 @@ typedef struct arena {
     arena_block *head;
 } arena;
 
-#define ARENA_INIT {NULL}
+#define ARENA_INIT                                                             \
+    {                                                                          \
+        NULL                                                                   \
+    }
 
 /* Zeroed memory owned by the arena, aligned for any type. */
 void *arena_alloc(arena *a, size_t size);
@@ -49,7 +52,10 @@ typedef struct text {
     size_t cap;
 } text;
 
-#define TEXT_INIT {NULL, 0, 0}
+#define TEXT_INIT                                                              \
+    {                                                                          \
+        NULL, 0, 0                                                             \
+    }
 
 void text_puts(text *t, const char *s);
 void text_putc(text *t, char c);
@@ -68,10 +74,12 @@ typedef struct diags {
     size_t count;
 } diags;
 
-#define DIAGS_INIT {TEXT_INIT, 0}
+#define DIAGS_INIT                                                             \
+    {                                                                          \
+        TEXT_INIT, 0                                                           \
+    }
 
 /* Adds one message (without trailing newline). */
-void diag(diags *d, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+void diag(diags *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif /* CGRPC_PLUGIN_UTIL_H */

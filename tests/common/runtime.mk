@@ -1,0 +1,18 @@
+# tests/common/runtime.mk: what a step built on the cgrpc runtime needs.
+#
+# Steps 04 to 07 include this from their tests/NN-name/step.mk:
+#
+#     include $(ROOT)/tests/common/runtime.mk
+#
+# It links the runtime (build/lib/libcgrpc.a) and the generated C of every
+# course proto (build/gen/tutorial/v1/*.{pb-c,cgrpc}.c), building both first
+# when they are missing or stale. Test code includes <cgrpc.h> and e.g.
+# "tutorial/v1/my_service.cgrpc.h".
+
+include $(ROOT)/lib/lib.mk
+include $(ROOT)/tools/plugin.mk
+
+EXTRA_CFLAGS += $(CGRPC_CFLAGS) -I$(CGRPC_GEN_DIR)
+EXTRA_SRCS   += $(COURSE_GEN_SRCS)
+EXTRA_LDLIBS += $(CGRPC_LIB) $(CGRPC_LDLIBS)
+EXTRA_DEPS   += $(CGRPC_LIB) $(COURSE_GEN_HDRS) $(COURSE_GEN_SRCS)
