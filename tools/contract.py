@@ -218,6 +218,10 @@ def components():
                   ("runtime tests with TSan", ["make", "--no-print-directory", "test-runtime-tsan"])]
     if (ROOT / "tests" / "interop" / "interop.mk").exists():
         comps.append(("interop with Python grpcio and grpc-js", ["make", "--no-print-directory", "test-interop"]))
+    if (ROOT / "tools" / "call.mk").exists():
+        comps.append(("make call (buf curl) against a live server", ["make", "--no-print-directory", "test-call"]))
+    if (ROOT / "mk" / "demo.mk").exists():
+        comps.append(("make demo, end to end", ["make", "--no-print-directory", "test-demo"]))
     comps.append(("lesson site builds (mkdocs --strict)", ["make", "--no-print-directory", "docs-check"]))
     return comps
 

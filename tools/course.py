@@ -674,12 +674,15 @@ def cmd_help(args):
         ("make reset STEP=N", "put back step N's starter files (yours are backed up)"),
         ("make solution STEP=N", "run step N's tests against the reference solution"),
         ("make report", "your results as JSON + JUnit XML (for a teacher)"),
+        ("make demo", "run the finished server and client end to end, with a transcript"),
+        ("make call METHOD=… DATA=…", "call a running server by hand (buf curl); 'make call' lists methods"),
         ("make docs / serve-docs", "build the lesson site / read it at http://127.0.0.1:8000"),
         ("make setup / doctor", "install / check the tools (other commands do it for you)"),
         ("make test", "the workspace's own test suite (for maintainers and CI)"),
+        ("make bench", "load-test the runtime against the C++ gRPC servers"),
     ]
     for c, d in rows:
-        print(f"  {bold(c):<{24 + (len(bold('')) if COLOR else 0)}} {d}")
+        print(f"  {bold(c):<{26 + (len(bold('')) if COLOR else 0)}} {d}")
     print("\n" + bold("The steps") + dim("  (progress from your last run)"))
     for s in steps:
         r = load_result(s)
@@ -714,5 +717,7 @@ def main(argv):
 
 
 if __name__ == "__main__":
+    import signal
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `make help | head` is fine
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     sys.exit(main(sys.argv[1:]))
