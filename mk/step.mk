@@ -71,8 +71,10 @@ Q := $(if $(V),,@)
 ECHO := $(if $(V),@:,@printf)
 
 .PHONY: all build test memcheck run solution clean
-# Keep objects between runs (they are intermediate files to make).
-.SECONDARY:
+# Keep objects between runs (they are intermediate files to make). A pattern
+# in .PRECIOUS, because an included fragment that names its own .SECONDARY
+# files would switch off a bare `.SECONDARY:`.
+.PRECIOUS: $(BUILD)/obj/%.o $(BUILD)/obj/extra/%.o
 .SECONDEXPANSION:
 .DEFAULT_GOAL := test
 

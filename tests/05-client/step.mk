@@ -1,0 +1,26 @@
+# tests/05-client/step.mk: what step 05's tests need besides the step's C files.
+#
+# - The cgrpc runtime and the generated code of the course's protos
+#   (tests/common/runtime.mk), for the client and for the test server.
+# - The test server (service.c) and the suites' helpers (fixture.c), linked
+#   into the test binaries only: the step's program, build/.../client, is
+#   the learner's client and nothing else.
+# - The program itself, built before the tests run: test_cli runs it.
+
+include $(ROOT)/tests/common/runtime.mk
+
+STEP05_HELPERS := service fixture
+STEP05_OBJS    := $(patsubst %,$(BUILD)/obj/t05/%.o,$(STEP05_HELPERS))
+
+$(BUILD)/obj/t05/%.o: $(TEST_DIR)/%.c $(wildcard $(TEST_DIR)/*.h) $(EXTRA_DEPS) | $(BUILD)/obj
+	@mkdir -p $(dir $@)
+	$(ECHO) '  CC  %s\n' '$(subst $(ROOT)/,,$<)'
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+# Extra prerequisites of a rule's target are linked too ($^ in its recipe).
+$(patsubst %,$(BUILD)/test_%,$(SUITES)): $(STEP05_OBJS)
+
+# Keep the suites' objects between builds. mk/step.mk's bare `.SECONDARY:`
+# would, but lib/lib.mk names files of its own after .SECONDARY, and then
+# make keeps only those.
+.SECONDARY: $(patsubst %,$(BUILD)/obj/test_%.o,$(SUITES)) $(STEP05_OBJS)
