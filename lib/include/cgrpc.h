@@ -58,8 +58,10 @@ typedef struct cg_status {
 /* GRPC_STATUS_OK with an empty message. */
 cg_status cg_ok(void);
 
-/* A status with `code` and a printf-formatted message. `ctx` may be NULL; when
- * given, the status is also recorded on the call for interceptors to read. */
+/* A status with `code` and a printf-formatted message (cut to fit, on a
+ * UTF-8 character boundary). `ctx` may be NULL; when given, the status is
+ * also recorded on the call, where cg_ctx_status finds it until the handler
+ * has returned. */
 typedef struct cg_ctx cg_ctx;
 cg_status cg_error(cg_ctx *ctx, grpc_status_code code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -132,11 +134,14 @@ void *cg_ctx_user(const cg_ctx *ctx);
 /* The method being called (never NULL). */
 const cg_method *cg_ctx_method(const cg_ctx *ctx);
 
-/* The peer's address, e.g. "ipv4:127.0.0.1:53422"; ctx-owned. */
+/* The peer's address, e.g. "ipv4:127.0.0.1:53422" ("test" for a test
+ * context); ctx-owned. */
 const char *cg_ctx_peer(const cg_ctx *ctx);
 
 /* Milliseconds until the client's deadline (0 when passed), or INT64_MAX when
- * the client set none. */
+ * the client set none. The deadline travels as a timeout, so the server's
+ * clock starts when the call arrives: expect a little more than the client
+ * asked for. */
 int64_t cg_ctx_time_left_ms(const cg_ctx *ctx);
 
 /* True once the call is cancelled: client cancelled or vanished, deadline
@@ -166,7 +171,8 @@ bool cg_ctx_add_trailer(cg_ctx *ctx, const char *key, const char *value,
 const void *cg_ctx_request(const cg_ctx *ctx);
 
 /* The status the handler returned, once it has returned (for interceptors
- * that run code after cg_next). */
+ * that run code after cg_proceed); before that, the last status made with
+ * cg_error(ctx, ...), or NULL. */
 const cg_status *cg_ctx_status(const cg_ctx *ctx);
 
 /* Arena memory, freed when the call ends. Never NULL: on exhaustion of
@@ -194,13 +200,20 @@ void *cg_message_new(cg_ctx *ctx, const ProtobufCMessageDescriptor *desc);
 const void *cg_recv(cg_stream *s);
 
 /* Sends one response message. Returns false when the client is gone or the
- * call was cancelled (stop sending then). Thread-safe: several threads may
- * send on one stream (e.g. a chat room broadcasting); sends are serialised.
- * The message is serialised before return: the caller keeps ownership. */
+ * call was cancelled (stop sending then), or when the message is of the
+ * wrong type or larger than max_send_bytes (the call then ends with
+ * INTERNAL or RESOURCE_EXHAUSTED whatever the handler returns).
+ * Thread-safe: several threads may send on one stream (e.g. a chat room
+ * broadcasting); sends are serialised. The message is serialised before
+ * return: the caller keeps ownership. cg_send queues the message and
+ * returns without waiting for the network (it waits only while many
+ * messages are queued), so messages sent in a burst share writes; a
+ * failure may therefore show on a later cg_send. */
 bool cg_send(cg_stream *s, const void *msg);
 
 /* After cg_recv returned NULL: OK for a clean end of stream, CANCELLED,
- * DEADLINE_EXCEEDED, or INTERNAL/INVALID_ARGUMENT for a malformed message. */
+ * DEADLINE_EXCEEDED, or INTERNAL for a malformed message (the call then
+ * ends with INTERNAL whatever the handler returns). */
 cg_status cg_stream_error(const cg_stream *s);
 
 /* The context of the stream's call. */
@@ -216,8 +229,13 @@ cg_ctx *cg_stream_ctx(cg_stream *s);
  *  - client streaming: cg_status fn(cg_ctx *, cg_stream *, Resp *)
  *  - bidi:             cg_status fn(cg_ctx *, cg_stream *)
  * Resp is ctx-owned and already initialised. Return cg_ok() or an error
- * status; with a non-OK status the response is not sent. A handler runs on
- * a runtime thread and may block (sleep, call other services). */
+ * status; with a non-OK status the response is not sent. Two cases override
+ * the returned status: a call past its deadline ends DEADLINE_EXCEEDED, and
+ * a message the runtime refused (see cg_send, cg_stream_error) ends it with
+ * that error. A handler runs on a runtime thread and may block (sleep, call
+ * other services); the server starts more threads when all of its threads
+ * are busy in handlers (up to max_threads). Malformed requests never reach
+ * a unary or server-streaming handler: the client gets INTERNAL. */
 
 /* ===================================================================== */
 /* Server interceptors                                                    */
@@ -252,21 +270,27 @@ typedef struct cg_tls_server {
 
 typedef struct cg_server_opts {
     size_t max_recv_bytes;  /* 0 = 4 MiB; larger requests: RESOURCE_EXHAUSTED */
-    size_t max_send_bytes;  /* 0 = 4 MiB */
-    int min_threads;        /* handler threads kept, 0 = number of CPUs */
-    int max_threads;        /* cap when all are blocked in handlers, 0 = 64 */
+    size_t max_send_bytes;  /* 0 = 4 MiB; larger responses: RESOURCE_EXHAUSTED */
+    int min_threads;        /* polling threads kept, 0 = number of CPUs */
+    int max_threads;        /* cap when all are blocked in handlers, 0 = 64;
+                               threads above min_threads retire when idle */
     bool allow_reuseport;   /* false: a second server on a port fails to bind */
 } cg_server_opts;
 
 /* A new server, not yet listening. opts may be NULL for defaults. Calls
- * grpc_init(); cg_server_free balances it. NULL only on allocation failure. */
+ * grpc_init() (with every signal blocked, so gRPC's threads never take a
+ * SIGINT or SIGTERM meant for the application); cg_server_free balances it.
+ * The server's own threads block every signal too. NULL only on allocation
+ * failure. */
 cg_server *cg_server_new(const cg_server_opts *opts);
 
 /* Adds a listening address ("0.0.0.0:50051", "127.0.0.1:0", "[::1]:0",
  * "unix:/path"). tls NULL = plaintext. Returns the bound port (the kernel's
  * choice for port 0; 1 for unix sockets), or -1 on failure (address in use,
  * bad address, unreadable certificate) with the reason in *err if err is
- * not NULL. Before cg_server_start only. */
+ * not NULL: UNAVAILABLE for an address in use or invalid, INVALID_ARGUMENT
+ * for TLS files that cannot be read, FAILED_PRECONDITION after start.
+ * Before cg_server_start only. */
 int cg_server_listen(cg_server *srv, const char *addr,
                      const cg_tls_server *tls, cg_status *err);
 
@@ -283,7 +307,9 @@ int cg_server_add_service(cg_server *srv, const cg_service *svc,
 void cg_server_add_interceptor(cg_server *srv, cg_server_interceptor_fn fn,
                                void *user);
 
-/* Starts serving on a pool of threads and returns at once. 0 on success. */
+/* Starts serving on a pool of threads and returns at once. 0 on success, -1
+ * if already started. Calls to methods no service registered are answered
+ * UNIMPLEMENTED. */
 int cg_server_start(cg_server *srv);
 
 /* Graceful shutdown: stop accepting calls, let in-flight calls finish for up
@@ -296,12 +322,18 @@ void cg_server_shutdown(cg_server *srv, int64_t grace_ms);
  * server's own thread performs it. cg_server_wait returns once it is done. */
 void cg_server_shutdown_async(cg_server *srv, int64_t grace_ms);
 
-/* Blocks until the server has shut down. */
+/* Blocks until the server has shut down (at once for a server never
+ * started). */
 void cg_server_wait(cg_server *srv);
 
 /* Blocks until SIGINT or SIGTERM, then shuts down with grace_ms. The
- * convenience for main(): listen, register, start, cg_server_run_until_signal.
- * Returns the signal number received. */
+ * convenience for main(): listen, register, start, cg_server_run_until_signal,
+ * cg_server_free, return 0. Returns the signal number received, or 0 when
+ * the server was shut down another way meanwhile (cg_server_shutdown or
+ * _async elsewhere). It blocks the two signals in the calling thread and
+ * waits for them there (sigtimedwait), restoring the mask before it
+ * returns; call it from the main thread, whose signal mask the process's
+ * other threads (other than gRPC's and the runtime's) should share. */
 int cg_server_run_until_signal(cg_server *srv, int64_t grace_ms);
 
 /* Frees the server, shutting it down first (grace 0) if still running. */
@@ -337,11 +369,14 @@ typedef struct cg_channel_opts {
 /* A channel to `target`: "host:port", "dns:///host:port",
  * "ipv4:127.0.0.1:5001,127.0.0.1:5002", "unix:/path". Connects lazily. opts
  * may be NULL. Calls grpc_init(); cg_channel_free balances it. Returns NULL
- * with *err filled for an unusable target or unreadable certificates. */
+ * with *err (if not NULL) filled for an empty target or unreadable
+ * certificates; a target the resolver cannot use gives a channel whose
+ * calls fail with UNAVAILABLE. Each channel has its own connections. */
 cg_channel *cg_channel_new(const char *target, const cg_channel_opts *opts,
                            cg_status *err);
 
-/* Frees the channel. Calls still running on it are cancelled first. */
+/* Frees the channel. Calls still running on it are cancelled first; each
+ * still needs its cg_call_finish, which may come later. */
 void cg_channel_free(cg_channel *ch);
 
 typedef enum cg_conn_state {
@@ -378,14 +413,18 @@ typedef struct cg_call_opts {
 typedef struct cg_call cg_call;
 
 /* Starts a call of any kind. Never NULL: a call that could not start reports
- * its status at cg_call_finish. Not thread-safe with respect to `ch` being
- * freed concurrently. */
+ * its status at cg_call_finish (INVALID_ARGUMENT for a NULL channel or
+ * method or an invalid metadata key). Not thread-safe with respect to `ch`
+ * being freed concurrently. */
 cg_call *cg_call_start(cg_channel *ch, const cg_method *m,
                        const cg_call_opts *opts);
 
-/* Sends a request message (serialised before return; the caller keeps it).
- * False when the call has ended or the message has the wrong type. One
- * sending thread at a time; may run concurrently with cg_call_recv. */
+/* Sends a request message (serialised before return; the caller keeps it)
+ * and waits until the transport has taken it. False when the call has
+ * ended, after cg_call_close_send, when the message has the wrong type, or
+ * when it is larger than the channel's max_send_bytes (the call then ends
+ * with RESOURCE_EXHAUSTED). One sending thread at a time; may run
+ * concurrently with cg_call_recv. */
 bool cg_call_send(cg_call *c, const void *msg);
 
 /* Half-closes: tells the server no more requests follow. Idempotent. */
@@ -393,7 +432,8 @@ bool cg_call_close_send(cg_call *c);
 
 /* Receives the next response (call-owned, valid until the next cg_call_recv or
  * cg_call_finish), or NULL at the end of the stream or on error (the reason
- * comes from cg_call_finish). One receiving thread at a time. */
+ * comes from cg_call_finish; a response that cannot be parsed ends the call
+ * with INTERNAL). One receiving thread at a time. */
 const void *cg_call_recv(cg_call *c);
 
 /* Response headers (after the first cg_call_recv) and trailers (after
@@ -405,14 +445,18 @@ const char *cg_call_trailer(cg_call *c, const char *key, size_t *len);
 /* Cancels the call; the server sees its context cancelled. Thread-safe. */
 void cg_call_cancel(cg_call *c);
 
-/* Waits for the call's status, frees the call and returns the status. Any
- * unread responses are discarded. Every cg_call_start needs exactly one
- * cg_call_finish. */
+/* Waits for the call's status, frees the call and returns the status. A
+ * call not yet half-closed is half-closed first, and unread responses are
+ * read and discarded (so a server stream that never ends needs
+ * cg_call_cancel first). Every cg_call_start needs exactly one
+ * cg_call_finish, after any thread using the call has stopped. */
 cg_status cg_call_finish(cg_call *c);
 
 /* A complete unary call: sends req, stores a newly unpacked response in
  * *resp (free it with protobuf_c_message_free_unpacked(resp, NULL) or the
- * generated *__free_unpacked), returns the status. On error *resp is NULL. */
+ * generated *__free_unpacked), returns the status. On error *resp is NULL.
+ * resp may be NULL when the response is not wanted. A request of the wrong
+ * type gives INTERNAL without calling the server. */
 cg_status cg_unary(cg_channel *ch, const cg_method *m, const void *req,
                    void **resp, const cg_call_opts *opts);
 
@@ -422,7 +466,9 @@ cg_status cg_unary(cg_channel *ch, const cg_method *m, const void *req,
 
 /* Hooks around every call made on a channel: on_start may add metadata
  * (with cg_call_add_metadata) and on_finish sees the final status and the
- * call's duration. Either may be NULL. Added before the first call. */
+ * call's duration. Either may be NULL. Interceptors start in the order they
+ * were added and finish in reverse. Add them before the first call (adding
+ * is not thread-safe with calls in progress); the struct is copied. */
 typedef struct cg_client_interceptor {
     void (*on_start)(cg_call *c, const cg_method *m, void *user);
     void (*on_finish)(cg_call *c, const cg_method *m, const cg_status *st,
@@ -433,7 +479,8 @@ typedef struct cg_client_interceptor {
 void cg_channel_add_interceptor(cg_channel *ch,
                                 const cg_client_interceptor *icpt);
 
-/* From on_start only: adds request metadata to the call. Copied. */
+/* From on_start only: adds request metadata to the call. Copied. False
+ * elsewhere or for an invalid key (upper case, "grpc-" prefix, ...). */
 bool cg_call_add_metadata(cg_call *c, const char *key, const char *value,
                           size_t value_len);
 
@@ -450,8 +497,12 @@ cg_server *cg_test_server_start(cg_setup_fn setup, void *user, int *port);
 
 /* A context and stream with no network, for calling handlers directly. The
  * test pushes input messages (copied) and closes input; the handler's sends
- * are captured and readable afterwards. The test_ctx owns all memory;
- * cg_test_ctx_free releases it. */
+ * are captured (as copies) and readable afterwards. The test_ctx owns all
+ * memory; cg_test_ctx_free releases it (NULL is a no-op). cg_recv on a test
+ * stream waits, like a real one, until a message is pushed, the input is
+ * closed, the context is cancelled or its timeout passes; pushing from
+ * another thread is fine. cg_test_stream returns the same stream each time.
+ * cg_test_ctx_set_timeout(ctx, 0) sets a deadline that has already passed. */
 cg_ctx *cg_test_ctx_new(const cg_method *m, void *user);
 void cg_test_ctx_free(cg_ctx *ctx);
 void cg_test_ctx_cancel(cg_ctx *ctx);

@@ -1,0 +1,152 @@
+# lib/lib.mk: the runtime library (libcgrpc.a) and its own test suites.
+#
+# Included by the top-level Makefile, or used alone from the repository
+# root:  make -f lib/lib.mk cgrpc-lib | test-runtime | test-runtime-memcheck
+#                           | test-runtime-sanitize | test-runtime-tsan
+#
+# For programs that use the runtime:
+#   CGRPC_LIB     the static library to link
+#   CGRPC_CFLAGS  compile flags (include path, gRPC and protobuf-c headers)
+#   CGRPC_LDLIBS  what must follow $(CGRPC_LIB) on the link line
+#
+# Everything is built under $(ROOT)/build. V=1 shows full command lines;
+# WERROR=1 turns warnings into errors.
+
+ROOT ?= $(abspath $(dir $(lastword $(MAKEFILE_LIST)))..)
+
+# Several fragments include this file (the top-level Makefile, step builds
+# through tests/common/runtime.mk, the interop tests); define it once.
+ifndef cgrpc_lib_mk
+cgrpc_lib_mk := 1
+
+CGRPC_PKGS    := grpc gpr libprotobuf-c
+CGRPC_CFLAGS  := -I$(ROOT)/lib/include $(shell pkg-config --cflags $(CGRPC_PKGS)) -pthread
+CGRPC_LDLIBS  := $(shell pkg-config --libs $(CGRPC_PKGS)) -pthread
+CGRPC_LIB     := $(ROOT)/build/lib/libcgrpc.a
+
+CGRPC_CC      ?= $(CC)
+CGRPC_WARN    := -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra $(if $(WERROR),-Werror)
+CGRPC_OPT     ?= -g -O2
+CGRPC_SRCS    := $(sort $(wildcard $(ROOT)/lib/src/*.c))
+CGRPC_HDRS    := $(wildcard $(ROOT)/lib/src/*.h) $(ROOT)/lib/include/cgrpc.h
+
+cgrpc_comma := ,
+cgrpc_q    = $(if $(V),,@)
+cgrpc_say  = $(if $(V),@:,@printf '  %-4s %s\n' $(1) $(subst $(ROOT)/,,$(2)))
+
+.PHONY: cgrpc-lib test-runtime test-runtime-memcheck test-runtime-sanitize \
+        test-runtime-tsan cgrpc-test-bins
+
+cgrpc-lib: $(CGRPC_LIB)
+
+# --------------------------------------------------------------------------
+# Test suites: tests/runtime/test_*.c, each linked with the helpers in
+# tests/runtime/rt_*.c, the protobuf-c code for tests/runtime/proto, and the
+# library built with the same flags.
+# --------------------------------------------------------------------------
+
+CGRT_DIR     := $(ROOT)/tests/runtime
+CGRT_SUITES  := $(sort $(patsubst test_%.c,%,$(notdir $(wildcard $(CGRT_DIR)/test_*.c))))
+CGRT_HELPERS := $(sort $(wildcard $(CGRT_DIR)/rt_*.c))
+CGRT_GEN     := $(ROOT)/build/runtime-tests/gen
+CGRT_PB_C    := $(CGRT_GEN)/rt_test.pb-c.c
+CGRT_PB_H    := $(CGRT_GEN)/rt_test.pb-c.h
+CGRT_CERTS   := $(ROOT)/build/runtime-tests/certs
+CGRT_CFLAGS  := -I$(CGRT_DIR) -I$(CGRT_GEN) -I$(ROOT)/lib/src \
+                -DCGRT_CERT_DIR='"$(CGRT_CERTS)"' $(shell pkg-config --cflags cmocka)
+CGRT_LDLIBS  := $(shell pkg-config --libs cmocka)
+CGRT_RUN     := $(CGRT_DIR)/run.sh
+
+# The suites TSan runs: the ones where threads meet (bidi, shutdown, pool).
+CGRT_TSAN_SUITES ?= streams shutdown
+
+CGRT_VALGRIND := valgrind --quiet --leak-check=full --show-leak-kinds=definite,possible \
+                 --errors-for-leak-kinds=definite,possible --error-exitcode=1 \
+                 --suppressions=$(ROOT)/tools/valgrind.supp
+
+$(CGRT_PB_C) $(CGRT_PB_H) &: $(CGRT_DIR)/proto/rt_test.proto
+	@mkdir -p $(CGRT_GEN)
+	$(call cgrpc_say,GEN,$@)
+	$(cgrpc_q)protoc -I $(CGRT_DIR)/proto --c_out=$(CGRT_GEN) $<
+
+# Fresh short-lived certificates for every run of the TLS tests.
+.PHONY: cgrt-certs
+cgrt-certs:
+	$(call cgrpc_say,GEN,$(CGRT_CERTS))
+	$(cgrpc_q)sh $(CGRT_DIR)/gen_certs.sh $(CGRT_CERTS) >/dev/null 2>&1
+
+# cgrpc_variant(name, extra flags): the library and the suites built with
+# `extra flags` into build/runtime-tests/<name> (library: build/lib for
+# the plain variant, so tests link exactly what programs link).
+define cgrpc_variant
+CGRT_$(1)_DIR  := $(ROOT)/build/runtime-tests/$(1)
+CGRT_$(1)_LIB  := $(if $(filter plain,$(1)),$(CGRPC_LIB),$$(CGRT_$(1)_DIR)/libcgrpc.a)
+CGRT_$(1)_OBJD := $(if $(filter plain,$(1)),$(ROOT)/build/lib/obj,$$(CGRT_$(1)_DIR)/obj)
+CGRT_$(1)_OBJS := $$(patsubst $(ROOT)/lib/src/%.c,$$(CGRT_$(1)_OBJD)/%.o,$(CGRPC_SRCS))
+CGRT_$(1)_HOBJ := $$(patsubst $(CGRT_DIR)/%.c,$$(CGRT_$(1)_DIR)/t/%.o,$(CGRT_HELPERS)) \
+                  $$(CGRT_$(1)_DIR)/t/rt_test.pb-c.o
+CGRT_$(1)_BINS := $$(patsubst %,$$(CGRT_$(1)_DIR)/test_%,$(CGRT_SUITES))
+
+$$(CGRT_$(1)_OBJD)/%.o: $(ROOT)/lib/src/%.c $(CGRPC_HDRS)
+	@mkdir -p $$(dir $$@)
+	$$(call cgrpc_say,CC,$$<)
+	$$(cgrpc_q)$(CGRPC_CC) $(CGRPC_WARN) $(CGRPC_OPT) $(2) $(CGRPC_CFLAGS) -c $$< -o $$@
+
+$$(CGRT_$(1)_LIB): $$(CGRT_$(1)_OBJS)
+	$$(call cgrpc_say,AR,$$@)
+	$$(cgrpc_q)rm -f $$@ && ar rcs $$@ $$^
+
+$$(CGRT_$(1)_DIR)/t/%.o: $(CGRT_DIR)/%.c $(CGRT_PB_H) $(CGRPC_HDRS) $(wildcard $(CGRT_DIR)/*.h)
+	@mkdir -p $$(dir $$@)
+	$$(call cgrpc_say,CC,$$<)
+	$$(cgrpc_q)$(CGRPC_CC) $(CGRPC_WARN) $(CGRPC_OPT) $(2) $(CGRPC_CFLAGS) $(CGRT_CFLAGS) -c $$< -o $$@
+
+$$(CGRT_$(1)_DIR)/t/rt_test.pb-c.o: $(CGRT_PB_C) $(CGRT_PB_H)
+	@mkdir -p $$(dir $$@)
+	$$(call cgrpc_say,CC,$$<)
+	$$(cgrpc_q)$(CGRPC_CC) -std=c11 $(CGRPC_OPT) $(2) $(CGRPC_CFLAGS) -c $$< -o $$@
+
+$$(CGRT_$(1)_DIR)/test_%: $$(CGRT_$(1)_DIR)/t/test_%.o $$(CGRT_$(1)_HOBJ) $$(CGRT_$(1)_LIB)
+	$$(call cgrpc_say,LD,$$@)
+	$$(cgrpc_q)$(CGRPC_CC) $(CGRPC_OPT) $(2) $$^ $(CGRPC_LDLIBS) $(CGRT_LDLIBS) -o $$@
+endef
+
+$(eval $(call cgrpc_variant,plain,))
+$(eval $(call cgrpc_variant,asan,-fsanitize=address$(cgrpc_comma)undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined))
+$(eval $(call cgrpc_variant,tsan,-fsanitize=thread))
+
+.SECONDARY: $(CGRT_plain_HOBJ) $(CGRT_asan_HOBJ) $(CGRT_tsan_HOBJ) \
+            $(foreach v,plain asan tsan,$(patsubst %,$(CGRT_$(v)_DIR)/t/test_%.o,$(CGRT_SUITES))) \
+            $(CGRT_plain_DIR)/t/quick_bench.o
+
+cgrpc-test-bins: $(CGRT_plain_BINS)
+
+test-runtime: $(CGRT_plain_BINS) cgrt-certs
+	@sh $(CGRT_RUN) --label plain -- $(CGRT_plain_BINS)
+
+test-runtime-memcheck: $(CGRT_plain_BINS) cgrt-certs
+	@CGRT_SLOW=1 sh $(CGRT_RUN) --label valgrind --wrap "$(CGRT_VALGRIND)" -- $(CGRT_plain_BINS)
+
+test-runtime-sanitize: $(CGRT_asan_BINS) cgrt-certs
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  sh $(CGRT_RUN) --label asan+ubsan -- $(CGRT_asan_BINS)
+
+# gRPC core and abseil come from Debian, not built with TSan: TSan cannot see
+# their internal synchronisation and would report their own memcpy calls.
+# ignore_noninstrumented_modules makes it check only what it instrumented
+# (the runtime and the tests), where every report is ours to fix.
+test-runtime-tsan: $(patsubst %,$(CGRT_tsan_DIR)/test_%,$(CGRT_TSAN_SUITES)) cgrt-certs
+	@TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 ignore_noninstrumented_modules=1" \
+	  sh $(CGRT_RUN) --label tsan -- $(patsubst %,$(CGRT_tsan_DIR)/test_%,$(CGRT_TSAN_SUITES))
+
+# A quick in-process speed check (not a benchmark: see quick_bench.c).
+.PHONY: cgrpc-quick-bench
+cgrpc-quick-bench: $(CGRT_plain_DIR)/quick_bench
+	$(CGRT_plain_DIR)/quick_bench 1 2
+	$(CGRT_plain_DIR)/quick_bench 4 2
+
+$(CGRT_plain_DIR)/quick_bench: $(CGRT_plain_DIR)/t/quick_bench.o $(CGRT_plain_HOBJ) $(CGRPC_LIB)
+	$(call cgrpc_say,LD,$@)
+	$(cgrpc_q)$(CGRPC_CC) $(CGRPC_OPT) $^ $(CGRPC_LDLIBS) $(CGRT_LDLIBS) -o $@
+
+endif  # cgrpc_lib_mk

@@ -1,0 +1,55 @@
+/*
+ * channel.h: the channel object shared by channel.c and client_call.c.
+ *
+ * A channel is counted: the application holds one reference (dropped by
+ * cg_channel_free) and every call in progress holds one, so a call finished
+ * after cg_channel_free still has a channel to return its queue to.
+ */
+#ifndef CGRPC_CHANNEL_H
+#define CGRPC_CHANNEL_H
+
+#include <pthread.h>
+
+#include <grpc/grpc.h>
+
+#include "cgrpc.h"
+
+struct cg_channel {
+    grpc_channel *core;
+    size_t max_send;       /* 0 = no limit */
+    bool wait_for_ready;
+    cg_client_interceptor *icpts;
+    size_t n_icpts;
+
+    pthread_mutex_t mu;    /* guards the fields below */
+    int refs;
+    bool closed;           /* cg_channel_free was called */
+    cg_call *calls;        /* calls in progress, to cancel on free */
+    grpc_completion_queue **idle_cqs;  /* pluck queues ready for reuse */
+    size_t n_idle, cap_idle;
+    struct cgi_chreg *regs;  /* methods registered with the core */
+    size_t n_regs, cap_regs;
+};
+
+/* A method path registered on the channel; the core keeps a pointer to the
+ * path, so the channel keeps its own copy for as long as it lives. */
+struct cgi_chreg {
+    char *path;
+    void *handle;
+};
+
+/* A pluck queue for one call (or one wait); give it back when its events
+ * have all been plucked. */
+grpc_completion_queue *cgi_channel_get_cq(cg_channel *ch);
+void cgi_channel_put_cq(cg_channel *ch, grpc_completion_queue *cq);
+
+/* The core's handle for calling `path` on this channel, registered on
+ * first use. */
+void *cgi_channel_method(cg_channel *ch, const char *path);
+
+/* Call bookkeeping: attach takes a reference (false if the channel is
+ * closed), detach drops it. */
+bool cgi_channel_attach(cg_channel *ch, cg_call *c);
+void cgi_channel_detach(cg_channel *ch, cg_call *c);
+
+#endif

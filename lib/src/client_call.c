@@ -1,0 +1,461 @@
+/*
+ * client_call.c: blocking client calls, the four kinds.
+ *
+ * Each operation starts a batch on the call and waits for its tag with
+ * grpc_completion_queue_pluck on the call's own queue, so a call needs no
+ * other thread. Two rules of the core shape the code (facts #2, #3, #5):
+ *  - the response headers (RECV_INITIAL_METADATA) are asked for in the same
+ *    batch as the first RECV_MESSAGE, never alone: a server may send its
+ *    headers only with its first message;
+ *  - one batch per kind of op may be in flight and batches may not be
+ *    started concurrently, hence the lock around grpc_call_start_batch (a
+ *    bidi client may send on one thread while receiving on another).
+ * A unary call is a single batch with all six ops.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "channel.h"
+#include "client.h"
+#include "codec.h"
+#include "common.h"
+#include "status.h"
+
+/* Records a failure found on this side (first one wins). With c->mu held,
+ * like every access to the call's flags: a bidi call has a sending and a
+ * receiving thread. */
+static void set_local_locked(cg_call *c, cg_status st)
+{
+    if (!c->has_local) {
+        c->local = st;
+        c->has_local = true;
+    }
+}
+
+static void set_local(cg_call *c, cg_status st)
+{
+    pthread_mutex_lock(&c->mu);
+    set_local_locked(c, st);
+    pthread_mutex_unlock(&c->mu);
+}
+
+cg_call *cg_call_start(cg_channel *ch, const cg_method *m,
+                       const cg_call_opts *opts)
+{
+    cg_call *c = cgi_calloc(1, sizeof *c);
+    c->m = m;
+    c->start_us = cgi_now_us();
+    pthread_mutex_init(&c->mu, NULL);
+    grpc_metadata_array_init(&c->headers);
+    grpc_metadata_array_init(&c->trailers);
+    cgi_arena_init(&c->arena, NULL, 0);
+    c->details = grpc_empty_slice();
+    if (ch == NULL || m == NULL || m->path == NULL) {
+        set_local(c, cgi_status(GRPC_STATUS_INVALID_ARGUMENT,
+                                "cg_call_start: no channel or method"));
+        return c;
+    }
+
+    bool wfr = ch->wait_for_ready;
+    int64_t timeout = 0;
+    if (opts != NULL) {
+        wfr = wfr || opts->wait_for_ready;
+        timeout = opts->timeout_ms;
+        for (size_t i = 0; i < opts->n_metadata; i++) {
+            const cg_md *md = &opts->metadata[i];
+            if (!cgi_mdlist_add(&c->md, md->key, md->value, md->value_len))
+                set_local(c, cgi_status(GRPC_STATUS_INVALID_ARGUMENT,
+                                        "invalid metadata key \"%s\"",
+                                        md->key ? md->key : "(null)"));
+        }
+    }
+    c->im_flags = wfr ? GRPC_INITIAL_METADATA_WAIT_FOR_READY : 0;
+
+    /* Interceptors add metadata now, before anything is sent. */
+    c->starting = true;
+    for (size_t i = 0; i < ch->n_icpts; i++)
+        if (ch->icpts[i].on_start)
+            ch->icpts[i].on_start(c, m, ch->icpts[i].user);
+    c->starting = false;
+
+    c->cq = cgi_channel_get_cq(ch);
+    c->call = grpc_channel_create_registered_call(
+        ch->core, NULL, GRPC_PROPAGATE_DEFAULTS, c->cq,
+        cgi_channel_method(ch, m->path), cgi_deadline_after(timeout), NULL);
+    if (!cgi_channel_attach(ch, c)) {
+        set_local(c, cgi_status(GRPC_STATUS_CANCELLED, "channel was freed"));
+        grpc_call_cancel(c->call, NULL);
+        grpc_call_unref(c->call);
+        c->call = NULL;
+        cgi_channel_put_cq(ch, c->cq);
+        c->cq = NULL;
+        return c;
+    }
+    c->ch = ch;
+    if (c->has_local)
+        grpc_call_cancel(c->call, NULL);
+    return c;
+}
+
+bool cg_call_add_metadata(cg_call *c, const char *key, const char *value,
+                          size_t value_len)
+{
+    return c != NULL && c->starting &&
+           cgi_mdlist_add(&c->md, key, value, value_len);
+}
+
+/* Puts SEND_INITIAL_METADATA into ops[*n] unless it has gone already. */
+static void add_send_im(cg_call *c, grpc_op *ops, size_t *n)
+{
+    if (c->im_sent)
+        return;
+    grpc_op *op = &ops[(*n)++];
+    op->op = GRPC_OP_SEND_INITIAL_METADATA;
+    op->flags = c->im_flags;
+    op->data.send_initial_metadata.count = c->md.n;
+    op->data.send_initial_metadata.metadata = c->md.items;
+    c->im_sent = true;
+}
+
+static void add_recv_im(cg_call *c, grpc_op *ops, size_t *n)
+{
+    if (c->im_received)
+        return;
+    grpc_op *op = &ops[(*n)++];
+    op->op = GRPC_OP_RECV_INITIAL_METADATA;
+    op->data.recv_initial_metadata.recv_initial_metadata = &c->headers;
+    c->im_received = true;
+}
+
+static void add_recv_status(cg_call *c, grpc_op *ops, size_t *n)
+{
+    grpc_op *op = &ops[(*n)++];
+    op->op = GRPC_OP_RECV_STATUS_ON_CLIENT;
+    op->data.recv_status_on_client.trailing_metadata = &c->trailers;
+    op->data.recv_status_on_client.status = &c->code;
+    op->data.recv_status_on_client.status_details = &c->details;
+    op->data.recv_status_on_client.error_string = &c->error_string;
+    c->status_received = true;
+}
+
+/* Starts ops[0..n) and waits for them. Called with c->mu held (it was
+ * taken to build the ops) and returns with it released. */
+static bool run_batch(cg_call *c, grpc_op *ops, size_t n, void *tag)
+{
+    grpc_call_error err = grpc_call_start_batch(c->call, ops, n, tag, NULL);
+    pthread_mutex_unlock(&c->mu);
+    if (err != GRPC_CALL_OK) {
+        gpr_log(GPR_ERROR, "cgrpc: batch on %s refused (%d)", c->m->path,
+                (int)err);
+        return false;
+    }
+    grpc_event ev = grpc_completion_queue_pluck(
+        c->cq, tag, gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL);
+    for (size_t i = 0; i < n; i++) {
+        if (ops[i].op == GRPC_OP_RECV_STATUS_ON_CLIENT) {
+            pthread_mutex_lock(&c->mu);
+            c->trailers_ready = true;
+            pthread_mutex_unlock(&c->mu);
+        }
+    }
+    /* The headers array is filled (or left empty) once the batch that
+     * asked for it has completed. */
+    for (size_t i = 0; i < n; i++) {
+        if (ops[i].op == GRPC_OP_RECV_INITIAL_METADATA) {
+            pthread_mutex_lock(&c->mu);
+            c->headers_ready = true;
+            pthread_mutex_unlock(&c->mu);
+        }
+    }
+    return ev.success != 0;
+}
+
+static void receive_status(cg_call *c)
+{
+    grpc_op ops[3];
+    size_t n = 0;
+    memset(ops, 0, sizeof ops);
+    pthread_mutex_lock(&c->mu);
+    if (c->status_received) {
+        pthread_mutex_unlock(&c->mu);
+        return;
+    }
+    add_send_im(c, ops, &n);
+    add_recv_im(c, ops, &n);
+    add_recv_status(c, ops, &n);
+    run_batch(c, ops, n, &c->tag_status);
+}
+
+bool cg_call_send(cg_call *c, const void *msg)
+{
+    if (c == NULL || c->call == NULL)
+        return false;
+    grpc_byte_buffer *bb;
+    cg_status st = cgi_encode(msg, c->m->input, c->ch->max_send, &bb);
+    if (st.code != GRPC_STATUS_OK) {
+        if (st.code == GRPC_STATUS_RESOURCE_EXHAUSTED) {
+            /* As the core would: fail the call with the reason. */
+            set_local(c, st);
+            grpc_call_cancel_with_status(c->call, st.code, st.message, NULL);
+        }
+        return false;
+    }
+    grpc_op ops[2];
+    size_t n = 0;
+    memset(ops, 0, sizeof ops);
+    pthread_mutex_lock(&c->mu);
+    if (c->has_local || c->send_closed || c->status_received) {
+        pthread_mutex_unlock(&c->mu);
+        grpc_byte_buffer_destroy(bb);
+        return false;
+    }
+    add_send_im(c, ops, &n);
+    ops[n].op = GRPC_OP_SEND_MESSAGE;
+    ops[n].data.send_message.send_message = bb;
+    n++;
+    bool ok = run_batch(c, ops, n, &c->tag_send);
+    grpc_byte_buffer_destroy(bb);
+    return ok;
+}
+
+bool cg_call_close_send(cg_call *c)
+{
+    if (c == NULL || c->call == NULL)
+        return false;
+    grpc_op ops[2];
+    size_t n = 0;
+    memset(ops, 0, sizeof ops);
+    pthread_mutex_lock(&c->mu);
+    if (c->send_closed) {
+        pthread_mutex_unlock(&c->mu);
+        return true;
+    }
+    add_send_im(c, ops, &n);
+    ops[n++].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
+    c->send_closed = true;
+    return run_batch(c, ops, n, &c->tag_close);
+}
+
+/* Receives the next message as a byte buffer (the caller destroys it), or
+ * NULL at the end of the stream, when the status is fetched too. */
+static grpc_byte_buffer *recv_raw(cg_call *c)
+{
+    grpc_byte_buffer *bb = NULL;
+    grpc_op ops[3];
+    size_t n = 0;
+    memset(ops, 0, sizeof ops);
+    pthread_mutex_lock(&c->mu);
+    add_send_im(c, ops, &n);
+    add_recv_im(c, ops, &n);
+    ops[n].op = GRPC_OP_RECV_MESSAGE;
+    ops[n].data.recv_message.recv_message = &bb;
+    n++;
+    bool ok = run_batch(c, ops, n, &c->tag_recv);
+    if (!ok || bb == NULL) {
+        if (bb != NULL)
+            grpc_byte_buffer_destroy(bb);
+        pthread_mutex_lock(&c->mu);
+        c->eos = true;
+        pthread_mutex_unlock(&c->mu);
+        receive_status(c);
+        return NULL;
+    }
+    return bb;
+}
+
+static bool at_end(cg_call *c)
+{
+    pthread_mutex_lock(&c->mu);
+    bool end = c->eos;
+    pthread_mutex_unlock(&c->mu);
+    return end;
+}
+
+const void *cg_call_recv(cg_call *c)
+{
+    if (c == NULL || c->call == NULL || at_end(c))
+        return NULL;
+    if (c->last != NULL) {
+        protobuf_c_message_free_unpacked(c->last, NULL);
+        c->last = NULL;
+    }
+    grpc_byte_buffer *bb = recv_raw(c);
+    if (bb == NULL)
+        return NULL;
+    void *msg;
+    cg_status st = cgi_decode(bb, c->m->output, NULL, &msg);
+    grpc_byte_buffer_destroy(bb);
+    if (st.code != GRPC_STATUS_OK) {
+        /* A response we cannot read ends the call; the server sees it
+         * cancelled, and cg_call_finish reports why. */
+        pthread_mutex_lock(&c->mu);
+        set_local_locked(c, st);
+        c->eos = true;
+        pthread_mutex_unlock(&c->mu);
+        grpc_call_cancel_with_status(c->call, st.code, st.message, NULL);
+        receive_status(c);
+        return NULL;
+    }
+    c->last = msg;
+    return msg;
+}
+
+/* Looks `key` up in arr (copied into *cache on first use) once `ready`. */
+static const char *find_md(cg_call *c, const bool *ready,
+                           const grpc_metadata_array *arr, cg_md **cache,
+                           size_t *n, const char *key, size_t *len)
+{
+    if (len != NULL)
+        *len = 0;
+    if (c == NULL || key == NULL)
+        return NULL;
+    const char *v = NULL;
+    pthread_mutex_lock(&c->mu);
+    if (*ready) {
+        if (*cache == NULL)
+            *cache = cgi_md_import(arr, &c->arena, n);
+        v = cgi_md_find(*cache, *n, key, len);
+    }
+    pthread_mutex_unlock(&c->mu);
+    return v;
+}
+
+const char *cg_call_header(cg_call *c, const char *key, size_t *len)
+{
+    return find_md(c, c ? &c->headers_ready : NULL, c ? &c->headers : NULL,
+                   c ? &c->hdr : NULL, c ? &c->n_hdr : NULL, key, len);
+}
+
+const char *cg_call_trailer(cg_call *c, const char *key, size_t *len)
+{
+    /* Trailers arrive with the status; the batch asking for it must also
+     * have completed, which status_received alone does not say. */
+    return find_md(c, c ? &c->trailers_ready : NULL, c ? &c->trailers : NULL,
+                   c ? &c->trl : NULL, c ? &c->n_trl : NULL, key, len);
+}
+
+void cg_call_cancel(cg_call *c)
+{
+    if (c != NULL && c->call != NULL)
+        grpc_call_cancel(c->call, NULL);
+}
+
+/* The final status: a local failure wins over what the core reports. */
+static cg_status final_status(cg_call *c)
+{
+    if (c->has_local)
+        return c->local;
+    return cgi_status_from_core(c->code, c->details);
+}
+
+static void destroy(cg_call *c, const cg_status *st)
+{
+    cg_channel *ch = c->ch;
+    if (ch != NULL) {
+        int64_t us = cgi_now_us() - c->start_us;
+        for (size_t i = ch->n_icpts; i-- > 0;)
+            if (ch->icpts[i].on_finish)
+                ch->icpts[i].on_finish(c, c->m, st, us, ch->icpts[i].user);
+    }
+    if (c->last != NULL)
+        protobuf_c_message_free_unpacked(c->last, NULL);
+    if (c->call != NULL)
+        grpc_call_unref(c->call);
+    grpc_metadata_array_destroy(&c->headers);
+    grpc_metadata_array_destroy(&c->trailers);
+    grpc_slice_unref(c->details);
+    if (c->error_string != NULL)
+        gpr_free((void *)c->error_string);
+    cgi_mdlist_clear(&c->md);
+    cgi_arena_free(&c->arena);
+    pthread_mutex_destroy(&c->mu);
+    if (ch != NULL) {
+        cgi_channel_put_cq(ch, c->cq);
+        cgi_channel_detach(ch, c);
+    }
+    free(c);
+}
+
+cg_status cg_call_finish(cg_call *c)
+{
+    if (c == NULL)
+        return cgi_status(GRPC_STATUS_INVALID_ARGUMENT, "no call");
+    if (c->call != NULL && !c->status_received) {
+        /* A call finished early still has to reach its status: say no more
+         * requests follow, read and drop what the server still sends (the
+         * core delivers the status only after the last message), then ask
+         * for the status. */
+        if (!c->send_closed && !c->has_local)
+            cg_call_close_send(c);
+        while (!c->eos) {
+            grpc_byte_buffer *bb = recv_raw(c);
+            if (bb != NULL)
+                grpc_byte_buffer_destroy(bb);
+        }
+        receive_status(c);
+    }
+    cg_status st = final_status(c);
+    destroy(c, &st);
+    return st;
+}
+
+cg_status cg_unary(cg_channel *ch, const cg_method *m, const void *req,
+                   void **resp, const cg_call_opts *opts)
+{
+    void *unwanted = NULL;  /* the response when the caller passed no resp */
+    if (resp == NULL)
+        resp = &unwanted;
+    *resp = NULL;
+    cg_call *c = cg_call_start(ch, m, opts);
+    if (c->call == NULL || c->has_local)
+        return cg_call_finish(c);
+
+    grpc_byte_buffer *out;
+    cg_status st = cgi_encode(req, m->input, ch->max_send, &out);
+    if (st.code != GRPC_STATUS_OK) {
+        set_local(c, st);
+        grpc_call_cancel(c->call, NULL);
+        return cg_call_finish(c);
+    }
+
+    /* All six ops in one batch: the whole call is one wait. */
+    grpc_byte_buffer *in = NULL;
+    grpc_op ops[6];
+    size_t n = 0;
+    memset(ops, 0, sizeof ops);
+    pthread_mutex_lock(&c->mu);
+    add_send_im(c, ops, &n);
+    ops[n].op = GRPC_OP_SEND_MESSAGE;
+    ops[n].data.send_message.send_message = out;
+    n++;
+    ops[n++].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
+    add_recv_im(c, ops, &n);
+    ops[n].op = GRPC_OP_RECV_MESSAGE;
+    ops[n].data.recv_message.recv_message = &in;
+    n++;
+    add_recv_status(c, ops, &n);
+    c->send_closed = true;
+    c->eos = true;
+    run_batch(c, ops, n, &c->tag_unary);
+    grpc_byte_buffer_destroy(out);
+
+    if (!c->has_local && c->code == GRPC_STATUS_OK) {
+        if (in == NULL) {
+            set_local(c, cgi_status(GRPC_STATUS_INTERNAL,
+                                    "%s: the server sent no response",
+                                    m->path));
+        } else {
+            void *msg;
+            st = cgi_decode(in, m->output, NULL, &msg);
+            if (st.code == GRPC_STATUS_OK)
+                *resp = msg;
+            else
+                set_local(c, st);
+        }
+    }
+    if (in != NULL)
+        grpc_byte_buffer_destroy(in);
+    if (unwanted != NULL)
+        protobuf_c_message_free_unpacked(unwanted, NULL);
+    return cg_call_finish(c);
+}

@@ -1,0 +1,90 @@
+/*
+ * common.c: allocation, clocks and library references (see common.h).
+ */
+#include "common.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <grpc/grpc.h>
+
+_Noreturn void cgi_die(const char *what)
+{
+    fprintf(stderr, "cgrpc: fatal: %s\n", what);
+    abort();
+}
+
+void *cgi_malloc(size_t size)
+{
+    /* malloc(0) may return NULL legitimately; ask for one byte instead so
+     * that NULL always means exhaustion. */
+    void *p = malloc(size ? size : 1);
+    if (p == NULL)
+        cgi_die("out of memory");
+    return p;
+}
+
+void *cgi_calloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (p == NULL)
+        cgi_die("out of memory");
+    return p;
+}
+
+void *cgi_realloc(void *p, size_t size)
+{
+    void *q = realloc(p, size ? size : 1);
+    if (q == NULL)
+        cgi_die("out of memory");
+    return q;
+}
+
+char *cgi_strdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    return memcpy(cgi_malloc(n), s, n);
+}
+
+int64_t cgi_now_ms(void)
+{
+    return cgi_now_us() / 1000;
+}
+
+int64_t cgi_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+gpr_timespec cgi_deadline_after(int64_t ms)
+{
+    if (ms <= 0)
+        return gpr_inf_future(GPR_CLOCK_MONOTONIC);
+    return gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
+                        gpr_time_from_millis(ms, GPR_TIMESPAN));
+}
+
+int64_t cgi_ms_until(gpr_timespec deadline)
+{
+    gpr_timespec inf = gpr_inf_future(deadline.clock_type);
+    if (gpr_time_cmp(deadline, inf) == 0)
+        return INT64_MAX;
+    gpr_timespec mono = gpr_convert_clock_type(deadline, GPR_CLOCK_MONOTONIC);
+    gpr_timespec left = gpr_time_sub(mono, gpr_now(GPR_CLOCK_MONOTONIC));
+    int64_t ms = gpr_time_to_millis(left);
+    return ms > 0 ? ms : 0;
+}
+
+void cgi_grpc_ref(void)
+{
+    grpc_init();
+}
+
+void cgi_grpc_unref(void)
+{
+    grpc_shutdown();
+}

@@ -1,0 +1,84 @@
+/*
+ * common.h: small helpers every part of the runtime shares.
+ *
+ * Allocation that cannot fail (the runtime has no way to report "out of
+ * memory" to a peer, so it aborts with a message, like xmalloc in git or
+ * redis's zmalloc), clock conversions between gRPC's gpr_timespec and plain
+ * milliseconds, and the tag every completion-queue event carries.
+ *
+ * Nothing here is exported: internal names start with cgi_.
+ */
+#ifndef CGRPC_COMMON_H
+#define CGRPC_COMMON_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <grpc/support/alloc.h>
+#include <grpc/support/log.h>
+#include <grpc/support/time.h>
+
+/* Allocation that aborts the process on exhaustion. */
+void *cgi_malloc(size_t size);
+void *cgi_calloc(size_t n, size_t size);
+void *cgi_realloc(void *p, size_t size);
+char *cgi_strdup(const char *s);
+_Noreturn void cgi_die(const char *what);
+
+/* Monotonic milliseconds and microseconds (for durations). */
+int64_t cgi_now_ms(void);
+int64_t cgi_now_us(void);
+
+/* A monotonic deadline `ms` from now; ms <= 0 means "no deadline". */
+gpr_timespec cgi_deadline_after(int64_t ms);
+
+/* Milliseconds from now until `deadline` (any clock): 0 once passed,
+ * INT64_MAX for an infinite deadline. */
+int64_t cgi_ms_until(gpr_timespec deadline);
+
+/* Every tag handed to a completion queue is a pointer to one of these. The
+ * thread that takes the event off the queue calls fn with the event's
+ * success flag; the object that embeds the tag gets it back with
+ * cgi_container_of. One type of event, one way to dispatch it.
+ *
+ * The event usually arrives on another thread than the one that started the
+ * operation. The core orders the two, but inside a library ThreadSanitizer
+ * cannot see; so the starter publishes the tag (a release store of fn) just
+ * before handing it over, and the poller reads fn with an acquire load.
+ * Everything written before cgi_tag_publish is then visible, to the
+ * hardware and to TSan alike, to the code the event runs. */
+typedef struct cgi_tag cgi_tag;
+typedef void (*cgi_tag_fn)(cgi_tag *tag, bool ok);
+struct cgi_tag {
+    _Atomic(cgi_tag_fn) fn;
+};
+
+static inline void cgi_tag_init(cgi_tag *t, cgi_tag_fn fn)
+{
+    atomic_init(&t->fn, fn);
+}
+
+static inline cgi_tag *cgi_tag_publish(cgi_tag *t)
+{
+    cgi_tag_fn fn = atomic_load_explicit(&t->fn, memory_order_relaxed);
+    atomic_store_explicit(&t->fn, fn, memory_order_release);
+    return t;
+}
+
+static inline void cgi_tag_run(cgi_tag *t, bool ok)
+{
+    cgi_tag_fn fn = atomic_load_explicit(&t->fn, memory_order_acquire);
+    fn(t, ok);
+}
+
+#define cgi_container_of(ptr, type, member) \
+    ((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+
+/* Adds one reference to the gRPC library (grpc_init) and drops it. The core
+ * counts these itself; the pair exists so every object says what it holds. */
+void cgi_grpc_ref(void);
+void cgi_grpc_unref(void);
+
+#endif

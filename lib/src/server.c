@@ -1,0 +1,390 @@
+/*
+ * server.c: a server's life: create, listen, register, start, shut down.
+ *
+ * The core's server needs, in this order: channel arguments at creation
+ * (message limits, SO_REUSEPORT), a completion queue registered before
+ * start, listening ports and registered methods before start, and after
+ * start a request posted for every call it should report. Shutting down is
+ * the subtle part (see shutdown_now): stop accepting, give calls in flight a
+ * grace period, cancel what is left, wait until every call is freed, and
+ * only then destroy the server and drain the queue.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <grpc/grpc_security.h>
+
+#include "server.h"
+#include "status.h"
+#include "tls.h"
+
+#define DEFAULT_MAX_MESSAGE (4 * 1024 * 1024)
+#define DEFAULT_MAX_THREADS 64
+
+void cgi_server_live_add(cg_server *srv)
+{
+    pthread_mutex_lock(&srv->mu);
+    srv->live++;
+    pthread_mutex_unlock(&srv->mu);
+}
+
+void cgi_server_live_done(cg_server *srv)
+{
+    pthread_mutex_lock(&srv->mu);
+    if (--srv->live == 0)
+        pthread_cond_broadcast(&srv->cv);
+    pthread_mutex_unlock(&srv->mu);
+}
+
+static void on_shutdown(cgi_tag *t, bool ok)
+{
+    (void)ok;
+    cg_server *srv = cgi_container_of(t, cg_server, t_shutdown);
+    pthread_mutex_lock(&srv->mu);
+    srv->notified = true;
+    pthread_cond_broadcast(&srv->cv);
+    pthread_mutex_unlock(&srv->mu);
+}
+
+/* Initialises gRPC with every signal blocked, so the threads the core
+ * starts now inherit a mask that leaves SIGINT and SIGTERM to the
+ * application's threads (see cg_server_run_until_signal). */
+static void grpc_ref_quietly(void)
+{
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    cgi_grpc_ref();
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+static int cpu_count(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 64 ? 64 : (int)n;
+}
+
+cg_server *cg_server_new(const cg_server_opts *opts)
+{
+    cg_server_opts o = {0};
+    if (opts != NULL)
+        o = *opts;
+    grpc_ref_quietly();
+
+    cg_server *srv = cgi_calloc(1, sizeof *srv);
+    srv->max_recv = o.max_recv_bytes ? o.max_recv_bytes : DEFAULT_MAX_MESSAGE;
+    srv->max_send = o.max_send_bytes ? o.max_send_bytes : DEFAULT_MAX_MESSAGE;
+    srv->min_threads = o.min_threads > 0 ? o.min_threads : cpu_count();
+    srv->max_threads = o.max_threads > 0 ? o.max_threads : DEFAULT_MAX_THREADS;
+    if (srv->max_threads < srv->min_threads)
+        srv->max_threads = srv->min_threads;
+    /* One request waiting per polling thread lets that many calls to one
+     * method start at once; more would only hold memory. */
+    srv->requests_per_method = srv->min_threads < 8 ? srv->min_threads : 8;
+
+    grpc_arg args[3];
+    memset(args, 0, sizeof args);
+    args[0].type = GRPC_ARG_INTEGER;
+    args[0].key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH;
+    args[0].value.integer = srv->max_recv > INT32_MAX ? INT32_MAX
+                                                      : (int)srv->max_recv;
+    args[1].type = GRPC_ARG_INTEGER;
+    args[1].key = GRPC_ARG_MAX_SEND_MESSAGE_LENGTH;
+    args[1].value.integer = srv->max_send > INT32_MAX ? INT32_MAX
+                                                      : (int)srv->max_send;
+    /* The core turns SO_REUSEPORT on by default, so a second server on a
+     * busy port would start and quietly share its connections. */
+    args[2].type = GRPC_ARG_INTEGER;
+    args[2].key = GRPC_ARG_ALLOW_REUSEPORT;
+    args[2].value.integer = o.allow_reuseport ? 1 : 0;
+    grpc_channel_args ca = {3, args};
+
+    srv->core = grpc_server_create(&ca, NULL);
+    srv->cq = grpc_completion_queue_create_for_next(NULL);
+    grpc_server_register_completion_queue(srv->core, srv->cq, NULL);
+    cgi_tag_init(&srv->t_shutdown, on_shutdown);
+    pthread_mutex_init(&srv->mu, NULL);
+    pthread_condattr_t ca_attr;
+    pthread_condattr_init(&ca_attr);
+    pthread_condattr_setclock(&ca_attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&srv->cv, &ca_attr);
+    pthread_condattr_destroy(&ca_attr);
+    sem_init(&srv->wake, 0, 0);
+    atomic_init(&srv->stopping, false);
+    atomic_init(&srv->async_grace, 0);
+    atomic_init(&srv->quit, false);
+    srv->state = CGI_NEW;
+    return srv;
+}
+
+int cg_server_listen(cg_server *srv, const char *addr,
+                     const cg_tls_server *tls, cg_status *err)
+{
+    cg_status dummy;
+    if (err == NULL)
+        err = &dummy;
+    if (srv == NULL || addr == NULL) {
+        *err = cgi_status(GRPC_STATUS_INVALID_ARGUMENT, "no address");
+        return -1;
+    }
+    if (srv->state != CGI_NEW) {
+        *err = cgi_status(GRPC_STATUS_FAILED_PRECONDITION,
+                          "listen before cg_server_start");
+        return -1;
+    }
+    grpc_server_credentials *creds;
+    if (tls != NULL) {
+        creds = cgi_tls_server_creds(tls, err);
+        if (creds == NULL)
+            return -1;
+    } else {
+        creds = grpc_insecure_server_credentials_create();
+    }
+    int port = grpc_server_add_http2_port(srv->core, addr, creds);
+    grpc_server_credentials_release(creds);
+    if (port <= 0) {
+        *err = cgi_status(GRPC_STATUS_UNAVAILABLE,
+                          "cannot listen on %s (address in use or invalid)",
+                          addr);
+        return -1;
+    }
+    *err = cg_ok();
+    return port;
+}
+
+int cg_server_add_service(cg_server *srv, const cg_service *svc,
+                          const void *impl, void *user)
+{
+    if (srv == NULL || svc == NULL || srv->state != CGI_NEW)
+        return -1;
+    for (size_t i = 0; i < svc->n_methods; i++)
+        for (size_t j = 0; j < srv->n_regs; j++)
+            if (strcmp(srv->regs[j].m->path, svc->methods[i].path) == 0)
+                return -1;
+    srv->regs = cgi_realloc(srv->regs,
+                            (srv->n_regs + svc->n_methods) * sizeof *srv->regs);
+    for (size_t i = 0; i < svc->n_methods; i++) {
+        const cg_method *m = &svc->methods[i];
+        /* Unary and server-streaming calls are reported with their one
+         * request already read: a round trip saved per call. */
+        bool payload = m->kind == CG_UNARY || m->kind == CG_SERVER_STREAMING;
+        void *h = grpc_server_register_method(
+            srv->core, m->path, NULL,
+            payload ? GRPC_SRM_PAYLOAD_READ_INITIAL_BYTE_BUFFER
+                    : GRPC_SRM_PAYLOAD_NONE,
+            0);
+        if (h == NULL)
+            return -1;
+        cgi_reg *r = &srv->regs[srv->n_regs++];
+        r->m = m;
+        r->impl = impl;
+        r->user = user;
+        r->handle = h;
+    }
+    return 0;
+}
+
+void cg_server_add_interceptor(cg_server *srv, cg_server_interceptor_fn fn,
+                               void *user)
+{
+    if (srv == NULL || fn == NULL || srv->state != CGI_NEW)
+        return;
+    srv->icpts = cgi_realloc(srv->icpts, (srv->n_icpts + 1) * sizeof *srv->icpts);
+    srv->icpts[srv->n_icpts].fn = fn;
+    srv->icpts[srv->n_icpts].user = user;
+    srv->n_icpts++;
+}
+
+static void shutdown_now(cg_server *srv, int64_t grace_ms);
+
+/* Waits for cg_server_shutdown_async; a signal handler may only post. */
+static void *lifecycle_main(void *arg)
+{
+    cg_server *srv = arg;
+    for (;;) {
+        while (sem_wait(&srv->wake) != 0 && errno == EINTR)
+            ;
+        if (atomic_load(&srv->quit))
+            return NULL;
+        shutdown_now(srv, atomic_load(&srv->async_grace));
+    }
+}
+
+int cg_server_start(cg_server *srv)
+{
+    if (srv == NULL || srv->state != CGI_NEW)
+        return -1;
+    if (cgi_pool_start(&srv->pool, srv->cq, srv->min_threads,
+                       srv->max_threads) != 0)
+        return -1;
+    grpc_server_start(srv->core);
+    srv->state = CGI_RUNNING;
+    for (size_t i = 0; i < srv->n_regs; i++)
+        for (int k = 0; k < srv->requests_per_method; k++)
+            cgi_request_call(srv, &srv->regs[i]);
+    cgi_request_unknown(srv);
+    if (cgi_thread_start(&srv->lifecycle, lifecycle_main, srv) == 0)
+        srv->has_lifecycle = true;
+    return 0;
+}
+
+/* The graceful shutdown, in the only order the core accepts:
+ *  1. grpc_server_shutdown_and_notify: no new calls; requests waiting for
+ *     calls fail; the tag arrives once no call is being served.
+ *  2. Wait up to grace_ms for that, and for every call of ours to be freed.
+ *  3. Past the grace period, cancel every call: handlers see
+ *     cg_ctx_cancelled, their sends and receives fail, and they return.
+ *  4. Destroy the server, shut the queue down; the pollers drain it and
+ *     leave; join them. */
+static void shutdown_now(cg_server *srv, int64_t grace_ms)
+{
+    pthread_mutex_lock(&srv->mu);
+    if (srv->state == CGI_STOPPING || srv->state == CGI_STOPPED) {
+        while (srv->state != CGI_STOPPED)
+            pthread_cond_wait(&srv->cv, &srv->mu);
+        pthread_mutex_unlock(&srv->mu);
+        return;
+    }
+    bool was_running = srv->state == CGI_RUNNING;
+    srv->state = CGI_STOPPING;
+    atomic_store(&srv->stopping, true);
+    pthread_mutex_unlock(&srv->mu);
+
+    grpc_server_shutdown_and_notify(srv->core, srv->cq,
+                                    cgi_tag_publish(&srv->t_shutdown));
+    if (!was_running) {
+        /* Never started: no pollers, so take the tag off the queue here. */
+        for (;;) {
+            grpc_event ev = grpc_completion_queue_next(
+                srv->cq, gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL);
+            if (ev.type == GRPC_OP_COMPLETE && ev.tag == &srv->t_shutdown)
+                break;
+        }
+        srv->notified = true;
+    }
+
+    pthread_mutex_lock(&srv->mu);
+    if (grace_ms < 0)
+        grace_ms = 0;
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += grace_ms / 1000;
+    until.tv_nsec += (grace_ms % 1000) * 1000000;
+    if (until.tv_nsec >= 1000000000) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000;
+    }
+    int rc = 0;
+    while ((!srv->notified || srv->live > 0) && rc != ETIMEDOUT)
+        rc = pthread_cond_timedwait(&srv->cv, &srv->mu, &until);
+    if (!srv->notified || srv->live > 0) {
+        pthread_mutex_unlock(&srv->mu);
+        grpc_server_cancel_all_calls(srv->core);
+        pthread_mutex_lock(&srv->mu);
+        while (!srv->notified || srv->live > 0)
+            pthread_cond_wait(&srv->cv, &srv->mu);
+    }
+    pthread_mutex_unlock(&srv->mu);
+
+    grpc_server_destroy(srv->core);
+    srv->core = NULL;
+    grpc_completion_queue_shutdown(srv->cq);
+    if (was_running) {
+        cgi_pool_join(&srv->pool);
+    } else {
+        while (grpc_completion_queue_next(srv->cq,
+                                          gpr_inf_future(GPR_CLOCK_MONOTONIC),
+                                          NULL)
+                   .type != GRPC_QUEUE_SHUTDOWN)
+            ;
+    }
+    grpc_completion_queue_destroy(srv->cq);
+    srv->cq = NULL;
+
+    pthread_mutex_lock(&srv->mu);
+    srv->state = CGI_STOPPED;
+    pthread_cond_broadcast(&srv->cv);
+    pthread_mutex_unlock(&srv->mu);
+}
+
+void cg_server_shutdown(cg_server *srv, int64_t grace_ms)
+{
+    if (srv != NULL)
+        shutdown_now(srv, grace_ms);
+}
+
+void cg_server_shutdown_async(cg_server *srv, int64_t grace_ms)
+{
+    /* Async-signal-safe: a lock-free atomic store and sem_post only. */
+    if (srv == NULL)
+        return;
+    atomic_store(&srv->async_grace, grace_ms);
+    sem_post(&srv->wake);
+}
+
+void cg_server_wait(cg_server *srv)
+{
+    if (srv == NULL)
+        return;
+    pthread_mutex_lock(&srv->mu);
+    while (srv->state != CGI_STOPPED && srv->state != CGI_NEW)
+        pthread_cond_wait(&srv->cv, &srv->mu);
+    pthread_mutex_unlock(&srv->mu);
+}
+
+static bool stopped(cg_server *srv)
+{
+    pthread_mutex_lock(&srv->mu);
+    bool s = srv->state == CGI_STOPPED;
+    pthread_mutex_unlock(&srv->mu);
+    return s;
+}
+
+int cg_server_run_until_signal(cg_server *srv, int64_t grace_ms)
+{
+    if (srv == NULL)
+        return 0;
+    /* Block the two signals in this thread and wait for them here. The
+     * runtime's threads and the core's (started in cg_server_new) block
+     * every signal, so a SIGTERM sent to the process comes to this thread.
+     * The wait wakes up now and then to notice a shutdown done by someone
+     * else (cg_server_shutdown from another thread). */
+    sigset_t set, old;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, &old);
+    int sig = 0;
+    while (sig <= 0 && !stopped(srv)) {
+        struct timespec tick = {0, 200 * 1000 * 1000};
+        sig = sigtimedwait(&set, NULL, &tick);
+    }
+    if (sig < 0)
+        sig = 0;
+    cg_server_shutdown(srv, grace_ms);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return sig;
+}
+
+void cg_server_free(cg_server *srv)
+{
+    if (srv == NULL)
+        return;
+    shutdown_now(srv, 0);
+    if (srv->has_lifecycle) {
+        atomic_store(&srv->quit, true);
+        sem_post(&srv->wake);
+        pthread_join(srv->lifecycle, NULL);
+    }
+    sem_destroy(&srv->wake);
+    pthread_cond_destroy(&srv->cv);
+    pthread_mutex_destroy(&srv->mu);
+    free(srv->regs);
+    free(srv->icpts);
+    free(srv);
+    cgi_grpc_unref();
+}

@@ -1,0 +1,264 @@
+/*
+ * testing.c: helpers for tests: a started server on a free port, and a
+ * context and stream with no network behind them.
+ *
+ * A test context is the same cg_ctx a real call has, so every cg_ctx_*
+ * function behaves as it does in production. Only the stream differs: its
+ * recv takes messages the test pushed, and its send keeps copies the test
+ * reads back. Messages cross it packed and unpacked, as on the wire, so a
+ * handler meets exactly what it would meet from a client.
+ */
+#include <stdalign.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "codec.h"
+#include "common.h"
+#include "ctx.h"
+#include "status.h"
+
+cg_server *cg_test_server_start(cg_setup_fn setup, void *user, int *port)
+{
+    cg_server *srv = cg_server_new(NULL);
+    if (srv == NULL)
+        return NULL;
+    int p = cg_server_listen(srv, "127.0.0.1:0", NULL, NULL);
+    if (p <= 0) {
+        cg_server_free(srv);
+        return NULL;
+    }
+    if (setup != NULL)
+        setup(srv, user);
+    if (cg_server_start(srv) != 0) {
+        cg_server_free(srv);
+        return NULL;
+    }
+    if (port != NULL)
+        *port = p;
+    return srv;
+}
+
+typedef struct packed {
+    uint8_t *data;
+    size_t len;
+} packed;
+
+typedef struct cgi_test_ctx {
+    cg_ctx ctx;          /* ctx.mu guards the fields below */
+    cg_stream stream;
+    bool has_stream;
+    pthread_cond_t cv;   /* input arrived, input closed, cancelled */
+    packed *in;
+    size_t n_in, cap_in, next_in;
+    bool in_closed;
+    const void **sent;
+    size_t n_sent, cap_sent;
+    alignas(max_align_t) char first[1024];
+} cgi_test_ctx;
+
+static cgi_test_ctx *test_of(cg_ctx *ctx)
+{
+    return cgi_container_of(ctx, cgi_test_ctx, ctx);
+}
+
+cg_ctx *cg_test_ctx_new(const cg_method *m, void *user)
+{
+    cgi_test_ctx *t = cgi_calloc(1, sizeof *t);
+    cgi_ctx_init(&t->ctx, m, user, t->first, sizeof t->first);
+    t->ctx.md_loaded = true;  /* metadata comes from cg_test_ctx_add_metadata */
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&t->cv, &attr);
+    pthread_condattr_destroy(&attr);
+    return &t->ctx;
+}
+
+void cg_test_ctx_free(cg_ctx *ctx)
+{
+    if (ctx == NULL)
+        return;
+    cgi_test_ctx *t = test_of(ctx);
+    for (size_t i = 0; i < t->n_in; i++)
+        free(t->in[i].data);
+    free(t->in);
+    free(t->sent);
+    if (t->has_stream)
+        cgi_stream_destroy(&t->stream);
+    pthread_cond_destroy(&t->cv);
+    cgi_ctx_destroy(&t->ctx);
+    free(t);
+}
+
+void cg_test_ctx_cancel(cg_ctx *ctx)
+{
+    cgi_test_ctx *t = test_of(ctx);
+    pthread_mutex_lock(&ctx->mu);
+    atomic_store(&ctx->cancelled, true);
+    pthread_cond_broadcast(&t->cv);
+    pthread_mutex_unlock(&ctx->mu);
+}
+
+void cg_test_ctx_add_metadata(cg_ctx *ctx, const char *key, const char *value)
+{
+    if (key == NULL || value == NULL)
+        return;
+    pthread_mutex_lock(&ctx->mu);
+    if (ctx->n_md == ctx->cap_md) {
+        /* Arena memory cannot grow in place: copy into a larger array. */
+        size_t cap = ctx->cap_md ? ctx->cap_md * 2 : 8;
+        cg_md *md = cgi_arena_alloc(&ctx->arena, cap * sizeof *md);
+        if (ctx->n_md)
+            memcpy(md, ctx->md, ctx->n_md * sizeof *md);
+        ctx->md = md;
+        ctx->cap_md = cap;
+    }
+    cg_md *e = &ctx->md[ctx->n_md++];
+    e->key = cgi_arena_strndup(&ctx->arena, key, strlen(key));
+    e->value = cgi_arena_strndup(&ctx->arena, value, strlen(value));
+    e->value_len = strlen(value);
+    pthread_mutex_unlock(&ctx->mu);
+}
+
+void cg_test_ctx_set_timeout(cg_ctx *ctx, int64_t timeout_ms)
+{
+    pthread_mutex_lock(&ctx->mu);
+    ctx->deadline = timeout_ms > 0 ? cgi_deadline_after(timeout_ms)
+                                   : gpr_now(GPR_CLOCK_MONOTONIC);
+    pthread_mutex_unlock(&ctx->mu);
+}
+
+/* ===================================================================== */
+/* The in-memory stream                                                   */
+/* ===================================================================== */
+
+static const void *test_recv(cg_stream *s)
+{
+    cg_ctx *ctx = s->ctx;
+    cgi_test_ctx *t = test_of(ctx);
+    if (s->eos)
+        return NULL;
+    cgi_arena_reset(&s->recv_arena);
+    pthread_mutex_lock(&ctx->mu);
+    /* Wait for input like a real stream: until a message is pushed, the
+     * input is closed, or the call is cancelled or out of time. */
+    while (t->next_in == t->n_in && !t->in_closed && !cg_ctx_cancelled(ctx)) {
+        int64_t left = cg_ctx_time_left_ms(ctx);
+        if (left == INT64_MAX) {
+            pthread_cond_wait(&t->cv, &ctx->mu);
+        } else {
+            struct timespec until;
+            clock_gettime(CLOCK_MONOTONIC, &until);
+            until.tv_sec += left / 1000;
+            until.tv_nsec += (left % 1000) * 1000000;
+            if (until.tv_nsec >= 1000000000) {
+                until.tv_sec++;
+                until.tv_nsec -= 1000000000;
+            }
+            pthread_cond_timedwait(&t->cv, &ctx->mu, &until);
+        }
+    }
+    packed p = {NULL, 0};
+    bool ended = cg_ctx_cancelled(ctx);
+    bool have = t->next_in < t->n_in && !ended;
+    if (have)
+        p = t->in[t->next_in++];
+    pthread_mutex_unlock(&ctx->mu);
+    if (!have) {
+        s->eos = true;
+        s->error = ended ? cgi_ctx_ended_status(ctx) : cg_ok();
+        return NULL;
+    }
+    void *msg = protobuf_c_message_unpack(ctx->method->input,
+                                          cgi_arena_pbc(&s->recv_arena), p.len,
+                                          p.data);
+    if (msg == NULL) {
+        s->eos = true;
+        s->error = cgi_status(GRPC_STATUS_INTERNAL, "malformed %s",
+                              ctx->method->input->name);
+    }
+    return msg;
+}
+
+static bool test_send(cg_stream *s, const void *msg)
+{
+    cg_ctx *ctx = s->ctx;
+    cgi_test_ctx *t = test_of(ctx);
+    if (cg_ctx_cancelled(ctx) || !cgi_msg_is(msg, ctx->method->output))
+        return false;
+    size_t len = protobuf_c_message_get_packed_size(msg);
+    uint8_t *buf = cgi_malloc(len);
+    protobuf_c_message_pack(msg, buf);
+    pthread_mutex_lock(&ctx->mu);
+    const void *copy = protobuf_c_message_unpack(
+        ctx->method->output, cgi_arena_pbc(&ctx->arena), len, buf);
+    if (t->n_sent == t->cap_sent) {
+        t->cap_sent = t->cap_sent ? t->cap_sent * 2 : 16;
+        t->sent = cgi_realloc(t->sent, t->cap_sent * sizeof *t->sent);
+    }
+    t->sent[t->n_sent++] = copy;
+    ctx->headers_sent = true;
+    pthread_mutex_unlock(&ctx->mu);
+    free(buf);
+    return true;
+}
+
+static const cgi_stream_ops test_stream_ops = {test_recv, test_send};
+
+cg_stream *cg_test_stream(cg_ctx *ctx)
+{
+    cgi_test_ctx *t = test_of(ctx);
+    if (!t->has_stream) {
+        cgi_stream_init(&t->stream, ctx, &test_stream_ops);
+        t->has_stream = true;
+    }
+    return &t->stream;
+}
+
+void cg_test_stream_push(cg_stream *s, const void *msg)
+{
+    cg_ctx *ctx = s->ctx;
+    cgi_test_ctx *t = test_of(ctx);
+    if (msg == NULL)
+        return;
+    packed p;
+    p.len = protobuf_c_message_get_packed_size(msg);
+    p.data = cgi_malloc(p.len);
+    protobuf_c_message_pack(msg, p.data);
+    pthread_mutex_lock(&ctx->mu);
+    if (t->n_in == t->cap_in) {
+        t->cap_in = t->cap_in ? t->cap_in * 2 : 16;
+        t->in = cgi_realloc(t->in, t->cap_in * sizeof *t->in);
+    }
+    t->in[t->n_in++] = p;
+    pthread_cond_broadcast(&t->cv);
+    pthread_mutex_unlock(&ctx->mu);
+}
+
+void cg_test_stream_close_input(cg_stream *s)
+{
+    cgi_test_ctx *t = test_of(s->ctx);
+    pthread_mutex_lock(&s->ctx->mu);
+    t->in_closed = true;
+    pthread_cond_broadcast(&t->cv);
+    pthread_mutex_unlock(&s->ctx->mu);
+}
+
+size_t cg_test_stream_sent_count(const cg_stream *s)
+{
+    cgi_test_ctx *t = test_of(s->ctx);
+    pthread_mutex_lock(&s->ctx->mu);
+    size_t n = t->n_sent;
+    pthread_mutex_unlock(&s->ctx->mu);
+    return n;
+}
+
+const void *cg_test_stream_sent(const cg_stream *s, size_t i)
+{
+    cgi_test_ctx *t = test_of(s->ctx);
+    pthread_mutex_lock(&s->ctx->mu);
+    const void *m = i < t->n_sent ? t->sent[i] : NULL;
+    pthread_mutex_unlock(&s->ctx->mu);
+    return m;
+}

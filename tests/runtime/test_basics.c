@@ -1,0 +1,285 @@
+/*
+ * test_basics.c: the runtime's building blocks on their own: status values,
+ * the arena, the message codec and metadata checks.
+ */
+#include <stdalign.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <grpc/byte_buffer.h>
+#include <grpc/grpc.h>
+
+#include "arena.h"
+#include "codec.h"
+#include "metadata.h"
+#include "rt_util.h"
+#include "status.h"
+
+/* ---- status ---------------------------------------------------------- */
+
+static void test_status_ok_is_empty(void **state)
+{
+    (void)state;
+    cg_status st = cg_ok();
+    assert_int_equal(st.code, GRPC_STATUS_OK);
+    assert_string_equal(st.message, "");
+}
+
+static void test_status_error_formats(void **state)
+{
+    (void)state;
+    cg_status st = cg_error(NULL, GRPC_STATUS_NOT_FOUND, "user %s #%d", "ann", 7);
+    assert_int_equal(st.code, GRPC_STATUS_NOT_FOUND);
+    assert_string_equal(st.message, "user ann #7");
+}
+
+static void test_status_long_message_cut_on_utf8_boundary(void **state)
+{
+    (void)state;
+    /* 254 ASCII bytes then a 3-byte character: only 255 bytes fit, so
+     * the character must go whole. */
+    char text[400];
+    memset(text, 'a', 254);
+    strcpy(text + 254, "\xe2\x82\xac tail");
+    cg_status st = cg_error(NULL, GRPC_STATUS_INTERNAL, "%s", text);
+    assert_int_equal(strlen(st.message), 254);
+    st = cg_error(NULL, GRPC_STATUS_INTERNAL, "%.252s%s", text, "\xe2\x82\xac");
+    assert_int_equal(strlen(st.message), 255);
+    assert_memory_equal(st.message + 252, "\xe2\x82\xac", 3);
+}
+
+static void test_status_names(void **state)
+{
+    (void)state;
+    assert_string_equal(cg_status_name(GRPC_STATUS_OK), "OK");
+    assert_string_equal(cg_status_name(GRPC_STATUS_NOT_FOUND), "NOT_FOUND");
+    assert_string_equal(cg_status_name(GRPC_STATUS_UNAUTHENTICATED),
+                        "UNAUTHENTICATED");
+    assert_string_equal(cg_status_name((grpc_status_code)99), "UNKNOWN_CODE");
+    assert_string_equal(cg_status_name((grpc_status_code)-1), "UNKNOWN_CODE");
+}
+
+/* ---- arena ----------------------------------------------------------- */
+
+static void test_arena_small_allocations_stay_inline(void **state)
+{
+    (void)state;
+    alignas(max_align_t) char first[512];
+    cgi_arena a;
+    cgi_arena_init(&a, first, sizeof first);
+    for (int i = 0; i < 10; i++) {
+        char *p = cgi_arena_alloc(&a, 13);
+        assert_true((uintptr_t)p % alignof(max_align_t) == 0);
+        assert_true(p >= first && p < first + sizeof first);
+        for (int j = 0; j < 13; j++)
+            assert_int_equal(p[j], 0);
+        memset(p, 0xab, 13);
+    }
+    assert_int_equal(cgi_arena_blocks(&a), 0);
+    cgi_arena_free(&a);
+}
+
+static void test_arena_grows_and_resets(void **state)
+{
+    (void)state;
+    cgi_arena a;
+    cgi_arena_init(&a, NULL, 0);
+    char *big = cgi_arena_alloc(&a, 100000);  /* a block of its own */
+    memset(big, 1, 100000);
+    for (int i = 0; i < 1000; i++)
+        memset(cgi_arena_alloc(&a, 100), 2, 100);
+    assert_true(cgi_arena_blocks(&a) >= 2);
+    char *s = cgi_arena_strndup(&a, "hello world", 5);
+    assert_string_equal(s, "hello");
+    cgi_arena_reset(&a);
+    assert_int_equal(cgi_arena_blocks(&a), 0);
+    assert_non_null(cgi_arena_alloc(&a, 8));
+    cgi_arena_free(&a);
+}
+
+static void test_arena_ctx_helpers(void **state)
+{
+    (void)state;
+    cg_ctx *ctx = cg_test_ctx_new(rt_m(RT_ECHO), NULL);
+    assert_string_equal(cg_strdup(ctx, "abc"), "abc");
+    assert_string_equal(cg_strdup(ctx, NULL), "");
+    assert_string_equal(cg_printf(ctx, "%d-%s", 12, "x"), "12-x");
+    Rt__Msg *m = cg_message_new(ctx, &rt__msg__descriptor);
+    assert_ptr_equal(m->base.descriptor, &rt__msg__descriptor);
+    assert_string_equal(m->text, "");
+    char *z = cg_alloc(ctx, 64);
+    for (int i = 0; i < 64; i++)
+        assert_int_equal(z[i], 0);
+    cg_test_ctx_free(ctx);
+}
+
+/* ---- codec ----------------------------------------------------------- */
+
+static void test_codec_round_trip(void **state)
+{
+    (void)state;
+    Rt__Msg in = rt_msg("round", 5);
+    in.big = -123456789012345;
+    grpc_byte_buffer *bb;
+    assert_status(cgi_encode(&in, &rt__msg__descriptor, 0, &bb), GRPC_STATUS_OK);
+    void *out;
+    assert_status(cgi_decode(bb, &rt__msg__descriptor, NULL, &out),
+                  GRPC_STATUS_OK);
+    Rt__Msg *m = out;
+    assert_string_equal(m->text, "round");
+    assert_int_equal(m->num, 5);
+    assert_true(m->big == -123456789012345);
+    rt__msg__free_unpacked(m, NULL);
+    grpc_byte_buffer_destroy(bb);
+}
+
+static void test_codec_empty_message(void **state)
+{
+    (void)state;
+    Rt__Msg in = RT__MSG__INIT;
+    grpc_byte_buffer *bb;
+    assert_status(cgi_encode(&in, &rt__msg__descriptor, 0, &bb), GRPC_STATUS_OK);
+    assert_int_equal(grpc_byte_buffer_length(bb), 0);
+    void *out;
+    assert_status(cgi_decode(bb, &rt__msg__descriptor, NULL, &out),
+                  GRPC_STATUS_OK);
+    assert_string_equal(((Rt__Msg *)out)->text, "");
+    rt__msg__free_unpacked(out, NULL);
+    grpc_byte_buffer_destroy(bb);
+
+    /* A byte buffer with no slices at all is an empty message too. */
+    bb = grpc_raw_byte_buffer_create(NULL, 0);
+    assert_status(cgi_decode(bb, &rt__msg__descriptor, NULL, &out),
+                  GRPC_STATUS_OK);
+    rt__msg__free_unpacked(out, NULL);
+    grpc_byte_buffer_destroy(bb);
+}
+
+static void test_codec_multi_slice_buffer(void **state)
+{
+    (void)state;
+    Rt__Msg in = rt_msg("split across slices", 77);
+    size_t n = protobuf_c_message_get_packed_size(&in.base);
+    uint8_t *bytes = malloc(n);
+    protobuf_c_message_pack(&in.base, bytes);
+    /* Cut the bytes into 1-byte slices: the worst case for the decoder. */
+    grpc_slice *slices = malloc(n * sizeof *slices);
+    for (size_t i = 0; i < n; i++)
+        slices[i] = grpc_slice_from_copied_buffer((char *)bytes + i, 1);
+    grpc_byte_buffer *bb = grpc_raw_byte_buffer_create(slices, n);
+    for (size_t i = 0; i < n; i++)
+        grpc_slice_unref(slices[i]);
+    void *out;
+    assert_status(cgi_decode(bb, &rt__msg__descriptor, NULL, &out),
+                  GRPC_STATUS_OK);
+    assert_string_equal(((Rt__Msg *)out)->text, "split across slices");
+    assert_int_equal(((Rt__Msg *)out)->num, 77);
+    rt__msg__free_unpacked(out, NULL);
+    grpc_byte_buffer_destroy(bb);
+    free(slices);
+    free(bytes);
+}
+
+static void test_codec_corrupt_bytes_are_an_error(void **state)
+{
+    (void)state;
+    static const char *bad[] = {
+        "\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff",  /* endless varint */
+        "\x0a\x50short",                               /* length past end */
+        "\x0f",                                        /* wire type 7 */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        grpc_slice s = grpc_slice_from_copied_string(bad[i]);
+        grpc_byte_buffer *bb = grpc_raw_byte_buffer_create(&s, 1);
+        grpc_slice_unref(s);
+        void *out = (void *)1;
+        cg_status st = cgi_decode(bb, &rt__msg__descriptor, NULL, &out);
+        assert_status(st, GRPC_STATUS_INTERNAL);
+        assert_null(out);
+        assert_non_null(strstr(st.message, "rt.Msg"));
+        grpc_byte_buffer_destroy(bb);
+    }
+}
+
+static void test_codec_wrong_type_and_size_limit(void **state)
+{
+    (void)state;
+    Rt__Other other = RT__OTHER__INIT;
+    grpc_byte_buffer *bb = NULL;
+    assert_status(cgi_encode(&other, &rt__msg__descriptor, 0, &bb),
+                  GRPC_STATUS_INTERNAL);
+    assert_null(bb);
+    assert_status(cgi_encode(NULL, &rt__msg__descriptor, 0, &bb),
+                  GRPC_STATUS_INTERNAL);
+    Rt__Msg in = rt_msg("0123456789", 1);
+    assert_status(cgi_encode(&in, &rt__msg__descriptor, 5, &bb),
+                  GRPC_STATUS_RESOURCE_EXHAUSTED);
+    assert_null(bb);
+    assert_status(cgi_encode(&in, &rt__msg__descriptor, 100, &bb),
+                  GRPC_STATUS_OK);
+    grpc_byte_buffer_destroy(bb);
+}
+
+static void test_codec_decode_into_arena(void **state)
+{
+    (void)state;
+    Rt__Msg in = rt_msg("in the arena", 3);
+    grpc_byte_buffer *bb;
+    assert_status(cgi_encode(&in, &rt__msg__descriptor, 0, &bb), GRPC_STATUS_OK);
+    cgi_arena a;
+    cgi_arena_init(&a, NULL, 0);
+    void *out;
+    assert_status(cgi_decode(bb, &rt__msg__descriptor, cgi_arena_pbc(&a), &out),
+                  GRPC_STATUS_OK);
+    assert_string_equal(((Rt__Msg *)out)->text, "in the arena");
+    grpc_byte_buffer_destroy(bb);
+    cgi_arena_free(&a);  /* frees the message: nothing else to free */
+}
+
+/* ---- metadata -------------------------------------------------------- */
+
+static void test_metadata_keys(void **state)
+{
+    (void)state;
+    assert_true(cgi_md_valid("x-user", "ann", 3));
+    assert_true(cgi_md_valid("x-data-bin", "\0\xff", 2));
+    assert_false(cgi_md_valid("X-User", "ann", 3));
+    assert_false(cgi_md_valid("bad key", "v", 1));
+    assert_false(cgi_md_valid("", "v", 1));
+    assert_false(cgi_md_valid(NULL, "v", 1));
+    assert_false(cgi_md_valid(":path", "/x", 2));
+    assert_false(cgi_md_valid("grpc-status", "0", 1));
+    assert_false(cgi_md_valid("x-text", "a\nb", 3));
+
+    cgi_mdlist l = {0};
+    assert_true(cgi_mdlist_add(&l, "x-a", "1", 0));
+    assert_true(cgi_mdlist_add(&l, "x-b-bin", "\0\1", 2));
+    assert_false(cgi_mdlist_add(&l, "Nope", "1", 0));
+    assert_int_equal(l.n, 2);
+    assert_int_equal(GRPC_SLICE_LENGTH(l.items[1].value), 2);
+    cgi_mdlist_clear(&l);
+    assert_int_equal(l.n, 0);
+}
+
+int main(void)
+{
+    rt_filter_from_env();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_status_ok_is_empty),
+        cmocka_unit_test(test_status_error_formats),
+        cmocka_unit_test(test_status_long_message_cut_on_utf8_boundary),
+        cmocka_unit_test(test_status_names),
+        cmocka_unit_test(test_arena_small_allocations_stay_inline),
+        cmocka_unit_test(test_arena_grows_and_resets),
+        cmocka_unit_test(test_arena_ctx_helpers),
+        cmocka_unit_test(test_codec_round_trip),
+        cmocka_unit_test(test_codec_empty_message),
+        cmocka_unit_test(test_codec_multi_slice_buffer),
+        cmocka_unit_test(test_codec_corrupt_bytes_are_an_error),
+        cmocka_unit_test(test_codec_wrong_type_and_size_limit),
+        cmocka_unit_test(test_codec_decode_into_arena),
+        cmocka_unit_test(test_metadata_keys),
+    };
+    return cmocka_run_group_tests_name("basics", tests, rt_group_setup,
+                                       rt_group_teardown);
+}
