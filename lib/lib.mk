@@ -20,8 +20,14 @@ ifndef cgrpc_lib_mk
 cgrpc_lib_mk := 1
 
 CGRPC_PKGS    := grpc gpr libprotobuf-c
-CGRPC_CFLAGS  := -I$(ROOT)/lib/include $(shell pkg-config --cflags $(CGRPC_PKGS)) -pthread
-CGRPC_LDLIBS  := $(shell pkg-config --libs $(CGRPC_PKGS)) -pthread
+# pkg-config walks all of absl for grpc (about a second), so ask it only when
+# a recipe needs the flags, and only once: the first use redefines the
+# variable as its value. Commands that build nothing (make help) stay fast.
+cgrpc_pc = $(eval $(1) := $(shell pkg-config $(2)))$($(1))
+cgrpc_pc_cflags = $(call cgrpc_pc,cgrpc_pc_cflags,--cflags $(CGRPC_PKGS))
+cgrpc_pc_libs   = $(call cgrpc_pc,cgrpc_pc_libs,--libs $(CGRPC_PKGS))
+CGRPC_CFLAGS  = -I$(ROOT)/lib/include $(cgrpc_pc_cflags) -pthread
+CGRPC_LDLIBS  = $(cgrpc_pc_libs) -pthread
 CGRPC_LIB     := $(ROOT)/build/lib/libcgrpc.a
 
 CGRPC_CC      ?= $(CC)
@@ -52,9 +58,9 @@ CGRT_GEN     := $(ROOT)/build/runtime-tests/gen
 CGRT_PB_C    := $(CGRT_GEN)/rt_test.pb-c.c
 CGRT_PB_H    := $(CGRT_GEN)/rt_test.pb-c.h
 CGRT_CERTS   := $(ROOT)/build/runtime-tests/certs
-CGRT_CFLAGS  := -I$(CGRT_DIR) -I$(CGRT_GEN) -I$(ROOT)/lib/src \
-                -DCGRT_CERT_DIR='"$(CGRT_CERTS)"' $(shell pkg-config --cflags cmocka)
-CGRT_LDLIBS  := $(shell pkg-config --libs cmocka)
+CGRT_CFLAGS   = -I$(CGRT_DIR) -I$(CGRT_GEN) -I$(ROOT)/lib/src \
+                -DCGRT_CERT_DIR='"$(CGRT_CERTS)"' $(call cgrpc_pc,cgrt_pc_cflags,--cflags cmocka)
+CGRT_LDLIBS   = $(call cgrpc_pc,cgrt_pc_libs,--libs cmocka)
 CGRT_RUN     := $(CGRT_DIR)/run.sh
 
 # The suites TSan runs: the ones where threads meet (bidi, shutdown, pool).
@@ -90,7 +96,7 @@ CGRT_$(1)_BINS := $$(patsubst %,$$(CGRT_$(1)_DIR)/test_%,$(CGRT_SUITES))
 $$(CGRT_$(1)_OBJD)/%.o: $(ROOT)/lib/src/%.c $(CGRPC_HDRS)
 	@mkdir -p $$(dir $$@)
 	$$(call cgrpc_say,CC,$$<)
-	$$(cgrpc_q)$(CGRPC_CC) $(CGRPC_WARN) $(CGRPC_OPT) $(2) $(CGRPC_CFLAGS) -c $$< -o $$@
+	$$(cgrpc_q)$(CGRPC_CC) $(CGRPC_WARN) $(CGRPC_OPT) $(2) $$(CGRPC_CFLAGS) -c $$< -o $$@
 
 $$(CGRT_$(1)_LIB): $$(CGRT_$(1)_OBJS)
 	$$(call cgrpc_say,AR,$$@)
@@ -99,16 +105,16 @@ $$(CGRT_$(1)_LIB): $$(CGRT_$(1)_OBJS)
 $$(CGRT_$(1)_DIR)/t/%.o: $(CGRT_DIR)/%.c $(CGRT_PB_H) $(CGRPC_HDRS) $(wildcard $(CGRT_DIR)/*.h)
 	@mkdir -p $$(dir $$@)
 	$$(call cgrpc_say,CC,$$<)
-	$$(cgrpc_q)$(CGRPC_CC) $(CGRPC_WARN) $(CGRPC_OPT) $(2) $(CGRPC_CFLAGS) $(CGRT_CFLAGS) -c $$< -o $$@
+	$$(cgrpc_q)$(CGRPC_CC) $(CGRPC_WARN) $(CGRPC_OPT) $(2) $$(CGRPC_CFLAGS) $$(CGRT_CFLAGS) -c $$< -o $$@
 
 $$(CGRT_$(1)_DIR)/t/rt_test.pb-c.o: $(CGRT_PB_C) $(CGRT_PB_H)
 	@mkdir -p $$(dir $$@)
 	$$(call cgrpc_say,CC,$$<)
-	$$(cgrpc_q)$(CGRPC_CC) -std=c11 $(CGRPC_OPT) $(2) $(CGRPC_CFLAGS) -c $$< -o $$@
+	$$(cgrpc_q)$(CGRPC_CC) -std=c11 $(CGRPC_OPT) $(2) $$(CGRPC_CFLAGS) -c $$< -o $$@
 
 $$(CGRT_$(1)_DIR)/test_%: $$(CGRT_$(1)_DIR)/t/test_%.o $$(CGRT_$(1)_HOBJ) $$(CGRT_$(1)_LIB)
 	$$(call cgrpc_say,LD,$$@)
-	$$(cgrpc_q)$(CGRPC_CC) $(CGRPC_OPT) $(2) $$^ $(CGRPC_LDLIBS) $(CGRT_LDLIBS) -o $$@
+	$$(cgrpc_q)$(CGRPC_CC) $(CGRPC_OPT) $(2) $$^ $$(CGRPC_LDLIBS) $$(CGRT_LDLIBS) -o $$@
 endef
 
 $(eval $(call cgrpc_variant,plain,))
