@@ -127,12 +127,28 @@ char *cgi_arena_strndup(cgi_arena *a, const char *s, size_t len)
 
 char *cgi_arena_vprintf(cgi_arena *a, const char *fmt, va_list ap)
 {
+    /* One pass when the text fits the current block: format straight into
+     * the free room, then claim what was used. glibc's measuring pass
+     * (vsnprintf into NULL) is slow for long %s arguments, so it is kept
+     * for the rare text that does not fit, which is then formatted again. */
     va_list ap2;
     va_copy(ap2, ap);
-    int n = vsnprintf(NULL, 0, fmt, ap2);
+    if (a->cur) {
+        uintptr_t p = (uintptr_t)a->cur;
+        uintptr_t aligned = (p + ALIGN - 1) & ~(uintptr_t)(ALIGN - 1);
+        a->cur = aligned <= (uintptr_t)a->end ? (char *)aligned : a->end;
+    }
+    size_t room = block_room(a);
+    int n = vsnprintf(room ? a->cur : NULL, room, fmt, ap2);
     va_end(ap2);
     if (n < 0)
         return cgi_arena_alloc(a, 1);
+    if ((size_t)n < room) {
+        char *d = a->cur;
+        size_t used = round_up((size_t)n + 1);
+        a->cur = used <= room ? a->cur + used : a->end;
+        return d;
+    }
     char *d = cgi_arena_alloc(a, (size_t)n + 1);
     vsnprintf(d, (size_t)n + 1, fmt, ap);
     return d;
