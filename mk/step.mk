@@ -71,10 +71,12 @@ Q := $(if $(V),,@)
 ECHO := $(if $(V),@:,@printf)
 
 .PHONY: all build test memcheck run solution clean
-# Keep objects between runs (they are intermediate files to make). A pattern
-# in .PRECIOUS, because an included fragment that names its own .SECONDARY
-# files would switch off a bare `.SECONDARY:`.
-.PRECIOUS: $(BUILD)/obj/%.o $(BUILD)/obj/extra/%.o
+# Keep everything a build makes (objects, descriptor sets, generated code)
+# between runs: to make they are intermediate files it would delete. Both
+# forms, because an included fragment that names its own .SECONDARY files
+# switches the bare one off.
+.SECONDARY:
+.PRECIOUS: $(BUILD)/% $(BUILD)/obj/%.o $(BUILD)/obj/extra/%.o
 .SECONDEXPANSION:
 .DEFAULT_GOAL := test
 
