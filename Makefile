@@ -39,6 +39,7 @@ shared:
 -include bench/bench.mk
 -include tools/call.mk
 -include mk/demo.mk
+-include docs/examples/examples.mk
 
 # What `make setup` builds once the packages are there.
 shared: $(if $(wildcard lib/lib.mk),cgrpc-lib) $(if $(wildcard tools/plugin.mk),cgrpc-plugin)

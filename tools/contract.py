@@ -222,6 +222,8 @@ def components():
         comps.append(("make call (buf curl) against a live server", ["make", "--no-print-directory", "test-call"]))
     if (ROOT / "mk" / "demo.mk").exists():
         comps.append(("make demo, end to end", ["make", "--no-print-directory", "test-demo"]))
+    if (ROOT / "docs" / "examples" / "examples.mk").exists():
+        comps.append(("the runtime reference's examples", ["make", "--no-print-directory", "test-doc-examples"]))
     comps.append(("lesson site builds (mkdocs --strict)", ["make", "--no-print-directory", "docs-check"]))
     return comps
 

@@ -43,7 +43,7 @@ static int clamp_int(int64_t v)
     return v > INT32_MAX ? INT32_MAX : v < 0 ? 0 : (int)v;
 }
 
-cg_channel *cg_channel_new(const char *target, const cg_channel_opts *opts,
+static cg_channel *channel_new(const char *target, const cg_channel_opts *opts,
                            cg_status *err)
 {
     cg_status dummy;
@@ -320,4 +320,18 @@ const char *cg_conn_state_name(cg_conn_state s)
         return "SHUTDOWN";
     }
     return "UNKNOWN";
+}
+
+/* As in cg_server_new: the core starts threads while the channel is
+ * created, and they inherit the caller's signal mask; block every signal
+ * meanwhile so SIGINT and SIGTERM stay with the application's threads. */
+cg_channel *cg_channel_new(const char *target, const cg_channel_opts *opts,
+                           cg_status *err)
+{
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    cg_channel *ch = channel_new(target, opts, err);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return ch;
 }

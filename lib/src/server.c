@@ -68,7 +68,7 @@ static int cpu_count(void)
     return n < 1 ? 1 : n > 64 ? 64 : (int)n;
 }
 
-cg_server *cg_server_new(const cg_server_opts *opts)
+static cg_server *server_new(const cg_server_opts *opts)
 {
     cg_server_opts o = {0};
     if (opts != NULL)
@@ -214,7 +214,7 @@ static void *lifecycle_main(void *arg)
     }
 }
 
-int cg_server_start(cg_server *srv)
+static int server_start(cg_server *srv)
 {
     if (srv == NULL || srv->state != CGI_NEW)
         return -1;
@@ -387,4 +387,28 @@ void cg_server_free(cg_server *srv)
     free(srv->icpts);
     free(srv);
     cgi_grpc_unref();
+}
+
+/* The core starts threads while a server is created and started; they take
+ * the signal mask of the thread that calls in. Creating and starting with
+ * every signal blocked leaves SIGINT and SIGTERM to the application's own
+ * threads (see cg_server_run_until_signal). */
+cg_server *cg_server_new(const cg_server_opts *opts)
+{
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    cg_server *srv = server_new(opts);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return srv;
+}
+
+int cg_server_start(cg_server *srv)
+{
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int rc = server_start(srv);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return rc;
 }

@@ -3,6 +3,7 @@
  * calls cancelled past it, shutdown from a signal handler and from
  * cg_server_run_until_signal, and freeing in every state.
  */
+#include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -260,6 +261,53 @@ static void test_shutdown_with_many_streams_open(void **state)
     rt_fixture_stop(&f);
 }
 
+/* True when thread `tid` of this process blocks signal `sig`. */
+static bool thread_blocks(const char *tid, int sig)
+{
+    char path[96], line[256];
+    snprintf(path, sizeof path, "/proc/self/task/%s/status", tid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return true; /* the thread has exited meanwhile */
+    unsigned long long mask = 0;
+    while (fgets(line, sizeof line, f) != NULL)
+        if (sscanf(line, "SigBlk: %llx", &mask) == 1)
+            break;
+    fclose(f);
+    return (mask >> (sig - 1)) & 1ULL;
+}
+
+/* Every thread the runtime and the core start must leave SIGINT and
+ * SIGTERM to the application's threads: otherwise a Ctrl-C can land on a
+ * core thread and kill the process instead of draining the server. */
+static void test_shutdown_core_threads_leave_signals_to_the_app(void **state)
+{
+    (void)state;
+    rt_fixture f;
+    rt_fixture_start(&f, NULL, NULL);
+    Rt__Msg req = rt_msg("warm-up", 0);
+    cg_call_opts o = rt_opts(RT_WAIT_MS);
+    assert_status(cg_unary(f.ch, rt_m(RT_ECHO), &req, NULL, &o), GRPC_STATUS_OK);
+    char self[32];
+    snprintf(self, sizeof self, "%ld", (long)getpid());
+    DIR *d = opendir("/proc/self/task");
+    assert_non_null(d);
+    int threads = 0, open_to_signals = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        if (e->d_name[0] == '.' || strcmp(e->d_name, self) == 0)
+            continue;
+        threads++;
+        if (!thread_blocks(e->d_name, SIGINT) || !thread_blocks(e->d_name, SIGTERM)) {
+            open_to_signals++;
+            print_error("thread %s accepts SIGINT or SIGTERM\n", e->d_name);
+        }
+    }
+    closedir(d);
+    assert_true(threads > 0);
+    assert_int_equal(open_to_signals, 0);
+    rt_fixture_stop(&f);
+}
+
 int main(void)
 {
     rt_filter_from_env();
@@ -273,6 +321,7 @@ int main(void)
         cmocka_unit_test(test_shutdown_run_until_signal_returns_on_other_shutdown),
         cmocka_unit_test(test_shutdown_concurrent_callers),
         cmocka_unit_test(test_shutdown_with_many_streams_open),
+        cmocka_unit_test(test_shutdown_core_threads_leave_signals_to_the_app),
     };
     return cmocka_run_group_tests_name("shutdown", tests, rt_group_setup,
                                        rt_group_teardown);
