@@ -57,12 +57,7 @@ static cg_channel *channel_new(const char *target, const cg_channel_opts *opts,
         return NULL;
     }
 
-    /* As in cg_server_new: the core's threads start with signals blocked. */
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    cgi_grpc_ref();
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    cgi_grpc_ref(); /* signals are blocked: see cg_channel_new */
 
     grpc_channel_credentials *creds;
     if (o.tls != NULL) {

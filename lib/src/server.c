@@ -50,18 +50,6 @@ static void on_shutdown(cgi_tag *t, bool ok)
     pthread_mutex_unlock(&srv->mu);
 }
 
-/* Initialises gRPC with every signal blocked, so the threads the core
- * starts now inherit a mask that leaves SIGINT and SIGTERM to the
- * application's threads (see cg_server_run_until_signal). */
-static void grpc_ref_quietly(void)
-{
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    cgi_grpc_ref();
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-}
-
 static int cpu_count(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -73,7 +61,7 @@ static cg_server *server_new(const cg_server_opts *opts)
     cg_server_opts o = {0};
     if (opts != NULL)
         o = *opts;
-    grpc_ref_quietly();
+    cgi_grpc_ref(); /* signals are blocked: see cg_server_new */
 
     cg_server *srv = cgi_calloc(1, sizeof *srv);
     srv->max_recv = o.max_recv_bytes ? o.max_recv_bytes : DEFAULT_MAX_MESSAGE;
