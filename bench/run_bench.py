@@ -251,6 +251,21 @@ class Server:
                     vals[k] = int(v.split()[0])
         return vals.get("VmHWM", 0), vals.get("VmRSS", 0)
 
+    def thread_count(self):
+        """(all threads, runtime workers) of the server process right now.
+        The cgrpc runtime names its pool threads "cgrpc-worker"; the rest
+        are gRPC core's, the runtime's helpers and main."""
+        total = workers = 0
+        for tid in os.listdir(f"/proc/{self.proc.pid}/task"):
+            try:
+                with open(f"/proc/{self.proc.pid}/task/{tid}/comm") as f:
+                    name = f.read().strip()
+            except OSError:
+                continue  # exited meanwhile
+            total += 1
+            workers += name == "cgrpc-worker"
+        return total, workers
+
     def cpu_seconds(self):
         """User + system CPU time of the server process so far."""
         with open(f"/proc/{self.proc.pid}/stat") as f:
@@ -473,6 +488,19 @@ def build_report(servers, samples, rss, cpu, rounds, seconds):
         pairs = zip(samples[k][sc], samples[ref][sc])
         return median([a[field] / b[field] for a, b in pairs])
 
+    def threads_cell(k):
+        """Fewest-most threads seen at the end of a unary run (and of them
+        the runtime's pool workers, where the server has any)."""
+        runs = [r for sc in ("unary", "unary_1k") for r in samples[k][sc]]
+        if not runs:
+            return "?"
+        total = [r["threads"] for r in runs]
+        text = f"{min(total)}-{max(total)}"
+        workers = [r["workers"] for r in runs]
+        if max(workers) > 0:
+            text += f" ({min(workers)}-{max(workers)} workers)"
+        return text
+
     def cell(k, col):
         _, sc, metric, ref, _ = col
         v = value(k, sc, metric)
@@ -488,8 +516,9 @@ def build_report(servers, samples, rss, cpu, rounds, seconds):
         return text
 
     label = {s.key: s.label for s in servers}
-    header = ["server"] + [c[0] for c in cols] + ["peak RSS MiB"]
-    rows = [[label[k]] + [cell(k, c) for c in cols] + [f"{rss[k][0] / 1024:.1f}"]
+    header = ["server"] + [c[0] for c in cols] + ["peak RSS MiB", "threads"]
+    rows = [[label[k]] + [cell(k, c) for c in cols] + [f"{rss[k][0] / 1024:.1f}",
+                                                       threads_cell(k)]
             for k in keys]
     widths = [max(len(r[i]) for r in [header] + rows) for i in range(len(header))]
     lines = []
@@ -631,6 +660,10 @@ def main():
                 c1, m1, l1, t1 = (s.cpu_seconds(), cpu_busy_seconds(),
                                   children_cpu_seconds(), time.monotonic())
                 r["round"] = rnd
+                # Sampled as the load ends: how many threads the load made
+                # the server run (the runtime's pool should not grow under
+                # quick calls; see lib/src/pool.h).
+                r["threads"], r["workers"] = s.thread_count()
                 if r["calls_without_response"]:
                     print(f"  warning: {s.label}, {sc.title}: {r['calls_without_response']} "
                           f"of {r['succeeded']} calls got no or a short response "

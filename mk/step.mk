@@ -41,12 +41,28 @@ LIB_C    := $(filter-out main.c,$(STEP_C))
 SUITES   := $(sort $(patsubst test_%.c,%,$(notdir $(wildcard $(TEST_DIR)/test_*.c))))
 PROGRAM  ?= $(if $(filter main.c,$(STEP_C)),$(BUILD)/$(word 2,$(subst -, ,$(STEP))),)
 
+# The flags stamp: the compile and link flags of the last build, ROOT_DIR
+# included. Every object depends on it (through EXTRA_DEPS, so the objects
+# of tests/NN-name/step.mk's own rules do too), and it is rewritten only when
+# the flags differ, so `make build WERROR=1` after a normal build really
+# compiles everything again, and so does a build in a workspace that was
+# moved (the test programs have its absolute path built in).
+FLAGS_STAMP := $(BUILD)/flags
+
+# The command that runs this build again, as the learner typed it, for the
+# verdict and for messages in tests/NN-name/step.mk ("then run $(RERUN)
+# again"). In the step's folder it is make test / make solution / make
+# memcheck; tools/course.py sets it for the top-level commands, e.g.
+# RERUN='make step2'.
+RERUN ?= make $(if $(filter memcheck,$(MAKECMDGOALS)),memcheck$(if $(SOLUTION), SOLUTION=1),$(if $(SOLUTION),solution,test))
+
 # Hooks for tests/NN-name/step.mk.
 EXTRA_CFLAGS ?=
 EXTRA_LDLIBS ?=
 EXTRA_SRCS   ?=
 EXTRA_DEPS   ?=
 PKGS         ?=
+EXTRA_DEPS   += $(FLAGS_STAMP)
 
 -include $(TEST_DIR)/step.mk
 
@@ -70,7 +86,7 @@ TEST_BINS  := $(patsubst %,$(BUILD)/test_%,$(SUITES))
 Q := $(if $(V),,@)
 ECHO := $(if $(V),@:,@printf)
 
-.PHONY: all build test memcheck run solution clean
+.PHONY: all build test memcheck run solution clean step-flags-check
 # Keep everything a build makes (objects, descriptor sets, generated code)
 # between runs: to make they are intermediate files it would delete. Both
 # forms, because an included fragment that names its own .SECONDARY files
@@ -107,11 +123,19 @@ endif
 $(BUILD)/obj $(BUILD)/obj/extra $(GEN):
 	@mkdir -p $@
 
+# Runs on every build; touches the stamp only when the flags changed, and
+# make then rebuilds exactly what depends on it.
+FLAGS_NOW = $(CC) $(ALL_CFLAGS) $(ALL_LDLIBS)
+$(FLAGS_STAMP): step-flags-check
+	@mkdir -p $(@D)
+	@printf '%s\n' '$(subst ','\'',$(strip $(FLAGS_NOW)))' >$@.new
+	@if cmp -s $@.new $@; then rm -f $@.new; else mv -f $@.new $@; fi
+
 test: build
-	@$(PYTHON) $(ROOT)/tools/course.py run $(STEP) --mode $(MODE)
+	@$(PYTHON) $(ROOT)/tools/course.py run $(STEP) --mode $(MODE) --again '$(RERUN)'
 
 memcheck: build
-	@$(PYTHON) $(ROOT)/tools/course.py run $(STEP) --mode $(MODE) --valgrind
+	@$(PYTHON) $(ROOT)/tools/course.py run $(STEP) --mode $(MODE) --valgrind --again '$(RERUN)'
 
 run: build
 	@if [ -z "$(PROGRAM)" ]; then echo "step $(STEP) has no program to run; try 'make test'"; exit 2; fi

@@ -216,6 +216,8 @@ def components():
                   ("runtime tests under valgrind", ["make", "--no-print-directory", "test-runtime-memcheck"]),
                   ("runtime tests with ASan + UBSan", ["make", "--no-print-directory", "test-runtime-sanitize"]),
                   ("runtime tests with TSan", ["make", "--no-print-directory", "test-runtime-tsan"])]
+    if (ROOT / "tests" / "faults" / "faults.mk").exists():
+        comps.append(("fault and security tests", ["make", "--no-print-directory", "test-faults"]))
     if (ROOT / "tests" / "interop" / "interop.mk").exists():
         comps.append(("interop with Python grpcio and grpc-js", ["make", "--no-print-directory", "test-interop"]))
     if (ROOT / "tools" / "call.mk").exists():
@@ -224,7 +226,19 @@ def components():
         comps.append(("make demo, end to end", ["make", "--no-print-directory", "test-demo"]))
     if (ROOT / "docs" / "examples" / "examples.mk").exists():
         comps.append(("the runtime reference's examples", ["make", "--no-print-directory", "test-doc-examples"]))
+    if (ROOT / "mk" / "cluster.mk").exists():
+        comps += [("make cluster: 3 replicas, round_robin, one stopped, no call lost",
+                   ["make", "--no-print-directory", "test-cluster"]),
+                  ("Dockerfile, k8s/ and .devcontainer/ checked offline",
+                   ["make", "--no-print-directory", "test-deploy"])]
+    if (ROOT / "tests" / "tools" / "test_course.py").exists():
+        comps.append(("the step tooling (tools/course.py, mk/step.mk)",
+                      ["make", "--no-print-directory", "test-tools"]))
     comps.append(("lesson site builds (mkdocs --strict)", ["make", "--no-print-directory", "docs-check"]))
+    if (ROOT / "tests" / "i18n" / "i18n.mk").exists():
+        comps.append(("translated lessons (docs/ko) in step with docs/en",
+                      ["make", "--no-print-directory", "test-i18n", "I18N_ARGS=--site build/site"]))
+        comps.append(("every English page translated", ["make", "--no-print-directory", "i18n-check"]))
     return comps
 
 

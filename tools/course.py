@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """course.py: the workspace's step tooling, behind the top-level Makefile.
 
-  run STEP [--mode starter|solution] [--valgrind]   run a built suite, print the verdict
+  run STEP [--mode starter|solution] [--valgrind] [--again CMD]
+                     run a built suite, print the verdict (CMD: what runs it again)
   step STEP          build and test the learner's step, print a verdict and what to do next
   check              progress table over every step
   report             results of every step as JSON and JUnit XML (for a teacher)
+  class-report DIR   a table of the class from the reports collected in DIR
   hint STEP          the next hint for the first unsolved exercise of a step
   reset STEP         restore a step's starter files (a backup of your files is kept)
   watch STEP         re-run a step's tests on every save
@@ -116,6 +118,36 @@ def lesson_path(step):
     return f"docs/en/steps/{step}.md"
 
 
+# Lessons in the learner's language: the tests and hints name docs/en/PAGE;
+# what the learner reads points at docs/LANG/PAGE instead when the locale
+# (LESSON_LANG, else LC_ALL, LC_MESSAGES, LANG: the first one set) names a
+# language that has that page, e.g. LANG=ko_KR.UTF-8 -> docs/ko/.
+LESSON_LINK = re.compile(r"docs/en/([\w./-]+?\.md)")
+
+
+def lesson_lang():
+    for var in ("LESSON_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(var)
+        if value:
+            lang = re.split(r"[_.@-]", value, maxsplit=1)[0].lower()
+            known = re.fullmatch(r"[a-z]{2,3}", lang) and (ROOT / "docs" / lang).is_dir()
+            return lang if known else "en"
+    return "en"
+
+
+def localize(text):
+    """Turns docs/en/PAGE links in text into the learner's language, page by page."""
+    lang = lesson_lang()
+    if lang == "en" or not text:
+        return text
+    return LESSON_LINK.sub(lambda m: f"docs/{lang}/{m.group(1)}"
+                           if (ROOT / "docs" / lang / m.group(1)).is_file() else m.group(0), text)
+
+
+def lesson_link(step):
+    return localize(lesson_path(step))
+
+
 def learner_files(step):
     sol = ROOT / "solutions" / step
     return sorted(p.name for p in sol.iterdir() if p.is_file()) if sol.is_dir() else []
@@ -147,7 +179,13 @@ RUN_RE = re.compile(r"^\[ RUN      \] (\S+)")
 OK_RE = re.compile(r"^\[       OK \] (\S+)")
 FAIL_RE = re.compile(r"^\[  FAILED  \] (\S+)\s*$")
 SKIP_RE = re.compile(r"^\[  SKIPPED \] (\S+)")
-SEE_RE = re.compile(r"see (docs/\S+)")
+# The lesson pointer that tests/common/lesson.h prints on a line of its own,
+# "    see docs/en/steps/NN-name.md#anchor". Only such a line is the pointer:
+# a message line may quote "see docs/..." too (a starter stub's status
+# message, e.g. 'with the message "step 4: implement UnaryCall — see docs/…"')
+# and is part of what the learner must read.
+SEE_LINE_RE = re.compile(r"^\s*see (docs/\S+)\s*$")
+SEE_ANY_RE = re.compile(r"\bsee (docs/[\w./-]+\.md(?:#[\w-]+)?)")
 
 
 def parse_cmocka(text):
@@ -172,14 +210,21 @@ def parse_cmocka(text):
 
 
 def summarise_failure(lines):
-    """Picks the learner-facing message and the lesson pointer out of a failed test's output."""
+    """Picks the learner-facing message and the lesson pointer out of a failed
+    test's output: returns (message, see). Only a line that starts (after
+    blanks) with "see docs/" is the pointer and is left out of the message;
+    when a test printed no such line, the last "see docs/PAGE.md#anchor"
+    inside a message line is the pointer, and that line stays."""
     see = None
+    quoted = None
     msg = []
     for ln in lines:
-        m = SEE_RE.search(ln)
+        m = SEE_LINE_RE.match(ln)
         if m:
             see = m.group(1)
             continue
+        for m in SEE_ANY_RE.finditer(ln):
+            quoted = m.group(1)
         if ln.startswith("[  ERROR   ] --- ") or ln.startswith("[   LINE   ]"):
             loc = ln.split("--- ")[-1].strip()
             if loc and not msg:
@@ -189,7 +234,32 @@ def summarise_failure(lines):
             ln = ln[7:]
         if ln.strip():
             msg.append(ln.rstrip())
-    return "\n".join(msg[-8:]), see
+    return "\n".join(msg[-8:]), see or quoted
+
+
+def shown_path(path):
+    """A path as the learner types it: relative to the workspace when inside it."""
+    try:
+        return str(Path(path).resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
+def valgrind_problem(vg_log):
+    """The suite line for a run that valgrind failed, with the count from its log."""
+    n = None
+    try:
+        m = re.search(r"ERROR SUMMARY: (\d+) errors?", Path(vg_log).read_text(errors="replace"))
+        n = int(m.group(1)) if m else None
+    except OSError:
+        pass
+    if n is None or n == 0:
+        what = "memory errors or leaks"
+    elif n == 1:
+        what = "1 memory error or leak"
+    else:
+        what = f"{n} memory errors or leaks"
+    return f"valgrind found {what} (log: {shown_path(vg_log)})"
 
 
 def run_suite(binary, valgrind=False, log_dir=None):
@@ -228,12 +298,7 @@ def run_suite(binary, valgrind=False, log_dir=None):
             t["status"] = "fail"
             t["lines"].append(f"this test did not finish: the suite {problem or 'stopped'}")
     if valgrind and rc == 99:
-        errs = ""
-        if vg_log and vg_log.exists():
-            txt = vg_log.read_text(errors="replace")
-            m = re.search(r"ERROR SUMMARY: (\d+) errors", txt)
-            errs = f"{m.group(1)} " if m else ""
-        problem = f"valgrind found {errs}memory errors or leaks (log: {vg_log.relative_to(ROOT)})"
+        problem = valgrind_problem(vg_log)
     if not tests and problem is None and rc not in (0, None):
         problem = f"exited with status {rc} before running any test:\n" + "\n".join(out.splitlines()[-10:])
     return tests, problem
@@ -257,6 +322,10 @@ def run_step_suites(step, mode, valgrind=False, bdir=None):
                 rec = {"name": t["name"], "status": t["status"]}
                 if t["status"] == "fail":
                     rec["message"], rec["see"] = summarise_failure(t["lines"])
+                elif t["status"] == "skip":
+                    why, _ = summarise_failure(t["lines"])  # why it was skipped
+                    if why:
+                        rec["message"] = why
                 entry["tests"].append(rec)
         result["suites"].append(entry)
     count(result)
@@ -293,12 +362,30 @@ def load_result(step, mode="starter"):
 # Building
 
 
-def make_build(step, mode, extra=(), quiet=False):
-    """Builds a step's tests; returns (ok, output)."""
+def rerun_command(step, mode="starter", valgrind=False):
+    """The top-level command that runs this step again, as the learner typed it."""
+    n = step_num(step)
+    if valgrind:
+        return f"make memcheck STEP={n}" + (" SOLUTION=1" if mode == "solution" else "")
+    if mode == "solution":
+        return f"make solution STEP={n}"
+    return f"make step{n}"
+
+
+def build_command(step, mode, extra=(), rerun=None):
+    """The make command that builds a step's tests. RERUN tells the step's
+    build which command to name in its own messages (mk/step.mk)."""
     cmd = ["make", "-s", "--no-print-directory", "-C", str(ROOT / "steps" / step), "build"]
     if mode == "solution":
         cmd.append("SOLUTION=1")
-    cmd += list(extra)
+    if rerun:
+        cmd.append(f"RERUN={rerun}")
+    return cmd + list(extra)
+
+
+def make_build(step, mode, extra=(), quiet=False, rerun=None):
+    """Builds a step's tests; returns (ok, output)."""
+    cmd = build_command(step, mode, extra, rerun)
     # A top-level `make memcheck STEP=3` would pass STEP=3 down to the step's
     # own make through MAKEFLAGS and override its STEP; start clean instead.
     env = {k: v for k, v in os.environ.items()
@@ -306,13 +393,20 @@ def make_build(step, mode, extra=(), quiet=False):
     proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
     out = proc.stdout.decode("utf-8", "replace")
     if not quiet:
-        sys.stdout.write(out)
+        sys.stdout.write(localize(out))
     return proc.returncode == 0, out
 
 
+# protoc's own messages name the file, line and column, without the word "error".
+PROTOC_ERROR_RE = re.compile(r"^\S+\.proto:(\d+:\d+:)? ")
+
+
 def first_compile_error(output):
+    """The first line of a failed build that is a compiler's or protoc's error."""
     for ln in output.splitlines():
-        if re.search(r"\berror\b", ln) and not ln.startswith("make"):
+        if ln.startswith("make") or "warning:" in ln:
+            continue
+        if PROTOC_ERROR_RE.match(ln) or re.search(r"\berror\b", ln):
             return ln.strip()
     return None
 
@@ -330,7 +424,9 @@ def suite_file(step, suite):
     return f"steps/{step}/{files[0]}" if len(files) == 1 else f"steps/{step}/"
 
 
-def print_verdict(result, show_next=True):
+def print_verdict(result, show_next=True, again=None):
+    """Prints a step's verdict; again is the command that runs it again (by
+    default the top-level one, e.g. make step2)."""
     step, mode = result["step"], result["mode"]
     total, passed = result["total"], result["passed"]
     what = {"starter": "", "solution": " (reference solution)"}[mode]
@@ -340,7 +436,7 @@ def print_verdict(result, show_next=True):
     print(bold(green(head) if result["ok"] else head))
     width = max((len(s["name"]) for s in result["suites"]), default=8)
     for s in result["suites"]:
-        sp = sum(t["status"] == "pass" for t in s["tests"])
+        sp = sum(t["status"] in ("pass", "skip") for t in s["tests"])
         st = len(s["tests"])
         mark = green("✓") if st and sp == st and not s.get("problem") else red("✗")
         extra = f"  {red(s['problem'].splitlines()[0])}" if s.get("problem") else ""
@@ -352,14 +448,18 @@ def print_verdict(result, show_next=True):
         for ln in (t.get("message") or "failed").splitlines():
             print(f"    {ln}")
         if t.get("see"):
-            print(f"    {yellow('read:')} {t['see']}")
+            print(f"    {yellow('read:')} {localize(t['see'])}")
     for p in result["problems"]:
         if "\n" in p:
             print(red(p))
     if not show_next:
         return
     n = step_num(step)
+    again = bold(again or rerun_command(step, mode, result["valgrind"]))
     print()
+    if mode == "solution" and not result["ok"]:
+        print_solution_advice(again, "pass")
+        return
     if result["ok"]:
         nxt = [s for s in all_steps() if step_num(s) > n]
         if mode == "solution":
@@ -368,17 +468,48 @@ def print_verdict(result, show_next=True):
             print(green("No memory errors or leaks. ") + (f"Next: make step{step_num(nxt[0])}" if nxt else "That was the last step."))
         elif nxt:
             print(green(f"Step {n} done! ") + f"Next: {bold('make step' + str(step_num(nxt[0])))}"
-                  f"  (lesson: {lesson_path(nxt[0])})")
+                  f"  (lesson: {lesson_link(nxt[0])})")
             print(f"Optional: {bold(f'make memcheck STEP={n}')} checks your code for leaks with valgrind.")
         else:
             print(green("That was the last step: the course is done. ") + "'make check' shows the whole table.")
     else:
         if failing:
             s, _ = failing[0]
-            print(f"Next: edit {bold(suite_file(step, s['name']))}, then run {bold(f'make step{n}')} again.")
+            print(f"Next: edit {bold(suite_file(step, s['name']))}, then run {again} again.")
+        elif result["valgrind"] and result["problems"]:
+            print("Next: open the log named above and read the first report down to a line of your "
+                  "own file ('definitely lost',")
+            print(f"'Invalid read', 'Invalid write'); fix that, then run {again} again.")
         elif result["problems"]:
-            print(f"Next: fix the problem above, then run {bold(f'make step{n}')} again.")
-        print(f"Stuck? {bold(f'make hint STEP={n}')} gives one hint at a time; the lesson is {lesson_path(step)}.")
+            print(f"Next: fix the problem above, then run {again} again.")
+        print(f"Stuck? {bold(f'make hint STEP={n}')} gives one hint at a time; the lesson is {lesson_link(step)}.")
+
+
+def print_solution_advice(again, what):
+    """What to do when the reference solution itself fails to build or pass."""
+    print(f"The reference solution should {what} as it is. If you changed a file the step gives you")
+    print(f"(not one of your exercise files), put it back; otherwise {bold('make doctor')} checks the tools.")
+    print(f"Then run {again} again.")
+
+
+def print_build_failure(step, mode, valgrind, output):
+    """The verdict when a step's code does not compile."""
+    n = step_num(step)
+    what = " (reference solution)" if mode == "solution" else ""
+    again = bold(rerun_command(step, mode, valgrind))
+    err = first_compile_error(output)
+    print()
+    if mode == "solution":
+        print(bold(f"{step_title(step)}{what}: the code does not compile."))
+    else:
+        print(bold(f"{step_title(step)}: the code does not compile yet."))
+    if err:
+        print(f"    first error: {localize(err.replace(str(ROOT) + '/', ''))}")
+    if mode == "solution":
+        print_solution_advice(again, "build")
+    else:
+        print(f"Next: fix the first error above (the ones after it often follow from it), "
+              f"then run {again} again.")
 
 
 # --------------------------------------------------------------------------
@@ -391,9 +522,11 @@ def cmd_run(args):
     valgrind = "--valgrind" in args
     if "--mode" in args:
         mode = args[args.index("--mode") + 1]
+    # mk/step.mk says which command the learner typed in the step's folder.
+    again = args[args.index("--again") + 1] if "--again" in args[:-1] else None
     result = run_step_suites(step, mode, valgrind)
     save_result(result)
-    print_verdict(result)
+    print_verdict(result, again=again)
     return 0 if result["ok"] else 1
 
 
@@ -407,20 +540,13 @@ def learner_exit(ok):
 def cmd_step(args, valgrind=False):
     step = resolve_step(args[0] if args else "")
     mode = "solution" if os.environ.get("SOLUTION") else "starter"
-    ok, out = make_build(step, mode)
+    ok, out = make_build(step, mode, rerun=rerun_command(step, mode, valgrind))
     if not ok:
         result = {"step": step, "mode": mode, "valgrind": valgrind, "build": "failed",
                   "time": time.strftime("%Y-%m-%dT%H:%M:%S"), "suites": []}
         count(result)
         save_result(result)
-        err = first_compile_error(out)
-        n = step_num(step)
-        print()
-        print(bold(f"{step_title(step)}: the code does not compile yet."))
-        if err:
-            print(f"    first error: {err}")
-        print(f"Next: fix the first error above (the ones after it often follow from it), "
-              f"then run {bold(f'make step{n}')} again.")
+        print_build_failure(step, mode, valgrind, out)
         return learner_exit(False)
     result = run_step_suites(step, mode, valgrind)
     save_result(result)
@@ -470,42 +596,190 @@ def cmd_check(args):
     return 0
 
 
-def cmd_report(args):
-    rows = gather()
-    out = BUILD / "report"
-    out.mkdir(parents=True, exist_ok=True)
-    who = os.environ.get("LEARNER") or os.environ.get("USER") or os.environ.get("LOGNAME") or "learner"
-    summary = {"learner": who, "generated": time.strftime("%Y-%m-%dT%H:%M:%S"),
-               "steps": [{"step": r["step"], "build": r["build"], "passed": r["passed"],
-                          "total": r["total"], "done": r["ok"],
-                          "tests": [dict(suite=s["name"], **t) for s in r["suites"] for t in s["tests"]]}
-                         for r in rows]}
-    (out / "results.json").write_text(json.dumps(summary, indent=2))
+# Where `make report` tells a teacher how to collect and read the reports.
+TEACHER_RESULTS = "docs/en/teacher-guide.md#collecting-results"
+
+
+def learner_name():
+    return os.environ.get("LEARNER") or os.environ.get("USER") or os.environ.get("LOGNAME") or "learner"
+
+
+def report_summary(rows, who, generated=None):
+    """results.json's content from gather()'s rows."""
+    return {"learner": who, "generated": generated or time.strftime("%Y-%m-%dT%H:%M:%S"),
+            "steps": [{"step": r["step"], "build": r["build"], "passed": r["passed"],
+                       "total": r["total"], "done": r["ok"],
+                       "problems": r.get("problems", []),
+                       "tests": [dict(suite=s["name"], **t) for s in r["suites"] for t in s["tests"]]}
+                      for r in rows]}
+
+
+def first_line(text, default):
+    return text.splitlines()[0] if text else default
+
+
+def junit_xml(rows, who):
+    """The same results as JUnit XML, one <testsuite> per step. It counts as
+    results.json does: a skipped test (an optional tool is missing) is done
+    for the learner, so it is <skipped/>, never a failure; a suite that could
+    not run at all (not built, stopped before its first test) is an <error>."""
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
              f'<testsuites name={quoteattr("grpc-c course: " + who)}>']
     for r in rows:
-        tests = [(s["name"], t) for s in r["suites"] for t in s["tests"]]
-        fails = sum(t["status"] != "pass" for _, t in tests)
+        step = r["step"]
         if r["build"] != "ok":
-            lines.append(f'  <testsuite name="{r["step"]}" tests="1" failures="1">')
-            lines.append(f'    <testcase classname="{r["step"]}" name="build"><failure message="does not compile">'
-                         f'{escape(r.get("build_error") or "")}</failure></testcase>')
+            lines.append(f'  <testsuite name={quoteattr(step)} tests="1" failures="1" errors="0" skipped="0">')
+            lines.append(f'    <testcase classname={quoteattr(step)} name="build">'
+                         f'<failure message="does not compile">{escape(r.get("build_error") or "")}</failure>'
+                         f'</testcase>')
             lines.append("  </testsuite>")
             continue
-        lines.append(f'  <testsuite name="{r["step"]}" tests="{len(tests)}" failures="{fails}">')
+        tests = [(s["name"], t) for s in r["suites"] for t in s["tests"]]
+        broken = [s for s in r["suites"] if s.get("problem")]
+        fails = sum(t["status"] not in ("pass", "skip") for _, t in tests)
+        skips = sum(t["status"] == "skip" for _, t in tests)
+        lines.append(f'  <testsuite name={quoteattr(step)} tests="{len(tests) + len(broken)}" '
+                     f'failures="{fails}" errors="{len(broken)}" skipped="{skips}">')
         for suite, t in tests:
-            lines.append(f'    <testcase classname="{r["step"]}.{suite}" name="{t["name"]}">')
-            if t["status"] != "pass":
-                lines.append(f'      <failure message={quoteattr((t.get("message") or "").splitlines()[0] if t.get("message") else "failed")}>'
-                             f'{escape(t.get("message") or "")}</failure>')
+            lines.append(f'    <testcase classname={quoteattr(step + "." + suite)} name={quoteattr(t["name"])}>')
+            msg = t.get("message") or ""
+            if t["status"] == "skip":
+                lines.append(f'      <skipped message={quoteattr(first_line(msg, "skipped"))}/>')
+            elif t["status"] != "pass":
+                body = msg + (f"\nsee {t['see']}" if t.get("see") else "")
+                lines.append(f'      <failure message={quoteattr(first_line(msg, "failed"))}>{escape(body)}</failure>')
             lines.append("    </testcase>")
+        for s in broken:
+            lines.append(f'    <testcase classname={quoteattr(step + "." + s["name"])} name={quoteattr(s["name"])}>'
+                         f'<error message={quoteattr(first_line(s["problem"], "error"))}>{escape(s["problem"])}</error>'
+                         f'</testcase>')
         lines.append("  </testsuite>")
     lines.append("</testsuites>")
-    (out / "junit.xml").write_text("\n".join(lines) + "\n")
+    return "\n".join(lines) + "\n"
+
+
+def write_report(rows, who, out):
+    """Writes results.json and junit.xml into the folder out; returns their paths."""
+    out.mkdir(parents=True, exist_ok=True)
+    json_file, xml_file = out / "results.json", out / "junit.xml"
+    json_file.write_text(json.dumps(report_summary(rows, who), indent=2))
+    xml_file.write_text(junit_xml(rows, who))
+    return json_file, xml_file
+
+
+def cmd_report(args):
+    rows = gather()
+    who = learner_name()
+    json_file, xml_file = write_report(rows, who, BUILD / "report")
     done = sum(r["ok"] for r in rows)
     print(f"{done}/{len(rows)} steps done for {who}.")
-    print(f"Wrote {(out / 'results.json').relative_to(ROOT)} and {(out / 'junit.xml').relative_to(ROOT)}.")
-    print("Teachers: collect these two files from each learner (README: the teacher's loop).")
+    print(f"Wrote {shown_path(json_file)} and {shown_path(xml_file)}.")
+    print(f"Teachers: collect these two files from each learner; {localize(TEACHER_RESULTS)} says how.")
+    return 0
+
+
+# --------------------------------------------------------------------------
+# The class's reports (for a teacher)
+
+
+def read_reports(folder):
+    """The results.json files of `make report` found in folder (and the folders
+    under it): returns (reports, skipped), each report with its file (relative
+    to folder) in "_file"; skipped lists "FILE: why" for .json files that are
+    not reports."""
+    reports, skipped = [], []
+    for f in sorted(Path(folder).rglob("*.json")):
+        if not f.is_file():
+            continue
+        try:
+            data = json.loads(f.read_text(encoding="utf-8", errors="replace"))
+        except ValueError as e:
+            skipped.append(f"{f}: not valid JSON ({e})")
+            continue
+        if not (isinstance(data, dict) and isinstance(data.get("steps"), list)
+                and all(isinstance(s, dict) and "step" in s for s in data["steps"])):
+            skipped.append(f"{f}: not a file of make report (no list of steps)")
+            continue
+        data["_file"] = f.relative_to(folder)
+        reports.append(data)
+    return reports, skipped
+
+
+def stuck_at(report):
+    """Where a learner is: the first step not done and what holds it up."""
+    for s in report["steps"]:
+        if s.get("done"):
+            continue
+        num = s["step"][:2]
+        if s.get("build") != "ok":
+            return f"{num}: does not compile"
+        fails = [t for t in s.get("tests", []) if t.get("status") not in ("pass", "skip")]
+        if fails:
+            return f"{num}: {fails[0].get('name', '?')}"
+        if s.get("problems"):
+            return f"{num}: {first_line(s['problems'][0], 'a suite did not run')}"
+        return f"{num}: no tests ran"
+    return "all done"
+
+
+def class_table(reports):
+    """The lines of the class table: a row per report, a column per step."""
+    steps = sorted({s["step"] for r in reports for s in r["steps"]})
+    names = [str(r.get("learner") or "?") for r in reports]
+    # Learners who ran `make report` without LEARNER= may share a login name:
+    # tell their rows apart by the file each report came from.
+    labels = [f"{n} ({r['_file']})" if names.count(n) > 1 else n for n, r in zip(names, reports)]
+    rows = sorted(zip(labels, reports), key=lambda lr: (lr[0].lower(), str(lr[1]["_file"])))
+    lw = max([len("learner")] + [len(l) for l in labels])
+    cw = 8
+    head = f"{'learner':<{lw}}" + "".join(f"{s[:2]:>{cw}}" for s in steps) + f"  {'last run':<16}  now at"
+    out = [bold(head)]
+    done_by = {s: 0 for s in steps}
+    for label, r in rows:
+        by_step = {s["step"]: s for s in r["steps"]}
+        cells = ""
+        for st in steps:
+            s = by_step.get(st)
+            if s is None:
+                cell = "· "
+            elif s.get("build") != "ok":
+                cell = "— "
+            else:
+                cell = f"{s.get('passed', 0)}/{s.get('total', 0)}" + ("*" if s.get("done") else " ")
+            if s is not None and s.get("done"):
+                done_by[st] += 1
+            cells += " " * (cw - len(cell)) + (green(cell) if s is not None and s.get("done") else cell)
+        when = str(r.get("generated") or "?").replace("T", " ")[:16]
+        where = stuck_at(r)
+        out.append(f"{label:<{lw}}{cells}  {when:<16}  " + (green(where) if where == "all done" else where))
+    out.append((f"{'done':<{lw}}" + "".join(f"{str(done_by[s]) + '/' + str(len(rows)):>{cw - 1}} "
+                                            for s in steps)).rstrip())
+    out.append(dim("N/M* = step done (tests passed / total); — = does not compile; · = not in that report"))
+    return out
+
+
+def cmd_class_report(args):
+    folder = (args[0] if args else "").strip()
+    if not folder:
+        raise UsageError("make class-report needs the folder where you collected the learners' reports:\n"
+                         "  make class-report DIR=reports\n"
+                         "where reports/ holds each learner's build/report/results.json under their own name.")
+    path = Path(folder).expanduser()
+    if not path.is_dir():
+        raise UsageError(f"There is no folder '{folder}'. Give the folder that holds the collected "
+                         f"results.json files: make class-report DIR=<folder>.")
+    reports, skipped = read_reports(path)
+    for why in skipped:
+        print(yellow(f"skipped {why}"))
+    if not reports:
+        print(red(f"No reports in {folder}.") + " Each learner runs 'make report' and copies "
+              "build/report/results.json")
+        print(f"there under their own name, e.g. cp build/report/results.json {folder.rstrip('/')}/ana-kim.json")
+        print(f"(see {localize(TEACHER_RESULTS)}).")
+        return 1
+    for ln in class_table(reports):
+        print(ln)
+    print(f"{len(reports)} report(s) from {folder}.")
     return 0
 
 
@@ -540,7 +814,7 @@ def cmd_hint(args):
     n = step_num(step)
     hints = parse_hints(step)
     if not hints:
-        print(f"Step {n} has no hints yet: read {lesson_path(step)}.")
+        print(f"Step {n} has no hints yet: read {lesson_link(step)}.")
         return 0
     ok, _ = make_build(step, "starter", quiet=True)
     result = run_step_suites(step, "starter") if ok else None
@@ -550,7 +824,7 @@ def cmd_hint(args):
     else:
         save_result(result)
         for s in result["suites"]:
-            if any(t["status"] != "pass" for t in s["tests"]) or s.get("problem"):
+            if any(t["status"] not in ("pass", "skip") for t in s["tests"]) or s.get("problem"):
                 target = s["name"]
                 break
         if target is None:
@@ -574,7 +848,7 @@ def cmd_hint(args):
         seen[key] = k + 1
         seen_file.write_text(json.dumps(seen, indent=2))
     print(f"{bold(f'Hint {k + 1} of {len(tiers)}')} for {bold(target)} ({suite_file(step, target)}):")
-    print(f"  {tiers[k]}")
+    print(f"  {localize(tiers[k])}")
     if k + 1 < len(tiers):
         print(dim(f"Run 'make hint STEP={n}' again for the next one."))
     return 0
@@ -676,6 +950,7 @@ def cmd_help(args):
         ("make reset STEP=N", "put back step N's starter files (yours are backed up)"),
         ("make solution STEP=N", "run step N's tests against the reference solution"),
         ("make report", "your results as JSON + JUnit XML (for a teacher)"),
+        ("make class-report DIR=…", "teachers: a table of the class from the collected reports"),
         ("make demo", "run the finished server and client end to end, with a transcript"),
         ("make call METHOD=… DATA=…", "call a running server by hand (buf curl); 'make call' lists methods"),
         ("make docs / serve-docs", "build the lesson site / read it at http://127.0.0.1:8000"),
@@ -694,14 +969,14 @@ def cmd_help(args):
             prog = red("does not compile")
         else:
             prog = f"{r['passed']:>3}/{r['total']:<3} {bar(r['passed'], r['total'], 10)}" + (" " + green("done") if r["ok"] else "")
-        print(f"  {step_num(s)}  {s[3:]:<10} {prog}   {dim(lesson_path(s))}")
-    print(f"\nNew here? Run {bold('make step1')} and read {lesson_path(steps[0]) if steps else 'docs/'}.")
+        print(f"  {step_num(s)}  {s[3:]:<10} {prog}   {dim(lesson_link(s))}")
+    print(f"\nNew here? Run {bold('make step1')} and read {lesson_link(steps[0]) if steps else 'docs/'}.")
     return 0
 
 
 COMMANDS = {"run": cmd_run, "step": cmd_step, "memcheck": cmd_memcheck, "check": cmd_check,
-            "report": cmd_report, "hint": cmd_hint, "reset": cmd_reset, "watch": cmd_watch,
-            "help": cmd_help}
+            "report": cmd_report, "class-report": cmd_class_report, "hint": cmd_hint,
+            "reset": cmd_reset, "watch": cmd_watch, "help": cmd_help}
 
 
 def main(argv):

@@ -144,13 +144,15 @@ static void call_everything(cg_channel *ch)
     st = cg_call_finish(call); /* frees the call */
     check(st.code == GRPC_STATUS_OK && got == 3, "ServerStream sends 3");
 
-    /* Client streaming: send, half-close, read the one answer, finish. */
+    /* Client streaming: send, half-close, read the one answer, finish.
+     * _send_more: more follow at once, so the parts may share a write;
+     * the last one goes out with the half-close. */
     call = tutorial__v1__my_service_client__client_stream(ch, &opts);
     for (int32_t v = 1; v <= 4; v++) {
         Tutorial__V1__Request part = TUTORIAL__V1__REQUEST__INIT;
         part.id = "part";
         part.value = v;
-        cg_call_send(call, &part); /* copied: the caller keeps `part` */
+        cg_call_send_more(call, &part); /* copied: the caller keeps `part` */
     }
     cg_call_close_send(call);
     r = cg_call_recv(call);

@@ -43,12 +43,20 @@ def extract(path, marker):
     return [ln[indent:] for ln in body]
 
 
+def _where(page):
+    """The page's path from the repository root: docs/en/... or docs/ko/..."""
+    try:
+        return Path(page.file.abs_src_path).resolve().relative_to(ROOT)
+    except ValueError:
+        return page.file.src_path
+
+
 def on_page_markdown(markdown, page, config, files):
     def replace(m):
         rel, marker = m.group(1), m.group(2)
         path = ROOT / rel
         if not path.is_file():
-            raise PluginError(f"include: {rel} does not exist (in {page.file.src_path})")
+            raise PluginError(f"include: {rel} does not exist (in {_where(page)})")
         lang = LANG.get(path.name, LANG.get(path.suffix, ""))
         title = f"{rel}" + (f" ({marker})" if marker else "")
         body = "\n".join(extract(path, marker))

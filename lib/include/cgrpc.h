@@ -158,11 +158,13 @@ const cg_md *cg_ctx_metadata_all(const cg_ctx *ctx, size_t *n);
 
 /* Adds a response header (initial metadata). Headers go out with the first
  * message or the status, so add them before the first send. Returns false if
- * headers were already sent or the key is invalid. Key and value are copied. */
+ * headers were already sent or the key or value is invalid (see cg_md). Key
+ * and value are copied. */
 bool cg_ctx_add_header(cg_ctx *ctx, const char *key, const char *value,
                        size_t value_len);
 
-/* Adds a response trailer, sent with the status. Copies key and value. */
+/* Adds a response trailer, sent with the status. Copies key and value.
+ * Returns false for an invalid key or value, or once the status has gone. */
 bool cg_ctx_add_trailer(cg_ctx *ctx, const char *key, const char *value,
                         size_t value_len);
 
@@ -196,13 +198,17 @@ void *cg_message_new(cg_ctx *ctx, const ProtobufCMessageDescriptor *desc);
 /* Receives the next request message. Returns it (ctx-owned, valid until the
  * next cg_recv on this stream or the handler's return), or NULL at the end of
  * the client's stream, on cancellation, or on a malformed message (then
- * cg_stream_error tells which). One thread at a time may receive. */
+ * cg_stream_error tells which). One thread at a time may receive. On a
+ * server-streaming call the one request is the handler's req argument, and
+ * cg_recv just returns NULL (OK) once the client has half-closed. */
 const void *cg_recv(cg_stream *s);
 
-/* Sends one response message. Returns false when the client is gone or the
- * call was cancelled (stop sending then), or when the message is of the
- * wrong type or larger than max_send_bytes (the call then ends with
- * INTERNAL or RESOURCE_EXHAUSTED whatever the handler returns).
+/* Sends one response message (server-streaming and bidi calls). Returns
+ * false when the client is gone or the call was cancelled (stop sending
+ * then), or when the message is of the wrong type, larger than
+ * max_send_bytes, or sent on a client-streaming call, whose one response
+ * is the handler's resp (the call then ends with INTERNAL or
+ * RESOURCE_EXHAUSTED whatever the handler returns).
  * Thread-safe: several threads may send on one stream (e.g. a chat room
  * broadcasting); sends are serialised. The message is serialised before
  * return: the caller keeps ownership. cg_send queues the message and
@@ -234,8 +240,9 @@ cg_ctx *cg_stream_ctx(cg_stream *s);
  * a message the runtime refused (see cg_send, cg_stream_error) ends it with
  * that error. A handler runs on a runtime thread and may block (sleep, call
  * other services); the server starts more threads when all of its threads
- * are busy in handlers (up to max_threads). Malformed requests never reach
- * a unary or server-streaming handler: the client gets INTERNAL. */
+ * are blocked in handlers (up to max_threads: see "Threads" at
+ * cg_server_new). Malformed requests never reach a unary or
+ * server-streaming handler: the client gets INTERNAL. */
 
 /* ===================================================================== */
 /* Server interceptors                                                    */
@@ -272,25 +279,70 @@ typedef struct cg_server_opts {
     size_t max_recv_bytes;  /* 0 = 4 MiB; larger requests: RESOURCE_EXHAUSTED */
     size_t max_send_bytes;  /* 0 = 4 MiB; larger responses: RESOURCE_EXHAUSTED */
     int min_threads;        /* polling threads kept, 0 = number of CPUs */
-    int max_threads;        /* cap when all are blocked in handlers, 0 = 64;
-                               threads above min_threads retire when idle */
+    int max_threads;        /* threads at most, 0 = 64; at least 2 (see
+                               "Threads" below); threads above min_threads
+                               retire when idle */
     bool allow_reuseport;   /* false: a second server on a port fails to bind */
+
+    /* Keepalive: how the server watches its connections. After
+     * keepalive_ms without activity on a connection with calls open (or
+     * any connection, with keepalive_permit_without_calls) the server
+     * pings the client, and closes the connection when no answer comes
+     * within keepalive_timeout_ms: a client that vanished without closing
+     * (cable pulled, machine gone) is noticed and its calls cancelled.
+     * 0 = the core's defaults: 2 hours and 20 s. */
+    int64_t keepalive_ms;
+    int64_t keepalive_timeout_ms;
+    /* The policy for the clients' own pings. A client may ping at most
+     * once per min_ping_interval_ms while no data flows (0 = 5 minutes);
+     * every ping sooner is a strike, and after more than max_ping_strikes
+     * strikes (0 = 2, -1 = no limit) the server sends GOAWAY with
+     * "too_many_pings" and closes the connection. Without
+     * keepalive_permit_without_calls a ping on a connection with no call
+     * open is allowed only every 2 hours. Set these to match the
+     * keepalive_ms your clients use. */
+    bool keepalive_permit_without_calls;
+    int64_t min_ping_interval_ms;
+    int max_ping_strikes;
 } cg_server_opts;
 
-/* A new server, not yet listening. opts may be NULL for defaults. Calls
- * grpc_init() (with every signal blocked, so gRPC's threads never take a
- * SIGINT or SIGTERM meant for the application); cg_server_free balances it.
- * The server's own threads block every signal too. NULL only on allocation
- * failure. */
+/* A new server, not yet listening. opts may be NULL for defaults; they are
+ * copied. Returns NULL when the options make no sense (a negative count or
+ * time, min_threads above max_threads, max_threads 1, a size above 2 GiB),
+ * after printing what is wrong and how to fix it on stderr ("cgrpc: ...").
+ * Running out of memory aborts the process, as everywhere in the runtime.
+ * Calls grpc_init() (with every signal blocked, so gRPC's threads never
+ * take a SIGINT or SIGTERM meant for the application); cg_server_free
+ * balances it. The server's own threads block every signal too.
+ *
+ * Threads: handlers run on the threads that poll the server's queue (no
+ * hand-off per call). When every thread has been inside one handler for a
+ * couple of milliseconds and is waiting (in cg_recv, sleep, a call to
+ * another service; on Linux the runtime asks the system whether a thread
+ * is waiting or computing), the server starts one more thread, up to
+ * max_threads; short handlers never make it grow. At max_threads one
+ * thread always stays free to poll, so at most max_threads - 1 handlers
+ * run at once: a call arriving then waits, in order of arrival, until a
+ * handler returns. The calls already running always keep moving, so blocked
+ * handlers cannot deadlock the server; but a client that holds max_threads
+ * - 1 streams open and waits for a further call to be answered waits
+ * until one of them ends. */
 cg_server *cg_server_new(const cg_server_opts *opts);
 
-/* Adds a listening address ("0.0.0.0:50051", "127.0.0.1:0", "[::1]:0",
- * "unix:/path"). tls NULL = plaintext. Returns the bound port (the kernel's
- * choice for port 0; 1 for unix sockets), or -1 on failure (address in use,
- * bad address, unreadable certificate) with the reason in *err if err is
- * not NULL: UNAVAILABLE for an address in use or invalid, INVALID_ARGUMENT
- * for TLS files that cannot be read, FAILED_PRECONDITION after start.
- * Before cg_server_start only. */
+/* Adds a listening address. tls NULL = plaintext. Returns the bound port
+ * (the kernel's choice for port 0; 1 for unix sockets), or -1 on failure
+ * (address in use, bad address, unreadable certificate) with the reason in
+ * *err if err is not NULL: UNAVAILABLE for an address in use or invalid,
+ * INVALID_ARGUMENT for TLS files that cannot be read, FAILED_PRECONDITION
+ * after start (or after a shutdown was asked for). Before cg_server_start
+ * only. Addresses:
+ *  - "127.0.0.1:0", "[::1]:0": one address of one family (IPv4 or IPv6).
+ *  - "0.0.0.0:50051" and "[::]:50051" are the same: every address of the
+ *    machine, IPv4 and IPv6 alike (one dual-stack socket where the system
+ *    has IPv6, else IPv4 only).
+ *  - "localhost:0" binds whichever family the name resolves to first; in
+ *    tests use "127.0.0.1:0".
+ *  - "unix:/path" for a Unix domain socket. */
 int cg_server_listen(cg_server *srv, const char *addr,
                      const cg_tls_server *tls, cg_status *err);
 
@@ -298,18 +350,24 @@ int cg_server_listen(cg_server *srv, const char *addr,
  * Pkg__Svc_Server struct), read through each method's invoke function; it
  * must outlive the server. `user` reaches every handler through
  * cg_ctx_user. Generated *__register_server functions call this. Before
- * cg_server_start only. Returns 0, or -1 when a method path is already
- * registered. */
+ * cg_server_start only. Returns 0, or -1 with the reason on stderr when
+ * srv or svc is NULL, the server was started, a method path is already
+ * registered (by this or another service) or is not of the form
+ * "/package.Service/Method", or a method lacks its message types. All or
+ * nothing: after -1 none of the service's methods is served (calls to them
+ * get UNIMPLEMENTED), so a fixed service may be registered again. */
 int cg_server_add_service(cg_server *srv, const cg_service *svc,
                           const void *impl, void *user);
 
-/* Adds an interceptor; the first added runs outermost. Before start only. */
+/* Adds an interceptor; the first added runs outermost. Before start only:
+ * afterwards (or with a NULL fn) nothing is added. */
 void cg_server_add_interceptor(cg_server *srv, cg_server_interceptor_fn fn,
                                void *user);
 
 /* Starts serving on a pool of threads and returns at once. 0 on success, -1
- * if already started. Calls to methods no service registered are answered
- * UNIMPLEMENTED. */
+ * if already started, if a shutdown was asked for before (see
+ * cg_server_shutdown_async), or if no thread could be started. Calls to
+ * methods no service registered are answered UNIMPLEMENTED. */
 int cg_server_start(cg_server *srv);
 
 /* Graceful shutdown: stop accepting calls, let in-flight calls finish for up
@@ -319,11 +377,13 @@ int cg_server_start(cg_server *srv);
 void cg_server_shutdown(cg_server *srv, int64_t grace_ms);
 
 /* Async-signal-safe request for shutdown with the given grace period; the
- * server's own thread performs it. cg_server_wait returns once it is done. */
+ * server's own thread performs it. cg_server_wait returns once it is done.
+ * Asked before cg_server_start (a Ctrl-C while main is still setting up),
+ * the server never serves: cg_server_start then returns -1. */
 void cg_server_shutdown_async(cg_server *srv, int64_t grace_ms);
 
-/* Blocks until the server has shut down (at once for a server never
- * started). */
+/* Blocks until the server has shut down; at once for a server never
+ * started, unless a shutdown was asked for (then until it is done). */
 void cg_server_wait(cg_server *srv);
 
 /* Blocks until SIGINT or SIGTERM, then shuts down with grace_ms. The
@@ -363,7 +423,8 @@ typedef struct cg_channel_opts {
     int64_t keepalive_timeout_ms;      /* 0 = core default */
     size_t max_recv_bytes;             /* 0 = 4 MiB */
     size_t max_send_bytes;             /* 0 = unlimited */
-    bool wait_for_ready;               /* default for every call */
+    bool wait_for_ready;               /* default for every call; a call's
+                                          cg_call_opts.ready overrides it */
 } cg_channel_opts;
 
 /* A channel to `target`: "host:port", "dns:///host:port",
@@ -401,12 +462,24 @@ const char *cg_conn_state_name(cg_conn_state s);
 /* Client calls                                                           */
 /* ===================================================================== */
 
+/* Whether a call without a connection waits for one or fails at once. */
+typedef enum cg_ready {
+    CG_READY_DEFAULT = 0,  /* the channel's wait_for_ready option */
+    CG_READY_WAIT,         /* wait for a connection (until the deadline) */
+    CG_READY_FAIL_FAST,    /* fail with UNAVAILABLE at once, even when the
+                              channel's wait_for_ready is set */
+} cg_ready;
+
 /* Per-call options; a NULL opts pointer means all defaults. */
 typedef struct cg_call_opts {
     int64_t timeout_ms;         /* 0 = no deadline */
     const cg_md *metadata;      /* request metadata, copied at call start */
     size_t n_metadata;
-    bool wait_for_ready;        /* wait for a connection instead of failing fast */
+    bool wait_for_ready;        /* true: the same as ready = CG_READY_WAIT;
+                                   false says nothing (see ready) */
+    cg_ready ready;             /* this call's choice; anything but
+                                   CG_READY_DEFAULT overrides the channel's
+                                   wait_for_ready, and wins over the bool */
 } cg_call_opts;
 
 /* A client call in progress (streaming, or a unary call made by hand). */
@@ -414,8 +487,11 @@ typedef struct cg_call cg_call;
 
 /* Starts a call of any kind. Never NULL: a call that could not start reports
  * its status at cg_call_finish (INVALID_ARGUMENT for a NULL channel or
- * method or an invalid metadata key). Not thread-safe with respect to `ch`
- * being freed concurrently. */
+ * method or an invalid metadata key; CANCELLED on a channel already given
+ * to cg_channel_free, which other calls still keep alive). The channel's
+ * interceptors run their on_start here, and their on_finish in
+ * cg_call_finish, for every call started on a channel, including those.
+ * Not thread-safe with respect to `ch` being freed concurrently. */
 cg_call *cg_call_start(cg_channel *ch, const cg_method *m,
                        const cg_call_opts *opts);
 
@@ -427,7 +503,21 @@ cg_call *cg_call_start(cg_channel *ch, const cg_method *m,
  * concurrently with cg_call_recv. */
 bool cg_call_send(cg_call *c, const void *msg);
 
-/* Half-closes: tells the server no more requests follow. Idempotent. */
+/* Sends a request message like cg_call_send, telling the runtime that more
+ * follow at once: the message may wait, so that a burst of small messages
+ * (an upload in chunks) shares network writes instead of costing one each.
+ * It goes out, at the latest, with the next cg_call_send, cg_call_send_more
+ * (then still buffered by the transport, up to its write buffer size),
+ * cg_call_close_send (in the same write as the half-close),
+ * cg_call_finish, or cg_call_recv on a thread while no other is sending.
+ * So do not wait for the server to react to it in any other way (a flag
+ * set by a handler, another call): end a burst with cg_call_send, or close.
+ * Returns true when the message was taken; as it is sent later, a failure
+ * may show on a later call instead. Same thread rules as cg_call_send. */
+bool cg_call_send_more(cg_call *c, const void *msg);
+
+/* Half-closes: tells the server no more requests follow (and sends a
+ * message still waiting from cg_call_send_more with it). Idempotent. */
 bool cg_call_close_send(cg_call *c);
 
 /* Receives the next response (call-owned, valid until the next cg_call_recv or
@@ -449,11 +539,12 @@ void cg_call_cancel(cg_call *c);
  * call not yet half-closed is half-closed first, and unread responses are
  * read and discarded (so a server stream that never ends needs
  * cg_call_cancel first). Every cg_call_start needs exactly one
- * cg_call_finish, after any thread using the call has stopped. */
+ * cg_call_finish, after any thread using the call has stopped. A NULL call
+ * gives INVALID_ARGUMENT. */
 cg_status cg_call_finish(cg_call *c);
 
 /* A complete unary call: sends req, stores a newly unpacked response in
- * *resp (free it with protobuf_c_message_free_unpacked(resp, NULL) or the
+ * *resp (free it with protobuf_c_message_free_unpacked(*resp, NULL) or the
  * generated *__free_unpacked), returns the status. On error *resp is NULL.
  * resp may be NULL when the response is not wanted. A request of the wrong
  * type gives INTERNAL without calling the server. */

@@ -162,29 +162,47 @@ void cg_channel_free(cg_channel *ch)
 bool cgi_channel_attach(cg_channel *ch, cg_call *c)
 {
     pthread_mutex_lock(&ch->mu);
-    bool ok = !ch->closed;
-    if (ok) {
-        ch->refs++;
-        c->prev = NULL;
-        c->next = ch->calls;
-        if (ch->calls)
-            ch->calls->prev = c;
-        ch->calls = c;
+    bool open = !ch->closed;
+    ch->refs++;
+    c->prev = NULL;
+    c->next = ch->calls;
+    if (ch->calls)
+        ch->calls->prev = c;
+    ch->calls = c;
+    c->linked = true;
+    pthread_mutex_unlock(&ch->mu);
+    return open;
+}
+
+bool cgi_channel_set_call(cg_channel *ch, cg_call *c, grpc_call *call)
+{
+    /* Under the lock cg_channel_free cancels calls with: either it sees
+     * the core's call and cancels it, or this sees the channel closed. */
+    pthread_mutex_lock(&ch->mu);
+    c->call = call;
+    bool open = !ch->closed;
+    pthread_mutex_unlock(&ch->mu);
+    return open;
+}
+
+void cgi_channel_unlink(cg_channel *ch, cg_call *c)
+{
+    pthread_mutex_lock(&ch->mu);
+    if (c->linked) {
+        if (c->prev)
+            c->prev->next = c->next;
+        else
+            ch->calls = c->next;
+        if (c->next)
+            c->next->prev = c->prev;
+        c->linked = false;
     }
     pthread_mutex_unlock(&ch->mu);
-    return ok;
 }
 
 void cgi_channel_detach(cg_channel *ch, cg_call *c)
 {
-    pthread_mutex_lock(&ch->mu);
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        ch->calls = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
-    pthread_mutex_unlock(&ch->mu);
+    cgi_channel_unlink(ch, c);
     channel_unref(ch);
 }
 

@@ -47,9 +47,18 @@ void cgi_channel_put_cq(cg_channel *ch, grpc_completion_queue *cq);
  * first use. */
 void *cgi_channel_method(cg_channel *ch, const char *path);
 
-/* Call bookkeeping: attach takes a reference (false if the channel is
- * closed), detach drops it. */
+/* Call bookkeeping: attach takes a reference and lists the call (and says
+ * false when cg_channel_free has been called: the call must not start),
+ * detach drops both. */
 bool cgi_channel_attach(cg_channel *ch, cg_call *c);
 void cgi_channel_detach(cg_channel *ch, cg_call *c);
+
+/* Takes the call off the channel's list (so cg_channel_free no longer
+ * cancels it) but keeps the reference; detach drops that later. */
+void cgi_channel_unlink(cg_channel *ch, cg_call *c);
+
+/* Gives an attached call its core call; false when the channel was freed
+ * meanwhile (the caller then cancels the call). */
+bool cgi_channel_set_call(cg_channel *ch, cg_call *c, grpc_call *call);
 
 #endif

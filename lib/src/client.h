@@ -19,6 +19,7 @@ struct cg_call {
     grpc_call *call;
     grpc_completion_queue *cq; /* a pluck queue: each op waits for its tag */
     cg_call *prev, *next;      /* the channel's list of calls in progress */
+    bool linked;               /* on that list (under the channel's lock) */
     int64_t start_us;
 
     pthread_mutex_t mu;        /* guards the flags below; one thread at a
@@ -28,6 +29,9 @@ struct cg_call {
     uint32_t im_flags;         /* wait-for-ready */
     bool im_sent, im_received, send_closed, eos, status_received;
     bool headers_ready;        /* the batch with RECV_INITIAL_METADATA is done */
+    grpc_byte_buffer *held;    /* from cg_call_send_more, not sent yet */
+    bool send_busy;            /* a thread is sending (start to pluck) */
+    pthread_cond_t send_cv;    /* send_busy went false */
     bool trailers_ready;       /* the batch with RECV_STATUS_ON_CLIENT is done */
 
     grpc_metadata_array headers, trailers;

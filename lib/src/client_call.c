@@ -46,6 +46,7 @@ cg_call *cg_call_start(cg_channel *ch, const cg_method *m,
     c->m = m;
     c->start_us = cgi_now_us();
     pthread_mutex_init(&c->mu, NULL);
+    pthread_cond_init(&c->send_cv, NULL);
     grpc_metadata_array_init(&c->headers);
     grpc_metadata_array_init(&c->trailers);
     cgi_arena_init(&c->arena, NULL, 0);
@@ -56,10 +57,20 @@ cg_call *cg_call_start(cg_channel *ch, const cg_method *m,
         return c;
     }
 
+    /* Counted on the channel first, whatever follows: the channel, and its
+     * interceptors with it, then lives until cg_call_finish, where every
+     * on_start gets its on_finish. */
+    bool open = cgi_channel_attach(ch, c);
+    c->ch = ch;
+
     bool wfr = ch->wait_for_ready;
     int64_t timeout = 0;
     if (opts != NULL) {
-        wfr = wfr || opts->wait_for_ready;
+        /* A per-call choice overrides the channel's default, either way. */
+        if (opts->ready == CG_READY_WAIT || opts->wait_for_ready)
+            wfr = true;
+        if (opts->ready == CG_READY_FAIL_FAST)
+            wfr = false;
         timeout = opts->timeout_ms;
         for (size_t i = 0; i < opts->n_metadata; i++) {
             const cg_md *md = &opts->metadata[i];
@@ -78,20 +89,20 @@ cg_call *cg_call_start(cg_channel *ch, const cg_method *m,
             ch->icpts[i].on_start(c, m, ch->icpts[i].user);
     c->starting = false;
 
-    c->cq = cgi_channel_get_cq(ch);
-    c->call = grpc_channel_create_registered_call(
-        ch->core, NULL, GRPC_PROPAGATE_DEFAULTS, c->cq,
-        cgi_channel_method(ch, m->path), cgi_deadline_after(timeout), NULL);
-    if (!cgi_channel_attach(ch, c)) {
-        set_local(c, cgi_status(GRPC_STATUS_CANCELLED, "channel was freed"));
-        grpc_call_cancel(c->call, NULL);
-        grpc_call_unref(c->call);
-        c->call = NULL;
-        cgi_channel_put_cq(ch, c->cq);
-        c->cq = NULL;
+    if (!open) {
+        /* Started on a channel already freed (kept alive by calls still
+         * running): nothing goes out; cg_call_finish reports why. */
+        set_local(c, cgi_status(GRPC_STATUS_CANCELLED,
+                                "the channel was freed before this call "
+                                "started"));
         return c;
     }
-    c->ch = ch;
+    c->cq = cgi_channel_get_cq(ch);
+    grpc_call *call = grpc_channel_create_registered_call(
+        ch->core, NULL, GRPC_PROPAGATE_DEFAULTS, c->cq,
+        cgi_channel_method(ch, m->path), cgi_deadline_after(timeout), NULL);
+    if (!cgi_channel_set_call(ch, c, call))
+        set_local(c, cgi_status(GRPC_STATUS_CANCELLED, "channel was freed"));
     if (c->has_local)
         grpc_call_cancel(c->call, NULL);
     return c;
@@ -186,10 +197,21 @@ static void receive_status(cg_call *c)
     run_batch(c, ops, n, &c->tag_status);
 }
 
-bool cg_call_send(cg_call *c, const void *msg)
+/* ---- sending ---------------------------------------------------------
+ *
+ * One SEND_MESSAGE may be in flight per call, and each waits until the
+ * core has taken its message. A message sent with cg_call_send_more is
+ * not started at once: it is held until the next message comes, and then
+ * goes out with the write-buffer hint ("more follows, no need to write
+ * yet"), so that a burst of small messages shares writes, as the server's
+ * sends do. The held message goes out (and the buffer is flushed) with the
+ * next cg_call_send, cg_call_close_send (in the same batch as the
+ * half-close), cg_call_finish, or a cg_call_recv that finds no other
+ * thread sending. The sending slot (send_busy) makes the thread that
+ * starts a send the one that plucks it. */
+
+static grpc_byte_buffer *encode_for_send(cg_call *c, const void *msg)
 {
-    if (c == NULL || c->call == NULL)
-        return false;
     grpc_byte_buffer *bb;
     cg_status st = cgi_encode(msg, c->m->input, c->ch->max_send, &bb);
     if (st.code != GRPC_STATUS_OK) {
@@ -198,19 +220,41 @@ bool cg_call_send(cg_call *c, const void *msg)
             set_local(c, st);
             grpc_call_cancel_with_status(c->call, st.code, st.message, NULL);
         }
-        return false;
+        return NULL;
     }
+    return bb;
+}
+
+/* Takes the sending slot; false (slot not taken) when the call can send no
+ * more. With c->mu held. */
+static bool take_send_slot(cg_call *c)
+{
+    while (c->send_busy)
+        pthread_cond_wait(&c->send_cv, &c->mu);
+    if (c->has_local || c->send_closed || c->status_received)
+        return false;
+    c->send_busy = true;
+    return true;
+}
+
+static void give_send_slot(cg_call *c)
+{
+    pthread_mutex_lock(&c->mu);
+    c->send_busy = false;
+    pthread_cond_broadcast(&c->send_cv);
+    pthread_mutex_unlock(&c->mu);
+}
+
+/* Sends bb (destroyed here) and waits for the core to take it. With c->mu
+ * held and the slot taken; returns with c->mu released. */
+static bool send_locked(cg_call *c, grpc_byte_buffer *bb, bool more)
+{
     grpc_op ops[2];
     size_t n = 0;
     memset(ops, 0, sizeof ops);
-    pthread_mutex_lock(&c->mu);
-    if (c->has_local || c->send_closed || c->status_received) {
-        pthread_mutex_unlock(&c->mu);
-        grpc_byte_buffer_destroy(bb);
-        return false;
-    }
     add_send_im(c, ops, &n);
     ops[n].op = GRPC_OP_SEND_MESSAGE;
+    ops[n].flags = more ? GRPC_WRITE_BUFFER_HINT : 0;
     ops[n].data.send_message.send_message = bb;
     n++;
     bool ok = run_batch(c, ops, n, &c->tag_send);
@@ -218,28 +262,106 @@ bool cg_call_send(cg_call *c, const void *msg)
     return ok;
 }
 
+/* Sends the held message, if any, flushing. `wait`: for the slot; without
+ * it, a thread busy sending is left to do it. */
+static void flush_held(cg_call *c, bool wait)
+{
+    pthread_mutex_lock(&c->mu);
+    if (c->held == NULL || (c->send_busy && !wait) || !take_send_slot(c)) {
+        pthread_mutex_unlock(&c->mu);
+        return;
+    }
+    grpc_byte_buffer *bb = c->held;
+    c->held = NULL;
+    if (bb != NULL)
+        send_locked(c, bb, false);
+    else
+        pthread_mutex_unlock(&c->mu);
+    give_send_slot(c);
+}
+
+static bool send_msg(cg_call *c, const void *msg, bool more)
+{
+    if (c == NULL || c->call == NULL)
+        return false;
+    grpc_byte_buffer *bb = encode_for_send(c, msg);
+    if (bb == NULL)
+        return false;
+    pthread_mutex_lock(&c->mu);
+    if (!take_send_slot(c)) {
+        pthread_mutex_unlock(&c->mu);
+        grpc_byte_buffer_destroy(bb);
+        return false;
+    }
+    bool ok = true;
+    grpc_byte_buffer *prev = c->held;
+    c->held = NULL;
+    if (prev != NULL) {
+        /* Another message follows it: let the two share a write. */
+        ok = send_locked(c, prev, true);
+        pthread_mutex_lock(&c->mu);
+    }
+    if (!ok) {
+        pthread_mutex_unlock(&c->mu);
+        grpc_byte_buffer_destroy(bb);
+    } else if (more) {
+        c->held = bb;
+        pthread_mutex_unlock(&c->mu);
+    } else {
+        ok = send_locked(c, bb, false);
+    }
+    give_send_slot(c);
+    return ok;
+}
+
+bool cg_call_send(cg_call *c, const void *msg)
+{
+    return send_msg(c, msg, false);
+}
+
+bool cg_call_send_more(cg_call *c, const void *msg)
+{
+    return send_msg(c, msg, true);
+}
+
 bool cg_call_close_send(cg_call *c)
 {
     if (c == NULL || c->call == NULL)
         return false;
-    grpc_op ops[2];
+    grpc_op ops[3];
     size_t n = 0;
     memset(ops, 0, sizeof ops);
     pthread_mutex_lock(&c->mu);
+    while (c->send_busy)  /* a flush on another thread: let it finish */
+        pthread_cond_wait(&c->send_cv, &c->mu);
     if (c->send_closed) {
         pthread_mutex_unlock(&c->mu);
         return true;
     }
     add_send_im(c, ops, &n);
+    /* A held message and the half-close: one batch, one write. */
+    grpc_byte_buffer *held = c->held;
+    c->held = NULL;
+    if (held != NULL) {
+        ops[n].op = GRPC_OP_SEND_MESSAGE;
+        ops[n].data.send_message.send_message = held;
+        n++;
+    }
     ops[n++].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
     c->send_closed = true;
-    return run_batch(c, ops, n, &c->tag_close);
+    bool ok = run_batch(c, ops, n, &c->tag_close);
+    if (held != NULL)
+        grpc_byte_buffer_destroy(held);
+    return ok;
 }
 
 /* Receives the next message as a byte buffer (the caller destroys it), or
  * NULL at the end of the stream, when the status is fetched too. */
 static grpc_byte_buffer *recv_raw(cg_call *c)
 {
+    /* Whoever waits for the server must not leave a message of ours in a
+     * buffer: the answer may depend on it. */
+    flush_held(c, false);
     grpc_byte_buffer *bb = NULL;
     grpc_op ops[3];
     size_t n = 0;
@@ -356,9 +478,14 @@ static void destroy(cg_call *c, const cg_status *st)
         for (size_t i = ch->n_icpts; i-- > 0;)
             if (ch->icpts[i].on_finish)
                 ch->icpts[i].on_finish(c, c->m, st, us, ch->icpts[i].user);
+        /* Off the channel's list before the core's call goes: a
+         * cg_channel_free on another thread cancels what is listed. */
+        cgi_channel_unlink(ch, c);
     }
     if (c->last != NULL)
         protobuf_c_message_free_unpacked(c->last, NULL);
+    if (c->held != NULL)  /* never sent: the call failed first */
+        grpc_byte_buffer_destroy(c->held);
     if (c->call != NULL)
         grpc_call_unref(c->call);
     grpc_metadata_array_destroy(&c->headers);
@@ -368,9 +495,11 @@ static void destroy(cg_call *c, const cg_status *st)
         gpr_free((void *)c->error_string);
     cgi_mdlist_clear(&c->md);
     cgi_arena_free(&c->arena);
+    pthread_cond_destroy(&c->send_cv);
     pthread_mutex_destroy(&c->mu);
     if (ch != NULL) {
-        cgi_channel_put_cq(ch, c->cq);
+        if (c->cq != NULL)
+            cgi_channel_put_cq(ch, c->cq);
         cgi_channel_detach(ch, c);
     }
     free(c);

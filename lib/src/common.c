@@ -3,6 +3,7 @@
  */
 #include "common.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,18 @@ _Noreturn void cgi_die(const char *what)
 {
     fprintf(stderr, "cgrpc: fatal: %s\n", what);
     abort();
+}
+
+void cgi_warn(const char *fmt, ...)
+{
+    /* One fprintf for the whole line, so that lines from several threads
+     * do not interleave. */
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "cgrpc: %s\n", line);
 }
 
 void *cgi_malloc(size_t size)

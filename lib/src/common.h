@@ -27,6 +27,11 @@ void *cgi_realloc(void *p, size_t size);
 char *cgi_strdup(const char *s);
 _Noreturn void cgi_die(const char *what);
 
+/* Tells the programmer about a mistake the runtime refused (bad options, a
+ * service it cannot register), on stderr as "cgrpc: <message>". For
+ * functions whose contract has no other way to say why they failed. */
+void cgi_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* Monotonic milliseconds and microseconds (for durations). */
 int64_t cgi_now_ms(void);
 int64_t cgi_now_us(void);

@@ -4,12 +4,25 @@
  *
  * Every worker loops on grpc_completion_queue_next and runs the event's tag
  * function itself. When the event is a new call, that function runs the
- * handler right there: no hand-off to another thread, no queue per call. A
- * handler may block (sleep, wait in cg_recv for the client, call another
- * service); while it does, its thread does not poll. So before a handler
- * starts the pool checks whether any poller would be left, and if not it
- * starts another thread (up to max). Threads beyond min that find nothing to
- * do for a while retire.
+ * handler right there: no hand-off to another thread, no queue per call.
+ *
+ * A handler may block (sleep, wait in cg_recv for the client, call another
+ * service); while it does, its thread does not poll, and if no thread were
+ * left polling, even the events the blocked handlers wait for would never
+ * be delivered. Two rules keep a poller:
+ *
+ *  - Growing. A watchdog thread looks every few milliseconds. When every
+ *    worker has been inside its current handler for a while (stuck_us,
+ *    2 ms) and none is running, the handlers are blocked rather than busy,
+ *    and it starts one more worker, up to max. A quick handler never makes
+ *    the pool grow, so a server under a load of short calls keeps min
+ *    threads. Workers beyond min that find nothing to do for idle_ms
+ *    retire.
+ *  - Waiting. At max, the last worker still polling never enters a
+ *    handler: it queues the call (cgi_pool_enter returns false) and a
+ *    worker that comes out of its handler runs it. So at most max - 1
+ *    handlers run at once and calls beyond that wait their turn, but the
+ *    calls in progress always move.
  */
 #ifndef CGRPC_POOL_H
 #define CGRPC_POOL_H
@@ -17,37 +30,65 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include <grpc/grpc.h>
 
+#include "common.h"
+
 typedef struct cgi_worker cgi_worker;
+
+/* Work the pool runs later on a free worker: tag's function, with ok =
+ * true, counted as a handler (it must end with cgi_pool_leave). */
+typedef struct cgi_job {
+    cgi_tag tag;
+    struct cgi_job *next;
+} cgi_job;
 
 typedef struct cgi_pool {
     grpc_completion_queue *cq;
     int min, max;
     int64_t idle_ms;        /* how long an extra thread waits before retiring */
-    pthread_mutex_t mu;     /* guards workers and spawning */
+    int64_t stuck_us;       /* this long in one handler: blocked, not busy */
+    pthread_mutex_t mu;     /* guards workers, spawning, the queue of jobs */
+    pthread_cond_t wd_cv;   /* wakes a parked watchdog */
     cgi_worker *workers;    /* every thread not yet joined */
     bool joining;           /* cgi_pool_join has begun: spawn no more */
+    cgi_job *jobs, *jobs_tail;  /* calls waiting for a free worker */
+    cgi_worker *last_runnable;  /* the watchdog's last worker seen running */
+    int64_t runnable_seen_us;   /* and when */
+    pthread_t watchdog;
+    bool has_watchdog;
+    atomic_bool wd_parked;  /* the watchdog sleeps until a handler starts */
+    atomic_int n_jobs;      /* length of the job queue */
     atomic_int threads;     /* workers still looping */
     atomic_int busy;        /* workers inside a handler */
     atomic_int peak;        /* most threads at once, for tests */
+    atomic_int peak_busy;   /* most handlers at once, for tests */
 } cgi_pool;
 
-/* Starts min workers polling `cq`. 0 on success. */
+/* Starts min workers polling `cq`, and the watchdog. 0 on success. */
 int cgi_pool_start(cgi_pool *p, grpc_completion_queue *cq, int min, int max);
 
-/* Joins every worker. Call after grpc_completion_queue_shutdown(cq): the
- * workers leave their loop when the queue reports GRPC_QUEUE_SHUTDOWN. Not
- * from a worker. */
+/* Joins every worker and the watchdog. Call after
+ * grpc_completion_queue_shutdown(cq): the workers leave their loop when the
+ * queue reports GRPC_QUEUE_SHUTDOWN. Not from a worker. */
 void cgi_pool_join(cgi_pool *p);
 
-/* Brackets a handler: enter may start a thread so that one stays polling. */
-void cgi_pool_enter(cgi_pool *p);
+/* Brackets a handler, on the worker that is about to run it. True: run it
+ * now, then call cgi_pool_leave. False: this worker is the last one
+ * polling and the pool is at max, so `later` has been queued; the pool
+ * runs it on the next worker that comes free, and that run must end with
+ * cgi_pool_leave too. */
+bool cgi_pool_enter(cgi_pool *p, cgi_job *later);
 void cgi_pool_leave(cgi_pool *p);
 
 /* Starts a thread with every signal blocked, so that process signals are
  * delivered to the application's threads, never to the runtime's. */
 int cgi_thread_start(pthread_t *t, void *(*fn)(void *), void *arg);
+
+/* Names the calling thread (Linux; 15 characters at most), so that top -H,
+ * gdb and /proc tell the runtime's threads from the core's. */
+void cgi_thread_name(const char *name);
 
 #endif

@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -50,10 +51,63 @@ static void on_shutdown(cgi_tag *t, bool ok)
     pthread_mutex_unlock(&srv->mu);
 }
 
+static void shutdown_now(cg_server *srv, int64_t grace_ms);
+static void *lifecycle_main(void *arg);
+
+static void add_int(grpc_arg *args, size_t *n, const char *key, int value)
+{
+    grpc_arg *a = &args[(*n)++];
+    a->type = GRPC_ARG_INTEGER;
+    a->key = (char *)key;
+    a->value.integer = value;
+}
+
 static int cpu_count(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n < 1 ? 1 : n > 64 ? 64 : (int)n;
+}
+
+/* Says what is wrong with `o` (on stderr) and returns false, or returns
+ * true when the options can be used. */
+static bool check_opts(const cg_server_opts *o)
+{
+    const char *bad = NULL;
+    char why[256];
+    if (o->min_threads < 0 || o->max_threads < 0) {
+        snprintf(why, sizeof why,
+                 "min_threads (%d) and max_threads (%d) cannot be negative: "
+                 "use 0 for the defaults", o->min_threads, o->max_threads);
+        bad = why;
+    } else if (o->max_threads == 1) {
+        bad = "max_threads is 1, but one thread must stay free to poll "
+              "while another runs a handler: use 2 or more, or 0 for the "
+              "default (64)";
+    } else if (o->max_threads > 0 && o->min_threads > o->max_threads) {
+        snprintf(why, sizeof why,
+                 "min_threads (%d) is larger than max_threads (%d): raise "
+                 "max_threads or lower min_threads", o->min_threads,
+                 o->max_threads);
+        bad = why;
+    } else if (o->max_recv_bytes > INT32_MAX || o->max_send_bytes > INT32_MAX) {
+        bad = "max_recv_bytes and max_send_bytes can be at most 2147483647 "
+              "(2 GiB - 1), the largest message gRPC carries";
+    } else if (o->keepalive_ms < 0 || o->keepalive_timeout_ms < 0 ||
+               o->min_ping_interval_ms < 0) {
+        bad = "keepalive_ms, keepalive_timeout_ms and min_ping_interval_ms "
+              "cannot be negative: use 0 for the defaults";
+    } else if (o->max_ping_strikes < -1) {
+        bad = "max_ping_strikes must be -1 (no limit), 0 (the default, 2) "
+              "or a positive count";
+    }
+    if (bad != NULL)
+        cgi_warn("cg_server_new: %s", bad);
+    return bad == NULL;
+}
+
+static int clamp_ms(int64_t ms)
+{
+    return ms > INT32_MAX ? INT32_MAX : (int)ms;
 }
 
 static cg_server *server_new(const cg_server_opts *opts)
@@ -61,40 +115,54 @@ static cg_server *server_new(const cg_server_opts *opts)
     cg_server_opts o = {0};
     if (opts != NULL)
         o = *opts;
+    if (!check_opts(&o))
+        return NULL;
     cgi_grpc_ref(); /* signals are blocked: see cg_server_new */
 
     cg_server *srv = cgi_calloc(1, sizeof *srv);
     srv->max_recv = o.max_recv_bytes ? o.max_recv_bytes : DEFAULT_MAX_MESSAGE;
     srv->max_send = o.max_send_bytes ? o.max_send_bytes : DEFAULT_MAX_MESSAGE;
-    srv->min_threads = o.min_threads > 0 ? o.min_threads : cpu_count();
     srv->max_threads = o.max_threads > 0 ? o.max_threads : DEFAULT_MAX_THREADS;
-    if (srv->max_threads < srv->min_threads)
-        srv->max_threads = srv->min_threads;
+    srv->min_threads = o.min_threads > 0 ? o.min_threads : cpu_count();
+    if (srv->min_threads > srv->max_threads)  /* the CPU count, too many */
+        srv->min_threads = srv->max_threads;
     /* One request waiting per polling thread lets that many calls to one
      * method start at once; more would only hold memory. */
     srv->requests_per_method = srv->min_threads < 8 ? srv->min_threads : 8;
 
-    grpc_arg args[3];
+    grpc_arg args[10];
+    size_t n = 0;
     memset(args, 0, sizeof args);
-    args[0].type = GRPC_ARG_INTEGER;
-    args[0].key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH;
-    args[0].value.integer = srv->max_recv > INT32_MAX ? INT32_MAX
-                                                      : (int)srv->max_recv;
-    args[1].type = GRPC_ARG_INTEGER;
-    args[1].key = GRPC_ARG_MAX_SEND_MESSAGE_LENGTH;
-    args[1].value.integer = srv->max_send > INT32_MAX ? INT32_MAX
-                                                      : (int)srv->max_send;
+    add_int(args, &n, GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, (int)srv->max_recv);
+    add_int(args, &n, GRPC_ARG_MAX_SEND_MESSAGE_LENGTH, (int)srv->max_send);
     /* The core turns SO_REUSEPORT on by default, so a second server on a
      * busy port would start and quietly share its connections. */
-    args[2].type = GRPC_ARG_INTEGER;
-    args[2].key = GRPC_ARG_ALLOW_REUSEPORT;
-    args[2].value.integer = o.allow_reuseport ? 1 : 0;
-    grpc_channel_args ca = {3, args};
+    add_int(args, &n, GRPC_ARG_ALLOW_REUSEPORT, o.allow_reuseport ? 1 : 0);
+    if (o.keepalive_ms > 0) {
+        add_int(args, &n, GRPC_ARG_KEEPALIVE_TIME_MS, clamp_ms(o.keepalive_ms));
+        /* The core stops pinging after two pings with no data in between;
+         * a keepalive that should notice a vanished client on a quiet
+         * stream must go on pinging. */
+        add_int(args, &n, GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+    }
+    if (o.keepalive_timeout_ms > 0)
+        add_int(args, &n, GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
+                clamp_ms(o.keepalive_timeout_ms));
+    if (o.keepalive_permit_without_calls)
+        add_int(args, &n, GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+    if (o.min_ping_interval_ms > 0)
+        add_int(args, &n, GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+                clamp_ms(o.min_ping_interval_ms));
+    if (o.max_ping_strikes != 0)  /* the core's 0 means "no limit" */
+        add_int(args, &n, GRPC_ARG_HTTP2_MAX_PING_STRIKES,
+                o.max_ping_strikes < 0 ? 0 : o.max_ping_strikes);
+    grpc_channel_args ca = {n, args};
 
     srv->core = grpc_server_create(&ca, NULL);
     srv->cq = grpc_completion_queue_create_for_next(NULL);
     grpc_server_register_completion_queue(srv->core, srv->cq, NULL);
     cgi_tag_init(&srv->t_shutdown, on_shutdown);
+    pthread_mutex_init(&srv->setup_mu, NULL);
     pthread_mutex_init(&srv->mu, NULL);
     pthread_condattr_t ca_attr;
     pthread_condattr_init(&ca_attr);
@@ -104,9 +172,27 @@ static cg_server *server_new(const cg_server_opts *opts)
     sem_init(&srv->wake, 0, 0);
     atomic_init(&srv->stopping, false);
     atomic_init(&srv->async_grace, 0);
+    atomic_init(&srv->async_asked, false);
     atomic_init(&srv->quit, false);
     srv->state = CGI_NEW;
+    /* The thread that carries out cg_server_shutdown_async runs from the
+     * start: a Ctrl-C may come while main is still setting up. */
+    if (cgi_thread_start(&srv->lifecycle, lifecycle_main, srv) != 0) {
+        cgi_warn("cg_server_new: cannot start a thread");
+        cg_server_free(srv);
+        return NULL;
+    }
+    srv->has_lifecycle = true;
     return srv;
+}
+
+/* Whether setup calls are still allowed: with setup_mu held. */
+static bool setting_up(cg_server *srv)
+{
+    pthread_mutex_lock(&srv->mu);
+    bool ok = srv->state == CGI_NEW && !atomic_load(&srv->async_asked);
+    pthread_mutex_unlock(&srv->mu);
+    return ok;
 }
 
 int cg_server_listen(cg_server *srv, const char *addr,
@@ -116,24 +202,31 @@ int cg_server_listen(cg_server *srv, const char *addr,
     if (err == NULL)
         err = &dummy;
     if (srv == NULL || addr == NULL) {
-        *err = cgi_status(GRPC_STATUS_INVALID_ARGUMENT, "no address");
+        *err = cgi_status(GRPC_STATUS_INVALID_ARGUMENT,
+                          srv == NULL ? "no server" : "no address");
         return -1;
     }
-    if (srv->state != CGI_NEW) {
+    pthread_mutex_lock(&srv->setup_mu);
+    if (!setting_up(srv)) {
+        pthread_mutex_unlock(&srv->setup_mu);
         *err = cgi_status(GRPC_STATUS_FAILED_PRECONDITION,
-                          "listen before cg_server_start");
+                          "listen before cg_server_start (and before a "
+                          "shutdown)");
         return -1;
     }
     grpc_server_credentials *creds;
     if (tls != NULL) {
         creds = cgi_tls_server_creds(tls, err);
-        if (creds == NULL)
+        if (creds == NULL) {
+            pthread_mutex_unlock(&srv->setup_mu);
             return -1;
+        }
     } else {
         creds = grpc_insecure_server_credentials_create();
     }
     int port = grpc_server_add_http2_port(srv->core, addr, creds);
     grpc_server_credentials_release(creds);
+    pthread_mutex_unlock(&srv->setup_mu);
     if (port <= 0) {
         *err = cgi_status(GRPC_STATUS_UNAVAILABLE,
                           "cannot listen on %s (address in use or invalid)",
@@ -144,17 +237,78 @@ int cg_server_listen(cg_server *srv, const char *addr,
     return port;
 }
 
+/* A method path the core will route: "/package.Service/Method". */
+static bool good_path(const char *path)
+{
+    if (path == NULL || path[0] != '/')
+        return false;
+    const char *slash = strchr(path + 1, '/');
+    return slash != NULL && slash > path + 1 && slash[1] != '\0' &&
+           strchr(slash + 1, '/') == NULL;
+}
+
+/* Why `svc` cannot be registered, or NULL. Checked before the core sees any
+ * of it: the core cannot take a registration back, and a method it knows
+ * but nobody serves would leave its calls hanging. */
+static const char *check_service(const cg_server *srv, const cg_service *svc,
+                                 char *why, size_t n)
+{
+    if (svc->n_methods > 0 && svc->methods == NULL)
+        return "its method table is NULL";
+    for (size_t i = 0; i < svc->n_methods; i++) {
+        const cg_method *m = &svc->methods[i];
+        if (!good_path(m->path)) {
+            snprintf(why, n, "method %zu has the path \"%s\"; a path looks "
+                     "like \"/package.Service/Method\"", i,
+                     m->path ? m->path : "(null)");
+            return why;
+        }
+        if (m->input == NULL || m->output == NULL ||
+            (unsigned)m->kind > CG_BIDI_STREAMING) {
+            snprintf(why, n, "method %s has no message types or an unknown "
+                     "kind: regenerate the code with protoc-gen-cgrpc",
+                     m->path);
+            return why;
+        }
+        bool dup = false;
+        for (size_t j = 0; j < i && !dup; j++)
+            dup = strcmp(svc->methods[j].path, m->path) == 0;
+        for (size_t j = 0; j < srv->n_regs && !dup; j++)
+            dup = strcmp(srv->regs[j].m->path, m->path) == 0;
+        if (dup) {
+            snprintf(why, n, "method %s is already registered", m->path);
+            return why;
+        }
+    }
+    return NULL;
+}
+
 int cg_server_add_service(cg_server *srv, const cg_service *svc,
                           const void *impl, void *user)
 {
-    if (srv == NULL || svc == NULL || srv->state != CGI_NEW)
+    if (srv == NULL || svc == NULL) {
+        cgi_warn("cg_server_add_service: no %s", srv == NULL ? "server"
+                                                             : "service");
         return -1;
-    for (size_t i = 0; i < svc->n_methods; i++)
-        for (size_t j = 0; j < srv->n_regs; j++)
-            if (strcmp(srv->regs[j].m->path, svc->methods[i].path) == 0)
-                return -1;
+    }
+    const char *name = svc->name ? svc->name : "(unnamed)";
+    pthread_mutex_lock(&srv->setup_mu);
+    if (!setting_up(srv)) {
+        pthread_mutex_unlock(&srv->setup_mu);
+        cgi_warn("cannot register %s: register services before "
+                 "cg_server_start", name);
+        return -1;
+    }
+    char why[256];
+    const char *bad = check_service(srv, svc, why, sizeof why);
+    if (bad != NULL) {
+        pthread_mutex_unlock(&srv->setup_mu);
+        cgi_warn("cannot register %s: %s", name, bad);
+        return -1;
+    }
     srv->regs = cgi_realloc(srv->regs,
                             (srv->n_regs + svc->n_methods) * sizeof *srv->regs);
+    int rc = 0;
     for (size_t i = 0; i < svc->n_methods; i++) {
         const cg_method *m = &svc->methods[i];
         /* Unary and server-streaming calls are reported with their one
@@ -165,34 +319,48 @@ int cg_server_add_service(cg_server *srv, const cg_service *svc,
             payload ? GRPC_SRM_PAYLOAD_READ_INITIAL_BYTE_BUFFER
                     : GRPC_SRM_PAYLOAD_NONE,
             0);
-        if (h == NULL)
-            return -1;
+        if (h == NULL) {
+            /* Not expected after check_service. The methods the core has
+             * taken stay registered, but answer UNIMPLEMENTED (no handler
+             * table), so their calls never hang; the rest are not added. */
+            cgi_warn("cannot register %s: gRPC refused method %s", name,
+                     m->path);
+            for (size_t j = srv->n_regs - i; j < srv->n_regs; j++)
+                srv->regs[j].impl = NULL;
+            rc = -1;
+            break;
+        }
         cgi_reg *r = &srv->regs[srv->n_regs++];
         r->m = m;
         r->impl = impl;
         r->user = user;
         r->handle = h;
     }
-    return 0;
+    pthread_mutex_unlock(&srv->setup_mu);
+    return rc;
 }
 
 void cg_server_add_interceptor(cg_server *srv, cg_server_interceptor_fn fn,
                                void *user)
 {
-    if (srv == NULL || fn == NULL || srv->state != CGI_NEW)
+    if (srv == NULL || fn == NULL)
         return;
-    srv->icpts = cgi_realloc(srv->icpts, (srv->n_icpts + 1) * sizeof *srv->icpts);
-    srv->icpts[srv->n_icpts].fn = fn;
-    srv->icpts[srv->n_icpts].user = user;
-    srv->n_icpts++;
+    pthread_mutex_lock(&srv->setup_mu);
+    if (setting_up(srv)) {
+        srv->icpts = cgi_realloc(srv->icpts,
+                                 (srv->n_icpts + 1) * sizeof *srv->icpts);
+        srv->icpts[srv->n_icpts].fn = fn;
+        srv->icpts[srv->n_icpts].user = user;
+        srv->n_icpts++;
+    }
+    pthread_mutex_unlock(&srv->setup_mu);
 }
-
-static void shutdown_now(cg_server *srv, int64_t grace_ms);
 
 /* Waits for cg_server_shutdown_async; a signal handler may only post. */
 static void *lifecycle_main(void *arg)
 {
     cg_server *srv = arg;
+    cgi_thread_name("cgrpc-lifecycle");
     for (;;) {
         while (sem_wait(&srv->wake) != 0 && errno == EINTR)
             ;
@@ -204,19 +372,24 @@ static void *lifecycle_main(void *arg)
 
 static int server_start(cg_server *srv)
 {
-    if (srv == NULL || srv->state != CGI_NEW)
+    if (srv == NULL)
         return -1;
-    if (cgi_pool_start(&srv->pool, srv->cq, srv->min_threads,
-                       srv->max_threads) != 0)
+    pthread_mutex_lock(&srv->setup_mu);
+    if (!setting_up(srv) ||
+        cgi_pool_start(&srv->pool, srv->cq, srv->min_threads,
+                       srv->max_threads) != 0) {
+        pthread_mutex_unlock(&srv->setup_mu);
         return -1;
+    }
     grpc_server_start(srv->core);
+    pthread_mutex_lock(&srv->mu);
     srv->state = CGI_RUNNING;
+    pthread_mutex_unlock(&srv->mu);
     for (size_t i = 0; i < srv->n_regs; i++)
         for (int k = 0; k < srv->requests_per_method; k++)
             cgi_request_call(srv, &srv->regs[i]);
     cgi_request_unknown(srv);
-    if (cgi_thread_start(&srv->lifecycle, lifecycle_main, srv) == 0)
-        srv->has_lifecycle = true;
+    pthread_mutex_unlock(&srv->setup_mu);
     return 0;
 }
 
@@ -230,8 +403,12 @@ static int server_start(cg_server *srv)
  *     leave; join them. */
 static void shutdown_now(cg_server *srv, int64_t grace_ms)
 {
+    /* setup_mu: a setup call in progress (cg_server_start above all)
+     * finishes before the server changes state under it. */
+    pthread_mutex_lock(&srv->setup_mu);
     pthread_mutex_lock(&srv->mu);
     if (srv->state == CGI_STOPPING || srv->state == CGI_STOPPED) {
+        pthread_mutex_unlock(&srv->setup_mu);
         while (srv->state != CGI_STOPPED)
             pthread_cond_wait(&srv->cv, &srv->mu);
         pthread_mutex_unlock(&srv->mu);
@@ -244,6 +421,7 @@ static void shutdown_now(cg_server *srv, int64_t grace_ms)
 
     grpc_server_shutdown_and_notify(srv->core, srv->cq,
                                     cgi_tag_publish(&srv->t_shutdown));
+    pthread_mutex_unlock(&srv->setup_mu);
     if (!was_running) {
         /* Never started: no pollers, so take the tag off the queue here. */
         for (;;) {
@@ -307,10 +485,13 @@ void cg_server_shutdown(cg_server *srv, int64_t grace_ms)
 
 void cg_server_shutdown_async(cg_server *srv, int64_t grace_ms)
 {
-    /* Async-signal-safe: a lock-free atomic store and sem_post only. */
+    /* Async-signal-safe: lock-free atomic stores and sem_post only. The
+     * flag stops a cg_server_start that comes before the lifecycle thread
+     * has done the work. */
     if (srv == NULL)
         return;
     atomic_store(&srv->async_grace, grace_ms);
+    atomic_store(&srv->async_asked, true);
     sem_post(&srv->wake);
 }
 
@@ -319,7 +500,8 @@ void cg_server_wait(cg_server *srv)
     if (srv == NULL)
         return;
     pthread_mutex_lock(&srv->mu);
-    while (srv->state != CGI_STOPPED && srv->state != CGI_NEW)
+    while (srv->state != CGI_STOPPED &&
+           (srv->state != CGI_NEW || atomic_load(&srv->async_asked)))
         pthread_cond_wait(&srv->cv, &srv->mu);
     pthread_mutex_unlock(&srv->mu);
 }
@@ -371,6 +553,7 @@ void cg_server_free(cg_server *srv)
     sem_destroy(&srv->wake);
     pthread_cond_destroy(&srv->cv);
     pthread_mutex_destroy(&srv->mu);
+    pthread_mutex_destroy(&srv->setup_mu);
     free(srv->regs);
     free(srv->icpts);
     free(srv);

@@ -27,6 +27,11 @@ typedef struct cgi_reg {
 enum cgi_server_state { CGI_NEW, CGI_RUNNING, CGI_STOPPING, CGI_STOPPED };
 
 struct cg_server {
+    /* Held by the setup calls (listen, add_service, add_interceptor,
+     * start) and by a shutdown while it leaves the NEW or RUNNING state,
+     * so that a shutdown asked for from a signal handler never meets a
+     * half-done setup call. Taken before mu. */
+    pthread_mutex_t setup_mu;
     grpc_server *core;
     grpc_completion_queue *cq;  /* one queue, polled by the pool */
     cgi_pool pool;
@@ -51,6 +56,7 @@ struct cg_server {
      * semaphore; the lifecycle thread waits on it and does the work. */
     sem_t wake;
     atomic_llong async_grace;
+    atomic_bool async_asked;    /* a shutdown was asked for: start no more */
     atomic_bool quit;
     pthread_t lifecycle;
     bool has_lifecycle;

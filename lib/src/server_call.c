@@ -61,6 +61,9 @@ typedef struct cgi_scall {
     grpc_byte_buffer *payload;
 
     cgi_tag t_new, t_close, t_send, t_recv, t_final;
+    cgi_job job;             /* runs the handler later when no thread was free */
+    const void *req;         /* what the handler gets, kept for the job */
+    void *resp;
     pthread_cond_t recv_cv;  /* the receive completed */
     pthread_cond_t send_cv;  /* room in the queue, or sending is over */
     int refs;
@@ -96,6 +99,7 @@ static void on_close(cgi_tag *t, bool ok);
 static void on_send(cgi_tag *t, bool ok);
 static void on_recv(cgi_tag *t, bool ok);
 static void on_final(cgi_tag *t, bool ok);
+static void on_job(cgi_tag *t, bool ok);
 static const void *net_recv(cg_stream *s);
 static bool net_send(cg_stream *s, const void *msg);
 
@@ -125,6 +129,7 @@ void cgi_request_call(cg_server *srv, const cgi_reg *reg)
     cgi_tag_init(&c->t_send, on_send);
     cgi_tag_init(&c->t_recv, on_recv);
     cgi_tag_init(&c->t_final, on_final);
+    cgi_tag_init(&c->job.tag, on_job);
 
     cgi_server_live_add(srv);
     grpc_call_error err = grpc_server_request_registered_call(
@@ -277,6 +282,26 @@ static void start_final_locked(cgi_scall *c)
     start_locked(c, ops, n, &c->t_final);
 }
 
+/* Runs interceptors and handler, on a thread the pool has counted as busy,
+ * then ends the call. */
+static void invoke(cgi_scall *c)
+{
+    cg_server *srv = c->srv;
+    cg_status st = cgi_ctx_invoke(&c->ctx, srv->icpts, srv->n_icpts,
+                                  c->reg->impl, c->req, c->resp,
+                                  c->is_stream ? &c->stream : NULL);
+    cgi_pool_leave(&srv->pool);
+    finish(c, st, c->resp);
+    unref(c);
+}
+
+/* A call that waited for a free thread (see cgi_pool_enter). */
+static void on_job(cgi_tag *t, bool ok)
+{
+    (void)ok;
+    invoke(cgi_container_of(t, cgi_scall, job.tag));
+}
+
 static void run(cgi_scall *c)
 {
     cg_server *srv = c->srv;
@@ -287,7 +312,7 @@ static void run(cgi_scall *c)
     ctx->call = c->call;
     ctx->core_md = &c->req_md;
     ctx->deadline = c->deadline;
-    c->refs = 1;  /* this thread's */
+    c->refs = 1;  /* this thread's (or, queued, the job's) */
     /* Ask now to be told when the call is over: that is how a handler
      * learns that the client cancelled or went away. */
     grpc_op close_op;
@@ -298,8 +323,6 @@ static void run(cgi_scall *c)
     pthread_mutex_unlock(&ctx->mu);
 
     cg_status st = cg_ok();
-    const void *req = NULL;
-    void *resp = NULL;
     bool ok = true;
     if (wants_payload(m->kind)) {
         if (c->payload == NULL) {
@@ -313,28 +336,27 @@ static void run(cgi_scall *c)
             grpc_byte_buffer_destroy(c->payload);
             c->payload = NULL;
             ok = st.code == GRPC_STATUS_OK;
-            req = msg;
-            ctx->request = req;
+            c->req = msg;
+            ctx->request = msg;
         }
     }
     if (m->kind == CG_UNARY || m->kind == CG_CLIENT_STREAMING) {
-        resp = cgi_arena_alloc(&ctx->arena, m->output->sizeof_message);
-        protobuf_c_message_init(m->output, resp);
+        c->resp = cgi_arena_alloc(&ctx->arena, m->output->sizeof_message);
+        protobuf_c_message_init(m->output, c->resp);
     }
-    cg_stream *stream = NULL;
     if (m->kind != CG_UNARY) {
         cgi_stream_init(&c->stream, ctx, &net_stream_ops);
         c->is_stream = true;
-        stream = &c->stream;
     }
-    if (ok) {
-        cgi_pool_enter(&srv->pool);
-        st = cgi_ctx_invoke(ctx, srv->icpts, srv->n_icpts, c->reg->impl, req,
-                            resp, stream);
-        cgi_pool_leave(&srv->pool);
+    if (!ok) {
+        finish(c, st, NULL);
+        unref(c);
+        return;
     }
-    finish(c, st, resp);
-    unref(c);
+    /* Run the handler here, on the thread that learned of the call; or,
+     * when that would leave nobody polling, let the call wait its turn. */
+    if (cgi_pool_enter(&srv->pool, &c->job))
+        invoke(c);
 }
 
 static void on_new(cgi_tag *t, bool ok)
@@ -406,6 +428,16 @@ static bool net_send(cg_stream *s, const void *msg)
 {
     cgi_scall *c = cgi_container_of(s, cgi_scall, stream);
     cg_ctx *ctx = &c->ctx;
+    if (c->reg->m->kind == CG_CLIENT_STREAMING) {
+        /* Its one response is the handler's resp: a message sent here
+         * would be a second one, which the client cannot take. */
+        cgi_ctx_fault(ctx, cgi_status(GRPC_STATUS_INTERNAL,
+                                      "%s is client-streaming: its handler "
+                                      "returns the one response in resp, "
+                                      "it cannot cg_send",
+                                      c->reg->m->path));
+        return false;
+    }
     if (cg_ctx_cancelled(ctx))
         return false;
     grpc_byte_buffer *bb;

@@ -185,7 +185,8 @@ static bool test_send(cg_stream *s, const void *msg)
 {
     cg_ctx *ctx = s->ctx;
     cgi_test_ctx *t = test_of(ctx);
-    if (cg_ctx_cancelled(ctx) || !cgi_msg_is(msg, ctx->method->output))
+    if (ctx->method->kind == CG_CLIENT_STREAMING ||
+        cg_ctx_cancelled(ctx) || !cgi_msg_is(msg, ctx->method->output))
         return false;
     size_t len = protobuf_c_message_get_packed_size(msg);
     uint8_t *buf = cgi_malloc(len);

@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Go: func (s *server) UnaryCall(ctx, req) (*pb.Response, error) */
@@ -72,18 +73,41 @@ static cg_status client_stream(cg_ctx *ctx, cg_stream *in,
 
 static cg_status bidirectional_stream(cg_ctx *ctx, cg_stream *stream)
 {
+    /* A chat can last for hours: one reused buffer, grown when an id is
+     * longer than any before, instead of arena memory for every message. */
+    char *text = NULL;
+    size_t cap = 0;
+    cg_status st;
     const Tutorial__V1__Request *req;
     while ((req = cg_recv(stream)) != NULL) {
-        if (req->id[0] == '\0')
-            return cg_error(ctx, GRPC_STATUS_INVALID_ARGUMENT,
-                            "id is required");
+        if (req->id[0] == '\0') {
+            st = cg_error(ctx, GRPC_STATUS_INVALID_ARGUMENT, "id is required");
+            goto out;
+        }
+        size_t need = strlen(req->id) + sizeof "Processed: ";
+        if (need > cap) {
+            char *bigger = realloc(text, need);
+            if (bigger == NULL) {
+                st = cg_error(ctx, GRPC_STATUS_RESOURCE_EXHAUSTED,
+                              "out of memory");
+                goto out;
+            }
+            text = bigger;
+            cap = need;
+        }
+        snprintf(text, cap, "Processed: %s", req->id);
         Tutorial__V1__Response r = TUTORIAL__V1__RESPONSE__INIT;
         r.success = true;
-        r.message = cg_printf(ctx, "Processed: %s", req->id);
-        if (!cg_send(stream, &r))
-            return cg_error(ctx, GRPC_STATUS_CANCELLED, "client went away");
+        r.message = text;
+        if (!cg_send(stream, &r)) {
+            st = cg_error(ctx, GRPC_STATUS_CANCELLED, "client went away");
+            goto out;
+        }
     }
-    return cg_stream_error(stream);
+    st = cg_stream_error(stream);
+out:
+    free(text);
+    return st;
 }
 
 /* [handler-table] */

@@ -29,7 +29,7 @@ EXTRA_DEPS  += $(STEP02_DESCS) $(STEP02_GEN_C) $(STEP02_GEN_C:.c=.h)
 step02_protoc = $(PROTOC) -I$(1) $(3) $(2) || { \
     printf '\n  protoc could not compile %s: fix the error above in that file,\n' \
            '$(subst $(ROOT)/,,$(2))' >&2; \
-    printf '  then run make test again. Lesson: docs/en/steps/02-schema.md\n\n' >&2; \
+    printf '  then run $(RERUN) again. Lesson: docs/en/steps/02-schema.md\n\n' >&2; \
     exit 1; }
 
 # The learner's protos as descriptor sets.

@@ -10,8 +10,9 @@
  *     ...
  *     expect_int(kind, RPC_CLIENT_STREAMING, "#choosing-the-rpc-kind");
  *
- * The verdict printer (tools/verdict.py) picks the "see docs/..." line up
- * and shows it under the first failing test.
+ * The verdict printer (tools/course.py) takes the "see docs/..." line, which
+ * expect_fail prints on a line of its own, as the lesson pointer and shows
+ * it under the first failing test; every other line is the message.
  */
 #ifndef TUTORIAL_LESSON_H
 #define TUTORIAL_LESSON_H

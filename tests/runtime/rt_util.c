@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <grpc/grpc.h>
 
@@ -455,4 +456,25 @@ int64_t rt_now_ms(void)
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+void rt_capture_begin(rt_capture *c)
+{
+    fflush(stderr);
+    c->file = tmpfile();
+    assert_non_null(c->file);
+    c->saved_fd = dup(STDERR_FILENO);
+    dup2(fileno(c->file), STDERR_FILENO);
+}
+
+const char *rt_capture_end(rt_capture *c, char *buf, size_t n)
+{
+    fflush(stderr);
+    dup2(c->saved_fd, STDERR_FILENO);
+    close(c->saved_fd);
+    rewind(c->file);
+    size_t got = fread(buf, 1, n - 1, c->file);
+    buf[got] = '\0';
+    fclose(c->file);
+    return buf;
 }

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <cmocka.h>
 
@@ -85,6 +86,16 @@ Rt__Msg rt_msg(const char *text, int num);
 cg_call_opts rt_opts(int64_t timeout_ms);
 
 const cg_method *rt_m(int which);
+
+/* Captures what the process writes to stderr (fd 2) between begin and
+ * end, e.g. the runtime's "cgrpc: ..." messages. end restores stderr and
+ * copies what was written into buf (NUL-terminated, cut to n - 1 bytes). */
+typedef struct rt_capture {
+    int saved_fd;
+    FILE *file;
+} rt_capture;
+void rt_capture_begin(rt_capture *c);
+const char *rt_capture_end(rt_capture *c, char *buf, size_t n);
 
 /* Monotonic milliseconds, for checking how long something took. */
 int64_t rt_now_ms(void);

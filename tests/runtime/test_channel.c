@@ -1,7 +1,8 @@
 /*
  * test_channel.c: where servers listen and how channels reach them: several
- * addresses, a port already taken, unix sockets, connectivity state and
- * waiting for readiness, round-robin over two servers, wait-for-ready.
+ * addresses, a port already taken, unix sockets, IPv6, connectivity state
+ * and waiting for readiness, round-robin over two servers, wait-for-ready
+ * (the channel's default and a call's own choice).
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -272,6 +273,7 @@ typedef struct late_job {
     cg_channel *ch;
     bool wait;
     cg_status st;
+    cg_ready ready;
 } late_job;
 
 static void *call_late(void *arg)
@@ -280,6 +282,7 @@ static void *call_late(void *arg)
     Rt__Msg req = rt_msg("early", 1);
     cg_call_opts o = rt_opts(RT_WAIT_MS);
     o.wait_for_ready = j->wait;
+    o.ready = j->ready;
     j->st = cg_unary(j->ch, rt_m(RT_ECHO), &req, NULL, &o);
     return NULL;
 }
@@ -290,11 +293,11 @@ static void test_channel_wait_for_ready(void **state)
     int port = closed_port();
     cg_channel *ch = channel("127.0.0.1:%d", port, 0);
     /* Without wait-for-ready a call fails at once... */
-    late_job fast = {ch, false, cg_ok()};
+    late_job fast = {.ch = ch, .wait = false, .st = cg_ok()};
     call_late(&fast);
     assert_status(fast.st, GRPC_STATUS_UNAVAILABLE);
     /* ...with it, the call waits until a server comes up. */
-    late_job j = {ch, true, cg_ok()};
+    late_job j = {.ch = ch, .wait = true, .st = cg_ok()};
     pthread_t t;
     pthread_create(&t, NULL, call_late, &j);
     rt_state st;
@@ -309,6 +312,118 @@ static void test_channel_wait_for_ready(void **state)
     stop(srv, &st);
 }
 
+static void test_channel_call_overrides_channel_wait_for_ready(void **state)
+{
+    (void)state;
+    /* Two channels to a port nobody listens on (yet): one whose calls wait
+     * for a connection by default, one whose calls fail fast. */
+    int port = closed_port();
+    char target[32];
+    snprintf(target, sizeof target, "127.0.0.1:%d", port);
+    cg_channel_opts co = {0};
+    co.wait_for_ready = true;
+    cg_channel *waits = cg_channel_new(target, &co, NULL);
+    cg_channel *fails = cg_channel_new(target, NULL, NULL);
+    /* A call that says "fail fast" does not wait on the waiting channel. */
+    Rt__Msg req = rt_msg("now", 1);
+    cg_call_opts o = rt_opts(3000);
+    o.ready = CG_READY_FAIL_FAST;
+    int64_t t0 = rt_now_ms();
+    cg_status st = cg_unary(waits, rt_m(RT_ECHO), &req, NULL, &o);
+    int64_t took = rt_now_ms() - t0;
+    assert_status(st, GRPC_STATUS_UNAVAILABLE);
+    if (took > 2000)
+        fail_msg("a fail-fast call took %lld ms", (long long)took);
+    /* A call with no choice of its own follows its channel and waits, and
+     * so does a call that asks to wait on the fail-fast channel. */
+    late_job j = {.ch = waits, .st = cg_ok()};
+    late_job w = {.ch = fails, .st = cg_ok(), .ready = CG_READY_WAIT};
+    pthread_t tj, tw;
+    pthread_create(&tj, NULL, call_late, &j);
+    pthread_create(&tw, NULL, call_late, &w);
+    rt_state rs;
+    int p;
+    cg_server *srv = serve(&rs, "late", target, &p);
+    pthread_join(tj, NULL);
+    pthread_join(tw, NULL);
+    assert_status(j.st, GRPC_STATUS_OK);
+    assert_status(w.st, GRPC_STATUS_OK);
+    cg_channel_free(waits);
+    cg_channel_free(fails);
+    stop(srv, &rs);
+}
+
+/* Whether this machine has an IPv6 loopback to test with. */
+static bool have_ipv6_loopback(void)
+{
+    int fd = socket(AF_INET6, SOCK_STREAM, 0);
+    if (fd < 0)
+        return false;
+    struct sockaddr_in6 a = {0};
+    a.sin6_family = AF_INET6;
+    a.sin6_addr = in6addr_loopback;
+    bool ok = bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
+    close(fd);
+    return ok;
+}
+
+#define NEED_IPV6()                                                          \
+    do {                                                                     \
+        if (!have_ipv6_loopback()) {                                         \
+            print_message("skipped: this machine has no IPv6 loopback "      \
+                          "(::1 cannot be bound); nothing to test\n");       \
+            skip();                                                          \
+        }                                                                    \
+    } while (0)
+
+/* An Echo to `target` that fails fast: its status code. */
+static grpc_status_code reach(const char *fmt, int port)
+{
+    char target[64];
+    snprintf(target, sizeof target, fmt, port);
+    cg_channel *ch = cg_channel_new(target, NULL, NULL);
+    Rt__Msg req = rt_msg("v6", 1);
+    cg_call_opts o = rt_opts(RT_WAIT_MS);
+    o.ready = CG_READY_FAIL_FAST;
+    grpc_status_code code = cg_unary(ch, rt_m(RT_ECHO), &req, NULL, &o).code;
+    cg_channel_free(ch);
+    return code;
+}
+
+static void test_channel_ipv6_loopback(void **state)
+{
+    (void)state;
+    NEED_IPV6();
+    rt_state st;
+    int port;
+    cg_server *srv = serve(&st, "v6", "[::1]:0", &port);
+    assert_true(port > 0);
+    assert_int_equal(reach("[::1]:%d", port), GRPC_STATUS_OK);
+    assert_int_equal(reach("ipv6:[::1]:%d", port), GRPC_STATUS_OK);
+    /* One address of one family: nothing listens on 127.0.0.1 there. */
+    assert_true(reach("127.0.0.1:%d", port) != GRPC_STATUS_OK);
+    stop(srv, &st);
+}
+
+static void test_channel_wildcard_is_dual_stack(void **state)
+{
+    (void)state;
+    NEED_IPV6();
+    /* "[::]" and "0.0.0.0" both mean every address, both families. */
+    static const char *const any[] = {"[::]:0", "0.0.0.0:0"};
+    for (int i = 0; i < 2; i++) {
+        rt_state st;
+        int port;
+        cg_server *srv = serve(&st, "any", any[i], &port);
+        assert_true(port > 0);
+        if (reach("127.0.0.1:%d", port) != GRPC_STATUS_OK ||
+            reach("[::1]:%d", port) != GRPC_STATUS_OK)
+            fail_msg("a server on %s is not reachable on both 127.0.0.1 and "
+                     "[::1]", any[i]);
+        stop(srv, &st);
+    }
+}
+
 int main(void)
 {
     rt_filter_from_env();
@@ -320,6 +435,9 @@ int main(void)
         cmocka_unit_test(test_channel_round_robin_over_two_servers),
         cmocka_unit_test(test_channel_dns_target_and_options),
         cmocka_unit_test(test_channel_wait_for_ready),
+        cmocka_unit_test(test_channel_call_overrides_channel_wait_for_ready),
+        cmocka_unit_test(test_channel_ipv6_loopback),
+        cmocka_unit_test(test_channel_wildcard_is_dual_stack),
     };
     return cmocka_run_group_tests_name("channel", tests, rt_group_setup,
                                        rt_group_teardown);

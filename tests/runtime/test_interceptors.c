@@ -251,6 +251,37 @@ static void test_icpt_client_metadata_and_outcome(void **state)
     rt_fixture_stop(&f);
 }
 
+static void test_icpt_client_finish_on_freed_channel(void **state)
+{
+    (void)state;
+    /* A call started on a channel already freed (a stream still running
+     * keeps it alive) fails CANCELLED; its interceptors still see both
+     * ends, as for every call. */
+    rt_fixture f;
+    rt_fixture_start(&f, NULL, NULL);
+    client_log l = {0};
+    cg_client_interceptor one = {start_1, finish_1, &l};
+    cg_channel_add_interceptor(f.ch, &one);
+    cg_call_opts o = rt_opts(RT_WAIT_MS);
+    cg_call *running = cg_call_start(f.ch, rt_m(RT_CHAT), &o);
+    Rt__Msg m = rt_msg("hi", 1);
+    assert_true(cg_call_send(running, &m));
+    assert_non_null(cg_call_recv(running));
+    cg_channel *ch = f.ch;
+    f.ch = NULL;
+    cg_channel_free(ch);  /* cancels `running`, which still holds ch */
+    cg_call *late = cg_call_start(ch, rt_m(RT_ECHO), &o);
+    assert_false(cg_call_send(late, &m));
+    cg_status st = cg_call_finish(late);
+    assert_status(st, GRPC_STATUS_CANCELLED);
+    assert_non_null(strstr(st.message, "freed"));
+    assert_string_equal(l.text, "start1:Chat start1:Echo finish1");
+    assert_int_equal(l.last, GRPC_STATUS_CANCELLED);
+    assert_status(cg_call_finish(running), GRPC_STATUS_CANCELLED);
+    assert_int_equal(l.finishes, 2);
+    rt_fixture_stop(&f);
+}
+
 int main(void)
 {
     rt_filter_from_env();
@@ -259,6 +290,7 @@ int main(void)
         cmocka_unit_test(test_icpt_server_early_return),
         cmocka_unit_test(test_icpt_server_sees_request),
         cmocka_unit_test(test_icpt_client_metadata_and_outcome),
+        cmocka_unit_test(test_icpt_client_finish_on_freed_channel),
     };
     return cmocka_run_group_tests_name("interceptors", tests, rt_group_setup,
                                        rt_group_teardown);

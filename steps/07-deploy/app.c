@@ -1,0 +1,156 @@
+/*
+ * app.c: the step-7 server put together (see app.h). Given: read it, don't
+ * edit.
+ */
+#include "app.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "my_service.h"
+#include "replica.h"
+#include "server_cli.h"
+#include "user_service.h"
+
+/* The services whose health is reported, besides "" (the whole server). */
+static const cg_service *const SERVICES[] = {
+    &tutorial__v1__my_service__grpc_service,
+    &tutorial__v1__user_service__grpc_service,
+    &tutorial__v1__notification_service__grpc_service,
+    &tutorial__v1__file_service__grpc_service,
+    &tutorial__v1__chat_service__grpc_service,
+};
+#define N_SERVICES (sizeof SERVICES / sizeof SERVICES[0])
+
+static char *render_metrics(void *user)
+{
+    return metrics_render(user);
+}
+
+/* The host part of "HOST:PORT" or "[v6]:PORT", without brackets, in
+ * buf[cap]; the HOST setting for a unix: address. */
+static void host_of(const char *listen, const char *fallback, char *buf,
+                    size_t cap)
+{
+    const char *colon = strrchr(listen, ':');
+    if (strncmp(listen, "unix:", 5) == 0 || colon == NULL) {
+        snprintf(buf, cap, "%s", fallback);
+        return;
+    }
+    int len = (int)(colon - listen);
+    if (listen[0] == '[' && len >= 2)
+        snprintf(buf, cap, "%.*s", len - 2, listen + 1);
+    else
+        snprintf(buf, cap, "%.*s", len, listen);
+}
+
+static int start_metrics(app *a)
+{
+    char host[256], err[512];
+    host_of(a->listen, a->cfg.host, host, sizeof host);
+    a->http = metrics_http_start(host, a->cfg.metrics_port, render_metrics,
+                                 &a->metrics, 0, &a->metrics_port, err,
+                                 sizeof err);
+    if (a->http == NULL) {
+        fprintf(stderr, "server: %s\n", err);
+        return 1;
+    }
+    /* Printed like the listening line: the same host, as written there. */
+    const char *colon = strrchr(a->listen, ':');
+    if (strncmp(a->listen, "unix:", 5) == 0 || colon == NULL)
+        printf("metrics on %s:%d\n", host, a->metrics_port);
+    else
+        printf("metrics on %.*s:%d\n", (int)(colon - a->listen), a->listen,
+               a->metrics_port);
+    fflush(stdout);
+    return 0;
+}
+
+int app_start(app *a, const server_config *cfg, const char *listen)
+{
+    memset(a, 0, sizeof *a);
+    a->cfg = *cfg;
+    snprintf(a->listen, sizeof a->listen, "%s", listen);
+    a->metrics_port = METRICS_OFF;
+
+    char err[256];
+    if (a->cfg.auth_tokens[0] != '\0') {
+        if (auth_parse(&a->auth, a->cfg.auth_tokens, err, sizeof err) != 0) {
+            fprintf(stderr, "server: %s\n", err);
+            return 2;
+        }
+        a->auth_on = true;
+    }
+    logger_init(&a->log, stderr, a->cfg.log_level, a->cfg.replica);
+    health_init(&a->health);
+    metrics_init(&a->metrics);
+    a->notes.interval_ms = NOTIFY_OUTLINE_INTERVAL_MS;
+    chat_room_init(&a->room);
+
+    a->srv = cg_server_new(NULL);
+    cg_status st;
+    a->port = cg_server_listen(a->srv, a->listen, NULL, &st);
+    if (a->port < 0) {
+        fprintf(stderr, "server: %s\nserver: is another server using that "
+                "port? PORT=0 picks a free one.\n", st.message);
+        app_free(a);
+        return 1;
+    }
+
+    /* [interceptors] */
+    /* The first added runs outermost: logging and metrics see the calls
+     * auth refuses, and every answer carries the replica's name. */
+    cg_server_add_interceptor(a->srv, replica_interceptor, a->cfg.replica);
+    cg_server_add_interceptor(a->srv, log_interceptor, &a->log);
+    cg_server_add_interceptor(a->srv, metrics_interceptor, &a->metrics);
+    if (a->auth_on)
+        cg_server_add_interceptor(a->srv, auth_interceptor, &a->auth);
+    /* [/interceptors] */
+
+    tutorial__v1__my_service__register_server(a->srv, &my_service_server, NULL);
+    tutorial__v1__user_service__register_server(a->srv, &user_service_server,
+                                                user_repo_sample());
+    tutorial__v1__notification_service__register_server(
+        a->srv, &notification_service_server, &a->notes);
+    tutorial__v1__file_service__register_server(a->srv, &file_service_server,
+                                                &a->uploads);
+    tutorial__v1__chat_service__register_server(a->srv, &chat_service_server,
+                                                &a->room);
+    grpc__health__v1__health__register_server(a->srv, &health_server,
+                                              &a->health);
+
+    if (cg_server_start(a->srv) != 0) {
+        fprintf(stderr, "server: could not start\n");
+        app_free(a);
+        return 1;
+    }
+    /* [health-serving] */
+    /* Started: from now on the server can take calls, so say so. */
+    health_set(&a->health, "", HEALTH_SERVING);
+    for (size_t i = 0; i < N_SERVICES; i++)
+        health_set(&a->health, SERVICES[i]->name, HEALTH_SERVING);
+    /* [/health-serving] */
+
+    server_print_listening(a->listen, a->port);
+    if (a->cfg.metrics_port != METRICS_OFF && start_metrics(a) != 0) {
+        app_free(a);
+        return 1;
+    }
+    log_line(&a->log, LOG_LEVEL_INFO,
+             "msg=started grpc_port=%d metrics_port=%d grace_seconds=%d "
+             "auth=%s", a->port, a->metrics_port, a->cfg.grace_seconds,
+             a->auth_on ? "on" : "off");
+    return 0;
+}
+
+void app_free(app *a)
+{
+    cg_server_free(a->srv); /* every handler has returned after this */
+    a->srv = NULL;
+    metrics_http_stop(a->http);
+    a->http = NULL;
+    chat_room_destroy(&a->room);
+    metrics_destroy(&a->metrics);
+    health_destroy(&a->health);
+    logger_destroy(&a->log);
+}

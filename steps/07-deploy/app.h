@@ -1,0 +1,69 @@
+/*
+ * app.h: everything the step-7 server runs, put together (given: read it,
+ * don't edit). main.c starts it, waits for a signal, and stops it.
+ *
+ *   cg_server on HOST:PORT
+ *     interceptors, outermost first:
+ *       replica_interceptor   x-replica: REPLICA_NAME        (exercise 7)
+ *       log_interceptor       one line per call on stderr    (exercise 4)
+ *       metrics_interceptor   counts and times every call    (exercise 5)
+ *       auth_interceptor      bearer tokens, if AUTH_TOKENS  (exercise 6)
+ *     services:
+ *       the five course services of step 04 (built from its files)
+ *       grpc.health.v1.Health                                (exercise 1)
+ *   GET /metrics on HOST:METRICS_PORT, unless METRICS_PORT=off
+ *
+ * Logging and metrics sit outside auth, so refused calls are logged and
+ * counted too; the replica header is added first, so every answer that
+ * has headers carries it.
+ */
+#ifndef STEP07_APP_H
+#define STEP07_APP_H
+
+#include <stdbool.h>
+
+#include <cgrpc.h>
+
+#include "auth.h"
+#include "chat_room.h"
+#include "config.h"
+#include "file_service.h"
+#include "health.h"
+#include "log.h"
+#include "metrics.h"
+#include "metrics_http.h"
+#include "notification_service.h"
+
+typedef struct app {
+    server_config cfg;        /* a copy of what app_start was given */
+    char listen[300];         /* the gRPC address in use */
+    cg_server *srv;
+    int port;                 /* the gRPC port the kernel gave us */
+    metrics_http *http;       /* NULL when METRICS_PORT=off */
+    int metrics_port;         /* its port, or METRICS_OFF */
+
+    logger log;
+    health_state health;
+    metrics_registry metrics;
+    auth_table auth;
+    bool auth_on;             /* AUTH_TOKENS was set */
+
+    /* The state of step 04's services. */
+    notification_settings notes;
+    upload_settings uploads;
+    chat_room room;
+} app;
+
+/* Builds and starts the server on `listen`: interceptors, services, health
+ * (every service SERVING), the /metrics endpoint. Then prints
+ * "listening on HOST:PORT" and, unless metrics are off,
+ * "metrics on HOST:PORT" on stdout. Returns 0, or the exit status to end
+ * with after printing why on stderr (1: cannot listen; 2: bad AUTH_TOKENS);
+ * then nothing is left to free. */
+int app_start(app *a, const server_config *cfg, const char *listen);
+
+/* Stops what still runs (the server with no grace period if it was not
+ * shut down yet, then the /metrics endpoint) and frees everything. */
+void app_free(app *a);
+
+#endif

@@ -1,0 +1,73 @@
+/*
+ * config.h: the server's configuration, read from environment variables
+ * (exercise 3, in config.c).
+ *
+ * The same program runs on a laptop, in a test and in three pods; what
+ * differs between them comes from the environment, which every container
+ * platform knows how to set (a Deployment's `env:`, `docker run -e`, a
+ * shell's `PORT=0 ./server`):
+ *
+ *   variable              accepted values                    default
+ *   HOST                  an address or name to listen on    0.0.0.0
+ *   PORT                  0..65535 (0: any free port)        50051
+ *   METRICS_PORT          0..65535, or "off"                 9464
+ *   GRACE_PERIOD_SECONDS  0..3600, whole seconds             20
+ *   LOG_LEVEL             debug, info, warn, error (any case) info
+ *   REPLICA_NAME          letters, digits, . _ - (1..253)    the host name
+ *   AUTH_TOKENS           token=role,token=role,...          unset: no auth
+ *                         (checked by auth_parse, auth.h)
+ *
+ * An empty value counts as unset. Numbers are plain decimal digits: "80x",
+ * " 80", "+80", "0x50" and "" are not numbers. METRICS_PORT may not equal
+ * PORT unless both are 0. A bad value is an error that names the
+ * variable, the value and what would be accepted:
+ *
+ *   PORT=abc is not valid: use a port number from 0 to 65535 (0 picks a free port)
+ *
+ * and the program prints it and exits with status 2, before listening.
+ */
+#ifndef STEP07_CONFIG_H
+#define STEP07_CONFIG_H
+
+#include <stddef.h>
+
+#include "log.h"
+
+#define CONFIG_DEFAULT_HOST "0.0.0.0"
+#define CONFIG_DEFAULT_PORT 50051
+#define CONFIG_DEFAULT_METRICS_PORT 9464
+#define CONFIG_DEFAULT_GRACE_SECONDS 20
+#define CONFIG_MAX_GRACE_SECONDS 3600
+#define METRICS_OFF (-1) /* metrics_port when METRICS_PORT=off */
+
+/* [config-struct] */
+typedef struct server_config {
+    char host[256];
+    int port;               /* 0..65535 */
+    int metrics_port;       /* 0..65535, or METRICS_OFF */
+    int grace_seconds;      /* 0..CONFIG_MAX_GRACE_SECONDS */
+    log_level log_level;
+    char replica[254];      /* REPLICA_NAME (a pod name fits), or the host name */
+    char auth_tokens[2048]; /* AUTH_TOKENS as given; "" = auth off */
+} server_config;
+/* [/config-struct] */
+
+/* Where config_load reads variables from: the value of `name`, or NULL
+ * when it is not set. The program passes config_getenv; tests pass a
+ * table of their own. */
+typedef const char *(*config_lookup_fn)(const char *name, void *user);
+
+/* Given. getenv(name); user is ignored. */
+const char *config_getenv(const char *name, void *user);
+
+/* Fills *cfg from the variables above (defaults for those unset or empty).
+ * Returns 0, or -1 at the first bad value with a one-line message in
+ * err[err_len] (see above); *cfg is then incomplete. */
+int config_load(server_config *cfg, config_lookup_fn lookup, void *user,
+                char *err, size_t err_len);
+
+/* Given. "HOST:PORT" for cg_server_listen, in buf[cap]; an IPv6 HOST such
+ * as "::" gets brackets: "[::]:50051". */
+void config_listen_address(const server_config *cfg, char *buf, size_t cap);
+
+#endif

@@ -1,0 +1,34 @@
+/*
+ * mutation.h: judging the learner's tests by running them.
+ *
+ * $(BUILD)/testing is the learner's test program built against step 4's
+ * finished services; $(BUILD)/mutants/<name>/testing is the same program
+ * built against a copy of them with one bug in it (mutants/<name>.sed).
+ * Good tests pass on the first and fail on every one of the others: a bug
+ * that leaves them all passing is a bug they would let through.
+ *
+ * `group` is the argument main.c takes: "unit" (get_user_tests.c) or
+ * "integration" (stream_tests.c). Each program runs as a child process
+ * with a time limit; what it printed stays in $(BUILD)/runs/ for the
+ * learner to read.
+ */
+#ifndef STEP06_MUTATION_H
+#define STEP06_MUTATION_H
+
+/* How long one run of the learner's tests may take. Far more than good
+ * tests need (well under a second against the correct services); a run
+ * that takes longer is stuck, usually on a call without a deadline. */
+#define RUN_LIMIT_MS 20000
+
+/* Fails the running test unless the learner's `group` tests pass against
+ * the correct services. */
+void expect_tests_pass(const char *group, const char *section);
+
+/* Fails the running test unless the learner's `group` tests pass against
+ * the correct services and fail against mutant `name`. `bug` says in plain
+ * words what the mutant does wrong; `section` is the lesson's anchor for
+ * the test that catches it. */
+void expect_mutant_caught(const char *group, const char *name,
+                          const char *bug, const char *section);
+
+#endif

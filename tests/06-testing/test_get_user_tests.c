@@ -1,0 +1,71 @@
+/*
+ * test_get_user_tests.c: exercise 2, your unit tests of GetUser, judged by
+ * running them. They must pass against step 4's finished GetUser and fail
+ * against each copy of it with one bug in it (a mutant). A mutant your
+ * tests let through is a bug they would let through: the failure message
+ * names it, and the section that shows the test to write.
+ *
+ * The mutants are the sed scripts in mutants/get_user_*.sed.
+ */
+#define LESSON_PAGE "steps/06-testing.md"
+#include "lesson.h"
+
+#include "mutation.h"
+
+#define GROUP "unit"
+
+static void test_get_user_tests_pass_on_correct_service(void **state)
+{
+    (void)state;
+    expect_tests_pass(GROUP, "#exercise-2-unit-tests-of-getuser");
+}
+
+static void test_mutant_get_user_not_found_as_internal(void **state)
+{
+    (void)state;
+    expect_mutant_caught(GROUP, "get_user_not_found_as_internal",
+                         "GetUser answers INTERNAL instead of NOT_FOUND for "
+                         "an unknown user",
+                         "#the-error-paths");
+}
+
+static void test_mutant_get_user_leaks_internal_error(void **state)
+{
+    (void)state;
+    expect_mutant_caught(GROUP, "get_user_leaks_internal_error",
+                         "when the repository fails, GetUser sends its "
+                         "private error text to the client (\"internal "
+                         "error: <why>\")",
+                         "#the-error-paths");
+}
+
+static void test_mutant_get_user_accepts_empty_id(void **state)
+{
+    (void)state;
+    expect_mutant_caught(GROUP, "get_user_accepts_empty_id",
+                         "GetUser accepts an empty user_id and asks the "
+                         "repository for \"\" instead of answering "
+                         "INVALID_ARGUMENT",
+                         "#the-error-paths");
+}
+
+static void test_mutant_get_user_forgets_role(void **state)
+{
+    (void)state;
+    expect_mutant_caught(GROUP, "get_user_forgets_role",
+                         "GetUser fills in id, name and email but forgets "
+                         "the role: every user comes back ROLE_UNSPECIFIED",
+                         "#the-success-path");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_get_user_tests_pass_on_correct_service),
+        cmocka_unit_test(test_mutant_get_user_not_found_as_internal),
+        cmocka_unit_test(test_mutant_get_user_leaks_internal_error),
+        cmocka_unit_test(test_mutant_get_user_accepts_empty_id),
+        cmocka_unit_test(test_mutant_get_user_forgets_role),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,81 @@
+# tests/07-deploy/step.mk: what step 07 needs besides the step's C files.
+#
+# - The cgrpc runtime and the course's generated code (tests/common/runtime.mk).
+# - The standard health service, grpc.health.v1.Health: its .proto comes
+#   with Debian's grpc-proto package; protoc and protoc-gen-cgrpc turn it
+#   into C in $(GEN)/grpc/health/v1/, as they did the course's protos.
+# - The five course services of step 04, built from step 04's own files
+#   (its given files and its reference solution), not copied: step 7 deploys
+#   the server step 4 wrote.
+# - The tests' helpers: harness.c (an in-process server, the program as a
+#   child process, HTTP and Prometheus text), and two of step 04's: proc.c,
+#   which runs a program and reads its output, and fixture.c, for its
+#   generic helpers (now_ms, wait_until, the suites' gRPC setup).
+# - The program, $(BUILD)/server, built before the tests run: the drain,
+#   config and replica suites start it.
+
+include $(ROOT)/tests/common/runtime.mk
+
+PROGRAM := $(BUILD)/server
+
+# ---- grpc.health.v1.Health ----------------------------------------------
+
+HEALTH_PROTO_DIR ?= /usr/share/grpc-proto
+HEALTH_GEN       := $(GEN)/grpc/health/v1/health
+
+$(GEN)/grpc/%.pb-c.c $(GEN)/grpc/%.pb-c.h $(GEN)/grpc/%.cgrpc.c $(GEN)/grpc/%.cgrpc.h: \
+        $(HEALTH_PROTO_DIR)/grpc/%.proto $(CGRPC_PLUGIN) | $(GEN)
+	$(ECHO) '  GEN %s\n' 'grpc/$*.proto (from $(HEALTH_PROTO_DIR))'
+	$(Q)$(PROTOC) -I$(HEALTH_PROTO_DIR) \
+	    --plugin=protoc-gen-cgrpc=$(CGRPC_PLUGIN) --cgrpc_out=$(GEN) \
+	    --c_out=$(GEN) $<
+
+$(HEALTH_PROTO_DIR)/grpc/health/v1/health.proto:
+	@echo "step 07 needs $@: install Debian's grpc-proto package"; \
+	 echo "(sudo apt install grpc-proto), or set HEALTH_PROTO_DIR=<dir holding grpc/health/v1/health.proto>"; \
+	 exit 1
+
+EXTRA_SRCS += $(HEALTH_GEN).pb-c.c $(HEALTH_GEN).cgrpc.c
+EXTRA_DEPS += $(HEALTH_GEN).pb-c.h $(HEALTH_GEN).cgrpc.h
+
+# ---- the services of step 04 --------------------------------------------
+
+STEP04_DIR     := $(ROOT)/steps/04-server
+STEP04_SOL     := $(ROOT)/solutions/04-server
+STEP04_LEARNER := $(filter-out main.c,$(notdir $(wildcard $(STEP04_SOL)/*.c)))
+STEP04_GIVEN   := $(filter-out main.c $(STEP04_LEARNER),$(notdir $(wildcard $(STEP04_DIR)/*.c)))
+
+EXTRA_SRCS   += $(addprefix $(STEP04_SOL)/,$(STEP04_LEARNER)) \
+                $(addprefix $(STEP04_DIR)/,$(STEP04_GIVEN))
+EXTRA_CFLAGS += -I$(STEP04_DIR)
+
+# ---- the tests' helpers ---------------------------------------------------
+
+STEP07_HELPERS := $(BUILD)/obj/t07/harness.o $(BUILD)/obj/t07/proc.o \
+                  $(BUILD)/obj/t07/fixture04.o
+
+$(BUILD)/obj/t07/harness.o: $(TEST_DIR)/harness.c $(TEST_DIR)/harness.h $(EXTRA_DEPS) | $(BUILD)/obj
+	@mkdir -p $(dir $@)
+	$(ECHO) '  CC  %s\n' '$(subst $(ROOT)/,,$<)'
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/t07/proc.o: $(ROOT)/tests/04-server/proc.c $(ROOT)/tests/04-server/proc.h $(FLAGS_STAMP) | $(BUILD)/obj
+	@mkdir -p $(dir $@)
+	$(ECHO) '  CC  %s\n' '$(subst $(ROOT)/,,$<)'
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+# Step 04's generic helpers (now_ms, wait_until, grpc_group_setup, ...).
+$(BUILD)/obj/t07/fixture04.o: $(ROOT)/tests/04-server/fixture.c $(ROOT)/tests/04-server/fixture.h $(EXTRA_DEPS) | $(BUILD)/obj
+	@mkdir -p $(dir $@)
+	$(ECHO) '  CC  %s\n' '$(subst $(ROOT)/,,$<)'
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+# Extra prerequisites of a rule's target are linked too ($^ in its recipe);
+# the program itself links none of them.
+$(patsubst %,$(BUILD)/test_%,$(SUITES)): $(STEP07_HELPERS)
+
+# The suites that run the program need it built first.
+$(patsubst %,$(BUILD)/test_%,$(SUITES)): | $(PROGRAM)
+
+# Keep the suites' objects between builds (see tests/05-client/step.mk).
+.SECONDARY: $(patsubst %,$(BUILD)/obj/test_%.o,$(SUITES)) $(STEP07_HELPERS)

@@ -1,0 +1,244 @@
+/*
+ * test_drain.c: exercise 2, the program's drain on SIGTERM (main.c, with
+ * health.c's health_shutdown): run the program as a container platform
+ * would, start calls that take a while, send SIGTERM, and watch.
+ *
+ * In the program, NotificationService pauses the outline's second between
+ * two notifications, so a stream of two notifications is a call that is
+ * "in flight" for one second.
+ *
+ * Every check is made after the calls and channels are cleaned up, so a
+ * failing check leaves nothing behind; the programs are ended by the
+ * suite's teardown at the latest.
+ */
+#define LESSON_PAGE "steps/07-deploy.md"
+#include "lesson.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "harness.h"
+
+#define NOTIFY TUTORIAL__V1__NOTIFICATION_SERVICE__STREAM_NOTIFICATIONS__METHOD
+
+static void start(program *pg, const char *grace)
+{
+    char grace_env[64];
+    snprintf(grace_env, sizeof grace_env, "GRACE_PERIOD_SECONDS=%s", grace);
+    const char *const env[] = {"HOST=127.0.0.1", "PORT=0", "METRICS_PORT=0",
+                               grace_env, "REPLICA_NAME=drain-test", NULL};
+    char why[20000];
+    bool up = program_start(pg, env, NULL, true, why, sizeof why);
+    expect_true(up, "#running-the-program", "%s", why);
+}
+
+static cg_call *notifications(cg_channel *ch, int count)
+{
+    Tutorial__V1__StreamRequest req = TUTORIAL__V1__STREAM_REQUEST__INIT;
+    req.user_id = "drain";
+    req.max_count = count;
+    cg_call_opts o = deadline_ms(WAIT_MS);
+    return tutorial__v1__notification_service_client__stream_notifications(
+        ch, &req, &o);
+}
+
+static cg_call *watch(cg_channel *ch)
+{
+    Grpc__Health__V1__HealthCheckRequest req =
+        GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
+    cg_call_opts o = deadline_ms(WAIT_MS);
+    return grpc__health__v1__health_client__watch(ch, &req, &o);
+}
+
+/* The next Watch message's status, or -1 at the end of the stream. */
+static int next_status(cg_call *c)
+{
+    const Grpc__Health__V1__HealthCheckResponse *m = cg_call_recv(c);
+    return m != NULL ? (int)m->status : -1;
+}
+
+/* A UnaryCall on a fresh channel, failing fast (no wait for ready). */
+static cg_status fresh_call(const char *target)
+{
+    cg_channel *ch = cg_channel_new(target, NULL, NULL);
+    Tutorial__V1__Request req = TUTORIAL__V1__REQUEST__INIT;
+    req.id = "late";
+    cg_call_opts o = deadline_ms(2000);
+    cg_status st = tutorial__v1__my_service_client__unary_call(ch, &req, NULL,
+                                                              &o);
+    cg_channel_free(ch);
+    return st;
+}
+
+/* ---- given: the program starts --------------------------------------------- */
+
+static void test_drain_program_prints_ports(void **state)
+{
+    (void)state;
+    program pg;
+    start(&pg, "5");
+    cg_status st = fresh_call(pg.target);
+    char resp[65536];
+    int http = http_get_metrics(pg.metrics_port, resp, sizeof resp, NULL);
+    program_end(&pg);
+    /* PORT=0 and METRICS_PORT=0: the kernel picked both, and the lines
+     * say which. Any answer from the server will do here. */
+    expect_true(st.code != GRPC_STATUS_UNAVAILABLE, "#running-the-program",
+                "no gRPC server at %s, the port of the \"listening on\" "
+                "line: %s", pg.target, st.message);
+    expect_int(http, 200, "#running-the-program");
+}
+
+/* ---- exercise 2 -------------------------------------------------------------- */
+
+static void test_drain_in_flight_calls_finish(void **state)
+{
+    (void)state;
+    program pg;
+    start(&pg, "5");
+    cg_channel *ch = cg_channel_new(pg.target, NULL, NULL);
+
+    /* A Watch that sees SERVING, and three calls in flight. */
+    cg_call *w = watch(ch);
+    int before = next_status(w);
+    enum { N = 3 };
+    cg_call *calls[N];
+    int got[N];
+    for (int i = 0; i < N; i++) {
+        calls[i] = notifications(ch, 2);
+        got[i] = cg_call_recv(calls[i]) != NULL;
+    }
+
+    /* [sigterm] */
+    int64_t t0 = now_ms();
+    proc_signal(&pg.p, SIGTERM);
+
+    /* The Watch hears of the drain. */
+    int during = next_status(w);
+    while (during == HEALTH_SERVING)
+        during = next_status(w);
+    cg_call_cancel(w);
+    cg_status wst = cg_call_finish(w);
+
+    /* New calls are refused while the old ones finish. A call may still
+     * slip in between the health change and the shutdown that follows
+     * it: that one is served, and the next try is refused. */
+    cg_status late = fresh_call(pg.target);
+    for (int i = 0; i < 200 && late.code == GRPC_STATUS_OK; i++) {
+        struct timespec pause = {0, 5 * 1000000L};
+        nanosleep(&pause, NULL);
+        late = fresh_call(pg.target);
+    }
+    /* [/sigterm] */
+
+    cg_status st[N];
+    for (int i = 0; i < N; i++) {
+        while (cg_call_recv(calls[i]) != NULL)
+            got[i]++;
+        st[i] = cg_call_finish(calls[i]);
+    }
+    cg_channel_free(ch);
+    bool exited = proc_wait(&pg.p, WAIT_MS);
+    int64_t took = now_ms() - t0;
+    int code = exited ? proc_exit_code(&pg.p) : -1;
+    bool stopped = strstr(pg.p.out, "stopped\n") != NULL;
+    program_end(&pg);
+
+    expect_true(before == HEALTH_SERVING, "#watch", "a health Watch on the "
+                "program should say SERVING before SIGTERM; it got %s. The "
+                "drain needs exercise 1 (health.c) first",
+                before < 0 ? "nothing" : "another status");
+    expect_true(during == HEALTH_NOT_SERVING, "#the-drain-step-by-step",
+                "after SIGTERM a Watch should see NOT_SERVING first; it got "
+                "%s, and the call ended with %s \"%s\"",
+                during < 0 ? "nothing more" : "another status",
+                cg_status_name(wst.code), wst.message);
+    for (int i = 0; i < N; i++) {
+        expect_true(st[i].code == GRPC_STATUS_OK && got[i] == 2,
+                    "#the-drain-step-by-step", "in-flight call %d: expected "
+                    "both notifications and OK, got %d and %s \"%s\": calls "
+                    "in flight at SIGTERM must be allowed to finish",
+                    i + 1, got[i], cg_status_name(st[i].code),
+                    st[i].message);
+    }
+    expect_code(late, GRPC_STATUS_UNAVAILABLE, "#the-drain-step-by-step");
+    expect_true(exited, "#the-drain-step-by-step",
+                "the program was still running %d ms after SIGTERM", WAIT_MS);
+    expect_int(code, 0, "#the-drain-step-by-step");
+    expect_true(took < 5000, "#the-grace-period", "the drain took %lld ms, "
+                "more than GRACE_PERIOD_SECONDS=5", (long long)took);
+    expect_true(stopped, "#the-drain-step-by-step", "the program should "
+                "print \"stopped\" on stdout at the end; it printed:\n%s",
+                pg.p.out);
+}
+
+static void test_drain_grace_period_cuts_long_calls(void **state)
+{
+    (void)state;
+    program pg;
+    start(&pg, "1");
+    cg_channel *ch = cg_channel_new(pg.target, NULL, NULL);
+    cg_call *c = notifications(ch, 100); /* 99 s: far past the grace period */
+    int got = cg_call_recv(c) != NULL;
+
+    int64_t t0 = now_ms();
+    proc_signal(&pg.p, SIGTERM);
+    while (cg_call_recv(c) != NULL)
+        got++;
+    cg_status st = cg_call_finish(c);
+    int64_t cut_after = now_ms() - t0;
+    cg_channel_free(ch);
+    bool exited = proc_wait(&pg.p, WAIT_MS);
+    int64_t took = now_ms() - t0;
+    int code = exited ? proc_exit_code(&pg.p) : -1;
+    bool stopped = strstr(pg.p.out, "stopped\n") != NULL;
+    program_end(&pg);
+
+    expect_true(got >= 1 && got < 100 && st.code != GRPC_STATUS_OK,
+                "#the-grace-period", "a call longer than the grace period "
+                "should be cut off: got %d notifications and %s",
+                got, cg_status_name(st.code));
+    expect_true(cut_after >= 900, "#the-grace-period", "the call was cut "
+                "off %lld ms after SIGTERM: it should have had the grace "
+                "period (GRACE_PERIOD_SECONDS=1) to finish first",
+                (long long)cut_after);
+    expect_true(exited, "#the-grace-period",
+                "the program was still running %d ms after SIGTERM", WAIT_MS);
+    expect_int(code, 0, "#the-grace-period");
+    expect_true(took < 4000, "#the-grace-period", "the program took %lld ms "
+                "to exit after SIGTERM with GRACE_PERIOD_SECONDS=1",
+                (long long)took);
+    expect_true(stopped, "#the-drain-step-by-step", "the program should "
+                "print \"stopped\" on stdout at the end; it printed:\n%s",
+                pg.p.out);
+}
+
+static void test_drain_sigint_too(void **state)
+{
+    (void)state;
+    program pg;
+    start(&pg, "5");
+    proc_signal(&pg.p, SIGINT); /* Ctrl-C in a terminal */
+    bool exited = proc_wait(&pg.p, WAIT_MS);
+    int code = exited ? proc_exit_code(&pg.p) : -1;
+    bool stopped = strstr(pg.p.out, "stopped\n") != NULL;
+    program_end(&pg);
+    expect_true(exited, "#the-drain-step-by-step",
+                "the program was still running %d ms after SIGINT", WAIT_MS);
+    expect_int(code, 0, "#the-drain-step-by-step");
+    expect_true(stopped, "#the-drain-step-by-step", "the program should "
+                "print \"stopped\" after SIGINT too; it printed:\n%s",
+                pg.p.out);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_drain_program_prints_ports),
+        cmocka_unit_test(test_drain_in_flight_calls_finish),
+        cmocka_unit_test(test_drain_grace_period_cuts_long_calls),
+        cmocka_unit_test(test_drain_sigint_too),
+    };
+    return cmocka_run_group_tests(tests, grpc_suite_setup, grpc_suite_teardown);
+}

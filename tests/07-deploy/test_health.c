@@ -1,0 +1,470 @@
+/*
+ * test_health.c: exercise 1, the health service (health.c): the status
+ * table, Check, and Watch, first called directly, then over the network,
+ * then in the program itself.
+ *
+ * A Watch handler runs until its client leaves, so the direct tests run it
+ * on a thread of their own and read what it sent from the test stream,
+ * waiting (with a time limit) for each message before changing a status.
+ */
+#define LESSON_PAGE "steps/07-deploy.md"
+#include "lesson.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+#define CHECK GRPC__HEALTH__V1__HEALTH__CHECK__METHOD
+#define WATCH GRPC__HEALTH__V1__HEALTH__WATCH__METHOD
+
+/* No message: what nth_sent returns when the handler sent fewer. */
+#define NOTHING_SENT ((health_status)-1)
+
+/* Calls Check directly; *status receives the answer's status. */
+static cg_status check_direct(health_state *h, const char *service,
+                              health_status *status)
+{
+    cg_ctx *ctx = cg_test_ctx_new(CHECK, h);
+    Grpc__Health__V1__HealthCheckRequest req =
+        GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
+    req.service = (char *)service;
+    Grpc__Health__V1__HealthCheckResponse resp =
+        GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__INIT;
+    cg_status st = health_server.check(ctx, &req, &resp);
+    *status = resp.status;
+    cg_test_ctx_free(ctx);
+    return st;
+}
+
+static const char *status_name(health_status s)
+{
+    switch ((int)s) {
+    case HEALTH_UNKNOWN:
+        return "UNKNOWN";
+    case HEALTH_SERVING:
+        return "SERVING";
+    case HEALTH_NOT_SERVING:
+        return "NOT_SERVING";
+    case HEALTH_SERVICE_UNKNOWN:
+        return "SERVICE_UNKNOWN";
+    case NOTHING_SENT:
+        return "nothing (no such message was sent)";
+    default:
+        return "(not a ServingStatus)";
+    }
+}
+
+#define expect_health(got, want, section)                                    \
+    do {                                                                     \
+        health_status g_ = (got), w_ = (want);                               \
+        if (g_ != w_)                                                        \
+            expect_fail(section, "%s: expected %s, got %s", #got,            \
+                        status_name(w_), status_name(g_));                   \
+    } while (0)
+
+/* ---- a Watch handler on a thread of its own ----------------------------- */
+
+typedef struct watcher {
+    cg_ctx *ctx;
+    Grpc__Health__V1__HealthCheckRequest req;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool done;
+    cg_status st;
+} watcher;
+
+static void *run_watch(void *arg)
+{
+    watcher *w = arg;
+    cg_status st = health_server.watch(w->ctx, &w->req, cg_test_stream(w->ctx));
+    pthread_mutex_lock(&w->mu);
+    w->st = st;
+    w->done = true;
+    pthread_cond_broadcast(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+static void watch_start(watcher *w, health_state *h, const char *service)
+{
+    memset(w, 0, sizeof *w);
+    w->ctx = cg_test_ctx_new(WATCH, h);
+    w->req = (Grpc__Health__V1__HealthCheckRequest)
+        GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
+    w->req.service = (char *)service;
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_condattr_t a; /* the clock of health_deadline_in */
+    pthread_condattr_init(&a);
+    pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+    pthread_cond_init(&w->cv, &a);
+    pthread_condattr_destroy(&a);
+    pthread_create(&w->thread, NULL, run_watch, w);
+}
+
+typedef struct sent_at_least {
+    watcher *w;
+    size_t n;
+} sent_at_least;
+
+static bool has_sent_or_returned(void *arg)
+{
+    sent_at_least *s = arg;
+    pthread_mutex_lock(&s->w->mu);
+    bool done = s->w->done;
+    pthread_mutex_unlock(&s->w->mu);
+    return done ||
+           cg_test_stream_sent_count(cg_test_stream(s->w->ctx)) >= s->n;
+}
+
+/* Waits until the handler has sent n messages (or returned); the n-th
+ * one's status, or NOTHING_SENT. Never fails the test itself: the tests
+ * stop the handler first, then check, so no thread outlives a test. */
+static health_status nth_sent(watcher *w, size_t n)
+{
+    sent_at_least s = {w, n};
+    wait_until(has_sent_or_returned, &s, WAIT_MS);
+    cg_stream *out = cg_test_stream(w->ctx);
+    if (cg_test_stream_sent_count(out) < n)
+        return NOTHING_SENT;
+    const Grpc__Health__V1__HealthCheckResponse *m =
+        cg_test_stream_sent(out, n - 1);
+    return m->status;
+}
+
+/* Waits (bounded) for the handler to return; true when it did. */
+static bool watch_returned(watcher *w, int timeout_ms)
+{
+    struct timespec until = health_deadline_in(timeout_ms);
+    pthread_mutex_lock(&w->mu);
+    int rc = 0;
+    while (!w->done && rc == 0)
+        rc = pthread_cond_timedwait(&w->cv, &w->mu, &until);
+    bool done = w->done;
+    pthread_mutex_unlock(&w->mu);
+    return done;
+}
+
+/* Ends the handler (cancelling its call) and frees it. A handler that
+ * ignores the cancel is left running, and the test fails: its watcher and
+ * health_state are static in the tests, so the thread left behind never
+ * writes into the stack of a later test. */
+static void watch_stop(watcher *w)
+{
+    cg_test_ctx_cancel(w->ctx);
+    if (!watch_returned(w, WAIT_MS))
+        fail_msg("Watch did not return within %d ms after its client went "
+                 "away\n    see docs/en/" LESSON_PAGE "#watch", WAIT_MS);
+    pthread_join(w->thread, NULL);
+    cg_test_ctx_free(w->ctx);
+    pthread_cond_destroy(&w->cv);
+    pthread_mutex_destroy(&w->mu);
+}
+
+/* ---- the table and Check ------------------------------------------------- */
+
+static void test_health_check_reports_status(void **state)
+{
+    (void)state;
+    health_state h;
+    health_init(&h);
+    health_set(&h, "", HEALTH_SERVING);
+    health_set(&h, "tutorial.v1.MyService", HEALTH_NOT_SERVING);
+    health_status s1 = HEALTH_UNKNOWN, s2 = HEALTH_UNKNOWN, s3 = HEALTH_UNKNOWN;
+    cg_status st1 = check_direct(&h, "", &s1);
+    cg_status st2 = check_direct(&h, "tutorial.v1.MyService", &s2);
+    health_set(&h, "tutorial.v1.MyService", HEALTH_SERVING); /* an update */
+    cg_status st3 = check_direct(&h, "tutorial.v1.MyService", &s3);
+    health_destroy(&h);
+    expect_code(st1, GRPC_STATUS_OK, "#check");
+    expect_health(s1, HEALTH_SERVING, "#check");
+    expect_code(st2, GRPC_STATUS_OK, "#check");
+    expect_health(s2, HEALTH_NOT_SERVING, "#check");
+    expect_code(st3, GRPC_STATUS_OK, "#check");
+    expect_health(s3, HEALTH_SERVING, "#check");
+}
+
+static void test_health_check_unknown_service(void **state)
+{
+    (void)state;
+    health_state h;
+    health_init(&h);
+    health_status s = HEALTH_UNKNOWN;
+    /* Nothing set yet: not even "" is known. */
+    cg_status empty = check_direct(&h, "", &s);
+    health_set(&h, "", HEALTH_SERVING);
+    cg_status unknown = check_direct(&h, "tutorial.v1.NoSuchService", &s);
+    health_destroy(&h);
+    expect_code(empty, GRPC_STATUS_NOT_FOUND, "#check");
+    expect_code(unknown, GRPC_STATUS_NOT_FOUND, "#check");
+    expect_true(strstr(unknown.message, "tutorial.v1.NoSuchService") != NULL,
+                "#check", "the NOT_FOUND message should name the service; "
+                "got \"%s\"", unknown.message);
+}
+
+static void test_health_set_limits(void **state)
+{
+    (void)state;
+    health_state h;
+    health_init(&h);
+    char name[HEALTH_NAME_MAX + 8];
+    memset(name, 'x', sizeof name - 1);
+    name[sizeof name - 1] = '\0';
+    int too_long = health_set(&h, name, HEALTH_SERVING);
+    name[HEALTH_NAME_MAX - 1] = '\0'; /* the longest name that fits */
+    int longest = health_set(&h, name, HEALTH_SERVING);
+    int filled = 0;
+    for (int i = 1; i < HEALTH_MAX_SERVICES; i++) {
+        char svc[32];
+        snprintf(svc, sizeof svc, "svc.%d", i);
+        filled += health_set(&h, svc, HEALTH_SERVING) == 0;
+    }
+    int one_more = health_set(&h, "svc.extra", HEALTH_SERVING);
+    int update = health_set(&h, "svc.1", HEALTH_NOT_SERVING);
+    health_status s = HEALTH_UNKNOWN;
+    check_direct(&h, "svc.1", &s);
+    health_destroy(&h);
+    expect_int(too_long, -1, "#exercise-1-health-checking");
+    expect_int(longest, 0, "#exercise-1-health-checking");
+    expect_int(filled, HEALTH_MAX_SERVICES - 1, "#exercise-1-health-checking");
+    expect_int(one_more, -1, "#exercise-1-health-checking");
+    expect_int(update, 0, "#exercise-1-health-checking");
+    expect_health(s, HEALTH_NOT_SERVING, "#exercise-1-health-checking");
+}
+
+/* ---- Watch ----------------------------------------------------------------- */
+
+static void test_health_watch_sends_status_at_once(void **state)
+{
+    (void)state;
+    static health_state h; /* static: see watch_stop */
+    health_init(&h);
+    health_set(&h, "", HEALTH_SERVING);
+    static watcher w;
+    watch_start(&w, &h, "");
+    health_status first = nth_sent(&w, 1);
+    bool returned = watch_returned(&w, 0);
+    watch_stop(&w);
+    health_destroy(&h);
+    expect_health(first, HEALTH_SERVING, "#watch");
+    expect_true(!returned, "#watch", "Watch must go on after its first "
+                "message, waiting for changes; it returned");
+}
+
+static void test_health_watch_updates_in_order(void **state)
+{
+    (void)state;
+    static health_state h; /* static: see watch_stop */
+    health_init(&h);
+    health_set(&h, "tutorial.v1.ChatService", HEALTH_SERVING);
+    static watcher w;
+    watch_start(&w, &h, "tutorial.v1.ChatService");
+    health_status s[4] = {NOTHING_SENT, NOTHING_SENT, NOTHING_SENT,
+                          NOTHING_SENT};
+    /* Each change waits for the message of the one before, so none can
+     * be merged with the next. */
+    s[0] = nth_sent(&w, 1);
+    health_set(&h, "tutorial.v1.ChatService", HEALTH_NOT_SERVING);
+    if (s[0] != NOTHING_SENT)
+        s[1] = nth_sent(&w, 2);
+    /* The same value again is no change: nothing to send. */
+    health_set(&h, "tutorial.v1.ChatService", HEALTH_NOT_SERVING);
+    health_set(&h, "other.Service", HEALTH_NOT_SERVING); /* not watched */
+    health_set(&h, "tutorial.v1.ChatService", HEALTH_SERVING);
+    if (s[1] != NOTHING_SENT)
+        s[2] = nth_sent(&w, 3);
+    health_set(&h, "tutorial.v1.ChatService", HEALTH_NOT_SERVING);
+    if (s[2] != NOTHING_SENT)
+        s[3] = nth_sent(&w, 4);
+    size_t count = cg_test_stream_sent_count(cg_test_stream(w.ctx));
+    watch_stop(&w);
+    health_destroy(&h);
+    expect_health(s[0], HEALTH_SERVING, "#watch");
+    expect_health(s[1], HEALTH_NOT_SERVING, "#watch");
+    expect_health(s[2], HEALTH_SERVING, "#watch");
+    expect_health(s[3], HEALTH_NOT_SERVING, "#watch");
+    expect_int(count, 4, "#watch");
+}
+
+static void test_health_watch_unknown_service(void **state)
+{
+    (void)state;
+    static health_state h; /* static: see watch_stop */
+    health_init(&h);
+    static watcher w;
+    watch_start(&w, &h, "tutorial.v1.Later");
+    health_status first = nth_sent(&w, 1);
+    bool returned = watch_returned(&w, 0);
+    health_set(&h, "tutorial.v1.Later", HEALTH_SERVING);
+    health_status second = returned ? NOTHING_SENT : nth_sent(&w, 2);
+    watch_stop(&w);
+    health_destroy(&h);
+    expect_health(first, HEALTH_SERVICE_UNKNOWN, "#watch");
+    expect_true(!returned, "#watch", "Watch of an unknown service must not "
+                "end the call: the service may become known later");
+    expect_health(second, HEALTH_SERVING, "#watch");
+}
+
+static void test_health_watch_ends_when_client_leaves(void **state)
+{
+    (void)state;
+    static health_state h; /* static: see watch_stop */
+    health_init(&h);
+    health_set(&h, "", HEALTH_SERVING);
+    static watcher w;
+    watch_start(&w, &h, "");
+    nth_sent(&w, 1);
+    int64_t t0 = now_ms();
+    cg_test_ctx_cancel(w.ctx);
+    bool returned = watch_returned(&w, 3000);
+    int64_t took = now_ms() - t0;
+    cg_status st = w.st;
+    watch_stop(&w);
+    health_destroy(&h);
+    expect_true(returned, "#watch", "Watch should return soon after its "
+                "client went away (cg_ctx_cancelled); it was still running "
+                "after 3 s");
+    expect_true(took < 1000, "#watch", "Watch took %lld ms to notice its "
+                "client had gone: wait in slices (a timed wait) and look at "
+                "cg_ctx_cancelled between them", (long long)took);
+    expect_code(st, GRPC_STATUS_CANCELLED, "#watch");
+}
+
+static void test_health_shutdown_ends_watch(void **state)
+{
+    (void)state;
+    static health_state h; /* static: see watch_stop */
+    health_init(&h);
+    health_set(&h, "", HEALTH_SERVING);
+    health_set(&h, "tutorial.v1.MyService", HEALTH_SERVING);
+    static watcher w;
+    watch_start(&w, &h, "tutorial.v1.MyService");
+    health_status first = nth_sent(&w, 1);
+    health_shutdown(&h);
+    health_status last = nth_sent(&w, 2);
+    bool returned = watch_returned(&w, 3000);
+    cg_status st = w.st;
+    health_status all = HEALTH_UNKNOWN, mine = HEALTH_UNKNOWN;
+    check_direct(&h, "", &all);
+    check_direct(&h, "tutorial.v1.MyService", &mine);
+    watch_stop(&w);
+    health_destroy(&h);
+    expect_health(first, HEALTH_SERVING, "#the-drain-step-by-step");
+    expect_health(last, HEALTH_NOT_SERVING, "#the-drain-step-by-step");
+    expect_health(all, HEALTH_NOT_SERVING, "#the-drain-step-by-step");
+    expect_health(mine, HEALTH_NOT_SERVING, "#the-drain-step-by-step");
+    expect_true(returned, "#watch", "after health_shutdown, Watch should "
+                "send NOT_SERVING and return: a drain must not wait for "
+                "watchers");
+    expect_code(st, GRPC_STATUS_UNAVAILABLE, "#watch");
+}
+
+/* ---- over the network ------------------------------------------------------ */
+
+static void test_health_over_network(void **state)
+{
+    (void)state;
+    test_server ts;
+    test_server_opts o = {0};
+    test_server_start(&ts, &o);
+    health_set(&ts.health, "", HEALTH_SERVING);
+    health_set(&ts.health, "tutorial.v1.UserService", HEALTH_SERVING);
+
+    cg_call_opts dl = deadline_ms(WAIT_MS);
+    Grpc__Health__V1__HealthCheckRequest req =
+        GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
+    Grpc__Health__V1__HealthCheckResponse *resp = NULL;
+    cg_status check = grpc__health__v1__health_client__check(ts.ch, &req,
+                                                             &resp, &dl);
+    health_status got = resp != NULL ? resp->status : HEALTH_UNKNOWN;
+    if (resp != NULL)
+        grpc__health__v1__health_check_response__free_unpacked(resp, NULL);
+    req.service = "tutorial.v1.Nope";
+    cg_status nope = grpc__health__v1__health_client__check(ts.ch, &req, NULL,
+                                                            &dl);
+
+    /* [watch-over-network] */
+    /* Watch UserService through a change. */
+    req.service = "tutorial.v1.UserService";
+    cg_call *c = grpc__health__v1__health_client__watch(ts.ch, &req, &dl);
+    const Grpc__Health__V1__HealthCheckResponse *m = cg_call_recv(c);
+    health_status w1 = m != NULL ? m->status : HEALTH_UNKNOWN;
+    health_set(&ts.health, "tutorial.v1.UserService", HEALTH_NOT_SERVING);
+    m = w1 != HEALTH_UNKNOWN ? cg_call_recv(c) : NULL;
+    health_status w2 = m != NULL ? m->status : HEALTH_UNKNOWN;
+    cg_call_cancel(c);
+    cg_status watch = cg_call_finish(c);
+    /* [/watch-over-network] */
+    test_server_stop(&ts);
+
+    expect_code(check, GRPC_STATUS_OK, "#check");
+    expect_health(got, HEALTH_SERVING, "#check");
+    expect_code(nope, GRPC_STATUS_NOT_FOUND, "#check");
+    expect_true(w1 != HEALTH_UNKNOWN, "#watch", "Watch over the network sent "
+                "nothing; the call ended with %s \"%s\"",
+                cg_status_name(watch.code), watch.message);
+    expect_health(w1, HEALTH_SERVING, "#watch");
+    expect_health(w2, HEALTH_NOT_SERVING, "#watch");
+    expect_code(watch, GRPC_STATUS_CANCELLED, "#watch");
+}
+
+/* ---- in the program ---------------------------------------------------------- */
+
+static void test_health_program_serving(void **state)
+{
+    (void)state;
+    static const char *const env[] = {"HOST=127.0.0.1", "PORT=0",
+                                      "METRICS_PORT=off", NULL};
+    program pg;
+    char why[20000];
+    bool up = program_start(&pg, env, NULL, false, why, sizeof why);
+    expect_true(up, "#why-probes-need-it", "%s", why);
+    cg_channel *ch = cg_channel_new(pg.target, NULL, NULL);
+    static const char *const names[] = {
+        "", "tutorial.v1.MyService", "tutorial.v1.UserService",
+        "tutorial.v1.NotificationService", "tutorial.v1.FileService",
+        "tutorial.v1.ChatService"};
+    cg_status st[6];
+    health_status s[6];
+    cg_call_opts dl = deadline_ms(WAIT_MS);
+    for (int i = 0; i < 6; i++) {
+        Grpc__Health__V1__HealthCheckRequest req =
+            GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
+        req.service = (char *)names[i];
+        Grpc__Health__V1__HealthCheckResponse *resp = NULL;
+        st[i] = grpc__health__v1__health_client__check(ch, &req, &resp, &dl);
+        s[i] = resp != NULL ? resp->status : HEALTH_UNKNOWN;
+        if (resp != NULL)
+            grpc__health__v1__health_check_response__free_unpacked(resp, NULL);
+    }
+    cg_channel_free(ch);
+    program_end(&pg);
+    for (int i = 0; i < 6; i++) {
+        expect_true(st[i].code == GRPC_STATUS_OK && s[i] == HEALTH_SERVING,
+                    "#why-probes-need-it", "Check \"%s\" on the running "
+                    "program: expected OK SERVING, got %s %s \"%s\"",
+                    names[i], cg_status_name(st[i].code),
+                    status_name(s[i]), st[i].message);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_health_check_reports_status),
+        cmocka_unit_test(test_health_check_unknown_service),
+        cmocka_unit_test(test_health_set_limits),
+        cmocka_unit_test(test_health_watch_sends_status_at_once),
+        cmocka_unit_test(test_health_watch_updates_in_order),
+        cmocka_unit_test(test_health_watch_unknown_service),
+        cmocka_unit_test(test_health_watch_ends_when_client_leaves),
+        cmocka_unit_test(test_health_shutdown_ends_watch),
+        cmocka_unit_test(test_health_over_network),
+        cmocka_unit_test(test_health_program_serving),
+    };
+    return cmocka_run_group_tests(tests, grpc_suite_setup, grpc_suite_teardown);
+}

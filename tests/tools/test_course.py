@@ -1,0 +1,562 @@
+#!/usr/bin/env python3
+"""test_course.py: tools/course.py's own tests, and mk/step.mk's flags stamp.
+
+Fed canned cmocka output and canned reports, never a real step's build, so
+the whole file runs in a few seconds:
+
+  1. reading cmocka's output: the lesson pointer is the line that starts with
+     "see docs/"; a message line that quotes "see docs/..." stays;
+  2. the verdicts: the command to run again is the one the learner ran
+     (make step2, make memcheck STEP=3, make solution STEP=2), the reference
+     solution is named as such, valgrind's count is in the right number, a
+     skipped test counts as done, links follow the learner's language;
+  3. make report: results.json and junit.xml count alike (a skip is done,
+     <skipped/> in JUnit), the closing line points at a real section;
+  4. make class-report: the class table from canned reports, and clear
+     messages for a missing folder or one without reports;
+  5. mk/step.mk on a tiny step of its own: a change of flags (WERROR=1) or a
+     moved workspace rebuilds, nothing else does; RERUN names the command.
+
+  python3 tests/tools/test_course.py
+
+Ends with "N passed, M failed"; exits non-zero on a failure.
+"""
+
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+from contextlib import redirect_stdout
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tools"))
+
+import course  # noqa: E402
+
+course.COLOR = False  # compare plain text, whatever the terminal
+
+passed = failed = 0
+
+
+def check(ok, label, detail=""):
+    global passed, failed
+    if ok:
+        passed += 1
+        print(f"  ✓ {label}")
+    else:
+        failed += 1
+        print(f"  ✗ {label}")
+        for ln in str(detail).strip().splitlines()[:30]:
+            print(f"      {ln}")
+    return ok
+
+
+def output_of(fn, *args, **kwargs):
+    """What fn prints, and what it returns."""
+    buf = io.StringIO()
+    with redirect_stdout(buf):
+        ret = fn(*args, **kwargs)
+    return buf.getvalue(), ret
+
+
+class Locale:
+    """Sets the locale variables course.py reads, and puts them back."""
+    NAMES = ("LESSON_LANG", "LC_ALL", "LC_MESSAGES", "LANG")
+
+    def __init__(self, **env):
+        self.env = env
+
+    def __enter__(self):
+        self.saved = {k: os.environ.get(k) for k in self.NAMES}
+        for k in self.NAMES:
+            os.environ.pop(k, None)
+        os.environ.update(self.env)
+
+    def __exit__(self, *exc):
+        for k, v in self.saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+# --------------------------------------------------------------------------
+# 1. Reading cmocka's output
+
+# Step 4's test_python on the starter, as the suite prints it (stdout and
+# stderr through one pipe, CMOCKA_MESSAGE_OUTPUT=stdout).
+PYTHON_SUITE = """\
+[==========] Running 2 test(s).
+[ RUN      ] test_python_calls_my_service
+the Python client (exit status 5) said:
+FAIL #unarycall: UnaryCall(test-123) status: wanted ('OK', ''), got ('UNIMPLEMENTED', 'step 4: implement UnaryCall — see docs/en/steps/04-server.md#unarycall')
+FAIL #serverstream: ServerStream(py, 3) status: wanted ('OK', ''), got ('UNIMPLEMENTED', 'step 4: implement ServerStream — see docs/en/steps/04-server.md#serverstream')
+
+    see docs/en/steps/04-server.md#unarycall
+[  ERROR   ] --- [   LINE   ] --- /work/main/tests/04-server/test_python.c:80: error: Failure!
+[  FAILED  ] test_python_calls_my_service
+[ RUN      ] test_python_calls_the_other_services
+Python's grpcio is not installed
+[  SKIPPED ] test_python_calls_the_other_services
+[==========] 2 test(s) run.
+[  PASSED  ] 0 test(s).
+"""
+
+# tests/04-server/fixture.h's status check: the stub's own message quotes a
+# lesson link, then lesson.h prints the pointer.
+STATUS_CHECK = """\
+[ RUN      ] test_network_unary_call
+st: expected status OK, got UNIMPLEMENTED
+    with the message "step 4: implement UnaryCall — see docs/en/steps/04-server.md#unarycall"
+
+    see docs/en/steps/04-server.md#unarycall
+[  ERROR   ] --- [   LINE   ] --- tests/04-server/test_network.c:41: error: Failure!
+[  FAILED  ] test_network_unary_call
+[ RUN      ] test_network_passes
+[       OK ] test_network_passes
+"""
+
+
+def test_parsing():
+    print("reading cmocka's output")
+    tests = course.parse_cmocka(PYTHON_SUITE)
+    check([(t["name"], t["status"]) for t in tests] ==
+          [("test_python_calls_my_service", "fail"), ("test_python_calls_the_other_services", "skip")],
+          "parse_cmocka finds a failed and a skipped test", tests)
+    msg, see = course.summarise_failure(tests[0]["lines"])
+    check("the Python client (exit status 5) said:" in msg
+          and "FAIL #unarycall: UnaryCall(test-123) status: wanted ('OK', '')" in msg
+          and "FAIL #serverstream: ServerStream(py, 3)" in msg,
+          "lines that quote 'see docs/...' stay in the message (test_python_calls_my_service)", msg)
+    check(see == "docs/en/steps/04-server.md#unarycall",
+          "the pointer is the line that starts with 'see docs/'", see)
+    check("    see docs/" not in msg and "Failure!" not in msg,
+          "the pointer line and cmocka's location line are not part of the message", msg)
+
+    tests = course.parse_cmocka(STATUS_CHECK)
+    msg, see = course.summarise_failure(tests[0]["lines"])
+    check(msg.splitlines() == ["st: expected status OK, got UNIMPLEMENTED",
+                               '    with the message "step 4: implement UnaryCall — see '
+                               'docs/en/steps/04-server.md#unarycall"'],
+          "a status check keeps its 'with the message ...' line", msg)
+    check(see == "docs/en/steps/04-server.md#unarycall" and tests[1]["status"] == "pass",
+          "... and its pointer; the next test passes", (see, tests[1]))
+
+    lines = ["value: expected 3, got 4 (see docs/en/steps/01-design.md#capacity-arithmetic)."]
+    msg, see = course.summarise_failure(lines)
+    check(msg == lines[0] and see == "docs/en/steps/01-design.md#capacity-arithmetic",
+          "without a pointer line, a link inside the message is the pointer and the line stays",
+          (msg, see))
+
+    lines = ["    see docs/en/steps/01-design.md",
+             "[  ERROR   ] --- [   LINE   ] --- tests/01-design/test_x.c:9: error: Failure!"]
+    msg, see = course.summarise_failure(lines)
+    check(see == "docs/en/steps/01-design.md" and msg == "tests/01-design/test_x.c:9: error: Failure!",
+          "a failure with no message of its own shows where it failed", (msg, see))
+
+
+# --------------------------------------------------------------------------
+# 2. Verdicts
+
+
+def result_of(step, mode="starter", valgrind=False, suites=()):
+    r = {"step": step, "mode": mode, "valgrind": valgrind, "build": "ok", "suites": list(suites)}
+    return course.count(r)
+
+
+FAILING_SUITE = {"name": "my_service", "problem": None, "tests": [
+    {"name": "test_my_service_package", "status": "fail",
+     "message": "package: expected \"tutorial.v1\", got \"\"",
+     "see": "docs/en/steps/02-schema.md#the-package"},
+    {"name": "test_my_service_given", "status": "pass"}]}
+
+
+def test_verdicts():
+    print("the verdicts")
+    first = course.all_steps()[0]
+    second = course.all_steps()[1]
+    third = course.all_steps()[2]
+    n2, n3 = course.step_num(second), course.step_num(third)
+
+    out, _ = output_of(course.print_verdict, result_of(second, suites=[FAILING_SUITE]))
+    check(f"then run make step{n2} again." in out and "read: docs/en/steps/02-schema.md#the-package" in out,
+          f"starter: 'run make step{n2} again' and the lesson section", out)
+    out, _ = output_of(course.print_verdict, result_of(second, suites=[FAILING_SUITE]), again="make test")
+    check("then run make test again." in out and f"make step{n2} again" not in out,
+          "make test in the step's folder: 'run make test again' (mk/step.mk passes --again)", out)
+
+    leak = {"name": "glue", "tests": [{"name": "test_glue_ok", "status": "pass"}],
+            "problem": "valgrind found 1 memory error or leak (log: build/x.log)"}
+    out, _ = output_of(course.print_verdict, result_of(third, valgrind=True, suites=[leak]))
+    check(f"make memcheck STEP={n3} again" in out and f"make step{n3}" not in out,
+          f"memcheck with a leak: 'run make memcheck STEP={n3} again', not make step{n3}", out)
+    check("valgrind found 1 memory error or leak" in out and "under valgrind" in out,
+          "memcheck: the suite line carries valgrind's finding", out)
+
+    out, _ = output_of(course.print_verdict, result_of(third, valgrind=True, suites=[FAILING_SUITE]))
+    check(f"then run make memcheck STEP={n3} again." in out,
+          "memcheck with a failing test: the same command again", out)
+
+    out, _ = output_of(course.print_verdict, result_of(second, mode="solution", suites=[FAILING_SUITE]))
+    check("(reference solution)" in out and f"make solution STEP={n2} again" in out
+          and "make doctor" in out and "make hint" not in out,
+          "a failing reference solution: named as such, no hint, make doctor", out)
+
+    skipped = {"name": "python", "problem": None, "tests": [
+        {"name": "test_python_a", "status": "pass"}, {"name": "test_python_b", "status": "skip"}]}
+    r = result_of(first, suites=[skipped])
+    out, _ = output_of(course.print_verdict, r)
+    row = next((ln for ln in out.splitlines() if "python" in ln), "")
+    check(r["ok"] and "2/2" in row and "✓" in row and "2 of 2 tests pass" in out,
+          "a skipped test counts as done, in the head line and in its suite's row", out)
+
+    with Locale(LANG="ko_KR.UTF-8"):
+        out, _ = output_of(course.print_verdict, result_of(second, suites=[FAILING_SUITE]))
+    check("read: docs/ko/steps/02-schema.md#the-package" in out and "the lesson is docs/ko/steps/" in out,
+          "LANG=ko_KR.UTF-8: the verdict's links point at docs/ko/", out)
+
+    print("compile failures")
+    err_out = f"{ROOT}/steps/02-schema/wire.c:12:5: error: expected ';' before 'return'\nmake: *** Error 1\n"
+    out, _ = output_of(course.print_build_failure, second, "solution", False, err_out)
+    check("(reference solution): the code does not compile." in out
+          and f"make solution STEP={n2} again" in out
+          and "first error: steps/02-schema/wire.c:12:5: error" in out,
+          "make solution: the verdict names the reference solution, its command, the error's file "
+          "as the learner types it", out)
+    out, _ = output_of(course.print_build_failure, second, "starter", False, err_out)
+    check("the code does not compile yet." in out and f"then run make step{n2} again." in out
+          and "(reference solution)" not in out, "make stepN: the learner's own command", out)
+    out, _ = output_of(course.print_build_failure, third, "starter", True, err_out)
+    check(f"then run make memcheck STEP={n3} again." in out, "make memcheck: its own command", out)
+    protoc_out = ("  PROTOC  steps/02-schema/use_cases.proto\n"
+                  "use_cases.proto:3:1: warning: Import google/protobuf/empty.proto is unused.\n"
+                  "use_cases.proto:65:38: Field number 1 has already been used in \"tutorial.v1.Bad\" by field \"a\".\n"
+                  "\n  protoc could not compile steps/02-schema/use_cases.proto: fix the error above in that file,\n"
+                  f"  then run make step{n2} again. Lesson: docs/en/steps/02-schema.md\n"
+                  "make: *** [tests/02-schema/step.mk:38: use_cases.desc] Error 1\n")
+    err = course.first_compile_error(protoc_out)
+    check(err is not None and err.startswith("use_cases.proto:65:38: Field number 1"),
+          "protoc's own message is the first error (not its warning, not the hint after it)", err)
+
+    print("the command that runs a step again")
+    check([course.rerun_command(second), course.rerun_command(second, "solution"),
+           course.rerun_command(third, "starter", True), course.rerun_command(third, "solution", True)]
+          == [f"make step{n2}", f"make solution STEP={n2}", f"make memcheck STEP={n3}",
+              f"make memcheck STEP={n3} SOLUTION=1"], "rerun_command for every way of running a step")
+    cmd = course.build_command(second, "solution", extra=["WERROR=1"], rerun=f"make solution STEP={n2}")
+    check(f"RERUN=make solution STEP={n2}" in cmd and "SOLUTION=1" in cmd and cmd[-1] == "WERROR=1",
+          "the build is told which command the learner ran (RERUN=...)", cmd)
+
+    print("valgrind's count")
+    with tempfile.TemporaryDirectory() as tmp:
+        log = Path(tmp) / "valgrind-test_glue.log"
+        texts = {}
+        for n in (1, 3):
+            log.write_text(f"==1== HEAP SUMMARY:\n==1== ERROR SUMMARY: {n} errors from {n} contexts\n")
+            texts[n] = course.valgrind_problem(log)
+        missing = course.valgrind_problem(Path(tmp) / "none.log")
+    check(texts[1].startswith("valgrind found 1 memory error or leak (log: "),
+          "one error: 'valgrind found 1 memory error or leak'", texts[1])
+    check(texts[3].startswith("valgrind found 3 memory errors or leaks (log: "),
+          "three: 'valgrind found 3 memory errors or leaks'", texts[3])
+    check(missing.startswith("valgrind found memory errors or leaks"), "no log: no number", missing)
+    inside = course.valgrind_problem(ROOT / "build" / "steps" / "x" / "valgrind-test_x.log")
+    check("(log: build/steps/x/valgrind-test_x.log)" in inside,
+          "a log inside the workspace is shown relative to it", inside)
+
+
+# --------------------------------------------------------------------------
+# 3. make report
+
+
+def canned_rows():
+    """gather()'s rows for three steps: one done with a skip, one with a
+    failure and a suite that did not run, one that does not compile."""
+    done = {"step": "01-design", "mode": "starter", "valgrind": False, "build": "ok", "suites": [
+        {"name": "choose_kind", "problem": None, "tests": [
+            {"name": "test_choose_kind_unary", "status": "pass"},
+            {"name": "test_choose_kind_bidi", "status": "pass"}]},
+        {"name": "python", "problem": None, "tests": [
+            {"name": "test_python_calls", "status": "skip", "message": "grpcio is not installed"}]}]}
+    failing = {"step": "02-schema", "mode": "starter", "valgrind": False, "build": "ok", "suites": [
+        {"name": "wire", "problem": None, "tests": [
+            {"name": "test_wire_varint", "status": "pass"},
+            {"name": "test_wire_minus_one", "status": "fail",
+             "message": "encode(-1): expected 10 bytes, got 5 <&>\nsecond line",
+             "see": "docs/en/steps/02-schema.md#varints"},
+            {"name": "test_wire_skip", "status": "skip"}]},
+        {"name": "evolution", "problem": "exited with status 1 before running any test:\ncannot open x",
+         "tests": []}]}
+    broken = {"step": "03-codegen", "mode": "starter", "valgrind": False, "build": "failed", "suites": [],
+              "build_error": "steps/03-codegen/glue.c:3:1: error: expected ';'"}
+    return [course.count(r) for r in (done, failing, broken)]
+
+
+def test_report():
+    print("make report")
+    rows = canned_rows()
+    with tempfile.TemporaryDirectory() as tmp:
+        json_file, xml_file = course.write_report(rows, "ana <kim>", Path(tmp) / "report")
+        summary = json.loads(json_file.read_text())
+        try:
+            tree = ET.parse(xml_file)
+        except ET.ParseError as e:
+            check(False, "junit.xml is well-formed XML", e)
+            return
+    check(True, "junit.xml is well-formed XML (names and messages escaped)")
+    suites = {s.get("name"): s for s in tree.getroot().iter("testsuite")}
+    disagree = []
+    for st in summary["steps"]:
+        x = suites[st["step"]]
+        tests, fails, errors, skips = (int(x.get(k)) for k in ("tests", "failures", "errors", "skipped"))
+        if len(x.findall("testcase")) != tests:
+            disagree.append(f"{st['step']}: tests={tests} but {len(x.findall('testcase'))} testcases")
+        if st["passed"] != tests - fails - errors:
+            disagree.append(f"{st['step']}: results.json passed {st['passed']}, junit.xml "
+                            f"{tests} tests - {fails} failures - {errors} errors")
+        if st["done"] != (fails == 0 and errors == 0):
+            disagree.append(f"{st['step']}: done={st['done']} but {fails} failures, {errors} errors")
+    check(not disagree, "results.json and junit.xml agree on every step (passed, done)", "\n".join(disagree))
+    d1 = suites["01-design"]
+    skip_case = next(c for c in d1.iter("testcase") if c.get("name") == "test_python_calls")
+    check(d1.get("skipped") == "1" and d1.get("failures") == "0" and skip_case.find("skipped") is not None
+          and skip_case.find("failure") is None
+          and skip_case.find("skipped").get("message") == "grpcio is not installed",
+          "a skipped test is <skipped/> with its reason, not a failure", ET.tostring(d1, encoding="unicode"))
+    check(summary["steps"][0]["done"] and summary["steps"][0]["passed"] == 3,
+          "... and done in results.json (3 of 3)", summary["steps"][0])
+    d2 = suites["02-schema"]
+    fail_case = next(c for c in d2.iter("testcase") if c.get("name") == "test_wire_minus_one")
+    failure = fail_case.find("failure")
+    check(failure is not None and failure.get("message") == "encode(-1): expected 10 bytes, got 5 <&>"
+          and "docs/en/steps/02-schema.md#varints" in failure.text,
+          "a failure carries its message and lesson section", ET.tostring(fail_case, encoding="unicode"))
+    err_case = [c for c in d2.iter("testcase") if c.find("error") is not None]
+    check(len(err_case) == 1 and err_case[0].get("name") == "evolution"
+          and summary["steps"][1]["problems"] == ["evolution: exited with status 1 before running any test:"
+                                                 "\ncannot open x"],
+          "a suite that did not run is an <error> in junit.xml and a problem in results.json",
+          ET.tostring(d2, encoding="unicode"))
+    d3 = suites["03-codegen"]
+    check(d3.get("failures") == "1" and "expected ';'" in d3.find("testcase/failure").text
+          and summary["steps"][2]["build"] == "failed",
+          "a step that does not compile is one failure with the compiler's message")
+    check(tree.getroot().get("name") == "grpc-c course: ana <kim>", "the learner's name, escaped")
+
+    # The command itself, with gather() replaced by the canned rows.
+    saved = course.gather, course.BUILD
+    with tempfile.TemporaryDirectory() as tmp:
+        course.gather = lambda quiet=True: canned_rows()
+        course.BUILD = Path(tmp)
+        try:
+            with Locale(LANG="C"):
+                out, rc = output_of(course.cmd_report, [])
+        finally:
+            course.gather, course.BUILD = saved
+        wrote = (Path(tmp) / "report" / "results.json").exists() and (Path(tmp) / "report" / "junit.xml").exists()
+    check(rc == 0 and wrote and "1/3 steps done" in out, "make report writes both files and counts done steps", out)
+    link = re.search(r"(docs/en/teacher-guide\.md)#([\w-]+)", out)
+    check(link is not None and "README" not in out, "its closing line points at the teacher's guide", out)
+    if link:
+        from contract import anchors_of  # tools/contract.py: MkDocs' heading ids
+        page = ROOT / link.group(1)
+        check(page.exists() and link.group(2) in anchors_of(page),
+              f"... at a section that exists (#{link.group(2)})", sorted(anchors_of(page)) if page.exists() else page)
+
+
+# --------------------------------------------------------------------------
+# 4. make class-report
+
+
+def report_file(folder, name, learner, generated, steps):
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text(json.dumps({"learner": learner, "generated": generated, "steps": steps}))
+
+
+def st(step, passed, total, done, build="ok", failing=None):
+    tests = [{"suite": "s", "name": f"test_ok_{i}", "status": "pass"} for i in range(passed)]
+    if failing:
+        tests.append({"suite": "s", "name": failing, "status": "fail", "message": "m"})
+    return {"step": step, "build": build, "passed": passed, "total": total, "done": done, "tests": tests}
+
+
+def test_class_report():
+    print("make class-report")
+    with tempfile.TemporaryDirectory() as tmp:
+        reports = Path(tmp) / "reports"
+        report_file(reports, "ben-ito.json", "ben-ito", "2026-11-25T19:20:41",
+                    [st("01-design", 36, 36, True), st("02-schema", 37, 37, True)])
+        report_file(reports, "ana-kim.json", "ana-kim", "2026-11-25T19:16:08",
+                    [st("01-design", 36, 36, True), st("02-schema", 1, 37, False, failing="test_my_service_package"),
+                     st("03-codegen", 0, 0, False, build="failed")])
+        # Two learners who ran make report without LEARNER=, in folders of their own.
+        report_file(reports / "pc1", "results.json", "learner", "2026-11-25T18:02:00", [st("01-design", 3, 36, False)])
+        report_file(reports / "pc2", "results.json", "learner", "2026-11-25T18:05:00", [st("01-design", 36, 36, True)])
+        (reports / "broken.json").write_text("{not json")
+        (reports / "notes.json").write_text('{"learner": "x"}')
+        (reports / "junit.xml").write_text("<testsuites/>")
+
+        out, rc = output_of(course.cmd_class_report, [str(reports)])
+        lines = out.splitlines()
+        rows = {ln.split()[0]: ln for ln in lines if ln.split() and ln.split()[0] in ("ana-kim", "ben-ito")}
+        head = next((ln for ln in lines if ln.startswith("learner")), "")
+        check(rc == 0 and head.split()[:4] == ["learner", "01", "02", "03"] and "last run" in head,
+              "one column per step (the union of all reports), and the last run", out)
+        check(list(rows) == ["ana-kim", "ben-ito"] and lines.index(rows["ana-kim"]) < lines.index(rows["ben-ito"]),
+              "a row per learner, sorted by name", out)
+        ana = rows.get("ana-kim", "")
+        check(ana.split()[1:4] == ["36/36*", "1/37", "—"] and "2026-11-25 19:16" in ana
+              and ana.endswith("02: test_my_service_package"),
+              "ana-kim: done, 1/37, does not compile; last run; stuck at her first failing test", ana)
+        ben = rows.get("ben-ito", "")
+        check(ben.split()[1:4] == ["36/36*", "37/37*", "·"] and ben.endswith("all done"),
+              "ben-ito: a step missing from his report shows as ·; all his steps are done", ben)
+        dup = [ln for ln in lines if ln.startswith("learner (")]
+        check(len(dup) == 2 and "learner (pc1/results.json)" in dup[0] and "learner (pc2/results.json)" in dup[1],
+              "two reports with the same login name are told apart by their file", out)
+        done = next((ln for ln in lines if ln.startswith("done")), "")
+        check(done.split()[1:4] == ["3/4", "1/4", "0/4"], "a last row counts who finished each step", done)
+        check("skipped " in out and "broken.json: not valid JSON" in out
+              and "notes.json: not a file of make report" in out and "junit.xml" not in out,
+              "JSON files that are not reports are named and skipped; other files are ignored", out)
+        check("4 report(s)" in out, "it says how many reports it read", out)
+
+        # A report written by make report itself reads back.
+        real = Path(tmp) / "real"
+        json_file, _ = course.write_report(canned_rows(), "cleo", real)
+        out, rc = output_of(course.cmd_class_report, [str(real)])
+        cleo = next((ln for ln in out.splitlines() if ln.startswith("cleo")), "")
+        check(rc == 0 and cleo.split()[1:4] == ["3/3*", "2/3", "—"] and cleo.endswith("02: test_wire_minus_one"),
+              "a results.json from make report reads back (skips count as done)", out)
+
+        empty = Path(tmp) / "empty"
+        empty.mkdir()
+        out, rc = output_of(course.cmd_class_report, [str(empty)])
+        check(rc == 1 and "No reports in" in out and "make report" in out and "results.json" in out,
+              "a folder with no reports: says how learners put theirs there", out)
+
+    for args, want, label in (([], "make class-report DIR=", "no DIR: says how to give it"),
+                              ([str(ROOT / "no-such-folder")], "There is no folder", "a missing folder")):
+        try:
+            out, rc = output_of(course.cmd_class_report, args)
+            check(False, label, f"no error; printed {out!r}")
+        except course.UsageError as e:
+            check(want in str(e), label, str(e))
+
+
+# --------------------------------------------------------------------------
+# 5. mk/step.mk on a step of its own
+
+FAKE_LIB = "int answer(void) { return 42; }\n"
+FAKE_TEST = """\
+#include <stdio.h>
+int answer(void);
+int main(void) { printf("%s %d\\n", ROOT_DIR, answer()); return 0; }
+"""
+FAKE_STEP_MK = """\
+show-rerun:
+\t@echo 'RERUN=$(RERUN)'
+"""
+
+
+def make(root, *args):
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("MAKEFLAGS", "MFLAGS", "MAKEOVERRIDES", "MAKELEVEL", "STEP", "SOLUTION", "WERROR")}
+    p = subprocess.run(["make", "-s", "--no-print-directory", "-C", str(root / "steps" / "99-fake"), *args],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    return p.returncode, p.stdout
+
+
+def mtimes(build):
+    return {p.name: p.stat().st_mtime_ns for p in build.rglob("*") if p.is_file() and p.suffix in (".o", "")}
+
+
+def test_step_mk():
+    print("mk/step.mk: the flags stamp and RERUN")
+    if shutil.which("make") is None or shutil.which("cc") is None:
+        check(True, "skipped: no make or cc here (make setup)")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        old = Path(tmp) / "old"
+        (old / "mk").mkdir(parents=True)
+        shutil.copy(ROOT / "mk" / "step.mk", old / "mk" / "step.mk")
+        for d, files in (("steps/99-fake", {"Makefile": "STEP := 99-fake\ninclude ../../mk/step.mk\n",
+                                              "lib.c": FAKE_LIB}),
+                         ("solutions/99-fake", {"lib.c": FAKE_LIB}),
+                         ("tests/99-fake", {"test_fake.c": FAKE_TEST, "step.mk": FAKE_STEP_MK})):
+            (old / d).mkdir(parents=True)
+            for name, text in files.items():
+                (old / d / name).write_text(text)
+        build = old / "build" / "steps" / "99-fake" / "starter"
+        rc, out = make(old, "build")
+        stamp = build / "flags"
+        if not check(rc == 0 and stamp.exists(), "a build writes the flags stamp", out):
+            return
+        flags = stamp.read_text()
+        check(f"-DROOT_DIR='\"{old}\"'" in flags and "-Wall" in flags and "-Werror" not in flags,
+              "the stamp holds the compile flags, ROOT_DIR included", flags)
+        before = mtimes(build)
+        time.sleep(0.02)  # let a rewrite show in the mtimes
+        rc, out = make(old, "build")
+        check(rc == 0 and mtimes(build) == before and stamp.stat().st_mtime_ns == before["flags"],
+              "the same flags again: nothing is rebuilt, the stamp is left alone", out)
+
+        rc, out = make(old, "build", "WERROR=1")
+        after = mtimes(build)
+        check(rc == 0 and "-Werror" in stamp.read_text()
+              and all(after[n] > before[n] for n in ("lib.o", "test_fake.o", "test_fake")),
+              "WERROR=1 after a normal build compiles and links everything again", out)
+
+        new = Path(tmp) / "new"
+        old.rename(new)
+        binary = new / "build" / "steps" / "99-fake" / "starter" / "test_fake"
+        ran = subprocess.run([str(binary)], stdout=subprocess.PIPE, text=True).stdout.strip()
+        check(ran == f"{old} 42", "(a moved workspace's test program still names the old folder)", ran)
+        rc, out = make(new, "build", "WERROR=1")
+        ran = subprocess.run([str(binary)], stdout=subprocess.PIPE, text=True).stdout.strip()
+        check(rc == 0 and ran == f"{new} 42",
+              "after the workspace moved, make rebuilds: the test program names the new folder", (out, ran))
+
+        outs = [make(new, "show-rerun", *extra)[1].strip() for extra in
+                ((), ("SOLUTION=1",), ("MAKECMDGOALS=memcheck",), ("MAKECMDGOALS=memcheck", "SOLUTION=1"),
+                 ("RERUN=make step99",))]
+        check(outs == ["RERUN=make test", "RERUN=make solution", "RERUN=make memcheck",
+                       "RERUN=make memcheck SOLUTION=1", "RERUN=make step99"],
+              "RERUN: what was typed in the step folder, or the command course.py passes", outs)
+
+
+# --------------------------------------------------------------------------
+# 6. Comments that name the tooling
+
+
+def test_named_tools():
+    print("files that name the tooling")
+    header = (ROOT / "tests" / "common" / "lesson.h").read_text()
+    named = set(re.findall(r"tools/[\w./-]+\.py", header))
+    missing = sorted(n for n in named if not (ROOT / n).exists())
+    check(named and not missing, "tests/common/lesson.h names only tools that exist "
+          f"({', '.join(sorted(named))})", "missing: " + ", ".join(missing))
+
+
+def main():
+    t0 = time.monotonic()
+    test_parsing()
+    test_verdicts()
+    test_report()
+    test_class_report()
+    test_step_mk()
+    test_named_tools()
+    print(f"({time.monotonic() - t0:.1f} s)")
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
