@@ -37,6 +37,7 @@ shared:
 -include tools/plugin.mk
 -include tests/faults/faults.mk
 -include tests/soak/soak.mk
+-include fuzz/fuzz.mk
 -include tests/interop/interop.mk
 -include bench/bench.mk
 -include tools/call.mk

@@ -218,6 +218,8 @@ def components():
                   ("runtime tests with TSan", ["make", "--no-print-directory", "test-runtime-tsan"])]
     if (ROOT / "tests" / "faults" / "faults.mk").exists():
         comps.append(("fault and security tests", ["make", "--no-print-directory", "test-faults"]))
+    if (ROOT / "fuzz" / "fuzz.mk").exists():
+        comps.append(("fuzz corpus and regressions replayed", ["make", "--no-print-directory", "test-fuzz-replay"]))
     if (ROOT / "tests" / "interop" / "interop.mk").exists():
         comps.append(("interop with Python grpcio and grpc-js", ["make", "--no-print-directory", "test-interop"]))
     if (ROOT / "tools" / "call.mk").exists():

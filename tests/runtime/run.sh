@@ -24,20 +24,48 @@ done
 limit=${CGRT_TIMEOUT:-120}
 [ -n "$CGRT_SLOW" ] && limit=${CGRT_TIMEOUT:-600}
 
+# Suites under a slow wrapper (valgrind) run CGRT_JOBS at a time (default:
+# 2 when CGRT_SLOW is set, else 1); results are printed in the given order.
+jobs=${CGRT_JOBS:-1}
+[ -n "$CGRT_SLOW" ] && jobs=${CGRT_JOBS:-2}
+
 passed=0
 failed=0
-out=$(mktemp)
-err=$(mktemp)
-trap 'rm -f "$out" "$err"' EXIT
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
 
-[ -n "$label" ] && echo "runtime tests ($label)"
-for bin in "$@"; do
-    name=$(basename "$bin")
+run_one() { # bin index
     start=$(date +%s)
     # shellcheck disable=SC2086
-    timeout -k 10 "$limit" $wrap "$bin" >"$out" 2>"$err"
-    rc=$?
-    secs=$(( $(date +%s) - start ))
+    timeout -k 10 "$limit" $wrap "$1" >"$dir/$2.out" 2>"$dir/$2.err"
+    echo "$? $(( $(date +%s) - start ))" >"$dir/$2.rc"
+}
+
+[ -n "$label" ] && echo "runtime tests ($label)"
+i=0
+running=0
+for bin in "$@"; do
+    i=$((i + 1))
+    if [ "$jobs" -le 1 ]; then
+        run_one "$bin" "$i"
+    else
+        run_one "$bin" "$i" &
+        running=$((running + 1))
+        if [ "$running" -ge "$jobs" ]; then
+            wait
+            running=0
+        fi
+    fi
+done
+wait
+
+i=0
+for bin in "$@"; do
+    i=$((i + 1))
+    name=$(basename "$bin")
+    read -r rc secs <"$dir/$i.rc"
+    out="$dir/$i.out"
+    err="$dir/$i.err"
     p=$(grep -c '^\[       OK \]' "$out")
     f=$(grep -c '^\[  FAILED  \]' "$out")
     extra=""

@@ -365,6 +365,75 @@ static void build_service(const model *m, arena *a, const model_file *file,
         build_method(m, a, file, out, si, (int)mi, &out->method[mi], d);
 }
 
+/* ---- a request protoc would never send ---- */
+
+/* protoc names every descriptor; a request that leaves a name out did not
+ * come from protoc (or is damaged). Say so once, instead of reading NULL. */
+static const char *unnamed_in_message(const pb_message *msg)
+{
+    if (msg->name == NULL)
+        return "a message";
+    for (size_t i = 0; i < msg->n_field; i++) {
+        if (msg->field[i]->name == NULL)
+            return "a field";
+    }
+    for (size_t i = 0; i < msg->n_oneof_decl; i++) {
+        if (msg->oneof_decl[i]->name == NULL)
+            return "a oneof";
+    }
+    for (size_t i = 0; i < msg->n_enum_type; i++) {
+        if (msg->enum_type[i]->name == NULL)
+            return "an enum";
+    }
+    for (size_t i = 0; i < msg->n_nested_type; i++) {
+        const char *what = unnamed_in_message(msg->nested_type[i]);
+        if (what != NULL)
+            return what;
+    }
+    return NULL;
+}
+
+static bool request_is_named(
+    const Google__Protobuf__Compiler__CodeGeneratorRequest *req, diags *d)
+{
+    for (size_t i = 0; i < req->n_file_to_generate; i++) {
+        if (req->file_to_generate[i] == NULL) {
+            diag(d, "the request lists a file to generate without a name");
+            return false;
+        }
+    }
+    for (size_t i = 0; i < req->n_proto_file; i++) {
+        const pb_file *f = req->proto_file[i];
+        const char *what = NULL;
+        if (f->name == NULL)
+            what = "a file";
+        for (size_t j = 0; what == NULL && j < f->n_message_type; j++)
+            what = unnamed_in_message(f->message_type[j]);
+        for (size_t j = 0; what == NULL && j < f->n_enum_type; j++) {
+            if (f->enum_type[j]->name == NULL)
+                what = "an enum";
+        }
+        for (size_t j = 0; what == NULL && j < f->n_service; j++) {
+            const Google__Protobuf__ServiceDescriptorProto *s = f->service[j];
+            if (s->name == NULL)
+                what = "a service";
+            for (size_t k = 0; what == NULL && k < s->n_method; k++) {
+                if (s->method[k]->name == NULL)
+                    what = "a method";
+            }
+        }
+        if (what != NULL) {
+            diag(d,
+                 "%s: %s has no name. protoc always sends names, so this "
+                 "request did not come from protoc: run the plugin through "
+                 "protoc (protoc --cgrpc_out=...)",
+                 f->name ? f->name : "(a file)", what);
+            return false;
+        }
+    }
+    return true;
+}
+
 void model_build(model *m, arena *a,
                  const Google__Protobuf__Compiler__CodeGeneratorRequest *req,
                  diags *d)
@@ -372,6 +441,8 @@ void model_build(model *m, arena *a,
     type_list types = {NULL, 0, 0};
 
     memset(m, 0, sizeof *m);
+    if (!request_is_named(req, d))
+        return;
 
     /* Every file: names and options. */
     m->n_protos = req->n_proto_file;
