@@ -320,13 +320,18 @@ typedef struct cg_server_opts {
  * couple of milliseconds and is waiting (in cg_recv, sleep, a call to
  * another service; on Linux the runtime asks the system whether a thread
  * is waiting or computing), the server starts one more thread, up to
- * max_threads; short handlers never make it grow. At max_threads one
- * thread always stays free to poll, so at most max_threads - 1 handlers
- * run at once: a call arriving then waits, in order of arrival, until a
- * handler returns. The calls already running always keep moving, so blocked
- * handlers cannot deadlock the server; but a client that holds max_threads
- * - 1 streams open and waits for a further call to be answered waits
- * until one of them ends. */
+ * max_threads; short handlers never make it grow. If that thread's first
+ * call blocks every thread again (a burst: many streams opened at once),
+ * it starts the next one right away, and so on while calls keep coming,
+ * so a thousand streams opened together all run within a fraction of a
+ * second. At max_threads one thread always stays free to poll, so at most
+ * max_threads - 1 handlers run at once: a call arriving then waits, in
+ * order of arrival, until a handler returns. A call whose deadline passes
+ * while it waits for a thread never runs: neither its interceptors nor
+ * its handler are called, and the client gets DEADLINE_EXCEEDED. The calls
+ * already running always keep moving, so blocked handlers cannot deadlock
+ * the server; but a client that holds max_threads - 1 streams open and
+ * waits for a further call to be answered waits until one of them ends. */
 cg_server *cg_server_new(const cg_server_opts *opts);
 
 /* Adds a listening address. tls NULL = plaintext. Returns the bound port

@@ -28,6 +28,9 @@ struct cgi_worker {
     bool done;                 /* left its loop; may be joined */
     _Atomic int64_t busy_since; /* when its handler started; 0 = polling */
     _Atomic long os_tid;       /* the kernel's thread id (Linux), 0 = unknown */
+    bool chain;                /* started because every worker was blocked:
+                                  if its first handler leaves nobody polling,
+                                  it starts the next worker (see grow_on) */
     cgi_worker *next;
 };
 
@@ -76,13 +79,14 @@ static void reap_locked(cgi_pool *p)
     }
 }
 
-static int spawn_locked(cgi_pool *p)
+static int spawn_locked(cgi_pool *p, bool chain)
 {
     reap_locked(p);
     if (p->joining)
         return -1;
     cgi_worker *w = cgi_calloc(1, sizeof *w);
     w->pool = p;
+    w->chain = chain;
     atomic_init(&w->busy_since, 0);
     atomic_init(&w->os_tid, 0);
     atomic_fetch_add(&p->threads, 1);
@@ -132,10 +136,35 @@ static void mark_busy(cgi_pool *p)
     }
 }
 
+/* A burst of calls whose handlers block (many streams opened at once):
+ * the watchdog has started a worker because every other one was blocked,
+ * and that worker's first call leaves nobody polling again. More calls
+ * are most likely waiting in the completion queue, so start the next
+ * worker now, flagged the same way, instead of waiting for the watchdog
+ * to see this handler block too. The chain goes on as long as every new
+ * worker's first call takes the last poller, and ends at max. Quick
+ * handlers never start a chain: only the watchdog does, and only for
+ * blocked workers. */
+static void grow_on(cgi_pool *p)
+{
+    cgi_worker *w = this_worker;
+    if (w == NULL || !w->chain)
+        return;
+    w->chain = false;
+    if (atomic_load(&p->busy) < atomic_load(&p->threads) ||
+        atomic_load(&p->threads) >= p->max)
+        return;
+    pthread_mutex_lock(&p->mu);
+    if (atomic_load(&p->threads) < p->max)
+        spawn_locked(p, true);
+    pthread_mutex_unlock(&p->mu);
+}
+
 bool cgi_pool_enter(cgi_pool *p, cgi_job *later)
 {
     if (try_busy(p)) {
         mark_busy(p);
+        grow_on(p);
         return true;
     }
     /* Every other worker is in a handler and the pool is at its maximum:
@@ -333,7 +362,7 @@ static void *watchdog_main(void *arg)
             bool waiting = atomic_load(&p->n_jobs) > 0;
             if (threads < p->max &&
                 (all_stuck_locked(p, cgi_now_us()) || waiting))
-                spawn_locked(p);
+                spawn_locked(p, true);
             /* Look closely only while nobody polls; a handler starting
              * meanwhile has its start time stamped, so a slower look
              * still sees how long it has been inside. */
@@ -384,7 +413,7 @@ int cgi_pool_start(cgi_pool *p, grpc_completion_queue *cq, int min, int max)
      * only a pool with none at all cannot serve. */
     pthread_mutex_lock(&p->mu);
     for (int i = 0; i < p->min; i++)
-        spawn_locked(p);
+        spawn_locked(p, false);
     bool none = p->workers == NULL;
     pthread_mutex_unlock(&p->mu);
     if (none) {

@@ -14,15 +14,20 @@
  *  - Growing. A watchdog thread looks every few milliseconds. When every
  *    worker has been inside its current handler for a while (stuck_us,
  *    2 ms) and none is running, the handlers are blocked rather than busy,
- *    and it starts one more worker, up to max. A quick handler never makes
- *    the pool grow, so a server under a load of short calls keeps min
- *    threads. Workers beyond min that find nothing to do for idle_ms
- *    retire.
+ *    and it starts one more worker, up to max. Such a worker, if its first
+ *    handler leaves nobody polling again, starts the next at once (more
+ *    calls of a burst are most likely queued), and so on up to max: a
+ *    burst of blocked streams gets its threads in one go rather than one
+ *    per look. A quick handler never makes the pool grow, so a server
+ *    under a load of short calls keeps min threads. Workers beyond min
+ *    that find nothing to do for idle_ms retire.
  *  - Waiting. At max, the last worker still polling never enters a
  *    handler: it queues the call (cgi_pool_enter returns false) and a
  *    worker that comes out of its handler runs it. So at most max - 1
  *    handlers run at once and calls beyond that wait their turn, but the
- *    calls in progress always move.
+ *    calls in progress always move. A call whose deadline has passed by
+ *    the time it gets a thread is ended DEADLINE_EXCEEDED without running
+ *    (server_call.c).
  */
 #ifndef CGRPC_POOL_H
 #define CGRPC_POOL_H

@@ -283,13 +283,19 @@ static void start_final_locked(cgi_scall *c)
 }
 
 /* Runs interceptors and handler, on a thread the pool has counted as busy,
- * then ends the call. */
+ * then ends the call. A call whose deadline passed while it waited (in the
+ * completion queue for a thread, or in the pool's queue at max_threads)
+ * runs neither: the client has given up, so it ends DEADLINE_EXCEEDED
+ * at once (finish says so for any call past its deadline). */
 static void invoke(cgi_scall *c)
 {
     cg_server *srv = c->srv;
-    cg_status st = cgi_ctx_invoke(&c->ctx, srv->icpts, srv->n_icpts,
-                                  c->reg->impl, c->req, c->resp,
-                                  c->is_stream ? &c->stream : NULL);
+    cg_status st;
+    if (cgi_ms_until(c->ctx.deadline) == 0)
+        st = cgi_status(GRPC_STATUS_DEADLINE_EXCEEDED, "deadline exceeded");
+    else
+        st = cgi_ctx_invoke(&c->ctx, srv->icpts, srv->n_icpts, c->reg->impl,
+                            c->req, c->resp, c->is_stream ? &c->stream : NULL);
     cgi_pool_leave(&srv->pool);
     finish(c, st, c->resp);
     unref(c);

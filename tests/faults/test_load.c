@@ -8,9 +8,10 @@
  *    cg_recv at the same time. A waiting handler holds a pool thread, so
  *    this server raises max_threads to 1,100 (the default, 64, allows 63
  *    such handlers: see test_starvation.c) and min_threads to 1,010, so
- *    the threads are there from the start instead of being added one at a
- *    time as handlers block. Two rounds of messages, every answer checked,
- *    then all close cleanly.
+ *    the threads are there from the start and the time measured is the
+ *    streams', not the pool's growth (which tests/runtime/test_pool.c
+ *    checks). Two rounds of messages, every answer checked, then all close
+ *    cleanly.
  *
  * gRPC core's own limit on concurrent streams per connection is not in the
  * way: the server sets none (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS unset,
@@ -82,8 +83,8 @@ static void test_load_1000_server_streams_at_once(void **state)
 static void test_load_1000_bidi_streams_open_together(void **state)
 {
     (void)state;
-    /* One thread per waiting handler, started up front: the pool would
-     * otherwise add them one by one as handlers block. */
+    /* One thread per waiting handler, started up front: the time measured
+     * is then the streams', not the pool's growth. */
     cg_server_opts so = {0};
     so.min_threads = N + 10;
     so.max_threads = N + 100;
