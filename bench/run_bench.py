@@ -647,8 +647,13 @@ def main():
     samples = {s.key: {sc.key: [] for sc in SCENARIOS} for s in servers}
     cpu = {s.key: {sc.key: [] for sc in SCENARIOS} for s in servers}
     for rnd in range(1, rounds + 1):
+        # Each round starts with the next server: over as many rounds as
+        # there are servers, each runs first, second and last once, so a
+        # machine that speeds up or slows down over the run favours none.
+        k = (rnd - 1) % len(servers)
+        order = servers[k:] + servers[:k]
         for sc in SCENARIOS:
-            for s in servers:
+            for s in order:
                 if not s.alive():
                     raise BenchError(f"{s.label} died (status {s.proc.returncode}, "
                                      f"log: {s.log_path})")

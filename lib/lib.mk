@@ -65,7 +65,7 @@ CGRT_RUN     := $(CGRT_DIR)/run.sh
 
 # The suites TSan runs: the ones where threads meet (bidi, shutdown, the
 # pool, server setup racing a shutdown).
-CGRT_TSAN_SUITES ?= streams shutdown pool server
+CGRT_TSAN_SUITES ?= streams shutdown pool server drain
 
 CGRT_VALGRIND := valgrind --quiet --leak-check=full --show-leak-kinds=definite,possible \
                  --errors-for-leak-kinds=definite,possible --error-exitcode=1 \

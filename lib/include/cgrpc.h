@@ -375,6 +375,19 @@ void cg_server_add_interceptor(cg_server *srv, cg_server_interceptor_fn fn,
  * methods no service registered are answered UNIMPLEMENTED. */
 int cg_server_start(cg_server *srv);
 
+/* The lame-duck pause before a shutdown: keeps serving as usual and returns
+ * once no call has arrived for quiet_ms, or after max_ms, whichever comes
+ * first; true if it went quiet, false at max_ms or if the server is not
+ * running (or stops meanwhile). Call it after telling clients you are going
+ * (health NOT_SERVING: clients that watch health stop sending here), then
+ * cg_server_shutdown. Why: gRPC core cancels a call that arrives at the
+ * instant of a shutdown, before the client has heard of it, without any
+ * handler seeing it (the client gets CANCELLED); after a quiet pause no
+ * call is arriving. Clients that do not watch health keep sending: then
+ * max_ms bounds the pause. Safe from any thread except a handler of this
+ * server. */
+bool cg_server_drain(cg_server *srv, int64_t quiet_ms, int64_t max_ms);
+
 /* Graceful shutdown: stop accepting calls, let in-flight calls finish for up
  * to grace_ms, then cancel the rest. Returns when every handler has returned.
  * Idempotent; safe from any thread except a handler of this server. Not

@@ -98,6 +98,15 @@ cg_call *cg_call_start(cg_channel *ch, const cg_method *m,
         return c;
     }
     c->cq = cgi_channel_get_cq(ch);
+    /* Catch up on the network first. gRPC core reads a connection only
+     * while some thread waits on a queue, and between calls nobody here
+     * does: a GOAWAY the server sent meanwhile (it is shutting down) would
+     * still sit unread, the call would go out on that connection, and the
+     * server would cancel it unseen. One poll that does not wait (past
+     * deadline, a tag nobody posts) lets the core read it, and the call
+     * goes elsewhere, or fails UNAVAILABLE, which a client may retry. */
+    grpc_completion_queue_pluck(c->cq, &c->cq,
+                                gpr_inf_past(GPR_CLOCK_MONOTONIC), NULL);
     grpc_call *call = grpc_channel_create_registered_call(
         ch->core, NULL, GRPC_PROPAGATE_DEFAULTS, c->cq,
         cgi_channel_method(ch, m->path), cgi_deadline_after(timeout), NULL);

@@ -171,6 +171,7 @@ static cg_server *server_new(const cg_server_opts *opts)
     pthread_condattr_destroy(&ca_attr);
     sem_init(&srv->wake, 0, 0);
     atomic_init(&srv->stopping, false);
+    atomic_init(&srv->arrivals, 0);
     atomic_init(&srv->async_grace, 0);
     atomic_init(&srv->async_asked, false);
     atomic_init(&srv->quit, false);
@@ -419,6 +420,19 @@ static void shutdown_now(cg_server *srv, int64_t grace_ms)
     atomic_store(&srv->stopping, true);
     pthread_mutex_unlock(&srv->mu);
 
+    /* Calls the core holds that no posted request has taken yet (every
+     * request of their method was in use as they came) would be cancelled
+     * by the shutdown below without ever reaching a handler. A burst of
+     * fresh requests first: the core matches waiting calls to them at
+     * once, in grpc_server_request_registered_call, and they are served
+     * within the grace period. Requests left unmatched fail at shutdown
+     * and are freed (on_new with ok false). */
+    if (was_running) {
+        for (size_t i = 0; i < srv->n_regs; i++)
+            for (int k = 0; k < CGI_SHUTDOWN_BURST; k++)
+                cgi_request_call(srv, &srv->regs[i]);
+    }
+
     grpc_server_shutdown_and_notify(srv->core, srv->cq,
                                     cgi_tag_publish(&srv->t_shutdown));
     pthread_mutex_unlock(&srv->setup_mu);
@@ -475,6 +489,49 @@ static void shutdown_now(cg_server *srv, int64_t grace_ms)
     srv->state = CGI_STOPPED;
     pthread_cond_broadcast(&srv->cv);
     pthread_mutex_unlock(&srv->mu);
+}
+
+bool cg_server_drain(cg_server *srv, int64_t quiet_ms, int64_t max_ms)
+{
+    if (srv == NULL)
+        return false;
+    if (quiet_ms < 1)
+        quiet_ms = 1;
+    if (max_ms < 0)
+        max_ms = 0;
+    int64_t end = cgi_now_ms() + max_ms;
+    pthread_mutex_lock(&srv->mu);
+    for (;;) {
+        if (srv->state != CGI_RUNNING) {
+            pthread_mutex_unlock(&srv->mu);
+            return false;
+        }
+        /* A window of quiet_ms (cut short by max_ms) with no arrival. */
+        long seen = atomic_load(&srv->arrivals);
+        int64_t now = cgi_now_ms();
+        if (now >= end) {
+            pthread_mutex_unlock(&srv->mu);
+            return false;
+        }
+        int64_t until_ms = now + quiet_ms < end ? now + quiet_ms : end;
+        struct timespec until;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        int64_t wait_ms = until_ms - now;
+        until.tv_sec += wait_ms / 1000;
+        until.tv_nsec += (wait_ms % 1000) * 1000000;
+        if (until.tv_nsec >= 1000000000) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000;
+        }
+        int rc = 0;
+        while (srv->state == CGI_RUNNING && rc != ETIMEDOUT)
+            rc = pthread_cond_timedwait(&srv->cv, &srv->mu, &until);
+        if (srv->state == CGI_RUNNING && until_ms - now >= quiet_ms &&
+            atomic_load(&srv->arrivals) == seen) {
+            pthread_mutex_unlock(&srv->mu);
+            return true;
+        }
+    }
 }
 
 void cg_server_shutdown(cg_server *srv, int64_t grace_ms)

@@ -24,6 +24,10 @@ typedef struct cgi_reg {
     void *handle;  /* from grpc_server_register_method */
 } cgi_reg;
 
+/* Requests posted per method just before the core's shutdown, to take
+ * calls the core holds unmatched (see shutdown_now). */
+#define CGI_SHUTDOWN_BURST 32
+
 enum cgi_server_state { CGI_NEW, CGI_RUNNING, CGI_STOPPING, CGI_STOPPED };
 
 struct cg_server {
@@ -50,6 +54,7 @@ struct cg_server {
     bool notified;              /* the core's shutdown tag has arrived */
     long live;                  /* requests posted + calls not yet freed */
     atomic_bool stopping;       /* read without the lock by pollers */
+    atomic_long arrivals;       /* calls the core has handed us (drain) */
     cgi_tag t_shutdown;
 
     /* cg_server_shutdown_async: a signal handler may only post a

@@ -373,6 +373,7 @@ static void on_new(cgi_tag *t, bool ok)
         release(c);
         return;
     }
+    atomic_fetch_add_explicit(&c->srv->arrivals, 1, memory_order_relaxed);
     /* Keep a request waiting for the next call before this one runs. */
     if (!atomic_load(&c->srv->stopping))
         cgi_request_call(c->srv, c->reg);
@@ -687,6 +688,7 @@ static void on_unknown_new(cgi_tag *t, bool ok)
         unknown_free(u);
         return;
     }
+    atomic_fetch_add_explicit(&u->srv->arrivals, 1, memory_order_relaxed);
     if (!atomic_load(&u->srv->stopping))
         cgi_request_unknown(u->srv);
 

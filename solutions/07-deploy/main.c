@@ -1,7 +1,8 @@
 /*
  * main.c: exercise 2, the server program: configuration from the
  * environment, start everything, and on SIGTERM or SIGINT drain: health
- * first, then a graceful shutdown within GRACE_PERIOD_SECONDS.
+ * first, a lame-duck pause, then a graceful shutdown, all within
+ * GRACE_PERIOD_SECONDS.
  * Run it: `make run` here (e.g. PORT=50051 make run); suite drain.
  * Lesson: docs/en/steps/07-deploy.md#exercise-2-draining-on-sigterm
  */
@@ -11,6 +12,9 @@
 
 #include "app.h"
 #include "server_cli.h"
+
+/* How long without a new call before the lame duck stops serving. */
+#define DRAIN_QUIET_MS 200
 
 static void print_environment(void)
 {
@@ -72,9 +76,16 @@ int main(int argc, char **argv)
     /* 1. Say "not serving" while still serving: probes and Watch streams
      *    see it, and the load balancers stop sending new calls here. */
     health_shutdown(&a.health);
-    /* 2. Refuse new calls; let those in flight finish, up to the grace
-     *    period; cancel what is left. Returns when every handler has. */
-    cg_server_shutdown(a.srv, (int64_t)cfg.grace_seconds * 1000);
+    /* 2. Lame duck: keep serving while the clients move away, until no
+     *    call has come for DRAIN_QUIET_MS, for at most a quarter of the
+     *    grace period. A call that arrived during the shutdown itself
+     *    would be cancelled unseen; after a quiet pause none arrives. */
+    int64_t grace_ms = (int64_t)cfg.grace_seconds * 1000;
+    cg_server_drain(a.srv, DRAIN_QUIET_MS, grace_ms / 4);
+    /* 3. Refuse new calls; let those in flight finish within the rest of
+     *    the grace period; cancel what is left. Returns when every
+     *    handler has. */
+    cg_server_shutdown(a.srv, grace_ms - grace_ms / 4);
     app_free(&a);
     printf("stopped\n");
     fflush(stdout);

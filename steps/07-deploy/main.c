@@ -1,7 +1,8 @@
 /*
  * main.c: exercise 2, the server program: configuration from the
  * environment, start everything, and on SIGTERM or SIGINT drain: health
- * first, then a graceful shutdown within GRACE_PERIOD_SECONDS.
+ * first, a lame-duck pause, then a graceful shutdown, all within
+ * GRACE_PERIOD_SECONDS.
  * Run it: `make run` here (e.g. PORT=50051 make run); suite drain.
  * Lesson: docs/en/steps/07-deploy.md#exercise-2-draining-on-sigterm
  */
@@ -11,6 +12,9 @@
 
 #include "app.h"
 #include "server_cli.h"
+
+/* How long without a new call before the lame duck stops serving. */
+#define DRAIN_QUIET_MS 200
 
 static void print_environment(void)
 {
@@ -69,9 +73,12 @@ int main(int argc, char **argv)
 
     /* TODO: drain instead of stopping dead. Log it, then
      *   1. health_shutdown: every service NOT_SERVING, Watch streams told;
-     *   2. cg_server_shutdown with GRACE_PERIOD_SECONDS (cfg.grace_seconds)
-     *      in milliseconds: in-flight calls finish, new ones are refused;
-     *   3. app_free, print "stopped" (and flush), return 0.
+     *   2. the lame duck: cg_server_drain(a.srv, DRAIN_QUIET_MS, ...) keeps
+     *      serving until no call has come for DRAIN_QUIET_MS, for at most
+     *      a quarter of GRACE_PERIOD_SECONDS (cfg.grace_seconds, in ms);
+     *   3. cg_server_shutdown with the rest of the grace period: in-flight
+     *      calls finish, new ones are refused;
+     *   4. app_free, print "stopped" (and flush), return 0.
      * What follows stops at once: every call in flight is cut off, and
      * the exit status says "killed by a signal". */
     app_free(&a);

@@ -121,11 +121,16 @@ static void test_drain_in_flight_calls_finish(void **state)
     cg_call_cancel(w);
     cg_status wst = cg_call_finish(w);
 
-    /* New calls are refused while the old ones finish. A call may still
-     * slip in between the health change and the shutdown that follows
-     * it: that one is served, and the next try is refused. */
+    /* New calls are served during the lame duck (these clients do not
+     * watch health, so the calls keep coming and it lasts its longest, a
+     * quarter of the grace period), then refused while the old ones
+     * finish. One that arrives in the very instant the shutdown begins is
+     * cancelled unseen by gRPC core: see #the-lame-duck. */
+    int cancelled = 0;
     cg_status late = fresh_call(pg.target);
-    for (int i = 0; i < 200 && late.code == GRPC_STATUS_OK; i++) {
+    for (int i = 0; i < 1000 && (late.code == GRPC_STATUS_OK ||
+                                 late.code == GRPC_STATUS_CANCELLED); i++) {
+        cancelled += late.code == GRPC_STATUS_CANCELLED;
         struct timespec pause = {0, 5 * 1000000L};
         nanosleep(&pause, NULL);
         late = fresh_call(pg.target);
@@ -163,6 +168,9 @@ static void test_drain_in_flight_calls_finish(void **state)
                     st[i].message);
     }
     expect_code(late, GRPC_STATUS_UNAVAILABLE, "#the-drain-step-by-step");
+    expect_true(cancelled <= 1, "#the-lame-duck", "%d new calls were "
+                "cancelled during the drain: only one arriving at the very "
+                "instant the shutdown begins may be", cancelled);
     expect_true(exited, "#the-drain-step-by-step",
                 "the program was still running %d ms after SIGTERM", WAIT_MS);
     expect_int(code, 0, "#the-drain-step-by-step");
@@ -171,6 +179,64 @@ static void test_drain_in_flight_calls_finish(void **state)
     expect_true(stopped, "#the-drain-step-by-step", "the program should "
                 "print \"stopped\" on stdout at the end; it printed:\n%s",
                 pg.p.out);
+}
+
+/* A UnaryCall on an open channel, failing fast. */
+static cg_status unary_on(cg_channel *ch, const char *id)
+{
+    Tutorial__V1__Request req = TUTORIAL__V1__REQUEST__INIT;
+    req.id = (char *)id;
+    cg_call_opts o = deadline_ms(2000);
+    return tutorial__v1__my_service_client__unary_call(ch, &req, NULL, &o);
+}
+
+static void test_drain_lame_duck_serves_after_not_serving(void **state)
+{
+    (void)state;
+    program pg;
+    start(&pg, "8");
+    cg_channel *ch = cg_channel_new(pg.target, NULL, NULL);
+    cg_status warm = unary_on(ch, "before");
+    cg_call *w = watch(ch);
+    int before = next_status(w);
+
+    proc_signal(&pg.p, SIGTERM);
+    int during = next_status(w);
+    while (during == HEALTH_SERVING)
+        during = next_status(w);
+    /* A client that hears of the health change late (or not at all) and
+     * calls 50 ms after it: well inside the lame duck, which lasts until
+     * no call has come for DRAIN_QUIET_MS (200). It must be served. */
+    struct timespec late = {0, 50 * 1000000L};
+    nanosleep(&late, NULL);
+    cg_status just_after = unary_on(ch, "just-after");
+    cg_call_cancel(w);
+    cg_call_finish(w);
+    cg_channel_free(ch);
+    int64_t t0 = now_ms();
+    bool exited = proc_wait(&pg.p, WAIT_MS);
+    int64_t exit_ms = now_ms() - t0;
+    int code = exited ? proc_exit_code(&pg.p) : -1;
+    program_end(&pg);
+
+    expect_code(warm, GRPC_STATUS_OK, "#the-lame-duck");
+    expect_true(before == HEALTH_SERVING && during == HEALTH_NOT_SERVING,
+                "#the-drain-step-by-step", "a health Watch should say "
+                "SERVING, then NOT_SERVING after SIGTERM");
+    expect_true(just_after.code == GRPC_STATUS_OK, "#the-lame-duck",
+                "a call made 50 ms after the health turned NOT_SERVING ended "
+                "%s \"%s\": the program should keep serving for a moment "
+                "(cg_server_drain) before it shuts down, for the clients "
+                "that have not heard yet",
+                cg_status_name(just_after.code), just_after.message);
+    expect_true(exited, "#the-lame-duck",
+                "the program was still running %d ms after SIGTERM", WAIT_MS);
+    expect_int(code, 0, "#the-drain-step-by-step");
+    /* With nothing more arriving, the pause ends after DRAIN_QUIET_MS, far
+     * sooner than its longest (a quarter of 8 s). */
+    expect_true(exit_ms < 1500, "#the-lame-duck", "the program took %lld ms "
+                "to exit after its last call: the lame duck should end once "
+                "no call has come for DRAIN_QUIET_MS", (long long)exit_ms);
 }
 
 static void test_drain_grace_period_cuts_long_calls(void **state)
@@ -237,6 +303,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_drain_program_prints_ports),
         cmocka_unit_test(test_drain_in_flight_calls_finish),
+        cmocka_unit_test(test_drain_lame_duck_serves_after_not_serving),
         cmocka_unit_test(test_drain_grace_period_cuts_long_calls),
         cmocka_unit_test(test_drain_sigint_too),
     };

@@ -45,6 +45,8 @@ FT_S04_T   := $(ROOT)/tests/04-server
 # The step-04 solution's server program (mk/step.mk names it after the step).
 FT_SERVER_DIR := $(ROOT)/build/steps/04-server/solution
 FT_SERVER  := $(FT_SERVER_DIR)/server
+# The step-07 solution's program: health, the lame duck, the drain.
+FT_S07_SERVER := $(ROOT)/build/steps/07-deploy/solution/server
 
 FT_SUITES  := $(sort $(patsubst test_%.c,%,$(notdir $(wildcard $(FT_DIR)/test_*.c))))
 FT_BINS    := $(patsubst %,$(FT_BUILD)/test_%,$(FT_SUITES))
@@ -63,7 +65,7 @@ ft_pc = $(eval $(1) := $(shell pkg-config $(2)))$($(1))
 FT_CFLAGS   = $(CGRPC_WARN) $(CGRPC_OPT) $(CGRPC_CFLAGS) -I$(CGRPC_GEN_DIR) \
               -I$(FT_S04_SOL) -I$(FT_S04) -I$(FT_S04_T) -I$(FT_DIR) -I$(ROOT)/lib/src \
               -DSTEP_BUILD_DIR='"$(FT_SERVER_DIR)"' -DFT_DIR='"$(FT_DIR)"' \
-              -DFT_CLIENT='"$(FT_CLIENT)"' $(call ft_pc,ft_pc_cflags,--cflags cmocka)
+              -DFT_CLIENT='"$(FT_CLIENT)"' -DFT_S07_SERVER='"$(FT_S07_SERVER)"' $(call ft_pc,ft_pc_cflags,--cflags cmocka)
 FT_LDLIBS   = $(CGRPC_LDLIBS) $(call ft_pc,ft_pc_libs,--libs cmocka)
 
 ft_q   = $(if $(V),,@)
@@ -80,6 +82,7 @@ faults-bins: $(FT_BINS) $(FT_CLIENT) ft-server
 # The step's own makefile builds its program; it knows when it is stale.
 ft-server:
 	$(ft_q)$(MAKE) --no-print-directory -s -C $(FT_S04) SOLUTION=1 $(FT_SERVER)
+	$(ft_q)$(MAKE) --no-print-directory -s -C $(ROOT)/steps/07-deploy SOLUTION=1 $(FT_S07_SERVER)
 
 define ft_s04_rule
 $(FT_BUILD)/s04/$(1:.c=.o): $(call ft_s04_src,$(1)) $(wildcard $(FT_S04)/*.h) \

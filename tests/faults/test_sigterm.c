@@ -16,13 +16,16 @@
  *  - the program exits 0, well within its grace period.
  *
  * Unary calls that end CANCELLED are counted apart (FT_TOLERATE_PENDING_DROP):
- * a few calls per SIGTERM meet gRPC core's shutdown in the instant they
- * arrive (not yet matched to a posted request, or arriving between
- * grpc_server_shutdown_and_notify and the client hearing GOAWAY), and the
- * core cancels those without running them; see
+ * the step-04 program shuts down at once, with no lame duck, and these
+ * clients do not watch its health, so a call on its way at the instant of
+ * the shutdown is cancelled by gRPC core without running; see
  * docs/en/reference/reliability.md#known-issues.
  *
- * A second test, in process and without a race, checks the runtime's own
+ * A second test does the same to the step-07 program (health NOT_SERVING,
+ * a lame-duck pause, then the shutdown) with clients that watch its health,
+ * and is strict: not one CANCELLED.
+ *
+ * A third test, in process and without a race, checks the runtime's own
  * part: calls that reached the server and wait for a free thread when the
  * shutdown begins are served within the grace period, not dropped. (The
  * runtime this suite first ran against dropped them with CANCELLED.)
@@ -30,15 +33,17 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ft_util.h"
 
 enum { LOADERS = 4, BIDI = 6, CSTREAM = 6, SSTREAM = 4, NOTIFY = 2 };
 
-/* 1 while gRPC core cancels calls caught by the shutdown (see above):
- * unary calls that end CANCELLED at SIGTERM are counted and printed, not
- * failed. Set to 0 to see them fail the test. */
+/* 1: in the test without a lame duck, unary calls that end CANCELLED at
+ * SIGTERM are counted and printed, not failed (see above). Set to 0 to see
+ * them fail it. The lame-duck test never tolerates them. */
 #define FT_TOLERATE_PENDING_DROP 1
 
 typedef struct loader {
@@ -255,7 +260,7 @@ static void test_sigterm_under_load_loses_no_call_in_flight(void **state)
 
     printf("    SIGTERM with %d streams in flight and %d unary loaders: "
            "streams done %lld ms later, %d lost; unary %ld OK, %ld refused "
-           "(UNAVAILABLE), %ld dropped unseen (CANCELLED, known issue), %ld "
+           "(UNAVAILABLE), %ld dropped unseen (CANCELLED: no lame duck), %ld "
            "other; exit %d after %lld ms\n",
            BIDI + CSTREAM + SSTREAM + NOTIFY, LOADERS, (long long)streams_done,
            lost, ok, unavailable, cancelled, other, proc_exit_code(p),
@@ -270,6 +275,111 @@ static void test_sigterm_under_load_loses_no_call_in_flight(void **state)
     assert_true(exited);
     assert_int_equal(proc_exit_code(p), 0);
     assert_true(exit_ms < 5000); /* finished early: nothing waited for grace */
+}
+
+/* The step-07 program (health, lame duck, drain) with clients that watch
+ * its health, as a load balancer in front of it would: round_robin with
+ * client-side health checking. */
+static const char health_watching_config[] =
+    "{\"loadBalancingConfig\": [{\"round_robin\": {}}],"
+    " \"healthCheckConfig\": {\"serviceName\": \"\"}}";
+
+static void start_step07(proc *p, int *port)
+{
+    char *const argv[] = {"/usr/bin/env", "-i", "HOST=127.0.0.1", "PORT=0",
+                          "METRICS_PORT=off", "GRACE_PERIOD_SECONDS=8",
+                          "LOG_LEVEL=warn", "REPLICA_NAME=faults",
+                          FT_S07_SERVER, NULL};
+    if (access(FT_S07_SERVER, X_OK) != 0)
+        fail_msg("%s is missing: make -C steps/07-deploy SOLUTION=1 build",
+                 FT_S07_SERVER);
+    assert_true(proc_start(p, argv));
+    char line[256];
+    *port = 0;
+    while (*port == 0 && proc_read_line(p, line, sizeof line, FT_WAIT_MS)) {
+        const char *colon = strrchr(line, ':');
+        if (strncmp(line, "listening on ", 13) == 0 && colon != NULL)
+            *port = atoi(colon + 1);
+    }
+    if (*port <= 0)
+        fail_msg("the step-07 program did not say where it listens:\n%s\n%s",
+                 p->out, p->err);
+}
+
+static void test_sigterm_lame_duck_loses_nothing(void **state)
+{
+    (void)state;
+    proc *p = ft_child();
+    int port;
+    start_step07(p, &port);
+    cg_channel_opts co = {0};
+    co.service_config_json = health_watching_config;
+    cg_channel *ch[2] = {ft_channel_to_port(port, &co),
+                         ft_channel_to_port(port, &co)};
+    cg_call_opts o = ft_opts(FT_WAIT_MS);
+    cg_call *nt[NOTIFY];
+    for (int i = 0; i < NOTIFY; i++) {
+        Tutorial__V1__StreamRequest req = TUTORIAL__V1__STREAM_REQUEST__INIT;
+        req.user_id = "lame-duck";
+        req.max_count = 2;
+        nt[i] = tutorial__v1__notification_service_client__stream_notifications(
+            ch[i % 2], &req, &o);
+        assert_non_null(cg_call_recv(nt[i]));
+    }
+    atomic_bool stop;
+    atomic_init(&stop, false);
+    loader ls[LOADERS];
+    pthread_t t[LOADERS];
+    for (int i = 0; i < LOADERS; i++) {
+        ls[i] = (loader){.ch = ch[i % 2], .index = i, .stop = &stop};
+        atomic_init(&ls[i].ok, 0);
+        pthread_create(&t[i], NULL, load, &ls[i]);
+    }
+    assert_true(ft_wait_until(load_running, ls, FT_WAIT_MS));
+
+    int64_t t_term = ft_now_ms();
+    proc_signal(p, SIGTERM);
+    int lost = 0;
+    for (int i = 0; i < NOTIFY; i++) {
+        const Tutorial__V1__Notification *n = cg_call_recv(nt[i]);
+        bool right = n != NULL && n->sequence == 2 && cg_call_recv(nt[i]) == NULL;
+        lost += !right || cg_call_finish(nt[i]).code != GRPC_STATUS_OK;
+    }
+    /* Every loader has been told UNAVAILABLE by its channel (the health
+     * turned NOT_SERVING) and stopped by itself. */
+    long ok = 0, unavailable = 0, cancelled = 0, other = 0;
+    cg_status first_other = cg_ok();
+    for (int i = 0; i < LOADERS; i++) {
+        pthread_join(t[i], NULL);
+        ok += atomic_load(&ls[i].ok);
+        unavailable += ls[i].unavailable;
+        cancelled += ls[i].cancelled;
+        if (ls[i].other > 0 && other == 0)
+            first_other = ls[i].first_other;
+        other += ls[i].other;
+    }
+    bool exited = proc_wait(p, FT_WAIT_MS);
+    int64_t exit_ms = ft_now_ms() - t_term;
+    cg_channel_free(ch[0]);
+    cg_channel_free(ch[1]);
+    proc_end(p);
+    printf("    step-07 program, clients watching health: %d streams, %d "
+           "lost; unary %ld OK, %ld refused (UNAVAILABLE), %ld CANCELLED, "
+           "%ld other; exit %d after %lld ms\n", NOTIFY, lost, ok,
+           unavailable, cancelled, other, proc_exit_code(p),
+           (long long)exit_ms);
+    assert_int_equal(lost, 0);
+    if (cancelled > 0)
+        fail_msg("%ld unary call(s) ended CANCELLED: with the lame duck and "
+                 "clients that watch health, no call should meet the "
+                 "shutdown", cancelled);
+    if (other > 0)
+        fail_msg("%ld unary call(s) ended neither OK nor UNAVAILABLE, e.g. %s "
+                 "(%s)", other, cg_status_name(first_other.code),
+                 first_other.message);
+    assert_int_equal(unavailable, LOADERS);
+    assert_true(exited);
+    assert_int_equal(proc_exit_code(p), 0);
 }
 
 typedef struct unary_job {
@@ -391,6 +501,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         FT_TEST(test_sigterm_under_load_loses_no_call_in_flight),
         FT_TEST(test_sigterm_calls_waiting_for_a_thread_are_served),
+        FT_TEST(test_sigterm_lame_duck_loses_nothing),
     };
     return cmocka_run_group_tests_name("sigterm", tests, ft_group_setup,
                                        ft_group_teardown);
