@@ -27,6 +27,10 @@ typedef struct cgi_reg {
 /* Requests posted per method just before the core's shutdown, to take
  * calls the core holds unmatched (see shutdown_now). */
 #define CGI_SHUTDOWN_BURST 32
+/* Requests kept posted ahead: per method at most, and in all (see
+ * cg_server_start). */
+#define CGI_REQUESTS_PER_METHOD 16
+#define CGI_REQUESTS_POSTED 256
 
 enum cgi_server_state { CGI_NEW, CGI_RUNNING, CGI_STOPPING, CGI_STOPPED };
 
