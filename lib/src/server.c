@@ -390,12 +390,14 @@ static int server_start(cg_server *srv)
      * more than a match with a request already there: 16 instead of 2
      * cut the bench server's CPU per unary call by about a tenth (64 did
      * no better). Each holds about 2.5 KiB, so a server with many
-     * methods posts fewer per method: 256 in all, at least min_threads. */
+     * methods posts fewer per method: 256 in all, but at least one per
+     * polling thread (up to 8), as many calls as can start at once. */
     int per = srv->n_regs > 0 ? (int)(CGI_REQUESTS_POSTED / srv->n_regs) : 1;
     if (per > CGI_REQUESTS_PER_METHOD)
         per = CGI_REQUESTS_PER_METHOD;
-    if (per < srv->min_threads)
-        per = srv->min_threads;
+    int floor = srv->min_threads < 8 ? srv->min_threads : 8;
+    if (per < floor)
+        per = floor;
     srv->requests_per_method = per;
     for (size_t i = 0; i < srv->n_regs; i++)
         for (int k = 0; k < srv->requests_per_method; k++)
