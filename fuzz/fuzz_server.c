@@ -388,9 +388,10 @@ static void run_call(const call_spec *c, h2_stream *s)
     (void)sent; /* the server may have ended the call already: fine */
 
     if (c->ending == 2) {
-        if (!s->closed)
+        if (!s->closed) {
             h2_reset(&conn, s, 8);
-        stats.reset_by_us++;
+            stats.reset_by_us++;
+        }
         return;
     }
     if (c->ending == 3) {

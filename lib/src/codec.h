@@ -29,7 +29,9 @@ cg_status cgi_encode(const void *msg, const ProtobufCMessageDescriptor *desc,
 
 /* Unpacks `bb` (kept by the caller) as a `desc` message allocated through
  * `alloc` (NULL = malloc; free with protobuf_c_message_free_unpacked).
- * Errors: INTERNAL for bytes that are not a valid `desc`. */
+ * Errors: INTERNAL for bytes that are not a valid `desc`, and for a buffer
+ * still marked compressed (gRPC core decompresses before the application
+ * sees a message, so such a buffer is a bug upstream). */
 cg_status cgi_decode(grpc_byte_buffer *bb,
                      const ProtobufCMessageDescriptor *desc,
                      ProtobufCAllocator *alloc, void **out);

@@ -3,6 +3,7 @@
  * the arena, the message codec and metadata checks.
  */
 #include <stdalign.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -180,6 +181,108 @@ static void test_codec_multi_slice_buffer(void **state)
     free(bytes);
 }
 
+/* A large message in slices of uneven sizes, empty ones among them, is
+ * gathered in order into exactly the bytes that were packed. */
+static void test_codec_gathers_uneven_slices(void **state)
+{
+    (void)state;
+    enum { BLOB = 70000 };
+    uint8_t *blob = malloc(BLOB);
+    for (size_t i = 0; i < BLOB; i++)
+        blob[i] = (uint8_t)(i * 7 + i / 251);
+    Rt__Msg in = rt_msg("uneven", 9);
+    in.blob.data = blob;
+    in.blob.len = BLOB;
+    size_t n = protobuf_c_message_get_packed_size(&in.base);
+    uint8_t *bytes = malloc(n);
+    protobuf_c_message_pack(&in.base, bytes);
+
+    static const size_t sizes[] = {0, 1, 3, 0, 4096, 17, 0, 30000};
+    grpc_slice slices[sizeof sizes / sizeof sizes[0] + 1];
+    size_t k = 0, off = 0;
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        slices[k++] = grpc_slice_from_copied_buffer((char *)bytes + off,
+                                                    sizes[i]);
+        off += sizes[i];
+    }
+    slices[k++] = grpc_slice_from_copied_buffer((char *)bytes + off, n - off);
+    grpc_byte_buffer *bb = grpc_raw_byte_buffer_create(slices, k);
+    for (size_t i = 0; i < k; i++)
+        grpc_slice_unref(slices[i]);
+    assert_int_equal(grpc_byte_buffer_length(bb), n);
+
+    void *out;
+    assert_status(cgi_decode(bb, &rt__msg__descriptor, NULL, &out),
+                  GRPC_STATUS_OK);
+    Rt__Msg *m = out;
+    assert_string_equal(m->text, "uneven");
+    assert_int_equal(m->num, 9);
+    assert_int_equal(m->blob.len, BLOB);
+    assert_memory_equal(m->blob.data, blob, BLOB);
+    rt__msg__free_unpacked(m, NULL);
+    grpc_byte_buffer_destroy(bb);
+    free(bytes);
+    free(blob);
+}
+
+/* Core 1.51 decompresses messages before the application sees them, so a
+ * buffer still marked compressed must be refused, never unpacked as is:
+ * here the bytes are a valid rt.Msg, which unpacking would accept. */
+static void test_codec_refuses_a_buffer_still_compressed(void **state)
+{
+    (void)state;
+    Rt__Msg in = rt_msg("looks fine", 4);
+    size_t n = protobuf_c_message_get_packed_size(&in.base);
+    uint8_t bytes[64];
+    assert_true(n <= sizeof bytes && n > 2);
+    protobuf_c_message_pack(&in.base, bytes);
+
+    static const grpc_compression_algorithm algs[] = {
+        GRPC_COMPRESS_GZIP, GRPC_COMPRESS_DEFLATE};
+    for (size_t i = 0; i < sizeof algs / sizeof algs[0]; i++) {
+        /* One slice for gzip, two for deflate: both paths are checked. */
+        grpc_slice s[2];
+        size_t count = i == 0 ? 1 : 2;
+        size_t cut = count == 1 ? n : n / 2;
+        s[0] = grpc_slice_from_copied_buffer((char *)bytes, cut);
+        s[1] = grpc_slice_from_copied_buffer((char *)bytes + cut, n - cut);
+        grpc_byte_buffer *bb =
+            grpc_raw_compressed_byte_buffer_create(s, count, algs[i]);
+        grpc_slice_unref(s[0]);
+        grpc_slice_unref(s[1]);
+
+        void *out = (void *)1;
+        cg_status st = cgi_decode(bb, &rt__msg__descriptor, NULL, &out);
+        assert_status(st, GRPC_STATUS_INTERNAL);
+        assert_null(out);
+        char want[96];
+        snprintf(want, sizeof want,
+                 "rt.Msg arrived still compressed (algorithm %d)",
+                 (int)algs[i]);
+        assert_string_equal(st.message, want);
+        grpc_byte_buffer_destroy(bb);
+    }
+}
+
+/* A byte buffer of a kind other than raw slices (core 1.51 has no other)
+ * is refused without reading its contents. */
+static void test_codec_refuses_an_unknown_buffer_kind(void **state)
+{
+    (void)state;
+    grpc_byte_buffer fake;
+    memset(&fake, 0, sizeof fake);
+    fake.type = (grpc_byte_buffer_type)(GRPC_BB_RAW + 1);
+    void *out = (void *)1;
+    cg_status st = cgi_decode(&fake, &rt__msg__descriptor, NULL, &out);
+    assert_status(st, GRPC_STATUS_INTERNAL);
+    assert_null(out);
+    char want[96];
+    snprintf(want, sizeof want,
+             "rt.Msg arrived in a byte buffer of unknown kind %d",
+             (int)GRPC_BB_RAW + 1);
+    assert_string_equal(st.message, want);
+}
+
 static void test_codec_corrupt_bytes_are_an_error(void **state)
 {
     (void)state;
@@ -275,6 +378,9 @@ int main(void)
         cmocka_unit_test(test_codec_round_trip),
         cmocka_unit_test(test_codec_empty_message),
         cmocka_unit_test(test_codec_multi_slice_buffer),
+        cmocka_unit_test(test_codec_gathers_uneven_slices),
+        cmocka_unit_test(test_codec_refuses_a_buffer_still_compressed),
+        cmocka_unit_test(test_codec_refuses_an_unknown_buffer_kind),
         cmocka_unit_test(test_codec_corrupt_bytes_are_an_error),
         cmocka_unit_test(test_codec_wrong_type_and_size_limit),
         cmocka_unit_test(test_codec_decode_into_arena),

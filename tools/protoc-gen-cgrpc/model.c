@@ -367,28 +367,68 @@ static void build_service(const model *m, arena *a, const model_file *file,
 
 /* ---- a request protoc would never send ---- */
 
-/* protoc names every descriptor; a request that leaves a name out did not
- * come from protoc (or is damaged). Say so once, instead of reading NULL. */
-static const char *unnamed_in_message(const pb_message *msg)
+/* protoc gives every descriptor a non-empty name; a request that leaves a
+ * name out, or sends "", did not come from protoc (or is damaged). Say so
+ * once, instead of reading NULL or making C names such as "x__" out of
+ * nothing. Each check returns what lacks a name (NULL when all are named)
+ * and sets *empty when the name is "" rather than missing. */
+
+static bool unnamed(const char *name, bool *empty)
 {
-    if (msg->name == NULL)
+    *empty = name != NULL && name[0] == '\0';
+    return name == NULL || *empty;
+}
+
+static const char *unnamed_in_enum(
+    const Google__Protobuf__EnumDescriptorProto *e, bool *empty)
+{
+    if (unnamed(e->name, empty))
+        return "an enum";
+    for (size_t i = 0; i < e->n_value; i++) {
+        if (unnamed(e->value[i]->name, empty))
+            return "an enum value";
+    }
+    return NULL;
+}
+
+static const char *unnamed_in_message(const pb_message *msg, bool *empty)
+{
+    if (unnamed(msg->name, empty))
         return "a message";
     for (size_t i = 0; i < msg->n_field; i++) {
-        if (msg->field[i]->name == NULL)
+        if (unnamed(msg->field[i]->name, empty))
             return "a field";
     }
     for (size_t i = 0; i < msg->n_oneof_decl; i++) {
-        if (msg->oneof_decl[i]->name == NULL)
+        if (unnamed(msg->oneof_decl[i]->name, empty))
             return "a oneof";
     }
     for (size_t i = 0; i < msg->n_enum_type; i++) {
-        if (msg->enum_type[i]->name == NULL)
-            return "an enum";
-    }
-    for (size_t i = 0; i < msg->n_nested_type; i++) {
-        const char *what = unnamed_in_message(msg->nested_type[i]);
+        const char *what = unnamed_in_enum(msg->enum_type[i], empty);
         if (what != NULL)
             return what;
+    }
+    for (size_t i = 0; i < msg->n_nested_type; i++) {
+        const char *what = unnamed_in_message(msg->nested_type[i], empty);
+        if (what != NULL)
+            return what;
+    }
+    return NULL;
+}
+
+static const char *unnamed_in_service(
+    const Google__Protobuf__ServiceDescriptorProto *s, bool *empty)
+{
+    if (unnamed(s->name, empty))
+        return "a service";
+    for (size_t i = 0; i < s->n_method; i++) {
+        const Google__Protobuf__MethodDescriptorProto *pm = s->method[i];
+        if (unnamed(pm->name, empty))
+            return "a method";
+        if (unnamed(pm->input_type, empty))
+            return "the input type of a method";
+        if (unnamed(pm->output_type, empty))
+            return "the output type of a method";
     }
     return NULL;
 }
@@ -396,38 +436,35 @@ static const char *unnamed_in_message(const pb_message *msg)
 static bool request_is_named(
     const Google__Protobuf__Compiler__CodeGeneratorRequest *req, diags *d)
 {
+    bool empty = false;
     for (size_t i = 0; i < req->n_file_to_generate; i++) {
-        if (req->file_to_generate[i] == NULL) {
-            diag(d, "the request lists a file to generate without a name");
+        if (unnamed(req->file_to_generate[i], &empty)) {
+            diag(d,
+                 "the request lists a file to generate %s. protoc always "
+                 "sends names, so this request did not come from protoc: "
+                 "run the plugin through protoc (protoc --cgrpc_out=...)",
+                 empty ? "with an empty name" : "without a name");
             return false;
         }
     }
     for (size_t i = 0; i < req->n_proto_file; i++) {
         const pb_file *f = req->proto_file[i];
         const char *what = NULL;
-        if (f->name == NULL)
+        if (unnamed(f->name, &empty))
             what = "a file";
         for (size_t j = 0; what == NULL && j < f->n_message_type; j++)
-            what = unnamed_in_message(f->message_type[j]);
-        for (size_t j = 0; what == NULL && j < f->n_enum_type; j++) {
-            if (f->enum_type[j]->name == NULL)
-                what = "an enum";
-        }
-        for (size_t j = 0; what == NULL && j < f->n_service; j++) {
-            const Google__Protobuf__ServiceDescriptorProto *s = f->service[j];
-            if (s->name == NULL)
-                what = "a service";
-            for (size_t k = 0; what == NULL && k < s->n_method; k++) {
-                if (s->method[k]->name == NULL)
-                    what = "a method";
-            }
-        }
+            what = unnamed_in_message(f->message_type[j], &empty);
+        for (size_t j = 0; what == NULL && j < f->n_enum_type; j++)
+            what = unnamed_in_enum(f->enum_type[j], &empty);
+        for (size_t j = 0; what == NULL && j < f->n_service; j++)
+            what = unnamed_in_service(f->service[j], &empty);
         if (what != NULL) {
             diag(d,
-                 "%s: %s has no name. protoc always sends names, so this "
+                 "%s: %s has %s. protoc always sends names, so this "
                  "request did not come from protoc: run the plugin through "
                  "protoc (protoc --cgrpc_out=...)",
-                 f->name ? f->name : "(a file)", what);
+                 f->name && f->name[0] ? f->name : "(a file)", what,
+                 empty ? "an empty name" : "no name");
             return false;
         }
     }

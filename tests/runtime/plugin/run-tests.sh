@@ -396,6 +396,55 @@ else
         "$OUT/garbage.err"
 fi
 
+# Requests protoc would never send (names missing or ""), written as text
+# and encoded with protoc --encode, fed to the plugin directly: each must
+# get an error response with its `# expect-error:` lines and no files;
+# valid.txtpb, the same request unbroken, must get its two files.
+echo "requests protoc would never send"
+PLUGIN_PROTO=google/protobuf/compiler/plugin.proto
+for t in "$HERE"/requests/*.txtpb; do
+    n=$(basename "$t" .txtpb)
+    d=$OUT/requests/$n
+    mkdir -p "$d"
+    log=$d/check.log
+    : >"$log"
+    if ! "$PROTOC" -I"$PROTO_INC" \
+        --encode=google.protobuf.compiler.CodeGeneratorRequest \
+        "$PLUGIN_PROTO" <"$t" >"$d/request.bin" 2>>"$log"; then
+        bad "requests/$n.txtpb does not encode" "$log"
+        continue
+    fi
+    "$PLUGIN" <"$d/request.bin" >"$d/response.bin" 2>"$d/stderr"
+    rc=$?
+    [ $rc -eq 0 ] || echo "the plugin exited with $rc" >>"$log"
+    "$PROTOC" -I"$PROTO_INC" \
+        --decode=google.protobuf.compiler.CodeGeneratorResponse \
+        "$PLUGIN_PROTO" <"$d/response.bin" >"$d/response.txt" 2>>"$log" ||
+        echo "the response does not decode" >>"$log"
+    if grep -q 'expect-error:' "$t"; then
+        sed -n 's|^# expect-error: ||p' "$t" | while IFS= read -r want; do
+            grep -qF -- "$want" "$d/response.txt" ||
+                printf 'missing: %s\n' "$want" >>"$log"
+        done
+        grep -q '^file {' "$d/response.txt" &&
+            echo "files were written despite the error" >>"$log"
+        what="refused"
+    else
+        grep -q '^error:' "$d/response.txt" &&
+            echo "an error for a valid request" >>"$log"
+        [ "$(grep -c '^  name: "x\.cgrpc\.[ch]"' "$d/response.txt")" -eq 2 ] ||
+            echo "not exactly x.cgrpc.h and x.cgrpc.c" >>"$log"
+        what="accepted"
+    fi
+    if [ -s "$log" ]; then
+        echo "the plugin answered:" >>"$log"
+        cat "$d/response.txt" "$d/stderr" >>"$log" 2>/dev/null
+        bad "requests/$n.txtpb $what" "$log"
+    else
+        ok "requests/$n.txtpb $what"
+    fi
+done
+
 # ---------------------------------------------------------------------------
 # The build's pattern rule
 # ---------------------------------------------------------------------------
