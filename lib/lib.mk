@@ -47,8 +47,9 @@ cgrpc-lib: $(CGRPC_LIB)
 
 # --------------------------------------------------------------------------
 # Test suites: tests/runtime/test_*.c, each linked with the helpers in
-# tests/runtime/rt_*.c, the protobuf-c code for tests/runtime/proto, and the
-# library built with the same flags.
+# tests/runtime/rt_*.c and tests/common/testutil.c (the helpers every suite
+# shares), the protobuf-c code for tests/runtime/proto, and the library
+# built with the same flags.
 # --------------------------------------------------------------------------
 
 CGRT_DIR     := $(ROOT)/tests/runtime
@@ -58,7 +59,8 @@ CGRT_GEN     := $(ROOT)/build/runtime-tests/gen
 CGRT_PB_C    := $(CGRT_GEN)/rt_test.pb-c.c
 CGRT_PB_H    := $(CGRT_GEN)/rt_test.pb-c.h
 CGRT_CERTS   := $(ROOT)/build/runtime-tests/certs
-CGRT_CFLAGS   = -I$(CGRT_DIR) -I$(CGRT_GEN) -I$(ROOT)/lib/src \
+CGRT_COMMON  := $(ROOT)/tests/common
+CGRT_CFLAGS   = -I$(CGRT_DIR) -I$(CGRT_COMMON) -I$(CGRT_GEN) -I$(ROOT)/lib/src \
                 -DCGRT_CERT_DIR='"$(CGRT_CERTS)"' $(call cgrpc_pc,cgrt_pc_cflags,--cflags cmocka)
 CGRT_LDLIBS   = $(call cgrpc_pc,cgrt_pc_libs,--libs cmocka)
 CGRT_RUN     := $(CGRT_DIR)/run.sh
@@ -91,7 +93,7 @@ CGRT_$(1)_LIB  := $(if $(filter plain,$(1)),$(CGRPC_LIB),$$(CGRT_$(1)_DIR)/libcg
 CGRT_$(1)_OBJD := $(if $(filter plain,$(1)),$(ROOT)/build/lib/obj,$$(CGRT_$(1)_DIR)/obj)
 CGRT_$(1)_OBJS := $$(patsubst $(ROOT)/lib/src/%.c,$$(CGRT_$(1)_OBJD)/%.o,$(CGRPC_SRCS))
 CGRT_$(1)_HOBJ := $$(patsubst $(CGRT_DIR)/%.c,$$(CGRT_$(1)_DIR)/t/%.o,$(CGRT_HELPERS)) \
-                  $$(CGRT_$(1)_DIR)/t/rt_test.pb-c.o
+                  $$(CGRT_$(1)_DIR)/t/testutil.o $$(CGRT_$(1)_DIR)/t/rt_test.pb-c.o
 CGRT_$(1)_BINS := $$(patsubst %,$$(CGRT_$(1)_DIR)/test_%,$(CGRT_SUITES))
 
 $$(CGRT_$(1)_OBJD)/%.o: $(ROOT)/lib/src/%.c $(CGRPC_HDRS)
@@ -103,7 +105,12 @@ $$(CGRT_$(1)_LIB): $$(CGRT_$(1)_OBJS)
 	$$(call cgrpc_say,AR,$$@)
 	$$(cgrpc_q)rm -f $$@ && ar rcs $$@ $$^
 
-$$(CGRT_$(1)_DIR)/t/%.o: $(CGRT_DIR)/%.c $(CGRT_PB_H) $(CGRPC_HDRS) $(wildcard $(CGRT_DIR)/*.h)
+$$(CGRT_$(1)_DIR)/t/%.o: $(CGRT_DIR)/%.c $(CGRT_PB_H) $(CGRPC_HDRS) $(wildcard $(CGRT_DIR)/*.h) $(CGRT_COMMON)/testutil.h
+	@mkdir -p $$(dir $$@)
+	$$(call cgrpc_say,CC,$$<)
+	$$(cgrpc_q)$(CGRPC_CC) $(CGRPC_WARN) $(CGRPC_OPT) $(2) $$(CGRPC_CFLAGS) $$(CGRT_CFLAGS) -c $$< -o $$@
+
+$$(CGRT_$(1)_DIR)/t/testutil.o: $(CGRT_COMMON)/testutil.c $(CGRT_COMMON)/testutil.h $(CGRPC_HDRS)
 	@mkdir -p $$(dir $$@)
 	$$(call cgrpc_say,CC,$$<)
 	$$(cgrpc_q)$(CGRPC_CC) $(CGRPC_WARN) $(CGRPC_OPT) $(2) $$(CGRPC_CFLAGS) $$(CGRT_CFLAGS) -c $$< -o $$@

@@ -8,7 +8,9 @@
  *    channel to it. An interceptor counts, per method, the handlers that
  *    started and returned, so a test can wait (with a time limit, never a
  *    sleep) until a handler has noticed that its client went away.
- *  - wait_until: a bounded wait for a condition only a poll can see.
+ *  - now_ms, wait_until (a bounded wait for a condition only a poll can
+ *    see), deadline_ms and the suites' gRPC setup: step 04's names for
+ *    helpers every suite shares (tests/common/testutil.h).
  *
  * Include after lesson.h: the macros use its expect_fail.
  */
@@ -20,6 +22,8 @@
 #include <stdint.h>
 
 #include <cgrpc.h>
+
+#include "testutil.h"
 
 #include "chat_room.h"
 #include "file_service.h"
@@ -62,20 +66,11 @@
     } while (0)
 
 /* Monotonic milliseconds. */
-int64_t now_ms(void);
+#define now_ms() tu_now_ms()
 
-/* Polls cond(arg) every millisecond until it is true or timeout_ms passed;
- * returns its last value. For state with no event to wait on (how many
- * members a room has). */
-bool wait_until(bool (*cond)(void *arg), void *arg, int timeout_ms);
-
-/* What the interceptor saw of one method. */
-typedef struct fixture_calls {
-    const char *path; /* NULL: unused slot */
-    int started;
-    int returned;
-    cg_status last; /* the status of the last handler that returned */
-} fixture_calls;
+/* Polls cond(arg) until it is true or timeout_ms passed; returns its last
+ * value. For state with no event to wait on (how many members a room has). */
+#define wait_until(cond, arg, timeout_ms) tu_wait_until(cond, arg, timeout_ms)
 
 typedef struct fixture {
     cg_server *srv;
@@ -87,10 +82,8 @@ typedef struct fixture {
     notification_settings notes;
     upload_settings uploads;
     chat_room room;
-    /* Guarded by mu; cv is signalled whenever a handler starts or ends. */
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    fixture_calls calls[8];
+    /* What the handlers did: an interceptor counts them in and out. */
+    tu_recorder calls;
 } fixture;
 
 /* Starts the server and the channel. Settings start as: no pause between
@@ -113,11 +106,11 @@ bool fixture_wait_returned(fixture *f, const cg_method *m, int n,
  * bounded wait for gRPC core's last threads, which finish exiting after
  * grpc_shutdown returns (valgrind's leak check at exit would otherwise
  * catch their memory in flight). */
-int grpc_group_setup(void **state);
-int grpc_group_teardown(void **state);
+#define grpc_group_setup tu_grpc_group_setup
+#define grpc_group_teardown tu_grpc_group_teardown
 
 /* Call options with a deadline: every call in the suites has one, so a
  * handler that never answers fails a test instead of hanging it. */
-cg_call_opts deadline_ms(int64_t ms);
+#define deadline_ms(ms) tu_call_opts(ms)
 
 #endif

@@ -2,7 +2,8 @@
 #
 # - The cgrpc runtime and the course's generated code (tests/common/runtime.mk).
 # - The tests' helpers: an in-process server with the step's five services
-#   (fixture.c) and a way to run programs and read their output (proc.c).
+#   (fixture.c), a way to run programs and read their output (proc.c), and
+#   the helpers every suite shares (tests/common/testutil.c).
 # - Python stubs of the course's protos in $(BUILD)/py, for the test that
 #   calls the learner's server from Python. They need Debian's grpcio and
 #   grpc-tools for /usr/bin/python3 (another python3 may come first on the
@@ -11,7 +12,7 @@
 
 include $(ROOT)/tests/common/runtime.mk
 
-EXTRA_SRCS += $(TEST_DIR)/fixture.c $(TEST_DIR)/proc.c
+EXTRA_SRCS += $(TEST_DIR)/fixture.c $(TEST_DIR)/proc.c $(TESTUTIL_SRC)
 
 STEP04_PYTHON := /usr/bin/python3
 STEP04_PY_DIR := $(BUILD)/py

@@ -120,16 +120,10 @@ cg_channel *fx_channel(const char *target)
 
 int fx_group_setup(void **state)
 {
-    (void)state;
     signal(SIGPIPE, SIG_IGN);
     /* The core's threads start with every signal blocked (as the runtime
      * does), so the watchdog's alarm reaches a test thread. */
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    grpc_init();
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    return 0;
+    return tu_grpc_group_setup(state);
 }
 
 int fx_group_teardown(void **state)
@@ -175,13 +169,6 @@ const char *fx_quote(const char *s, char *buf, size_t cap)
     buf[n++] = '"';
     buf[n] = '\0';
     return buf;
-}
-
-int64_t fx_now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
 int fx_slow(void)

@@ -19,6 +19,7 @@
 #include <cgrpc.h>
 
 #include "service.h"
+#include "testutil.h"
 
 /* Fails the test unless status `st` has code `want`; `what` names the call
  * in the message. (Uses lesson.h's expect_fail: include that first.) */
@@ -95,8 +96,8 @@ const char *fx_quote(const char *s, char *buf, size_t cap);
         }                                                                    \
     } while (0)
 
-/* Monotonic milliseconds. */
-int64_t fx_now_ms(void);
+/* Monotonic milliseconds (tests/common/testutil.h). */
+#define fx_now_ms() tu_now_ms()
 
 /* Slower under valgrind: multiply time limits meant for a native run. */
 int fx_slow(void);

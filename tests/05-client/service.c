@@ -8,7 +8,6 @@
  */
 #include "service.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,6 +18,8 @@
 #include "tutorial/v1/my_service.cgrpc.h"
 #include "tutorial/v1/notification_service.cgrpc.h"
 #include "tutorial/v1/user_service.cgrpc.h"
+
+#include "testutil.h"
 
 #define DEFAULT_UPLOAD_LIMIT (16 * 1024 * 1024)
 
@@ -31,11 +32,7 @@ void svc_init(svc_state *st, const char *name)
     memset(st, 0, sizeof *st);
     pthread_mutex_init(&st->mu, NULL);
     pthread_mutex_init(&st->room_mu, NULL);
-    pthread_condattr_t a;
-    pthread_condattr_init(&a);
-    pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
-    pthread_cond_init(&st->cv, &a);
-    pthread_condattr_destroy(&a);
+    tu_cond_init(&st->cv);
     st->name = name;
     st->fail_code = GRPC_STATUS_OK;
     st->fnv = SVC_FNV_OFFSET;
@@ -48,29 +45,9 @@ void svc_destroy(svc_state *st)
     pthread_mutex_destroy(&st->mu);
 }
 
-static struct timespec after_ms(int64_t ms)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    t.tv_sec += (time_t)(ms / 1000);
-    t.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (t.tv_nsec >= 1000000000L) {
-        t.tv_sec++;
-        t.tv_nsec -= 1000000000L;
-    }
-    return t;
-}
-
 bool svc_wait(svc_state *st, const int *field, int value, int timeout_ms)
 {
-    struct timespec until = after_ms(timeout_ms);
-    pthread_mutex_lock(&st->mu);
-    int rc = 0;
-    while (*field < value && rc != ETIMEDOUT)
-        rc = pthread_cond_timedwait(&st->cv, &st->mu, &until);
-    bool ok = *field >= value;
-    pthread_mutex_unlock(&st->mu);
-    return ok;
+    return tu_wait_field(&st->mu, &st->cv, field, value, timeout_ms);
 }
 
 int svc_get(svc_state *st, const int *field)
@@ -128,7 +105,7 @@ static bool wait_for_cancel(svc_state *st, cg_ctx *ctx, int ms)
     if (ms < 0)
         ms = SVC_MAX_WAIT_MS;
     struct timespec nap = {0, 2 * 1000000L};
-    struct timespec until = after_ms(ms), now;
+    struct timespec until = tu_after_ms(ms), now;
     for (;;) {
         if (cg_ctx_cancelled(ctx)) {
             bump(st, &st->cancelled);
@@ -194,7 +171,7 @@ static int stream_gate(svc_state *st, cg_ctx *ctx, int i, int base,
     }
     if (paced && i > 1) {
         /* Wait until the test's callback has seen message i-1. */
-        struct timespec give_up = after_ms(SVC_PACE_WAIT_MS);
+        struct timespec give_up = tu_after_ms(SVC_PACE_WAIT_MS);
         pthread_mutex_lock(&st->mu);
         for (;;) {
             if (st->client_saw - base >= i - 1)
@@ -207,7 +184,7 @@ static int stream_gate(svc_state *st, cg_ctx *ctx, int i, int base,
                                 "the client went away");
                 return 1;
             }
-            struct timespec tick = after_ms(2);
+            struct timespec tick = tu_after_ms(2);
             pthread_cond_timedwait(&st->cv, &st->mu, &tick);
             struct timespec now;
             clock_gettime(CLOCK_MONOTONIC, &now);

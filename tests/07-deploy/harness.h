@@ -1,10 +1,11 @@
 /*
  * harness.h: what step 07's suites share.
  *
- *  - from step 04's test helpers (tests/04-server/fixture.h, linked in):
- *    WAIT_MS, now_ms, deadline_ms, wait_until; and expect_code, a status
- *    check that prints both codes' names and the message, then the lesson
- *    section (see lesson.h).
+ *  - from step 04's tests/04-server/fixture.h: WAIT_MS, and its names for
+ *    helpers every suite shares (tests/common/testutil.h, linked in):
+ *    now_ms, deadline_ms, wait_until, grpc_group_setup/teardown;
+ *  - expect_code, a status check that prints both codes' names and the
+ *    message, then the lesson section (see lesson.h).
  *  - test_server: the step's server assembled in this process on
  *    127.0.0.1:0, with the interceptors a suite asks for, writing its log to
  *    a temporary file the test reads back, and a channel to it.

@@ -8,9 +8,10 @@
 #   (its given files and its reference solution), not copied: step 7 deploys
 #   the server step 4 wrote.
 # - The tests' helpers: harness.c (an in-process server, the program as a
-#   child process, HTTP and Prometheus text), and two of step 04's: proc.c,
-#   which runs a program and reads its output, and fixture.c, for its
-#   generic helpers (now_ms, wait_until, the suites' gRPC setup).
+#   child process, HTTP and Prometheus text), step 04's proc.c, which runs a
+#   program and reads its output, and the helpers every suite shares
+#   (tests/common/testutil.c: now_ms, wait_until, the suites' gRPC setup,
+#   under the names step 04's fixture.h gives them).
 # - The program, $(BUILD)/server, built before the tests run: the drain,
 #   config and replica suites start it.
 
@@ -52,7 +53,7 @@ EXTRA_CFLAGS += -I$(STEP04_DIR)
 # ---- the tests' helpers ---------------------------------------------------
 
 STEP07_HELPERS := $(BUILD)/obj/t07/harness.o $(BUILD)/obj/t07/proc.o \
-                  $(BUILD)/obj/t07/fixture04.o
+                  $(TESTUTIL_OBJ)
 
 $(BUILD)/obj/t07/harness.o: $(TEST_DIR)/harness.c $(TEST_DIR)/harness.h $(EXTRA_DEPS) | $(BUILD)/obj
 	@mkdir -p $(dir $@)
@@ -60,12 +61,6 @@ $(BUILD)/obj/t07/harness.o: $(TEST_DIR)/harness.c $(TEST_DIR)/harness.h $(EXTRA_
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(BUILD)/obj/t07/proc.o: $(ROOT)/tests/04-server/proc.c $(ROOT)/tests/04-server/proc.h $(FLAGS_STAMP) | $(BUILD)/obj
-	@mkdir -p $(dir $@)
-	$(ECHO) '  CC  %s\n' '$(subst $(ROOT)/,,$<)'
-	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
-
-# Step 04's generic helpers (now_ms, wait_until, grpc_group_setup, ...).
-$(BUILD)/obj/t07/fixture04.o: $(ROOT)/tests/04-server/fixture.c $(ROOT)/tests/04-server/fixture.h $(EXTRA_DEPS) | $(BUILD)/obj
 	@mkdir -p $(dir $@)
 	$(ECHO) '  CC  %s\n' '$(subst $(ROOT)/,,$<)'
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@

@@ -16,3 +16,15 @@ EXTRA_CFLAGS += $(CGRPC_CFLAGS) -I$(CGRPC_GEN_DIR)
 EXTRA_SRCS   += $(COURSE_GEN_SRCS)
 EXTRA_LDLIBS += $(CGRPC_LIB) $(CGRPC_LDLIBS)
 EXTRA_DEPS   += $(CGRPC_LIB) $(COURSE_GEN_HDRS) $(COURSE_GEN_SRCS)
+
+# The suites' shared helpers (tests/common/testutil.c, see testutil.h).
+# A step whose test helpers go into EXTRA_SRCS adds $(TESTUTIL_SRC) there;
+# one that links its helpers into the test binaries only adds
+# $(TESTUTIL_OBJ) to their prerequisites.
+TESTUTIL_SRC := $(ROOT)/tests/common/testutil.c
+TESTUTIL_OBJ := $(BUILD)/obj/common/testutil.o
+
+$(TESTUTIL_OBJ): $(TESTUTIL_SRC) $(ROOT)/tests/common/testutil.h $(EXTRA_DEPS) | $(BUILD)/obj
+	@mkdir -p $(@D)
+	$(ECHO) '  CC  %s\n' '$(subst $(ROOT)/,,$<)'
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@

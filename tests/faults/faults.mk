@@ -59,11 +59,12 @@ ft_s04_src  = $(if $(wildcard $(FT_S04_SOL)/$(1)),$(FT_S04_SOL)/$(1),$(FT_S04)/$
 FT_S04_OBJS := $(patsubst %.c,$(FT_BUILD)/s04/%.o,$(FT_S04_C))
 
 FT_GEN_OBJS := $(patsubst $(CGRPC_GEN_DIR)/%.c,$(FT_BUILD)/gen/%.o,$(COURSE_GEN_SRCS))
-FT_HELPERS  := $(FT_BUILD)/t/ft_util.o $(FT_BUILD)/t/proc.o
+FT_COMMON   := $(ROOT)/tests/common
+FT_HELPERS  := $(FT_BUILD)/t/ft_util.o $(FT_BUILD)/t/proc.o $(FT_BUILD)/t/testutil.o
 
 ft_pc = $(eval $(1) := $(shell pkg-config $(2)))$($(1))
 FT_CFLAGS   = $(CGRPC_WARN) $(CGRPC_OPT) $(CGRPC_CFLAGS) -I$(CGRPC_GEN_DIR) \
-              -I$(FT_S04_SOL) -I$(FT_S04) -I$(FT_S04_T) -I$(FT_DIR) -I$(ROOT)/lib/src \
+              -I$(FT_S04_SOL) -I$(FT_S04) -I$(FT_S04_T) -I$(FT_DIR) -I$(FT_COMMON) -I$(ROOT)/lib/src \
               -DSTEP_BUILD_DIR='"$(FT_SERVER_DIR)"' -DFT_DIR='"$(FT_DIR)"' \
               -DFT_CLIENT='"$(FT_CLIENT)"' -DFT_S07_SERVER='"$(FT_S07_SERVER)"' $(call ft_pc,ft_pc_cflags,--cflags cmocka)
 FT_LDLIBS   = $(CGRPC_LDLIBS) $(call ft_pc,ft_pc_libs,--libs cmocka)
@@ -98,7 +99,13 @@ $(FT_BUILD)/gen/%.o: $(CGRPC_GEN_DIR)/%.c
 	$(call ft_say,CC,$<)
 	$(ft_q)$(CGRPC_CC) -std=c11 $(CGRPC_OPT) $(CGRPC_CFLAGS) -I$(CGRPC_GEN_DIR) -c $< -o $@
 
-$(FT_BUILD)/t/%.o: $(FT_DIR)/%.c $(FT_DIR)/ft_util.h $(CGRPC_HDRS) | $(COURSE_GEN_HDRS)
+$(FT_BUILD)/t/%.o: $(FT_DIR)/%.c $(FT_DIR)/ft_util.h $(FT_COMMON)/testutil.h $(CGRPC_HDRS) | $(COURSE_GEN_HDRS)
+	@mkdir -p $(dir $@)
+	$(call ft_say,CC,$<)
+	$(ft_q)$(CGRPC_CC) $(FT_CFLAGS) -c $< -o $@
+
+# The helpers every suite shares (tests/common/testutil.h).
+$(FT_BUILD)/t/testutil.o: $(FT_COMMON)/testutil.c $(FT_COMMON)/testutil.h $(CGRPC_HDRS)
 	@mkdir -p $(dir $@)
 	$(call ft_say,CC,$<)
 	$(ft_q)$(CGRPC_CC) $(FT_CFLAGS) -c $< -o $@

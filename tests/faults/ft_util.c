@@ -1,105 +1,21 @@
 /*
- * ft_util.c: the fault suites' in-process server, child server program,
- * memory readings and waits (see ft_util.h).
+ * ft_util.c: the fault suites' in-process server, child server program and
+ * clients (see ft_util.h).
  */
 #include "ft_util.h"
 
-#include <dirent.h>
-#include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <grpc/grpc.h>
 #include <grpc/support/alloc.h>
 
 #include "server.h" /* lib/src: the count of live call records */
 
-int64_t ft_now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
-static struct timespec after_ms(int ms)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    t.tv_sec += ms / 1000;
-    t.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (t.tv_nsec >= 1000000000L) {
-        t.tv_sec++;
-        t.tv_nsec -= 1000000000L;
-    }
-    return t;
-}
-
-bool ft_wait_until(bool (*cond)(void *arg), void *arg, int timeout_ms)
-{
-    int64_t until = ft_now_ms() + timeout_ms;
-    while (!cond(arg)) {
-        if (ft_now_ms() >= until)
-            return cond(arg);
-        struct timespec t = {0, 2 * 1000 * 1000L};
-        nanosleep(&t, NULL);
-    }
-    return true;
-}
-
-cg_call_opts ft_opts(int64_t timeout_ms)
-{
-    cg_call_opts o;
-    memset(&o, 0, sizeof o);
-    o.timeout_ms = timeout_ms;
-    return o;
-}
-
 /* ===================================================================== */
 /* The in-process server                                                  */
 /* ===================================================================== */
-
-/* The slot of path p, with s->mu held. */
-static ft_calls *slot(ft_server *s, const char *p)
-{
-    size_t n = sizeof s->calls / sizeof s->calls[0];
-    for (size_t i = 0; i < n; i++) {
-        if (s->calls[i].path == NULL)
-            s->calls[i].path = p;
-        if (strcmp(s->calls[i].path, p) == 0)
-            return &s->calls[i];
-    }
-    return &s->calls[n - 1]; /* more methods than slots: never here */
-}
-
-/* Runs around every handler: counts it in and out, notes whether its call
- * was already over when it began, and who called. */
-static cg_status record(cg_ctx *ctx, cg_next *next, void *user)
-{
-    ft_server *s = user;
-    const char *path = cg_ctx_method(ctx)->path;
-    bool over = cg_ctx_cancelled(ctx) || cg_ctx_time_left_ms(ctx) == 0;
-    const char *peer = cg_ctx_peer(ctx);
-    pthread_mutex_lock(&s->mu);
-    ft_calls *c = slot(s, path);
-    c->started++;
-    c->cancelled_at_entry += over;
-    snprintf(c->peer, sizeof c->peer, "%s", peer);
-    pthread_cond_broadcast(&s->cv);
-    pthread_mutex_unlock(&s->mu);
-
-    cg_status st = cg_proceed(ctx, next);
-
-    pthread_mutex_lock(&s->mu);
-    c = slot(s, path);
-    c->returned++;
-    c->last = st;
-    pthread_cond_broadcast(&s->cv);
-    pthread_mutex_unlock(&s->mu);
-    return st;
-}
 
 static void count_save(void *store, const char *file_id, const char *filename,
                        const uint8_t *data, size_t len)
@@ -109,10 +25,10 @@ static void count_save(void *store, const char *file_id, const char *filename,
     (void)data;
     (void)len;
     ft_server *s = store;
-    pthread_mutex_lock(&s->mu);
+    pthread_mutex_lock(&s->calls.mu);
     s->saved++;
-    pthread_cond_broadcast(&s->cv);
-    pthread_mutex_unlock(&s->mu);
+    pthread_cond_broadcast(&s->calls.cv);
+    pthread_mutex_unlock(&s->calls.mu);
 }
 
 void ft_server_start(ft_server *s, const cg_server_opts *sopts,
@@ -120,12 +36,7 @@ void ft_server_start(ft_server *s, const cg_server_opts *sopts,
                      const cg_channel_opts *copts)
 {
     memset(s, 0, sizeof *s);
-    pthread_mutex_init(&s->mu, NULL);
-    pthread_condattr_t a;
-    pthread_condattr_init(&a);
-    pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
-    pthread_cond_init(&s->cv, &a);
-    pthread_condattr_destroy(&a);
+    tu_recorder_init(&s->calls);
     chat_room_init(&s->room);
     s->uploads.save = count_save;
     s->uploads.store = s;
@@ -138,7 +49,7 @@ void ft_server_start(ft_server *s, const cg_server_opts *sopts,
     s->port = cg_server_listen(s->srv, addr, tls, &err);
     if (s->port <= 0)
         fail_msg("listen on %s: %s", addr, err.message);
-    cg_server_add_interceptor(s->srv, record, s);
+    cg_server_add_interceptor(s->srv, tu_record_calls, &s->calls);
     tutorial__v1__my_service__register_server(s->srv, &my_service_server, NULL);
     tutorial__v1__user_service__register_server(s->srv, &user_service_server,
                                                 user_repo_sample());
@@ -169,73 +80,46 @@ void ft_server_stop(ft_server *s)
     cg_server_free(s->srv); /* every handler has returned after this */
     s->srv = NULL;
     chat_room_destroy(&s->room);
-    pthread_cond_destroy(&s->cv);
-    pthread_mutex_destroy(&s->mu);
-}
-
-static int read_field(ft_server *s, const cg_method *m, size_t offset)
-{
-    pthread_mutex_lock(&s->mu);
-    int v = *(int *)((char *)slot(s, m->path) + offset);
-    pthread_mutex_unlock(&s->mu);
-    return v;
+    tu_recorder_destroy(&s->calls);
 }
 
 int ft_started(ft_server *s, const cg_method *m)
 {
-    return read_field(s, m, offsetof(ft_calls, started));
+    return tu_recorder_get(&s->calls, m).started;
 }
 
 int ft_returned(ft_server *s, const cg_method *m)
 {
-    return read_field(s, m, offsetof(ft_calls, returned));
+    return tu_recorder_get(&s->calls, m).returned;
 }
 
 int ft_cancelled_at_entry(ft_server *s, const cg_method *m)
 {
-    return read_field(s, m, offsetof(ft_calls, cancelled_at_entry));
+    return tu_recorder_get(&s->calls, m).cancelled_at_entry;
 }
 
 void ft_last_peer(ft_server *s, const cg_method *m, char *out, size_t cap)
 {
-    pthread_mutex_lock(&s->mu);
-    snprintf(out, cap, "%s", slot(s, m->path)->peer);
-    pthread_mutex_unlock(&s->mu);
+    snprintf(out, cap, "%s", tu_recorder_get(&s->calls, m).peer);
 }
 
 int ft_saved(ft_server *s)
 {
-    pthread_mutex_lock(&s->mu);
+    pthread_mutex_lock(&s->calls.mu);
     int v = s->saved;
-    pthread_mutex_unlock(&s->mu);
+    pthread_mutex_unlock(&s->calls.mu);
     return v;
-}
-
-static bool wait_field(ft_server *s, const cg_method *m, size_t offset, int n,
-                       int timeout_ms, cg_status *last)
-{
-    struct timespec until = after_ms(timeout_ms);
-    pthread_mutex_lock(&s->mu);
-    int rc = 0;
-    while (*(int *)((char *)slot(s, m->path) + offset) < n && rc != ETIMEDOUT)
-        rc = pthread_cond_timedwait(&s->cv, &s->mu, &until);
-    ft_calls *c = slot(s, m->path);
-    bool ok = *(int *)((char *)c + offset) >= n;
-    if (last != NULL)
-        *last = c->last;
-    pthread_mutex_unlock(&s->mu);
-    return ok;
 }
 
 bool ft_wait_started(ft_server *s, const cg_method *m, int n, int timeout_ms)
 {
-    return wait_field(s, m, offsetof(ft_calls, started), n, timeout_ms, NULL);
+    return tu_recorder_wait(&s->calls, m, TU_STARTED, n, timeout_ms, NULL);
 }
 
 bool ft_wait_returned(ft_server *s, const cg_method *m, int n, int timeout_ms,
                       cg_status *last)
 {
-    return wait_field(s, m, offsetof(ft_calls, returned), n, timeout_ms, last);
+    return tu_recorder_wait(&s->calls, m, TU_RETURNED, n, timeout_ms, last);
 }
 
 long ft_live_calls(ft_server *s)
@@ -265,7 +149,7 @@ long ft_core_calls_started(void)
 }
 
 /* ===================================================================== */
-/* Clients, programs, memory                                              */
+/* Clients and programs                                                   */
 /* ===================================================================== */
 
 cg_channel *ft_channel_to_port(int port, const cg_channel_opts *opts)
@@ -336,65 +220,9 @@ void ft_start_program(proc *p, const char *listen, int *port)
                  why);
 }
 
-long ft_rss_kib(pid_t pid)
-{
-    char path[64], line[256];
-    if (pid == 0)
-        snprintf(path, sizeof path, "/proc/self/status");
-    else
-        snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        return -1;
-    long kib = -1;
-    while (fgets(line, sizeof line, f) != NULL)
-        if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
-            break;
-    fclose(f);
-    return kib;
-}
-
 /* ===================================================================== */
 /* Suite setup                                                            */
 /* ===================================================================== */
-
-int ft_group_setup(void **state)
-{
-    (void)state;
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    grpc_init();
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    return 0;
-}
-
-static int thread_count(void)
-{
-    DIR *d = opendir("/proc/self/task");
-    if (d == NULL)
-        return 1;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL)
-        if (e->d_name[0] != '.')
-            n++;
-    closedir(d);
-    return n;
-}
-
-int ft_group_teardown(void **state)
-{
-    (void)state;
-    grpc_shutdown();
-    /* The core's last threads finish exiting after grpc_shutdown returns;
-     * give them a bounded moment so a leak check at exit sees none. */
-    for (int i = 0; i < 500 && thread_count() > 1; i++) {
-        struct timespec t = {0, 10 * 1000 * 1000L};
-        nanosleep(&t, NULL);
-    }
-    return 0;
-}
 
 void ft_filter_from_env(void)
 {

@@ -12,6 +12,10 @@
  *    process (tests/04-server/proc.c runs it; nothing here forks without exec).
  *  - ft_rss_kib: a process's resident memory, from /proc.
  *  - bounded waits: every wait has a limit; no test sleeps for readiness.
+ *
+ * Helpers every suite shares (tests/common/testutil.h) keep the ft_ names
+ * the suites call them by: ft_now_ms, ft_opts, ft_wait_until, ft_rss_kib,
+ * ft_group_setup and ft_group_teardown.
  */
 #ifndef FT_UTIL_H
 #define FT_UTIL_H
@@ -33,6 +37,7 @@
 #include "my_service.h"
 #include "notification_service.h"
 #include "proc.h"
+#include "testutil.h"
 #include "user_service.h"
 
 /* The limit of every wait in the suites unless a test says otherwise. */
@@ -60,16 +65,6 @@
                      s_.message);                                            \
     } while (0)
 
-/* What the interceptor saw of one method. */
-typedef struct ft_calls {
-    const char *path;        /* NULL: a free slot */
-    int started;
-    int returned;
-    int cancelled_at_entry;  /* handlers whose call was over before they ran */
-    cg_status last;          /* status of the last handler that returned */
-    char peer[64];           /* peer of the last call that started */
-} ft_calls;
-
 typedef struct ft_server {
     cg_server *srv;
     cg_channel *ch;
@@ -79,11 +74,10 @@ typedef struct ft_server {
     notification_settings notes;
     upload_settings uploads;
     chat_room room;
+    /* What the handlers did, per method. Its mu also guards saved, and its
+     * cv is broadcast when saved changes. */
+    tu_recorder calls;
     int saved;               /* uploads that reached upload_settings.save */
-    /* mu guards calls[] and saved; cv is signalled on every change. */
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    ft_calls calls[8];
 } ft_server;
 
 /* Starts the five services in this process on `listen` (NULL =
@@ -125,7 +119,7 @@ int ft_pool_threads(ft_server *s);
 long ft_core_calls_started(void);
 
 /* Polls cond(arg) every 2 ms until true or timeout_ms has passed. */
-bool ft_wait_until(bool (*cond)(void *arg), void *arg, int timeout_ms);
+#define ft_wait_until(cond, arg, timeout_ms) tu_wait_until(cond, arg, timeout_ms)
 
 /* A zeroed proc for a child process of the running test. It lives in
  * static storage, not on the test's stack, so that ft_end_children (the
@@ -147,13 +141,13 @@ int ft_end_children(void **state);
 void ft_start_program(proc *p, const char *listen, int *port);
 
 /* VmRSS of process pid in KiB (pid 0: this process), or -1. */
-long ft_rss_kib(pid_t pid);
+#define ft_rss_kib(pid) tu_rss_kib(pid)
 
 /* Monotonic milliseconds. */
-int64_t ft_now_ms(void);
+#define ft_now_ms() tu_now_ms()
 
 /* Call options with a deadline (and nothing else). */
-cg_call_opts ft_opts(int64_t timeout_ms);
+#define ft_opts(timeout_ms) tu_call_opts(timeout_ms)
 
 /* A plaintext channel to 127.0.0.1:port; fails the test when it cannot. */
 cg_channel *ft_channel_to_port(int port, const cg_channel_opts *opts);
@@ -164,8 +158,8 @@ cg_status ft_unary(cg_channel *ch, const char *id, int64_t timeout_ms);
 /* Group setup/teardown: one grpc_init for the whole suite (with signals
  * blocked, so gRPC's threads leave SIGTERM to the test), and at the end
  * grpc_shutdown plus a bounded wait for the core's last threads. */
-int ft_group_setup(void **state);
-int ft_group_teardown(void **state);
+#define ft_group_setup tu_grpc_group_setup
+#define ft_group_teardown tu_grpc_group_teardown
 
 /* Runs only the tests matching $FT_FILTER (a cmocka pattern). */
 void ft_filter_from_env(void);

@@ -16,7 +16,6 @@
  * way: the server sets none (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS unset,
  * i.e. unlimited), and nothing here raises it.
  */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,19 +23,6 @@
 #include "ft_util.h"
 
 enum { N = 1000 };
-
-static int thread_count(void)
-{
-    DIR *d = opendir("/proc/self/task");
-    if (d == NULL)
-        return -1;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL)
-        n += e->d_name[0] != '.';
-    closedir(d);
-    return n;
-}
 
 static void test_load_1000_server_streams_at_once(void **state)
 {
@@ -116,7 +102,7 @@ static void test_load_1000_bidi_streams_open_together(void **state)
     }
     /* Every handler is running now, each waiting for its next message. */
     int running = ft_started(&s, M_BIDI) - ft_returned(&s, M_BIDI);
-    int threads = thread_count();
+    int threads = tu_thread_count();
     for (int i = 0; i < N; i++) {
         assert_true(cg_call_close_send(calls[i]));
         assert_null(cg_call_recv(calls[i]));

@@ -3,16 +3,11 @@
  */
 #include "rt_util.h"
 
-#include <dirent.h>
-#include <errno.h>
 #include <stdlib.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-#include <grpc/grpc.h>
 
 /* ===================================================================== */
 /* State shared between handlers and tests                                */
@@ -22,11 +17,7 @@ void rt_state_init(rt_state *st, const char *name)
 {
     memset(st, 0, sizeof *st);
     pthread_mutex_init(&st->mu, NULL);
-    pthread_condattr_t a;
-    pthread_condattr_init(&a);
-    pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
-    pthread_cond_init(&st->cv, &a);
-    pthread_condattr_destroy(&a);
+    tu_cond_init(&st->cv);
     st->name = name;
     st->stream_err = cg_ok();
 }
@@ -37,29 +28,9 @@ void rt_state_destroy(rt_state *st)
     pthread_mutex_destroy(&st->mu);
 }
 
-static struct timespec after_ms(int ms)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    t.tv_sec += ms / 1000;
-    t.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (t.tv_nsec >= 1000000000L) {
-        t.tv_sec++;
-        t.tv_nsec -= 1000000000L;
-    }
-    return t;
-}
-
 bool rt_wait(rt_state *st, const int *field, int value, int timeout_ms)
 {
-    struct timespec until = after_ms(timeout_ms);
-    pthread_mutex_lock(&st->mu);
-    int rc = 0;
-    while (*field < value && rc != ETIMEDOUT)
-        rc = pthread_cond_timedwait(&st->cv, &st->mu, &until);
-    bool ok = *field >= value;
-    pthread_mutex_unlock(&st->mu);
-    return ok;
+    return tu_wait_field(&st->mu, &st->cv, field, value, timeout_ms);
 }
 
 static void bump(rt_state *st, int *field)
@@ -206,7 +177,7 @@ static cg_status block(cg_ctx *ctx, const Rt__Msg *req, Rt__Msg *resp)
     st->entered++;
     pthread_cond_broadcast(&st->cv);
     while (!st->release && !cg_ctx_cancelled(ctx)) {
-        struct timespec t = after_ms(5);
+        struct timespec t = tu_after_ms(5);
         pthread_cond_timedwait(&st->cv, &st->mu, &t);
     }
     st->blocked--;
@@ -389,48 +360,6 @@ void rt_filter_from_env(void)
         cmocka_set_test_filter(f);
 }
 
-int rt_group_setup(void **state)
-{
-    (void)state;
-    /* Like the runtime: the core threads this starts must not take
-     * SIGINT/SIGTERM (test_shutdown checks every thread's mask). */
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    grpc_init();
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    return 0;
-}
-
-/* Threads of this process still running, from /proc. */
-static int thread_count(void)
-{
-    DIR *d = opendir("/proc/self/task");
-    if (d == NULL)
-        return 1;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL)
-        if (e->d_name[0] != '.')
-            n++;
-    closedir(d);
-    return n;
-}
-
-int rt_group_teardown(void **state)
-{
-    (void)state;
-    grpc_shutdown();
-    /* The core's last threads finish their exit after grpc_shutdown has
-     * returned; let them, so valgrind's leak check at exit does not find
-     * their thread-local memory in flight. Bounded; usually immediate. */
-    for (int i = 0; i < 500 && thread_count() > 1; i++) {
-        struct timespec t = {0, 10 * 1000 * 1000};
-        nanosleep(&t, NULL);
-    }
-    return 0;
-}
-
 Rt__Msg rt_msg(const char *text, int num)
 {
     Rt__Msg m = RT__MSG__INIT;
@@ -439,23 +368,9 @@ Rt__Msg rt_msg(const char *text, int num)
     return m;
 }
 
-cg_call_opts rt_opts(int64_t timeout_ms)
-{
-    cg_call_opts o = {0};
-    o.timeout_ms = timeout_ms;
-    return o;
-}
-
 const cg_method *rt_m(int which)
 {
     return &rt__test__methods[which];
-}
-
-int64_t rt_now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
 void rt_capture_begin(rt_capture *c)

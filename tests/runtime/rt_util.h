@@ -1,6 +1,7 @@
 /*
  * rt_util.h: what the runtime's test suites share: the rt.Test handlers and
- * the state they report into, a server+channel fixture, and bounded waits.
+ * the state they report into, a server+channel fixture, and bounded waits
+ * (on top of tests/common/testutil.h, the helpers every suite shares).
  *
  * Tests never sleep to wait for something to be ready: handlers announce
  * what they do through rt_state (a mutex, a condition variable and
@@ -21,6 +22,7 @@
 
 #include "cgrpc.h"
 #include "rt_service.h"
+#include "testutil.h"
 
 /* Every bounded wait in the suites uses this limit unless it says so. */
 #define RT_WAIT_MS 10000
@@ -75,15 +77,16 @@ void rt_fixture_stop(rt_fixture *f);
 void rt_filter_from_env(void);
 
 /* Test group setup/teardown that hold one grpc_init for the whole suite,
- * so the library is not torn down and brought back between tests. */
-int rt_group_setup(void **state);
-int rt_group_teardown(void **state);
+ * so the library is not torn down and brought back between tests
+ * (tests/common/testutil.h). */
+#define rt_group_setup tu_grpc_group_setup
+#define rt_group_teardown tu_grpc_group_teardown
 
 /* A Msg with the given text and number. */
 Rt__Msg rt_msg(const char *text, int num);
 
 /* Call options with just a timeout. */
-cg_call_opts rt_opts(int64_t timeout_ms);
+#define rt_opts(timeout_ms) tu_call_opts(timeout_ms)
 
 const cg_method *rt_m(int which);
 
@@ -98,7 +101,7 @@ void rt_capture_begin(rt_capture *c);
 const char *rt_capture_end(rt_capture *c, char *buf, size_t n);
 
 /* Monotonic milliseconds, for checking how long something took. */
-int64_t rt_now_ms(void);
+#define rt_now_ms() tu_now_ms()
 
 /* Fails the test with both codes' names and the message when they differ. */
 #define assert_status(st, want)                                               \

@@ -36,8 +36,7 @@
  *
  * Exit status 0 on PASS, 1 on FAIL, 2 for a bad command line.
  */
-#define _GNU_SOURCE /* strtok_r, dirent */
-#include <dirent.h>
+#define _GNU_SOURCE /* strtok_r */
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
@@ -51,6 +50,7 @@
 #include <cgrpc.h>
 
 #include "proc.h"
+#include "testutil.h"
 #include "tutorial/v1/file_service.cgrpc.h"
 #include "tutorial/v1/my_service.cgrpc.h"
 #include "tutorial/v1/notification_service.cgrpc.h"
@@ -86,28 +86,6 @@ static struct {
     atomic_bool stop_sampling;
     int64_t t0;
 } S;
-
-static int64_t now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
-static long rss_kib(pid_t pid)
-{
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        return -1;
-    long kib = -1;
-    while (fgets(line, sizeof line, f) != NULL)
-        if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
-            break;
-    fclose(f);
-    return kib;
-}
 
 /* Records a wrong answer; the first one is kept for the report. */
 static void wrong(long i, const char *what, cg_status st)
@@ -306,8 +284,8 @@ static void *client_thread(void *arg)
 
 static void take_sample(void)
 {
-    sample s = {(now_ms() - S.t0) / 1000.0, atomic_load(&S.done),
-                rss_kib(S.server)};
+    sample s = {(tu_now_ms() - S.t0) / 1000.0, atomic_load(&S.done),
+                tu_rss_kib(S.server)};
     pthread_mutex_lock(&S.mu);
     if (S.n_samples < MAX_SAMPLES)
         S.samples[S.n_samples++] = s;
@@ -327,25 +305,12 @@ static void *sampler(void *arg)
             ;
         next += 1000;
         /* Sleep until the next whole second, waking early to stop. */
-        while (!atomic_load(&S.stop_sampling) && now_ms() < next) {
+        while (!atomic_load(&S.stop_sampling) && tu_now_ms() < next) {
             struct timespec t = {0, 20 * 1000 * 1000L};
             nanosleep(&t, NULL);
         }
     }
     return NULL;
-}
-
-static int threads_alive(void)
-{
-    DIR *d = opendir("/proc/self/task");
-    if (d == NULL)
-        return 1;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL)
-        n += e->d_name[0] != '.';
-    closedir(d);
-    return n;
 }
 
 /* ---- the report ------------------------------------------------------ */
@@ -494,14 +459,14 @@ int main(int argc, char **argv)
         S.ch[i] = cg_channel_new(target, NULL, NULL);
     pthread_mutex_init(&S.mu, NULL);
     S.samples = calloc(MAX_SAMPLES, sizeof *S.samples);
-    S.t0 = now_ms();
+    S.t0 = tu_now_ms();
     pthread_t smp, *t = calloc((size_t)S.threads, sizeof *t);
     pthread_create(&smp, NULL, sampler, NULL);
     for (int i = 0; i < S.threads; i++)
         pthread_create(&t[i], NULL, client_thread, S.ch[i % 2]);
     for (int i = 0; i < S.threads; i++)
         pthread_join(t[i], NULL);
-    double secs = (now_ms() - S.t0) / 1000.0;
+    double secs = (tu_now_ms() - S.t0) / 1000.0;
     take_sample();
     atomic_store(&S.stop_sampling, true);
     pthread_join(smp, NULL);
@@ -524,9 +489,6 @@ int main(int argc, char **argv)
     pthread_mutex_destroy(&S.mu);
     /* gRPC's last threads finish after the last channel is freed: let
      * them, so a leak check at exit finds nothing in flight. */
-    for (int i = 0; i < 500 && threads_alive() > 1; i++) {
-        struct timespec nap = {0, 10 * 1000 * 1000L};
-        nanosleep(&nap, NULL);
-    }
+    tu_wait_threads_gone(5000);
     return pass ? 0 : 1;
 }

@@ -44,7 +44,8 @@ SOAK_VALGRIND := valgrind --leak-check=full --show-leak-kinds=definite,possible 
 
 SOAK_GEN_OBJS := $(patsubst $(CGRPC_GEN_DIR)/%.c,$(SOAK_BUILD)/gen/%.o,$(COURSE_GEN_SRCS))
 SOAK_CFLAGS    = $(CGRPC_WARN) $(CGRPC_OPT) $(CGRPC_CFLAGS) -I$(CGRPC_GEN_DIR) \
-                 -I$(ROOT)/tests/04-server -DSTEP_BUILD_DIR='"$(SOAK_SERVER_DIR)"'
+                 -I$(ROOT)/tests/04-server -I$(ROOT)/tests/common \
+                 -DSTEP_BUILD_DIR='"$(SOAK_SERVER_DIR)"'
 
 soak_q   = $(if $(V),,@)
 soak_say = $(if $(V),@:,@printf '  %-4s %s\n' $(1) $(subst $(ROOT)/,,$(2)))
@@ -82,7 +83,7 @@ $(SOAK_BUILD)/gen/%.o: $(CGRPC_GEN_DIR)/%.c
 	$(call soak_say,CC,$<)
 	$(soak_q)$(CGRPC_CC) -std=c11 $(CGRPC_OPT) $(CGRPC_CFLAGS) -I$(CGRPC_GEN_DIR) -c $< -o $@
 
-$(SOAK_BUILD)/soak.o: $(SOAK_DIR)/soak.c $(CGRPC_HDRS) | $(COURSE_GEN_HDRS)
+$(SOAK_BUILD)/soak.o: $(SOAK_DIR)/soak.c $(ROOT)/tests/common/testutil.h $(CGRPC_HDRS) | $(COURSE_GEN_HDRS)
 	@mkdir -p $(dir $@)
 	$(call soak_say,CC,$<)
 	$(soak_q)$(CGRPC_CC) $(SOAK_CFLAGS) -c $< -o $@
@@ -92,8 +93,14 @@ $(SOAK_BUILD)/proc.o: $(ROOT)/tests/04-server/proc.c $(ROOT)/tests/04-server/pro
 	$(call soak_say,CC,$<)
 	$(soak_q)$(CGRPC_CC) $(SOAK_CFLAGS) -c $< -o $@
 
-$(SOAK_BIN): $(SOAK_BUILD)/soak.o $(SOAK_BUILD)/proc.o $(SOAK_GEN_OBJS) $(CGRPC_LIB)
+# The helpers every suite shares (tests/common/testutil.h).
+$(SOAK_BUILD)/testutil.o: $(ROOT)/tests/common/testutil.c $(ROOT)/tests/common/testutil.h $(CGRPC_HDRS)
+	@mkdir -p $(dir $@)
+	$(call soak_say,CC,$<)
+	$(soak_q)$(CGRPC_CC) $(SOAK_CFLAGS) -c $< -o $@
+
+$(SOAK_BIN): $(SOAK_BUILD)/soak.o $(SOAK_BUILD)/proc.o $(SOAK_BUILD)/testutil.o $(SOAK_GEN_OBJS) $(CGRPC_LIB)
 	$(call soak_say,LD,$@)
 	$(soak_q)$(CGRPC_CC) $(CGRPC_OPT) $^ $(CGRPC_LDLIBS) -o $@
 
-.SECONDARY: $(SOAK_GEN_OBJS) $(SOAK_BUILD)/soak.o $(SOAK_BUILD)/proc.o
+.SECONDARY: $(SOAK_GEN_OBJS) $(SOAK_BUILD)/soak.o $(SOAK_BUILD)/proc.o $(SOAK_BUILD)/testutil.o
