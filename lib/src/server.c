@@ -471,9 +471,40 @@ static void shutdown_now(cg_server *srv, int64_t grace_ms)
         until.tv_sec++;
         until.tv_nsec -= 1000000000;
     }
+    /* Once every call of ours is over (live 0), nothing the application
+     * knows of is in flight. If the core still has not said it is done
+     * after CGI_ORPHAN_WAIT_MS, it is holding a call no handler will ever
+     * see: one that arrived in the instant between the core failing our
+     * requests and marking itself shut down sits in its queue until its
+     * connection closes. Cancelling all calls then closes the connections
+     * and frees it, and costs nothing of ours; without it the shutdown
+     * would wait out the whole grace period for that call. */
     int rc = 0;
-    while ((!srv->notified || srv->live > 0) && rc != ETIMEDOUT)
-        rc = pthread_cond_timedwait(&srv->cv, &srv->mu, &until);
+    bool orphan_wait = false;
+    struct timespec orphan_until;
+    while ((!srv->notified || srv->live > 0) && rc != ETIMEDOUT) {
+        const struct timespec *wake = &until;
+        if (srv->live == 0 && !srv->notified) {
+            if (!orphan_wait) {
+                orphan_wait = true;
+                clock_gettime(CLOCK_MONOTONIC, &orphan_until);
+                orphan_until.tv_nsec += CGI_ORPHAN_WAIT_MS * 1000000L;
+                if (orphan_until.tv_nsec >= 1000000000) {
+                    orphan_until.tv_sec++;
+                    orphan_until.tv_nsec -= 1000000000;
+                }
+            }
+            if (orphan_until.tv_sec < until.tv_sec ||
+                (orphan_until.tv_sec == until.tv_sec &&
+                 orphan_until.tv_nsec < until.tv_nsec))
+                wake = &orphan_until;
+        } else {
+            orphan_wait = false;
+        }
+        rc = pthread_cond_timedwait(&srv->cv, &srv->mu, wake);
+        if (rc == ETIMEDOUT && wake == &orphan_until)
+            break;
+    }
     if (!srv->notified || srv->live > 0) {
         pthread_mutex_unlock(&srv->mu);
         grpc_server_cancel_all_calls(srv->core);

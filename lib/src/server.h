@@ -27,6 +27,9 @@ typedef struct cgi_reg {
 /* Requests posted per method just before the core's shutdown, to take
  * calls the core holds unmatched (see shutdown_now). */
 #define CGI_SHUTDOWN_BURST 32
+/* How long a shutdown waits for the core once every call of ours is over
+ * (see shutdown_now). */
+#define CGI_ORPHAN_WAIT_MS 100
 /* Requests kept posted ahead: per method at most, and in all (see
  * cg_server_start). */
 #define CGI_REQUESTS_PER_METHOD 16

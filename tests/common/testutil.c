@@ -97,7 +97,7 @@ int tu_grpc_group_teardown(void **state)
 {
     (void)state;
     grpc_shutdown();
-    tu_wait_threads_gone(5000); /* usually at once */
+    tu_wait_threads_gone(15000); /* usually at once; valgrind can be slow */
     return 0;
 }
 
