@@ -69,6 +69,14 @@ int64_t cgi_now_ms(void)
     return cgi_now_us() / 1000;
 }
 
+struct timespec cgi_mono_timespec(int64_t at_ms)
+{
+    struct timespec ts;
+    ts.tv_sec = (time_t)(at_ms / 1000);
+    ts.tv_nsec = (long)(at_ms % 1000) * 1000000L;
+    return ts;
+}
+
 int64_t cgi_now_us(void)
 {
     struct timespec ts;

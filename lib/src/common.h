@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <grpc/support/alloc.h>
 #include <grpc/support/log.h>
@@ -35,6 +36,9 @@ void cgi_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Monotonic milliseconds and microseconds (for durations). */
 int64_t cgi_now_ms(void);
 int64_t cgi_now_us(void);
+/* A CLOCK_MONOTONIC time in ms (as cgi_now_ms gives) as the timespec of
+ * pthread_cond_timedwait on a condition variable set to that clock. */
+struct timespec cgi_mono_timespec(int64_t at_ms);
 
 /* A monotonic deadline `ms` from now; ms <= 0 means "no deadline". */
 gpr_timespec cgi_deadline_after(int64_t ms);

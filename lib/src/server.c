@@ -461,16 +461,7 @@ static void shutdown_now(cg_server *srv, int64_t grace_ms)
     }
 
     pthread_mutex_lock(&srv->mu);
-    if (grace_ms < 0)
-        grace_ms = 0;
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += grace_ms / 1000;
-    until.tv_nsec += (grace_ms % 1000) * 1000000;
-    if (until.tv_nsec >= 1000000000) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000;
-    }
+    int64_t end_ms = cgi_now_ms() + (grace_ms > 0 ? grace_ms : 0);
     /* Once every call of ours is over (live 0), nothing the application
      * knows of is in flight. If the core still has not said it is done
      * after CGI_ORPHAN_WAIT_MS, it is holding a call no handler will ever
@@ -479,31 +470,18 @@ static void shutdown_now(cg_server *srv, int64_t grace_ms)
      * connection closes. Cancelling all calls then closes the connections
      * and frees it, and costs nothing of ours; without it the shutdown
      * would wait out the whole grace period for that call. */
-    int rc = 0;
-    bool orphan_wait = false;
-    struct timespec orphan_until;
-    while ((!srv->notified || srv->live > 0) && rc != ETIMEDOUT) {
-        const struct timespec *wake = &until;
-        if (srv->live == 0 && !srv->notified) {
-            if (!orphan_wait) {
-                orphan_wait = true;
-                clock_gettime(CLOCK_MONOTONIC, &orphan_until);
-                orphan_until.tv_nsec += CGI_ORPHAN_WAIT_MS * 1000000L;
-                if (orphan_until.tv_nsec >= 1000000000) {
-                    orphan_until.tv_sec++;
-                    orphan_until.tv_nsec -= 1000000000;
-                }
-            }
-            if (orphan_until.tv_sec < until.tv_sec ||
-                (orphan_until.tv_sec == until.tv_sec &&
-                 orphan_until.tv_nsec < until.tv_nsec))
-                wake = &orphan_until;
-        } else {
-            orphan_wait = false;
-        }
-        rc = pthread_cond_timedwait(&srv->cv, &srv->mu, wake);
-        if (rc == ETIMEDOUT && wake == &orphan_until)
+    int64_t orphan_ms = -1; /* since live reached 0: the end of that wait */
+    while (!srv->notified || srv->live > 0) {
+        if (srv->live > 0)
+            orphan_ms = -1;
+        else if (orphan_ms < 0)
+            orphan_ms = cgi_now_ms() + CGI_ORPHAN_WAIT_MS;
+        int64_t wake_ms =
+            orphan_ms >= 0 && orphan_ms < end_ms ? orphan_ms : end_ms;
+        if (cgi_now_ms() >= wake_ms)
             break;
+        struct timespec wake = cgi_mono_timespec(wake_ms);
+        pthread_cond_timedwait(&srv->cv, &srv->mu, &wake);
     }
     if (!srv->notified || srv->live > 0) {
         pthread_mutex_unlock(&srv->mu);
@@ -558,15 +536,7 @@ bool cg_server_drain(cg_server *srv, int64_t quiet_ms, int64_t max_ms)
             return false;
         }
         int64_t until_ms = now + quiet_ms < end ? now + quiet_ms : end;
-        struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        int64_t wait_ms = until_ms - now;
-        until.tv_sec += wait_ms / 1000;
-        until.tv_nsec += (wait_ms % 1000) * 1000000;
-        if (until.tv_nsec >= 1000000000) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000;
-        }
+        struct timespec until = cgi_mono_timespec(until_ms);
         int rc = 0;
         while (srv->state == CGI_RUNNING && rc != ETIMEDOUT)
             rc = pthread_cond_timedwait(&srv->cv, &srv->mu, &until);

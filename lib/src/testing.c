@@ -148,14 +148,7 @@ static const void *test_recv(cg_stream *s)
         if (left == INT64_MAX) {
             pthread_cond_wait(&t->cv, &ctx->mu);
         } else {
-            struct timespec until;
-            clock_gettime(CLOCK_MONOTONIC, &until);
-            until.tv_sec += left / 1000;
-            until.tv_nsec += (left % 1000) * 1000000;
-            if (until.tv_nsec >= 1000000000) {
-                until.tv_sec++;
-                until.tv_nsec -= 1000000000;
-            }
+            struct timespec until = cgi_mono_timespec(cgi_now_ms() + left);
             pthread_cond_timedwait(&t->cv, &ctx->mu, &until);
         }
     }

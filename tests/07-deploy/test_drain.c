@@ -58,15 +58,20 @@ static int next_status(cg_call *c)
     return m != NULL ? (int)m->status : -1;
 }
 
+/* A UnaryCall on an open channel, failing fast. */
+static cg_status unary_on(cg_channel *ch, const char *id)
+{
+    Tutorial__V1__Request req = TUTORIAL__V1__REQUEST__INIT;
+    req.id = (char *)id;
+    cg_call_opts o = deadline_ms(2000);
+    return tutorial__v1__my_service_client__unary_call(ch, &req, NULL, &o);
+}
+
 /* A UnaryCall on a fresh channel, failing fast (no wait for ready). */
 static cg_status fresh_call(const char *target)
 {
     cg_channel *ch = cg_channel_new(target, NULL, NULL);
-    Tutorial__V1__Request req = TUTORIAL__V1__REQUEST__INIT;
-    req.id = "late";
-    cg_call_opts o = deadline_ms(2000);
-    cg_status st = tutorial__v1__my_service_client__unary_call(ch, &req, NULL,
-                                                              &o);
+    cg_status st = unary_on(ch, "late");
     cg_channel_free(ch);
     return st;
 }
@@ -179,15 +184,6 @@ static void test_drain_in_flight_calls_finish(void **state)
     expect_true(stopped, "#the-drain-step-by-step", "the program should "
                 "print \"stopped\" on stdout at the end; it printed:\n%s",
                 pg.p.out);
-}
-
-/* A UnaryCall on an open channel, failing fast. */
-static cg_status unary_on(cg_channel *ch, const char *id)
-{
-    Tutorial__V1__Request req = TUTORIAL__V1__REQUEST__INIT;
-    req.id = (char *)id;
-    cg_call_opts o = deadline_ms(2000);
-    return tutorial__v1__my_service_client__unary_call(ch, &req, NULL, &o);
 }
 
 static void test_drain_lame_duck_serves_after_not_serving(void **state)

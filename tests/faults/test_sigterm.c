@@ -86,6 +86,45 @@ static bool load_running(void *arg)
     return ok >= 400;
 }
 
+/* LOADERS loaders on two channels, started together. */
+typedef struct load_group {
+    atomic_bool stop;
+    loader ls[LOADERS];
+    pthread_t t[LOADERS];
+} load_group;
+
+typedef struct load_totals {
+    long ok, unavailable, cancelled, other;
+    cg_status first_other;
+} load_totals;
+
+static void load_start(load_group *g, cg_channel *ch[2])
+{
+    atomic_init(&g->stop, false);
+    for (int i = 0; i < LOADERS; i++) {
+        g->ls[i] = (loader){.ch = ch[i % 2], .index = i, .stop = &g->stop};
+        atomic_init(&g->ls[i].ok, 0);
+        pthread_create(&g->t[i], NULL, load, &g->ls[i]);
+    }
+}
+
+/* Waits for every loader to end (stopped or refused) and adds them up. */
+static load_totals load_join(load_group *g)
+{
+    load_totals tot = {0, 0, 0, 0, cg_ok()};
+    for (int i = 0; i < LOADERS; i++) {
+        loader *l = &g->ls[i];
+        pthread_join(g->t[i], NULL);
+        tot.ok += atomic_load(&l->ok);
+        tot.unavailable += l->unavailable;
+        tot.cancelled += l->cancelled;
+        if (l->other > 0 && tot.other == 0)
+            tot.first_other = l->first_other;
+        tot.other += l->other;
+    }
+    return tot;
+}
+
 static cg_call *open_bidi(cg_channel *ch, int i, const cg_call_opts *o)
 {
     cg_call *c = tutorial__v1__my_service_client__bidirectional_stream(ch, o);
@@ -171,17 +210,10 @@ static void test_sigterm_under_load_loses_no_call_in_flight(void **state)
     }
 
     /* Unary load, running when the signal comes. */
-    atomic_bool stop;
-    atomic_init(&stop, false);
-    loader ls[LOADERS];
-    pthread_t t[LOADERS];
-    for (int i = 0; i < LOADERS; i++) {
-        ls[i] = (loader){.ch = ch[i % 2], .index = i, .stop = &stop};
-        atomic_init(&ls[i].ok, 0);
-        pthread_create(&t[i], NULL, load, &ls[i]);
-    }
+    load_group g;
+    load_start(&g, ch);
     /* Let the load get going: a few hundred calls done. */
-    assert_true(ft_wait_until(load_running, ls, FT_WAIT_MS));
+    assert_true(ft_wait_until(load_running, g.ls, FT_WAIT_MS));
 
     int64_t t_term = ft_now_ms();
     proc_signal(p, SIGTERM);
@@ -240,18 +272,11 @@ static void test_sigterm_under_load_loses_no_call_in_flight(void **state)
     }
     int64_t streams_done = ft_now_ms() - t_term;
 
-    atomic_store(&stop, true);
-    long ok = 0, unavailable = 0, cancelled = 0, other = 0;
-    cg_status first_other = cg_ok();
-    for (int i = 0; i < LOADERS; i++) {
-        pthread_join(t[i], NULL);
-        ok += atomic_load(&ls[i].ok);
-        unavailable += ls[i].unavailable;
-        cancelled += ls[i].cancelled;
-        if (ls[i].other > 0 && other == 0)
-            first_other = ls[i].first_other;
-        other += ls[i].other;
-    }
+    atomic_store(&g.stop, true);
+    load_totals tot = load_join(&g);
+    long ok = tot.ok, unavailable = tot.unavailable;
+    long cancelled = tot.cancelled, other = tot.other;
+    cg_status first_other = tot.first_other;
     bool exited = proc_wait(p, FT_WAIT_MS);
     int64_t exit_ms = ft_now_ms() - t_term;
     cg_channel_free(ch[0]);
@@ -326,16 +351,9 @@ static void test_sigterm_lame_duck_loses_nothing(void **state)
             ch[i % 2], &req, &o);
         assert_non_null(cg_call_recv(nt[i]));
     }
-    atomic_bool stop;
-    atomic_init(&stop, false);
-    loader ls[LOADERS];
-    pthread_t t[LOADERS];
-    for (int i = 0; i < LOADERS; i++) {
-        ls[i] = (loader){.ch = ch[i % 2], .index = i, .stop = &stop};
-        atomic_init(&ls[i].ok, 0);
-        pthread_create(&t[i], NULL, load, &ls[i]);
-    }
-    assert_true(ft_wait_until(load_running, ls, FT_WAIT_MS));
+    load_group g;
+    load_start(&g, ch);
+    assert_true(ft_wait_until(load_running, g.ls, FT_WAIT_MS));
 
     int64_t t_term = ft_now_ms();
     proc_signal(p, SIGTERM);
@@ -347,17 +365,10 @@ static void test_sigterm_lame_duck_loses_nothing(void **state)
     }
     /* Every loader has been told UNAVAILABLE by its channel (the health
      * turned NOT_SERVING) and stopped by itself. */
-    long ok = 0, unavailable = 0, cancelled = 0, other = 0;
-    cg_status first_other = cg_ok();
-    for (int i = 0; i < LOADERS; i++) {
-        pthread_join(t[i], NULL);
-        ok += atomic_load(&ls[i].ok);
-        unavailable += ls[i].unavailable;
-        cancelled += ls[i].cancelled;
-        if (ls[i].other > 0 && other == 0)
-            first_other = ls[i].first_other;
-        other += ls[i].other;
-    }
+    load_totals tot = load_join(&g);
+    long ok = tot.ok, unavailable = tot.unavailable;
+    long cancelled = tot.cancelled, other = tot.other;
+    cg_status first_other = tot.first_other;
     bool exited = proc_wait(p, FT_WAIT_MS);
     int64_t exit_ms = ft_now_ms() - t_term;
     cg_channel_free(ch[0]);
