@@ -33,6 +33,7 @@ class Tally:
         self.passed = 0
         self.failed = 0
         self.failures = []
+        self.why = []  # (label, excerpt lines), printed again at the end
 
     def check(self, ok, label, detail=""):
         if ok:
@@ -42,8 +43,11 @@ class Tally:
             self.failed += 1
             self.failures.append(label)
             print(f"  {red('✗')} {label}")
-            for ln in detail.strip().splitlines()[:25]:
+            lines = detail.strip().splitlines()[:25]
+            for ln in lines:
                 print(f"      {ln}")
+            if lines:
+                self.why.append((label, lines))
         sys.stdout.flush()
         return ok
 
@@ -174,6 +178,33 @@ def check_step(step, tally, memcheck=True):
 SUMMARY_RE = re.compile(r"(\d+) passed, (\d+) failed")
 
 
+# Lines that say why a suite failed: cmocka's verdicts and messages, the
+# sanitizers' and valgrind's reports, a timeout, a compiler error.
+WHY_RE = re.compile(r"\[  FAILED  \]|\[  ERROR   \]|ThreadSanitizer|AddressSanitizer|"
+                    r"LeakSanitizer|runtime error:|SUMMARY:|Assertion|assert|failed:|"
+                    r"timed out|exit status|[1-9][0-9]* failed|error:|Error [0-9]|"
+                    r"definitely lost|possibly lost|Invalid (read|write)|Traceback")
+
+
+def excerpt(text, limit=60):
+    """The lines of a failed log worth reading, two lines of context each,
+    at most `limit`; the log's tail when nothing matches."""
+    lines = text.strip().splitlines()
+    keep = set()
+    for i, ln in enumerate(lines):
+        if WHY_RE.search(ln):
+            keep.update(range(max(0, i - 2), min(len(lines), i + 3)))
+    if not keep:
+        return lines[-30:]
+    out, last = [], -2
+    for i in sorted(keep):
+        if i != last + 1 and out:
+            out.append("...")
+        out.append(lines[i])
+        last = i
+    return out[:limit]
+
+
 def run_component(name, cmd, tally):
     """Runs a make target whose last line is 'N passed, M failed'; adds its counts."""
     LOGS.mkdir(parents=True, exist_ok=True)
@@ -202,6 +233,7 @@ def run_component(name, cmd, tally):
                 tally.failed += 1
             tally.failures.append(name)
             print("\n".join("      " + ln for ln in text.strip().splitlines()[-30:]))
+            tally.why.append((f"{name} (whole log: {log.relative_to(ROOT)})", excerpt(text)))
     else:
         tally.check(proc.returncode == 0, f"{name} ({secs:.0f} s)", "\n".join(text.strip().splitlines()[-30:]))
 
@@ -258,6 +290,11 @@ def main(argv):
             run_component(name, cmd, tally)
     print()
     took = time.monotonic() - t0
+    for label, lines in tally.why:
+        # Again at the end, where a reader of only the last screen (or a CI
+        # page that keeps the tail) sees it.
+        print(red(bold("Why: ")) + label)
+        print("\n".join("    " + ln for ln in lines))
     if tally.failures:
         print(red(bold("Failed: ")) + "; ".join(tally.failures))
     print(dim(f"({took:.0f} s)"))

@@ -127,6 +127,19 @@ static void *ping_hard(void *arg)
     grpc_metadata_array_destroy(&im);
     grpc_metadata_array_destroy(&tm);
     grpc_call_unref(call);
+    /* The core reads a connection only while some thread polls. Poll a
+     * little longer, so that what is still on its way (the strict server's
+     * close after its GOAWAY, the last ping acks) is read while the channel
+     * lives. Destroyed with that unread, the channel stayed alive inside
+     * the core, holding gRPC's threads at exit (valgrind: "possibly lost"
+     * in about 1 run in 4; with this poll, 0 in 34). Nothing is awaited:
+     * the tag never comes. */
+    static int never;
+    grpc_completion_queue_pluck(
+        cq, &never,
+        gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
+                     gpr_time_from_millis(300, GPR_TIMESPAN)),
+        NULL);
     grpc_completion_queue_shutdown(cq);
     while (grpc_completion_queue_pluck(cq, NULL,
                                        gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL)

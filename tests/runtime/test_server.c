@@ -187,8 +187,10 @@ static void test_server_shutdown_async_before_start(void **state)
 }
 
 /* A client-streaming handler that tries to send: its one response is
- * `resp`, a cg_send would put a second message on the wire. */
-static int stray_send_result = -1;
+ * `resp`, a cg_send would put a second message on the wire. Atomic: the
+ * handler's thread writes it and the test reads it after the call, ordered
+ * only through a socket, which TSan cannot see (as recv_result below). */
+static _Atomic int stray_send_result = -1;
 
 static cg_status sum_that_sends(cg_ctx *ctx, cg_stream *stream, Rt__Msg *resp)
 {

@@ -545,6 +545,28 @@ def test_named_tools():
           f"({', '.join(sorted(named))})", "missing: " + ", ".join(missing))
 
 
+# --------------------------------------------------------------------------
+# 7. make test's closing summary: why a component failed, at the end
+
+
+def test_failure_excerpt():
+    print("make test's closing 'Why:' excerpt")
+    from contract import excerpt  # tools/contract.py
+    filler = [f"  test_ok_{i}   OK" for i in range(200)]
+    log = "\n".join(["runtime tests (tsan)", "  test_streams   17 passed, 1 failed  18s",
+                     "    | [ RUN      ] test_stream_x", "    | [  FAILED  ] test_stream_x"]
+                    + filler + ["    ! WARNING: ThreadSanitizer: data race (pid=1)", "    !   Write of size 8",
+                                "17 passed, 1 failed"])
+    got = excerpt(log)
+    check(any("[  FAILED  ] test_stream_x" in ln for ln in got)
+          and any("ThreadSanitizer: data race" in ln for ln in got)
+          and "17 passed, 1 failed" in got and len(got) < 30 and "..." in got,
+          "it keeps the failed test, the sanitizer's report and the totals, not the 200 lines between", got)
+    plain = "\n".join(f"line {i}" for i in range(100))
+    check(excerpt(plain) == [f"line {i}" for i in range(70, 100)],
+          "with nothing it recognises, it keeps the log's last 30 lines", excerpt(plain))
+
+
 def main():
     t0 = time.monotonic()
     test_parsing()
@@ -553,6 +575,7 @@ def main():
     test_class_report()
     test_step_mk()
     test_named_tools()
+    test_failure_excerpt()
     print(f"({time.monotonic() - t0:.1f} s)")
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
