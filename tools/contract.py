@@ -250,6 +250,10 @@ def components():
                   ("runtime tests with TSan", ["make", "--no-print-directory", "test-runtime-tsan"])]
     if (ROOT / "tests" / "faults" / "faults.mk").exists():
         comps.append(("fault and security tests", ["make", "--no-print-directory", "test-faults"]))
+        comps.append(("fault and security tests with ASan + UBSan",
+                      ["make", "--no-print-directory", "test-faults-sanitize"]))
+        comps.append(("fault and security tests with TSan",
+                      ["make", "--no-print-directory", "test-faults-tsan"]))
     if (ROOT / "fuzz" / "fuzz.mk").exists():
         comps.append(("fuzz corpus and regressions replayed", ["make", "--no-print-directory", "test-fuzz-replay"]))
     if (ROOT / "tests" / "interop" / "interop.mk").exists():

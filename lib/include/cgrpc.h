@@ -219,7 +219,10 @@ bool cg_send(cg_stream *s, const void *msg);
 
 /* After cg_recv returned NULL: OK for a clean end of stream, CANCELLED,
  * DEADLINE_EXCEEDED, or INTERNAL for a malformed message (the call then
- * ends with INTERNAL whatever the handler returns). */
+ * ends with INTERNAL whatever the handler returns). When the deadline
+ * passes, the client cancels at its own deadline, which comes a little
+ * before the server's (the request took time to arrive): if that cancel
+ * arrives first, the stream says CANCELLED, not DEADLINE_EXCEEDED. */
 cg_status cg_stream_error(const cg_stream *s);
 
 /* The context of the stream's call. */

@@ -76,7 +76,7 @@ int tu_grpc_group_teardown(void **state);
 int tu_thread_count(void);
 
 /* Waits, up to timeout_ms, until this process has no thread but the
- * caller. */
+ * caller (and ThreadSanitizer's own, in a TSan build). */
 void tu_wait_threads_gone(int timeout_ms);
 
 /* VmRSS of process pid in KiB (pid 0: this process), or -1. */

@@ -9,6 +9,14 @@
 #                 line is `N passed, M failed`, the exit status non-zero
 #                 when a test failed
 #   faults-bins   only build them
+#   test-faults-sanitize
+#                 the same suites built with AddressSanitizer and
+#                 UndefinedBehaviorSanitizer, over the runtime built the
+#                 same way (build/faults-asan; make test runs it).
+#                 The step programs the tests start stay plain builds.
+#   test-faults-tsan
+#                 the same with ThreadSanitizer (build/faults-tsan; also
+#                 in make test)
 #
 # What the suites exercise (docs/en/reference/reliability.md has the list
 # and the figures): clients that vanish, cancel or never read; a server
@@ -38,7 +46,11 @@ include $(ROOT)/tools/plugin.mk
 endif
 
 FT_DIR     := $(ROOT)/tests/faults
-FT_BUILD   := $(ROOT)/build/faults
+# A variant sets these three: where it builds, its extra compiler and linker
+# flags, the runtime library it links (test-faults-sanitize below).
+FT_BUILD   ?= $(ROOT)/build/faults
+FT_SAN     ?=
+FT_LIB     ?= $(CGRPC_LIB)
 FT_S04     := $(ROOT)/steps/04-server
 FT_S04_SOL := $(ROOT)/solutions/04-server
 FT_S04_T   := $(ROOT)/tests/04-server
@@ -63,7 +75,7 @@ FT_COMMON   := $(ROOT)/tests/common
 FT_HELPERS  := $(FT_BUILD)/t/ft_util.o $(FT_BUILD)/t/proc.o $(FT_BUILD)/t/testutil.o
 
 ft_pc = $(eval $(1) := $(shell pkg-config $(2)))$($(1))
-FT_CFLAGS   = $(CGRPC_WARN) $(CGRPC_OPT) $(CGRPC_CFLAGS) -I$(CGRPC_GEN_DIR) \
+FT_CFLAGS   = $(CGRPC_WARN) $(CGRPC_OPT) $(FT_SAN) $(CGRPC_CFLAGS) -I$(CGRPC_GEN_DIR) \
               -I$(FT_S04_SOL) -I$(FT_S04) -I$(FT_S04_T) -I$(FT_DIR) -I$(FT_COMMON) -I$(ROOT)/lib/src \
               -DSTEP_BUILD_DIR='"$(FT_SERVER_DIR)"' -DFT_DIR='"$(FT_DIR)"' \
               -DFT_CLIENT='"$(FT_CLIENT)"' -DFT_S07_SERVER='"$(FT_S07_SERVER)"' $(call ft_pc,ft_pc_cflags,--cflags cmocka)
@@ -72,11 +84,28 @@ FT_LDLIBS   = $(CGRPC_LDLIBS) $(call ft_pc,ft_pc_libs,--libs cmocka)
 ft_q   = $(if $(V),,@)
 ft_say = $(if $(V),@:,@printf '  %-4s %s\n' $(1) $(subst $(ROOT)/,,$(2)))
 
-.PHONY: test-faults faults-bins ft-server
+.PHONY: test-faults faults-bins ft-server test-faults-sanitize test-faults-tsan
 
 test-faults: faults-bins
-	@echo "fault and security tests (tests/faults)"
+	@echo "fault and security tests (tests/faults)$(if $(FT_SAN), built with $(FT_SAN))"
 	@sh $(ROOT)/tests/runtime/run.sh -- $(FT_BINS)
+
+# The runtime's own ASan + UBSan build (lib/lib.mk) is the library; a report
+# from either sanitizer stops the suite, which then counts as failed. The
+# leak check runs at each suite's exit.
+FT_ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+test-faults-sanitize: $(CGRT_asan_LIB)
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  $(MAKE) --no-print-directory -f $(ROOT)/tests/faults/faults.mk ROOT=$(ROOT) \
+	  FT_BUILD=$(ROOT)/build/faults-asan FT_SAN="$(FT_ASAN_FLAGS)" FT_LIB=$(CGRT_asan_LIB) test-faults
+
+# gRPC core is not built with TSan: as for the runtime's TSan suites
+# (lib/lib.mk), only what was instrumented (the runtime, the services, the
+# tests) is checked.
+test-faults-tsan: $(CGRT_tsan_LIB)
+	@TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 ignore_noninstrumented_modules=1" \
+	  $(MAKE) --no-print-directory -f $(ROOT)/tests/faults/faults.mk ROOT=$(ROOT) \
+	  FT_BUILD=$(ROOT)/build/faults-tsan FT_SAN=-fsanitize=thread FT_LIB=$(CGRT_tsan_LIB) test-faults
 
 faults-bins: $(FT_BINS) $(FT_CLIENT) ft-server
 
@@ -97,7 +126,7 @@ $(foreach f,$(FT_S04_C),$(eval $(call ft_s04_rule,$(f))))
 $(FT_BUILD)/gen/%.o: $(CGRPC_GEN_DIR)/%.c
 	@mkdir -p $(dir $@)
 	$(call ft_say,CC,$<)
-	$(ft_q)$(CGRPC_CC) -std=c11 $(CGRPC_OPT) $(CGRPC_CFLAGS) -I$(CGRPC_GEN_DIR) -c $< -o $@
+	$(ft_q)$(CGRPC_CC) -std=c11 $(CGRPC_OPT) $(FT_SAN) $(CGRPC_CFLAGS) -I$(CGRPC_GEN_DIR) -c $< -o $@
 
 $(FT_BUILD)/t/%.o: $(FT_DIR)/%.c $(FT_DIR)/ft_util.h $(FT_COMMON)/testutil.h $(CGRPC_HDRS) | $(COURSE_GEN_HDRS)
 	@mkdir -p $(dir $@)
@@ -115,14 +144,14 @@ $(FT_BUILD)/t/proc.o: $(FT_S04_T)/proc.c $(FT_S04_T)/proc.h
 	$(call ft_say,CC,$<)
 	$(ft_q)$(CGRPC_CC) $(FT_CFLAGS) -c $< -o $@
 
-$(FT_BUILD)/test_%: $(FT_BUILD)/t/test_%.o $(FT_HELPERS) $(FT_S04_OBJS) $(FT_GEN_OBJS) $(CGRPC_LIB)
+$(FT_BUILD)/test_%: $(FT_BUILD)/t/test_%.o $(FT_HELPERS) $(FT_S04_OBJS) $(FT_GEN_OBJS) $(FT_LIB)
 	$(call ft_say,LD,$@)
-	$(ft_q)$(CGRPC_CC) $(CGRPC_OPT) $^ $(FT_LDLIBS) -o $@
+	$(ft_q)$(CGRPC_CC) $(CGRPC_OPT) $(FT_SAN) $^ $(FT_LDLIBS) -o $@
 
 # A client program the tests start and kill: a client that vanishes.
-$(FT_CLIENT): $(FT_BUILD)/t/ft_client.o $(FT_GEN_OBJS) $(CGRPC_LIB)
+$(FT_CLIENT): $(FT_BUILD)/t/ft_client.o $(FT_GEN_OBJS) $(FT_LIB)
 	$(call ft_say,LD,$@)
-	$(ft_q)$(CGRPC_CC) $(CGRPC_OPT) $^ $(CGRPC_LDLIBS) -o $@
+	$(ft_q)$(CGRPC_CC) $(CGRPC_OPT) $(FT_SAN) $^ $(CGRPC_LDLIBS) -o $@
 
 .SECONDARY: $(FT_S04_OBJS) $(FT_GEN_OBJS) $(FT_HELPERS) \
             $(patsubst %,$(FT_BUILD)/t/test_%.o,$(FT_SUITES)) $(FT_BUILD)/t/ft_client.o
