@@ -56,13 +56,22 @@ bool fx_server_start_on(fx_server *s, const char *name, int port)
     svc_init(&s->st, name);
     s->port = port;
     snprintf(s->target, sizeof s->target, "127.0.0.1:%d", port);
-    s->srv = cg_server_new(NULL);
-    if (s->srv == NULL)
-        return false;
-    if (cg_server_listen(s->srv, s->target, NULL, NULL) != port) {
+    /* The stopped server's listening socket is closed by gRPC core's own
+     * threads, a moment after cg_server_free returns: until then the port
+     * is in use. Try again for a while rather than fail at once. */
+    int64_t until = fx_now_ms() + (int64_t)FX_WAIT_MS * fx_slow();
+    for (;;) {
+        s->srv = cg_server_new(NULL);
+        if (s->srv == NULL)
+            return false;
+        if (cg_server_listen(s->srv, s->target, NULL, NULL) == port)
+            break;
         cg_server_free(s->srv);
         s->srv = NULL;
-        return false;
+        if (fx_now_ms() > until)
+            return false;
+        struct timespec pause = {0, 20 * 1000000L};
+        nanosleep(&pause, NULL);
     }
     svc_register(s->srv, &s->st);
     if (cg_server_start(s->srv) != 0) {

@@ -50,7 +50,7 @@ typedef struct fx_server {
 void fx_server_start(fx_server *s, const char *name);
 
 /* Starts it on a given port, e.g. the one a stopped server had (a restart).
- * False if the port cannot be bound. */
+ * False if the port cannot be bound within FX_WAIT_MS (times fx_slow()). */
 bool fx_server_start_on(fx_server *s, const char *name, int port);
 
 /* Stops the server at once (calls in flight are cancelled); the record
