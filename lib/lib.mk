@@ -126,8 +126,16 @@ $$(CGRT_$(1)_DIR)/test_%: $$(CGRT_$(1)_DIR)/t/test_%.o $$(CGRT_$(1)_HOBJ) $$(CGR
 endef
 
 $(eval $(call cgrpc_variant,plain,))
-$(eval $(call cgrpc_variant,asan,-fsanitize=address$(cgrpc_comma)undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined))
-$(eval $(call cgrpc_variant,tsan,-fsanitize=thread))
+# The sanitizer builds' flags, and the settings their runs need (a report
+# stops the program, which then counts as failed); tests/faults/faults.mk
+# builds its suites the same way.
+CGRT_ASAN_FLAGS := -fsanitize=address$(cgrpc_comma)undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+CGRT_TSAN_FLAGS := -fsanitize=thread
+CGRT_ASAN_ENV   := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+CGRT_TSAN_ENV   := TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 ignore_noninstrumented_modules=1"
+
+$(eval $(call cgrpc_variant,asan,$(CGRT_ASAN_FLAGS)))
+$(eval $(call cgrpc_variant,tsan,$(CGRT_TSAN_FLAGS)))
 
 .SECONDARY: $(CGRT_plain_HOBJ) $(CGRT_asan_HOBJ) $(CGRT_tsan_HOBJ) \
             $(foreach v,plain asan tsan,$(patsubst %,$(CGRT_$(v)_DIR)/t/test_%.o,$(CGRT_SUITES))) \
@@ -147,7 +155,7 @@ test-runtime-memcheck: $(CGRT_plain_BINS) cgrt-certs
 	    $(filter-out $(patsubst %,$(CGRT_plain_DIR)/test_%,$(CGRT_MEMCHECK_SKIP)),$(CGRT_plain_BINS))
 
 test-runtime-sanitize: $(CGRT_asan_BINS) cgrt-certs
-	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	@$(CGRT_ASAN_ENV) \
 	  sh $(CGRT_RUN) --label asan+ubsan -- $(CGRT_asan_BINS)
 
 # gRPC core and abseil come from Debian, not built with TSan: TSan cannot see
@@ -155,7 +163,7 @@ test-runtime-sanitize: $(CGRT_asan_BINS) cgrt-certs
 # ignore_noninstrumented_modules makes it check only what it instrumented
 # (the runtime and the tests), where every report is ours to fix.
 test-runtime-tsan: $(patsubst %,$(CGRT_tsan_DIR)/test_%,$(CGRT_TSAN_SUITES)) cgrt-certs
-	@TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 ignore_noninstrumented_modules=1" \
+	@$(CGRT_TSAN_ENV) \
 	  sh $(CGRT_RUN) --label tsan -- $(patsubst %,$(CGRT_tsan_DIR)/test_%,$(CGRT_TSAN_SUITES))
 
 # A quick in-process speed check (not a benchmark: see quick_bench.c).

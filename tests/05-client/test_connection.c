@@ -37,6 +37,18 @@ static bool wait_not_ready(cg_channel *ch)
     return true;
 }
 
+/* The test's own part of a restart: the channel saw the first server go,
+ * and a second one came up on its port. */
+static void expect_restart_happened(bool noticed, bool restarted, int port)
+{
+    expect_true(noticed, "#riding-out-a-restart",
+                "the channel still said READY %d s after its server stopped",
+                FX_WAIT_MS / 1000 * fx_slow());
+    expect_true(restarted, "#riding-out-a-restart",
+                "the test could not restart its server on port %d: the port "
+                "stayed in use (by another program?)", port);
+}
+
 /* ---- ensure_connection ------------------------------------------------- */
 
 static void test_connection_ensure_connects(void **state)
@@ -127,12 +139,7 @@ static void test_connection_recovers_after_restart(void **state)
     fx_server_free(&a);
     fx_server_free(&b);
 
-    expect_true(noticed, "#riding-out-a-restart",
-                "the channel still said READY %d s after its server stopped",
-                FX_WAIT_MS / 1000 * fx_slow());
-    expect_true(restarted, "#riding-out-a-restart",
-                "the test could not restart its server on port %d: the port "
-                "stayed in use (by another program?)", port);
+    expect_restart_happened(noticed, restarted, port);
     expect_status(st1, GRPC_STATUS_OK, "ensure_connection(first server)",
                   "#waiting-for-ready");
     expect_status(call1, GRPC_STATUS_OK, "a call to the first server",
@@ -192,12 +199,7 @@ static void test_connection_wait_for_ready_rides_out_restart(void **state)
     fx_server_free(&a);
     fx_server_free(&b);
 
-    expect_true(noticed, "#riding-out-a-restart",
-                "the channel still said READY %d s after its server stopped",
-                FX_WAIT_MS / 1000 * fx_slow());
-    expect_true(restarted, "#riding-out-a-restart",
-                "the test could not restart its server on port %d: the port "
-                "stayed in use (by another program?)", port);
+    expect_restart_happened(noticed, restarted, port);
     expect_status(call1, GRPC_STATUS_OK, "a call to the first server",
                   "#riding-out-a-restart");
     expect_status(down, GRPC_STATUS_UNAVAILABLE,

@@ -90,22 +90,20 @@ test-faults: faults-bins
 	@echo "fault and security tests (tests/faults)$(if $(FT_SAN), built with $(FT_SAN))"
 	@sh $(ROOT)/tests/runtime/run.sh -- $(FT_BINS)
 
-# The runtime's own ASan + UBSan build (lib/lib.mk) is the library; a report
-# from either sanitizer stops the suite, which then counts as failed. The
-# leak check runs at each suite's exit.
-FT_ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
-test-faults-sanitize: $(CGRT_asan_LIB)
-	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  $(MAKE) --no-print-directory -f $(ROOT)/tests/faults/faults.mk ROOT=$(ROOT) \
-	  FT_BUILD=$(ROOT)/build/faults-asan FT_SAN="$(FT_ASAN_FLAGS)" FT_LIB=$(CGRT_asan_LIB) test-faults
+# The same suites over the runtime's own sanitizer builds (lib/lib.mk),
+# with its flags and settings: a sanitizer's report stops the suite, which
+# then counts as failed; ASan's leak check runs at each suite's exit. gRPC
+# core is not built with TSan: only what was instrumented (the runtime, the
+# services, the tests) is checked, as in the runtime's TSan run.
+# ft_variant(environment, build dir, flags, library)
+ft_variant = @$(1) $(MAKE) --no-print-directory -f $(ROOT)/tests/faults/faults.mk ROOT=$(ROOT) \
+               FT_BUILD=$(ROOT)/build/$(2) FT_SAN="$(3)" FT_LIB=$(4) test-faults
 
-# gRPC core is not built with TSan: as for the runtime's TSan suites
-# (lib/lib.mk), only what was instrumented (the runtime, the services, the
-# tests) is checked.
+test-faults-sanitize: $(CGRT_asan_LIB)
+	$(call ft_variant,$(CGRT_ASAN_ENV),faults-asan,$(CGRT_ASAN_FLAGS),$(CGRT_asan_LIB))
+
 test-faults-tsan: $(CGRT_tsan_LIB)
-	@TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 ignore_noninstrumented_modules=1" \
-	  $(MAKE) --no-print-directory -f $(ROOT)/tests/faults/faults.mk ROOT=$(ROOT) \
-	  FT_BUILD=$(ROOT)/build/faults-tsan FT_SAN=-fsanitize=thread FT_LIB=$(CGRT_tsan_LIB) test-faults
+	$(call ft_variant,$(CGRT_TSAN_ENV),faults-tsan,$(CGRT_TSAN_FLAGS),$(CGRT_tsan_LIB))
 
 faults-bins: $(FT_BINS) $(FT_CLIENT) ft-server
 
