@@ -2,7 +2,8 @@
 #
 # Learner commands set a fresh machine up by themselves on first use
 # (tools/setup.sh --ensure), so a newcomer's first command just works.
-# The step tooling lives in tools/course.py; the contract check behind
+# The step tooling lives in tools/course.py (its command line) and the
+# package tools/coursekit/ (one job per module); the contract check behind
 # `make test` in tools/contract.py; each step's build in mk/step.mk.
 
 ROOT := $(CURDIR)

@@ -13,7 +13,6 @@ target that ends with a line `N passed, M failed`, and prints the total.
   contract.py [--steps-only] [--skip-memcheck] [STEP ...]
 """
 
-import os
 import re
 import subprocess
 import sys
@@ -22,8 +21,13 @@ import unicodedata
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import course  # noqa: E402
-from course import ROOT, BUILD, bold, green, red, dim  # noqa: E402
+from coursekit.build import make_build  # noqa: E402
+from coursekit.lessons import lesson_path  # noqa: E402
+from coursekit.runner import run_step_suites, save_result  # noqa: E402
+from coursekit.steps import (UsageError, all_steps, given_tests, learner_files,  # noqa: E402
+                             parse_hints, resolve_step, step_title, suites_of)
+from coursekit.term import bold, dim, green, red  # noqa: E402
+from coursekit.workspace import BUILD, ROOT  # noqa: E402
 
 LOGS = BUILD / "logs"
 
@@ -94,23 +98,23 @@ def pristine_starter(step):
 
 
 def check_step(step, tally, memcheck=True):
-    print(bold(f"\n{course.step_title(step)}"))
+    print(bold(f"\n{step_title(step)}"))
     tdir = ROOT / "tests" / step
-    given = course.given_tests(step)
-    lesson = ROOT / course.lesson_path(step)
-    tally.check(lesson.exists(), f"lesson page {course.lesson_path(step)} exists")
+    given = given_tests(step)
+    lesson = ROOT / lesson_path(step)
+    tally.check(lesson.exists(), f"lesson page {lesson_path(step)} exists")
     anchors = anchors_of(lesson) if lesson.exists() else set()
 
     # Starter.
     extra = pristine_starter(step)
-    ok, out = course.make_build(step, "starter", extra=["WERROR=1"] + extra, quiet=True)
+    ok, out = make_build(step, "starter", extra=["WERROR=1"] + extra, quiet=True)
     tally.check(ok, "starter builds with no warnings (-Wall -Wextra -Werror)", out)
     if ok:
         bdir = None
         for e in extra:
             if e.startswith("BUILD="):
                 bdir = Path(e[6:])
-        res = course.run_step_suites(step, "starter", bdir=bdir)
+        res = run_step_suites(step, "starter", bdir=bdir)
         tests = {t["name"]: t for s in res["suites"] for t in s["tests"]}
         failing = {n for n, t in tests.items() if t["status"] == "fail"}
         expected = set(tests) - given
@@ -142,18 +146,18 @@ def check_step(step, tally, memcheck=True):
                     "\n".join(bad_links))
 
     # Solution.
-    ok, out = course.make_build(step, "solution", extra=["WERROR=1"], quiet=True)
+    ok, out = make_build(step, "solution", extra=["WERROR=1"], quiet=True)
     tally.check(ok, "solution builds with no warnings", out)
     if ok:
-        res = course.run_step_suites(step, "solution")
-        course.save_result(res)
+        res = run_step_suites(step, "solution")
+        save_result(res)
         fails = [f"{t['name']}: {t.get('message', '')}" for s in res["suites"] for t in s["tests"]
                  if t["status"] != "pass"]
         tally.check(res["ok"], f"solution passes ({res['passed']}/{res['total']} tests)",
                     "\n".join(fails + res["problems"]))
         if memcheck:
             t0 = time.monotonic()
-            res = course.run_step_suites(step, "solution", valgrind=True)
+            res = run_step_suites(step, "solution", valgrind=True)
             tally.check(res["ok"], f"solution passes under valgrind, no leaks "
                         f"({res['passed']}/{res['total']}, {time.monotonic() - t0:.0f} s)",
                         "\n".join(res["problems"] + [t["name"] for s in res["suites"] for t in s["tests"]
@@ -166,11 +170,11 @@ def check_step(step, tally, memcheck=True):
             if re.search(r"TODO|not implemented", ln):
                 todo.append(f"solutions/{step}/{f.name}:{i}: {ln.strip()}")
     tally.check(not todo, "solution files hold no TODO", "\n".join(todo))
-    hints = course.parse_hints(step)
-    short = [s for s in course.suites_of(step) if len(hints.get(s, [])) < 3]
+    hints = parse_hints(step)
+    short = [s for s in suites_of(step) if len(hints.get(s, [])) < 3]
     tally.check(not short, "three hints for every exercise", "too few hints for: " + ", ".join(short))
     starter_todo = any("TODO" in (ROOT / "steps" / step / f).read_text(errors="replace")
-                       for f in course.learner_files(step) if (ROOT / "steps" / step / f).exists())
+                       for f in learner_files(step) if (ROOT / "steps" / step / f).exists())
     tally.check(starter_todo, "starter files mark the exercises with TODO")
     return anchors
 
@@ -284,7 +288,7 @@ def main(argv):
     steps_only = "--steps-only" in argv
     memcheck = "--skip-memcheck" not in argv
     names = [a for a in argv if not a.startswith("--")]
-    steps = [course.resolve_step(a) for a in names] if names else course.all_steps()
+    steps = [resolve_step(a) for a in names] if names else all_steps()
     tally = Tally()
     t0 = time.monotonic()
     for step in steps:
@@ -309,6 +313,6 @@ def main(argv):
 if __name__ == "__main__":
     try:
         sys.exit(main(sys.argv[1:]))
-    except course.UsageError as e:
+    except UsageError as e:
         print(red(str(e)))
         sys.exit(2)

@@ -19,7 +19,6 @@ Only the standard library is used. Colours only on a terminal (NO_COLOR
 turns them off).
 """
 
-import os
 import queue
 import re
 import signal
@@ -29,6 +28,9 @@ import textwrap
 import threading
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # tools/: the coursekit package
+from coursekit.term import bold, dim, green, red  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVER_STEP, CLIENT_STEP = "04-server", "05-client"
@@ -40,29 +42,6 @@ START_TIMEOUT = 15     # seconds for the server to print its listening line
 CALL_TIMEOUT = 30      # seconds for one client command
 STOP_TIMEOUT = 20      # seconds for the server to exit after SIGTERM
 LINE_TIMEOUT = 10      # seconds for one line of chat to come back
-
-COLOR = sys.stdout.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
-
-
-def paint(text, code):
-    return f"\033[{code}m{text}\033[0m" if COLOR else text
-
-
-def bold(t):
-    return paint(t, "1")
-
-
-def dim(t):
-    return paint(t, "2")
-
-
-def green(t):
-    return paint(t, "32")
-
-
-def red(t):
-    return paint(t, "31")
-
 
 def say(text=""):
     print(text, flush=True)

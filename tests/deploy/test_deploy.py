@@ -39,6 +39,9 @@ import time
 import urllib.request
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))  # the coursekit package
+from coursekit.term import paint  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent.parent
 HERE = ROOT / "tests" / "deploy"
 K8S = ROOT / "k8s"
@@ -54,13 +57,6 @@ CONTRACT = {
     "LOG_LEVEL": "info",
 }
 START_TIMEOUT = 15
-
-COLOR = sys.stdout.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
-
-
-def paint(t, code):
-    return f"\033[{code}m{t}\033[0m" if COLOR else t
-
 
 class Tally:
     def __init__(self):

@@ -267,7 +267,7 @@ def test_site(site):
 
 
 def verdict_text(env):
-    import course
+    from coursekit import runner, verdict  # tools/coursekit
     saved = {k: os.environ.get(k) for k in ("LESSON_LANG", "LC_ALL", "LC_MESSAGES", "LANG")}
     try:
         for k in saved:
@@ -278,10 +278,10 @@ def verdict_text(env):
                       {"name": "test_choose_kind_unary", "status": "fail",
                        "message": "choose_rpc_kind(...): expected UNARY, got UNSPECIFIED",
                        "see": "docs/en/steps/01-design.md#choosing-the-rpc-kind"}]}]}
-        course.count(result)
+        runner.count(result)
         buf = io.StringIO()
         with redirect_stdout(buf):
-            course.print_verdict(result)
+            verdict.print_verdict(result)
         return buf.getvalue()
     finally:
         for k, v in saved.items():
@@ -305,10 +305,10 @@ def test_verdict():
             ({"LANG": "fr_FR.UTF-8"}, en_link, "a language with no lessons falls back to docs/en/")):
         out = verdict_text(env)
         check(want in out and ("the lesson is docs/ko/" in out) == (want == ko_link), label, out)
-    import course
+    from coursekit import lessons  # tools/coursekit
     os.environ["LESSON_LANG"] = "ko"
     try:
-        kept = course.localize("see docs/en/steps/99-none.md#x and docs/en/steps/01-design.md")
+        kept = lessons.localize("see docs/en/steps/99-none.md#x and docs/en/steps/01-design.md")
     finally:
         os.environ.pop("LESSON_LANG")
     check(kept == "see docs/en/steps/99-none.md#x and docs/ko/steps/01-design.md",

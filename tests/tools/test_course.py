@@ -15,7 +15,11 @@ the whole file runs in a few seconds:
   4. make class-report: the class table from canned reports, and clear
      messages for a missing folder or one without reports;
   5. mk/step.mk on a tiny step of its own: a change of flags (WERROR=1) or a
-     moved workspace rebuilds, nothing else does; RERUN names the command.
+     moved workspace rebuilds, nothing else does; RERUN names the command;
+  6. tests/common/lesson.h names only tools that exist;
+  7. make test's closing "Why:" excerpt of a failed log;
+  8. tools/coursekit: a docstring with its job in every module, no import
+     cycle, course.py only the command line, no copies of the colour helpers.
 
   python3 tests/tools/test_course.py
 
@@ -38,9 +42,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools"))
 
-import course  # noqa: E402
+from coursekit import build, cmocka, commands, report, runner, steps, term, verdict  # noqa: E402
 
-course.COLOR = False  # compare plain text, whatever the terminal
+term.COLOR = False  # compare plain text, whatever the terminal
 
 passed = failed = 0
 
@@ -126,11 +130,11 @@ st: expected status OK, got UNIMPLEMENTED
 
 def test_parsing():
     print("reading cmocka's output")
-    tests = course.parse_cmocka(PYTHON_SUITE)
+    tests = cmocka.parse_cmocka(PYTHON_SUITE)
     check([(t["name"], t["status"]) for t in tests] ==
           [("test_python_calls_my_service", "fail"), ("test_python_calls_the_other_services", "skip")],
           "parse_cmocka finds a failed and a skipped test", tests)
-    msg, see = course.summarise_failure(tests[0]["lines"])
+    msg, see = cmocka.summarise_failure(tests[0]["lines"])
     check("the Python client (exit status 5) said:" in msg
           and "FAIL #unarycall: UnaryCall(test-123) status: wanted ('OK', '')" in msg
           and "FAIL #serverstream: ServerStream(py, 3)" in msg,
@@ -140,8 +144,8 @@ def test_parsing():
     check("    see docs/" not in msg and "Failure!" not in msg,
           "the pointer line and cmocka's location line are not part of the message", msg)
 
-    tests = course.parse_cmocka(STATUS_CHECK)
-    msg, see = course.summarise_failure(tests[0]["lines"])
+    tests = cmocka.parse_cmocka(STATUS_CHECK)
+    msg, see = cmocka.summarise_failure(tests[0]["lines"])
     check(msg.splitlines() == ["st: expected status OK, got UNIMPLEMENTED",
                                '    with the message "step 4: implement UnaryCall — see '
                                'docs/en/steps/04-server.md#unarycall"'],
@@ -150,14 +154,14 @@ def test_parsing():
           "... and its pointer; the next test passes", (see, tests[1]))
 
     lines = ["value: expected 3, got 4 (see docs/en/steps/01-design.md#capacity-arithmetic)."]
-    msg, see = course.summarise_failure(lines)
+    msg, see = cmocka.summarise_failure(lines)
     check(msg == lines[0] and see == "docs/en/steps/01-design.md#capacity-arithmetic",
           "without a pointer line, a link inside the message is the pointer and the line stays",
           (msg, see))
 
     lines = ["    see docs/en/steps/01-design.md",
              "[  ERROR   ] --- [   LINE   ] --- tests/01-design/test_x.c:9: error: Failure!"]
-    msg, see = course.summarise_failure(lines)
+    msg, see = cmocka.summarise_failure(lines)
     check(see == "docs/en/steps/01-design.md" and msg == "tests/01-design/test_x.c:9: error: Failure!",
           "a failure with no message of its own shows where it failed", (msg, see))
 
@@ -168,7 +172,7 @@ def test_parsing():
 
 def result_of(step, mode="starter", valgrind=False, suites=()):
     r = {"step": step, "mode": mode, "valgrind": valgrind, "build": "ok", "suites": list(suites)}
-    return course.count(r)
+    return runner.count(r)
 
 
 FAILING_SUITE = {"name": "my_service", "problem": None, "tests": [
@@ -180,31 +184,31 @@ FAILING_SUITE = {"name": "my_service", "problem": None, "tests": [
 
 def test_verdicts():
     print("the verdicts")
-    first = course.all_steps()[0]
-    second = course.all_steps()[1]
-    third = course.all_steps()[2]
-    n2, n3 = course.step_num(second), course.step_num(third)
+    first = steps.all_steps()[0]
+    second = steps.all_steps()[1]
+    third = steps.all_steps()[2]
+    n2, n3 = steps.step_num(second), steps.step_num(third)
 
-    out, _ = output_of(course.print_verdict, result_of(second, suites=[FAILING_SUITE]))
+    out, _ = output_of(verdict.print_verdict, result_of(second, suites=[FAILING_SUITE]))
     check(f"then run make step{n2} again." in out and "read: docs/en/steps/02-schema.md#the-package" in out,
           f"starter: 'run make step{n2} again' and the lesson section", out)
-    out, _ = output_of(course.print_verdict, result_of(second, suites=[FAILING_SUITE]), again="make test")
+    out, _ = output_of(verdict.print_verdict, result_of(second, suites=[FAILING_SUITE]), again="make test")
     check("then run make test again." in out and f"make step{n2} again" not in out,
           "make test in the step's folder: 'run make test again' (mk/step.mk passes --again)", out)
 
     leak = {"name": "glue", "tests": [{"name": "test_glue_ok", "status": "pass"}],
             "problem": "valgrind found 1 memory error or leak (log: build/x.log)"}
-    out, _ = output_of(course.print_verdict, result_of(third, valgrind=True, suites=[leak]))
+    out, _ = output_of(verdict.print_verdict, result_of(third, valgrind=True, suites=[leak]))
     check(f"make memcheck STEP={n3} again" in out and f"make step{n3}" not in out,
           f"memcheck with a leak: 'run make memcheck STEP={n3} again', not make step{n3}", out)
     check("valgrind found 1 memory error or leak" in out and "under valgrind" in out,
           "memcheck: the suite line carries valgrind's finding", out)
 
-    out, _ = output_of(course.print_verdict, result_of(third, valgrind=True, suites=[FAILING_SUITE]))
+    out, _ = output_of(verdict.print_verdict, result_of(third, valgrind=True, suites=[FAILING_SUITE]))
     check(f"then run make memcheck STEP={n3} again." in out,
           "memcheck with a failing test: the same command again", out)
 
-    out, _ = output_of(course.print_verdict, result_of(second, mode="solution", suites=[FAILING_SUITE]))
+    out, _ = output_of(verdict.print_verdict, result_of(second, mode="solution", suites=[FAILING_SUITE]))
     check("(reference solution)" in out and f"make solution STEP={n2} again" in out
           and "make doctor" in out and "make hint" not in out,
           "a failing reference solution: named as such, no hint, make doctor", out)
@@ -212,28 +216,28 @@ def test_verdicts():
     skipped = {"name": "python", "problem": None, "tests": [
         {"name": "test_python_a", "status": "pass"}, {"name": "test_python_b", "status": "skip"}]}
     r = result_of(first, suites=[skipped])
-    out, _ = output_of(course.print_verdict, r)
+    out, _ = output_of(verdict.print_verdict, r)
     row = next((ln for ln in out.splitlines() if "python" in ln), "")
     check(r["ok"] and "2/2" in row and "✓" in row and "2 of 2 tests pass" in out,
           "a skipped test counts as done, in the head line and in its suite's row", out)
 
     with Locale(LANG="ko_KR.UTF-8"):
-        out, _ = output_of(course.print_verdict, result_of(second, suites=[FAILING_SUITE]))
+        out, _ = output_of(verdict.print_verdict, result_of(second, suites=[FAILING_SUITE]))
     check("read: docs/ko/steps/02-schema.md#the-package" in out and "the lesson is docs/ko/steps/" in out,
           "LANG=ko_KR.UTF-8: the verdict's links point at docs/ko/", out)
 
     print("compile failures")
     err_out = f"{ROOT}/steps/02-schema/wire.c:12:5: error: expected ';' before 'return'\nmake: *** Error 1\n"
-    out, _ = output_of(course.print_build_failure, second, "solution", False, err_out)
+    out, _ = output_of(verdict.print_build_failure, second, "solution", False, err_out)
     check("(reference solution): the code does not compile." in out
           and f"make solution STEP={n2} again" in out
           and "first error: steps/02-schema/wire.c:12:5: error" in out,
           "make solution: the verdict names the reference solution, its command, the error's file "
           "as the learner types it", out)
-    out, _ = output_of(course.print_build_failure, second, "starter", False, err_out)
+    out, _ = output_of(verdict.print_build_failure, second, "starter", False, err_out)
     check("the code does not compile yet." in out and f"then run make step{n2} again." in out
           and "(reference solution)" not in out, "make stepN: the learner's own command", out)
-    out, _ = output_of(course.print_build_failure, third, "starter", True, err_out)
+    out, _ = output_of(verdict.print_build_failure, third, "starter", True, err_out)
     check(f"then run make memcheck STEP={n3} again." in out, "make memcheck: its own command", out)
     protoc_out = ("  PROTOC  steps/02-schema/use_cases.proto\n"
                   "use_cases.proto:3:1: warning: Import google/protobuf/empty.proto is unused.\n"
@@ -241,16 +245,16 @@ def test_verdicts():
                   "\n  protoc could not compile steps/02-schema/use_cases.proto: fix the error above in that file,\n"
                   f"  then run make step{n2} again. Lesson: docs/en/steps/02-schema.md\n"
                   "make: *** [tests/02-schema/step.mk:38: use_cases.desc] Error 1\n")
-    err = course.first_compile_error(protoc_out)
+    err = build.first_compile_error(protoc_out)
     check(err is not None and err.startswith("use_cases.proto:65:38: Field number 1"),
           "protoc's own message is the first error (not its warning, not the hint after it)", err)
 
     print("the command that runs a step again")
-    check([course.rerun_command(second), course.rerun_command(second, "solution"),
-           course.rerun_command(third, "starter", True), course.rerun_command(third, "solution", True)]
+    check([verdict.rerun_command(second), verdict.rerun_command(second, "solution"),
+           verdict.rerun_command(third, "starter", True), verdict.rerun_command(third, "solution", True)]
           == [f"make step{n2}", f"make solution STEP={n2}", f"make memcheck STEP={n3}",
               f"make memcheck STEP={n3} SOLUTION=1"], "rerun_command for every way of running a step")
-    cmd = course.build_command(second, "solution", extra=["WERROR=1"], rerun=f"make solution STEP={n2}")
+    cmd = build.build_command(second, "solution", extra=["WERROR=1"], rerun=f"make solution STEP={n2}")
     check(f"RERUN=make solution STEP={n2}" in cmd and "SOLUTION=1" in cmd and cmd[-1] == "WERROR=1",
           "the build is told which command the learner ran (RERUN=...)", cmd)
 
@@ -260,14 +264,14 @@ def test_verdicts():
         texts = {}
         for n in (1, 3):
             log.write_text(f"==1== HEAP SUMMARY:\n==1== ERROR SUMMARY: {n} errors from {n} contexts\n")
-            texts[n] = course.valgrind_problem(log)
-        missing = course.valgrind_problem(Path(tmp) / "none.log")
+            texts[n] = cmocka.valgrind_problem(log)
+        missing = cmocka.valgrind_problem(Path(tmp) / "none.log")
     check(texts[1].startswith("valgrind found 1 memory error or leak (log: "),
           "one error: 'valgrind found 1 memory error or leak'", texts[1])
     check(texts[3].startswith("valgrind found 3 memory errors or leaks (log: "),
           "three: 'valgrind found 3 memory errors or leaks'", texts[3])
     check(missing.startswith("valgrind found memory errors or leaks"), "no log: no number", missing)
-    inside = course.valgrind_problem(ROOT / "build" / "steps" / "x" / "valgrind-test_x.log")
+    inside = cmocka.valgrind_problem(ROOT / "build" / "steps" / "x" / "valgrind-test_x.log")
     check("(log: build/steps/x/valgrind-test_x.log)" in inside,
           "a log inside the workspace is shown relative to it", inside)
 
@@ -296,14 +300,14 @@ def canned_rows():
          "tests": []}]}
     broken = {"step": "03-codegen", "mode": "starter", "valgrind": False, "build": "failed", "suites": [],
               "build_error": "steps/03-codegen/glue.c:3:1: error: expected ';'"}
-    return [course.count(r) for r in (done, failing, broken)]
+    return [runner.count(r) for r in (done, failing, broken)]
 
 
 def test_report():
     print("make report")
     rows = canned_rows()
     with tempfile.TemporaryDirectory() as tmp:
-        json_file, xml_file = course.write_report(rows, "ana <kim>", Path(tmp) / "report")
+        json_file, xml_file = report.write_report(rows, "ana <kim>", Path(tmp) / "report")
         summary = json.loads(json_file.read_text())
         try:
             tree = ET.parse(xml_file)
@@ -351,15 +355,15 @@ def test_report():
     check(tree.getroot().get("name") == "grpc-c course: ana <kim>", "the learner's name, escaped")
 
     # The command itself, with gather() replaced by the canned rows.
-    saved = course.gather, course.BUILD
+    saved = commands.gather, commands.BUILD
     with tempfile.TemporaryDirectory() as tmp:
-        course.gather = lambda quiet=True: canned_rows()
-        course.BUILD = Path(tmp)
+        commands.gather = lambda quiet=True: canned_rows()
+        commands.BUILD = Path(tmp)
         try:
             with Locale(LANG="C"):
-                out, rc = output_of(course.cmd_report, [])
+                out, rc = output_of(commands.cmd_report, [])
         finally:
-            course.gather, course.BUILD = saved
+            commands.gather, commands.BUILD = saved
         wrote = (Path(tmp) / "report" / "results.json").exists() and (Path(tmp) / "report" / "junit.xml").exists()
     check(rc == 0 and wrote and "1/3 steps done" in out, "make report writes both files and counts done steps", out)
     link = re.search(r"(docs/en/teacher-guide\.md)#([\w-]+)", out)
@@ -375,9 +379,9 @@ def test_report():
 # 4. make class-report
 
 
-def report_file(folder, name, learner, generated, steps):
+def report_file(folder, name, learner, generated, rows):
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / name).write_text(json.dumps({"learner": learner, "generated": generated, "steps": steps}))
+    (folder / name).write_text(json.dumps({"learner": learner, "generated": generated, "steps": rows}))
 
 
 def st(step, passed, total, done, build="ok", failing=None):
@@ -403,7 +407,7 @@ def test_class_report():
         (reports / "notes.json").write_text('{"learner": "x"}')
         (reports / "junit.xml").write_text("<testsuites/>")
 
-        out, rc = output_of(course.cmd_class_report, [str(reports)])
+        out, rc = output_of(commands.cmd_class_report, [str(reports)])
         lines = out.splitlines()
         rows = {ln.split()[0]: ln for ln in lines if ln.split() and ln.split()[0] in ("ana-kim", "ben-ito")}
         head = next((ln for ln in lines if ln.startswith("learner")), "")
@@ -430,24 +434,24 @@ def test_class_report():
 
         # A report written by make report itself reads back.
         real = Path(tmp) / "real"
-        json_file, _ = course.write_report(canned_rows(), "cleo", real)
-        out, rc = output_of(course.cmd_class_report, [str(real)])
+        json_file, _ = report.write_report(canned_rows(), "cleo", real)
+        out, rc = output_of(commands.cmd_class_report, [str(real)])
         cleo = next((ln for ln in out.splitlines() if ln.startswith("cleo")), "")
         check(rc == 0 and cleo.split()[1:4] == ["3/3*", "2/3", "—"] and cleo.endswith("02: test_wire_minus_one"),
               "a results.json from make report reads back (skips count as done)", out)
 
         empty = Path(tmp) / "empty"
         empty.mkdir()
-        out, rc = output_of(course.cmd_class_report, [str(empty)])
+        out, rc = output_of(commands.cmd_class_report, [str(empty)])
         check(rc == 1 and "No reports in" in out and "make report" in out and "results.json" in out,
               "a folder with no reports: says how learners put theirs there", out)
 
     for args, want, label in (([], "make class-report DIR=", "no DIR: says how to give it"),
                               ([str(ROOT / "no-such-folder")], "There is no folder", "a missing folder")):
         try:
-            out, rc = output_of(course.cmd_class_report, args)
+            out, rc = output_of(commands.cmd_class_report, args)
             check(False, label, f"no error; printed {out!r}")
-        except course.UsageError as e:
+        except steps.UsageError as e:
             check(want in str(e), label, str(e))
 
 
@@ -474,8 +478,8 @@ def make(root, *args):
     return p.returncode, p.stdout
 
 
-def mtimes(build):
-    return {p.name: p.stat().st_mtime_ns for p in build.rglob("*") if p.is_file() and p.suffix in (".o", "")}
+def mtimes(bdir):
+    return {p.name: p.stat().st_mtime_ns for p in bdir.rglob("*") if p.is_file() and p.suffix in (".o", "")}
 
 
 def test_step_mk():
@@ -494,22 +498,22 @@ def test_step_mk():
             (old / d).mkdir(parents=True)
             for name, text in files.items():
                 (old / d / name).write_text(text)
-        build = old / "build" / "steps" / "99-fake" / "starter"
+        bdir = old / "build" / "steps" / "99-fake" / "starter"
         rc, out = make(old, "build")
-        stamp = build / "flags"
+        stamp = bdir / "flags"
         if not check(rc == 0 and stamp.exists(), "a build writes the flags stamp", out):
             return
         flags = stamp.read_text()
         check(f"-DROOT_DIR='\"{old}\"'" in flags and "-Wall" in flags and "-Werror" not in flags,
               "the stamp holds the compile flags, ROOT_DIR included", flags)
-        before = mtimes(build)
+        before = mtimes(bdir)
         time.sleep(0.02)  # let a rewrite show in the mtimes
         rc, out = make(old, "build")
-        check(rc == 0 and mtimes(build) == before and stamp.stat().st_mtime_ns == before["flags"],
+        check(rc == 0 and mtimes(bdir) == before and stamp.stat().st_mtime_ns == before["flags"],
               "the same flags again: nothing is rebuilt, the stamp is left alone", out)
 
         rc, out = make(old, "build", "WERROR=1")
-        after = mtimes(build)
+        after = mtimes(bdir)
         check(rc == 0 and "-Werror" in stamp.read_text()
               and all(after[n] > before[n] for n in ("lib.o", "test_fake.o", "test_fake")),
               "WERROR=1 after a normal build compiles and links everything again", out)
@@ -567,6 +571,52 @@ def test_failure_excerpt():
           "with nothing it recognises, it keeps the log's last 30 lines", excerpt(plain))
 
 
+# --------------------------------------------------------------------------
+# 8. The package behind course.py
+
+
+def test_package():
+    print("tools/coursekit: one job per module, no import cycle, course.py thin")
+    import ast
+    kit = ROOT / "tools" / "coursekit"
+    modules = sorted(p.stem for p in kit.glob("*.py") if p.stem != "__init__")
+    deps, undocumented = {}, []
+    for m in modules:
+        tree = ast.parse((kit / f"{m}.py").read_text())
+        doc = ast.get_docstring(tree) or ""
+        if not doc.startswith(f"coursekit.{m}: "):
+            undocumented.append(m)
+        deps[m] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                deps[m].update([node.module] if node.module else [a.name for a in node.names])
+    check(not undocumented, "every module's docstring says its job ('coursekit.NAME: ...')",
+          ", ".join(undocumented))
+    cycles = []
+
+    def visit(m, path):
+        for d in sorted(deps.get(m, ())):
+            if d in path:
+                cycles.append(" -> ".join(path[path.index(d):] + [d]))
+            elif not cycles:
+                visit(d, path + [d])
+    for m in modules:
+        visit(m, [m])
+    check(not cycles, f"no import cycle among its {len(modules)} modules", "\n".join(cycles[:5]))
+    listed = re.findall(r"^  (\w+) ", ast.get_docstring(ast.parse((kit / "__init__.py").read_text())), re.M)
+    check(sorted(listed) == modules, "__init__.py lists every module and its job", (listed, modules))
+
+    front = ast.parse((ROOT / "tools" / "course.py").read_text())
+    defs = [n.name for n in front.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))]
+    front.body = front.body[1:] if ast.get_docstring(front) else front.body  # the usage text
+    code = [ln for ln in ast.unparse(front).splitlines() if ln.strip()]
+    check(defs == ["main"] and len(code) < 25,
+          f"tools/course.py is the command line only (main(), {len(code)} lines of code)", defs)
+    copies = [str(p.relative_to(ROOT)) for d in ("tools", "tests") for p in sorted((ROOT / d).rglob("*.py"))
+              if p != kit / "term.py" and re.search(r"^def (paint|bold|red|green)\(", p.read_text(), re.M)]
+    check(not copies, "no tool keeps its own copy of the colour helpers (coursekit.term)", ", ".join(copies))
+
+
 def main():
     t0 = time.monotonic()
     test_parsing()
@@ -576,6 +626,7 @@ def main():
     test_step_mk()
     test_named_tools()
     test_failure_excerpt()
+    test_package()
     print(f"({time.monotonic() - t0:.1f} s)")
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0

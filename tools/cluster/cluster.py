@@ -43,6 +43,9 @@ import time
 import urllib.request
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tools/: the coursekit package
+from coursekit.term import bold, dim, green, red  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent.parent
 LOG_DIR = ROOT / "build" / "cluster"
 
@@ -52,29 +55,6 @@ START_TIMEOUT = 15      # seconds for a replica's "listening on" / "metrics on" 
 CONNECT_TIMEOUT = 15    # seconds for the client to connect
 PHASE_TIMEOUT = 30      # seconds a phase may take to reach its minimum
 MIN_CALLS = 20          # calls each live replica must answer in a phase
-
-COLOR = sys.stdout.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
-
-
-def paint(text, code):
-    return f"\033[{code}m{text}\033[0m" if COLOR else text
-
-
-def bold(t):
-    return paint(t, "1")
-
-
-def dim(t):
-    return paint(t, "2")
-
-
-def green(t):
-    return paint(t, "32")
-
-
-def red(t):
-    return paint(t, "31")
-
 
 def say(text=""):
     print(text, flush=True)

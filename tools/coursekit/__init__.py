@@ -1,0 +1,17 @@
+"""coursekit: the step tooling behind tools/course.py, one job per module.
+
+  term       colours and progress bars on a terminal
+  workspace  where things are: the root, build/, results, the learner's state
+  lessons    lesson pages, linked in the learner's language
+  steps      the steps: names, files, given tests, suites, hints
+  cmocka     reading a suite's output: statuses, messages, lesson pointers
+  build      building a step's tests with make; the first compile error
+  runner     running a step's suites into a result; build/results/
+  verdict    what the learner reads after a run
+  report     results.json, junit.xml and the class table, for a teacher
+  commands   the cmd_* functions of course.py's subcommands
+
+Each module imports only modules above it in this list (commands excepted,
+which uses them all); tests/tools/test_course.py checks there is no cycle.
+Only the standard library is used.
+"""

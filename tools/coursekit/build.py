@@ -1,0 +1,49 @@
+"""coursekit.build: building a step's tests with make (mk/step.mk), and
+finding the first compiler or protoc error in a failed build."""
+
+import os
+import re
+import subprocess
+import sys
+
+from .lessons import localize
+from .workspace import ROOT
+
+
+def build_command(step, mode, extra=(), rerun=None):
+    """The make command that builds a step's tests. RERUN tells the step's
+    build which command to name in its own messages (mk/step.mk)."""
+    cmd = ["make", "-s", "--no-print-directory", "-C", str(ROOT / "steps" / step), "build"]
+    if mode == "solution":
+        cmd.append("SOLUTION=1")
+    if rerun:
+        cmd.append(f"RERUN={rerun}")
+    return cmd + list(extra)
+
+
+def make_build(step, mode, extra=(), quiet=False, rerun=None):
+    """Builds a step's tests; returns (ok, output)."""
+    cmd = build_command(step, mode, extra, rerun)
+    # A top-level `make memcheck STEP=3` would pass STEP=3 down to the step's
+    # own make through MAKEFLAGS and override its STEP; start clean instead.
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("MAKEFLAGS", "MFLAGS", "MAKEOVERRIDES", "MAKELEVEL", "STEP", "SOLUTION")}
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+    out = proc.stdout.decode("utf-8", "replace")
+    if not quiet:
+        sys.stdout.write(localize(out))
+    return proc.returncode == 0, out
+
+
+# protoc's own messages name the file, line and column, without the word "error".
+PROTOC_ERROR_RE = re.compile(r"^\S+\.proto:(\d+:\d+:)? ")
+
+
+def first_compile_error(output):
+    """The first line of a failed build that is a compiler's or protoc's error."""
+    for ln in output.splitlines():
+        if ln.startswith("make") or "warning:" in ln:
+            continue
+        if PROTOC_ERROR_RE.match(ln) or re.search(r"\berror\b", ln):
+            return ln.strip()
+    return None
