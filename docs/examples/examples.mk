@@ -42,7 +42,9 @@ DOCEX_SRCS    := $(sort $(wildcard $(DOCEX_DIR)/*.c))
 DOCEX_CC      ?= $(CC)
 DOCEX_TIMEOUT ?= 60
 DOCEX_WRAP    ?=
-DOCEX_CFLAGS  := -std=c11 -D_POSIX_C_SOURCE=200809L -g -O1 -Wall -Wextra \
+# Deferred (=, not :=): CGRPC_CFLAGS asks pkg-config (a second) on first
+# use, so reading the makefiles stays fast for commands that build nothing.
+DOCEX_CFLAGS  = -std=c11 -D_POSIX_C_SOURCE=200809L -g -O1 -Wall -Wextra \
                  -I$(CGRPC_GEN_DIR) $(CGRPC_CFLAGS)
 
 # MyService's generated code, compiled once for every example.
