@@ -2,9 +2,8 @@
 #
 # Learner commands set a fresh machine up by themselves on first use
 # (tools/setup.sh --ensure), so a newcomer's first command just works.
-# The step tooling lives in tools/course.py (its command line) and the
-# package tools/coursekit/ (one job per module); the contract check behind
-# `make test` in tools/contract.py; each step's build in mk/step.mk.
+# The step tooling lives in tools/course.py and tools/coursekit/; the contract
+# check behind `make test` in tools/contract.py; a step's build in mk/step.mk.
 
 ROOT := $(CURDIR)
 PYTHON ?= python3
@@ -33,22 +32,22 @@ doctor:
 # The parts every step shares: the runtime library, the code generator, and
 # the generated code of the course's protos. Filled in by lib/ and tools/.
 shared:
-
--include lib/lib.mk
--include tools/plugin.mk
--include tests/faults/faults.mk
--include tests/soak/soak.mk
--include fuzz/fuzz.mk
--include tests/interop/interop.mk
--include bench/bench.mk
--include tools/call.mk
--include mk/demo.mk
--include docs/examples/examples.mk
--include tests/i18n/i18n.mk
--include mk/cluster.mk
+# Every fragment must exist (include, not -include): a missing one is an error.
+include lib/lib.mk
+include tools/plugin.mk
+include tests/faults/faults.mk
+include tests/soak/soak.mk
+include fuzz/fuzz.mk
+include tests/interop/interop.mk
+include bench/bench.mk
+include tools/call.mk
+include mk/demo.mk
+include docs/examples/examples.mk
+include tests/i18n/i18n.mk
+include mk/cluster.mk
 
 # What `make setup` builds once the packages are there.
-shared: $(if $(wildcard lib/lib.mk),cgrpc-lib) $(if $(wildcard tools/plugin.mk),cgrpc-plugin)
+shared: cgrpc-lib cgrpc-plugin
 
 # make step1 ... make step7 (also step01, step-design: course.py resolves it).
 step%:

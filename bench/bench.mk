@@ -24,10 +24,10 @@ endif
 # top-level Makefile (they define CGRPC_LIB / CGRPC_PLUGIN and the rule that
 # generates build/gen/%.cgrpc.c).
 ifndef CGRPC_LIB
--include $(ROOT)/lib/lib.mk
+include $(ROOT)/lib/lib.mk
 endif
 ifndef CGRPC_PLUGIN
--include $(ROOT)/tools/plugin.mk
+include $(ROOT)/tools/plugin.mk
 endif
 
 BENCH_BUILD   := $(ROOT)/build/bench

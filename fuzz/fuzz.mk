@@ -32,10 +32,10 @@ ROOT := $(ROOT)
 # Standalone: the runtime and the code generator (the top-level Makefile
 # has included them already).
 ifndef CGRPC_LIB
--include $(ROOT)/lib/lib.mk
+include $(ROOT)/lib/lib.mk
 endif
 ifndef CGRPC_PLUGIN
--include $(ROOT)/tools/plugin.mk
+include $(ROOT)/tools/plugin.mk
 endif
 
 FUZZ_DIR       := $(ROOT)/fuzz

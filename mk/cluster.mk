@@ -36,10 +36,10 @@ endif
 # Standalone: bring in the runtime and the code generator (the top-level
 # Makefile has included them already).
 ifndef CGRPC_LIB
--include $(ROOT)/lib/lib.mk
+include $(ROOT)/lib/lib.mk
 endif
 ifndef CGRPC_PLUGIN
--include $(ROOT)/tools/plugin.mk
+include $(ROOT)/tools/plugin.mk
 endif
 
 CLUSTER_PYTHON  ?= $(or $(PYTHON),python3)

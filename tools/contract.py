@@ -8,11 +8,14 @@ For every step it proves the step contract (architecture.md):
   - the solution builds with -Werror and passes, also under valgrind;
   - the solution holds no TODO, every exercise has three hints, the lesson exists.
 Then it runs the other suites (runtime, plugin, interop, docs), each a make
-target that ends with a line `N passed, M failed`, and prints the total.
+target that ends with a line `N passed, M failed`, and prints the total. The
+suites are a fixed list (COMPONENTS): one whose makefile is missing, or no
+longer defines its target, is a failed check naming the file.
 
   contract.py [--steps-only] [--skip-memcheck] [STEP ...]
 """
 
+import os
 import re
 import subprocess
 import sys
@@ -242,46 +245,99 @@ def run_component(name, cmd, tally):
         tally.check(proc.returncode == 0, f"{name} ({secs:.0f} s)", "\n".join(text.strip().splitlines()[-30:]))
 
 
-def components():
-    """The non-step suites, in order; each appears once its makefile exists."""
+# The non-step suites, in order: what each proves, its make target (and the
+# target's arguments), and the makefile that defines the target. The list is
+# fixed: a makefile that is missing, or no longer defines its target, is a
+# failed check that names it, never a suite quietly left out.
+COMPONENTS = [
+    ("code generator tests", ["test-plugin"], "tools/plugin.mk"),
+    ("runtime tests", ["test-runtime"], "lib/lib.mk"),
+    ("runtime tests under valgrind", ["test-runtime-memcheck"], "lib/lib.mk"),
+    ("runtime tests with ASan + UBSan", ["test-runtime-sanitize"], "lib/lib.mk"),
+    ("runtime tests with TSan", ["test-runtime-tsan"], "lib/lib.mk"),
+    ("fault and security tests", ["test-faults"], "tests/faults/faults.mk"),
+    ("fault and security tests with ASan + UBSan", ["test-faults-sanitize"], "tests/faults/faults.mk"),
+    ("fault and security tests with TSan", ["test-faults-tsan"], "tests/faults/faults.mk"),
+    ("fuzz corpus and regressions replayed", ["test-fuzz-replay"], "fuzz/fuzz.mk"),
+    ("interop with Python grpcio and grpc-js", ["test-interop"], "tests/interop/interop.mk"),
+    ("make call (buf curl) against a live server", ["test-call"], "tools/call.mk"),
+    ("make demo, end to end", ["test-demo"], "mk/demo.mk"),
+    ("the runtime reference's examples", ["test-doc-examples"], "docs/examples/examples.mk"),
+    ("make cluster: 3 replicas, round_robin, one stopped, no call lost", ["test-cluster"], "mk/cluster.mk"),
+    ("Dockerfile, k8s/ and .devcontainer/ checked offline", ["test-deploy"], "mk/cluster.mk"),
+    ("the step tooling (tools/course.py, mk/step.mk)", ["test-tools"], "Makefile"),
+    ("lesson site builds (mkdocs --strict)", ["docs-check"], "Makefile"),
+    ("translated lessons (docs/ko) in step with docs/en",
+     ["test-i18n", "I18N_ARGS=--site build/site"], "tests/i18n/i18n.mk"),
+    ("every English page translated", ["i18n-check"], "tests/i18n/i18n.mk"),
+]
+
+MAKE = ["make", "--no-print-directory"]
+
+# A target line of make's database (make -p): "name: prerequisites", not a
+# variable ("name := value"), a comment or a recipe line.
+TARGET_LINE_RE = re.compile(r"([^#\s:=%][^:=]*?)::?(?!=)")
+
+
+def make_targets(root):
+    """The targets make knows once it has read root's Makefile and every file
+    it includes, from make's database (make -p); nothing is built. Returns
+    (targets, error): error is make's own message when it cannot read them."""
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKEOVERRIDES", "MAKELEVEL")}
+    proc = subprocess.run(MAKE + ["-p", "--eval=contract-probe: ; @:", "contract-probe"], cwd=str(root), env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace")
+    if proc.returncode != 0:
+        return set(), proc.stderr.strip() or f"make exited with status {proc.returncode}"
+    targets, previous = set(), ""
+    for ln in proc.stdout.splitlines():
+        m = TARGET_LINE_RE.match(ln)
+        if m and previous != "# Not a target:":
+            targets.add(m.group(1))
+        previous = ln
+    return targets, None
+
+
+def components(root=None):
+    """The non-step suites of COMPONENTS, in order, and whether make can run
+    them. Returns (comps, error): comps holds (name, command, problem), where
+    problem says why that suite cannot run (its makefile is missing, or does
+    not define its target) and is None otherwise; error is make's message
+    when it cannot read the Makefile at all (then no suite can run)."""
+    root = root or ROOT
+    targets, error = make_targets(root)
     comps = []
-    if (ROOT / "tools" / "plugin.mk").exists():
-        comps.append(("code generator tests", ["make", "--no-print-directory", "test-plugin"]))
-    if (ROOT / "lib" / "lib.mk").exists():
-        comps += [("runtime tests", ["make", "--no-print-directory", "test-runtime"]),
-                  ("runtime tests under valgrind", ["make", "--no-print-directory", "test-runtime-memcheck"]),
-                  ("runtime tests with ASan + UBSan", ["make", "--no-print-directory", "test-runtime-sanitize"]),
-                  ("runtime tests with TSan", ["make", "--no-print-directory", "test-runtime-tsan"])]
-    if (ROOT / "tests" / "faults" / "faults.mk").exists():
-        comps.append(("fault and security tests", ["make", "--no-print-directory", "test-faults"]))
-        comps.append(("fault and security tests with ASan + UBSan",
-                      ["make", "--no-print-directory", "test-faults-sanitize"]))
-        comps.append(("fault and security tests with TSan",
-                      ["make", "--no-print-directory", "test-faults-tsan"]))
-    if (ROOT / "fuzz" / "fuzz.mk").exists():
-        comps.append(("fuzz corpus and regressions replayed", ["make", "--no-print-directory", "test-fuzz-replay"]))
-    if (ROOT / "tests" / "interop" / "interop.mk").exists():
-        comps.append(("interop with Python grpcio and grpc-js", ["make", "--no-print-directory", "test-interop"]))
-    if (ROOT / "tools" / "call.mk").exists():
-        comps.append(("make call (buf curl) against a live server", ["make", "--no-print-directory", "test-call"]))
-    if (ROOT / "mk" / "demo.mk").exists():
-        comps.append(("make demo, end to end", ["make", "--no-print-directory", "test-demo"]))
-    if (ROOT / "docs" / "examples" / "examples.mk").exists():
-        comps.append(("the runtime reference's examples", ["make", "--no-print-directory", "test-doc-examples"]))
-    if (ROOT / "mk" / "cluster.mk").exists():
-        comps += [("make cluster: 3 replicas, round_robin, one stopped, no call lost",
-                   ["make", "--no-print-directory", "test-cluster"]),
-                  ("Dockerfile, k8s/ and .devcontainer/ checked offline",
-                   ["make", "--no-print-directory", "test-deploy"])]
-    if (ROOT / "tests" / "tools" / "test_course.py").exists():
-        comps.append(("the step tooling (tools/course.py, mk/step.mk)",
-                      ["make", "--no-print-directory", "test-tools"]))
-    comps.append(("lesson site builds (mkdocs --strict)", ["make", "--no-print-directory", "docs-check"]))
-    if (ROOT / "tests" / "i18n" / "i18n.mk").exists():
-        comps.append(("translated lessons (docs/ko) in step with docs/en",
-                      ["make", "--no-print-directory", "test-i18n", "I18N_ARGS=--site build/site"]))
-        comps.append(("every English page translated", ["make", "--no-print-directory", "i18n-check"]))
-    return comps
+    for name, args, makefile in COMPONENTS:
+        target = args[0]
+        if not (root / makefile).is_file():
+            problem = f"{makefile} is missing (it defines make {target})"
+        elif target not in targets and not error:
+            problem = f"{makefile} does not define make {target} (or the Makefile does not include it)"
+        else:
+            problem = None
+        comps.append((name, MAKE + args, problem))
+    return comps, error
+
+
+def run_components(tally, root=None):
+    """Runs every suite of COMPONENTS; one that cannot run is a failed check
+    that says why (its makefile is missing, or does not define its target)."""
+    comps, error = components(root)
+    if error:
+        print(bold("\nthe Makefile"))
+        tally.check(False, "make reads the Makefile and every file it includes", error)
+    not_run = []
+    for name, cmd, problem in comps:
+        if problem:
+            print(bold(f"\n{name}") + dim(f"  ({' '.join(cmd)})"))
+            tally.check(False, f"{name}: {problem}")
+        elif error:
+            not_run.append(name)
+        else:
+            run_component(name, cmd, tally)
+    if not_run:
+        print(bold("\nthe other suites"))
+        tally.check(False, f"{len(not_run)} other suites not run: make cannot read the Makefile",
+                    "\n".join(not_run))
 
 
 def main(argv):
@@ -294,8 +350,7 @@ def main(argv):
     for step in steps:
         check_step(step, tally, memcheck)
     if not steps_only and not names:
-        for name, cmd in components():
-            run_component(name, cmd, tally)
+        run_components(tally)
     print()
     took = time.monotonic() - t0
     for label, lines in tally.why:

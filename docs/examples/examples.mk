@@ -30,10 +30,10 @@ ifeq ($(.DEFAULT_GOAL),)
 endif
 
 ifndef CGRPC_LIB
--include $(ROOT)/lib/lib.mk
+include $(ROOT)/lib/lib.mk
 endif
 ifndef CGRPC_PLUGIN
--include $(ROOT)/tools/plugin.mk
+include $(ROOT)/tools/plugin.mk
 endif
 
 DOCEX_DIR     := $(ROOT)/docs/examples

@@ -19,7 +19,9 @@ the whole file runs in a few seconds:
   6. tests/common/lesson.h names only tools that exist;
   7. make test's closing "Why:" excerpt of a failed log;
   8. tools/coursekit: a docstring with its job in every module, no import
-     cycle, course.py only the command line, no copies of the colour helpers.
+     cycle, course.py only the command line, no copies of the colour helpers;
+  9. nothing silent: in a copy of the workspace, a makefile fragment that is
+     renamed, or no longer defines its target, fails make test naming it.
 
   python3 tests/tools/test_course.py
 
@@ -617,6 +619,71 @@ def test_package():
     check(not copies, "no tool keeps its own copy of the colour helpers (coursekit.term)", ", ".join(copies))
 
 
+# --------------------------------------------------------------------------
+# 9. Nothing silent: a missing or renamed makefile fragment is an error
+
+
+def copy_workspace(dest):
+    """The workspace's files (tracked, and new ones git does not ignore) copied
+    to dest, without build/: what make reads. False when git is not there."""
+    if shutil.which("git") is None:
+        return False
+    listed = subprocess.run(["git", "-C", str(ROOT), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    if listed.returncode != 0:
+        return False
+    for rel in sorted(set(listed.stdout.decode().split("\0")) - {""}):
+        src = ROOT / rel
+        if src.is_file() and not src.is_symlink():
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest / rel)
+    return True
+
+
+def test_missing_fragment():
+    print("a missing or renamed makefile fragment fails make test, naming the file")
+    import contract  # tools/contract.py
+    if shutil.which("make") is None:
+        check(True, "skipped: no make here (make setup)")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        ws = Path(tmp)
+        if not copy_workspace(ws):
+            check(True, "skipped: the workspace is not a git checkout")
+            return
+        comps, error = contract.components(ws)
+        problems = [f"{name}: {problem}" for name, _, problem in comps if problem]
+        check(error is None and not problems and len(comps) == len(contract.COMPONENTS),
+              f"every one of make test's {len(comps)} suites has its makefile, which defines its target",
+              error or "\n".join(problems))
+
+        demo = ws / "mk" / "demo.mk"
+        kept = demo.read_text()
+        demo.write_text("# emptied by test_course.py: it defines no target\n")
+        comps, error = contract.components(ws)
+        problems = {name: problem for name, _, problem in comps if problem}
+        check(error is None and list(problems.values()) == ["mk/demo.mk does not define make test-demo "
+                                                            "(or the Makefile does not include it)"],
+              "a fragment that no longer defines its target: that suite fails, naming the file and target",
+              error or problems)
+        demo.write_text(kept)
+
+        faults = ws / "tests" / "faults" / "faults.mk"
+        faults.rename(faults.with_name("faults.mk.renamed"))
+        tally = contract.Tally()
+        out, _ = output_of(contract.run_components, tally, ws)
+        missing = [label for label in tally.failures if "tests/faults/faults.mk is missing" in label]
+        check(len(missing) == 3 and tally.passed == 0 and "make reads the Makefile" in tally.failures[0]
+              and "tests/faults/faults.mk: No such file or directory" in out
+              and tally.failures[-1] == f"{len(comps) - 3} other suites not run: make cannot read the Makefile",
+              "a renamed fragment: make test fails each of its 3 suites naming the file, and runs no other", out)
+        env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKEOVERRIDES", "MAKELEVEL")}
+        p = subprocess.run(["make", "-n", "test"], cwd=str(ws), env=env,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        check(p.returncode != 0 and "tests/faults/faults.mk: No such file or directory" in p.stdout,
+              "make -n test with the fragment missing is make's own error, naming the file", p.stdout)
+
+
 def main():
     t0 = time.monotonic()
     test_parsing()
@@ -627,6 +694,7 @@ def main():
     test_named_tools()
     test_failure_excerpt()
     test_package()
+    test_missing_fragment()
     print(f"({time.monotonic() - t0:.1f} s)")
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
