@@ -11,7 +11,7 @@
   report     results.json, junit.xml and the class table, for a teacher
   commands   the cmd_* functions of course.py's subcommands
 
-Each module imports only modules above it in this list (commands excepted,
-which uses them all); tests/tools/test_course.py checks there is no cycle.
+Each module imports only modules listed above it, so there is no import
+cycle (tests/tools/test_course.py checks it).
 Only the standard library is used.
 """
