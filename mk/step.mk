@@ -27,7 +27,27 @@ STEP_DIR := $(ROOT)/steps/$(STEP)
 SOL_DIR  := $(ROOT)/solutions/$(STEP)
 TEST_DIR := $(ROOT)/tests/$(STEP)
 MODE     := $(if $(SOLUTION),solution,starter)
-BUILD    := $(ROOT)/build/steps/$(STEP)/$(MODE)
+
+# Every build checks memory as it runs: the step's code and tests are built
+# with AddressSanitizer (use after free, reads past a buffer), LeakSanitizer
+# (leaks, reported when a test program exits) and UBSan (undefined
+# behaviour), so `make stepN` fails on a memory error, not only `make
+# memcheck`. SANITIZE=thread builds with ThreadSanitizer instead (data
+# races; tools/course.py runs the suites of shared state with it), and
+# SANITIZE=none builds plain code for valgrind (`make memcheck`). Each kind
+# has a build folder of its own, so switching costs no rebuild.
+SANITIZE ?= $(if $(filter memcheck,$(MAKECMDGOALS)),none,address)
+ifeq ($(filter $(SANITIZE),address thread none),)
+$(error SANITIZE=$(SANITIZE): use address (the default), thread or none)
+endif
+SAN_address := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+SAN_thread  := -fsanitize=thread
+SAN_none    :=
+SAN_FLAGS   := $(SAN_$(SANITIZE))
+SAN_DIR_address :=
+SAN_DIR_thread  := -tsan
+SAN_DIR_none    := -plain
+BUILD    := $(ROOT)/build/steps/$(STEP)/$(MODE)$(SAN_DIR_$(SANITIZE))
 GEN      := $(BUILD)/gen
 PYTHON   ?= python3
 
@@ -63,6 +83,8 @@ EXTRA_SRCS   ?=
 EXTRA_DEPS   ?=
 PKGS         ?=
 EXTRA_DEPS   += $(FLAGS_STAMP)
+# The sanitizers' settings and the one list of known noise (see the file).
+EXTRA_SRCS   += $(if $(SAN_FLAGS),$(ROOT)/tests/common/sanitize.c)
 
 -include $(TEST_DIR)/step.mk
 
@@ -80,7 +102,7 @@ DEFS    := -DROOT_DIR='"$(ROOT)"' -DSTEP_BUILD_DIR='"$(BUILD)"' \
 # pkg-config runs once per make: for grpc it walks all of absl (~0.8 s).
 PKG_CFLAGS := $(shell pkg-config --cflags cmocka $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs cmocka $(PKGS))
-ALL_CFLAGS = $(CFLAGS) $(STD) $(WARN) $(INCS) $(DEFS) $(EXTRA_CFLAGS) $(PKG_CFLAGS)
+ALL_CFLAGS = $(CFLAGS) $(STD) $(SAN_FLAGS) $(WARN) $(INCS) $(DEFS) $(EXTRA_CFLAGS) $(PKG_CFLAGS)
 ALL_LDLIBS = $(EXTRA_LDLIBS) $(PKG_LIBS) -lpthread -lm
 
 LIB_OBJS   := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_C))
