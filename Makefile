@@ -94,11 +94,12 @@ test:
 	$(ENSURE_ALL)
 	@$(PYTHON) tools/contract.py $(if $(STEP),$(STEP))
 
-# tools/course.py's own tests: verdicts, reports and the class table from
-# canned cmocka output, and mk/step.mk's flags stamp. A few seconds;
-# ends with "N passed, M failed".
+# The tooling's own tests, every tests/tools/test_*.py: course.py's verdicts,
+# reports and class table from canned cmocka output, mk/step.mk's flags
+# stamp, and the real steps' builds (a second build compiles nothing).
+# Ends with "N passed, M failed".
 test-tools:
-	@$(PYTHON) tests/tools/test_course.py
+	@$(PYTHON) tests/tools/run.py
 
 docs:
 	$(ENSURE_ALL)

@@ -27,7 +27,27 @@ STEP_DIR := $(ROOT)/steps/$(STEP)
 SOL_DIR  := $(ROOT)/solutions/$(STEP)
 TEST_DIR := $(ROOT)/tests/$(STEP)
 MODE     := $(if $(SOLUTION),solution,starter)
-BUILD    := $(ROOT)/build/steps/$(STEP)/$(MODE)
+
+# Every build checks memory as it runs: the step's code and tests are built
+# with AddressSanitizer (use after free, reads past a buffer), LeakSanitizer
+# (leaks, reported when a test program exits) and UBSan (undefined
+# behaviour), so `make stepN` fails on a memory error, not only `make
+# memcheck`. SANITIZE=thread builds with ThreadSanitizer instead (data
+# races; tools/course.py runs the suites of shared state with it), and
+# SANITIZE=none builds plain code for valgrind (`make memcheck`). Each kind
+# has a build folder of its own, so switching costs no rebuild.
+SANITIZE ?= $(if $(filter memcheck,$(MAKECMDGOALS)),none,address)
+ifeq ($(filter $(SANITIZE),address thread none),)
+$(error SANITIZE=$(SANITIZE): use address (the default), thread or none)
+endif
+SAN_address := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+SAN_thread  := -fsanitize=thread
+SAN_none    :=
+SAN_FLAGS   := $(SAN_$(SANITIZE))
+SAN_DIR_address :=
+SAN_DIR_thread  := -tsan
+SAN_DIR_none    := -plain
+BUILD    := $(ROOT)/build/steps/$(STEP)/$(MODE)$(SAN_DIR_$(SANITIZE))
 GEN      := $(BUILD)/gen
 PYTHON   ?= python3
 
@@ -63,12 +83,18 @@ EXTRA_SRCS   ?=
 EXTRA_DEPS   ?=
 PKGS         ?=
 EXTRA_DEPS   += $(FLAGS_STAMP)
+# The sanitizers' settings and the one list of known noise (see the file).
+EXTRA_SRCS   += $(if $(SAN_FLAGS),$(ROOT)/tests/common/sanitize.c)
 
 -include $(TEST_DIR)/step.mk
 
 CC      ?= cc
 WARN    := -Wall -Wextra $(if $(WERROR),-Werror)
-CFLAGS  ?= -std=c11 -g -O1 -D_POSIX_C_SOURCE=200809L
+# The language and the feature macros the course's code is written for. They
+# come after CFLAGS, so a CFLAGS from the environment (CFLAGS=-O2 is common)
+# changes the optimisation or adds flags, but never the C standard.
+STD     := -std=c11 -D_POSIX_C_SOURCE=200809L
+CFLAGS  ?= -g -O1
 INCS    := $(if $(SOLUTION),-I$(SOL_DIR)) -I$(STEP_DIR) -I$(TEST_DIR) \
            -I$(ROOT)/tests/common -I$(GEN)
 DEFS    := -DROOT_DIR='"$(ROOT)"' -DSTEP_BUILD_DIR='"$(BUILD)"' \
@@ -76,41 +102,40 @@ DEFS    := -DROOT_DIR='"$(ROOT)"' -DSTEP_BUILD_DIR='"$(BUILD)"' \
 # pkg-config runs once per make: for grpc it walks all of absl (~0.8 s).
 PKG_CFLAGS := $(shell pkg-config --cflags cmocka $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs cmocka $(PKGS))
-ALL_CFLAGS = $(CFLAGS) $(WARN) $(INCS) $(DEFS) $(EXTRA_CFLAGS) $(PKG_CFLAGS)
+ALL_CFLAGS = $(CFLAGS) $(STD) $(SAN_FLAGS) $(WARN) $(INCS) $(DEFS) $(EXTRA_CFLAGS) $(PKG_CFLAGS)
 ALL_LDLIBS = $(EXTRA_LDLIBS) $(PKG_LIBS) -lpthread -lm
 
 LIB_OBJS   := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_C))
 EXTRA_OBJS := $(patsubst %.c,$(BUILD)/obj/extra/%.o,$(notdir $(EXTRA_SRCS)))
+TEST_OBJS  := $(patsubst %,$(BUILD)/obj/test_%.o,$(SUITES))
 TEST_BINS  := $(patsubst %,$(BUILD)/test_%,$(SUITES))
 
 Q := $(if $(V),,@)
 ECHO := $(if $(V),@:,@printf)
 
 .PHONY: all build test memcheck run solution clean step-flags-check
-# Keep everything a build makes (objects, descriptor sets, generated code)
-# between runs: to make they are intermediate files it would delete. Both
-# forms, because an included fragment that names its own .SECONDARY files
-# switches the bare one off.
-.SECONDARY:
-.PRECIOUS: $(BUILD)/% $(BUILD)/obj/%.o $(BUILD)/obj/extra/%.o
+# Every rule below names its files (static pattern rules, not implicit
+# ones), so nothing a build makes is an intermediate file that make would
+# delete after the run: a second build with no change compiles nothing,
+# whatever a step's own fragment declares (tests/tools proves it).
 .SECONDEXPANSION:
 .DEFAULT_GOAL := test
 
 all build: $(TEST_BINS) $(PROGRAM)
 
-$(BUILD)/obj/%.o: $$(call src,$$*.c) $(EXTRA_DEPS) | $(BUILD)/obj
+$(LIB_OBJS) $(if $(PROGRAM),$(BUILD)/obj/main.o): $(BUILD)/obj/%.o: $$(call src,$$*.c) $(EXTRA_DEPS) | $(BUILD)/obj
 	$(ECHO) '  CC  %s\n' '$(subst $(ROOT)/,,$<)'
 	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
-$(BUILD)/obj/extra/%.o: $$(call extra_src,$$*) $(EXTRA_DEPS) | $(BUILD)/obj/extra
+$(EXTRA_OBJS): $(BUILD)/obj/extra/%.o: $$(call extra_src,$$*) $(EXTRA_DEPS) | $(BUILD)/obj/extra
 	$(ECHO) '  CC  %s\n' '$(subst $(ROOT)/,,$<)'
 	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
-$(BUILD)/obj/test_%.o: $(TEST_DIR)/test_%.c $(EXTRA_DEPS) | $(BUILD)/obj
+$(TEST_OBJS): $(BUILD)/obj/test_%.o: $(TEST_DIR)/test_%.c $(EXTRA_DEPS) | $(BUILD)/obj
 	$(ECHO) '  CC  %s\n' '$(subst $(ROOT)/,,$<)'
 	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
-$(BUILD)/test_%: $(BUILD)/obj/test_%.o $(LIB_OBJS) $(EXTRA_OBJS)
+$(TEST_BINS): $(BUILD)/test_%: $(BUILD)/obj/test_%.o $(LIB_OBJS) $(EXTRA_OBJS)
 	$(ECHO) '  LD  %s\n' '$(notdir $@)'
 	$(Q)$(CC) $(ALL_CFLAGS) $^ $(ALL_LDLIBS) -o $@
 

@@ -21,7 +21,3 @@ $(BUILD)/obj/t05/%.o: $(TEST_DIR)/%.c $(wildcard $(TEST_DIR)/*.h) $(EXTRA_DEPS) 
 # Extra prerequisites of a rule's target are linked too ($^ in its recipe).
 $(patsubst %,$(BUILD)/test_%,$(SUITES)): $(STEP05_OBJS)
 
-# Keep the suites' objects between builds. mk/step.mk's bare `.SECONDARY:`
-# would, but lib/lib.mk names files of its own after .SECONDARY, and then
-# make keeps only those.
-.SECONDARY: $(patsubst %,$(BUILD)/obj/test_%.o,$(SUITES)) $(STEP05_OBJS)

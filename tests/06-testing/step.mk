@@ -38,8 +38,6 @@ $(BUILD)/obj/t06/%.o: $(TEST_DIR)/%.c $(wildcard $(TEST_DIR)/*.h) $(EXTRA_DEPS) 
 # Extra prerequisites of a rule's target are linked too ($^ in its recipe).
 $(patsubst %,$(BUILD)/test_%,$(SUITES)): $(STEP06_HELPER_OBJS)
 
-.SECONDARY: $(patsubst %,$(BUILD)/obj/test_%.o,$(SUITES)) $(STEP06_HELPER_OBJS)
-
 # ---- the mutants ---------------------------------------------------------
 #
 # name:file — the bug is described at the top of mutants/<name>.sed, and in

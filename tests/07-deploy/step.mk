@@ -72,5 +72,3 @@ $(patsubst %,$(BUILD)/test_%,$(SUITES)): $(STEP07_HELPERS)
 # The suites that run the program need it built first.
 $(patsubst %,$(BUILD)/test_%,$(SUITES)): | $(PROGRAM)
 
-# Keep the suites' objects between builds (see tests/05-client/step.mk).
-.SECONDARY: $(patsubst %,$(BUILD)/obj/test_%.o,$(SUITES)) $(STEP07_HELPERS)
