@@ -47,7 +47,10 @@ SAN_FLAGS   := $(SAN_$(SANITIZE))
 SAN_DIR_address :=
 SAN_DIR_thread  := -tsan
 SAN_DIR_none    := -plain
-BUILD    := $(ROOT)/build/steps/$(STEP)/$(MODE)$(SAN_DIR_$(SANITIZE))
+# BUILD_ROOT=DIR moves every kind of build of the step elsewhere (the
+# contract check and the catalogue of mistakes build copies of a step).
+BUILD_ROOT ?= $(ROOT)/build/steps/$(STEP)
+BUILD    := $(BUILD_ROOT)/$(MODE)$(SAN_DIR_$(SANITIZE))
 GEN      := $(BUILD)/gen
 PYTHON   ?= python3
 

@@ -5,7 +5,8 @@ For every step it proves the step contract (architecture.md):
   - the starter builds with -Werror, its suite fails, and exactly the exercise
     tests fail (tests of given code, listed in tests/NN/given.txt, pass), each
     failure on an assertion that names a real section of the lesson;
-  - the solution builds with -Werror and passes, also under valgrind;
+  - the solution builds with -Werror and passes, built with ASan + LSan +
+    UBSan (and its suites of shared state with TSan), and under valgrind;
   - the solution holds no TODO, every exercise has three hints, the lesson exists.
 Then it runs the other suites (runtime, plugin, interop, docs), each a make
 target that ends with a line `N passed, M failed`, and prints the total. The
@@ -97,7 +98,7 @@ def pristine_starter(step):
         return []
     subprocess.run(["tar", "-x", "-C", str(dest)], input=archive.stdout, check=True)
     print(dim(f"  (steps/{step} has local changes: checking the committed starter instead)"))
-    return [f"STEP_DIR={dest / rel}", f"BUILD={BUILD / 'steps' / step / 'pristine'}"]
+    return [f"STEP_DIR={dest / rel}", f"BUILD_ROOT={BUILD / 'steps' / step / 'pristine'}"]
 
 
 def check_step(step, tally, memcheck=True):
@@ -113,11 +114,9 @@ def check_step(step, tally, memcheck=True):
     ok, out = make_build(step, "starter", extra=["WERROR=1"] + extra, quiet=True)
     tally.check(ok, "starter builds with no warnings (-Wall -Wextra -Werror)", out)
     if ok:
-        bdir = None
-        for e in extra:
-            if e.startswith("BUILD="):
-                bdir = Path(e[6:])
-        res = run_step_suites(step, "starter", bdir=bdir)
+        # The starter's question is which tests fail; its threads are not yet
+        # the learner's, so no ThreadSanitizer run.
+        res = run_step_suites(step, "starter", threads=False, overrides=extra)
         tests = {t["name"]: t for s in res["suites"] for t in s["tests"]}
         failing = {n for n, t in tests.items() if t["status"] == "fail"}
         expected = set(tests) - given
@@ -160,7 +159,10 @@ def check_step(step, tally, memcheck=True):
                     "\n".join(fails + res["problems"]))
         if memcheck:
             t0 = time.monotonic()
-            res = run_step_suites(step, "solution", valgrind=True)
+            # valgrind runs the plain build (no sanitizers), a folder of its own.
+            ok, out = make_build(step, "solution", extra=["WERROR=1"], quiet=True, sanitize="none")
+            res = run_step_suites(step, "solution", valgrind=True) if ok else \
+                {"ok": False, "passed": 0, "total": 0, "problems": [out], "suites": []}
             tally.check(res["ok"], f"solution passes under valgrind, no leaks "
                         f"({res['passed']}/{res['total']}, {time.monotonic() - t0:.0f} s)",
                         "\n".join(res["problems"] + [t["name"] for s in res["suites"] for t in s["tests"]

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""test_sanreport.py: tools/sanreport.py reads real sanitizer reports.
+"""test_sanreport.py: tools/coursekit/sanreport.py reads real sanitizer reports.
 
 The reports in tests/tools/sanitizer/ were printed by gcc 12's sanitizers:
 a leak in a step-4 handler (under a cmocka suite), a use after free, a read
@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools"))
 
-import sanreport  # noqa: E402
+from coursekit import sanreport  # noqa: E402
 
 SAMPLES = Path(__file__).resolve().parent / "sanitizer"
 passed = failed = 0
@@ -38,7 +38,7 @@ def learner(path):
 
 
 def main():
-    print("tools/sanreport.py on real reports")
+    print("tools/coursekit/sanreport.py on real reports")
     cases = [("leak.txt", "memory leak", "user_service.c:35", "get_user"),
              ("use-after-free.txt", "use after free", "uaf.c:8", "main"),
              ("overflow.txt", "read or write past a buffer", "uaf.c:9", None),

@@ -5,6 +5,7 @@
   lessons    lesson pages, linked in the learner's language
   steps      the steps: names, files, given tests, suites, hints
   cmocka     reading a suite's output: statuses, messages, lesson pointers
+  sanreport  reading a sanitizer's report in the learner's terms
   build      building a step's tests with make; the first compile error
   runner     running a step's suites into a result; build/results/
   verdict    what the learner reads after a run

@@ -10,10 +10,13 @@ from .lessons import localize
 from .workspace import ROOT
 
 
-def build_command(step, mode, extra=(), rerun=None):
+def build_command(step, mode, extra=(), rerun=None, sanitize="address"):
     """The make command that builds a step's tests. RERUN tells the step's
-    build which command to name in its own messages (mk/step.mk)."""
-    cmd = ["make", "-s", "--no-print-directory", "-C", str(ROOT / "steps" / step), "build"]
+    build which command to name in its own messages (mk/step.mk); SANITIZE
+    which checkers to build in (address: ASan + LSan + UBSan, thread: TSan,
+    none: plain code for valgrind)."""
+    cmd = ["make", "-s", "--no-print-directory", "-C", str(ROOT / "steps" / step), "build",
+           f"SANITIZE={sanitize}"]
     if mode == "solution":
         cmd.append("SOLUTION=1")
     if rerun:
@@ -21,13 +24,14 @@ def build_command(step, mode, extra=(), rerun=None):
     return cmd + list(extra)
 
 
-def make_build(step, mode, extra=(), quiet=False, rerun=None):
+def make_build(step, mode, extra=(), quiet=False, rerun=None, sanitize="address"):
     """Builds a step's tests; returns (ok, output)."""
-    cmd = build_command(step, mode, extra, rerun)
+    cmd = build_command(step, mode, extra, rerun, sanitize)
     # A top-level `make memcheck STEP=3` would pass STEP=3 down to the step's
     # own make through MAKEFLAGS and override its STEP; start clean instead.
     env = {k: v for k, v in os.environ.items()
-           if k not in ("MAKEFLAGS", "MFLAGS", "MAKEOVERRIDES", "MAKELEVEL", "STEP", "SOLUTION")}
+           if k not in ("MAKEFLAGS", "MFLAGS", "MAKEOVERRIDES", "MAKELEVEL", "STEP", "SOLUTION",
+                        "SANITIZE")}
     proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
     out = proc.stdout.decode("utf-8", "replace")
     if not quiet:

@@ -45,7 +45,8 @@ def learner_exit(ok):
 def cmd_step(args, valgrind=False):
     step = resolve_step(args[0] if args else "")
     mode = "solution" if os.environ.get("SOLUTION") else "starter"
-    ok, out = make_build(step, mode, rerun=rerun_command(step, mode, valgrind))
+    ok, out = make_build(step, mode, rerun=rerun_command(step, mode, valgrind),
+                         sanitize="none" if valgrind else "address")
     if not ok:
         result = {"step": step, "mode": mode, "valgrind": valgrind, "build": "failed",
                   "time": time.strftime("%Y-%m-%dT%H:%M:%S"), "suites": []}

@@ -64,8 +64,31 @@ def suites_of(step):
     return sorted(found, key=lambda s: (order.index(s) if s in order else len(order), s))
 
 
-def build_dir(step, mode):
-    return BUILD / "steps" / step / mode
+# mk/step.mk's build folder of each kind of build (SANITIZE=...).
+SANITIZE_DIRS = {"address": "", "thread": "-tsan", "none": "-plain"}
+
+
+def build_dir(step, mode, sanitize="address", root=None):
+    """Where mk/step.mk builds; root is its BUILD_ROOT when one was given."""
+    return (Path(root) if root else BUILD / "steps" / step) / (mode + SANITIZE_DIRS[sanitize])
+
+
+# A suite whose exercise shares state between threads says so in its source;
+# its tests run once more built with ThreadSanitizer (see runner).
+TSAN_RE = re.compile(r"^#define\s+TSAN_SUITE\b", re.M)
+
+
+def tsan_suites(step):
+    """The suites of a step that also run under ThreadSanitizer."""
+    return [s for s in suites_of(step)
+            if TSAN_RE.search((ROOT / "tests" / step / f"test_{s}.c").read_text(errors="replace"))]
+
+
+def is_learner_source(step, path):
+    """Whether a source path named in a report is one of the learner's files
+    of this step (in steps/, solutions/ or a copy of either), not a test's."""
+    p = Path(path)
+    return p.name in learner_files(step) and p.parent.name == step
 
 
 def parse_hints(step):

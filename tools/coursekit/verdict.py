@@ -28,6 +28,8 @@ def print_verdict(result, show_next=True, again=None):
     vg = " under valgrind" if result["valgrind"] else ""
     print()
     head = f"{step_title(step)}{what}{vg}: {passed} of {total} tests pass"
+    if passed == total and any(s.get("sanitizer") for s in result["suites"]):
+        head += ", but the checker found a problem"
     print(bold(green(head) if result["ok"] else head))
     width = max((len(s["name"]) for s in result["suites"]), default=8)
     for s in result["suites"]:
@@ -64,13 +66,23 @@ def print_verdict(result, show_next=True, again=None):
         elif nxt:
             print(green(f"Step {n} done! ") + f"Next: {bold('make step' + str(step_num(nxt[0])))}"
                   f"  (lesson: {lesson_link(nxt[0])})")
-            print(f"Optional: {bold(f'make memcheck STEP={n}')} checks your code for leaks with valgrind.")
+            print(f"Every run checked memory and threads too; {bold(f'make memcheck STEP={n}')} "
+                  "adds valgrind's opinion.")
         else:
             print(green("That was the last step: the course is done. ") + "'make check' shows the whole table.")
     else:
+        found = [s["sanitizer"] for s in result["suites"] if s.get("sanitizer")]
         if failing:
-            s, _ = failing[0]
-            print(f"Next: edit {bold(suite_file(step, s['name']))}, then run {again} again.")
+            s, t = failing[0]
+            print(f"Next: edit {bold(t.get('file') or suite_file(step, s['name']))}, then run {again} again.")
+        elif found:
+            f = found[0]
+            print(f"{bold('The checker found a ' + f['kind'] + ':')} {f['meaning']}.")
+            if f["file"]:
+                print(f"Next: edit {bold(f['file'])}, {f['line']}, then run {again} again.")
+            else:
+                print(f"Next: run the suite named above by hand to read the whole report, then run {again} again.")
+            print(f"    {yellow('read:')} {localize(f['see'])}")
         elif result["valgrind"] and result["problems"]:
             print("Next: open the log named above and read the first report down to a line of your "
                   "own file ('definitely lost',")

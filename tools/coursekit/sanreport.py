@@ -1,4 +1,4 @@
-"""sanreport.py: reading a sanitizer's report for the learner.
+"""coursekit.sanreport: reading a sanitizer's report for the learner.
 
 A step's tests run built with AddressSanitizer, LeakSanitizer and UBSan (or
 ThreadSanitizer), see mk/step.mk. When one of them stops a test program, its
