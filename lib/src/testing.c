@@ -203,10 +203,14 @@ static const cgi_stream_ops test_stream_ops = {test_recv, test_send};
 cg_stream *cg_test_stream(cg_ctx *ctx)
 {
     cgi_test_ctx *t = test_of(ctx);
+    /* The handler's thread and the test's may both ask first (cgrpc.h says
+     * another thread is fine): the lazy set-up is under the context's lock. */
+    pthread_mutex_lock(&ctx->mu);
     if (!t->has_stream) {
         cgi_stream_init(&t->stream, ctx, &test_stream_ops);
         t->has_stream = true;
     }
+    pthread_mutex_unlock(&ctx->mu);
     return &t->stream;
 }
 

@@ -146,7 +146,7 @@ static void test_network_bidi_answers_at_once(void **state)
     cg_call *c = tutorial__v1__my_service_client__bidirectional_stream(F.ch,
                                                                        &opts);
     for (int i = 0; i < 20; i++) {
-        char id[16], want[32];
+        char id[24], want[40];
         snprintf(id, sizeof id, "ping-%d", i);
         snprintf(want, sizeof want, "Processed: %s", id);
         Tutorial__V1__Request r = request(id, i);
