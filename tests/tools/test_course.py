@@ -493,6 +493,8 @@ def test_step_mk():
         old = Path(tmp) / "old"
         (old / "mk").mkdir(parents=True)
         shutil.copy(ROOT / "mk" / "step.mk", old / "mk" / "step.mk")
+        (old / "tests" / "common").mkdir(parents=True)
+        shutil.copy(ROOT / "tests" / "common" / "sanitize.c", old / "tests" / "common" / "sanitize.c")
         for d, files in (("steps/99-fake", {"Makefile": "STEP := 99-fake\ninclude ../../mk/step.mk\n",
                                               "lib.c": FAKE_LIB}),
                          ("solutions/99-fake", {"lib.c": FAKE_LIB}),
