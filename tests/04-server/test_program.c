@@ -46,7 +46,7 @@ static bool unregistered(cg_status st)
            strncmp(st.message, "unknown method", 14) == 0;
 }
 
-/* ---- given: what main.c does before the exercise ----------------------- */
+/* ---- given: what server_cli.c does around the exercise --------------- */
 
 static void test_program_prints_listening_line(void **state)
 {
