@@ -1,7 +1,7 @@
 /*
- * chat_room_given.c: the given part of the chat room (contracts in
- * chat_room.h): setting a room up, releasing it, counting its members.
- * Given: read it, don't edit. Exercise 5a, the rest, is in chat_room.c.
+ * chat_room_given.c: given, read it but don't edit it. The room's setup,
+ * release and member count (contracts in chat_room.h). Exercise 5a, the
+ * rest, is in chat_room.c.
  */
 #include "chat_room.h"
 

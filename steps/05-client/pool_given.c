@@ -1,7 +1,7 @@
 /*
- * pool_given.c: the given part of the channel pool (contracts in pool.h):
- * making it, its size and channels, freeing it. Given: read it, don't
- * edit. Exercise 6, pool_pick, is in pool.c.
+ * pool_given.c: given, read it but don't edit it. The rest of the channel
+ * pool (contracts in pool.h): making it, its size and channels, freeing
+ * it. Exercise 6, pool_pick, is in pool.c.
  */
 #include "pool.h"
 

@@ -1,7 +1,7 @@
 /*
- * groups.c: the two groups of tests that main.c runs, and the helper that
- * calls GetUser for exercise 2 (declared in groups.h). Given: read it,
- * don't edit (but see groups.h to add a test of your own).
+ * groups.c: given, read it but don't edit it (groups.h says how to add a
+ * test of your own). The two groups of tests that main.c runs, and the
+ * helper that calls GetUser for exercise 2 (declared in groups.h).
  */
 #include "groups.h"
 

@@ -1,6 +1,7 @@
 /*
- * mock_repo_given.c: the repository object around the mock (contract in
- * mock_repo.h). Given: read it, don't edit. Exercise 1 is in mock_repo.c.
+ * mock_repo_given.c: given, read it but don't edit it. The repository
+ * object around the mock (contract in mock_repo.h). Exercise 1 is in
+ * mock_repo.c.
  */
 #include "mock_repo.h"
 

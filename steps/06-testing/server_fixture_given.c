@@ -1,7 +1,8 @@
 /*
- * server_fixture_given.c: making and releasing the fixture's memory and
- * state (contracts in server_fixture.h). Given: read it, don't edit.
- * Exercise 3, the server and the channel, is in server_fixture.c.
+ * server_fixture_given.c: given, read it but don't edit it. Making and
+ * releasing the fixture's memory and state (contracts in
+ * server_fixture.h). Exercise 3, the server and the channel, is in
+ * server_fixture.c.
  */
 #include "server_fixture.h"
 
