@@ -1,6 +1,6 @@
 /*
- * app.c: the step-7 server put together (see app.h). Given: read it, don't
- * edit.
+ * app.c: given, don't edit; no need to read it either (app.h says what it
+ * does). The step-7 server put together.
  */
 #include "app.h"
 
