@@ -72,6 +72,7 @@ const char *config_get(config_lookup_fn lookup, void *user, const char *name);
 int config_bad(char *err, size_t err_len, const char *name, const char *value,
                const char *accepted);
 
+/* What config_bad says a port may be, for PORT and METRICS_PORT. */
 #define CONFIG_PORT_HINT \
     "use a port number from 0 to 65535 (0 picks a free port)"
 
