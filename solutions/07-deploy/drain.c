@@ -1,7 +1,7 @@
 /*
  * drain.c: exercise 2, what the server does on SIGTERM or SIGINT: health
  * first, a lame-duck pause, then a graceful shutdown, all within
- * GRACE_PERIOD_SECONDS (contract in app.h; main.c calls it).
+ * GRACE_PERIOD_SECONDS (contract in app.h; app_main calls it).
  * Run it: `make run` here (e.g. PORT=50051 make run); suite drain.
  * Lesson: docs/en/steps/07-deploy.md#exercise-2-draining-on-sigterm
  */

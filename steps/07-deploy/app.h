@@ -1,7 +1,8 @@
 /*
  * app.h: everything the step-7 server runs, put together (given: read it,
- * don't edit; the code is in given/app.c). main.c starts it, waits for a
- * signal, and calls app_drain (exercise 2, in drain.c) to stop it.
+ * don't edit; the code is in given/app.c). main.c runs app_main, which
+ * starts it, waits for a signal, and calls app_drain (exercise 2, in
+ * drain.c) to stop it.
  *
  *   cg_server on HOST:PORT
  *     interceptors, outermost first:
@@ -54,6 +55,13 @@ typedef struct app {
     upload_settings uploads;
     chat_room room;
 } app;
+
+/* The whole program, which main.c runs: reads the command line (--listen,
+ * --help) and the environment (config_load), blocks SIGINT and SIGTERM,
+ * app_start, waits for one of the two signals, and returns what app_drain
+ * returns; or, before that, the exit status for --help (0), a bad argument
+ * or value (2), a port it cannot listen on (1). */
+int app_main(int argc, char **argv);
 
 /* Builds and starts the server on `listen`: interceptors, services, health
  * (every service SERVING), the /metrics endpoint. Then prints
