@@ -7,19 +7,7 @@
 #include "design_record.h"
 
 const struct method_design DESIGN_RECORD[] = {
-    /* Worked example: MyService.UnaryCall answers "Processed: <id>" and
-     * changes nothing on the server, so repeating it is harmless. */
-    {
-        .path = "/tutorial.v1.MyService/UnaryCall",
-        .request = "Request",
-        .response = "Response",
-        .when = "whenever a client wants one id processed",
-        .kind = RPC_UNARY,
-        .deadline_ms = 1000,
-        .max_message_bytes = 4 * 1024,
-        .idempotent = true,
-        .retryable = true,
-    },
+    DESIGN_WORKED_EXAMPLE, /* MyService.UnaryCall, in design_record.h */
     {
         .path = "/tutorial.v1.MyService/ServerStream",
         .request = "Request",

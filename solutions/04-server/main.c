@@ -1,14 +1,10 @@
 /*
- * main.c: exercise 6, the server program: listen, register the five
- * services, serve, and stop gracefully on SIGINT or SIGTERM.
+ * main.c: exercise 6, the server program: register the five services,
+ * serve, and stop gracefully on SIGINT or SIGTERM (the command line and
+ * the listening socket come from server_cli.c, given).
  * Run it: `make run` here (ARGS="--listen 127.0.0.1:50051"); suite program.
  * Lesson: docs/en/steps/04-server.md#exercise-6-the-server-program
  */
-#include <signal.h>
-#include <stdbool.h>
-#include <stdio.h>
-#include <string.h>
-
 #include "chat_room.h"
 #include "file_service.h"
 #include "my_service.h"
@@ -22,44 +18,21 @@
 
 int main(int argc, char **argv)
 {
-    const char *addr = DEFAULT_LISTEN;
-    int rc = server_parse_args(argc, argv, &addr);
-    if (rc != 0)
-        return rc < 0 ? 0 : rc;
-
-    /* [block-signals] */
-    /* Block SIGINT and SIGTERM before any thread starts: from now on they
-     * wait, pending, until the server asks for them. Without this, a
-     * SIGTERM that comes between "listening on" and the wait below would
-     * kill the process on the spot, draining nothing. */
-    sigset_t stop;
-    sigemptyset(&stop);
-    sigaddset(&stop, SIGINT);
-    sigaddset(&stop, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &stop, NULL);
-    /* [/block-signals] */
-
-    /* [listen] */
-    cg_server *srv = cg_server_new(NULL);
-    cg_status err;
-    int port = cg_server_listen(srv, addr, NULL, &err);
-    if (port < 0) {
-        fprintf(stderr, "server: %s\n"
-                "server: is another server using that port? --listen "
-                "127.0.0.1:0 picks a free one.\n", err.message);
-        cg_server_free(srv);
-        return 1;
-    }
-    /* [/listen] */
-
-    /* The outline's pb.RegisterMyServiceServer(s, &server{}). */
-    tutorial__v1__my_service__register_server(srv, &my_service_server, NULL);
     /* The state each service works on: it lives in main's frame, which
      * outlives the server. */
     notification_settings notes = {.interval_ms = NOTIFY_OUTLINE_INTERVAL_MS};
     upload_settings uploads = {0};
     chat_room room;
+
+    const char *addr;
+    int port, status;
+    cg_server *srv = server_open(argc, argv, &addr, &port, &status);
+    if (srv == NULL)
+        return status;
     chat_room_init(&room);
+
+    /* The outline's pb.RegisterMyServiceServer(s, &server{}). */
+    tutorial__v1__my_service__register_server(srv, &my_service_server, NULL);
     tutorial__v1__user_service__register_server(srv, &user_service_server,
                                                 user_repo_sample());
     tutorial__v1__notification_service__register_server(
@@ -69,12 +42,10 @@ int main(int argc, char **argv)
     tutorial__v1__chat_service__register_server(srv, &chat_service_server,
                                                 &room);
 
-    if (cg_server_start(srv) != 0) {
-        fprintf(stderr, "server: could not start\n");
-        cg_server_free(srv);
+    if (server_start(srv, addr, port) != 0) {
+        chat_room_destroy(&room);
         return 1;
     }
-    server_print_listening(addr, port);
 
     /* Blocks until SIGINT or SIGTERM, then stops taking calls and waits
      * up to GRACE_MS for those in flight before cancelling the rest. */

@@ -8,7 +8,6 @@
 #include "server_fixture.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 
 /* How long setup waits for the channel to connect to a server that runs in
  * this very process: far more than it ever needs. */
@@ -31,11 +30,9 @@ void server_fixture_register(cg_server *srv, void *fixture)
 
 int server_fixture_setup(void **state)
 {
-    server_fixture *f = calloc(1, sizeof *f);
+    server_fixture *f = server_fixture_new();
     if (f == NULL)
         return -1;
-    chat_room_init(&f->room);
-    handler_watch_init(&f->watch);
     *state = f; /* from here on, teardown releases whatever there is */
 
     /* Port 0: the kernel picks a free port, so tests never collide with
@@ -68,9 +65,7 @@ int server_fixture_teardown(void **state)
      * handler; only after that are the room and the watch unused. */
     cg_channel_free(f->ch);
     cg_server_free(f->srv);
-    chat_room_destroy(&f->room);
-    handler_watch_destroy(&f->watch);
-    free(f);
+    server_fixture_free(f);
     *state = NULL;
     return 0;
 }

@@ -1,7 +1,8 @@
 /*
  * stream_tests.c: exercise 4, integration tests of the streaming calls:
  * a real server in this process (exercise 3's fixture), real calls through
- * the generated client stubs, a deadline on every call.
+ * the generated client stubs, a deadline on every call (deadline(), and
+ * the table that lists these tests, are given: groups.h).
  * Run them: `make run ARGS=integration` here; checked by the suite
  * stream_tests. Lesson: docs/en/steps/06-testing.md#exercise-4-testing-streams
  */
@@ -12,22 +13,6 @@
 #include "groups.h"
 #include "server_fixture.h"
 #include "util.h"
-
-/* ---- given ------------------------------------------------------------- */
-
-/* [deadline] */
-/* Every call gets a deadline. A server that never answers, or a stream that
- * never ends, then fails the test after CALL_MS instead of hanging it. */
-#define CALL_MS 2000
-
-static inline cg_call_opts deadline(int64_t ms)
-{
-    cg_call_opts opts = {.timeout_ms = ms};
-    return opts;
-}
-/* [/deadline] */
-
-/* ---- exercise 4: the tests -------------------------------------------- */
 
 #define MAX_SEEN 16
 
@@ -85,7 +70,7 @@ static void notifications(server_fixture *f, const char *user,
     s->status = cg_call_finish(call);
 }
 
-static void test_server_stream_sends_value_responses_in_order(void **state)
+void test_server_stream_sends_value_responses_in_order(void **state)
 {
     seen s;
     server_stream(*state, "s", 3, &s);
@@ -96,7 +81,7 @@ static void test_server_stream_sends_value_responses_in_order(void **state)
     assert_string_equal(s.text[2], "Processed: s #3");
 }
 
-static void test_server_stream_value_zero_sends_nothing(void **state)
+void test_server_stream_value_zero_sends_nothing(void **state)
 {
     seen s;
     server_stream(*state, "s", 0, &s);
@@ -104,7 +89,7 @@ static void test_server_stream_value_zero_sends_nothing(void **state)
     assert_int_equal(s.n, 0);
 }
 
-static void test_notifications_default_five_in_order_then_end(void **state)
+void test_notifications_default_five_in_order_then_end(void **state)
 {
     seen s;
     notifications(*state, "ann", 0, CALL_MS, &s);
@@ -120,7 +105,7 @@ static void test_notifications_default_five_in_order_then_end(void **state)
     }
 }
 
-static void test_notifications_stop_soon_after_the_deadline(void **state)
+void test_notifications_stop_soon_after_the_deadline(void **state)
 {
     server_fixture *f = *state;
     /* 100 notifications 30 ms apart would take 3 s; the client gives up
@@ -140,7 +125,7 @@ static void test_notifications_stop_soon_after_the_deadline(void **state)
     assert_int_not_equal(last.code, GRPC_STATUS_OK);
 }
 
-static void test_upload_counts_every_chunk(void **state)
+void test_upload_counts_every_chunk(void **state)
 {
     server_fixture *f = *state;
     const char *parts[] = {"hello, ", "world", "!"};
@@ -172,7 +157,7 @@ static void test_upload_counts_every_chunk(void **state)
     assert_string_equal(file_id, want_id);
 }
 
-static void test_bidi_answers_each_request_in_turn(void **state)
+void test_bidi_answers_each_request_in_turn(void **state)
 {
     server_fixture *f = *state;
     const char *ids[] = {"a", "b", "c"};
@@ -224,7 +209,7 @@ static void hear(cg_call *call, char *out, size_t cap)
         snprintf(out, cap, "%s: %s", m->user, m->content);
 }
 
-static void test_chat_reaches_every_member(void **state)
+void test_chat_reaches_every_member(void **state)
 {
     server_fixture *f = *state;
     char bob1[80], ann1[80], bob2[80];
@@ -247,19 +232,3 @@ static void test_chat_reaches_every_member(void **state)
     assert_string_equal(cg_status_name(bob_st.code), "OK");
     assert_string_equal(cg_status_name(ann_st.code), "OK");
 }
-
-/* The group main.c runs (groups.h): every test on a fresh fixture. */
-#define WITH_SERVER(test)                                                     \
-    cmocka_unit_test_setup_teardown(test, server_fixture_setup,              \
-                                    server_fixture_teardown)
-
-const struct CMUnitTest stream_tests[] = {
-    WITH_SERVER(test_server_stream_sends_value_responses_in_order),
-    WITH_SERVER(test_server_stream_value_zero_sends_nothing),
-    WITH_SERVER(test_notifications_default_five_in_order_then_end),
-    WITH_SERVER(test_notifications_stop_soon_after_the_deadline),
-    WITH_SERVER(test_upload_counts_every_chunk),
-    WITH_SERVER(test_bidi_answers_each_request_in_turn),
-    WITH_SERVER(test_chat_reaches_every_member),
-};
-const size_t stream_tests_count = sizeof stream_tests / sizeof stream_tests[0];

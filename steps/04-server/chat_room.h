@@ -45,11 +45,12 @@ typedef struct chat_room {
 } chat_room;
 /* [/room-types] */
 
-/* Given. An empty room / releases an empty room. */
+/* Given (chat_room_given.c). An empty room / releases an empty room. */
 void chat_room_init(chat_room *room);
 void chat_room_destroy(chat_room *room);
 
-/* Given. How many members are in the room right now. Thread-safe. */
+/* Given (chat_room_given.c). How many members are in the room right now.
+ * Thread-safe. */
 size_t chat_room_size(chat_room *room);
 
 /* Adds member m, whose messages go to `stream`. m must not be in a room;

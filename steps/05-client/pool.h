@@ -1,6 +1,6 @@
 /*
  * pool.h: exercise 6, a pool of channels picked in round-robin order
- * (given; you write pool_pick in pool.c).
+ * (given; you write pool_pick in pool.c, the rest is in pool_given.c).
  *
  * One channel carries many calls at once over one HTTP/2 connection. A
  * pool of channels opens several connections (to one server, or to
@@ -12,11 +12,19 @@
 #ifndef STEP05_POOL_H
 #define STEP05_POOL_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include <cgrpc.h>
 
-typedef struct channel_pool channel_pool;
+/* [pool-struct] */
+/* What pool_new (given, pool_given.c) makes. */
+typedef struct channel_pool {
+    cg_channel **channels; /* fixed once pool_new returns: read-only */
+    size_t n;              /* how many: at least 1 */
+    atomic_size_t next;    /* picks so far; pool_new sets it to 0 */
+} channel_pool;
+/* [/pool-struct] */
 
 /*
  * A pool of n channels, one per target (a target may appear several

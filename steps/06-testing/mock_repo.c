@@ -13,16 +13,6 @@
 
 #include "mock_repo.h"
 
-/* ---- given: the repository object ------------------------------------ */
-
-user_repo *mock_repo(void)
-{
-    static user_repo repo = {mock_get_by_id, NULL};
-    return &repo;
-}
-
-/* ---- exercise 1: the mock and its helpers ----------------------------- */
-
 user_repo_result mock_get_by_id(const user_repo *self, const char *id,
                                 user_record *out, char *why, size_t why_len)
 {

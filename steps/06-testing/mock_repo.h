@@ -29,8 +29,8 @@
 
 #include "user_repo.h"
 
-/* The repository to give GetUser: its get_by_id is mock_get_by_id. A
- * static object; never free it. */
+/* Given (mock_repo_given.c). The repository to give GetUser: its get_by_id
+ * is mock_get_by_id. A static object; never free it. */
 user_repo *mock_repo(void);
 
 /* The mock (exercise 1). Checks `id` against the queued expect_string, then

@@ -8,7 +8,6 @@
 #include "server_fixture.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 
 void server_fixture_register(cg_server *srv, void *fixture)
 {
@@ -22,11 +21,9 @@ void server_fixture_register(cg_server *srv, void *fixture)
 
 int server_fixture_setup(void **state)
 {
-    server_fixture *f = calloc(1, sizeof *f);
+    server_fixture *f = server_fixture_new();
     if (f == NULL)
         return -1;
-    chat_room_init(&f->room);
-    handler_watch_init(&f->watch);
     /* TODO: start the server with cg_test_server_start(
      * server_fixture_register, f, &f->port), write f->target, open f->ch
      * and wait until it is READY; when something fails, release
@@ -38,12 +35,9 @@ int server_fixture_setup(void **state)
 int server_fixture_teardown(void **state)
 {
     server_fixture *f = *state;
-    if (f == NULL)
-        return 0;
-    /* TODO: free the channel, then the server, before the rest */
-    chat_room_destroy(&f->room);
-    handler_watch_destroy(&f->watch);
-    free(f);
+    /* TODO: free the channel, then the server, before the rest (f may be
+     * NULL: server_fixture_free takes that, f->ch would not) */
+    server_fixture_free(f);
     *state = NULL;
     return 0;
 }

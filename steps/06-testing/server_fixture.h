@@ -51,6 +51,14 @@ typedef struct server_fixture {
 } server_fixture;
 /* [/fixture-struct] */
 
+/* Given (server_fixture_given.c). A new fixture, allocated: its settings
+ * zeroed, the room and the watch initialised, nothing started; NULL when
+ * out of memory. server_fixture_free releases the room, the watch and the
+ * fixture itself (once the channel and the server are gone); NULL is a
+ * no-op. */
+server_fixture *server_fixture_new(void);
+void server_fixture_free(server_fixture *f);
+
 /* cg_test_server_start's setup callback; `fixture` is the server_fixture.
  * Before the server starts, it installs the watch (handler_watch_interceptor
  * with &f->watch) and registers the five services, each with its state:
@@ -63,8 +71,7 @@ typedef struct server_fixture {
  */
 void server_fixture_register(cg_server *srv, void *fixture);
 
-/* cmocka setup: a new fixture (allocated; its settings zeroed, the room
- * and the watch initialised), the server started with
+/* cmocka setup: a new fixture (server_fixture_new), the server started with
  * server_fixture_register, f->target filled in, and f->ch connected:
  * READY before the test starts, so a server that cannot be reached fails
  * the setup, not some call in the middle of a test. *state receives the
@@ -72,8 +79,8 @@ void server_fixture_register(cg_server *srv, void *fixture);
 int server_fixture_setup(void **state);
 
 /* cmocka teardown: frees the channel, then the server (which waits for
- * every handler to return), then the room, the watch and the fixture, and
- * sets *state to NULL. Returns 0. */
+ * every handler to return), then the rest (server_fixture_free), and sets
+ * *state to NULL. Returns 0. */
 int server_fixture_teardown(void **state);
 
 #endif

@@ -1,7 +1,8 @@
 /*
  * stream_tests.c: exercise 4, integration tests of the streaming calls:
  * a real server in this process (exercise 3's fixture), real calls through
- * the generated client stubs, a deadline on every call.
+ * the generated client stubs, a deadline on every call (deadline(), and
+ * the table that lists these tests, are given: groups.h).
  * Run them: `make run ARGS=integration` here; checked by the suite
  * stream_tests. Lesson: docs/en/steps/06-testing.md#exercise-4-testing-streams
  */
@@ -13,23 +14,7 @@
 #include "server_fixture.h"
 #include "util.h"
 
-/* ---- given ------------------------------------------------------------- */
-
-/* [deadline] */
-/* Every call gets a deadline. A server that never answers, or a stream that
- * never ends, then fails the test after CALL_MS instead of hanging it. */
-#define CALL_MS 2000
-
-static inline cg_call_opts deadline(int64_t ms)
-{
-    cg_call_opts opts = {.timeout_ms = ms};
-    return opts;
-}
-/* [/deadline] */
-
-/* ---- exercise 4: the tests -------------------------------------------- */
-
-static void test_server_stream_sends_value_responses_in_order(void **state)
+void test_server_stream_sends_value_responses_in_order(void **state)
 {
     server_fixture *f = *state;
     (void)f;
@@ -38,14 +23,14 @@ static void test_server_stream_sends_value_responses_in_order(void **state)
      * "Processed: s #1", "#2", "#3" in that order */
 }
 
-static void test_server_stream_value_zero_sends_nothing(void **state)
+void test_server_stream_value_zero_sends_nothing(void **state)
 {
     server_fixture *f = *state;
     (void)f;
     /* TODO: value 0: no response at all, and the status is OK */
 }
 
-static void test_notifications_default_five_in_order_then_end(void **state)
+void test_notifications_default_five_in_order_then_end(void **state)
 {
     server_fixture *f = *state;
     (void)f;
@@ -54,7 +39,7 @@ static void test_notifications_default_five_in_order_then_end(void **state)
      * with id "n-<i>", sequence i, "Notification <i> for ann" */
 }
 
-static void test_notifications_stop_soon_after_the_deadline(void **state)
+void test_notifications_stop_soon_after_the_deadline(void **state)
 {
     server_fixture *f = *state;
     (void)f;
@@ -63,7 +48,7 @@ static void test_notifications_stop_soon_after_the_deadline(void **state)
      * handler returns within 1 s (handler_watch_wait on f->watch) */
 }
 
-static void test_upload_counts_every_chunk(void **state)
+void test_upload_counts_every_chunk(void **state)
 {
     server_fixture *f = *state;
     (void)f;
@@ -72,7 +57,7 @@ static void test_upload_counts_every_chunk(void **state)
      * "%016" PRIx64 of fnv1a64 of all the bytes */
 }
 
-static void test_bidi_answers_each_request_in_turn(void **state)
+void test_bidi_answers_each_request_in_turn(void **state)
 {
     server_fixture *f = *state;
     (void)f;
@@ -80,26 +65,10 @@ static void test_bidi_answers_each_request_in_turn(void **state)
      * a", then "b", then "c"; close your side; nothing more comes; OK */
 }
 
-static void test_chat_reaches_every_member(void **state)
+void test_chat_reaches_every_member(void **state)
 {
     server_fixture *f = *state;
     (void)f;
     /* TODO: two Chat calls, bob and ann. Each says something and hears it
      * back (then it is in the room); what ann says reaches bob too */
 }
-
-/* The group main.c runs (groups.h): every test on a fresh fixture. */
-#define WITH_SERVER(test)                                                     \
-    cmocka_unit_test_setup_teardown(test, server_fixture_setup,              \
-                                    server_fixture_teardown)
-
-const struct CMUnitTest stream_tests[] = {
-    WITH_SERVER(test_server_stream_sends_value_responses_in_order),
-    WITH_SERVER(test_server_stream_value_zero_sends_nothing),
-    WITH_SERVER(test_notifications_default_five_in_order_then_end),
-    WITH_SERVER(test_notifications_stop_soon_after_the_deadline),
-    WITH_SERVER(test_upload_counts_every_chunk),
-    WITH_SERVER(test_bidi_answers_each_request_in_turn),
-    WITH_SERVER(test_chat_reaches_every_member),
-};
-const size_t stream_tests_count = sizeof stream_tests / sizeof stream_tests[0];

@@ -1,6 +1,8 @@
 /*
  * app.h: everything the step-7 server runs, put together (given: read it,
- * don't edit). main.c starts it, waits for a signal, and stops it.
+ * don't edit; the code is in given/app.c). main.c runs app_main, which
+ * starts it, waits for a signal, and calls app_drain (exercise 2, in
+ * drain.c) to stop it.
  *
  *   cg_server on HOST:PORT
  *     interceptors, outermost first:
@@ -54,6 +56,13 @@ typedef struct app {
     chat_room room;
 } app;
 
+/* The whole program, which main.c runs: reads the command line (--listen,
+ * --help) and the environment (config_load), blocks SIGINT and SIGTERM,
+ * app_start, waits for one of the two signals, and returns what app_drain
+ * returns; or, before that, the exit status for --help (0), a bad argument
+ * or value (2), a port it cannot listen on (1). */
+int app_main(int argc, char **argv);
+
 /* Builds and starts the server on `listen`: interceptors, services, health
  * (every service SERVING), the /metrics endpoint. Then prints
  * "listening on HOST:PORT" and, unless metrics are off,
@@ -65,5 +74,19 @@ int app_start(app *a, const server_config *cfg, const char *listen);
 /* Stops what still runs (the server with no grace period if it was not
  * shut down yet, then the /metrics endpoint) and frees everything. */
 void app_free(app *a);
+
+/* ---- exercise 2 (drain.c) -------------------------------------------- */
+
+/* How long without a new call before the lame duck stops serving. */
+#define DRAIN_QUIET_MS 200
+
+/* What the program does once SIGTERM or SIGINT (sig) has come: health
+ * first (every service NOT_SERVING, Watch streams told), then the lame
+ * duck (cg_server_drain: serving on until no call has come for
+ * DRAIN_QUIET_MS, at most a quarter of the grace period), then a graceful
+ * shutdown with the rest of a->cfg.grace_seconds (cg_server_shutdown:
+ * in-flight calls finish, new ones are refused), then app_free and
+ * "stopped" on stdout. Returns the exit status: 0. */
+int app_drain(app *a, int sig);
 
 #endif

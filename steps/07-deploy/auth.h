@@ -51,6 +51,8 @@ typedef struct auth_table {
     } entries[AUTH_MAX_TOKENS];
 } auth_table;
 
+/* ---- given, in given/auth_given.c ------------------------------------ */
+
 /* Given. Reads AUTH_TOKENS: up to AUTH_MAX_TOKENS "token=role" entries
  * separated by commas (spaces around an entry are ignored); a token is 1 to
  * 127 visible ASCII characters other than ',' and '=', each token appears

@@ -1,6 +1,7 @@
 /*
  * config.h: the server's configuration, read from environment variables
- * (exercise 3, in config.c).
+ * (given in given/config_given.c; exercise 3, the numbers and the level,
+ * in config.c).
  *
  * The same program runs on a laptop, in a test and in three pods; what
  * differs between them comes from the environment, which every container
@@ -29,6 +30,7 @@
 #ifndef STEP07_CONFIG_H
 #define STEP07_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "log.h"
@@ -57,17 +59,49 @@ typedef struct server_config {
  * table of their own. */
 typedef const char *(*config_lookup_fn)(const char *name, void *user);
 
+/* ---- given, in given/config_given.c --------------------------------- */
+
 /* Given. getenv(name); user is ignored. */
 const char *config_getenv(const char *name, void *user);
 
-/* Fills *cfg from the variables above (defaults for those unset or empty).
- * Returns 0, or -1 at the first bad value with a one-line message in
- * err[err_len] (see above); *cfg is then incomplete. */
+/* Given. The value of `name` from lookup, or NULL when unset or empty. */
+const char *config_get(config_lookup_fn lookup, void *user, const char *name);
+
+/* Given. The one error format, in err[err_len]: the variable, its value
+ * (cut at 64 characters) and what would be accepted. Returns -1. */
+int config_bad(char *err, size_t err_len, const char *name, const char *value,
+               const char *accepted);
+
+/* What config_bad says a port may be, for PORT and METRICS_PORT. */
+#define CONFIG_PORT_HINT \
+    "use a port number from 0 to 65535 (0 picks a free port)"
+
+/* Given. Fills *cfg from the variables above (defaults for those unset or
+ * empty): the defaults, HOST, REPLICA_NAME and AUTH_TOKENS, PORT (with
+ * config_parse_number), then config_load_rest for the others. Returns 0,
+ * or -1 at the first bad value with a one-line message in err[err_len]
+ * (see above); *cfg is then incomplete. */
 int config_load(server_config *cfg, config_lookup_fn lookup, void *user,
                 char *err, size_t err_len);
 
 /* Given. "HOST:PORT" for cg_server_listen, in buf[cap]; an IPv6 HOST such
  * as "::" gets brackets: "[::]:50051". */
 void config_listen_address(const server_config *cfg, char *buf, size_t cap);
+
+/* ---- exercise 3 (config.c) ------------------------------------------ */
+
+/* True when s is a whole decimal number from lo to hi: digits only, at
+ * least one ("80x", " 80", "+80", "" are not), stored in *out. False
+ * otherwise, without overflowing on a long string of digits. */
+bool config_parse_number(const char *s, long lo, long hi, long *out);
+
+/* The rest of config_load, once the defaults, HOST, REPLICA_NAME,
+ * AUTH_TOKENS and PORT are in *cfg: METRICS_PORT (a port, or "off" in any
+ * case: METRICS_OFF; not equal to PORT unless both are 0),
+ * GRACE_PERIOD_SECONDS (0 to CONFIG_MAX_GRACE_SECONDS) and LOG_LEVEL
+ * (log_level_parse). Returns 0, or -1 with config_bad's message for the
+ * first bad value. */
+int config_load_rest(server_config *cfg, config_lookup_fn lookup, void *user,
+                     char *err, size_t err_len);
 
 #endif

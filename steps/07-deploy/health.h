@@ -72,6 +72,8 @@ typedef struct health_state {
 } health_state;
 /* [/health-state] */
 
+/* ---- given, in given/health_given.c ---------------------------------- */
+
 /* Given. An empty table (no service known) / releases it. The condition
  * variable waits on CLOCK_MONOTONIC: use health_deadline_in for its
  * timeouts. */
@@ -85,6 +87,8 @@ health_entry *health_find_locked(health_state *h, const char *service);
 /* Given. A CLOCK_MONOTONIC time ms milliseconds from now, for
  * pthread_cond_timedwait(&h->changed, ...). */
 struct timespec health_deadline_in(int ms);
+
+/* ---- exercise 1 (health.c) ------------------------------------------- */
 
 /* Sets the status of `service` (NUL-terminated; "" = the whole server),
  * adding it to the table when new, and wakes every Watch so it can send the

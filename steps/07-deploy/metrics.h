@@ -78,6 +78,8 @@ typedef struct metrics_registry {
 } metrics_registry;
 /* [/metrics-types] */
 
+/* ---- given, in given/metrics_given.c --------------------------------- */
+
 /* Given. An empty registry / releases it. */
 void metrics_init(metrics_registry *r);
 void metrics_destroy(metrics_registry *r);
@@ -87,6 +89,17 @@ void metrics_destroy(metrics_registry *r);
  * path does not have that shape or a part does not fit. */
 bool metrics_split_path(const char *path, char *service, size_t service_cap,
                         char *method, size_t method_cap);
+
+/* Given. A growing string for metrics_render: tb_printf appends printf-style
+ * text to tb->data, a malloc'd NUL-terminated string (start from
+ * `textbuf tb = {0};`; the caller of metrics_render frees tb.data). */
+typedef struct textbuf {
+    char *data;
+    size_t len, cap;
+} textbuf;
+
+void tb_printf(textbuf *tb, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* ---- exercise 5 ------------------------------------------------------ */
 

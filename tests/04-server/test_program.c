@@ -46,7 +46,7 @@ static bool unregistered(cg_status st)
            strncmp(st.message, "unknown method", 14) == 0;
 }
 
-/* ---- given: what main.c does before the exercise ----------------------- */
+/* ---- given: what server_cli.c does around the exercise --------------- */
 
 static void test_program_prints_listening_line(void **state)
 {
@@ -176,7 +176,7 @@ static void test_program_registers_every_service(void **state)
     for (int i = 0; i < 5; i++)
         expect_true(!unregistered(st[i]), "#registering-the-services",
                     "%s is not registered: the server answered %s \"%s\". "
-                    "Register it in main.c before cg_server_start",
+                    "Register it in main.c before server_start",
                     names[i], cg_status_name(st[i].code), st[i].message);
 }
 

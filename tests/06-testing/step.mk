@@ -21,7 +21,7 @@ STEP04_DONE  := $(ROOT)/solutions/04-server
 STEP06_SERVICE := $(addprefix $(STEP04_DONE)/,my_service.c user_service.c \
                       notification_service.c file_service.c chat_room.c \
                       chat_service.c) \
-                  $(addprefix $(STEP04_GIVEN)/,util.c user_repo_sample.c)
+                  $(addprefix $(STEP04_GIVEN)/,util.c user_repo_sample.c chat_room_given.c)
 
 EXTRA_SRCS   += $(STEP06_SERVICE)
 EXTRA_CFLAGS += -I$(STEP04_GIVEN)

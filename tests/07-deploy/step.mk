@@ -1,6 +1,9 @@
 # tests/07-deploy/step.mk: what step 07 needs besides the step's C files.
 #
 # - The cgrpc runtime and the course's generated code (tests/common/runtime.mk).
+# - The step's given code, in steps/07-deploy/given/ (the lesson tells the
+#   learner it need not be read): mk/step.mk compiles the .c files at the
+#   top of the step's folder, this adds those of given/ and its headers.
 # - The standard health service, grpc.health.v1.Health: its .proto comes
 #   with Debian's grpc-proto package; protoc and protoc-gen-cgrpc turn it
 #   into C in $(GEN)/grpc/health/v1/, as they did the course's protos.
@@ -18,6 +21,12 @@
 include $(ROOT)/tests/common/runtime.mk
 
 PROGRAM := $(BUILD)/server
+
+# ---- the step's given code ----------------------------------------------
+
+STEP07_GIVEN_DIR := $(STEP_DIR)/given
+EXTRA_SRCS   += $(wildcard $(STEP07_GIVEN_DIR)/*.c)
+EXTRA_CFLAGS += -I$(STEP07_GIVEN_DIR)
 
 # ---- grpc.health.v1.Health ----------------------------------------------
 

@@ -1,5 +1,5 @@
 /*
- * test_drain.c: exercise 2, the program's drain on SIGTERM (main.c, with
+ * test_drain.c: exercise 2, the program's drain on SIGTERM (drain.c, with
  * health.c's health_shutdown): run the program as a container platform
  * would, start calls that take a while, send SIGTERM, and watch.
  *

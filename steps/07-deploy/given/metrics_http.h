@@ -1,6 +1,6 @@
 /*
- * metrics_http.h: a tiny HTTP endpoint for GET /metrics (given: read it,
- * don't edit).
+ * metrics_http.h: given, don't edit. A tiny HTTP endpoint for GET /metrics,
+ * which app.c starts.
  *
  * Prometheus collects metrics by "scraping": every few seconds it sends
  * GET /metrics to each replica and reads back plain text. That needs an
