@@ -25,6 +25,7 @@ import unicodedata
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import solution_copies  # noqa: E402
 from coursekit.build import make_build  # noqa: E402
 from coursekit.lessons import lesson_path  # noqa: E402
 from coursekit.runner import run_step_suites, save_result  # noqa: E402
@@ -175,6 +176,9 @@ def check_step(step, tally, memcheck=True):
             if re.search(r"TODO|not implemented", ln):
                 todo.append(f"solutions/{step}/{f.name}:{i}: {ln.strip()}")
     tally.check(not todo, "solution files hold no TODO", "\n".join(todo))
+    copies = solution_copies.copied_runs(ROOT, step)
+    tally.check(not copies, "solution files hold only the learner's part (no copy of the starter)",
+                "\n".join(copies) + "\ngiven code belongs in a given file (see .dev/step-contract.md)")
     hints = parse_hints(step)
     short = [s for s in suites_of(step) if len(hints.get(s, [])) < 3]
     tally.check(not short, "three hints for every exercise", "too few hints for: " + ", ".join(short))
