@@ -45,6 +45,7 @@ shared:
 -include docs/examples/examples.mk
 -include tests/i18n/i18n.mk
 -include mk/cluster.mk
+-include tests/mistakes.mk
 
 # What `make setup` builds once the packages are there.
 shared: $(if $(wildcard lib/lib.mk),cgrpc-lib) $(if $(wildcard tools/plugin.mk),cgrpc-plugin)
