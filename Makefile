@@ -45,6 +45,7 @@ include mk/demo.mk
 include docs/examples/examples.mk
 include tests/i18n/i18n.mk
 include mk/cluster.mk
+include tests/mistakes.mk
 
 # What `make setup` builds once the packages are there.
 shared: cgrpc-lib cgrpc-plugin

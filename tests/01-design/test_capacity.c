@@ -6,6 +6,7 @@
  * 64 bits (CAP_ERROR, never a wrapped-around number).
  */
 #define LESSON_PAGE "steps/01-design.md"
+#define EXERCISE_FILE "capacity.c"
 #include "lesson.h"
 
 #include <limits.h>

@@ -5,6 +5,7 @@
  * test_rpc_kind_name_* checks given code and passes from the start.
  */
 #define LESSON_PAGE "steps/01-design.md"
+#define EXERCISE_FILE "choose_kind.c"
 #include "lesson.h"
 
 #include "rpc_kind.h"

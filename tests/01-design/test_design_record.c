@@ -7,6 +7,7 @@
  * test_design_find_* checks given code and passes from the start.
  */
 #define LESSON_PAGE "steps/01-design.md"
+#define EXERCISE_FILE "design_record.c"
 #include "lesson.h"
 
 #include <stdbool.h>

@@ -7,6 +7,8 @@
  * given code and passes from the start.
  */
 #define LESSON_PAGE "steps/01-design.md"
+#define EXERCISE_FILE "use_cases.c"
+#define EXERCISE_NEEDS "choose_kind.c" /* the tests run choose_rpc_kind */
 #include "lesson.h"
 
 #include "rpc_kind.h"
@@ -56,6 +58,15 @@ static void test_use_cases_bidi(void **state)
     check("chat", RPC_BIDI_STREAMING);
     check("game", RPC_BIDI_STREAMING);
     check("log streaming", RPC_BIDI_STREAMING);
+    /* Both directions stream in the game as in the chat; what sets it apart
+     * is who speaks first: the world state flows from the moment a player
+     * joins, before any move. */
+    const struct use_case *game = use_case_find("game");
+    char text[128];
+    expect_true(game->traits.first == FIRST_SERVER, SECTION,
+                "use case \"game\" (%s): the server sends the world state from "
+                "the moment a player joins, before the player's first move: "
+                "who speaks first?", traits_text(game->traits, text, sizeof text));
 }
 
 /* Given code (lookup.c): every outline name is in the table exactly once. */

@@ -9,6 +9,7 @@
  * failed test, not a build error.
  */
 #define LESSON_PAGE "steps/02-schema.md"
+#define EXERCISE_FILE "evolution.proto"
 #include "lesson.h"
 
 #include <stdlib.h>
@@ -254,6 +255,7 @@ static const char *verdict(compat c)
                                   : "COMPAT_UNSPECIFIED";
 }
 
+/* exercise: compat.c */
 static void test_evolution_classify_safe(void **state)
 {
     (void)state;
@@ -265,6 +267,7 @@ static void test_evolution_classify_safe(void **state)
     }
 }
 
+/* exercise: compat.c */
 static void test_evolution_classify_breaking(void **state)
 {
     (void)state;

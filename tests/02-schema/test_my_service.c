@@ -6,6 +6,7 @@
  * outline's schema.
  */
 #define LESSON_PAGE "steps/02-schema.md"
+#define EXERCISE_FILE "my_service.proto"
 #include "lesson.h"
 
 #include "descset.h"

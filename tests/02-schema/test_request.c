@@ -6,6 +6,7 @@
  * past the end shows up under `make memcheck`.
  */
 #define LESSON_PAGE "steps/02-schema.md"
+#define EXERCISE_FILE "wire.c"
 #include "lesson.h"
 
 #include <stdlib.h>

@@ -1,6 +1,9 @@
 /*
- * test_style.c: exercise 1, the style rules, checked over every .proto you
- * wrote (my_service.proto, use_cases.proto, evolution.proto).
+ * test_style.c: exercise 1, the style rules, checked over the .proto files of
+ * exercise 1 (my_service.proto, use_cases.proto). evolution.proto follows
+ * them too, but the evolution tests check each of its names, so a slip there
+ * is reported by its own exercise (a style failure here means
+ * use_cases.proto, the file with the style exercise).
  *
  *   - a versioned package:        tutorial.v1, not tutorial or nothing
  *   - PascalCase names:           services, rpcs, messages, enums
@@ -11,6 +14,7 @@
  * must pass there too, which shows the rules are the ones the course keeps.
  */
 #define LESSON_PAGE "steps/02-schema.md"
+#define EXERCISE_FILE "use_cases.proto" /* the style TODOs; my_service.proto's names fail its own suite first */
 #include "lesson.h"
 
 #include <ctype.h>
@@ -18,15 +22,15 @@
 
 #include "descset.h"
 
-static ds_set *sets[4];
+static ds_set *sets[3];
 static const char *const set_names[] = {"my_service.desc", "use_cases.desc",
-                                        "evolution.desc", "course.desc"};
-enum { LEARNER_SETS = 3, COURSE_SET = 3 };
+                                        "course.desc"};
+enum { LEARNER_SETS = 2, COURSE_SET = 2, N_SETS = 3 };
 
 static int load(void **state)
 {
     (void)state;
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < N_SETS; i++)
         if (!(sets[i] = ds_load(set_names[i])))
             return -1;
     return 0;
@@ -35,7 +39,7 @@ static int load(void **state)
 static int unload(void **state)
 {
     (void)state;
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < N_SETS; i++)
         ds_free(sets[i]);
     return 0;
 }

@@ -3,6 +3,7 @@
  * (use_cases.proto): one service for each kind of RPC.
  */
 #define LESSON_PAGE "steps/02-schema.md"
+#define EXERCISE_FILE "use_cases.proto"
 #include "lesson.h"
 
 #include "descset.h"

@@ -10,6 +10,7 @@
  * work yet must not stop the tests from building.
  */
 #define LESSON_PAGE "steps/03-codegen.md"
+#define EXERCISE_FILE "codegen.mk"
 #include "lesson.h"
 
 #include <dirent.h>

@@ -8,6 +8,7 @@
  * under valgrind: nothing may leak on any path, the error paths included.
  */
 #define LESSON_PAGE "steps/03-codegen.md"
+#define EXERCISE_FILE "glue.c"
 #include "lesson.h"
 
 #include <stdbool.h>

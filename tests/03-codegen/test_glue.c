@@ -8,6 +8,7 @@
  * never dropped: it leaks as many bytes as the message has.
  */
 #define LESSON_PAGE "steps/03-codegen.md"
+#define EXERCISE_FILE "glue.c"
 #include "lesson.h"
 
 #include <stdbool.h>
@@ -236,6 +237,23 @@ static void test_glue_read_null(void **state)
                 "glue_read_all(NULL, &data, &len) returned %d with %zu bytes "
                 "and data %s; expected GLUE_ERR_ARGS (%d), 0 bytes, NULL", rc,
                 len, data ? "not NULL" : "NULL", GLUE_ERR_ARGS);
+
+    /* A real buffer with nowhere to put the bytes, or their length: refused
+     * too, and nothing written through the NULL one. */
+    grpc_byte_buffer *bb = bufs_chunked(TEST_123, sizeof TEST_123, 5);
+    len = 12345;
+    int rc_no_data = glue_read_all(bb, NULL, &len);
+    size_t len_no_data = len;
+    data = (uint8_t *)"sentinel";
+    int rc_no_len = glue_read_all(bb, &data, NULL);
+    grpc_byte_buffer_destroy(bb);
+    expect_true(rc_no_data == GLUE_ERR_ARGS && len_no_data == 0, "#reading-every-slice",
+                "glue_read_all(bb, NULL, &len) returned %d with len %zu; expected "
+                "GLUE_ERR_ARGS (%d) and len 0", rc_no_data, len_no_data, GLUE_ERR_ARGS);
+    expect_true(rc_no_len == GLUE_ERR_ARGS && data == NULL, "#reading-every-slice",
+                "glue_read_all(bb, &data, NULL) returned %d with data %s; expected "
+                "GLUE_ERR_ARGS (%d) and data NULL", rc_no_len,
+                data ? "not NULL" : "NULL", GLUE_ERR_ARGS);
 }
 
 int main(void)

@@ -8,6 +8,7 @@
  * read past the end shows up under `make memcheck`, and so do leaks.
  */
 #define LESSON_PAGE "steps/03-codegen.md"
+#define EXERCISE_FILE "messages.c"
 #include "lesson.h"
 
 #include <stdbool.h>
