@@ -63,7 +63,7 @@ ROOT = TOOLS.parent
 sys.path.insert(0, str(TOOLS))
 
 import exercises  # noqa: E402
-from course import parse_cmocka  # noqa: E402  (cmocka's output, read as the verdict reads it)
+from coursekit.cmocka import parse_cmocka  # noqa: E402  (cmocka's output, read as the verdict reads it)
 
 WORK = ROOT / "build" / "mistakes"
 SUITE_TIMEOUT = 90          # seconds per suite binary (a stuck mistake costs this)
