@@ -18,7 +18,7 @@ from .runner import count, gather, load_result, run_step_suites, save_result
 from .steps import UsageError, all_steps, learner_files, parse_hints, resolve_step, step_num, suite_file
 from .term import bar, bold, dim, green, red, yellow
 from .verdict import print_build_failure, print_verdict, rerun_command
-from .workspace import BUILD, ROOT, STATE, shown_path
+from .workspace import BACKUPS, BUILD, ROOT, STATE, shown_path
 
 
 def cmd_run(args):
@@ -122,8 +122,24 @@ def cmd_class_report(args):
     return 0
 
 
+def current_step():
+    """The step a learner is on: the first whose last run did not pass (as
+    make stepN saved it), or the first never run; None when all passed."""
+    for step in all_steps():
+        r = load_result(step)
+        if not r or not r.get("ok"):
+            return step
+    return None
+
+
 def cmd_hint(args):
-    step = resolve_step(args[0] if args else "")
+    if not (args and args[0]):
+        step = current_step()
+        if step is None:
+            print(green("Every step passes: the course is finished. ") + "'make check' shows the whole table.")
+            return 0
+    else:
+        step = resolve_step(args[0])
     n = step_num(step)
     hints = parse_hints(step)
     if not hints:
@@ -141,7 +157,9 @@ def cmd_hint(args):
                 target = s["name"]
                 break
         if target is None:
-            print(green(f"Every test of step {n} passes: no hint needed. Next: make step{n + 1}"))
+            later = [s for s in all_steps() if step_num(s) > n]
+            print(green(f"Every test of step {n} passes: no hint needed. ")
+                  + (f"Next: make step{step_num(later[0])}" if later else "That was the last step: the course is finished."))
             return 0
     if target not in hints:
         target = next(iter(hints))
@@ -163,7 +181,7 @@ def cmd_hint(args):
     print(f"{bold(f'Hint {k + 1} of {len(tiers)}')} for {bold(target)} ({suite_file(step, target)}):")
     print(f"  {localize(tiers[k])}")
     if k + 1 < len(tiers):
-        print(dim(f"Run 'make hint STEP={n}' again for the next one."))
+        print(dim(f"Run 'make hint' again for the next one."))
     return 0
 
 
@@ -194,23 +212,33 @@ def cmd_reset(args):
     print("This puts back the starter version of:")
     for rel, _ in changed:
         print(f"  {rel}")
-    interactive = sys.stdin.isatty() and not os.environ.get("CI") and not os.environ.get("YES")
+    # Ask first, unless FORCE=1 (or YES=1) says not to, or nobody can answer
+    # (no terminal: a script, CI). The backup is made either way.
+    forced = os.environ.get("FORCE") or os.environ.get("YES")
+    interactive = sys.stdin.isatty() and not os.environ.get("CI") and not forced
     if interactive:
         try:
-            answer = input("Your versions are saved in build/backup/ first. Go ahead? [y/N] ")
+            answer = input(f"Your versions are saved in {shown_path(BACKUPS)}/ first. Go ahead? [y/N] ")
         except EOFError:
             answer = ""
         if answer.strip().lower() not in ("y", "yes"):
             print("Nothing changed.")
             return 1
-    backup = BUILD / "backup" / f"{step}-{time.strftime('%Y%m%d-%H%M%S')}"
-    backup.mkdir(parents=True, exist_ok=True)
+    backup = BACKUPS / f"{step}-{time.strftime('%Y%m%d-%H%M%S')}"
+    n = 2
+    while backup.exists():  # two resets within a second keep both backups
+        backup = BACKUPS / f"{step}-{time.strftime('%Y%m%d-%H%M%S')}-{n}"
+        n += 1
+    backup.mkdir(parents=True)
     for rel, data in changed:
         path = ROOT / rel
         if path.exists():
             shutil.copy2(path, backup / path.name)
         path.write_bytes(data)
-    print(green(f"Reset {len(changed)} file(s).") + f" Your versions are in {backup.relative_to(ROOT)}/.")
+    where = shown_path(backup)
+    print(green(f"Reset {len(changed)} file(s).") + f" Your versions are in {where}/ "
+          "('make clean' keeps them).")
+    print(f"To put yours back: {bold(f'cp {where}/* steps/{step}/')}")
     return 0
 
 

@@ -8,6 +8,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BUILD = ROOT / "build"
 RESULTS = BUILD / "results"
 STATE = ROOT / ".progress"          # per-learner state (hints seen); not in git
+BACKUPS = STATE / "backup"          # make reset's copies of the learner's files; make clean keeps them
 
 
 def shown_path(path):
