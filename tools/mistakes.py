@@ -104,35 +104,7 @@ def sanitizer_build_on():
 # Presentation
 
 
-def _color_on():
-    return sys.stdout.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
-
-
-COLOR = _color_on()
-
-
-def paint(text, code):
-    return f"\033[{code}m{text}\033[0m" if COLOR else text
-
-
-def green(t):
-    return paint(t, "32")
-
-
-def red(t):
-    return paint(t, "31")
-
-
-def yellow(t):
-    return paint(t, "33")
-
-
-def bold(t):
-    return paint(t, "1")
-
-
-def dim(t):
-    return paint(t, "2")
+from coursekit.term import bold, dim, green, red, yellow  # noqa: E402,F401
 
 
 # --------------------------------------------------------------------------
