@@ -85,6 +85,36 @@ def anchors_of(md_path):
     return ids
 
 
+def hint_ladder_problems(step, hints, anchors):
+    """What breaks the ladder of each exercise's hints: 1 asks a question,
+    2 says where to look (a real lesson section), 3 is a nudge; none of them
+    quotes a line of the solution (the learner writes the code)."""
+    sol_lines = set()
+    for f in (ROOT / "solutions" / step).glob("*"):
+        for ln in f.read_text(errors="replace").splitlines():
+            code = " ".join(ln.split())
+            if len(code) >= 25 and not code.startswith(("/*", "*", "//", "#")):
+                sol_lines.add(code)
+    problems = []
+    for suite, tiers in hints.items():
+        if len(tiers) < 3:
+            continue
+        if "?" not in tiers[0]:
+            problems.append(f"{suite}: hint 1 asks no question")
+        m = re.search(r"docs/en/(\S+?\.md)#([\w-]+)", tiers[1])
+        if not m:
+            problems.append(f"{suite}: hint 2 names no lesson section (docs/en/PAGE.md#anchor)")
+        elif not (ROOT / "docs" / "en" / m.group(1)).exists() or \
+                m.group(2) not in anchors_of(ROOT / "docs" / "en" / m.group(1)):
+            problems.append(f"{suite}: hint 2 names docs/en/{m.group(1)}#{m.group(2)}, which does not exist")
+        for i, tier in enumerate(tiers, 1):
+            flat = " ".join(tier.replace("`", " ").split())
+            quoted = [c for c in sol_lines if c in flat]
+            if quoted:
+                problems.append(f"{suite}: hint {i} quotes the solution: {quoted[0]}")
+    return problems
+
+
 def pristine_starter(step):
     """The committed starter of a step, so a learner's edits never fail the contract."""
     rel = f"steps/{step}"
@@ -182,6 +212,9 @@ def check_step(step, tally, memcheck=True):
     hints = parse_hints(step)
     short = [s for s in suites_of(step) if len(hints.get(s, [])) < 3]
     tally.check(not short, "three hints for every exercise", "too few hints for: " + ", ".join(short))
+    tally.check(not short and not hint_ladder_problems(step, hints, anchors),
+                "hints are a ladder: a question, where to look, a nudge that quotes no solution line",
+                "\n".join(hint_ladder_problems(step, hints, anchors)) if not short else "")
     starter_todo = any("TODO" in (ROOT / "steps" / step / f).read_text(errors="replace")
                        for f in learner_files(step) if (ROOT / "steps" / step / f).exists())
     tally.check(starter_todo, "starter files mark the exercises with TODO")
