@@ -85,7 +85,7 @@ def anchors_of(md_path):
     return ids
 
 
-def hint_ladder_problems(step, hints, anchors):
+def hint_ladder_problems(step, hints):
     """What breaks the ladder of each exercise's hints: 1 asks a question,
     2 says where to look (a real lesson section), 3 is a nudge; none of them
     quotes a line of the solution (the learner writes the code)."""
@@ -212,9 +212,9 @@ def check_step(step, tally, memcheck=True):
     hints = parse_hints(step)
     short = [s for s in suites_of(step) if len(hints.get(s, [])) < 3]
     tally.check(not short, "three hints for every exercise", "too few hints for: " + ", ".join(short))
-    tally.check(not short and not hint_ladder_problems(step, hints, anchors),
+    tally.check(not short and not hint_ladder_problems(step, hints),
                 "hints are a ladder: a question, where to look, a nudge that quotes no solution line",
-                "\n".join(hint_ladder_problems(step, hints, anchors)) if not short else "")
+                "\n".join(hint_ladder_problems(step, hints)) if not short else "")
     starter_todo = any("TODO" in (ROOT / "steps" / step / f).read_text(errors="replace")
                        for f in learner_files(step) if (ROOT / "steps" / step / f).exists())
     tally.check(starter_todo, "starter files mark the exercises with TODO")
