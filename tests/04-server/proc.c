@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include "proc.h"
+#include "testutil.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -82,7 +83,17 @@ bool proc_start(proc *p, char *const argv[])
         return false;
     }
     p->started = true;
-    p->pid = pid;
+    p->pid = p->first_pid = pid;
+    /* Its name: argv[0], or the program that /usr/bin/env runs. */
+    const char *prog = argv[0];
+    if (strcmp(prog, "/usr/bin/env") == 0)
+        for (int i = 1; argv[i] != NULL; i++)
+            if (strchr(argv[i], '=') == NULL) {
+                prog = argv[i];
+                break;
+            }
+    const char *base = strrchr(prog, '/');
+    snprintf(p->name, sizeof p->name, "%s", base ? base + 1 : prog);
     p->out_fd = out[0];
     p->err_fd = err[0];
     fcntl(p->out_fd, F_SETFL, O_NONBLOCK);
@@ -229,6 +240,10 @@ void proc_end(proc *p)
     if (p->pidfd >= 0)
         close(p->pidfd);
     p->out_fd = p->err_fd = p->pidfd = -1;
+    if (!p->err_saved) {
+        p->err_saved = true;
+        tu_save_program_stderr(STEP_BUILD_DIR, p->name, (int)p->first_pid, p->err, p->err_len);
+    }
 }
 
 bool proc_start_server(proc *p, const char *listen, int *port, char *why,

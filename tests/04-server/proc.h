@@ -26,6 +26,9 @@ typedef struct proc {
     size_t err_len;
     int status;       /* waitpid status, once reaped */
     int pidfd;        /* readable when the child exits; -1 if unsupported */
+    char name[64];    /* argv[0]'s last part, for the saved stderr */
+    pid_t first_pid;  /* the pid it started with (pid is 0 once reaped) */
+    bool err_saved;   /* proc_end saved stderr for the verdict */
 } proc;
 
 /* Starts argv[0] (a path) with argv, stdin from /dev/null, stdout and
@@ -47,8 +50,9 @@ int proc_exit_code(const proc *p);
 void proc_signal(proc *p, int sig);
 
 /* Kills (SIGKILL) and reaps the process if it still runs, closes the
- * pipes. Safe to call twice, and on a proc that never started if it was
- * zeroed first. */
+ * pipes, and saves what it printed on stderr for the verdict
+ * (tu_save_program_stderr). Safe to call twice, and on a proc that never
+ * started if it was zeroed first. */
 void proc_end(proc *p);
 
 /* The step's server program, $(BUILD)/server. */

@@ -318,6 +318,7 @@ bool fx_proc_start(fx_proc *p, const char *const *argv)
     posix_spawnattr_setsigdefault(&attr, &deflt);
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
     int rc = posix_spawn(&p->pid, args[0], &fa, &attr, args, environ);
+    p->first_pid = p->pid;
     posix_spawnattr_destroy(&attr);
     posix_spawn_file_actions_destroy(&fa);
     free(args);
@@ -436,6 +437,10 @@ void fx_proc_free(fx_proc *p)
         kill(p->pid, SIGKILL);
         waitpid(p->pid, NULL, 0);
     }
+    /* What it said on stderr, for the verdict when the test fails. */
+    if (p->err_text != NULL)
+        tu_save_program_stderr(STEP_BUILD_DIR, fx_program(), (int)p->first_pid, p->err_text,
+                               p->err_len);
     fx_proc_close_stdin(p);
     if (p->out >= 0)
         close(p->out);

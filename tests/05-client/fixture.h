@@ -124,6 +124,7 @@ typedef struct fx_proc {
     char *err_text;
     size_t out_len, err_len;
     int status;        /* exit status, or -1 if it was killed */
+    pid_t first_pid;   /* the pid it started with, for its saved stderr */
 } fx_proc;
 
 /* Path of the step's program in this build mode. */

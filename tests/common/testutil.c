@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <grpc/grpc.h>
 
@@ -230,4 +231,24 @@ bool tu_recorder_wait(tu_recorder *r, const cg_method *m, tu_count what,
         *last = c->last;
     pthread_mutex_unlock(&r->mu);
     return ok;
+}
+
+void tu_save_program_stderr(const char *dir, const char *program, int pid,
+                            const char *text, size_t len)
+{
+    if (len == 0 || dir == NULL)
+        return;
+    char folder[4096], path[4200];
+    snprintf(folder, sizeof folder, "%s/programs", dir);
+    mkdir(folder, 0755); /* EEXIST is fine; fopen says if it is not */
+    const char *name = strrchr(program, '/');
+    name = name ? name + 1 : program;
+    snprintf(path, sizeof path, "%s/%s-%d.stderr", folder, name, pid);
+    FILE *f = fopen(path, "w");
+    if (f == NULL)
+        return;
+    fwrite(text, 1, len, f);
+    fclose(f);
+    printf("[ PROGRAM  ] %s stderr: %s\n", name, path);
+    fflush(stdout);
 }

@@ -119,4 +119,15 @@ tu_method_calls tu_recorder_get(tu_recorder *r, const cg_method *m);
 bool tu_recorder_wait(tu_recorder *r, const cg_method *m, tu_count what,
                       int n, int timeout_ms, cg_status *last);
 
+/* ---- a program's stderr, for the verdict ------------------------------ */
+
+/* Saves what a program a test started printed on stderr (len bytes of
+ * text) to DIR/programs/NAME-PID.stderr and prints a line
+ * "[ PROGRAM  ] NAME stderr: PATH" among the test's output. When the test
+ * fails, the step's verdict shows the last lines of that file: often the
+ * program itself says what is wrong (a missing setting, a bad address).
+ * Nothing happens when len is 0. */
+void tu_save_program_stderr(const char *dir, const char *program, int pid,
+                            const char *text, size_t len);
+
 #endif

@@ -686,6 +686,46 @@ def test_missing_fragment():
               "make -n test with the fragment missing is make's own error, naming the file", p.stdout)
 
 
+# --------------------------------------------------------------------------
+# 10. Sanitizer findings and a program's stderr in the verdict
+
+
+def test_findings():
+    print("the verdict: a program's stderr, a sanitizer's finding")
+    step = steps.all_steps()[3]
+    with tempfile.TemporaryDirectory() as tmp:
+        err = Path(tmp) / "server-42.stderr"
+        err.write_text("starting\n\nconfig: GRACE_PERIOD_SECONDS is not set, using 0\nstopped\n")
+        text = ("[ RUN      ] test_drain_waits\n"
+                f"[ PROGRAM  ] server stderr: {err}\n"
+                "expected 0, got 1\n    see docs/en/steps/04-server.md#x\n"
+                "[  FAILED  ] test_drain_waits\n")
+        tests = cmocka.parse_cmocka(text)
+        check(tests[0]["programs"] == [("server", str(err))] and
+              all("PROGRAM" not in ln for ln in tests[0]["lines"]),
+              "a [ PROGRAM  ] line is the test's program, not part of its message", tests)
+        got = cmocka.program_stderr(tests[0]["programs"], lines=2)
+        check(got == ("server", ["config: GRACE_PERIOD_SECONDS is not set, using 0", "stopped"]),
+              "program_stderr: the last lines that are not blank", got)
+        res = result_of(step, suites=[{"name": "drain", "tests": [
+            {"name": "test_drain_waits", "status": "fail", "message": "expected 0, got 1",
+             "stderr": {"program": "server", "lines": got[1]}}]}])
+        out, _ = output_of(verdict.print_verdict, res)
+        check("what server printed last on stderr:" in out and "GRACE_PERIOD_SECONDS is not set" in out,
+              "the verdict shows what the program printed last on stderr", out)
+    finding = {"kind": "memory leak", "meaning": "memory allocated here is never freed",
+               "file": f"steps/{step}/user_service.c", "where": "user_service.c:35 (in get_user)",
+               "line": "line 35 (in get_user)", "see": "docs/en/reference/memory.md#memory-ownership",
+               "text": "memory leak: ..."}
+    res = result_of(step, suites=[{"name": "user_service", "problem": "memory leak: ...",
+                                   "sanitizer": finding, "tests": [{"name": "t", "status": "pass"}]}])
+    out, _ = output_of(verdict.print_verdict, res)
+    check(f"Next: edit steps/{step}/user_service.c, line 35 (in get_user)" in out
+          and "1 of 1 tests pass, but the checker found a problem" in out
+          and "memory.md#memory-ownership" in out,
+          "a leak after passing tests: the verdict names the file, the line and the ownership section", out)
+
+
 def main():
     t0 = time.monotonic()
     test_parsing()
@@ -697,6 +737,7 @@ def main():
     test_failure_excerpt()
     test_package()
     test_missing_fragment()
+    test_findings()
     print(f"({time.monotonic() - t0:.1f} s)")
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0

@@ -19,12 +19,22 @@ SKIP_RE = re.compile(r"^\[  SKIPPED \] (\S+)")
 # and is part of what the learner must read.
 SEE_LINE_RE = re.compile(r"^\s*see (docs/\S+)\s*$")
 SEE_ANY_RE = re.compile(r"\bsee (docs/[\w./-]+\.md(?:#[\w-]+)?)")
+# A program a test started, and where its stderr was saved
+# (tests/common/testutil.h, tu_save_program_stderr).
+PROGRAM_RE = re.compile(r"^\[ PROGRAM  \] (\S+) stderr: (.+)$")
 
 
 def parse_cmocka(text):
     """Returns [{name, status, lines}] from cmocka's standard output, in order."""
     tests, current = [], None
     for line in text.splitlines():
+        m = PROGRAM_RE.match(line)
+        if m:
+            # Ended in a test, or in the teardown just after it.
+            owner = current or (tests[-1] if tests else None)
+            if owner is not None:
+                owner.setdefault("programs", []).append((m.group(1), m.group(2)))
+            continue
         m = RUN_RE.match(line)
         if m:
             current = {"name": m.group(1), "status": "running", "lines": []}
@@ -40,6 +50,29 @@ def parse_cmocka(text):
             if current is not None:
                 current["lines"].append(line)
     return tests
+
+
+# Lines of a program's stderr that say something went wrong: shown before
+# the plain tail (a server's access log would hide them).
+TROUBLE_RE = re.compile(r"(?i)\b(error|warn(ing)?|fatal|usage|invalid|cannot|can't|failed|"
+                        r"not set|missing|refused|unknown)\b")
+
+
+def program_stderr(programs, lines=8, width=200):
+    """What the last of a test's programs printed on stderr, as (program,
+    [lines]), or None (tu_save_program_stderr saved it): its last lines
+    that say something went wrong, or else its last lines."""
+    for name, path in reversed(programs or []):
+        try:
+            text = Path(path).read_text(errors="replace")
+        except OSError:
+            continue
+        every = [ln for ln in text.splitlines() if ln.strip()]
+        trouble = [ln for ln in every if TROUBLE_RE.search(ln)]
+        tail = (trouble or every)[-lines:]
+        if tail:
+            return name, [ln if len(ln) <= width else ln[:width] + "…" for ln in tail]
+    return None
 
 
 def summarise_failure(lines):

@@ -8,7 +8,7 @@ import time
 
 from . import sanreport
 from .build import first_compile_error, make_build
-from .cmocka import parse_cmocka, summarise_failure, valgrind_problem
+from .cmocka import parse_cmocka, program_stderr, summarise_failure, valgrind_problem
 from .steps import all_steps, build_dir, is_learner_source, suites_of, tsan_suites
 from .workspace import RESULTS, ROOT
 
@@ -151,6 +151,9 @@ def run_step_suites(step, mode, valgrind=False, threads=True, overrides=()):
                     rec["file"] = t["file"]
                 if t["status"] == "fail":
                     rec["message"], rec["see"] = summarise_failure(t["lines"])
+                    err = program_stderr(t.get("programs"))
+                    if err:
+                        rec["stderr"] = {"program": err[0], "lines": err[1]}
                 elif t["status"] == "skip":
                     why, _ = summarise_failure(t["lines"])  # why it was skipped
                     if why:

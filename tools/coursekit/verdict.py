@@ -44,6 +44,10 @@ def print_verdict(result, show_next=True, again=None):
         print(f"\n{bold('First failing test:')} {t['name']}  {dim('(' + s['name'] + ')')}")
         for ln in (t.get("message") or "failed").splitlines():
             print(f"    {ln}")
+        if t.get("stderr"):
+            print(f"    {dim('what ' + t['stderr']['program'] + ' printed last on stderr:')}")
+            for ln in t["stderr"]["lines"]:
+                print(f"      {ln}")
         if t.get("see"):
             print(f"    {yellow('read:')} {localize(t['see'])}")
     for p in result["problems"]:
