@@ -705,8 +705,13 @@ def test_findings():
               all("PROGRAM" not in ln for ln in tests[0]["lines"]),
               "a [ PROGRAM  ] line is the test's program, not part of its message", tests)
         got = cmocka.program_stderr(tests[0]["programs"], lines=2)
-        check(got == ("server", ["config: GRACE_PERIOD_SECONDS is not set, using 0", "stopped"]),
-              "program_stderr: the last lines that are not blank", got)
+        check(got == ("server", ["config: GRACE_PERIOD_SECONDS is not set, using 0"]),
+              "program_stderr: the lines that say something is wrong, before the tail", got)
+        err.write_text("starting\n\nlistening\nstopped\n")
+        tail = cmocka.program_stderr(tests[0]["programs"], lines=2)
+        check(tail == ("server", ["listening", "stopped"]),
+              "program_stderr: otherwise its last lines that are not blank", tail)
+        err.write_text("starting\nconfig: GRACE_PERIOD_SECONDS is not set, using 0\nstopped\n")
         res = result_of(step, suites=[{"name": "drain", "tests": [
             {"name": "test_drain_waits", "status": "fail", "message": "expected 0, got 1",
              "stderr": {"program": "server", "lines": got[1]}}]}])
