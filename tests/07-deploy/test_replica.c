@@ -46,10 +46,11 @@ static void test_replica_header_on_unary_calls(void **state)
     const char *h2 = header_of_unary(ts.ch, buf, sizeof buf, &st2);
     test_server_stop(&ts);
     expect_code(st1, GRPC_STATUS_OK, "#exercise-7-which-replica-answered");
-    expect_str(h1 ? first : NULL, "replica-7",
-               "#exercise-7-which-replica-answered");
+    const char *first_call_header = h1 ? first : NULL;
+    expect_str(first_call_header, "replica-7", "#exercise-7-which-replica-answered");
     expect_code(st2, GRPC_STATUS_OK, "#exercise-7-which-replica-answered");
-    expect_str(h2, "replica-7", "#exercise-7-which-replica-answered");
+    const char *second_call_header = h2;
+    expect_str(second_call_header, "replica-7", "#exercise-7-which-replica-answered");
 }
 
 static void test_replica_header_on_streams(void **state)
@@ -75,8 +76,8 @@ static void test_replica_header_on_streams(void **state)
     test_server_stop(&ts);
     expect_code(st, GRPC_STATUS_OK, "#exercise-7-which-replica-answered");
     expect_int(n, 3, "#exercise-7-which-replica-answered");
-    expect_str(h != NULL ? got : NULL, "replica-s",
-               "#exercise-7-which-replica-answered");
+    const char *stream_header = h != NULL ? got : NULL;
+    expect_str(stream_header, "replica-s", "#exercise-7-which-replica-answered");
 }
 
 static void test_replica_program_header(void **state)

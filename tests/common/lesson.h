@@ -68,13 +68,48 @@ __attribute__((constructor)) static void lesson_unbuffer_stdout(void)
                         #actual, e_, (double)(tolerance), a_);               \
     } while (0)
 
-/* Strings: NULL is reported as (null), never dereferenced. */
+/* Text as a learner can read it: at most cap - 1 bytes of s with every
+ * byte that is not printable ASCII (and not a newline or tab) written as
+ * \xNN. Returns whether any byte had to be escaped, or the text was cut. */
+static inline int lesson_readable(const char *s, char *out, size_t cap)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t n = 0;
+    int odd = 0;
+    for (; *s != '\0'; s++) {
+        unsigned char c = (unsigned char)*s;
+        int plain = (c >= 0x20 && c < 0x7f) || c == '\n' || c == '\t';
+        if (n + (plain ? 1 : 4) + 4 >= cap) {
+            out[n++] = '.', out[n++] = '.', out[n++] = '.';
+            odd = 1;
+            break;
+        }
+        if (plain) {
+            out[n++] = (char)c;
+        } else {
+            out[n++] = '\\', out[n++] = 'x', out[n++] = hex[c >> 4], out[n++] = hex[c & 15];
+            odd = 1;
+        }
+    }
+    out[n] = '\0';
+    return odd;
+}
+
+/* Strings: NULL is reported as (null), never dereferenced. Bytes that are
+ * not text are shown escaped (\xNN), with what that usually means. */
 #define expect_str(actual, expected, section)                                \
     do {                                                                     \
         const char *a_ = (actual), *e_ = (expected);                         \
-        if (a_ == NULL || e_ == NULL ? a_ != e_ : strcmp(a_, e_) != 0)       \
-            expect_fail(section, "%s: expected \"%s\", got \"%s\"", #actual, \
-                        e_ ? e_ : "(null)", a_ ? a_ : "(null)");             \
+        if (a_ == NULL || e_ == NULL ? a_ != e_ : strcmp(a_, e_) != 0) {     \
+            char ra_[512];                                                   \
+            int odd_ = a_ ? lesson_readable(a_, ra_, sizeof ra_) : 0;        \
+            expect_fail(section, "%s: expected \"%s\", got %s%s%s%s", #actual, \
+                        e_ ? e_ : "(null)", a_ ? "\"" : "", a_ ? ra_ : "NULL", \
+                        a_ ? "\"" : "",                                      \
+                        odd_ ? "\n    (\\xNN is a byte that is not text: often " \
+                               "memory that was freed, never filled in, or "   \
+                               "not NUL-terminated)" : "");                  \
+        }                                                                    \
     } while (0)
 
 #define expect_true(cond, section, ...)                                      \
