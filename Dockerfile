@@ -48,13 +48,14 @@ COPY solutions/04-server/ solutions/04-server/
 COPY steps/07-deploy/ steps/07-deploy/
 COPY solutions/07-deploy/ solutions/07-deploy/
 
-# The program only (not the step's tests). --as-needed keeps the binary's
-# list of shared libraries to the ones it calls: the step build links every
-# program with cmocka too, which a server never uses.
-RUN make -C steps/07-deploy SOLUTION=1 CC="cc -Wl,--as-needed" \
-        /src/build/steps/07-deploy/solution/server \
+# The program only (not the step's tests), without the sanitizers the
+# learner's builds check memory with (SANITIZE=none). --as-needed keeps the
+# binary's list of shared libraries to the ones it calls: the step build
+# links every program with cmocka too, which a server never uses.
+RUN make -C steps/07-deploy SOLUTION=1 SANITIZE=none CC="cc -Wl,--as-needed" \
+        /src/build/steps/07-deploy/solution-plain/server \
  && mkdir -p /out \
- && strip -o /out/server build/steps/07-deploy/solution/server
+ && strip -o /out/server build/steps/07-deploy/solution-plain/server
 
 # ---------------------------------------------------------------------------
 FROM ${DEBIAN_IMAGE}

@@ -53,7 +53,8 @@ GRPC_PROTO_DIR  ?= /usr/share/grpc-proto
 
 # The program every replica runs: the reference solution of step 7.
 CLUSTER_STEP    := 07-deploy
-CLUSTER_SERVER  := $(ROOT)/build/steps/$(CLUSTER_STEP)/solution/server
+# The server as it ships: built without the sanitizers (SANITIZE=none).
+CLUSTER_SERVER  := $(ROOT)/build/steps/$(CLUSTER_STEP)/solution-plain/server
 
 DEPLOY_DIR      := $(ROOT)/tests/deploy
 # npm ci writes node_modules/.package-lock.json last: it stands for the install.
@@ -92,7 +93,7 @@ cluster-server: cluster-ensure
 	  echo "make cluster runs the reference solution of step 7, and" \
 	       "solutions/$(CLUSTER_STEP) is missing." >&2; exit 1; }
 	$(cluster_echo) '  MAKE    steps/$(CLUSTER_STEP) SOLUTION=1 (server)\n'
-	$(cluster_q)$(MAKE) --no-print-directory -s -C $(ROOT)/steps/$(CLUSTER_STEP) SOLUTION=1 WERROR=1 \
+	$(cluster_q)$(MAKE) --no-print-directory -s -C $(ROOT)/steps/$(CLUSTER_STEP) SOLUTION=1 SANITIZE=none WERROR=1 \
 	  $(CLUSTER_SERVER) $(if $(V),,>/dev/null)
 
 # --------------------------------------------------------------------------

@@ -31,7 +31,9 @@ SOAK_DIR        := $(ROOT)/tests/soak
 SOAK_BUILD      := $(ROOT)/build/soak
 SOAK_BIN        := $(SOAK_BUILD)/soak
 SOAK_S04        := $(ROOT)/steps/04-server
-SOAK_SERVER_DIR := $(ROOT)/build/steps/04-server/solution
+# The plain build (no sanitizers): the soak measures its memory, and
+# soak-short runs it under valgrind.
+SOAK_SERVER_DIR := $(ROOT)/build/steps/04-server/solution-plain
 SOAK_SERVER     := $(SOAK_SERVER_DIR)/server
 
 SOAK_CALLS       ?= 200000
@@ -76,7 +78,7 @@ soak-bins: $(SOAK_BIN) soak-server
 
 # The step's own makefile builds its program; it knows when it is stale.
 soak-server:
-	$(soak_q)$(MAKE) --no-print-directory -s -C $(SOAK_S04) SOLUTION=1 $(SOAK_SERVER)
+	$(soak_q)$(MAKE) --no-print-directory -s -C $(SOAK_S04) SOLUTION=1 SANITIZE=none $(SOAK_SERVER)
 
 $(SOAK_BUILD)/gen/%.o: $(CGRPC_GEN_DIR)/%.c
 	@mkdir -p $(dir $@)
