@@ -1,6 +1,7 @@
 /*
  * ctx.c: the handler's view of a call: context accessors, arena helpers,
- * streams and the interceptor chain.
+ * streams, the interceptor chain, and cg_error (a status recorded on the
+ * call).
  *
  * Everything here works the same for a call from the network and for a
  * test context; the two differ only in the stream's recv/send functions.
@@ -36,12 +37,22 @@ void cgi_ctx_destroy(cg_ctx *ctx)
     pthread_mutex_destroy(&ctx->mu);
 }
 
-void cgi_ctx_record_error(cg_ctx *ctx, const cg_status *st)
+/* cg_error is declared with the status values in cgrpc.h, and lives here
+ * because it also records the status on the call, for interceptors
+ * (cg_ctx_status): status.c only makes values and knows no call. */
+cg_status cg_error(cg_ctx *ctx, grpc_status_code code, const char *fmt, ...)
 {
-    pthread_mutex_lock(&ctx->mu);
-    ctx->recorded = *st;
-    ctx->has_recorded = true;
-    pthread_mutex_unlock(&ctx->mu);
+    va_list ap;
+    va_start(ap, fmt);
+    cg_status st = cgi_vstatus(code, fmt, ap);
+    va_end(ap);
+    if (ctx != NULL) {
+        pthread_mutex_lock(&ctx->mu);
+        ctx->recorded = st;
+        ctx->has_recorded = true;
+        pthread_mutex_unlock(&ctx->mu);
+    }
+    return st;
 }
 
 void cgi_ctx_fault(cg_ctx *ctx, cg_status st)

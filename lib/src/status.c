@@ -1,5 +1,7 @@
 /*
- * status.c: status values (cg_ok, cg_error, names of codes).
+ * status.c: status values (cg_ok, names of codes, and the runtime's own
+ * ways to make them). cg_error, which also records the status on a call,
+ * lives with the call context in ctx.c.
  *
  * A cg_status is a plain struct with its message inline, so returning one
  * never allocates and the caller has nothing to free: "errors are values".
@@ -11,8 +13,6 @@
 
 #include <stdio.h>
 #include <string.h>
-
-#include "ctx.h"
 
 void cgi_copy_utf8(char *dst, size_t cap, const char *src, size_t len)
 {
@@ -66,17 +66,6 @@ cg_status cgi_status_from_core(grpc_status_code code, grpc_slice details)
 cg_status cg_ok(void)
 {
     cg_status st = {.code = GRPC_STATUS_OK, .message = ""};
-    return st;
-}
-
-cg_status cg_error(cg_ctx *ctx, grpc_status_code code, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    cg_status st = cgi_vstatus(code, fmt, ap);
-    va_end(ap);
-    if (ctx != NULL)
-        cgi_ctx_record_error(ctx, &st);
     return st;
 }
 

@@ -67,11 +67,7 @@ cg_ctx *cg_test_ctx_new(const cg_method *m, void *user)
     cgi_test_ctx *t = cgi_calloc(1, sizeof *t);
     cgi_ctx_init(&t->ctx, m, user, t->first, sizeof t->first);
     t->ctx.md_loaded = true;  /* metadata comes from cg_test_ctx_add_metadata */
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&t->cv, &attr);
-    pthread_condattr_destroy(&attr);
+    cgi_cond_init_mono(&t->cv);
     return &t->ctx;
 }
 
