@@ -494,13 +494,12 @@ typedef enum cg_ready {
 /* Per-call options; a NULL opts pointer means all defaults. */
 typedef struct cg_call_opts {
     int64_t timeout_ms;         /* 0 = no deadline */
-    const cg_md *metadata;      /* request metadata, copied at call start */
+    const cg_md *metadata;      /* request metadata, copied at call start;
+                                   NULL when n_metadata is 0 */
     size_t n_metadata;
-    bool wait_for_ready;        /* true: the same as ready = CG_READY_WAIT;
-                                   false says nothing (see ready) */
-    cg_ready ready;             /* this call's choice; anything but
-                                   CG_READY_DEFAULT overrides the channel's
-                                   wait_for_ready, and wins over the bool */
+    cg_ready ready;             /* wait for a connection or fail fast;
+                                   CG_READY_DEFAULT follows the channel's
+                                   wait_for_ready */
 } cg_call_opts;
 
 /* A client call in progress (streaming, or a unary call made by hand). */

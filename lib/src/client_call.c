@@ -104,9 +104,9 @@ static int64_t apply_opts(cg_call *c, const cg_channel *ch,
     bool wfr = ch->wait_for_ready;
     int64_t timeout = 0;
     if (opts != NULL) {
-        if (opts->ready == CG_READY_WAIT || opts->wait_for_ready)
+        if (opts->ready == CG_READY_WAIT)
             wfr = true;
-        if (opts->ready == CG_READY_FAIL_FAST)
+        else if (opts->ready == CG_READY_FAIL_FAST)
             wfr = false;
         timeout = opts->timeout_ms;
         for (size_t i = 0; i < opts->n_metadata; i++) {
