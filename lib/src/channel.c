@@ -73,7 +73,9 @@ static cg_channel *channel_new(const char *target, const cg_channel_opts *opts,
     if (opts != NULL)
         o = *opts;
     if (target == NULL || target[0] == '\0') {
-        *err = cgi_status(GRPC_STATUS_INVALID_ARGUMENT, "empty target");
+        *err = target == NULL
+                   ? cgi_null_arg("cg_channel_new", "target")
+                   : cgi_status(GRPC_STATUS_INVALID_ARGUMENT, "empty target");
         return NULL;
     }
 

@@ -109,7 +109,10 @@ static int64_t apply_opts(cg_call *c, const cg_channel *ch,
         else if (opts->ready == CG_READY_FAIL_FAST)
             wfr = false;
         timeout = opts->timeout_ms;
-        for (size_t i = 0; i < opts->n_metadata; i++) {
+        if (opts->metadata == NULL && opts->n_metadata > 0)
+            set_local(c, cgi_null_arg("cg_call_start", "opts->metadata"));
+        for (size_t i = 0; opts->metadata != NULL && i < opts->n_metadata;
+             i++) {
             const cg_md *md = &opts->metadata[i];
             if (!cgi_mdlist_add(&c->md, md->key, md->value, md->value_len))
                 set_local(c, cgi_status(GRPC_STATUS_INVALID_ARGUMENT,
@@ -159,8 +162,9 @@ cg_call *cg_call_start(cg_channel *ch, const cg_method *m,
 {
     cg_call *c = call_new(m);
     if (ch == NULL || m == NULL || m->path == NULL) {
-        set_local(c, cgi_status(GRPC_STATUS_INVALID_ARGUMENT,
-                                "cg_call_start: no channel or method"));
+        set_local(c, cgi_null_arg("cg_call_start", ch == NULL  ? "ch"
+                                                   : m == NULL ? "m"
+                                                               : "m->path"));
         return c;
     }
     /* Counted on the channel first, whatever follows: the channel, and its
@@ -582,7 +586,7 @@ static void destroy(cg_call *c, const cg_status *st)
 cg_status cg_call_finish(cg_call *c)
 {
     if (c == NULL)
-        return cgi_status(GRPC_STATUS_INVALID_ARGUMENT, "no call");
+        return cgi_null_arg("cg_call_finish", "c");
     if (c->call != NULL && !c->status_received) {
         /* A call finished early still has to reach its status: say no more
          * requests follow, read and drop what the server still sends (the
@@ -609,12 +613,15 @@ cg_status cg_unary(cg_channel *ch, const cg_method *m, const void *req,
     if (resp == NULL)
         resp = &unwanted;
     *resp = NULL;
+    if (ch == NULL || m == NULL)
+        return cgi_null_arg("cg_unary", ch == NULL ? "ch" : "m");
     cg_call *c = cg_call_start(ch, m, opts);
     if (c->call == NULL || c->has_local)
         return cg_call_finish(c);
 
-    grpc_byte_buffer *out;
-    cg_status st = cgi_encode(req, m->input, ch->max_send, &out);
+    grpc_byte_buffer *out = NULL;
+    cg_status st = req != NULL ? cgi_encode(req, m->input, ch->max_send, &out)
+                               : cgi_null_arg("cg_unary", "req");
     if (st.code != GRPC_STATUS_OK) {
         set_local(c, st);
         grpc_call_cancel(c->call, NULL);

@@ -53,6 +53,7 @@ struct cg_ctx {
     bool md_loaded;
 
     grpc_call *call;           /* NULL for a test context */
+    bool test;                 /* made by cg_test_ctx_new (testing.c) */
     const char *peer;          /* looked up on first use */
 
     cgi_mdlist headers, trailers;

@@ -192,8 +192,7 @@ int cg_server_listen(cg_server *srv, const char *addr,
     if (err == NULL)
         err = &dummy;
     if (srv == NULL || addr == NULL) {
-        *err = cgi_status(GRPC_STATUS_INVALID_ARGUMENT,
-                          srv == NULL ? "no server" : "no address");
+        *err = cgi_null_arg("cg_server_listen", srv == NULL ? "srv" : "addr");
         return -1;
     }
     pthread_mutex_lock(&srv->setup_mu);
@@ -277,8 +276,8 @@ int cg_server_add_service(cg_server *srv, const cg_service *svc,
                           const void *impl, void *user)
 {
     if (srv == NULL || svc == NULL) {
-        cgi_warn("cg_server_add_service: no %s", srv == NULL ? "server"
-                                                             : "service");
+        cgi_warn("cg_server_add_service: %s is NULL",
+                 srv == NULL ? "srv" : "svc");
         return -1;
     }
     const char *name = svc->name ? svc->name : "(unnamed)";
@@ -630,7 +629,7 @@ static bool stopped(cg_server *srv)
 int cg_server_run_until_signal(cg_server *srv, int64_t grace_ms)
 {
     if (srv == NULL)
-        return 0;
+        return -1;
     /* Block the two signals in this thread and wait for them here. The
      * runtime's threads and the core's (started in cg_server_new) block
      * every signal, so a SIGTERM sent to the process comes to this thread.

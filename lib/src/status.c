@@ -54,6 +54,11 @@ cg_status cgi_status(grpc_status_code code, const char *fmt, ...)
     return st;
 }
 
+cg_status cgi_null_arg(const char *fn, const char *arg)
+{
+    return cgi_status(GRPC_STATUS_INVALID_ARGUMENT, "%s: %s is NULL", fn, arg);
+}
+
 cg_status cgi_status_from_core(grpc_status_code code, grpc_slice details)
 {
     cg_status st = {.code = code, .message = ""};

@@ -20,6 +20,10 @@ cg_status cgi_status(grpc_status_code code, const char *fmt, ...)
 cg_status cgi_vstatus(grpc_status_code code, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
 
+/* INVALID_ARGUMENT naming a NULL argument: "<fn>: <arg> is NULL" (the
+ * failure value of a function that returns a status; see cgrpc.h). */
+cg_status cgi_null_arg(const char *fn, const char *arg);
+
 /* A status from what the core reports on the client: code and details. */
 cg_status cgi_status_from_core(grpc_status_code code, grpc_slice details);
 
