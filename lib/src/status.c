@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <string.h>
 
-void cgi_copy_utf8(char *dst, size_t cap, const char *src, size_t len)
+/* Copies `len` bytes of `src` into dst[cap] as a NUL-terminated string,
+ * cutting at a UTF-8 character boundary when it does not fit. */
+static void copy_utf8(char *dst, size_t cap, const char *src, size_t len)
 {
     if (cap == 0)
         return;
@@ -41,7 +43,7 @@ cg_status cgi_vstatus(grpc_status_code code, const char *fmt, va_list ap)
     if (n < 0)
         return st;
     size_t len = (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1;
-    cgi_copy_utf8(st.message, sizeof st.message, buf, len);
+    copy_utf8(st.message, sizeof st.message, buf, len);
     return st;
 }
 
@@ -62,7 +64,7 @@ cg_status cgi_null_arg(const char *fn, const char *arg)
 cg_status cgi_status_from_core(grpc_status_code code, grpc_slice details)
 {
     cg_status st = {.code = code, .message = ""};
-    cgi_copy_utf8(st.message, sizeof st.message,
+    copy_utf8(st.message, sizeof st.message,
                   (const char *)GRPC_SLICE_START_PTR(details),
                   GRPC_SLICE_LENGTH(details));
     return st;
