@@ -606,6 +606,49 @@ cg_status cg_call_finish(cg_call *c)
     return st;
 }
 
+/* The whole unary call as one batch of six ops, one wait: sends `out`
+ * (destroyed here) and returns the response's bytes, or NULL. */
+static grpc_byte_buffer *unary_batch(cg_call *c, grpc_byte_buffer *out)
+{
+    grpc_byte_buffer *in = NULL;
+    grpc_op ops[6];
+    size_t n = 0;
+    memset(ops, 0, sizeof ops);
+    pthread_mutex_lock(&c->mu);
+    add_send_im(c, ops, &n);
+    ops[n].op = GRPC_OP_SEND_MESSAGE;
+    ops[n].data.send_message.send_message = out;
+    n++;
+    ops[n++].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
+    add_recv_im(c, ops, &n);
+    ops[n].op = GRPC_OP_RECV_MESSAGE;
+    ops[n].data.recv_message.recv_message = &in;
+    n++;
+    add_recv_status(c, ops, &n);
+    c->send_closed = true;
+    c->eos = true;
+    run_batch(c, ops, n, &c->tag_unary);
+    grpc_byte_buffer_destroy(out);
+    return in;
+}
+
+/* After an OK status: the response in `in` unpacked into *resp, or the
+ * reason there is none recorded on the call. */
+static void take_response(cg_call *c, grpc_byte_buffer *in, void **resp)
+{
+    if (in == NULL) {
+        set_local(c, cgi_status(GRPC_STATUS_INTERNAL,
+                                "%s: the server sent no response", c->m->path));
+        return;
+    }
+    void *msg;
+    cg_status st = cgi_decode(in, c->m->output, NULL, &msg);
+    if (st.code == GRPC_STATUS_OK)
+        *resp = msg;
+    else
+        set_local(c, st);
+}
+
 cg_status cg_unary(cg_channel *ch, const cg_method *m, const void *req,
                    void **resp, const cg_call_opts *opts)
 {
@@ -627,42 +670,9 @@ cg_status cg_unary(cg_channel *ch, const cg_method *m, const void *req,
         grpc_call_cancel(c->call, NULL);
         return cg_call_finish(c);
     }
-
-    /* All six ops in one batch: the whole call is one wait. */
-    grpc_byte_buffer *in = NULL;
-    grpc_op ops[6];
-    size_t n = 0;
-    memset(ops, 0, sizeof ops);
-    pthread_mutex_lock(&c->mu);
-    add_send_im(c, ops, &n);
-    ops[n].op = GRPC_OP_SEND_MESSAGE;
-    ops[n].data.send_message.send_message = out;
-    n++;
-    ops[n++].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
-    add_recv_im(c, ops, &n);
-    ops[n].op = GRPC_OP_RECV_MESSAGE;
-    ops[n].data.recv_message.recv_message = &in;
-    n++;
-    add_recv_status(c, ops, &n);
-    c->send_closed = true;
-    c->eos = true;
-    run_batch(c, ops, n, &c->tag_unary);
-    grpc_byte_buffer_destroy(out);
-
-    if (!c->has_local && c->code == GRPC_STATUS_OK) {
-        if (in == NULL) {
-            set_local(c, cgi_status(GRPC_STATUS_INTERNAL,
-                                    "%s: the server sent no response",
-                                    m->path));
-        } else {
-            void *msg;
-            st = cgi_decode(in, m->output, NULL, &msg);
-            if (st.code == GRPC_STATUS_OK)
-                *resp = msg;
-            else
-                set_local(c, st);
-        }
-    }
+    grpc_byte_buffer *in = unary_batch(c, out);
+    if (!c->has_local && c->code == GRPC_STATUS_OK)
+        take_response(c, in, resp);
     if (in != NULL)
         grpc_byte_buffer_destroy(in);
     if (unwanted != NULL)
