@@ -32,7 +32,7 @@
  *    The runtime checks the descriptor against the method and reports a
  *    mismatch as an error, never as a crash.
  *  - The gRPC library. Every server and channel holds a reference to it
- *    (grpc_init) and gives it back when freed: a program never calls
+ *    (grpc_init) and gives it back when freed: a program need not call
  *    grpc_init itself. The first server or channel of the process also
  *    switches off abseil's mutex deadlock detection, for the whole process
  *    and for good (Debian builds abseil with it on, as for debugging; it
