@@ -61,7 +61,9 @@ CGRT_PB_H    := $(CGRT_GEN)/rt_test.pb-c.h
 CGRT_CERTS   := $(ROOT)/build/runtime-tests/certs
 CGRT_COMMON  := $(ROOT)/tests/common
 CGRT_CFLAGS   = -I$(CGRT_DIR) -I$(CGRT_COMMON) -I$(CGRT_GEN) -I$(ROOT)/lib/src \
-                -DCGRT_CERT_DIR='"$(CGRT_CERTS)"' $(call cgrpc_pc,cgrt_pc_cflags,--cflags cmocka)
+                -DCGRT_CERT_DIR='"$(CGRT_CERTS)"' \
+                -DCGRT_CGRPC_H='"$(ROOT)/lib/include/cgrpc.h"' \
+                $(call cgrpc_pc,cgrt_pc_cflags,--cflags cmocka)
 CGRT_LDLIBS   = $(call cgrpc_pc,cgrt_pc_libs,--libs cmocka)
 CGRT_RUN     := $(CGRT_DIR)/run.sh
 

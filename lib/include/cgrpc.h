@@ -14,13 +14,30 @@
  *  - Long-lived objects come in new/free pairs (cg_server, cg_channel);
  *    per-call objects are ended distinctly (a client cg_call by
  *    cg_call_finish; a server cg_stream by the handler returning).
- *  - Passing NULL to a *_free function is a harmless no-op.
+ *  - NULL. No function dereferences a NULL argument. Where NULL means
+ *    something, the function's comment says what ("opts may be NULL for
+ *    defaults", "len may be NULL", a *_free function does nothing with
+ *    NULL). Anywhere else a NULL pointer is a mistake, and the function
+ *    refuses it: it does nothing and returns its failure value, which its
+ *    comment names: false, NULL, -1, 0, or a cg_status with
+ *    GRPC_STATUS_INVALID_ARGUMENT and a message naming the function and
+ *    the argument ("cg_call_finish: c is NULL"). A function that returns
+ *    nothing then simply does nothing. A NULL message is a message of the
+ *    wrong type (see below). The `user` pointers are the application's and
+ *    passed on as they are, NULL included.
  *  - "ctx-owned" memory belongs to the call and is released when the call
  *    ends: never free it, never keep it past the handler's return.
  *  - Messages cross this API as `const void *` pointing at a protobuf-c
  *    message struct (anything whose first member is a ProtobufCMessage).
  *    The runtime checks the descriptor against the method and reports a
  *    mismatch as an error, never as a crash.
+ *  - The gRPC library. Every server and channel holds a reference to it
+ *    (grpc_init) and gives it back when freed: a program need not call
+ *    grpc_init itself. The first server or channel of the process also
+ *    switches off abseil's mutex deadlock detection, for the whole process
+ *    and for good (Debian builds abseil with it on, as for debugging; it
+ *    costs a few percent of a busy server's CPU). CGRPC_ABSL_DEADLOCK_CHECK=1
+ *    in the environment keeps it on.
  *
  * Thread-safety is stated per function. Unless a comment says otherwise a
  * function may be called from any thread.
@@ -59,9 +76,9 @@ typedef struct cg_status {
 cg_status cg_ok(void);
 
 /* A status with `code` and a printf-formatted message (cut to fit, on a
- * UTF-8 character boundary). `ctx` may be NULL; when given, the status is
- * also recorded on the call, where cg_ctx_status finds it until the handler
- * has returned. */
+ * UTF-8 character boundary; a NULL fmt gives an empty message). `ctx` may
+ * be NULL; when given, the status is also recorded on the call, where
+ * cg_ctx_status finds it until the handler has returned. */
 typedef struct cg_ctx cg_ctx;
 cg_status cg_error(cg_ctx *ctx, grpc_status_code code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -126,66 +143,76 @@ typedef struct cg_service {
 /* ===================================================================== */
 
 /* Every handler receives the context of its call. It is valid until the
- * handler returns; it may be passed to other threads for that long. */
+ * handler returns; it may be passed to other threads for that long. Each
+ * function below says what it returns for a NULL ctx. */
 
-/* The user pointer given when the service was registered (Go's receiver). */
+/* The user pointer given when the service was registered (Go's receiver);
+ * NULL for a NULL ctx. */
 void *cg_ctx_user(const cg_ctx *ctx);
 
-/* The method being called (never NULL). */
+/* The method being called: never NULL for a context the runtime (or
+ * cg_test_ctx_new) made; NULL for a NULL ctx. */
 const cg_method *cg_ctx_method(const cg_ctx *ctx);
 
 /* The peer's address, e.g. "ipv4:127.0.0.1:53422" ("test" for a test
- * context); ctx-owned. */
+ * context); ctx-owned. NULL for a NULL ctx. */
 const char *cg_ctx_peer(const cg_ctx *ctx);
 
 /* Milliseconds until the client's deadline (0 when passed), or INT64_MAX when
  * the client set none. The deadline travels as a timeout, so the server's
  * clock starts when the call arrives: expect a little more than the client
- * asked for. */
+ * asked for. 0 for a NULL ctx. */
 int64_t cg_ctx_time_left_ms(const cg_ctx *ctx);
 
 /* True once the call is cancelled: client cancelled or vanished, deadline
  * passed, or the server is shutting down past its grace period. A handler
- * that loops or blocks should check it and return. */
+ * that loops or blocks should check it and return. True for a NULL ctx, so
+ * such a loop ends. */
 bool cg_ctx_cancelled(const cg_ctx *ctx);
 
 /* Request metadata: the first value of `key` (NUL-terminated; for -bin keys
- * also see len), or NULL when absent. ctx-owned. `len` may be NULL. */
+ * also see len), or NULL when absent, and for a NULL ctx or key. ctx-owned.
+ * `len` may be NULL; otherwise *len gets the length (0 without a value). */
 const char *cg_ctx_metadata(const cg_ctx *ctx, const char *key, size_t *len);
 
-/* All request metadata; *n receives the count. ctx-owned. */
+/* All request metadata; *n receives the count. ctx-owned. NULL (with *n 0)
+ * for a NULL ctx; NULL for a NULL n. */
 const cg_md *cg_ctx_metadata_all(const cg_ctx *ctx, size_t *n);
 
 /* Adds a response header (initial metadata). Headers go out with the first
  * message or the status, so add them before the first send. Returns false if
- * headers were already sent or the key or value is invalid (see cg_md). Key
- * and value are copied. */
+ * headers were already sent, for a NULL ctx or key, or when the key or value
+ * is invalid (see cg_md). A NULL value with value_len 0 is an empty value.
+ * Key and value are copied. */
 bool cg_ctx_add_header(cg_ctx *ctx, const char *key, const char *value,
                        size_t value_len);
 
 /* Adds a response trailer, sent with the status. Copies key and value.
- * Returns false for an invalid key or value, or once the status has gone. */
+ * Returns false for a NULL ctx or key, an invalid key or value, or once the
+ * status has gone. A NULL value with value_len 0 is an empty value. */
 bool cg_ctx_add_trailer(cg_ctx *ctx, const char *key, const char *value,
                         size_t value_len);
 
 /* The unary or server-streaming request (as received), or NULL for
- * client-streaming and bidi calls. For interceptors. */
+ * client-streaming and bidi calls (and for a NULL ctx). For interceptors. */
 const void *cg_ctx_request(const cg_ctx *ctx);
 
 /* The status the handler returned, once it has returned (for interceptors
  * that run code after cg_proceed); before that, the last status made with
- * cg_error(ctx, ...), or NULL. */
+ * cg_error(ctx, ...), or NULL. NULL for a NULL ctx. */
 const cg_status *cg_ctx_status(const cg_ctx *ctx);
 
-/* Arena memory, freed when the call ends. Never NULL: on exhaustion of
- * memory the process aborts with a message, as with any C allocator wrapper
- * that cannot report failure to the client. */
+/* Arena memory, freed when the call ends. Never NULL for a context the
+ * runtime made: on exhaustion of memory the process aborts with a message,
+ * as with any C allocator wrapper that cannot report failure to the
+ * client. NULL for a NULL ctx, the one mistake they can report. */
 void *cg_alloc(cg_ctx *ctx, size_t size);      /* zeroed */
-char *cg_strdup(cg_ctx *ctx, const char *s);   /* NULL -> "" */
-char *cg_printf(cg_ctx *ctx, const char *fmt, ...)
+char *cg_strdup(cg_ctx *ctx, const char *s);   /* s NULL -> "" */
+char *cg_printf(cg_ctx *ctx, const char *fmt, ...)  /* fmt NULL -> NULL */
     __attribute__((format(printf, 2, 3)));
 /* A new message of type `desc`, initialised with its defaults, ctx-owned
- * (for submessages and repeated fields of a response). */
+ * (for submessages and repeated fields of a response). NULL for a NULL ctx
+ * or desc. */
 void *cg_message_new(cg_ctx *ctx, const ProtobufCMessageDescriptor *desc);
 
 /* ===================================================================== */
@@ -200,14 +227,15 @@ void *cg_message_new(cg_ctx *ctx, const ProtobufCMessageDescriptor *desc);
  * the client's stream, on cancellation, or on a malformed message (then
  * cg_stream_error tells which). One thread at a time may receive. On a
  * server-streaming call the one request is the handler's req argument, and
- * cg_recv just returns NULL (OK) once the client has half-closed. */
+ * cg_recv just returns NULL (OK) once the client has half-closed. NULL for
+ * a NULL s. */
 const void *cg_recv(cg_stream *s);
 
 /* Sends one response message (server-streaming and bidi calls). Returns
- * false when the client is gone or the call was cancelled (stop sending
- * then), or when the message is of the wrong type, larger than
- * max_send_bytes, or sent on a client-streaming call, whose one response
- * is the handler's resp (the call then ends with INTERNAL or
+ * false for a NULL s, when the client is gone or the call was cancelled
+ * (stop sending then), or when the message is NULL or of the wrong type,
+ * larger than max_send_bytes, or sent on a client-streaming call, whose
+ * one response is the handler's resp (the call then ends with INTERNAL or
  * RESOURCE_EXHAUSTED whatever the handler returns).
  * Thread-safe: several threads may send on one stream (e.g. a chat room
  * broadcasting); sends are serialised. The message is serialised before
@@ -222,10 +250,11 @@ bool cg_send(cg_stream *s, const void *msg);
  * ends with INTERNAL whatever the handler returns). When the deadline
  * passes, the client cancels at its own deadline, which comes a little
  * before the server's (the request took time to arrive): if that cancel
- * arrives first, the stream says CANCELLED, not DEADLINE_EXCEEDED. */
+ * arrives first, the stream says CANCELLED, not DEADLINE_EXCEEDED. For a
+ * NULL s, INVALID_ARGUMENT ("cg_stream_error: s is NULL"). */
 cg_status cg_stream_error(const cg_stream *s);
 
-/* The context of the stream's call. */
+/* The context of the stream's call; NULL for a NULL s. */
 cg_ctx *cg_stream_ctx(cg_stream *s);
 
 /* ===================================================================== */
@@ -260,7 +289,8 @@ typedef struct cg_next cg_next;
 typedef cg_status (*cg_server_interceptor_fn)(cg_ctx *ctx, cg_next *next,
                                               void *user);
 
-/* Runs the rest of the chain (and finally the handler); returns its status. */
+/* Runs the rest of the chain (and finally the handler); returns its status.
+ * For a NULL ctx or next, INVALID_ARGUMENT, and nothing runs. */
 cg_status cg_proceed(cg_ctx *ctx, cg_next *next);
 
 /* ===================================================================== */
@@ -316,7 +346,9 @@ typedef struct cg_server_opts {
  * Running out of memory aborts the process, as everywhere in the runtime.
  * Calls grpc_init() (with every signal blocked, so gRPC's threads never
  * take a SIGINT or SIGTERM meant for the application); cg_server_free
- * balances it. The server's own threads block every signal too.
+ * balances it. The server's own threads block every signal too. The first
+ * server or channel switches abseil's deadlock detection off for the whole
+ * process (see "The gRPC library" at the top).
  *
  * Threads: handlers run on the threads that poll the server's queue (no
  * hand-off per call). When every thread has been inside one handler for a
@@ -337,13 +369,13 @@ typedef struct cg_server_opts {
  * waits for a further call to be answered waits until one of them ends. */
 cg_server *cg_server_new(const cg_server_opts *opts);
 
-/* Adds a listening address. tls NULL = plaintext. Returns the bound port
- * (the kernel's choice for port 0; 1 for unix sockets), or -1 on failure
- * (address in use, bad address, unreadable certificate) with the reason in
- * *err if err is not NULL: UNAVAILABLE for an address in use or invalid,
- * INVALID_ARGUMENT for TLS files that cannot be read, FAILED_PRECONDITION
- * after start (or after a shutdown was asked for). Before cg_server_start
- * only. Addresses:
+/* Adds a listening address. tls NULL = plaintext; err may be NULL. Returns
+ * the bound port (the kernel's choice for port 0; 1 for unix sockets), or
+ * -1 on failure (address in use, bad address, unreadable certificate) with
+ * the reason in *err if err is not NULL: UNAVAILABLE for an address in use
+ * or invalid, INVALID_ARGUMENT for TLS files that cannot be read and for a
+ * NULL srv or addr, FAILED_PRECONDITION after start (or after a shutdown
+ * was asked for). Before cg_server_start only. Addresses:
  *  - "127.0.0.1:0", "[::1]:0": one address of one family (IPv4 or IPv6).
  *  - "0.0.0.0:50051" and "[::]:50051" are the same: every address of the
  *    machine, IPv4 and IPv6 alike (one dual-stack socket where the system
@@ -356,8 +388,9 @@ int cg_server_listen(cg_server *srv, const char *addr,
 
 /* Registers a service: `impl` is its handler table (the generated
  * Pkg__Svc_Server struct), read through each method's invoke function; it
- * must outlive the server. `user` reaches every handler through
- * cg_ctx_user. Generated *__register_server functions call this. Before
+ * must outlive the server; a NULL impl serves every method with
+ * UNIMPLEMENTED. `user` reaches every handler through cg_ctx_user.
+ * Generated *__register_server functions call this. Before
  * cg_server_start only. Returns 0, or -1 with the reason on stderr when
  * srv or svc is NULL, the server was started, a method path is already
  * registered (by this or another service) or is not of the form
@@ -368,20 +401,20 @@ int cg_server_add_service(cg_server *srv, const cg_service *svc,
                           const void *impl, void *user);
 
 /* Adds an interceptor; the first added runs outermost. Before start only:
- * afterwards (or with a NULL fn) nothing is added. */
+ * afterwards (or with a NULL srv or fn) nothing is added. */
 void cg_server_add_interceptor(cg_server *srv, cg_server_interceptor_fn fn,
                                void *user);
 
 /* Starts serving on a pool of threads and returns at once. 0 on success, -1
- * if already started, if a shutdown was asked for before (see
- * cg_server_shutdown_async), or if no thread could be started. Calls to
- * methods no service registered are answered UNIMPLEMENTED. */
+ * for a NULL srv, if already started, if a shutdown was asked for before
+ * (see cg_server_shutdown_async), or if no thread could be started. Calls
+ * to methods no service registered are answered UNIMPLEMENTED. */
 int cg_server_start(cg_server *srv);
 
 /* The lame-duck pause before a shutdown: keeps serving as usual and returns
  * once no call has arrived for quiet_ms, or after max_ms, whichever comes
- * first; true if it went quiet, false at max_ms or if the server is not
- * running (or stops meanwhile). Call it after telling clients you are going
+ * first; true if it went quiet, false at max_ms, for a NULL srv, or if the
+ * server is not running (or stops meanwhile). Call it after telling clients you are going
  * (health NOT_SERVING: clients that watch health stop sending here), then
  * cg_server_shutdown. Why: gRPC core cancels a call that arrives at the
  * instant of a shutdown, before the client has heard of it, without any
@@ -394,30 +427,34 @@ bool cg_server_drain(cg_server *srv, int64_t quiet_ms, int64_t max_ms);
 /* Graceful shutdown: stop accepting calls, let in-flight calls finish for up
  * to grace_ms, then cancel the rest. Returns when every handler has returned.
  * Idempotent; safe from any thread except a handler of this server. Not
- * async-signal-safe: from a signal handler use cg_server_shutdown_async. */
+ * async-signal-safe: from a signal handler use cg_server_shutdown_async.
+ * A NULL srv: nothing happens. */
 void cg_server_shutdown(cg_server *srv, int64_t grace_ms);
 
 /* Async-signal-safe request for shutdown with the given grace period; the
  * server's own thread performs it. cg_server_wait returns once it is done.
  * Asked before cg_server_start (a Ctrl-C while main is still setting up),
- * the server never serves: cg_server_start then returns -1. */
+ * the server never serves: cg_server_start then returns -1. A NULL srv:
+ * nothing happens. */
 void cg_server_shutdown_async(cg_server *srv, int64_t grace_ms);
 
 /* Blocks until the server has shut down; at once for a server never
- * started, unless a shutdown was asked for (then until it is done). */
+ * started, unless a shutdown was asked for (then until it is done), and
+ * for a NULL srv. */
 void cg_server_wait(cg_server *srv);
 
 /* Blocks until SIGINT or SIGTERM, then shuts down with grace_ms. The
  * convenience for main(): listen, register, start, cg_server_run_until_signal,
- * cg_server_free, return 0. Returns the signal number received, or 0 when
- * the server was shut down another way meanwhile (cg_server_shutdown or
- * _async elsewhere). It blocks the two signals in the calling thread and
+ * cg_server_free, return 0. Returns the signal number received, 0 when the
+ * server was shut down another way meanwhile (cg_server_shutdown or
+ * _async elsewhere), or -1 at once for a NULL srv. It blocks the two signals in the calling thread and
  * waits for them there (sigtimedwait), restoring the mask before it
  * returns; call it from the main thread, whose signal mask the process's
  * other threads (other than gRPC's and the runtime's) should share. */
 int cg_server_run_until_signal(cg_server *srv, int64_t grace_ms);
 
-/* Frees the server, shutting it down first (grace 0) if still running. */
+/* Frees the server, shutting it down first (grace 0) if still running.
+ * NULL does nothing. */
 void cg_server_free(cg_server *srv);
 
 /* ===================================================================== */
@@ -450,15 +487,19 @@ typedef struct cg_channel_opts {
 
 /* A channel to `target`: "host:port", "dns:///host:port",
  * "ipv4:127.0.0.1:5001,127.0.0.1:5002", "unix:/path". Connects lazily. opts
- * may be NULL. Calls grpc_init(); cg_channel_free balances it. Returns NULL
- * with *err (if not NULL) filled for an empty target or unreadable
- * certificates; a target the resolver cannot use gives a channel whose
- * calls fail with UNAVAILABLE. Each channel has its own connections. */
+ * may be NULL, and so may err. Calls grpc_init(); cg_channel_free balances
+ * it; the first server or channel switches abseil's deadlock detection off
+ * for the whole process (see "The gRPC library" at the top). Returns NULL
+ * with *err (if not NULL) filled, INVALID_ARGUMENT, for a NULL or empty
+ * target or unreadable certificates; a target the resolver cannot use
+ * gives a channel whose calls fail with UNAVAILABLE. Each channel has its
+ * own connections. */
 cg_channel *cg_channel_new(const char *target, const cg_channel_opts *opts,
                            cg_status *err);
 
 /* Frees the channel. Calls still running on it are cancelled first; each
- * still needs its cg_call_finish, which may come later. */
+ * still needs its cg_call_finish, which may come later. NULL does
+ * nothing. */
 void cg_channel_free(cg_channel *ch);
 
 typedef enum cg_conn_state {
@@ -469,14 +510,16 @@ typedef enum cg_conn_state {
     CG_CONN_SHUTDOWN,
 } cg_conn_state;
 
-/* Current connectivity; try_connect starts connecting an idle channel. */
+/* Current connectivity; try_connect starts connecting an idle channel.
+ * CG_CONN_SHUTDOWN for a NULL ch. */
 cg_conn_state cg_channel_state(cg_channel *ch, bool try_connect);
 
 /* Connects if needed and waits until READY or timeout_ms passes. True when
- * ready (the outline's ensureConnection). */
+ * ready (the outline's ensureConnection); false for a NULL ch. */
 bool cg_channel_wait_ready(cg_channel *ch, int64_t timeout_ms);
 
-/* "IDLE", "CONNECTING", "READY", "TRANSIENT_FAILURE", "SHUTDOWN". */
+/* "IDLE", "CONNECTING", "READY", "TRANSIENT_FAILURE", "SHUTDOWN"
+ * ("UNKNOWN" for a value outside the enum). */
 const char *cg_conn_state_name(cg_conn_state s);
 
 /* ===================================================================== */
@@ -494,22 +537,22 @@ typedef enum cg_ready {
 /* Per-call options; a NULL opts pointer means all defaults. */
 typedef struct cg_call_opts {
     int64_t timeout_ms;         /* 0 = no deadline */
-    const cg_md *metadata;      /* request metadata, copied at call start */
+    const cg_md *metadata;      /* request metadata, copied at call start;
+                                   NULL when n_metadata is 0 */
     size_t n_metadata;
-    bool wait_for_ready;        /* true: the same as ready = CG_READY_WAIT;
-                                   false says nothing (see ready) */
-    cg_ready ready;             /* this call's choice; anything but
-                                   CG_READY_DEFAULT overrides the channel's
-                                   wait_for_ready, and wins over the bool */
+    cg_ready ready;             /* wait for a connection or fail fast;
+                                   CG_READY_DEFAULT follows the channel's
+                                   wait_for_ready */
 } cg_call_opts;
 
 /* A client call in progress (streaming, or a unary call made by hand). */
 typedef struct cg_call cg_call;
 
-/* Starts a call of any kind. Never NULL: a call that could not start reports
- * its status at cg_call_finish (INVALID_ARGUMENT for a NULL channel or
- * method or an invalid metadata key; CANCELLED on a channel already given
- * to cg_channel_free, which other calls still keep alive). The channel's
+/* Starts a call of any kind; opts may be NULL. Never NULL: a call that
+ * could not start reports its status at cg_call_finish (INVALID_ARGUMENT
+ * for a NULL ch or m (or m->path), opts->metadata NULL with n_metadata
+ * above 0, or an invalid metadata key; CANCELLED on a channel already
+ * given to cg_channel_free, which other calls still keep alive). The channel's
  * interceptors run their on_start here, and their on_finish in
  * cg_call_finish, for every call started on a channel, including those.
  * Not thread-safe with respect to `ch` being freed concurrently. */
@@ -517,10 +560,10 @@ cg_call *cg_call_start(cg_channel *ch, const cg_method *m,
                        const cg_call_opts *opts);
 
 /* Sends a request message (serialised before return; the caller keeps it)
- * and waits until the transport has taken it. False when the call has
- * ended, after cg_call_close_send, when the message has the wrong type, or
- * when it is larger than the channel's max_send_bytes (the call then ends
- * with RESOURCE_EXHAUSTED). One sending thread at a time; may run
+ * and waits until the transport has taken it. False for a NULL c, when the
+ * call has ended (or never started), after cg_call_close_send, when the
+ * message is NULL or of the wrong type, or when it is larger than the
+ * channel's max_send_bytes (the call then ends with RESOURCE_EXHAUSTED). One sending thread at a time; may run
  * concurrently with cg_call_recv. */
 bool cg_call_send(cg_call *c, const void *msg);
 
@@ -538,37 +581,44 @@ bool cg_call_send(cg_call *c, const void *msg);
 bool cg_call_send_more(cg_call *c, const void *msg);
 
 /* Half-closes: tells the server no more requests follow (and sends a
- * message still waiting from cg_call_send_more with it). Idempotent. */
+ * message still waiting from cg_call_send_more with it). Idempotent: true
+ * once the half-close has gone. False for a NULL c or a call that never
+ * started, and when the half-close fails (the call is over). */
 bool cg_call_close_send(cg_call *c);
 
 /* Receives the next response (call-owned, valid until the next cg_call_recv or
  * cg_call_finish), or NULL at the end of the stream or on error (the reason
  * comes from cg_call_finish; a response that cannot be parsed ends the call
- * with INTERNAL). One receiving thread at a time. */
+ * with INTERNAL), and for a NULL c. One receiving thread at a time. */
 const void *cg_call_recv(cg_call *c);
 
 /* Response headers (after the first cg_call_recv) and trailers (after
- * cg_call_recv returned NULL): the first value of `key`, or NULL. Call-owned.
- */
+ * cg_call_recv returned NULL): the first value of `key`, or NULL (also for
+ * a NULL c or key). Call-owned. `len` may be NULL; otherwise *len gets the
+ * length (0 without a value). */
 const char *cg_call_header(cg_call *c, const char *key, size_t *len);
 const char *cg_call_trailer(cg_call *c, const char *key, size_t *len);
 
-/* Cancels the call; the server sees its context cancelled. Thread-safe. */
+/* Cancels the call; the server sees its context cancelled. Thread-safe.
+ * A NULL c: nothing happens. */
 void cg_call_cancel(cg_call *c);
 
 /* Waits for the call's status, frees the call and returns the status. A
  * call not yet half-closed is half-closed first, and unread responses are
  * read and discarded (so a server stream that never ends needs
  * cg_call_cancel first). Every cg_call_start needs exactly one
- * cg_call_finish, after any thread using the call has stopped. A NULL call
- * gives INVALID_ARGUMENT. */
+ * cg_call_finish, after any thread using the call has stopped. A NULL c
+ * gives INVALID_ARGUMENT ("cg_call_finish: c is NULL"). */
 cg_status cg_call_finish(cg_call *c);
 
 /* A complete unary call: sends req, stores a newly unpacked response in
  * *resp (free it with protobuf_c_message_free_unpacked(*resp, NULL) or the
  * generated *__free_unpacked), returns the status. On error *resp is NULL.
- * resp may be NULL when the response is not wanted. A request of the wrong
- * type gives INTERNAL without calling the server. */
+ * resp may be NULL when the response is not wanted; opts may be NULL. A
+ * request of the wrong type gives INTERNAL without calling the server; a
+ * NULL req, INVALID_ARGUMENT without calling the server (the channel's
+ * interceptors see the call); a NULL ch or m, INVALID_ARGUMENT without
+ * any call. */
 cg_status cg_unary(cg_channel *ch, const cg_method *m, const void *req,
                    void **resp, const cg_call_opts *opts);
 
@@ -580,7 +630,8 @@ cg_status cg_unary(cg_channel *ch, const cg_method *m, const void *req,
  * (with cg_call_add_metadata) and on_finish sees the final status and the
  * call's duration. Either may be NULL. Interceptors start in the order they
  * were added and finish in reverse. Add them before the first call (adding
- * is not thread-safe with calls in progress); the struct is copied. */
+ * is not thread-safe with calls in progress); the struct is copied. A NULL
+ * ch or icpt: nothing is added. */
 typedef struct cg_client_interceptor {
     void (*on_start)(cg_call *c, const cg_method *m, void *user);
     void (*on_finish)(cg_call *c, const cg_method *m, const cg_status *st,
@@ -592,7 +643,8 @@ void cg_channel_add_interceptor(cg_channel *ch,
                                 const cg_client_interceptor *icpt);
 
 /* From on_start only: adds request metadata to the call. Copied. False
- * elsewhere or for an invalid key (upper case, "grpc-" prefix, ...). */
+ * elsewhere, for a NULL c or key, or for an invalid key (upper case,
+ * "grpc-" prefix, ...). A NULL value with value_len 0 is an empty value. */
 bool cg_call_add_metadata(cg_call *c, const char *key, const char *value,
                           size_t value_len);
 
@@ -601,29 +653,72 @@ bool cg_call_add_metadata(cg_call *c, const char *key, const char *value,
 /* ===================================================================== */
 
 /* A server on 127.0.0.1 with a kernel-chosen port, started: for tests.
- * Register services on the returned server with the callback before it
- * starts. *port receives the port. NULL on failure. Free with
- * cg_server_free. */
+ * `setup` registers services on the server before it starts (NULL: none,
+ * every call is answered UNIMPLEMENTED); `user` is passed to it. *port
+ * receives the port (port may be NULL). NULL when the server cannot be
+ * made, bind or start. Free with cg_server_free. */
 typedef void (*cg_setup_fn)(cg_server *srv, void *user);
 cg_server *cg_test_server_start(cg_setup_fn setup, void *user, int *port);
 
-/* A context and stream with no network, for calling handlers directly. The
- * test pushes input messages (copied) and closes input; the handler's sends
- * are captured (as copies) and readable afterwards. The test_ctx owns all
- * memory; cg_test_ctx_free releases it (NULL is a no-op). cg_recv on a test
- * stream waits, like a real one, until a message is pushed, the input is
- * closed, the context is cancelled or its timeout passes; pushing from
- * another thread is fine. cg_test_stream returns the same stream each time.
- * cg_test_ctx_set_timeout(ctx, 0) sets a deadline that has already passed. */
+/* Test contexts: a cg_ctx and cg_stream with no network behind them, for
+ * calling a handler directly, the way a unit test calls a function. Every
+ * cg_ctx_* and stream function works on them as on a real call. The test
+ * pushes input messages (copied) and closes the input; the handler's sends
+ * are captured (as copies) and readable afterwards. Messages cross packed
+ * and unpacked, as on the wire. The functions below act on test contexts
+ * and their streams only: given a NULL or a real call's context or stream
+ * (one a handler got from the runtime), they refuse it, change nothing,
+ * and return false, NULL or 0. Any thread may call them, also while the
+ * handler runs on another one. */
+
+/* A new test context for calling a handler of method `m` (its cg_method
+ * constant; `user` is what cg_ctx_user returns). No deadline, not
+ * cancelled, no metadata; its peer is "test". NULL when m is NULL or
+ * lacks its message types. Free it with cg_test_ctx_free. */
 cg_ctx *cg_test_ctx_new(const cg_method *m, void *user);
+
+/* Frees a test context, its stream, and everything pushed, sent or
+ * allocated on it (messages from cg_test_stream_sent, cg_alloc memory).
+ * NULL, or a real call's context, does nothing. */
 void cg_test_ctx_free(cg_ctx *ctx);
-void cg_test_ctx_cancel(cg_ctx *ctx);
-void cg_test_ctx_add_metadata(cg_ctx *ctx, const char *key, const char *value);
-void cg_test_ctx_set_timeout(cg_ctx *ctx, int64_t timeout_ms);
+
+/* Cancels the test call, as a client that gives up would: cg_ctx_cancelled
+ * turns true, a cg_recv waiting on its stream returns NULL (CANCELLED) and
+ * cg_send fails. True when done. */
+bool cg_test_ctx_cancel(cg_ctx *ctx);
+
+/* Adds request metadata, as a client would send it (key and value are
+ * copied, value is text). True when added; false for a NULL key or value.
+ * Add it before the handler reads it. */
+bool cg_test_ctx_add_metadata(cg_ctx *ctx, const char *key, const char *value);
+
+/* Sets the call's deadline to timeout_ms from now, as a client's timeout;
+ * 0 (or less) sets one that has already passed. True when set. */
+bool cg_test_ctx_set_timeout(cg_ctx *ctx, int64_t timeout_ms);
+
+/* The test context's stream, made on first use and the same one each time
+ * (so the test and a handler on another thread share it). Pass it to a
+ * streaming handler. NULL for a NULL or real context. */
 cg_stream *cg_test_stream(cg_ctx *ctx);
-void cg_test_stream_push(cg_stream *s, const void *msg);
-void cg_test_stream_close_input(cg_stream *s);
+
+/* Pushes a request message for the handler's cg_recv (a copy is taken).
+ * cg_recv on a test stream waits, like a real one, until a message is
+ * pushed, the input is closed, the context is cancelled or its timeout
+ * passes. True when queued; false for a NULL msg or one that is not of the
+ * method's input type. */
+bool cg_test_stream_push(cg_stream *s, const void *msg);
+
+/* Ends the input: once the pushed messages are read, cg_recv returns NULL
+ * with cg_stream_error OK, as when a client half-closes. True when done. */
+bool cg_test_stream_close_input(cg_stream *s);
+
+/* How many messages the handler has sent with cg_send so far; 0 for a NULL
+ * or real stream. */
 size_t cg_test_stream_sent_count(const cg_stream *s);
+
+/* The i-th message the handler sent (from 0), as a message of the method's
+ * output type owned by the test context (valid until cg_test_ctx_free);
+ * NULL when i is past the last one, and for a NULL or real stream. */
 const void *cg_test_stream_sent(const cg_stream *s, size_t i);
 
 #ifdef __cplusplus

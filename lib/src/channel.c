@@ -7,44 +7,64 @@
  * own. Creating a queue per call costs a little, so a channel keeps the
  * queues of finished calls and hands them to the next ones.
  */
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <grpc/grpc_security.h>
 
 #include "channel.h"
-#include "client.h"
 #include "common.h"
 #include "status.h"
 #include "tls.h"
 
 #define MAX_ARGS 10
 
-static void add_int(grpc_arg *args, size_t *n, const char *key, int value)
+/* The core's channel to `target` with the options `o` asks for, or NULL
+ * with *err filled in. */
+static grpc_channel *create_core(const char *target, const cg_channel_opts *o,
+                                 cg_status *err)
 {
-    grpc_arg *a = &args[(*n)++];
-    a->type = GRPC_ARG_INTEGER;
-    a->key = (char *)key;
-    a->value.integer = value;
-}
+    grpc_channel_credentials *creds =
+        o->tls != NULL ? cgi_tls_channel_creds(o->tls, err)
+                       : grpc_insecure_credentials_create();
+    if (creds == NULL)
+        return NULL;
+    grpc_arg args[MAX_ARGS];
+    size_t n = 0;
+    if (o->max_recv_bytes)
+        cgi_arg_int(args, &n, GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH,
+                    cgi_clamp_int((int64_t)o->max_recv_bytes));
+    if (o->max_send_bytes)
+        cgi_arg_int(args, &n, GRPC_ARG_MAX_SEND_MESSAGE_LENGTH,
+                    cgi_clamp_int((int64_t)o->max_send_bytes));
+    if (o->service_config_json)
+        cgi_arg_str(args, &n, GRPC_ARG_SERVICE_CONFIG, o->service_config_json);
+    if (o->lb_policy)
+        cgi_arg_str(args, &n, GRPC_ARG_LB_POLICY_NAME, o->lb_policy);
+    if (o->keepalive_ms > 0)
+        cgi_arg_int(args, &n, GRPC_ARG_KEEPALIVE_TIME_MS,
+                    cgi_clamp_int(o->keepalive_ms));
+    if (o->keepalive_timeout_ms > 0)
+        cgi_arg_int(args, &n, GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
+                    cgi_clamp_int(o->keepalive_timeout_ms));
+    if (o->tls != NULL && o->tls->server_name_override != NULL)
+        cgi_arg_str(args, &n, GRPC_SSL_TARGET_NAME_OVERRIDE_ARG,
+                    o->tls->server_name_override);
+    /* Connections belong to their channel: two channels to one target do
+     * not share one, so freeing a channel really closes its connections. */
+    cgi_arg_int(args, &n, GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    grpc_channel_args ca = {n, args};
 
-static void add_str(grpc_arg *args, size_t *n, const char *key,
-                    const char *value)
-{
-    grpc_arg *a = &args[(*n)++];
-    a->type = GRPC_ARG_STRING;
-    a->key = (char *)key;
-    a->value.string = (char *)value;
-}
-
-static int clamp_int(int64_t v)
-{
-    return v > INT32_MAX ? INT32_MAX : v < 0 ? 0 : (int)v;
+    grpc_channel *core = grpc_channel_create(target, creds, &ca);
+    grpc_channel_credentials_release(creds);
+    if (core == NULL)
+        *err = cgi_status(GRPC_STATUS_INVALID_ARGUMENT, "bad target %s",
+                          target);
+    return core;
 }
 
 static cg_channel *channel_new(const char *target, const cg_channel_opts *opts,
-                           cg_status *err)
+                               cg_status *err)
 {
     cg_status dummy;
     if (err == NULL)
@@ -53,58 +73,18 @@ static cg_channel *channel_new(const char *target, const cg_channel_opts *opts,
     if (opts != NULL)
         o = *opts;
     if (target == NULL || target[0] == '\0') {
-        *err = cgi_status(GRPC_STATUS_INVALID_ARGUMENT, "empty target");
+        *err = target == NULL
+                   ? cgi_null_arg("cg_channel_new", "target")
+                   : cgi_status(GRPC_STATUS_INVALID_ARGUMENT, "empty target");
         return NULL;
     }
 
     cgi_grpc_ref(); /* signals are blocked: see cg_channel_new */
-
-    grpc_channel_credentials *creds;
-    if (o.tls != NULL) {
-        creds = cgi_tls_channel_creds(o.tls, err);
-        if (creds == NULL) {
-            cgi_grpc_unref();
-            return NULL;
-        }
-    } else {
-        creds = grpc_insecure_credentials_create();
-    }
-
-    grpc_arg args[MAX_ARGS];
-    size_t n = 0;
-    memset(args, 0, sizeof args);
-    if (o.max_recv_bytes)
-        add_int(args, &n, GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH,
-                clamp_int((int64_t)o.max_recv_bytes));
-    if (o.max_send_bytes)
-        add_int(args, &n, GRPC_ARG_MAX_SEND_MESSAGE_LENGTH,
-                clamp_int((int64_t)o.max_send_bytes));
-    if (o.service_config_json)
-        add_str(args, &n, GRPC_ARG_SERVICE_CONFIG, o.service_config_json);
-    if (o.lb_policy)
-        add_str(args, &n, GRPC_ARG_LB_POLICY_NAME, o.lb_policy);
-    if (o.keepalive_ms > 0)
-        add_int(args, &n, GRPC_ARG_KEEPALIVE_TIME_MS, clamp_int(o.keepalive_ms));
-    if (o.keepalive_timeout_ms > 0)
-        add_int(args, &n, GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
-                clamp_int(o.keepalive_timeout_ms));
-    if (o.tls != NULL && o.tls->server_name_override != NULL)
-        add_str(args, &n, GRPC_SSL_TARGET_NAME_OVERRIDE_ARG,
-                o.tls->server_name_override);
-    /* Connections belong to their channel: two channels to one target do
-     * not share one, so freeing a channel really closes its connections. */
-    add_int(args, &n, GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-    grpc_channel_args ca = {n, args};
-
-    grpc_channel *core = grpc_channel_create(target, creds, &ca);
-    grpc_channel_credentials_release(creds);
+    grpc_channel *core = create_core(target, &o, err);
     if (core == NULL) {
-        *err = cgi_status(GRPC_STATUS_INVALID_ARGUMENT, "bad target %s",
-                          target);
         cgi_grpc_unref();
         return NULL;
     }
-
     cg_channel *ch = cgi_calloc(1, sizeof *ch);
     ch->core = core;
     ch->max_send = o.max_send_bytes;
@@ -152,57 +132,58 @@ void cg_channel_free(cg_channel *ch)
         return;
     pthread_mutex_lock(&ch->mu);
     ch->closed = true;
-    for (cg_call *c = ch->calls; c != NULL; c = c->next)
-        if (c->call != NULL)
-            grpc_call_cancel(c->call, NULL);
+    for (cgi_chlink *l = ch->calls; l != NULL; l = l->next)
+        if (l->call != NULL)
+            grpc_call_cancel(l->call, NULL);
     pthread_mutex_unlock(&ch->mu);
     channel_unref(ch);
 }
 
-bool cgi_channel_attach(cg_channel *ch, cg_call *c)
+bool cgi_channel_attach(cg_channel *ch, cgi_chlink *l)
 {
     pthread_mutex_lock(&ch->mu);
     bool open = !ch->closed;
     ch->refs++;
-    c->prev = NULL;
-    c->next = ch->calls;
+    l->call = NULL;
+    l->prev = NULL;
+    l->next = ch->calls;
     if (ch->calls)
-        ch->calls->prev = c;
-    ch->calls = c;
-    c->linked = true;
+        ch->calls->prev = l;
+    ch->calls = l;
+    l->linked = true;
     pthread_mutex_unlock(&ch->mu);
     return open;
 }
 
-bool cgi_channel_set_call(cg_channel *ch, cg_call *c, grpc_call *call)
+bool cgi_channel_set_call(cg_channel *ch, cgi_chlink *l, grpc_call *call)
 {
     /* Under the lock cg_channel_free cancels calls with: either it sees
      * the core's call and cancels it, or this sees the channel closed. */
     pthread_mutex_lock(&ch->mu);
-    c->call = call;
+    l->call = call;
     bool open = !ch->closed;
     pthread_mutex_unlock(&ch->mu);
     return open;
 }
 
-void cgi_channel_unlink(cg_channel *ch, cg_call *c)
+void cgi_channel_unlink(cg_channel *ch, cgi_chlink *l)
 {
     pthread_mutex_lock(&ch->mu);
-    if (c->linked) {
-        if (c->prev)
-            c->prev->next = c->next;
+    if (l->linked) {
+        if (l->prev)
+            l->prev->next = l->next;
         else
-            ch->calls = c->next;
-        if (c->next)
-            c->next->prev = c->prev;
-        c->linked = false;
+            ch->calls = l->next;
+        if (l->next)
+            l->next->prev = l->prev;
+        l->linked = false;
     }
     pthread_mutex_unlock(&ch->mu);
 }
 
-void cgi_channel_detach(cg_channel *ch, cg_call *c)
+void cgi_channel_detach(cg_channel *ch, cgi_chlink *l)
 {
-    cgi_channel_unlink(ch, c);
+    cgi_channel_unlink(ch, l);
     channel_unref(ch);
 }
 
@@ -341,10 +322,9 @@ const char *cg_conn_state_name(cg_conn_state s)
 cg_channel *cg_channel_new(const char *target, const cg_channel_opts *opts,
                            cg_status *err)
 {
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
+    sigset_t old;
+    cgi_signals_block_all(&old);
     cg_channel *ch = channel_new(target, opts, err);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    cgi_signals_restore(&old);
     return ch;
 }

@@ -1,9 +1,13 @@
 /*
- * channel.h: the channel object shared by channel.c and client_call.c.
+ * channel.h: the channel object (channel.c), which the calls on it
+ * (client_call.c) read and borrow from.
  *
  * A channel is counted: the application holds one reference (dropped by
  * cg_channel_free) and every call in progress holds one, so a call finished
- * after cg_channel_free still has a channel to return its queue to.
+ * after cg_channel_free still has a channel to return its queue to. The
+ * channel lists its calls in progress, to cancel them when it is freed,
+ * through a link each call embeds (cgi_chlink): the channel knows nothing
+ * else of a call.
  */
 #ifndef CGRPC_CHANNEL_H
 #define CGRPC_CHANNEL_H
@@ -13,6 +17,14 @@
 #include <grpc/grpc.h>
 
 #include "cgrpc.h"
+
+/* A call's place on its channel's list of calls in progress. The fields
+ * are the channel's, under its lock: the call only embeds the link. */
+typedef struct cgi_chlink {
+    struct cgi_chlink *prev, *next;
+    grpc_call *call;  /* the core's call, to cancel; NULL until it exists */
+    bool linked;      /* on the list */
+} cgi_chlink;
 
 struct cg_channel {
     grpc_channel *core;
@@ -24,7 +36,7 @@ struct cg_channel {
     pthread_mutex_t mu;    /* guards the fields below */
     int refs;
     bool closed;           /* cg_channel_free was called */
-    cg_call *calls;        /* calls in progress, to cancel on free */
+    cgi_chlink *calls;     /* calls in progress, to cancel on free */
     grpc_completion_queue **idle_cqs;  /* pluck queues ready for reuse */
     size_t n_idle, cap_idle;
     struct cgi_chreg *regs;  /* methods registered with the core */
@@ -47,18 +59,18 @@ void cgi_channel_put_cq(cg_channel *ch, grpc_completion_queue *cq);
  * first use. */
 void *cgi_channel_method(cg_channel *ch, const char *path);
 
-/* Call bookkeeping: attach takes a reference and lists the call (and says
- * false when cg_channel_free has been called: the call must not start),
- * detach drops both. */
-bool cgi_channel_attach(cg_channel *ch, cg_call *c);
-void cgi_channel_detach(cg_channel *ch, cg_call *c);
+/* Call bookkeeping: attach takes a reference and lists the call's link
+ * (and says false when cg_channel_free has been called: the call must not
+ * start), detach drops both. */
+bool cgi_channel_attach(cg_channel *ch, cgi_chlink *l);
+void cgi_channel_detach(cg_channel *ch, cgi_chlink *l);
 
 /* Takes the call off the channel's list (so cg_channel_free no longer
  * cancels it) but keeps the reference; detach drops that later. */
-void cgi_channel_unlink(cg_channel *ch, cg_call *c);
+void cgi_channel_unlink(cg_channel *ch, cgi_chlink *l);
 
-/* Gives an attached call its core call; false when the channel was freed
- * meanwhile (the caller then cancels the call). */
-bool cgi_channel_set_call(cg_channel *ch, cg_call *c, grpc_call *call);
+/* Gives an attached call's link its core call; false when the channel was
+ * freed meanwhile (the caller then cancels the call). */
+bool cgi_channel_set_call(cg_channel *ch, cgi_chlink *l, grpc_call *call);
 
 #endif

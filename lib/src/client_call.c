@@ -12,14 +12,56 @@
  *    bidi client may send on one thread while receiving on another).
  * A unary call is a single batch with all six ops.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <grpc/grpc.h>
+
+#include "arena.h"
 #include "channel.h"
-#include "client.h"
 #include "codec.h"
 #include "common.h"
+#include "metadata.h"
 #include "status.h"
+
+/* A client call: private to this file; the channel sees only its link. */
+struct cg_call {
+    cg_channel *ch;            /* NULL when the call could not start */
+    const cg_method *m;
+    grpc_call *call;
+    grpc_completion_queue *cq; /* a pluck queue: each op waits for its tag */
+    cgi_chlink link;           /* on the channel's list of calls in progress */
+    int64_t start_us;
+
+    pthread_mutex_t mu;        /* guards the flags below; one thread at a
+                                  time starts a batch */
+    cgi_mdlist md;             /* request metadata */
+    bool starting;             /* inside on_start: metadata may be added */
+    uint32_t im_flags;         /* wait-for-ready */
+    bool im_sent, im_received, send_closed, eos, status_received;
+    bool headers_ready;        /* the batch with RECV_INITIAL_METADATA is done */
+    grpc_byte_buffer *held;    /* from cg_call_send_more, not sent yet */
+    bool send_busy;            /* a thread is sending (start to pluck) */
+    pthread_cond_t send_cv;    /* send_busy went false */
+    bool trailers_ready;       /* the batch with RECV_STATUS_ON_CLIENT is done */
+
+    grpc_metadata_array headers, trailers;
+    cg_md *hdr, *trl;          /* copies, made on first cg_call_header/... */
+    size_t n_hdr, n_trl;
+    cgi_arena arena;           /* holds those copies */
+
+    grpc_status_code code;
+    grpc_slice details;
+    const char *error_string;
+    bool has_local;            /* a failure found here, not by the core */
+    cg_status local;
+
+    ProtobufCMessage *last;    /* the message cg_call_recv returned last */
+
+    /* Distinct addresses to pluck: one per kind of op. */
+    char tag_send, tag_recv, tag_close, tag_status, tag_unary;
+};
 
 /* Records a failure found on this side (first one wins). With c->mu held,
  * like every access to the call's flags: a bidi call has a sending and a
@@ -39,8 +81,8 @@ static void set_local(cg_call *c, cg_status st)
     pthread_mutex_unlock(&c->mu);
 }
 
-cg_call *cg_call_start(cg_channel *ch, const cg_method *m,
-                       const cg_call_opts *opts)
+/* A call in its first state: nothing sent, nothing attached. */
+static cg_call *call_new(const cg_method *m)
 {
     cg_call *c = cgi_calloc(1, sizeof *c);
     c->m = m;
@@ -51,28 +93,26 @@ cg_call *cg_call_start(cg_channel *ch, const cg_method *m,
     grpc_metadata_array_init(&c->trailers);
     cgi_arena_init(&c->arena, NULL, 0);
     c->details = grpc_empty_slice();
-    if (ch == NULL || m == NULL || m->path == NULL) {
-        set_local(c, cgi_status(GRPC_STATUS_INVALID_ARGUMENT,
-                                "cg_call_start: no channel or method"));
-        return c;
-    }
+    return c;
+}
 
-    /* Counted on the channel first, whatever follows: the channel, and its
-     * interceptors with it, then lives until cg_call_finish, where every
-     * on_start gets its on_finish. */
-    bool open = cgi_channel_attach(ch, c);
-    c->ch = ch;
-
+/* Takes the call's options: wait-for-ready and metadata; returns the
+ * timeout. A per-call choice overrides the channel's default, either way. */
+static int64_t apply_opts(cg_call *c, const cg_channel *ch,
+                          const cg_call_opts *opts)
+{
     bool wfr = ch->wait_for_ready;
     int64_t timeout = 0;
     if (opts != NULL) {
-        /* A per-call choice overrides the channel's default, either way. */
-        if (opts->ready == CG_READY_WAIT || opts->wait_for_ready)
+        if (opts->ready == CG_READY_WAIT)
             wfr = true;
-        if (opts->ready == CG_READY_FAIL_FAST)
+        else if (opts->ready == CG_READY_FAIL_FAST)
             wfr = false;
         timeout = opts->timeout_ms;
-        for (size_t i = 0; i < opts->n_metadata; i++) {
+        if (opts->metadata == NULL && opts->n_metadata > 0)
+            set_local(c, cgi_null_arg("cg_call_start", "opts->metadata"));
+        for (size_t i = 0; opts->metadata != NULL && i < opts->n_metadata;
+             i++) {
             const cg_md *md = &opts->metadata[i];
             if (!cgi_mdlist_add(&c->md, md->key, md->value, md->value_len))
                 set_local(c, cgi_status(GRPC_STATUS_INVALID_ARGUMENT,
@@ -81,22 +121,22 @@ cg_call *cg_call_start(cg_channel *ch, const cg_method *m,
         }
     }
     c->im_flags = wfr ? GRPC_INITIAL_METADATA_WAIT_FOR_READY : 0;
+    return timeout;
+}
 
-    /* Interceptors add metadata now, before anything is sent. */
+/* The channel's interceptors add metadata now, before anything is sent. */
+static void run_on_start(cg_call *c, const cg_channel *ch)
+{
     c->starting = true;
     for (size_t i = 0; i < ch->n_icpts; i++)
         if (ch->icpts[i].on_start)
-            ch->icpts[i].on_start(c, m, ch->icpts[i].user);
+            ch->icpts[i].on_start(c, c->m, ch->icpts[i].user);
     c->starting = false;
+}
 
-    if (!open) {
-        /* Started on a channel already freed (kept alive by calls still
-         * running): nothing goes out; cg_call_finish reports why. */
-        set_local(c, cgi_status(GRPC_STATUS_CANCELLED,
-                                "the channel was freed before this call "
-                                "started"));
-        return c;
-    }
+/* Creates the core's call, on a pluck queue of the channel's. */
+static void create_core_call(cg_call *c, cg_channel *ch, int64_t timeout)
+{
     c->cq = cgi_channel_get_cq(ch);
     /* Catch up on the network first. gRPC core reads a connection only
      * while some thread waits on a queue, and between calls nobody here
@@ -109,11 +149,40 @@ cg_call *cg_call_start(cg_channel *ch, const cg_method *m,
                                 gpr_inf_past(GPR_CLOCK_MONOTONIC), NULL);
     grpc_call *call = grpc_channel_create_registered_call(
         ch->core, NULL, GRPC_PROPAGATE_DEFAULTS, c->cq,
-        cgi_channel_method(ch, m->path), cgi_deadline_after(timeout), NULL);
-    if (!cgi_channel_set_call(ch, c, call))
+        cgi_channel_method(ch, c->m->path), cgi_deadline_after(timeout), NULL);
+    c->call = call;
+    if (!cgi_channel_set_call(ch, &c->link, call))
         set_local(c, cgi_status(GRPC_STATUS_CANCELLED, "channel was freed"));
     if (c->has_local)
         grpc_call_cancel(c->call, NULL);
+}
+
+cg_call *cg_call_start(cg_channel *ch, const cg_method *m,
+                       const cg_call_opts *opts)
+{
+    cg_call *c = call_new(m);
+    if (ch == NULL || m == NULL || m->path == NULL) {
+        set_local(c, cgi_null_arg("cg_call_start", ch == NULL  ? "ch"
+                                                   : m == NULL ? "m"
+                                                               : "m->path"));
+        return c;
+    }
+    /* Counted on the channel first, whatever follows: the channel, and its
+     * interceptors with it, then lives until cg_call_finish, where every
+     * on_start gets its on_finish. */
+    bool open = cgi_channel_attach(ch, &c->link);
+    c->ch = ch;
+    int64_t timeout = apply_opts(c, ch, opts);
+    run_on_start(c, ch);
+    if (!open) {
+        /* Started on a channel already freed (kept alive by calls still
+         * running): nothing goes out; cg_call_finish reports why. */
+        set_local(c, cgi_status(GRPC_STATUS_CANCELLED,
+                                "the channel was freed before this call "
+                                "started"));
+        return c;
+    }
+    create_core_call(c, ch, timeout);
     return c;
 }
 
@@ -489,7 +558,7 @@ static void destroy(cg_call *c, const cg_status *st)
                 ch->icpts[i].on_finish(c, c->m, st, us, ch->icpts[i].user);
         /* Off the channel's list before the core's call goes: a
          * cg_channel_free on another thread cancels what is listed. */
-        cgi_channel_unlink(ch, c);
+        cgi_channel_unlink(ch, &c->link);
     }
     if (c->last != NULL)
         protobuf_c_message_free_unpacked(c->last, NULL);
@@ -509,7 +578,7 @@ static void destroy(cg_call *c, const cg_status *st)
     if (ch != NULL) {
         if (c->cq != NULL)
             cgi_channel_put_cq(ch, c->cq);
-        cgi_channel_detach(ch, c);
+        cgi_channel_detach(ch, &c->link);
     }
     free(c);
 }
@@ -517,7 +586,7 @@ static void destroy(cg_call *c, const cg_status *st)
 cg_status cg_call_finish(cg_call *c)
 {
     if (c == NULL)
-        return cgi_status(GRPC_STATUS_INVALID_ARGUMENT, "no call");
+        return cgi_null_arg("cg_call_finish", "c");
     if (c->call != NULL && !c->status_received) {
         /* A call finished early still has to reach its status: say no more
          * requests follow, read and drop what the server still sends (the
@@ -537,26 +606,10 @@ cg_status cg_call_finish(cg_call *c)
     return st;
 }
 
-cg_status cg_unary(cg_channel *ch, const cg_method *m, const void *req,
-                   void **resp, const cg_call_opts *opts)
+/* The whole unary call as one batch of six ops, one wait: sends `out`
+ * (destroyed here) and returns the response's bytes, or NULL. */
+static grpc_byte_buffer *unary_batch(cg_call *c, grpc_byte_buffer *out)
 {
-    void *unwanted = NULL;  /* the response when the caller passed no resp */
-    if (resp == NULL)
-        resp = &unwanted;
-    *resp = NULL;
-    cg_call *c = cg_call_start(ch, m, opts);
-    if (c->call == NULL || c->has_local)
-        return cg_call_finish(c);
-
-    grpc_byte_buffer *out;
-    cg_status st = cgi_encode(req, m->input, ch->max_send, &out);
-    if (st.code != GRPC_STATUS_OK) {
-        set_local(c, st);
-        grpc_call_cancel(c->call, NULL);
-        return cg_call_finish(c);
-    }
-
-    /* All six ops in one batch: the whole call is one wait. */
     grpc_byte_buffer *in = NULL;
     grpc_op ops[6];
     size_t n = 0;
@@ -576,21 +629,50 @@ cg_status cg_unary(cg_channel *ch, const cg_method *m, const void *req,
     c->eos = true;
     run_batch(c, ops, n, &c->tag_unary);
     grpc_byte_buffer_destroy(out);
+    return in;
+}
 
-    if (!c->has_local && c->code == GRPC_STATUS_OK) {
-        if (in == NULL) {
-            set_local(c, cgi_status(GRPC_STATUS_INTERNAL,
-                                    "%s: the server sent no response",
-                                    m->path));
-        } else {
-            void *msg;
-            st = cgi_decode(in, m->output, NULL, &msg);
-            if (st.code == GRPC_STATUS_OK)
-                *resp = msg;
-            else
-                set_local(c, st);
-        }
+/* After an OK status: the response in `in` unpacked into *resp, or the
+ * reason there is none recorded on the call. */
+static void take_response(cg_call *c, grpc_byte_buffer *in, void **resp)
+{
+    if (in == NULL) {
+        set_local(c, cgi_status(GRPC_STATUS_INTERNAL,
+                                "%s: the server sent no response", c->m->path));
+        return;
     }
+    void *msg;
+    cg_status st = cgi_decode(in, c->m->output, NULL, &msg);
+    if (st.code == GRPC_STATUS_OK)
+        *resp = msg;
+    else
+        set_local(c, st);
+}
+
+cg_status cg_unary(cg_channel *ch, const cg_method *m, const void *req,
+                   void **resp, const cg_call_opts *opts)
+{
+    void *unwanted = NULL;  /* the response when the caller passed no resp */
+    if (resp == NULL)
+        resp = &unwanted;
+    *resp = NULL;
+    if (ch == NULL || m == NULL)
+        return cgi_null_arg("cg_unary", ch == NULL ? "ch" : "m");
+    cg_call *c = cg_call_start(ch, m, opts);
+    if (c->call == NULL || c->has_local)
+        return cg_call_finish(c);
+
+    grpc_byte_buffer *out = NULL;
+    cg_status st = req != NULL ? cgi_encode(req, m->input, ch->max_send, &out)
+                               : cgi_null_arg("cg_unary", "req");
+    if (st.code != GRPC_STATUS_OK) {
+        set_local(c, st);
+        grpc_call_cancel(c->call, NULL);
+        return cg_call_finish(c);
+    }
+    grpc_byte_buffer *in = unary_batch(c, out);
+    if (!c->has_local && c->code == GRPC_STATUS_OK)
+        take_response(c, in, resp);
     if (in != NULL)
         grpc_byte_buffer_destroy(in);
     if (unwanted != NULL)

@@ -1,5 +1,6 @@
 /*
- * common.c: allocation, clocks and library references (see common.h).
+ * common.c: allocation, clocks, threads, channel arguments and library
+ * references (see common.h).
  */
 #define _GNU_SOURCE /* RTLD_DEFAULT */
 #include "common.h"
@@ -62,6 +63,69 @@ char *cgi_strdup(const char *s)
 {
     size_t n = strlen(s) + 1;
     return memcpy(cgi_malloc(n), s, n);
+}
+
+void cgi_signals_block_all(sigset_t *old)
+{
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, old);
+}
+
+void cgi_signals_restore(const sigset_t *old)
+{
+    pthread_sigmask(SIG_SETMASK, old, NULL);
+}
+
+int cgi_thread_start(pthread_t *t, void *(*fn)(void *), void *arg)
+{
+    sigset_t old;
+    cgi_signals_block_all(&old);
+    int rc = pthread_create(t, NULL, fn, arg);
+    cgi_signals_restore(&old);
+    return rc;
+}
+
+void cgi_thread_name(const char *name)
+{
+#ifdef __linux__
+    pthread_setname_np(pthread_self(), name);
+#else
+    (void)name;
+#endif
+}
+
+void cgi_cond_init_mono(pthread_cond_t *cv)
+{
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(cv, &attr);
+    pthread_condattr_destroy(&attr);
+}
+
+void cgi_arg_int(grpc_arg *args, size_t *n, const char *key, int value)
+{
+    grpc_arg *a = &args[(*n)++];
+    memset(a, 0, sizeof *a);
+    a->type = GRPC_ARG_INTEGER;
+    a->key = (char *)key;
+    a->value.integer = value;
+}
+
+void cgi_arg_str(grpc_arg *args, size_t *n, const char *key,
+                 const char *value)
+{
+    grpc_arg *a = &args[(*n)++];
+    memset(a, 0, sizeof *a);
+    a->type = GRPC_ARG_STRING;
+    a->key = (char *)key;
+    a->value.string = (char *)value;
+}
+
+int cgi_clamp_int(int64_t v)
+{
+    return v > INT32_MAX ? INT32_MAX : v < 0 ? 0 : (int)v;
 }
 
 int64_t cgi_now_ms(void)

@@ -4,19 +4,23 @@
  * Allocation that cannot fail (the runtime has no way to report "out of
  * memory" to a peer, so it aborts with a message, like xmalloc in git or
  * redis's zmalloc), clock conversions between gRPC's gpr_timespec and plain
- * milliseconds, and the tag every completion-queue event carries.
+ * milliseconds, the tag every completion-queue event carries, threads that
+ * never take the application's signals, and channel arguments.
  *
  * Nothing here is exported: internal names start with cgi_.
  */
 #ifndef CGRPC_COMMON_H
 #define CGRPC_COMMON_H
 
+#include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
+#include <grpc/grpc.h>
 #include <grpc/support/alloc.h>
 #include <grpc/support/log.h>
 #include <grpc/support/time.h>
@@ -84,6 +88,34 @@ static inline void cgi_tag_run(cgi_tag *t, bool ok)
 
 #define cgi_container_of(ptr, type, member) \
     ((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+
+/* Threads and signals. The core and the runtime start threads, and a new
+ * thread takes the signal mask of the thread that starts it. Blocking
+ * every signal around such a start (block_all, then restore with what it
+ * saved in *old) leaves SIGINT and SIGTERM to the application's threads. */
+void cgi_signals_block_all(sigset_t *old);
+void cgi_signals_restore(const sigset_t *old);
+
+/* Starts a thread with every signal blocked (see above). */
+int cgi_thread_start(pthread_t *t, void *(*fn)(void *), void *arg);
+
+/* Names the calling thread (Linux; 15 characters at most), so that top -H,
+ * gdb and /proc tell the runtime's threads from the core's. */
+void cgi_thread_name(const char *name);
+
+/* Initialises a condition variable whose timed waits take CLOCK_MONOTONIC
+ * times (cgi_mono_timespec). */
+void cgi_cond_init_mono(pthread_cond_t *cv);
+
+/* Channel arguments for grpc_server_create and grpc_channel_create:
+ * appends one to args[*n] (the caller sizes args). Keys and string values
+ * are not copied: they must outlive the create call. */
+void cgi_arg_int(grpc_arg *args, size_t *n, const char *key, int value);
+void cgi_arg_str(grpc_arg *args, size_t *n, const char *key,
+                 const char *value);
+
+/* v clamped to 0..INT32_MAX, for an integer channel argument. */
+int cgi_clamp_int(int64_t v);
 
 /* Adds one reference to the gRPC library (grpc_init) and drops it. The core
  * counts these itself; the pair exists so every object says what it holds. */

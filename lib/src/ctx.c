@@ -1,6 +1,7 @@
 /*
  * ctx.c: the handler's view of a call: context accessors, arena helpers,
- * streams and the interceptor chain.
+ * streams, the interceptor chain, and cg_error (a status recorded on the
+ * call).
  *
  * Everything here works the same for a call from the network and for a
  * test context; the two differ only in the stream's recv/send functions.
@@ -36,12 +37,22 @@ void cgi_ctx_destroy(cg_ctx *ctx)
     pthread_mutex_destroy(&ctx->mu);
 }
 
-void cgi_ctx_record_error(cg_ctx *ctx, const cg_status *st)
+/* cg_error is declared with the status values in cgrpc.h, and lives here
+ * because it also records the status on the call, for interceptors
+ * (cg_ctx_status): status.c only makes values and knows no call. */
+cg_status cg_error(cg_ctx *ctx, grpc_status_code code, const char *fmt, ...)
 {
-    pthread_mutex_lock(&ctx->mu);
-    ctx->recorded = *st;
-    ctx->has_recorded = true;
-    pthread_mutex_unlock(&ctx->mu);
+    va_list ap;
+    va_start(ap, fmt);
+    cg_status st = cgi_vstatus(code, fmt, ap);
+    va_end(ap);
+    if (ctx != NULL) {
+        pthread_mutex_lock(&ctx->mu);
+        ctx->recorded = st;
+        ctx->has_recorded = true;
+        pthread_mutex_unlock(&ctx->mu);
+    }
+    return st;
 }
 
 void cgi_ctx_fault(cg_ctx *ctx, cg_status st)
@@ -76,18 +87,23 @@ cg_status cgi_ctx_ended_status(const cg_ctx *ctx)
 /* Accessors                                                              */
 /* ===================================================================== */
 
+/* Every public function here checks its pointers first and returns its
+ * failure value for a NULL (cgrpc.h, "Conventions"). */
+
 void *cg_ctx_user(const cg_ctx *ctx)
 {
-    return ctx->user;
+    return ctx != NULL ? ctx->user : NULL;
 }
 
 const cg_method *cg_ctx_method(const cg_ctx *ctx)
 {
-    return ctx->method;
+    return ctx != NULL ? ctx->method : NULL;
 }
 
 const char *cg_ctx_peer(const cg_ctx *ctx)
 {
+    if (ctx == NULL)
+        return NULL;
     /* The peer is looked up on first use: most handlers never ask, and the
      * core returns a fresh malloc'd string each time. Logically const. */
     cg_ctx *c = (cg_ctx *)ctx;
@@ -108,12 +124,13 @@ const char *cg_ctx_peer(const cg_ctx *ctx)
 
 int64_t cg_ctx_time_left_ms(const cg_ctx *ctx)
 {
-    return cgi_ms_until(ctx->deadline);
+    return ctx != NULL ? cgi_ms_until(ctx->deadline) : 0;
 }
 
 bool cg_ctx_cancelled(const cg_ctx *ctx)
 {
-    return atomic_load(&ctx->cancelled) || cgi_ms_until(ctx->deadline) == 0;
+    return ctx == NULL || atomic_load(&ctx->cancelled) ||
+           cgi_ms_until(ctx->deadline) == 0;
 }
 
 /* Copies the core's request metadata into the arena on first use. */
@@ -128,18 +145,24 @@ static void load_md(cg_ctx *ctx)
 
 const char *cg_ctx_metadata(const cg_ctx *ctx, const char *key, size_t *len)
 {
+    if (len != NULL)
+        *len = 0;
+    if (ctx == NULL || key == NULL)
+        return NULL;
     cg_ctx *c = (cg_ctx *)ctx;
     pthread_mutex_lock(&c->mu);
     load_md(c);
-    const char *v = key ? cgi_md_find(c->md, c->n_md, key, len) : NULL;
-    if (key == NULL && len != NULL)
-        *len = 0;
+    const char *v = cgi_md_find(c->md, c->n_md, key, len);
     pthread_mutex_unlock(&c->mu);
     return v;
 }
 
 const cg_md *cg_ctx_metadata_all(const cg_ctx *ctx, size_t *n)
 {
+    if (n != NULL)
+        *n = 0;
+    if (ctx == NULL || n == NULL)
+        return NULL;
     cg_ctx *c = (cg_ctx *)ctx;
     pthread_mutex_lock(&c->mu);
     load_md(c);
@@ -152,6 +175,8 @@ const cg_md *cg_ctx_metadata_all(const cg_ctx *ctx, size_t *n)
 bool cg_ctx_add_header(cg_ctx *ctx, const char *key, const char *value,
                        size_t value_len)
 {
+    if (ctx == NULL)
+        return false;
     pthread_mutex_lock(&ctx->mu);
     bool ok = !ctx->headers_sent &&
               cgi_mdlist_add(&ctx->headers, key, value, value_len);
@@ -162,6 +187,8 @@ bool cg_ctx_add_header(cg_ctx *ctx, const char *key, const char *value,
 bool cg_ctx_add_trailer(cg_ctx *ctx, const char *key, const char *value,
                         size_t value_len)
 {
+    if (ctx == NULL)
+        return false;
     pthread_mutex_lock(&ctx->mu);
     bool ok = !ctx->trailers_sent &&
               cgi_mdlist_add(&ctx->trailers, key, value, value_len);
@@ -171,11 +198,13 @@ bool cg_ctx_add_trailer(cg_ctx *ctx, const char *key, const char *value,
 
 const void *cg_ctx_request(const cg_ctx *ctx)
 {
-    return ctx->request;
+    return ctx != NULL ? ctx->request : NULL;
 }
 
 const cg_status *cg_ctx_status(const cg_ctx *ctx)
 {
+    if (ctx == NULL)
+        return NULL;
     if (ctx->has_status)
         return &ctx->status;
     return ctx->has_recorded ? &ctx->recorded : NULL;
@@ -187,6 +216,8 @@ const cg_status *cg_ctx_status(const cg_ctx *ctx)
 
 void *cg_alloc(cg_ctx *ctx, size_t size)
 {
+    if (ctx == NULL)
+        return NULL;
     pthread_mutex_lock(&ctx->mu);
     void *p = cgi_arena_alloc(&ctx->arena, size);
     pthread_mutex_unlock(&ctx->mu);
@@ -195,6 +226,8 @@ void *cg_alloc(cg_ctx *ctx, size_t size)
 
 char *cg_strdup(cg_ctx *ctx, const char *s)
 {
+    if (ctx == NULL)
+        return NULL;
     if (s == NULL)
         s = "";
     pthread_mutex_lock(&ctx->mu);
@@ -205,6 +238,8 @@ char *cg_strdup(cg_ctx *ctx, const char *s)
 
 char *cg_printf(cg_ctx *ctx, const char *fmt, ...)
 {
+    if (ctx == NULL || fmt == NULL)
+        return NULL;
     va_list ap;
     va_start(ap, fmt);
     pthread_mutex_lock(&ctx->mu);
@@ -216,6 +251,8 @@ char *cg_printf(cg_ctx *ctx, const char *fmt, ...)
 
 void *cg_message_new(cg_ctx *ctx, const ProtobufCMessageDescriptor *desc)
 {
+    if (ctx == NULL || desc == NULL)
+        return NULL;
     void *m = cg_alloc(ctx, desc->sizeof_message);
     protobuf_c_message_init(desc, m);
     return m;
@@ -241,22 +278,24 @@ void cgi_stream_destroy(cg_stream *s)
 
 const void *cg_recv(cg_stream *s)
 {
-    return s->ops->recv(s);
+    return s != NULL ? s->ops->recv(s) : NULL;
 }
 
 bool cg_send(cg_stream *s, const void *msg)
 {
-    return s->ops->send(s, msg);
+    /* A NULL msg is a message of the wrong type: the stream's send
+     * refuses it (and a real call then ends with INTERNAL). */
+    return s != NULL && s->ops->send(s, msg);
 }
 
 cg_status cg_stream_error(const cg_stream *s)
 {
-    return s->error;
+    return s != NULL ? s->error : cgi_null_arg("cg_stream_error", "s");
 }
 
 cg_ctx *cg_stream_ctx(cg_stream *s)
 {
-    return s->ctx;
+    return s != NULL ? s->ctx : NULL;
 }
 
 /* ===================================================================== */
@@ -284,6 +323,8 @@ static void set_status(cg_ctx *ctx, cg_status st)
 
 cg_status cg_proceed(cg_ctx *ctx, cg_next *next)
 {
+    if (ctx == NULL || next == NULL)
+        return cgi_null_arg("cg_proceed", ctx == NULL ? "ctx" : "next");
     if (next->i < next->n) {
         cg_next rest = *next;
         rest.i++;

@@ -53,6 +53,7 @@ struct cg_ctx {
     bool md_loaded;
 
     grpc_call *call;           /* NULL for a test context */
+    bool test;                 /* made by cg_test_ctx_new (testing.c) */
     const char *peer;          /* looked up on first use */
 
     cgi_mdlist headers, trailers;
@@ -74,9 +75,6 @@ void cgi_ctx_destroy(cg_ctx *ctx);
 
 void cgi_stream_init(cg_stream *s, cg_ctx *ctx, const cgi_stream_ops *ops);
 void cgi_stream_destroy(cg_stream *s);
-
-/* Records a status from cg_error for interceptors (see cg_error). */
-void cgi_ctx_record_error(cg_ctx *ctx, const cg_status *st);
 
 /* Records a runtime failure (a send too large, a malformed request) that
  * the call reports whatever the handler then returns. First one wins. */

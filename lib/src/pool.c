@@ -6,7 +6,6 @@
 #endif
 #include "pool.h"
 
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,25 +36,6 @@ struct cgi_worker {
 /* The worker running on this thread (NULL on other threads), so that
  * cgi_pool_enter can stamp the time its handler starts. */
 static _Thread_local cgi_worker *this_worker;
-
-void cgi_thread_name(const char *name)
-{
-#ifdef __linux__
-    pthread_setname_np(pthread_self(), name);
-#else
-    (void)name;
-#endif
-}
-
-int cgi_thread_start(pthread_t *t, void *(*fn)(void *), void *arg)
-{
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    int rc = pthread_create(t, NULL, fn, arg);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    return rc;
-}
 
 static void *worker_main(void *arg);
 

@@ -88,12 +88,4 @@ void cgi_pool_join(cgi_pool *p);
 bool cgi_pool_enter(cgi_pool *p, cgi_job *later);
 void cgi_pool_leave(cgi_pool *p);
 
-/* Starts a thread with every signal blocked, so that process signals are
- * delivered to the application's threads, never to the runtime's. */
-int cgi_thread_start(pthread_t *t, void *(*fn)(void *), void *arg);
-
-/* Names the calling thread (Linux; 15 characters at most), so that top -H,
- * gdb and /proc tell the runtime's threads from the core's. */
-void cgi_thread_name(const char *name);
-
 #endif

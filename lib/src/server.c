@@ -26,21 +26,6 @@
 #define DEFAULT_MAX_MESSAGE (4 * 1024 * 1024)
 #define DEFAULT_MAX_THREADS 64
 
-void cgi_server_live_add(cg_server *srv)
-{
-    pthread_mutex_lock(&srv->mu);
-    srv->live++;
-    pthread_mutex_unlock(&srv->mu);
-}
-
-void cgi_server_live_done(cg_server *srv)
-{
-    pthread_mutex_lock(&srv->mu);
-    if (--srv->live == 0)
-        pthread_cond_broadcast(&srv->cv);
-    pthread_mutex_unlock(&srv->mu);
-}
-
 static void on_shutdown(cgi_tag *t, bool ok)
 {
     (void)ok;
@@ -53,14 +38,6 @@ static void on_shutdown(cgi_tag *t, bool ok)
 
 static void shutdown_now(cg_server *srv, int64_t grace_ms);
 static void *lifecycle_main(void *arg);
-
-static void add_int(grpc_arg *args, size_t *n, const char *key, int value)
-{
-    grpc_arg *a = &args[(*n)++];
-    a->type = GRPC_ARG_INTEGER;
-    a->key = (char *)key;
-    a->value.integer = value;
-}
 
 static int cpu_count(void)
 {
@@ -105,9 +82,55 @@ static bool check_opts(const cg_server_opts *o)
     return bad == NULL;
 }
 
-static int clamp_ms(int64_t ms)
+/* The core's server, with the channel arguments `o` asks for. */
+static grpc_server *create_core(const cg_server *srv, const cg_server_opts *o)
 {
-    return ms > INT32_MAX ? INT32_MAX : (int)ms;
+    grpc_arg args[10];
+    size_t n = 0;
+    cgi_arg_int(args, &n, GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH,
+                (int)srv->max_recv);
+    cgi_arg_int(args, &n, GRPC_ARG_MAX_SEND_MESSAGE_LENGTH,
+                (int)srv->max_send);
+    /* The core turns SO_REUSEPORT on by default, so a second server on a
+     * busy port would start and quietly share its connections. */
+    cgi_arg_int(args, &n, GRPC_ARG_ALLOW_REUSEPORT, o->allow_reuseport);
+    if (o->keepalive_ms > 0) {
+        cgi_arg_int(args, &n, GRPC_ARG_KEEPALIVE_TIME_MS,
+                    cgi_clamp_int(o->keepalive_ms));
+        /* The core stops pinging after two pings with no data in between;
+         * a keepalive that should notice a vanished client on a quiet
+         * stream must go on pinging. */
+        cgi_arg_int(args, &n, GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+    }
+    if (o->keepalive_timeout_ms > 0)
+        cgi_arg_int(args, &n, GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
+                    cgi_clamp_int(o->keepalive_timeout_ms));
+    if (o->keepalive_permit_without_calls)
+        cgi_arg_int(args, &n, GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+    if (o->min_ping_interval_ms > 0)
+        cgi_arg_int(args, &n,
+                    GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+                    cgi_clamp_int(o->min_ping_interval_ms));
+    if (o->max_ping_strikes != 0)  /* the core's 0 means "no limit" */
+        cgi_arg_int(args, &n, GRPC_ARG_HTTP2_MAX_PING_STRIKES,
+                    o->max_ping_strikes < 0 ? 0 : o->max_ping_strikes);
+    grpc_channel_args ca = {n, args};
+    return grpc_server_create(&ca, NULL);
+}
+
+/* What the server's calls share with it (see server_call.h). */
+static void init_calls(cg_server *srv)
+{
+    cgi_calls *k = &srv->calls;
+    k->core = srv->core;
+    k->cq = srv->cq;
+    k->pool = &srv->pool;
+    k->max_send = srv->max_send;
+    k->mu = &srv->mu;
+    k->cv = &srv->cv;
+    k->live = 0;
+    atomic_init(&k->stopping, false);
+    atomic_init(&k->arrivals, 0);
 }
 
 static cg_server *server_new(const cg_server_opts *opts)
@@ -129,48 +152,15 @@ static cg_server *server_new(const cg_server_opts *opts)
     /* Set at start, when the number of methods is known. */
     srv->requests_per_method = 1;
 
-    grpc_arg args[10];
-    size_t n = 0;
-    memset(args, 0, sizeof args);
-    add_int(args, &n, GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, (int)srv->max_recv);
-    add_int(args, &n, GRPC_ARG_MAX_SEND_MESSAGE_LENGTH, (int)srv->max_send);
-    /* The core turns SO_REUSEPORT on by default, so a second server on a
-     * busy port would start and quietly share its connections. */
-    add_int(args, &n, GRPC_ARG_ALLOW_REUSEPORT, o.allow_reuseport ? 1 : 0);
-    if (o.keepalive_ms > 0) {
-        add_int(args, &n, GRPC_ARG_KEEPALIVE_TIME_MS, clamp_ms(o.keepalive_ms));
-        /* The core stops pinging after two pings with no data in between;
-         * a keepalive that should notice a vanished client on a quiet
-         * stream must go on pinging. */
-        add_int(args, &n, GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
-    }
-    if (o.keepalive_timeout_ms > 0)
-        add_int(args, &n, GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
-                clamp_ms(o.keepalive_timeout_ms));
-    if (o.keepalive_permit_without_calls)
-        add_int(args, &n, GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
-    if (o.min_ping_interval_ms > 0)
-        add_int(args, &n, GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
-                clamp_ms(o.min_ping_interval_ms));
-    if (o.max_ping_strikes != 0)  /* the core's 0 means "no limit" */
-        add_int(args, &n, GRPC_ARG_HTTP2_MAX_PING_STRIKES,
-                o.max_ping_strikes < 0 ? 0 : o.max_ping_strikes);
-    grpc_channel_args ca = {n, args};
-
-    srv->core = grpc_server_create(&ca, NULL);
+    srv->core = create_core(srv, &o);
     srv->cq = grpc_completion_queue_create_for_next(NULL);
     grpc_server_register_completion_queue(srv->core, srv->cq, NULL);
     cgi_tag_init(&srv->t_shutdown, on_shutdown);
     pthread_mutex_init(&srv->setup_mu, NULL);
     pthread_mutex_init(&srv->mu, NULL);
-    pthread_condattr_t ca_attr;
-    pthread_condattr_init(&ca_attr);
-    pthread_condattr_setclock(&ca_attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&srv->cv, &ca_attr);
-    pthread_condattr_destroy(&ca_attr);
+    cgi_cond_init_mono(&srv->cv);
     sem_init(&srv->wake, 0, 0);
-    atomic_init(&srv->stopping, false);
-    atomic_init(&srv->arrivals, 0);
+    init_calls(srv);
     atomic_init(&srv->async_grace, 0);
     atomic_init(&srv->async_asked, false);
     atomic_init(&srv->quit, false);
@@ -202,8 +192,7 @@ int cg_server_listen(cg_server *srv, const char *addr,
     if (err == NULL)
         err = &dummy;
     if (srv == NULL || addr == NULL) {
-        *err = cgi_status(GRPC_STATUS_INVALID_ARGUMENT,
-                          srv == NULL ? "no server" : "no address");
+        *err = cgi_null_arg("cg_server_listen", srv == NULL ? "srv" : "addr");
         return -1;
     }
     pthread_mutex_lock(&srv->setup_mu);
@@ -287,8 +276,8 @@ int cg_server_add_service(cg_server *srv, const cg_service *svc,
                           const void *impl, void *user)
 {
     if (srv == NULL || svc == NULL) {
-        cgi_warn("cg_server_add_service: no %s", srv == NULL ? "server"
-                                                             : "service");
+        cgi_warn("cg_server_add_service: %s is NULL",
+                 srv == NULL ? "srv" : "svc");
         return -1;
     }
     const char *name = svc->name ? svc->name : "(unnamed)";
@@ -381,6 +370,9 @@ static int server_start(cg_server *srv)
         pthread_mutex_unlock(&srv->setup_mu);
         return -1;
     }
+    /* The interceptors are fixed from now on (see setting_up). */
+    srv->calls.icpts = srv->icpts;
+    srv->calls.n_icpts = srv->n_icpts;
     grpc_server_start(srv->core);
     pthread_mutex_lock(&srv->mu);
     srv->state = CGI_RUNNING;
@@ -401,21 +393,57 @@ static int server_start(cg_server *srv)
     srv->requests_per_method = per;
     for (size_t i = 0; i < srv->n_regs; i++)
         for (int k = 0; k < srv->requests_per_method; k++)
-            cgi_request_call(srv, &srv->regs[i]);
-    cgi_request_unknown(srv);
+            cgi_request_call(&srv->calls, &srv->regs[i]);
+    cgi_request_unknown(&srv->calls);
     pthread_mutex_unlock(&srv->setup_mu);
     return 0;
 }
 
-/* The graceful shutdown, in the only order the core accepts:
- *  1. grpc_server_shutdown_and_notify: no new calls; requests waiting for
- *     calls fail; the tag arrives once no call is being served.
- *  2. Wait up to grace_ms for that, and for every call of ours to be freed.
- *  3. Past the grace period, cancel every call: handlers see
- *     cg_ctx_cancelled, their sends and receives fail, and they return.
- *  4. Destroy the server, shut the queue down; the pollers drain it and
- *     leave; join them. */
-static void shutdown_now(cg_server *srv, int64_t grace_ms)
+/* The graceful shutdown, in the only order the core accepts, one function
+ * per phase:
+ *  1. stop_accepting: grpc_server_shutdown_and_notify: no new calls;
+ *     requests waiting for calls fail; the tag arrives once no call is
+ *     being served.
+ *  2. wait_for_calls: up to grace_ms for that, and for every call of ours
+ *     to be freed.
+ *  3. cancel_remaining: past the grace period, cancel every call: handlers
+ *     see cg_ctx_cancelled, their sends and receives fail, and they return.
+ *  4. tear_down: destroy the server, shut the queue down; the pollers
+ *     drain it and leave; join them. */
+
+/* Calls the core holds that no posted request has taken yet (every request
+ * of their method was in use as they came) would be cancelled by the
+ * shutdown without ever reaching a handler. A burst of fresh requests
+ * first: the core matches waiting calls to them at once, in
+ * grpc_server_request_registered_call, and they are served within the
+ * grace period. Requests left unmatched fail at shutdown and are freed
+ * (on_new with ok false). */
+static void request_burst(cg_server *srv)
+{
+    for (size_t i = 0; i < srv->n_regs; i++)
+        for (int k = 0; k < CGI_SHUTDOWN_BURST; k++)
+            cgi_request_call(&srv->calls, &srv->regs[i]);
+}
+
+/* A server never started has no pollers: takes the core's shutdown tag
+ * off the queue here. */
+static void take_shutdown_tag(cg_server *srv)
+{
+    for (;;) {
+        grpc_event ev = grpc_completion_queue_next(
+            srv->cq, gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL);
+        if (ev.type == GRPC_OP_COMPLETE && ev.tag == &srv->t_shutdown)
+            break;
+    }
+    pthread_mutex_lock(&srv->mu);
+    srv->notified = true;
+    pthread_mutex_unlock(&srv->mu);
+}
+
+/* Phase 1. False when another shutdown came first: this one has then
+ * waited for it to finish, and there is nothing left to do. *was_running
+ * says whether the server had started (and has pollers). */
+static bool stop_accepting(cg_server *srv, bool *was_running)
 {
     /* setup_mu: a setup call in progress (cg_server_start above all)
      * finishes before the server changes state under it. */
@@ -426,53 +454,47 @@ static void shutdown_now(cg_server *srv, int64_t grace_ms)
         while (srv->state != CGI_STOPPED)
             pthread_cond_wait(&srv->cv, &srv->mu);
         pthread_mutex_unlock(&srv->mu);
-        return;
+        return false;
     }
-    bool was_running = srv->state == CGI_RUNNING;
+    *was_running = srv->state == CGI_RUNNING;
     srv->state = CGI_STOPPING;
-    atomic_store(&srv->stopping, true);
+    atomic_store(&srv->calls.stopping, true);
     pthread_mutex_unlock(&srv->mu);
 
-    /* Calls the core holds that no posted request has taken yet (every
-     * request of their method was in use as they came) would be cancelled
-     * by the shutdown below without ever reaching a handler. A burst of
-     * fresh requests first: the core matches waiting calls to them at
-     * once, in grpc_server_request_registered_call, and they are served
-     * within the grace period. Requests left unmatched fail at shutdown
-     * and are freed (on_new with ok false). */
-    if (was_running) {
-        for (size_t i = 0; i < srv->n_regs; i++)
-            for (int k = 0; k < CGI_SHUTDOWN_BURST; k++)
-                cgi_request_call(srv, &srv->regs[i]);
-    }
-
+    if (*was_running)
+        request_burst(srv);
     grpc_server_shutdown_and_notify(srv->core, srv->cq,
                                     cgi_tag_publish(&srv->t_shutdown));
     pthread_mutex_unlock(&srv->setup_mu);
-    if (!was_running) {
-        /* Never started: no pollers, so take the tag off the queue here. */
-        for (;;) {
-            grpc_event ev = grpc_completion_queue_next(
-                srv->cq, gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL);
-            if (ev.type == GRPC_OP_COMPLETE && ev.tag == &srv->t_shutdown)
-                break;
-        }
-        srv->notified = true;
-    }
+    if (!*was_running)
+        take_shutdown_tag(srv);
+    return true;
+}
 
+/* With srv->mu held: the core has said it is done and every call of ours
+ * has been freed. */
+static bool all_done_locked(const cg_server *srv)
+{
+    return srv->notified && srv->calls.live == 0;
+}
+
+/* Phase 2: true when everything ended within grace_ms.
+ *
+ * Once every call of ours is over (live 0), nothing the application knows
+ * of is in flight. If the core still has not said it is done after
+ * CGI_ORPHAN_WAIT_MS, it is holding a call no handler will ever see: one
+ * that arrived in the instant between the core failing our requests and
+ * marking itself shut down sits in its queue until its connection closes.
+ * Cancelling all calls then closes the connections and frees it, and costs
+ * nothing of ours; without it the shutdown would wait out the whole grace
+ * period for that call. */
+static bool wait_for_calls(cg_server *srv, int64_t grace_ms)
+{
     pthread_mutex_lock(&srv->mu);
     int64_t end_ms = cgi_now_ms() + (grace_ms > 0 ? grace_ms : 0);
-    /* Once every call of ours is over (live 0), nothing the application
-     * knows of is in flight. If the core still has not said it is done
-     * after CGI_ORPHAN_WAIT_MS, it is holding a call no handler will ever
-     * see: one that arrived in the instant between the core failing our
-     * requests and marking itself shut down sits in its queue until its
-     * connection closes. Cancelling all calls then closes the connections
-     * and frees it, and costs nothing of ours; without it the shutdown
-     * would wait out the whole grace period for that call. */
     int64_t orphan_ms = -1; /* since live reached 0: the end of that wait */
-    while (!srv->notified || srv->live > 0) {
-        if (srv->live > 0)
+    while (!all_done_locked(srv)) {
+        if (srv->calls.live > 0)
             orphan_ms = -1;
         else if (orphan_ms < 0)
             orphan_ms = cgi_now_ms() + CGI_ORPHAN_WAIT_MS;
@@ -483,15 +505,24 @@ static void shutdown_now(cg_server *srv, int64_t grace_ms)
         struct timespec wake = cgi_mono_timespec(wake_ms);
         pthread_cond_timedwait(&srv->cv, &srv->mu, &wake);
     }
-    if (!srv->notified || srv->live > 0) {
-        pthread_mutex_unlock(&srv->mu);
-        grpc_server_cancel_all_calls(srv->core);
-        pthread_mutex_lock(&srv->mu);
-        while (!srv->notified || srv->live > 0)
-            pthread_cond_wait(&srv->cv, &srv->mu);
-    }
+    bool done = all_done_locked(srv);
     pthread_mutex_unlock(&srv->mu);
+    return done;
+}
 
+/* Phase 3: cancels every call left and waits until all are freed. */
+static void cancel_remaining(cg_server *srv)
+{
+    grpc_server_cancel_all_calls(srv->core);
+    pthread_mutex_lock(&srv->mu);
+    while (!all_done_locked(srv))
+        pthread_cond_wait(&srv->cv, &srv->mu);
+    pthread_mutex_unlock(&srv->mu);
+}
+
+/* Phase 4: nothing is in flight; the server, its pollers and its queue go. */
+static void tear_down(cg_server *srv, bool was_running)
+{
     grpc_server_destroy(srv->core);
     srv->core = NULL;
     grpc_completion_queue_shutdown(srv->cq);
@@ -513,6 +544,16 @@ static void shutdown_now(cg_server *srv, int64_t grace_ms)
     pthread_mutex_unlock(&srv->mu);
 }
 
+static void shutdown_now(cg_server *srv, int64_t grace_ms)
+{
+    bool was_running;
+    if (!stop_accepting(srv, &was_running))
+        return;
+    if (!wait_for_calls(srv, grace_ms))
+        cancel_remaining(srv);
+    tear_down(srv, was_running);
+}
+
 bool cg_server_drain(cg_server *srv, int64_t quiet_ms, int64_t max_ms)
 {
     if (srv == NULL)
@@ -529,7 +570,7 @@ bool cg_server_drain(cg_server *srv, int64_t quiet_ms, int64_t max_ms)
             return false;
         }
         /* A window of quiet_ms (cut short by max_ms) with no arrival. */
-        long seen = atomic_load(&srv->arrivals);
+        long seen = atomic_load(&srv->calls.arrivals);
         int64_t now = cgi_now_ms();
         if (now >= end) {
             pthread_mutex_unlock(&srv->mu);
@@ -541,7 +582,7 @@ bool cg_server_drain(cg_server *srv, int64_t quiet_ms, int64_t max_ms)
         while (srv->state == CGI_RUNNING && rc != ETIMEDOUT)
             rc = pthread_cond_timedwait(&srv->cv, &srv->mu, &until);
         if (srv->state == CGI_RUNNING && until_ms - now >= quiet_ms &&
-            atomic_load(&srv->arrivals) == seen) {
+            atomic_load(&srv->calls.arrivals) == seen) {
             pthread_mutex_unlock(&srv->mu);
             return true;
         }
@@ -588,7 +629,7 @@ static bool stopped(cg_server *srv)
 int cg_server_run_until_signal(cg_server *srv, int64_t grace_ms)
 {
     if (srv == NULL)
-        return 0;
+        return -1;
     /* Block the two signals in this thread and wait for them here. The
      * runtime's threads and the core's (started in cg_server_new) block
      * every signal, so a SIGTERM sent to the process comes to this thread.
@@ -637,20 +678,18 @@ void cg_server_free(cg_server *srv)
  * threads (see cg_server_run_until_signal). */
 cg_server *cg_server_new(const cg_server_opts *opts)
 {
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
+    sigset_t old;
+    cgi_signals_block_all(&old);
     cg_server *srv = server_new(opts);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    cgi_signals_restore(&old);
     return srv;
 }
 
 int cg_server_start(cg_server *srv)
 {
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
+    sigset_t old;
+    cgi_signals_block_all(&old);
     int rc = server_start(srv);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    cgi_signals_restore(&old);
     return rc;
 }

@@ -1,6 +1,7 @@
 /*
- * server.h: the server object shared by server.c (its life: listen, start,
- * shutdown) and server_call.c (the life of each call on it).
+ * server.h: the server object. Private to server.c (its life: listen,
+ * register, start, shutdown); white-box tests read its counters. The calls
+ * on the server (server_call.c) see only its cgi_calls.
  */
 #ifndef CGRPC_SERVER_H
 #define CGRPC_SERVER_H
@@ -15,14 +16,7 @@
 #include "common.h"
 #include "ctx.h"
 #include "pool.h"
-
-/* One registered method: what to call and the core's handle for it. */
-typedef struct cgi_reg {
-    const cg_method *m;
-    const void *impl;
-    void *user;
-    void *handle;  /* from grpc_server_register_method */
-} cgi_reg;
+#include "server_call.h"
 
 /* Requests posted per method just before the core's shutdown, to take
  * calls the core holds unmatched (see shutdown_now). */
@@ -55,14 +49,12 @@ struct cg_server {
     cgi_icpt *icpts;
     size_t n_icpts;
 
-    pthread_mutex_t mu;         /* guards the fields below */
+    pthread_mutex_t mu;         /* guards the fields below, calls.live */
     pthread_cond_t cv;          /* signalled when any of them changes */
     enum cgi_server_state state;
     bool notified;              /* the core's shutdown tag has arrived */
-    long live;                  /* requests posted + calls not yet freed */
-    atomic_bool stopping;       /* read without the lock by pollers */
-    atomic_long arrivals;       /* calls the core has handed us (drain) */
     cgi_tag t_shutdown;
+    cgi_calls calls;            /* what its calls share with it */
 
     /* cg_server_shutdown_async: a signal handler may only post a
      * semaphore; the lifecycle thread waits on it and does the work. */
@@ -73,14 +65,5 @@ struct cg_server {
     pthread_t lifecycle;
     bool has_lifecycle;
 };
-
-/* A request record or call has come to life / gone away. */
-void cgi_server_live_add(cg_server *srv);
-void cgi_server_live_done(cg_server *srv);
-
-/* server_call.c: asks the core for the next call of `reg`, and (generic)
- * for the next call of a method nobody registered. */
-void cgi_request_call(cg_server *srv, const cgi_reg *reg);
-void cgi_request_unknown(cg_server *srv);
 
 #endif

@@ -38,7 +38,7 @@
 
 #include "codec.h"
 #include "common.h"
-#include "server.h"
+#include "server_call.h"
 #include "status.h"
 
 #define INLINE_ARENA 2048             /* most unary calls fit in here */
@@ -51,7 +51,7 @@ typedef struct cgi_scall {
     cg_ctx ctx;              /* ctx.mu guards everything below it */
     cg_stream stream;        /* streaming methods only */
     bool is_stream;
-    cg_server *srv;
+    cgi_calls *k;            /* what the server shares with its calls */
     const cgi_reg *reg;
 
     /* Filled in by the core when the call arrives. */
@@ -105,20 +105,45 @@ static bool net_send(cg_stream *s, const void *msg);
 
 static const cgi_stream_ops net_stream_ops = {net_recv, net_send};
 
-static bool wants_payload(cg_kind k)
+static bool wants_payload(cg_kind kind)
 {
-    return k == CG_UNARY || k == CG_SERVER_STREAMING;
+    return kind == CG_UNARY || kind == CG_SERVER_STREAMING;
+}
+
+/* A request record or call has come to life / gone away: the server's
+ * shutdown waits for the count to reach 0. */
+static void live_add(cgi_calls *k)
+{
+    pthread_mutex_lock(k->mu);
+    k->live++;
+    pthread_mutex_unlock(k->mu);
+}
+
+static void live_done(cgi_calls *k)
+{
+    pthread_mutex_lock(k->mu);
+    if (--k->live == 0)
+        pthread_cond_broadcast(k->cv);
+    pthread_mutex_unlock(k->mu);
+}
+
+/* A call the core has handed us: counted for cg_server_drain, and a new
+ * request posted in its place unless the server is shutting down. */
+static bool arrived(cgi_calls *k)
+{
+    atomic_fetch_add_explicit(&k->arrivals, 1, memory_order_relaxed);
+    return !atomic_load(&k->stopping);
 }
 
 /* ===================================================================== */
 /* Requesting a call, and freeing one                                     */
 /* ===================================================================== */
 
-void cgi_request_call(cg_server *srv, const cgi_reg *reg)
+void cgi_request_call(cgi_calls *k, const cgi_reg *reg)
 {
     cgi_scall *c = cgi_malloc(sizeof *c);
     memset(c, 0, offsetof(cgi_scall, first));
-    c->srv = srv;
+    c->k = k;
     c->reg = reg;
     cgi_ctx_init(&c->ctx, reg->m, reg->user, c->first, sizeof c->first);
     pthread_cond_init(&c->recv_cv, NULL);
@@ -131,10 +156,10 @@ void cgi_request_call(cg_server *srv, const cgi_reg *reg)
     cgi_tag_init(&c->t_final, on_final);
     cgi_tag_init(&c->job.tag, on_job);
 
-    cgi_server_live_add(srv);
+    live_add(k);
     grpc_call_error err = grpc_server_request_registered_call(
-        srv->core, reg->handle, &c->call, &c->deadline, &c->req_md,
-        wants_payload(reg->m->kind) ? &c->payload : NULL, srv->cq, srv->cq,
+        k->core, reg->handle, &c->call, &c->deadline, &c->req_md,
+        wants_payload(reg->m->kind) ? &c->payload : NULL, k->cq, k->cq,
         cgi_tag_publish(&c->t_new));
     if (err != GRPC_CALL_OK) {
         gpr_log(GPR_ERROR, "cgrpc: requesting a call for %s failed (%d)",
@@ -144,13 +169,13 @@ void cgi_request_call(cg_server *srv, const cgi_reg *reg)
         pthread_cond_destroy(&c->recv_cv);
         pthread_cond_destroy(&c->send_cv);
         free(c);
-        cgi_server_live_done(srv);
+        live_done(k);
     }
 }
 
 static void release(cgi_scall *c)
 {
-    cg_server *srv = c->srv;
+    cgi_calls *k = c->k;
     if (c->payload)
         grpc_byte_buffer_destroy(c->payload);
     if (c->recv_bb)
@@ -174,7 +199,7 @@ static void release(cgi_scall *c)
     pthread_cond_destroy(&c->recv_cv);
     pthread_cond_destroy(&c->send_cv);
     free(c);
-    cgi_server_live_done(srv);
+    live_done(k);
 }
 
 /* Drops one reference with ctx.mu held; true when it was the last (then
@@ -239,7 +264,7 @@ static void finish(cgi_scall *c, cg_status st, const void *resp)
         final = cgi_status(GRPC_STATUS_DEADLINE_EXCEEDED, "deadline exceeded");
     grpc_byte_buffer *bb = NULL;
     if (final.code == GRPC_STATUS_OK && resp != NULL) {
-        cg_status es = cgi_encode(resp, c->reg->m->output, c->srv->max_send,
+        cg_status es = cgi_encode(resp, c->reg->m->output, c->k->max_send,
                                   &bb);
         if (es.code != GRPC_STATUS_OK)
             final = es;
@@ -289,14 +314,14 @@ static void start_final_locked(cgi_scall *c)
  * at once (finish says so for any call past its deadline). */
 static void invoke(cgi_scall *c)
 {
-    cg_server *srv = c->srv;
+    cgi_calls *k = c->k;
     cg_status st;
     if (cgi_ms_until(c->ctx.deadline) == 0)
         st = cgi_status(GRPC_STATUS_DEADLINE_EXCEEDED, "deadline exceeded");
     else
-        st = cgi_ctx_invoke(&c->ctx, srv->icpts, srv->n_icpts, c->reg->impl,
+        st = cgi_ctx_invoke(&c->ctx, k->icpts, k->n_icpts, c->reg->impl,
                             c->req, c->resp, c->is_stream ? &c->stream : NULL);
-    cgi_pool_leave(&srv->pool);
+    cgi_pool_leave(k->pool);
     finish(c, st, c->resp);
     unref(c);
 }
@@ -310,7 +335,6 @@ static void on_job(cgi_tag *t, bool ok)
 
 static void run(cgi_scall *c)
 {
-    cg_server *srv = c->srv;
     cg_ctx *ctx = &c->ctx;
     const cg_method *m = c->reg->m;
 
@@ -361,7 +385,7 @@ static void run(cgi_scall *c)
     }
     /* Run the handler here, on the thread that learned of the call; or,
      * when that would leave nobody polling, let the call wait its turn. */
-    if (cgi_pool_enter(&srv->pool, &c->job))
+    if (cgi_pool_enter(c->k->pool, &c->job))
         invoke(c);
 }
 
@@ -373,10 +397,9 @@ static void on_new(cgi_tag *t, bool ok)
         release(c);
         return;
     }
-    atomic_fetch_add_explicit(&c->srv->arrivals, 1, memory_order_relaxed);
     /* Keep a request waiting for the next call before this one runs. */
-    if (!atomic_load(&c->srv->stopping))
-        cgi_request_call(c->srv, c->reg);
+    if (arrived(c->k))
+        cgi_request_call(c->k, c->reg);
     run(c);
 }
 
@@ -448,7 +471,7 @@ static bool net_send(cg_stream *s, const void *msg)
     if (cg_ctx_cancelled(ctx))
         return false;
     grpc_byte_buffer *bb;
-    cg_status st = cgi_encode(msg, c->reg->m->output, c->srv->max_send, &bb);
+    cg_status st = cgi_encode(msg, c->reg->m->output, c->k->max_send, &bb);
     if (st.code != GRPC_STATUS_OK) {
         /* Too large or the wrong type: the call will report it even if
          * the handler goes on to return OK. */
@@ -653,7 +676,7 @@ static void on_recv(cgi_tag *t, bool ok)
  * generic request catches them so they can be answered UNIMPLEMENTED. */
 typedef struct cgi_unknown {
     cgi_tag t_new, t_done;
-    cg_server *srv;
+    cgi_calls *k;
     grpc_call *call;
     grpc_call_details details;
     grpc_metadata_array md;
@@ -664,7 +687,7 @@ typedef struct cgi_unknown {
 
 static void unknown_free(cgi_unknown *u)
 {
-    cg_server *srv = u->srv;
+    cgi_calls *k = u->k;
     if (u->has_msg)
         grpc_slice_unref(u->msg);
     grpc_call_details_destroy(&u->details);
@@ -672,7 +695,7 @@ static void unknown_free(cgi_unknown *u)
     if (u->call)
         grpc_call_unref(u->call);
     free(u);
-    cgi_server_live_done(srv);
+    live_done(k);
 }
 
 static void on_unknown_done(cgi_tag *t, bool ok)
@@ -688,9 +711,8 @@ static void on_unknown_new(cgi_tag *t, bool ok)
         unknown_free(u);
         return;
     }
-    atomic_fetch_add_explicit(&u->srv->arrivals, 1, memory_order_relaxed);
-    if (!atomic_load(&u->srv->stopping))
-        cgi_request_unknown(u->srv);
+    if (arrived(u->k))
+        cgi_request_unknown(u->k);
 
     grpc_slice path = u->details.method;
     cg_status st = cgi_status(GRPC_STATUS_UNIMPLEMENTED, "unknown method %.*s",
@@ -712,18 +734,18 @@ static void on_unknown_new(cgi_tag *t, bool ok)
         unknown_free(u);
 }
 
-void cgi_request_unknown(cg_server *srv)
+void cgi_request_unknown(cgi_calls *k)
 {
     cgi_unknown *u = cgi_calloc(1, sizeof *u);
-    u->srv = srv;
+    u->k = k;
     cgi_tag_init(&u->t_new, on_unknown_new);
     cgi_tag_init(&u->t_done, on_unknown_done);
     grpc_call_details_init(&u->details);
     grpc_metadata_array_init(&u->md);
-    cgi_server_live_add(srv);
+    live_add(k);
     grpc_call_error err =
-        grpc_server_request_call(srv->core, &u->call, &u->details, &u->md,
-                                 srv->cq, srv->cq, cgi_tag_publish(&u->t_new));
+        grpc_server_request_call(k->core, &u->call, &u->details, &u->md,
+                                 k->cq, k->cq, cgi_tag_publish(&u->t_new));
     if (err != GRPC_CALL_OK)
         unknown_free(u);
 }

@@ -1,5 +1,7 @@
 /*
- * status.c: status values (cg_ok, cg_error, names of codes).
+ * status.c: status values (cg_ok, names of codes, and the runtime's own
+ * ways to make them). cg_error, which also records the status on a call,
+ * lives with the call context in ctx.c.
  *
  * A cg_status is a plain struct with its message inline, so returning one
  * never allocates and the caller has nothing to free: "errors are values".
@@ -12,9 +14,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ctx.h"
-
-void cgi_copy_utf8(char *dst, size_t cap, const char *src, size_t len)
+/* Copies `len` bytes of `src` into dst[cap] as a NUL-terminated string,
+ * cutting at a UTF-8 character boundary when it does not fit. */
+static void copy_utf8(char *dst, size_t cap, const char *src, size_t len)
 {
     if (cap == 0)
         return;
@@ -41,7 +43,7 @@ cg_status cgi_vstatus(grpc_status_code code, const char *fmt, va_list ap)
     if (n < 0)
         return st;
     size_t len = (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1;
-    cgi_copy_utf8(st.message, sizeof st.message, buf, len);
+    copy_utf8(st.message, sizeof st.message, buf, len);
     return st;
 }
 
@@ -54,10 +56,15 @@ cg_status cgi_status(grpc_status_code code, const char *fmt, ...)
     return st;
 }
 
+cg_status cgi_null_arg(const char *fn, const char *arg)
+{
+    return cgi_status(GRPC_STATUS_INVALID_ARGUMENT, "%s: %s is NULL", fn, arg);
+}
+
 cg_status cgi_status_from_core(grpc_status_code code, grpc_slice details)
 {
     cg_status st = {.code = code, .message = ""};
-    cgi_copy_utf8(st.message, sizeof st.message,
+    copy_utf8(st.message, sizeof st.message,
                   (const char *)GRPC_SLICE_START_PTR(details),
                   GRPC_SLICE_LENGTH(details));
     return st;
@@ -66,17 +73,6 @@ cg_status cgi_status_from_core(grpc_status_code code, grpc_slice details)
 cg_status cg_ok(void)
 {
     cg_status st = {.code = GRPC_STATUS_OK, .message = ""};
-    return st;
-}
-
-cg_status cg_error(cg_ctx *ctx, grpc_status_code code, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    cg_status st = cgi_vstatus(code, fmt, ap);
-    va_end(ap);
-    if (ctx != NULL)
-        cgi_ctx_record_error(ctx, &st);
     return st;
 }
 

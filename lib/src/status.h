@@ -3,7 +3,7 @@
  *
  * The public half (cg_ok, cg_error, cg_status_name) is declared in cgrpc.h.
  * The runtime also needs to make statuses from a va_list, from the core's
- * (code, details slice) pair, and to cut long messages safely.
+ * (code, details slice) pair, each cut safely to fit.
  */
 #ifndef CGRPC_STATUS_H
 #define CGRPC_STATUS_H
@@ -20,11 +20,11 @@ cg_status cgi_status(grpc_status_code code, const char *fmt, ...)
 cg_status cgi_vstatus(grpc_status_code code, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
 
+/* INVALID_ARGUMENT naming a NULL argument: "<fn>: <arg> is NULL" (the
+ * failure value of a function that returns a status; see cgrpc.h). */
+cg_status cgi_null_arg(const char *fn, const char *arg);
+
 /* A status from what the core reports on the client: code and details. */
 cg_status cgi_status_from_core(grpc_status_code code, grpc_slice details);
-
-/* Copies `len` bytes of `src` into dst[cap] as a NUL-terminated string,
- * cutting at a UTF-8 character boundary when it does not fit. */
-void cgi_copy_utf8(char *dst, size_t cap, const char *src, size_t len);
 
 #endif

@@ -57,29 +57,32 @@ typedef struct cgi_test_ctx {
     alignas(max_align_t) char first[1024];
 } cgi_test_ctx;
 
-static cgi_test_ctx *test_of(cg_ctx *ctx)
+/* The test context `ctx` is part of, or NULL when ctx is NULL or a real
+ * call's context: every cg_test_* function refuses those. */
+static cgi_test_ctx *test_of(const cg_ctx *ctx)
 {
+    if (ctx == NULL || !ctx->test)
+        return NULL;
     return cgi_container_of(ctx, cgi_test_ctx, ctx);
 }
 
 cg_ctx *cg_test_ctx_new(const cg_method *m, void *user)
 {
+    if (m == NULL || m->input == NULL || m->output == NULL)
+        return NULL;
     cgi_test_ctx *t = cgi_calloc(1, sizeof *t);
     cgi_ctx_init(&t->ctx, m, user, t->first, sizeof t->first);
+    t->ctx.test = true;
     t->ctx.md_loaded = true;  /* metadata comes from cg_test_ctx_add_metadata */
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&t->cv, &attr);
-    pthread_condattr_destroy(&attr);
+    cgi_cond_init_mono(&t->cv);
     return &t->ctx;
 }
 
 void cg_test_ctx_free(cg_ctx *ctx)
 {
-    if (ctx == NULL)
-        return;
     cgi_test_ctx *t = test_of(ctx);
+    if (t == NULL)
+        return;
     for (size_t i = 0; i < t->n_in; i++)
         free(t->in[i].data);
     free(t->in);
@@ -91,19 +94,22 @@ void cg_test_ctx_free(cg_ctx *ctx)
     free(t);
 }
 
-void cg_test_ctx_cancel(cg_ctx *ctx)
+bool cg_test_ctx_cancel(cg_ctx *ctx)
 {
     cgi_test_ctx *t = test_of(ctx);
+    if (t == NULL)
+        return false;
     pthread_mutex_lock(&ctx->mu);
     atomic_store(&ctx->cancelled, true);
     pthread_cond_broadcast(&t->cv);
     pthread_mutex_unlock(&ctx->mu);
+    return true;
 }
 
-void cg_test_ctx_add_metadata(cg_ctx *ctx, const char *key, const char *value)
+bool cg_test_ctx_add_metadata(cg_ctx *ctx, const char *key, const char *value)
 {
-    if (key == NULL || value == NULL)
-        return;
+    if (test_of(ctx) == NULL || key == NULL || value == NULL)
+        return false;
     pthread_mutex_lock(&ctx->mu);
     if (ctx->n_md == ctx->cap_md) {
         /* Arena memory cannot grow in place: copy into a larger array. */
@@ -119,14 +125,18 @@ void cg_test_ctx_add_metadata(cg_ctx *ctx, const char *key, const char *value)
     e->value = cgi_arena_strndup(&ctx->arena, value, strlen(value));
     e->value_len = strlen(value);
     pthread_mutex_unlock(&ctx->mu);
+    return true;
 }
 
-void cg_test_ctx_set_timeout(cg_ctx *ctx, int64_t timeout_ms)
+bool cg_test_ctx_set_timeout(cg_ctx *ctx, int64_t timeout_ms)
 {
+    if (test_of(ctx) == NULL)
+        return false;
     pthread_mutex_lock(&ctx->mu);
     ctx->deadline = timeout_ms > 0 ? cgi_deadline_after(timeout_ms)
                                    : gpr_now(GPR_CLOCK_MONOTONIC);
     pthread_mutex_unlock(&ctx->mu);
+    return true;
 }
 
 /* ===================================================================== */
@@ -200,9 +210,18 @@ static bool test_send(cg_stream *s, const void *msg)
 
 static const cgi_stream_ops test_stream_ops = {test_recv, test_send};
 
+/* The test context of a test stream, or NULL when s is NULL or a real
+ * call's stream. */
+static cgi_test_ctx *test_of_stream(const cg_stream *s)
+{
+    return s != NULL && s->ops == &test_stream_ops ? test_of(s->ctx) : NULL;
+}
+
 cg_stream *cg_test_stream(cg_ctx *ctx)
 {
     cgi_test_ctx *t = test_of(ctx);
+    if (t == NULL)
+        return NULL;
     /* The handler's thread and the test's may both ask first (cgrpc.h says
      * another thread is fine): the lazy set-up is under the context's lock. */
     pthread_mutex_lock(&ctx->mu);
@@ -214,49 +233,56 @@ cg_stream *cg_test_stream(cg_ctx *ctx)
     return &t->stream;
 }
 
-void cg_test_stream_push(cg_stream *s, const void *msg)
+bool cg_test_stream_push(cg_stream *s, const void *msg)
 {
-    cg_ctx *ctx = s->ctx;
-    cgi_test_ctx *t = test_of(ctx);
-    if (msg == NULL)
-        return;
+    cgi_test_ctx *t = test_of_stream(s);
+    if (t == NULL || !cgi_msg_is(msg, t->ctx.method->input))
+        return false;
     packed p;
     p.len = protobuf_c_message_get_packed_size(msg);
     p.data = cgi_malloc(p.len);
     protobuf_c_message_pack(msg, p.data);
-    pthread_mutex_lock(&ctx->mu);
+    pthread_mutex_lock(&t->ctx.mu);
     if (t->n_in == t->cap_in) {
         t->cap_in = t->cap_in ? t->cap_in * 2 : 16;
         t->in = cgi_realloc(t->in, t->cap_in * sizeof *t->in);
     }
     t->in[t->n_in++] = p;
     pthread_cond_broadcast(&t->cv);
-    pthread_mutex_unlock(&ctx->mu);
+    pthread_mutex_unlock(&t->ctx.mu);
+    return true;
 }
 
-void cg_test_stream_close_input(cg_stream *s)
+bool cg_test_stream_close_input(cg_stream *s)
 {
-    cgi_test_ctx *t = test_of(s->ctx);
-    pthread_mutex_lock(&s->ctx->mu);
+    cgi_test_ctx *t = test_of_stream(s);
+    if (t == NULL)
+        return false;
+    pthread_mutex_lock(&t->ctx.mu);
     t->in_closed = true;
     pthread_cond_broadcast(&t->cv);
-    pthread_mutex_unlock(&s->ctx->mu);
+    pthread_mutex_unlock(&t->ctx.mu);
+    return true;
 }
 
 size_t cg_test_stream_sent_count(const cg_stream *s)
 {
-    cgi_test_ctx *t = test_of(s->ctx);
-    pthread_mutex_lock(&s->ctx->mu);
+    cgi_test_ctx *t = test_of_stream(s);
+    if (t == NULL)
+        return 0;
+    pthread_mutex_lock(&t->ctx.mu);
     size_t n = t->n_sent;
-    pthread_mutex_unlock(&s->ctx->mu);
+    pthread_mutex_unlock(&t->ctx.mu);
     return n;
 }
 
 const void *cg_test_stream_sent(const cg_stream *s, size_t i)
 {
-    cgi_test_ctx *t = test_of(s->ctx);
-    pthread_mutex_lock(&s->ctx->mu);
+    cgi_test_ctx *t = test_of_stream(s);
+    if (t == NULL)
+        return NULL;
+    pthread_mutex_lock(&t->ctx.mu);
     const void *m = i < t->n_sent ? t->sent[i] : NULL;
-    pthread_mutex_unlock(&s->ctx->mu);
+    pthread_mutex_unlock(&t->ctx.mu);
     return m;
 }

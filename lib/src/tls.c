@@ -9,7 +9,8 @@
 #include "common.h"
 #include "status.h"
 
-char *cgi_read_file(const char *path)
+/* The whole file as a NUL-terminated malloc'd string, or NULL. */
+static char *read_file(const char *path)
 {
     FILE *f = fopen(path, "rb");
     if (f == NULL)
@@ -41,7 +42,7 @@ static bool read_pem(const char *what, const char *path, char **out,
     *out = NULL;
     if (path == NULL)
         return true;
-    *out = cgi_read_file(path);
+    *out = read_file(path);
     if (*out == NULL) {
         *err = cgi_status(GRPC_STATUS_INVALID_ARGUMENT,
                           "cannot read %s file %s", what, path);

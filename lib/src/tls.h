@@ -19,7 +19,4 @@ grpc_server_credentials *cgi_tls_server_creds(const cg_tls_server *tls,
 grpc_channel_credentials *cgi_tls_channel_creds(const cg_tls_client *tls,
                                                 cg_status *err);
 
-/* The whole file as a NUL-terminated malloc'd string, or NULL. */
-char *cgi_read_file(const char *path);
-
 #endif

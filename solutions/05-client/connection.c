@@ -39,7 +39,7 @@ cg_status unary_call_wait_ready(cg_channel *ch, const char *id, int32_t value,
     req.value = value;
     cg_call_opts opts = {0};
     opts.timeout_ms = timeout_ms > 0 ? timeout_ms : CLIENT_TIMEOUT_MS;
-    opts.wait_for_ready = true;  /* no connection yet? wait, up to the deadline */
+    opts.ready = CG_READY_WAIT;  /* no connection yet? wait, up to the deadline */
 
     Tutorial__V1__Response *resp = NULL;
     cg_status st =

@@ -125,7 +125,7 @@ bool ft_wait_returned(ft_server *s, const cg_method *m, int n, int timeout_ms,
 long ft_live_calls(ft_server *s)
 {
     pthread_mutex_lock(&s->srv->mu);
-    long n = s->srv->live;
+    long n = s->srv->calls.live;
     pthread_mutex_unlock(&s->srv->mu);
     return n;
 }

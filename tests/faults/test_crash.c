@@ -32,7 +32,7 @@ static void *call_patiently(void *arg)
     req.id = "patient";
     Tutorial__V1__Response *resp = NULL;
     cg_call_opts o = ft_opts(FT_WAIT_MS);
-    o.wait_for_ready = true;
+    o.ready = CG_READY_WAIT;
     atomic_store(&pt->started_ms, ft_now_ms());
     pt->st = tutorial__v1__my_service_client__unary_call(pt->ch, &req, &resp, &o);
     if (resp != NULL) {

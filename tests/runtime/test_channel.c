@@ -271,7 +271,6 @@ static void test_channel_dns_target_and_options(void **state)
 
 typedef struct late_job {
     cg_channel *ch;
-    bool wait;
     cg_status st;
     cg_ready ready;
 } late_job;
@@ -281,7 +280,6 @@ static void *call_late(void *arg)
     late_job *j = arg;
     Rt__Msg req = rt_msg("early", 1);
     cg_call_opts o = rt_opts(RT_WAIT_MS);
-    o.wait_for_ready = j->wait;
     o.ready = j->ready;
     j->st = cg_unary(j->ch, rt_m(RT_ECHO), &req, NULL, &o);
     return NULL;
@@ -293,11 +291,11 @@ static void test_channel_wait_for_ready(void **state)
     int port = closed_port();
     cg_channel *ch = channel("127.0.0.1:%d", port, 0);
     /* Without wait-for-ready a call fails at once... */
-    late_job fast = {.ch = ch, .wait = false, .st = cg_ok()};
+    late_job fast = {.ch = ch, .st = cg_ok()};
     call_late(&fast);
     assert_status(fast.st, GRPC_STATUS_UNAVAILABLE);
     /* ...with it, the call waits until a server comes up. */
-    late_job j = {.ch = ch, .wait = true, .st = cg_ok()};
+    late_job j = {.ch = ch, .st = cg_ok(), .ready = CG_READY_WAIT};
     pthread_t t;
     pthread_create(&t, NULL, call_late, &j);
     rt_state st;

@@ -73,6 +73,56 @@ static void add_pbc_enum(symbols *s, const model_proto *f, const char *full,
     }
 }
 
+/* The default-value constants protobuf-c names after fields of `msg`. */
+static void add_pbc_defaults(symbols *s, const model_proto *f, const char *elem,
+                             const char *full, const char *lower,
+                             const pb_message *msg)
+{
+    arena *a = s->a;
+
+    for (size_t k = 0; k < msg->n_field; k++) {
+        const Google__Protobuf__FieldDescriptorProto *fd = msg->field[k];
+        if (fd->default_value == NULL)
+            continue;
+        add(s, false, f->name, elem,
+            arena_printf(a, "the default value of field %s of message %s",
+                         fd->name, full),
+            arena_printf(a, "%s__%s__default_value", lower,
+                         pbc_lower(a, fd->name)));
+    }
+}
+
+/* The names protobuf-c gives the oneofs of `msg`: a Case enum type and
+ * one value per member, plus NOT_SET. */
+static void add_pbc_oneofs(symbols *s, const model_proto *f, const char *elem,
+                           const char *full, const char *upper,
+                           const pb_message *msg)
+{
+    arena *a = s->a;
+
+    for (size_t k = 0; k < msg->n_oneof_decl; k++) {
+        const char *oneof = msg->oneof_decl[k]->name;
+        const char *owhat =
+            arena_printf(a, "a name of oneof %s of message %s", oneof, full);
+        const char *oupper = pbc_upper(a, oneof);
+        add(s, false, f->name, elem, owhat,
+            arena_printf(
+                a, "%sCase",
+                pbc_full_name(a, arena_printf(a, "%s.%s", full, oneof),
+                              f->package, f->c_package, PBC_TYPE)));
+        add(s, false, f->name, elem, owhat,
+            arena_printf(a, "%s__%s__NOT_SET", upper, oupper));
+        for (size_t j = 0; j < msg->n_field; j++) {
+            const Google__Protobuf__FieldDescriptorProto *fd = msg->field[j];
+            if (!fd->has_oneof_index || fd->oneof_index != (int32_t)k)
+                continue;
+            add(s, false, f->name, elem, owhat,
+                arena_printf(a, "%s__%s_%s", upper, oupper,
+                             pbc_upper(a, fd->name)));
+        }
+    }
+}
+
 static void add_pbc_messages(symbols *s, const model_proto *f,
                              const char *scope, pb_message *const *msgs,
                              size_t n)
@@ -103,38 +153,8 @@ static void add_pbc_messages(symbols *s, const model_proto *f,
             add(s, false, f->name, elem, what,
                 arena_printf(a, "%s__%s", lower, functions[k]));
         }
-        for (size_t k = 0; k < msg->n_field; k++) {
-            const Google__Protobuf__FieldDescriptorProto *fd = msg->field[k];
-            if (fd->default_value == NULL)
-                continue;
-            add(s, false, f->name, elem,
-                arena_printf(a, "the default value of field %s of message %s",
-                             fd->name, full),
-                arena_printf(a, "%s__%s__default_value", lower,
-                             pbc_lower(a, fd->name)));
-        }
-        for (size_t k = 0; k < msg->n_oneof_decl; k++) {
-            const char *oneof = msg->oneof_decl[k]->name;
-            const char *owhat = arena_printf(
-                a, "a name of oneof %s of message %s", oneof, full);
-            const char *oupper = pbc_upper(a, oneof);
-            add(s, false, f->name, elem, owhat,
-                arena_printf(
-                    a, "%sCase",
-                    pbc_full_name(a, arena_printf(a, "%s.%s", full, oneof),
-                                  f->package, f->c_package, PBC_TYPE)));
-            add(s, false, f->name, elem, owhat,
-                arena_printf(a, "%s__%s__NOT_SET", upper, oupper));
-            for (size_t j = 0; j < msg->n_field; j++) {
-                const Google__Protobuf__FieldDescriptorProto *fd =
-                    msg->field[j];
-                if (!fd->has_oneof_index || fd->oneof_index != (int32_t)k)
-                    continue;
-                add(s, false, f->name, elem, owhat,
-                    arena_printf(a, "%s__%s_%s", upper, oupper,
-                                 pbc_upper(a, fd->name)));
-            }
-        }
+        add_pbc_defaults(s, f, elem, full, lower, msg);
+        add_pbc_oneofs(s, f, elem, full, upper, msg);
         for (size_t k = 0; k < msg->n_enum_type; k++) {
             add_pbc_enum(
                 s, f, arena_printf(a, "%s.%s", full, msg->enum_type[k]->name),

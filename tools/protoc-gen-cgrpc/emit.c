@@ -124,109 +124,119 @@ typedef struct layout {
     long cost;
 } layout;
 
+/* One candidate layout as it is laid out: the text goes to t (NULL when
+ * only its cost is wanted), col is the current column. */
+typedef struct cursor {
+    text *t;
+    int col;
+    long cost;
+} cursor;
+
+/* The cost of a line that reaches column `col`. */
+static long excess(int col)
+{
+    return col > EMIT_COLUMNS ? (long)(col - EMIT_COLUMNS) * COST_EXCESS_COLUMN
+                              : 0;
+}
+
+/* Starts a new line at column `col`. */
+static void line_break(cursor *c, int col)
+{
+    if (c->t) {
+        text_putc(c->t, '\n');
+        put_spaces(c->t, col);
+    }
+    c->col = col;
+}
+
+/* The return type and the name, up to "(": on one line, or with a break
+ * after the return type. */
+static void lay_out_head(cursor *c, int indent, const char *ret,
+                         const char *name, bool ret_break)
+{
+    size_t ret_len = strlen(ret);
+
+    if (c->t)
+        put_spaces(c->t, indent);
+    if (ret_break) {
+        /* The trailing space of "cg_status " goes when the name moves. */
+        size_t shown = ret_len;
+
+        while (shown > 0 && ret[shown - 1] == ' ')
+            shown--;
+        if (c->t)
+            text_printf(c->t, "%.*s", (int)shown, ret);
+        c->cost += excess(indent + (int)shown) + COST_RETURN_BREAK;
+        line_break(c, indent);
+    } else {
+        if (c->t)
+            text_puts(c->t, ret);
+        c->col = indent + (int)ret_len;
+    }
+    if (c->t)
+        text_printf(c->t, "%s(", name);
+    c->col += (int)strlen(name) + 1;
+}
+
+/* One parameter, with its "," or ")" and, for the last, the tail. Greedy
+ * packing: it goes on the current line when it fits there. Returns true
+ * when it had to break before its '*' (the next one then starts a line). */
+static bool lay_out_param(cursor *c, int start, const char *param, bool first,
+                          bool last, const char *tail, bool after_type_break)
+{
+    int len = (int)strlen(param) + 1 + (last ? (int)strlen(tail) : 0);
+    const char *star = strstr(param, " *");
+    bool type_break;
+
+    if (!first && !after_type_break && c->col + 1 + len <= EMIT_COLUMNS) {
+        if (c->t)
+            text_putc(c->t, ' ');
+        c->col += 1;
+    } else if (!first) {
+        c->cost += excess(c->col) + COST_PARAM_BREAK;
+        line_break(c, start);
+    }
+    /* A parameter too long for any line breaks before its '*'. */
+    type_break = c->col + len > EMIT_COLUMNS && star != NULL;
+    if (type_break) {
+        int type_len = (int)(star - param);
+
+        c->cost += excess(c->col + type_len) + COST_TYPE_BREAK;
+        if (c->t)
+            text_printf(c->t, "%.*s", type_len, param);
+        line_break(c, start + 4);
+        len -= type_len + 1;
+        param = star + 1;
+    }
+    if (c->t)
+        text_printf(c->t, "%s%s%s", param, last ? ")" : ",",
+                    last ? tail : "");
+    c->col += len;
+    return type_break;
+}
+
 /* Lays out one candidate into t (if not NULL) and returns its cost. */
 static long lay_out(text *t, int indent, const char *ret, const char *name,
                     const char *const *params, size_t n, const char *tail,
                     bool ret_break, bool paren_break)
 {
-    long cost = 0;
-    int col = indent, start;
-    size_t ret_len = strlen(ret);
+    cursor c = {t, indent, 0};
+    int start;
+    bool after_type_break = false;
 
-    /* The trailing space of "cg_status " goes when the name moves. */
-    if (ret_break) {
-        size_t shown = ret_len;
-        while (shown > 0 && ret[shown - 1] == ' ')
-            shown--;
-        col += (int)shown;
-        if (t) {
-            put_spaces(t, indent);
-            text_printf(t, "%.*s\n", (int)shown, ret);
-        }
-        if (col > EMIT_COLUMNS)
-            cost += (long)(col - EMIT_COLUMNS) * COST_EXCESS_COLUMN;
-        cost += COST_RETURN_BREAK;
-        col = indent;
-        if (t)
-            put_spaces(t, indent);
-    } else {
-        if (t) {
-            put_spaces(t, indent);
-            text_puts(t, ret);
-        }
-        col += (int)ret_len;
-    }
-    if (t)
-        text_printf(t, "%s(", name);
-    col += (int)strlen(name) + 1;
-
+    lay_out_head(&c, indent, ret, name, ret_break);
     if (paren_break) {
-        if (col > EMIT_COLUMNS)
-            cost += (long)(col - EMIT_COLUMNS) * COST_EXCESS_COLUMN;
-        cost += COST_PAREN_BREAK;
-        start = indent + 4;
-        if (t) {
-            text_putc(t, '\n');
-            put_spaces(t, start);
-        }
-        col = start;
-    } else {
-        start = col;
+        c.cost += excess(c.col) + COST_PAREN_BREAK;
+        line_break(&c, indent + 4);
     }
-
-    /* Greedy packing: a parameter (with its "," or ")" and the tail) goes
-     * on the current line when it fits there. */
-    bool after_type_break = false; /* the next parameter starts a line */
-
-    for (size_t i = 0; i < n; i++) {
-        bool last = i + 1 == n;
-        int len = (int)strlen(params[i]) + 1 + (last ? (int)strlen(tail) : 0);
-
-        if (i > 0 && !after_type_break && col + 1 + len <= EMIT_COLUMNS) {
-            if (t)
-                text_putc(t, ' ');
-            col += 1;
-        } else if (i > 0) {
-            if (col > EMIT_COLUMNS)
-                cost += (long)(col - EMIT_COLUMNS) * COST_EXCESS_COLUMN;
-            cost += COST_PARAM_BREAK;
-            if (t) {
-                text_putc(t, '\n');
-                put_spaces(t, start);
-            }
-            col = start;
-        }
-        /* A parameter too long for any line breaks before its '*'. */
-        const char *star = strstr(params[i], " *");
-        if (col + len > EMIT_COLUMNS && star != NULL) {
-            int type_len = (int)(star - params[i]);
-            if (col + type_len > EMIT_COLUMNS)
-                cost +=
-                    (long)(col + type_len - EMIT_COLUMNS) * COST_EXCESS_COLUMN;
-            cost += COST_TYPE_BREAK;
-            if (t) {
-                text_printf(t, "%.*s\n", type_len, params[i]);
-                put_spaces(t, start + 4);
-            }
-            col = start + 4;
-            len -= type_len + 1;
-            after_type_break = true;
-            if (t)
-                text_printf(t, "%s%s%s", star + 1, last ? ")" : ",",
-                            last ? tail : "");
-        } else {
-            after_type_break = false;
-            if (t)
-                text_printf(t, "%s%s%s", params[i], last ? ")" : ",",
-                            last ? tail : "");
-        }
-        col += len;
-    }
-    if (col > EMIT_COLUMNS)
-        cost += (long)(col - EMIT_COLUMNS) * COST_EXCESS_COLUMN;
+    start = c.col;
+    for (size_t i = 0; i < n; i++)
+        after_type_break = lay_out_param(&c, start, params[i], i == 0,
+                                         i + 1 == n, tail, after_type_break);
+    c.cost += excess(c.col);
     if (t)
         text_putc(t, '\n');
-    return cost;
+    return c.cost;
 }
 
 void emit_proto(text *t, int indent, const char *ret, const char *name,

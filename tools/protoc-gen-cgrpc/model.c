@@ -471,28 +471,26 @@ static bool request_is_named(
     return true;
 }
 
-void model_build(model *m, arena *a,
-                 const Google__Protobuf__Compiler__CodeGeneratorRequest *req,
-                 diags *d)
+/* Every file of the request (files[n]): names and options. */
+static void read_protos(model *m, arena *a, pb_file *const *files, size_t n,
+                        diags *d)
 {
-    type_list types = {NULL, 0, 0};
-
-    memset(m, 0, sizeof *m);
-    if (!request_is_named(req, d))
-        return;
-
-    /* Every file: names and options. */
-    m->n_protos = req->n_proto_file;
+    m->n_protos = n;
     m->protos = arena_alloc(a, m->n_protos * sizeof m->protos[0]);
-    for (size_t i = 0; i < req->n_proto_file; i++) {
+    for (size_t i = 0; i < n; i++) {
         model_proto *f = &m->protos[i];
-        f->proto = req->proto_file[i];
+        f->proto = files[i];
         f->name = arena_strdup(a, f->proto->name);
         f->package = arena_strdup(a, f->proto->package);
         read_file_options(a, f, d);
     }
+}
 
-    /* Every message of every file, sorted for lookup. */
+/* Every message of every file, sorted for lookup. */
+static void collect_types(model *m, arena *a)
+{
+    type_list types = {NULL, 0, 0};
+
     for (size_t i = 0; i < m->n_protos; i++) {
         const model_proto *f = &m->protos[i];
         add_messages(a, &types, f, f->package, f->proto->message_type,
@@ -504,13 +502,51 @@ void model_build(model *m, arena *a,
         memcpy(m->types, types.items, types.n * sizeof m->types[0]);
     free(types.items);
     qsort(m->types, m->n_types, sizeof m->types[0], compare_types);
+}
+
+/* One file to generate, whose proto is file->proto: the names of the
+ * files written for it, and its services. */
+static void build_file(model *m, arena *a, model_file *file, diags *d)
+{
+    const char *base;
+
+    check_proto3_optional(file->proto, file->proto->package,
+                          file->proto->proto->message_type,
+                          file->proto->proto->n_message_type, a, d);
+    base = strip_proto(a, file->proto->name);
+    file->pbc_header = arena_printf(a, "%s.pb-c.h", base);
+    file->header = arena_printf(a, "%s.cgrpc.h", base);
+    file->source = arena_printf(a, "%s.cgrpc.c", base);
+    file->guard = arena_printf(a, "CGRPC_%s__INCLUDED",
+                               file_identifier(a, file->proto->name));
+    file->n_services = file->proto->proto->n_service;
+    if (file->n_services > 0 && file->proto->no_generate) {
+        diag(d,
+             "%s: the file sets (pb_c_file).no_generate, so "
+             "protoc-gen-c writes no %s for the gRPC stubs of its "
+             "services to build on",
+             file->proto->name, file->pbc_header);
+    }
+    file->service = arena_alloc(a, file->n_services * sizeof file->service[0]);
+    for (size_t si = 0; si < file->n_services; si++)
+        build_service(m, a, file, (int)si, &file->service[si], d);
+}
+
+void model_build(model *m, arena *a,
+                 const Google__Protobuf__Compiler__CodeGeneratorRequest *req,
+                 diags *d)
+{
+    memset(m, 0, sizeof *m);
+    if (!request_is_named(req, d))
+        return;
+    read_protos(m, a, req->proto_file, req->n_proto_file, d);
+    collect_types(m, a);
 
     /* The files to generate. */
     m->n_files = req->n_file_to_generate;
     m->files = arena_alloc(a, m->n_files * sizeof m->files[0]);
     for (size_t i = 0; i < req->n_file_to_generate; i++) {
         model_file *file = &m->files[i];
-        const char *base;
 
         file->proto = find_proto(m, req->file_to_generate[i]);
         if (file->proto == NULL) {
@@ -519,27 +555,7 @@ void model_build(model *m, arena *a,
             m->n_files = i;
             break;
         }
-        check_proto3_optional(file->proto, file->proto->package,
-                              file->proto->proto->message_type,
-                              file->proto->proto->n_message_type, a, d);
-        base = strip_proto(a, file->proto->name);
-        file->pbc_header = arena_printf(a, "%s.pb-c.h", base);
-        file->header = arena_printf(a, "%s.cgrpc.h", base);
-        file->source = arena_printf(a, "%s.cgrpc.c", base);
-        file->guard = arena_printf(a, "CGRPC_%s__INCLUDED",
-                                   file_identifier(a, file->proto->name));
-        file->n_services = file->proto->proto->n_service;
-        if (file->n_services > 0 && file->proto->no_generate) {
-            diag(d,
-                 "%s: the file sets (pb_c_file).no_generate, so "
-                 "protoc-gen-c writes no %s for the gRPC stubs of its "
-                 "services to build on",
-                 file->proto->name, file->pbc_header);
-        }
-        file->service =
-            arena_alloc(a, file->n_services * sizeof file->service[0]);
-        for (size_t si = 0; si < file->n_services; si++)
-            build_service(m, a, file, (int)si, &file->service[si], d);
+        build_file(m, a, file, d);
     }
 }
 

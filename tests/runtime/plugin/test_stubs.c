@@ -332,7 +332,7 @@ static void test_client_unary_drops_response(void **state)
 static void test_client_server_stream(void **state)
 {
     Tutorial__V1__Request req = TUTORIAL__V1__REQUEST__INIT;
-    cg_call_opts opts = {.wait_for_ready = true};
+    cg_call_opts opts = {.ready = CG_READY_WAIT};
     cg_call *call;
 
     (void)state;
