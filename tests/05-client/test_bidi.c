@@ -7,6 +7,7 @@
  * receives at the same time.
  */
 #define LESSON_PAGE "steps/05-client.md"
+#define EXERCISE_FILE "bidi.c"
 #include "lesson.h"
 
 #include <fcntl.h>

@@ -6,6 +6,7 @@
  * and chunk by chunk.
  */
 #define LESSON_PAGE "steps/05-client.md"
+#define EXERCISE_FILE "client_stream.c"
 #include "lesson.h"
 
 #include <stdlib.h>

@@ -5,6 +5,7 @@
  * restart and against a server that never comes back.
  */
 #define LESSON_PAGE "steps/05-client.md"
+#define EXERCISE_FILE "connection.c"
 #include "lesson.h"
 
 #include <pthread.h>

@@ -5,6 +5,7 @@
  * three servers.
  */
 #define LESSON_PAGE "steps/05-client.md"
+#define EXERCISE_FILE "pool.c"
 #include "lesson.h"
 
 #include <pthread.h>

@@ -4,6 +4,7 @@
  * middle of a stream, and stopping early, which the server must notice.
  */
 #define LESSON_PAGE "steps/05-client.md"
+#define EXERCISE_FILE "server_stream.c"
 #include "lesson.h"
 
 #include <stdlib.h>

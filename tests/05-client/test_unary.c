@@ -4,6 +4,7 @@
  * records the deadline it was given and can be slow, down or failing.
  */
 #define LESSON_PAGE "steps/05-client.md"
+#define EXERCISE_FILE "unary.c"
 #include "lesson.h"
 
 #include <stdlib.h>
