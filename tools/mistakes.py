@@ -711,12 +711,12 @@ def report(o, verbose):
         sys.stdout.flush()
 
 
-def run_step(step, mistakes, pkg, verbose, all_suites, sanitizers_on):
+def run_step(step, mistakes, pkg, verbose, all_suites, sanitizers_on, plain_build=False):
     outcomes = []
-    plain = [m for m in mistakes if not m.needs]
+    plain = [m for m in mistakes if not m.needs or plain_build]
     by_sanitizer = {}
     for m in mistakes:
-        if m.needs:
+        if m.needs and not plain_build:
             if sanitizers_on:
                 by_sanitizer.setdefault(m.needs[0], []).append(m)
             else:
@@ -760,6 +760,9 @@ def main(argv):
                     help="steps checked at once (default 2)")
     ap.add_argument("--all-suites", action="store_true",
                     help="run every suite of the step, not only those that test the edited file")
+    ap.add_argument("--plain-build", action="store_true",
+                    help="run the mistakes tagged needs: asan/tsan too, in the plain build "
+                         "(to see which a plain build happens to catch)")
     ap.add_argument("--list", action="store_true", help="list the catalogue and exit")
     ap.add_argument("--coverage", action="store_true",
                     help="mistakes per exercise for each step, and exit")
@@ -820,7 +823,7 @@ def main(argv):
     order = sorted(selected, key=lambda s: -len(selected[s]))
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         futures = [pool.submit(run_step, s, selected[s], pkg, args.verbose, args.all_suites,
-                               sanitizers_on) for s in order]
+                               sanitizers_on, args.plain_build) for s in order]
         for f in futures:
             outcomes += f.result()
     secs = time.monotonic() - t0

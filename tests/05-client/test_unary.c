@@ -330,6 +330,8 @@ static void test_unary_get_user_deadline(void **state)
                     "#getuser-and-its-errors");
     s.st.delay_ms = -1;
     expect_get_user_fails(ch, "1", 300, GRPC_STATUS_DEADLINE_EXCEEDED, NULL);
+    expect_deadline(&s, 300, "get_user(\"1\", timeout 300)",
+                    "#getuser-and-its-errors");
     cg_channel_free(ch);
     fx_server_free(&s);
 }
