@@ -5,6 +5,7 @@
  * the constant-time lookup are checked first.
  */
 #define LESSON_PAGE "steps/07-deploy.md"
+#define EXERCISE_FILE "auth.c"
 #include "lesson.h"
 
 #include <stdio.h>

@@ -5,6 +5,7 @@
  * program's stderr.
  */
 #define LESSON_PAGE "steps/07-deploy.md"
+#define EXERCISE_FILE "log_interceptor.c"
 #include "lesson.h"
 
 #include <signal.h>

@@ -5,6 +5,7 @@
  * (metrics_http.c) facing clients that misbehave.
  */
 #define LESSON_PAGE "steps/07-deploy.md"
+#define EXERCISE_FILE "metrics.c"
 #include "lesson.h"
 
 #include <arpa/inet.h>
@@ -220,6 +221,7 @@ static void test_metrics_render_text(void **state)
     snprintf(nf, sizeof nf, "%s,rpc_grpc_status_code=\"5\"", labels);
     double calls_ok = prom_value(text, CALLS, ok);
     double calls_nf = prom_value(text, CALLS, nf);
+    bool zero_line = strstr(text, "rpc_grpc_status_code=\"1\"") != NULL;
     double le0 = prom_value(text, BUCKET, "le=\"0\"");
     double le5 = prom_value(text, BUCKET, "le=\"5\"");
     double le10 = prom_value(text, BUCKET, "le=\"10\"");
@@ -258,6 +260,9 @@ static void test_metrics_render_text(void **state)
                 shown);
     expect_double(calls_ok, 2, 0, "#opentelemetry-names-in-prometheus");
     expect_double(calls_nf, 1, 0, "#opentelemetry-names-in-prometheus");
+    expect_true(!zero_line, "#the-text-format",
+                "no call ended CANCELLED (code 1), yet there is a counter line "
+                "for it: one line per method and code that has calls");
     expect_true(hproblem[0] == '\0', "#the-text-format", "%s\nin:\n%s",
                 hproblem, shown);
     expect_double(le0, 0, 0, "#the-text-format");
@@ -291,6 +296,7 @@ static void test_metrics_interceptor_counts_calls(void **state)
     Tutorial__V1__StreamRequest sreq = TUTORIAL__V1__STREAM_REQUEST__INIT;
     sreq.user_id = "m";
     sreq.max_count = 2;
+    ts.notes.interval_ms = 60; /* two notifications: one pause of 60 ms */
     cg_status stream = cg_call_finish(
         tutorial__v1__notification_service_client__stream_notifications(
             ts.ch, &sreq, &dl));
@@ -306,6 +312,10 @@ static void test_metrics_interceptor_counts_calls(void **state)
                              "rpc_service=\"tutorial.v1.NotificationService\","
                              "rpc_method=\"StreamNotifications\","
                              "rpc_grpc_status_code=\"0\"");
+    double s_sum = prom_value(text, SUM,
+                              "rpc_system=\"grpc\","
+                              "rpc_service=\"tutorial.v1.NotificationService\","
+                              "rpc_method=\"StreamNotifications\"");
     const char *hp = histogram_problem(text, UNARY_LABELS);
     char hproblem[512] = "";
     if (hp != NULL)
@@ -324,6 +334,10 @@ static void test_metrics_interceptor_counts_calls(void **state)
     expect_double(count, 5, 0, "#exercise-5-metrics");
     expect_true(hproblem[0] == '\0', "#the-text-format", "%s\nin:\n%s",
                 hproblem, shown);
+    expect_true(s_sum >= 59 && s_sum < 5000, "#exercise-5-metrics",
+                "a stream that pauses 60 ms between its two notifications "
+                "took at least 60 ms; its duration sum says %g ms: time the "
+                "call around cg_proceed, in milliseconds", s_sum);
 }
 
 static void test_metrics_program_endpoint(void **state)

@@ -4,6 +4,7 @@
  * program with REPLICA_NAME.
  */
 #define LESSON_PAGE "steps/07-deploy.md"
+#define EXERCISE_FILE "replica.c"
 #include "lesson.h"
 
 #include <stdio.h>
