@@ -46,7 +46,7 @@ is stale, or an exercise has too few mistakes.
 """
 
 import argparse
-import hashlib
+import json
 import os
 import re
 import shutil
@@ -720,7 +720,12 @@ def run_step(step, mistakes, pkg, verbose, all_suites, sanitizers_on, plain_buil
             if sanitizers_on:
                 by_sanitizer.setdefault(m.needs[0], []).append(m)
             else:
+                # Not run yet, but kept from going stale all the same.
                 o = Outcome(m, "waiting")
+                try:
+                    apply_edits(m, (ROOT / "solutions" / step / m.file).read_text())
+                except (OSError, CatalogueError) as e:
+                    o = Outcome(m, "stale", str(e))
                 report(o, verbose)
                 outcomes.append(o)
     for sanitizer, group in [(None, plain)] + sorted(by_sanitizer.items()):
@@ -751,13 +756,34 @@ def run_step(step, mistakes, pkg, verbose, all_suites, sanitizers_on, plain_buil
     return outcomes
 
 
+TIMES = WORK / "times.json"
+
+
+def load_times():
+    try:
+        return json.loads(TIMES.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def save_times(times, outcomes):
+    for o in outcomes:
+        if o.seconds > 0:
+            times[o.mistake.id] = round(o.seconds, 2)
+    try:
+        TIMES.write_text(json.dumps(times, indent=0, sort_keys=True))
+    except OSError:
+        pass
+
+
 def main(argv):
     ap = argparse.ArgumentParser(prog="mistakes.py", description=__doc__.split("\n\n")[0])
     ap.add_argument("--step", action="append", default=[], help="only this step (1, 01, 01-design)")
     ap.add_argument("--id", action="append", default=[], help="only this mistake")
     ap.add_argument("-v", "--verbose", action="store_true", help="show each verdict")
-    ap.add_argument("-j", "--jobs", type=int, default=int(os.environ.get("MISTAKES_JOBS", "2")),
-                    help="steps checked at once (default 2)")
+    ap.add_argument("-j", "--jobs", type=int, default=int(os.environ.get("MISTAKES_JOBS", "3")),
+                    help="steps checked at once (default 3: the suites mostly wait, on "
+                         "deadlines and pauses, so three keep two cores busy)")
     ap.add_argument("--all-suites", action="store_true",
                     help="run every suite of the step, not only those that test the edited file")
     ap.add_argument("--plain-build", action="store_true",
@@ -819,14 +845,17 @@ def main(argv):
     WORK.mkdir(parents=True, exist_ok=True)
     pkg = PkgConfigCache(WORK)
     outcomes = []
-    # Biggest steps first, so two workers finish together.
-    order = sorted(selected, key=lambda s: -len(selected[s]))
+    # The longest steps first (by the last run's times, else by size), so
+    # the workers finish together.
+    times = load_times()
+    order = sorted(selected, key=lambda s: -sum(times.get(m.id, 1.0) for m in selected[s]))
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         futures = [pool.submit(run_step, s, selected[s], pkg, args.verbose, args.all_suites,
                                sanitizers_on, args.plain_build) for s in order]
         for f in futures:
             outcomes += f.result()
     secs = time.monotonic() - t0
+    save_times(times, outcomes)
 
     caught = sum(o.status == "caught" for o in outcomes)
     waiting = sum(o.status == "waiting" for o in outcomes)
