@@ -225,6 +225,7 @@ static void test_auth_interceptor_in_front_of_calls(void **state)
 
 /* ---- the program ------------------------------------------------------------------- */
 
+/* needs: config.c */
 static void test_auth_program(void **state)
 {
     (void)state;

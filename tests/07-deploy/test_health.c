@@ -421,6 +421,7 @@ static void test_health_over_network(void **state)
 
 /* ---- in the program ---------------------------------------------------------- */
 
+/* needs: config.c */
 static void test_health_program_serving(void **state)
 {
     (void)state;

@@ -315,6 +315,7 @@ static void test_logging_duration_is_measured(void **state)
 
 /* ---- the program --------------------------------------------------------------- */
 
+/* needs: config.c */
 static void test_logging_program_writes_stderr(void **state)
 {
     (void)state;

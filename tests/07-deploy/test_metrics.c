@@ -340,6 +340,7 @@ static void test_metrics_interceptor_counts_calls(void **state)
                 "call around cg_proceed, in milliseconds", s_sum);
 }
 
+/* needs: config.c */
 static void test_metrics_program_endpoint(void **state)
 {
     (void)state;

@@ -80,6 +80,7 @@ static void test_replica_header_on_streams(void **state)
                "#exercise-7-which-replica-answered");
 }
 
+/* needs: config.c */
 static void test_replica_program_header(void **state)
 {
     (void)state;
