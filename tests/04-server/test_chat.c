@@ -9,6 +9,8 @@
  * joined, so when every member has seen its echo, all are in the room.
  */
 #define LESSON_PAGE "steps/04-server.md"
+#define EXERCISE_FILE "chat_service.c"
+#define EXERCISE_NEEDS "chat_room.c" /* the handler joins, broadcasts and leaves */
 #include "lesson.h"
 
 /* The exercise shares state between threads: make stepN runs this suite once

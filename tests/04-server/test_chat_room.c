@@ -6,6 +6,7 @@
  * kept, in order, and read back with cg_test_stream_sent.
  */
 #define LESSON_PAGE "steps/04-server.md"
+#define EXERCISE_FILE "chat_room.c"
 #include "lesson.h"
 
 /* The exercise shares state between threads: make stepN runs this suite once

@@ -7,6 +7,7 @@
  * sends, so every kind of handler runs here exactly as it would for a client.
  */
 #define LESSON_PAGE "steps/04-server.md"
+#define EXERCISE_FILE "my_service.c"
 #include "lesson.h"
 
 #include <stdint.h>

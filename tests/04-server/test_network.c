@@ -6,6 +6,7 @@
  * away mid-stream, which the handlers must notice.
  */
 #define LESSON_PAGE "steps/04-server.md"
+#define EXERCISE_FILE "my_service.c"
 #include "lesson.h"
 
 #include <inttypes.h>
@@ -182,6 +183,7 @@ static cg_status get_user(const char *id, char *name, size_t cap)
     return st;
 }
 
+/* exercise: user_service.c */
 static void test_network_get_user(void **state)
 {
     (void)state;
@@ -198,6 +200,7 @@ static void test_network_get_user(void **state)
 
 /* ---- NotificationService ------------------------------------------------ */
 
+/* exercise: notification_service.c */
 static void test_network_notifications(void **state)
 {
     (void)state;
@@ -219,6 +222,7 @@ static void test_network_notifications(void **state)
     expect_int(n, 3, "#exercise-3-streamnotifications");
 }
 
+/* exercise: notification_service.c */
 static void test_network_notifications_client_vanishes(void **state)
 {
     (void)state;
@@ -248,6 +252,7 @@ static void test_network_notifications_client_vanishes(void **state)
 
 /* ---- FileService ------------------------------------------------------ */
 
+/* exercise: file_service.c */
 static void test_network_upload(void **state)
 {
     (void)state;
@@ -275,6 +280,7 @@ static void test_network_upload(void **state)
     expect_int(size, 6, "#exercise-4-uploadfile");
 }
 
+/* exercise: file_service.c */
 static void test_network_upload_too_large_answers_early(void **state)
 {
     (void)state;

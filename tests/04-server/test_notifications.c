@@ -8,6 +8,7 @@
  * a pause (cg_ctx_cancelled turns true, as for a real call).
  */
 #define LESSON_PAGE "steps/04-server.md"
+#define EXERCISE_FILE "notification_service.c"
 #include "lesson.h"
 
 #include <stdio.h>
@@ -141,6 +142,15 @@ static void test_notifications_stop_when_send_fails(void **state)
                 "the client is gone (cg_send returns false): stop and return "
                 "CANCELLED; the handler returned %s", cg_status_name(r.st.code));
     expect_int(r.sent, 0, "#stopping-when-the-client-goes-away");
+
+    /* One notification: no pause comes after it to notice the cancel, so
+     * only cg_send's false says the client is gone. */
+    r = notify("u", 1, 0, 0, true, NULL, NULL);
+    expect_true(r.st.code == GRPC_STATUS_CANCELLED,
+                "#stopping-when-the-client-goes-away",
+                "a stream of 1 notification to a client that is gone: cg_send "
+                "returned false, so return CANCELLED, not %s",
+                cg_status_name(r.st.code));
 }
 
 static void test_notifications_stop_during_pause(void **state)

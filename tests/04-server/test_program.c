@@ -7,6 +7,7 @@
  * and waits for it with a time limit: nothing is left behind.
  */
 #define LESSON_PAGE "steps/04-server.md"
+#define EXERCISE_FILE "main.c"
 #include "lesson.h"
 
 #include <arpa/inet.h>
@@ -180,6 +181,7 @@ static void test_program_registers_every_service(void **state)
                     names[i], cg_status_name(st[i].code), st[i].message);
 }
 
+/* needs: notification_service.c */
 static void test_program_sigterm_drains_in_flight_call(void **state)
 {
     (void)state;

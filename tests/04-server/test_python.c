@@ -8,6 +8,7 @@
  * /usr/bin/python3. Without them the tests are skipped, and say why.
  */
 #define LESSON_PAGE "steps/04-server.md"
+#define EXERCISE_FILE "main.c"
 #include "lesson.h"
 
 #include <signal.h>
@@ -82,12 +83,14 @@ static void run_case(const char *which)
     }
 }
 
+/* exercise: my_service.c */
 static void test_python_calls_my_service(void **state)
 {
     (void)state;
     run_case("my_service");
 }
 
+/* needs: user_service.c notification_service.c file_service.c chat_service.c chat_room.c */
 static void test_python_calls_the_other_services(void **state)
 {
     (void)state;

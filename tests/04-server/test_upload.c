@@ -7,6 +7,7 @@
  * the test's own FNV-1a, so they must be the hash of the whole file.
  */
 #define LESSON_PAGE "steps/04-server.md"
+#define EXERCISE_FILE "file_service.c"
 #include "lesson.h"
 
 #include <inttypes.h>

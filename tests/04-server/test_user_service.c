@@ -6,6 +6,7 @@
  * data. Step 6 builds the same thing with cmocka's will_return.
  */
 #define LESSON_PAGE "steps/04-server.md"
+#define EXERCISE_FILE "user_service.c"
 #include "lesson.h"
 
 #include <stdio.h>

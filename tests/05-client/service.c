@@ -320,6 +320,9 @@ static cg_status bidirectional_stream(cg_ctx *ctx, cg_stream *stream)
         if (!sent_one(st, ctx, cg_send(stream, &r)))
             break;
     }
+    /* A client that cancelled, rather than half-closed: counted. */
+    if (cg_ctx_cancelled(ctx))
+        bump(st, &st->cancelled);
     return ended(st, cg_stream_error(stream));
 }
 
@@ -426,6 +429,8 @@ static cg_status upload_file(cg_ctx *ctx, cg_stream *in,
         pthread_mutex_lock(&st->mu);
         if (n == 0)
             snprintf(st->filename, sizeof st->filename, "%s", c->filename);
+        else if (c->filename[0] != '\0')
+            st->named_chunks++;
         st->chunks++;
         if ((int64_t)c->data.len > st->max_chunk)
             st->max_chunk = (int64_t)c->data.len;

@@ -68,6 +68,7 @@ typedef struct svc_state {
     int64_t bytes;
     uint64_t fnv;
     char filename[256];          /* from the first chunk */
+    int named_chunks;            /* later chunks that carried a filename too */
 
     /* Chat */
     int members;                 /* in the room right now */

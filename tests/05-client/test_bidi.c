@@ -7,6 +7,7 @@
  * receives at the same time.
  */
 #define LESSON_PAGE "steps/05-client.md"
+#define EXERCISE_FILE "bidi.c"
 #include "lesson.h"
 
 /* The exercise shares state between threads: make stepN runs this suite once
@@ -124,11 +125,18 @@ static void test_bidi_echo_stop_early(void **state)
     cg_status st = bidi_echo(ch, ids, 4, FX_CALL_MS, on_echo, &e, &received);
     cg_channel_free(ch);
     int requests = svc_get(&srv.st, &srv.st.requests);
+    bool handler_ended = svc_wait(&srv.st, &srv.st.ended, 1, FX_CALL_MS);
+    int cancelled = svc_get(&srv.st, &srv.st.cancelled);
     fx_server_free(&srv);
     expect_status(st, GRPC_STATUS_OK, "bidi_echo stopped by the callback at 2",
                   "#lock-step");
     expect_int(received, 2, "#lock-step");
     expect_int(requests, 2, "#lock-step");
+    expect_true(handler_ended && cancelled == 1, "#lock-step",
+                "bidi_echo stopped at 2, but the server's handler %s: cancel "
+                "the call (cg_call_cancel) so the server knows to stop",
+                handler_ended ? "saw the stream end as if the client were done"
+                              : "had not ended");
 }
 
 /* ---- chat_run, one member ---------------------------------------------- */

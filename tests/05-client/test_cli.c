@@ -6,6 +6,7 @@
  * the others pass once the exercises they use are done.
  */
 #define LESSON_PAGE "steps/05-client.md"
+#define EXERCISE_FILE "unary.c"
 #include "lesson.h"
 
 #include <stdlib.h>
@@ -112,6 +113,7 @@ static void test_cli_hello_and_unary(void **state)
     fx_server_free(&srv);
 }
 
+/* needs: errors.c */
 static void test_cli_user(void **state)
 {
     (void)state;
@@ -136,6 +138,8 @@ static void test_cli_user(void **state)
     fx_server_free(&srv);
 }
 
+/* exercise: server_stream.c */
+/* needs: client_stream.c bidi.c */
 static void test_cli_streams(void **state)
 {
     (void)state;
@@ -165,6 +169,7 @@ static void test_cli_streams(void **state)
     fx_server_free(&srv);
 }
 
+/* exercise: client_stream.c */
 static void test_cli_upload(void **state)
 {
     (void)state;
@@ -189,6 +194,7 @@ static void test_cli_upload(void **state)
                 "the server did not receive the file's bytes");
 }
 
+/* exercise: bidi.c */
 static void test_cli_chat_two_members(void **state)
 {
     (void)state;
@@ -229,6 +235,7 @@ static void test_cli_chat_two_members(void **state)
     expect_int(members, 0, "#ending-a-chat");
 }
 
+/* needs: errors.c */
 static void test_cli_server_down(void **state)
 {
     (void)state;

@@ -6,6 +6,7 @@
  * and chunk by chunk.
  */
 #define LESSON_PAGE "steps/05-client.md"
+#define EXERCISE_FILE "client_stream.c"
 #include "lesson.h"
 
 #include <stdlib.h>
@@ -97,7 +98,7 @@ static void check_upload(const char *name, size_t len, size_t chunk_size,
     svc_state *s = &srv.st;
     char server_id[17];
     svc_fnv_hex(s->fnv, server_id);
-    int uploads = s->uploads, chunks = s->chunks;
+    int uploads = s->uploads, chunks = s->chunks, named = s->named_chunks;
     int64_t bytes = s->bytes, max_chunk = s->max_chunk;
     char filename[256];
     snprintf(filename, sizeof filename, "%s", s->filename);
@@ -108,6 +109,9 @@ static void check_upload(const char *name, size_t len, size_t chunk_size,
     expect_status(st, GRPC_STATUS_OK, what, "#reading-a-file-in-chunks");
     expect_int(uploads, 1, "#reading-a-file-in-chunks");
     expect_str(filename, want_name, "#reading-a-file-in-chunks");
+    expect_true(named == 0, "#reading-a-file-in-chunks",
+                "%s: %d chunks after the first carried the filename too; only "
+                "the first one does", what, named);
     expect_true(bytes == (int64_t)len && strcmp(server_id, want_id) == 0,
                 "#reading-a-file-in-chunks",
                 "%s: the server received %lld bytes with FNV-1a %s; the file "

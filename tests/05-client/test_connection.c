@@ -5,6 +5,7 @@
  * restart and against a server that never comes back.
  */
 #define LESSON_PAGE "steps/05-client.md"
+#define EXERCISE_FILE "connection.c"
 #include "lesson.h"
 
 #include <pthread.h>
@@ -60,7 +61,9 @@ static void test_connection_ensure_connects(void **state)
     cg_channel *ch = fx_channel(srv.target);
     /* A new channel is IDLE: it connects only when asked to. */
     cg_conn_state before = cg_channel_state(ch, false);
+    int64_t t0 = fx_now_ms();
     cg_status st = ensure_connection(ch, FX_CALL_MS);
+    int64_t took = fx_now_ms() - t0;
     cg_conn_state after = cg_channel_state(ch, false);
     /* Already READY: at once. timeout 0 means the default. */
     cg_status again = ensure_connection(ch, 0);
@@ -75,6 +78,11 @@ static void test_connection_ensure_connects(void **state)
     expect_true(after == CG_CONN_READY, "#waiting-for-ready",
                 "ensure_connection returned, and the channel is %s, not "
                 "READY", cg_conn_state_name(after));
+    expect_true(took < FX_CALL_MS / 2, "#waiting-for-ready",
+                "ensure_connection(a new channel, %d ms) took %lld ms to "
+                "connect to a server on this machine: return as soon as the "
+                "channel is READY, not at the end of the timeout", FX_CALL_MS,
+                (long long)took);
     expect_status(again, GRPC_STATUS_OK,
                   "ensure_connection(a READY channel, timeout 0)",
                   "#waiting-for-ready");

@@ -4,6 +4,7 @@
  * first for statuses made up by the tests, then for real failed calls.
  */
 #define LESSON_PAGE "steps/05-client.md"
+#define EXERCISE_FILE "errors.c"
 #include "lesson.h"
 
 #include <stdlib.h>

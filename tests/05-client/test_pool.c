@@ -5,6 +5,7 @@
  * three servers.
  */
 #define LESSON_PAGE "steps/05-client.md"
+#define EXERCISE_FILE "pool.c"
 #include "lesson.h"
 
 /* The exercise shares state between threads: make stepN runs this suite once
@@ -102,6 +103,24 @@ static void test_pool_pick_round_robin_order(void **state)
                         i + 1, got, want[i]);
         }
     }
+    /* Two pools picked in turn: each has its own counter and starts at
+     * its own channel 0. */
+    channel_pool *q = pool_new(NOWHERE, 3, NULL);
+    channel_pool *r = pool_new(NOWHERE, 3, NULL);
+    for (int i = 0; i < 6; i++) {
+        int got_q = index_of(q, pool_pick(q)), got_r = index_of(r, pool_pick(r));
+        if (got_q != i % 3 || got_r != i % 3) {
+            pool_free(p);
+            pool_free(q);
+            pool_free(r);
+            expect_fail("#an-atomic-counter",
+                        "two pools of 3 picked in turn: pick %d returned channels "
+                        "%d and %d, expected %d from each: every pool counts its "
+                        "own turns", i + 1, got_q, got_r, i % 3);
+        }
+    }
+    pool_free(q);
+    pool_free(r);
     pool_free(p);
     expect_true(pool_pick(NULL) == NULL, "#an-atomic-counter",
                 "pool_pick(NULL) should return NULL");

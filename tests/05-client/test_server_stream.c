@@ -4,6 +4,7 @@
  * middle of a stream, and stopping early, which the server must notice.
  */
 #define LESSON_PAGE "steps/05-client.md"
+#define EXERCISE_FILE "server_stream.c"
 #include "lesson.h"
 
 #include <stdlib.h>
@@ -243,9 +244,18 @@ static void test_server_stream_notifications(void **state)
     cg_status st = stream_notifications(ch, "alice", 4, FX_CALL_MS, on_note, &s,
                                         &received);
     cg_channel_free(ch);
+    pthread_mutex_lock(&srv.st.mu);
+    int64_t left = srv.st.time_left_ms;
+    pthread_mutex_unlock(&srv.st.mu);
     fx_server_free(&srv);
     expect_status(st, GRPC_STATUS_OK, "stream_notifications(\"alice\", 4)",
                   "#until-the-end-of-the-stream");
+    expect_true(left > 0 && left <= FX_CALL_MS + FX_CALL_MS / 50 + 20,
+                "#until-the-end-of-the-stream",
+                "stream_notifications(timeout %d): the server saw %lld ms left "
+                "before the deadline, expected at most %d%s", FX_CALL_MS,
+                (long long)left, FX_CALL_MS,
+                left == INT64_MAX ? " (there was no deadline at all)" : "");
     expect_int(received, 4, "#until-the-end-of-the-stream");
     expect_int(s.n, 4, "#until-the-end-of-the-stream");
     expect_str(s.user_id, "alice", "#until-the-end-of-the-stream");

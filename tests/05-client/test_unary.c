@@ -4,6 +4,7 @@
  * records the deadline it was given and can be slow, down or failing.
  */
 #define LESSON_PAGE "steps/05-client.md"
+#define EXERCISE_FILE "unary.c"
 #include "lesson.h"
 
 #include <stdlib.h>
@@ -329,6 +330,8 @@ static void test_unary_get_user_deadline(void **state)
                     "#getuser-and-its-errors");
     s.st.delay_ms = -1;
     expect_get_user_fails(ch, "1", 300, GRPC_STATUS_DEADLINE_EXCEEDED, NULL);
+    expect_deadline(&s, 300, "get_user(\"1\", timeout 300)",
+                    "#getuser-and-its-errors");
     cg_channel_free(ch);
     fx_server_free(&s);
 }

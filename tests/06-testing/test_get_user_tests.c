@@ -8,6 +8,8 @@
  * The mutants are the sed scripts in mutants/get_user_*.sed.
  */
 #define LESSON_PAGE "steps/06-testing.md"
+#define EXERCISE_FILE "get_user_tests.c"
+#define EXERCISE_NEEDS "mock_repo.c" /* the tests queue answers on the mock */
 #include "lesson.h"
 
 #include "mutation.h"

@@ -7,6 +7,7 @@
  * to FAIL, and checks that it did.
  */
 #define LESSON_PAGE "steps/06-testing.md"
+#define EXERCISE_FILE "mock_repo.c"
 #include "lesson.h"
 
 #include <stdlib.h>
@@ -143,6 +144,24 @@ static void child_wrong_id(void **state)
     ask("8", &out, NULL, 0); /* the test queued "7" */
 }
 
+/* The same for the other two helpers: each queues the id it is given. */
+static void child_wrong_id_not_found(void **state)
+{
+    (void)state;
+    mock_repo_will_not_find("7");
+    user_record out;
+    ask("8", &out, NULL, 0);
+}
+
+static void child_wrong_id_fail(void **state)
+{
+    (void)state;
+    char why[64];
+    mock_repo_will_fail("7", "disk on fire");
+    user_record out;
+    ask("8", &out, why, sizeof why);
+}
+
 static void child_unqueued(void **state)
 {
     (void)state;
@@ -174,6 +193,16 @@ static void test_mock_repo_checks_the_id(void **state)
                        "fail that test. Call check_expected(id) in "
                        "mock_get_by_id, and queue the id with expect_string "
                        "in each helper.");
+    expect_child_fails("wrong-id-not-found",
+                       "a test queued mock_repo_will_not_find(\"7\"), GetUser "
+                       "asked for \"8\", and your mock answered anyway: "
+                       "mock_repo_will_not_find must queue its id with "
+                       "expect_string too.");
+    expect_child_fails("wrong-id-fail",
+                       "a test queued mock_repo_will_fail(\"7\", ...), GetUser "
+                       "asked for \"8\", and your mock answered anyway: "
+                       "mock_repo_will_fail must queue its id with "
+                       "expect_string too.");
 }
 
 static void test_mock_repo_refuses_a_call_nobody_queued(void **state)
@@ -191,9 +220,17 @@ int main(int argc, char **argv)
 {
     if (argc == 3 && strcmp(argv[1], "--child") == 0) {
         const struct CMUnitTest wrong_id[] = {cmocka_unit_test(child_wrong_id)};
+        const struct CMUnitTest wrong_id_not_found[] = {
+            cmocka_unit_test(child_wrong_id_not_found)};
+        const struct CMUnitTest wrong_id_fail[] = {
+            cmocka_unit_test(child_wrong_id_fail)};
         const struct CMUnitTest unqueued[] = {cmocka_unit_test(child_unqueued)};
         if (strcmp(argv[2], "wrong-id") == 0)
             return cmocka_run_group_tests(wrong_id, NULL, NULL);
+        if (strcmp(argv[2], "wrong-id-not-found") == 0)
+            return cmocka_run_group_tests(wrong_id_not_found, NULL, NULL);
+        if (strcmp(argv[2], "wrong-id-fail") == 0)
+            return cmocka_run_group_tests(wrong_id_fail, NULL, NULL);
         if (strcmp(argv[2], "unqueued") == 0)
             return cmocka_run_group_tests(unqueued, NULL, NULL);
         return 2;

@@ -7,6 +7,7 @@
  * is left allocated).
  */
 #define LESSON_PAGE "steps/06-testing.md"
+#define EXERCISE_FILE "server_fixture.c"
 #include "lesson.h"
 
 #include <stdlib.h>
@@ -322,10 +323,25 @@ static void test_server_fixture_teardown_stops_the_server(void **state)
     expect_true(f != NULL && f->srv != NULL && f->port > 0, SETUP,
                 "setup started no server (see the setup test first)");
     int port = f->port;
+    /* A test that failed half-way leaves its calls open: here a Chat member,
+     * in the room (its message came back). Teardown must end the call and
+     * wait for its handler, which leaves the room, before the room goes. */
+    cg_call_opts opts = deadline(CALL_MS);
+    cg_call *open = tutorial__v1__chat_service_client__chat(f->ch, &opts);
+    Tutorial__V1__ChatMessage m = TUTORIAL__V1__CHAT_MESSAGE__INIT;
+    m.user = "left";
+    m.content = "open";
+    cg_call_send(open, &m);
+    bool in_room = cg_call_recv(open) != NULL;
 
     expect_int(server_fixture_teardown(state), 0, TEARDOWN);
     bool nulled = *state == NULL;
     *state = NULL; /* f is gone: never tear it down twice */
+    cg_status open_st = cg_call_finish(open);
+    expect_true(in_room, TEARDOWN,
+                "a Chat call on the fixture's channel did not hear its own "
+                "message (%s): the fixture should serve ChatService",
+                cg_status_name(open_st.code));
     expect_true(nulled, TEARDOWN,
                 "after teardown *state still points at the freed fixture: "
                 "set it to NULL");

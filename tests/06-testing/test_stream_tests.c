@@ -9,6 +9,8 @@
  * The mutants are the other sed scripts in mutants/.
  */
 #define LESSON_PAGE "steps/06-testing.md"
+#define EXERCISE_FILE "stream_tests.c"
+#define EXERCISE_NEEDS "server_fixture.c" /* every test runs on the fixture */
 #include "lesson.h"
 
 #include "mutation.h"

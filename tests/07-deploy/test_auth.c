@@ -5,6 +5,7 @@
  * the constant-time lookup are checked first.
  */
 #define LESSON_PAGE "steps/07-deploy.md"
+#define EXERCISE_FILE "auth.c"
 #include "lesson.h"
 
 #include <stdio.h>
@@ -224,6 +225,7 @@ static void test_auth_interceptor_in_front_of_calls(void **state)
 
 /* ---- the program ------------------------------------------------------------------- */
 
+/* needs: config.c */
 static void test_auth_program(void **state)
 {
     (void)state;

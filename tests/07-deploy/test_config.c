@@ -5,6 +5,7 @@
  * 2 before it listens.
  */
 #define LESSON_PAGE "steps/07-deploy.md"
+#define EXERCISE_FILE "config.c"
 #include "lesson.h"
 
 #include <arpa/inet.h>

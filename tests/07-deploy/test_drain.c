@@ -12,6 +12,8 @@
  * suite's teardown at the latest.
  */
 #define LESSON_PAGE "steps/07-deploy.md"
+#define EXERCISE_FILE "main.c"
+#define EXERCISE_NEEDS "config.c health.c" /* GRACE_PERIOD_SECONDS, and health_shutdown */
 #include "lesson.h"
 
 #include <signal.h>

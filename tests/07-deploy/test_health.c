@@ -8,6 +8,7 @@
  * waiting (with a time limit) for each message before changing a status.
  */
 #define LESSON_PAGE "steps/07-deploy.md"
+#define EXERCISE_FILE "health.c"
 #include "lesson.h"
 
 /* The exercise shares state between threads: make stepN runs this suite once
@@ -219,6 +220,8 @@ static void test_health_set_limits(void **state)
     memset(name, 'x', sizeof name - 1);
     name[sizeof name - 1] = '\0';
     int too_long = health_set(&h, name, HEALTH_SERVING);
+    name[HEALTH_NAME_MAX] = '\0'; /* one too long: no room for its '\0' */
+    int just_too_long = health_set(&h, name, HEALTH_SERVING);
     name[HEALTH_NAME_MAX - 1] = '\0'; /* the longest name that fits */
     int longest = health_set(&h, name, HEALTH_SERVING);
     int filled = 0;
@@ -233,6 +236,10 @@ static void test_health_set_limits(void **state)
     check_direct(&h, "svc.1", &s);
     health_destroy(&h);
     expect_int(too_long, -1, "#exercise-1-health-checking");
+    expect_true(just_too_long == -1, "#exercise-1-health-checking",
+                "health_set with a name of HEALTH_NAME_MAX (%d) characters "
+                "returned %d: with its '\\0' it does not fit the entry, so -1",
+                HEALTH_NAME_MAX, just_too_long);
     expect_int(longest, 0, "#exercise-1-health-checking");
     expect_int(filled, HEALTH_MAX_SERVICES - 1, "#exercise-1-health-checking");
     expect_int(one_more, -1, "#exercise-1-health-checking");
@@ -418,6 +425,7 @@ static void test_health_over_network(void **state)
 
 /* ---- in the program ---------------------------------------------------------- */
 
+/* needs: config.c */
 static void test_health_program_serving(void **state)
 {
     (void)state;

@@ -5,6 +5,7 @@
  * program's stderr.
  */
 #define LESSON_PAGE "steps/07-deploy.md"
+#define EXERCISE_FILE "log_interceptor.c"
 #include "lesson.h"
 
 #include <signal.h>
@@ -314,6 +315,7 @@ static void test_logging_duration_is_measured(void **state)
 
 /* ---- the program --------------------------------------------------------------- */
 
+/* needs: config.c */
 static void test_logging_program_writes_stderr(void **state)
 {
     (void)state;

@@ -5,6 +5,7 @@
  * (given/metrics_http.c) facing clients that misbehave.
  */
 #define LESSON_PAGE "steps/07-deploy.md"
+#define EXERCISE_FILE "metrics.c"
 #include "lesson.h"
 
 /* The exercise shares state between threads: make stepN runs this suite once
@@ -224,6 +225,7 @@ static void test_metrics_render_text(void **state)
     snprintf(nf, sizeof nf, "%s,rpc_grpc_status_code=\"5\"", labels);
     double calls_ok = prom_value(text, CALLS, ok);
     double calls_nf = prom_value(text, CALLS, nf);
+    bool zero_line = strstr(text, "rpc_grpc_status_code=\"1\"") != NULL;
     double le0 = prom_value(text, BUCKET, "le=\"0\"");
     double le5 = prom_value(text, BUCKET, "le=\"5\"");
     double le10 = prom_value(text, BUCKET, "le=\"10\"");
@@ -262,6 +264,9 @@ static void test_metrics_render_text(void **state)
                 shown);
     expect_double(calls_ok, 2, 0, "#opentelemetry-names-in-prometheus");
     expect_double(calls_nf, 1, 0, "#opentelemetry-names-in-prometheus");
+    expect_true(!zero_line, "#the-text-format",
+                "no call ended CANCELLED (code 1), yet there is a counter line "
+                "for it: one line per method and code that has calls");
     expect_true(hproblem[0] == '\0', "#the-text-format", "%s\nin:\n%s",
                 hproblem, shown);
     expect_double(le0, 0, 0, "#the-text-format");
@@ -295,6 +300,7 @@ static void test_metrics_interceptor_counts_calls(void **state)
     Tutorial__V1__StreamRequest sreq = TUTORIAL__V1__STREAM_REQUEST__INIT;
     sreq.user_id = "m";
     sreq.max_count = 2;
+    ts.notes.interval_ms = 60; /* two notifications: one pause of 60 ms */
     cg_status stream = cg_call_finish(
         tutorial__v1__notification_service_client__stream_notifications(
             ts.ch, &sreq, &dl));
@@ -310,6 +316,10 @@ static void test_metrics_interceptor_counts_calls(void **state)
                              "rpc_service=\"tutorial.v1.NotificationService\","
                              "rpc_method=\"StreamNotifications\","
                              "rpc_grpc_status_code=\"0\"");
+    double s_sum = prom_value(text, SUM,
+                              "rpc_system=\"grpc\","
+                              "rpc_service=\"tutorial.v1.NotificationService\","
+                              "rpc_method=\"StreamNotifications\"");
     const char *hp = histogram_problem(text, UNARY_LABELS);
     char hproblem[512] = "";
     if (hp != NULL)
@@ -328,8 +338,13 @@ static void test_metrics_interceptor_counts_calls(void **state)
     expect_double(count, 5, 0, "#exercise-5-metrics");
     expect_true(hproblem[0] == '\0', "#the-text-format", "%s\nin:\n%s",
                 hproblem, shown);
+    expect_true(s_sum >= 59 && s_sum < 5000, "#exercise-5-metrics",
+                "a stream that pauses 60 ms between its two notifications "
+                "took at least 60 ms; its duration sum says %g ms: time the "
+                "call around cg_proceed, in milliseconds", s_sum);
 }
 
+/* needs: config.c */
 static void test_metrics_program_endpoint(void **state)
 {
     (void)state;

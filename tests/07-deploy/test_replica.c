@@ -4,6 +4,7 @@
  * program with REPLICA_NAME.
  */
 #define LESSON_PAGE "steps/07-deploy.md"
+#define EXERCISE_FILE "replica.c"
 #include "lesson.h"
 
 #include <stdio.h>
@@ -80,6 +81,7 @@ static void test_replica_header_on_streams(void **state)
     expect_str(stream_header, "replica-s", "#exercise-7-which-replica-answered");
 }
 
+/* needs: config.c */
 static void test_replica_program_header(void **state)
 {
     (void)state;
