@@ -7,7 +7,7 @@
 #                          "Next: edit" naming the edited file (tools/mistakes.py).
 #                          MISTAKES_ARGS="--step 4 -v" narrows it down.
 #   make test-exercises    every suite declares the learner file its tests
-#                          check (tools/exercises.py), and the file exists.
+#                          check (tools/coursekit/exercises.py), and the file exists.
 #
 # Both end with "N passed, M failed".
 

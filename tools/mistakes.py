@@ -9,7 +9,7 @@ copied over it, then the one edit, built in starter mode), runs the suites
 that test the edited file, and requires that
 
   - the step fails, and
-  - the verdict's "Next: edit" names the edited file (tools/exercises.py:
+  - the verdict's "Next: edit" names the edited file (tools/coursekit/exercises.py:
     the file of the first failing test, in lesson order).
 
 A mistake that slips through is a gap in the tests: strengthen the test.
@@ -63,7 +63,7 @@ TOOLS = Path(__file__).resolve().parent
 ROOT = TOOLS.parent
 sys.path.insert(0, str(TOOLS))
 
-import exercises  # noqa: E402
+from coursekit import exercises  # noqa: E402
 from coursekit.cmocka import parse_cmocka  # noqa: E402  (cmocka's output, read as the verdict reads it)
 
 WORK = ROOT / "build" / "mistakes"

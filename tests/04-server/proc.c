@@ -88,7 +88,7 @@ bool proc_start(proc *p, char *const argv[])
     const char *prog = argv[0];
     if (strcmp(prog, "/usr/bin/env") == 0)
         for (int i = 1; argv[i] != NULL; i++)
-            if (strchr(argv[i], '=') == NULL) {
+            if (strchr(argv[i], '=') == NULL && argv[i][0] != '-') {
                 prog = argv[i];
                 break;
             }

@@ -7,7 +7,7 @@
  *
  *     #define LESSON_PAGE "steps/01-design.md"
  *     #define EXERCISE_FILE "choose_kind.c"   (the learner file it checks:
- *                                              tools/exercises.py reads it)
+ *                                              tools/coursekit/exercises.py reads it)
  *     #include "lesson.h"
  *     ...
  *     expect_int(kind, RPC_CLIENT_STREAMING, "#choosing-the-rpc-kind");

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""test_exercises.py: tools/exercises.py's declarations, and tools/mistakes.py's catalogues.
+"""test_exercises.py: tools/coursekit/exercises.py's declarations, and tools/mistakes.py's catalogues.
 
   1. every suite of every step declares the learner file its tests check
      (#define EXERCISE_FILE), and that file, every per-test marker
@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools"))
 
-import exercises  # noqa: E402
+from coursekit import exercises  # noqa: E402
 import mistakes  # noqa: E402
 
 

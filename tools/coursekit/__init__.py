@@ -4,6 +4,7 @@
   workspace  where things are: the root, build/, results, the learner's state
   lessons    lesson pages, linked in the learner's language
   steps      the steps: names, files, given tests, suites, hints
+  exercises  which learner file each test checks (EXERCISE_FILE, needs)
   cmocka     reading a suite's output: statuses, messages, lesson pointers
   sanreport  reading a sanitizer's report in the learner's terms
   build      building a step's tests with make; the first compile error

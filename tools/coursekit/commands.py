@@ -10,14 +10,14 @@ import sys
 import time
 from pathlib import Path
 
-from . import term
+from . import exercises, term
 from .build import make_build
 from .lessons import lesson_link, localize
 from .report import TEACHER_RESULTS, class_table, learner_name, read_reports, write_report
 from .runner import count, gather, load_result, run_step_suites, save_result
 from .steps import UsageError, all_steps, learner_files, parse_hints, resolve_step, step_num, suite_file
 from .term import bar, bold, dim, green, red, yellow
-from .verdict import print_build_failure, print_verdict, rerun_command
+from .verdict import next_file, print_build_failure, print_verdict, rerun_command
 from .workspace import BACKUPS, BUILD, ROOT, STATE, shown_path
 
 
@@ -122,6 +122,23 @@ def cmd_class_report(args):
     return 0
 
 
+def hint_suite(step, result, first_failing):
+    """The exercise whose hints to show: the one the verdict sends the
+    learner to (a test that needs another file unfinished names that file),
+    as the suite that declares that file."""
+    failing = [(s, t) for s in result["suites"] for t in s["tests"] if t["status"] == "fail"]
+    if not failing:
+        return first_failing
+    target, _ = next_file(step, result, *failing[0])
+    for suite in [s["name"] for s in result["suites"]]:
+        try:
+            if exercises.exercise_file(ROOT, step, suite) == target:
+                return suite
+        except exercises.DeclarationError:
+            continue
+    return first_failing
+
+
 def current_step():
     """The step a learner is on: the first whose last run did not pass (as
     make stepN saved it), or the first never run; None when all passed."""
@@ -156,6 +173,7 @@ def cmd_hint(args):
             if any(t["status"] not in ("pass", "skip") for t in s["tests"]) or s.get("problem"):
                 target = s["name"]
                 break
+        target = hint_suite(step, result, target)
         if target is None:
             later = [s for s in all_steps() if step_num(s) > n]
             print(green(f"Every test of step {n} passes: no hint needed. ")
@@ -178,7 +196,11 @@ def cmd_hint(args):
     else:
         seen[key] = k + 1
         seen_file.write_text(json.dumps(seen, indent=2))
-    print(f"{bold(f'Hint {k + 1} of {len(tiers)}')} for {bold(target)} ({suite_file(step, target)}):")
+    try:
+        where = exercises.exercise_file(ROOT, step, target)
+    except exercises.DeclarationError:
+        where = suite_file(step, target)
+    print(f"{bold(f'Hint {k + 1} of {len(tiers)}')} for {bold(target)} ({where}):")
     print(f"  {localize(tiers[k])}")
     if k + 1 < len(tiers):
         print(dim(f"Run 'make hint' again for the next one."))

@@ -2,6 +2,7 @@
 the first failing test and its lesson section, a build failure, and the
 command to run again."""
 
+from . import exercises
 from .build import first_compile_error
 from .lessons import lesson_link, localize
 from .steps import all_steps, step_num, step_title, suite_file
@@ -78,7 +79,10 @@ def print_verdict(result, show_next=True, again=None):
         found = [s["sanitizer"] for s in result["suites"] if s.get("sanitizer")]
         if failing:
             s, t = failing[0]
-            print(f"Next: edit {bold(t.get('file') or suite_file(step, s['name']))}, then run {again} again.")
+            target, own = next_file(step, result, s, t)
+            if target != own:
+                print(f"This test needs {bold(target)} finished first: tests of that file fail too.")
+            print(f"Next: edit {bold(target)}, then run {again} again.")
         elif found:
             f = found[0]
             print(f"{bold('The checker found a ' + f['kind'] + ':')} {f['meaning']}.")
@@ -94,6 +98,22 @@ def print_verdict(result, show_next=True, again=None):
         elif result["problems"]:
             print(f"Next: fix the problem above, then run {again} again.")
         print(f"Stuck? {bold(f'make hint STEP={n}')} gives one hint at a time; the lesson is {lesson_link(step)}.")
+
+
+def next_file(step, result, suite, test):
+    """(the file "Next: edit" names, the file the failing test checks): the
+    learner file where a sanitizer stopped the test, or else the file the
+    tests declare (coursekit.exercises), which is a file the test needs
+    when that one is unfinished. A suite with no declaration falls back to
+    the file named like the suite."""
+    if test.get("file"):
+        return test["file"], test["file"]
+    try:
+        own = exercises.exercise_file(ROOT, step, suite["name"], test["name"])
+        return exercises.verdict_file(ROOT, step, result) or own, own
+    except exercises.DeclarationError:
+        own = suite_file(step, suite["name"])
+        return own, own
 
 
 def print_solution_advice(again, what):

@@ -1,5 +1,5 @@
-#!/usr/bin/env python3
-"""exercises.py: which learner file each test checks, as the tests declare it.
+"""coursekit.exercises: which learner file each test checks, as the tests
+declare it, and so which file the verdict's "Next: edit" names.
 
 The verdict's "Next: edit FILE" names one file: the file of the first
 unfinished exercise. That file is declared with the test, never guessed
@@ -35,7 +35,8 @@ Functions (paths are relative to the workspace, e.g. steps/04-server/chat_room.c
   verdict_file(root, step, result)             the file "Next: edit" names for a
                                                run (course.run_step_suites' result)
 
-  python3 tools/exercises.py [STEP ...]        prints every step's declarations
+  python3 -m coursekit.exercises [STEP ...]    (from tools/) prints every step's
+                                               declarations
 
 Only the standard library is used.
 """
@@ -45,7 +46,7 @@ import sys
 from functools import lru_cache
 from pathlib import Path
 
-DEFAULT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_ROOT = Path(__file__).resolve().parents[2]
 
 FILE_RE = re.compile(r'^\s*#\s*define\s+EXERCISE_FILE\s+"([^"]+)"', re.M)
 SUITE_NEEDS_RE = re.compile(r'^\s*#\s*define\s+EXERCISE_NEEDS\s+"([^"]*)"', re.M)
