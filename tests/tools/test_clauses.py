@@ -6,7 +6,8 @@ nothing" in a given header of steps 1-7 (steps/0*/*.h and
 steps/07-deploy/given/*.h) or in an "## Exercise" section of a lesson page
 (docs/en/steps/0*.md). tests/clauses.md lists each one, by file and words,
 with the tests that check it (`test_x_y` in `tests/NN-name/test_z.c`) or
-"not a learner contract: why" / "not a clause: why".
+"not a learner contract: why" / "not a clause: why", or, for a known gap
+that the checker lists on every run, "not yet tested: why".
 
   1. the scanner finds clauses in a header and in an exercise section, and
      none outside an exercise section;
@@ -28,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 MAP = ROOT / "tests" / "clauses.md"
 WORDS = re.compile(r"\bmust\b|\bnever\b|at most|within|sends nothing", re.I)
 TEST_REF = re.compile(r"`(test_[a-z0-9_]+)` in `(tests/[0-9]{2}-[a-z0-9-]+/test_[a-z0-9_]+\.c)`")
-NO_TEST = re.compile(r"^not a (learner contract|clause): \S")
+NO_TEST = re.compile(r"^(not a (learner contract|clause)|not yet tested): \S")
 
 passed = failed = 0
 
@@ -131,6 +132,11 @@ def test_map():
             if not p.exists() or not re.search(rf"^static void {name}\(", p.read_text(), re.M):
                 absent.append(f"{name} in {path} (for {f}: {words})")
     check(not empty, "every clause names its tests or says why it needs none", "\n".join(empty))
+    gaps = [f"{f}: {words}" for f, words, by in rows if f and by.startswith("not yet tested:")]
+    if gaps:
+        print(f"  (known gaps, marked \"not yet tested\" in tests/clauses.md: {len(gaps)})")
+        for g in gaps:
+            print(f"      {g}")
     check(not absent, "every test named in the map exists in its file", "\n".join(absent))
 
 
