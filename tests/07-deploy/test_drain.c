@@ -281,6 +281,7 @@ static void test_drain_grace_period_cuts_long_calls(void **state)
 /* Calls that keep coming through the lame duck make it last its longest,
  * a quarter of the grace period; a call longer than the grace period then
  * takes the rest: the whole drain is the grace period, no more. */
+/* exercise: drain.c */
 static void test_drain_lame_duck_and_shutdown_fit_the_grace_period(void **state)
 {
     (void)state;
