@@ -278,6 +278,64 @@ static void test_drain_grace_period_cuts_long_calls(void **state)
                 pg.p.out);
 }
 
+/* Calls that keep coming through the lame duck make it last its longest,
+ * a quarter of the grace period; a call longer than the grace period then
+ * takes the rest: the whole drain is the grace period, no more. */
+/* exercise: drain.c */
+static void test_drain_lame_duck_and_shutdown_fit_the_grace_period(void **state)
+{
+    (void)state;
+    program pg;
+    start(&pg, "4");
+    cg_channel *ch = cg_channel_new(pg.target, NULL, NULL);
+    cg_call *c = notifications(ch, 100); /* 99 s: far past the grace period */
+    int got = cg_call_recv(c) != NULL;
+
+    int64_t t0 = now_ms();
+    proc_signal(&pg.p, SIGTERM);
+    /* New calls, one every few ms, until they are refused. */
+    cg_status late = fresh_call(pg.target);
+    for (int i = 0; i < 2000 && (late.code == GRPC_STATUS_OK ||
+                                 late.code == GRPC_STATUS_CANCELLED); i++) {
+        struct timespec pause = {0, 5 * 1000000L};
+        nanosleep(&pause, NULL);
+        late = fresh_call(pg.target);
+    }
+    int64_t lame_ms = now_ms() - t0;
+    while (cg_call_recv(c) != NULL)
+        got++;
+    cg_status st = cg_call_finish(c);
+    int64_t cut_after = now_ms() - t0;
+    cg_channel_free(ch);
+    bool exited = proc_wait(&pg.p, WAIT_MS);
+    int64_t took = now_ms() - t0;
+    int code = exited ? proc_exit_code(&pg.p) : -1;
+    program_end(&pg);
+
+    expect_code(late, GRPC_STATUS_UNAVAILABLE, "#the-lame-duck");
+    /* A quarter of 4 s is 1000 ms; each new call may add its own time. */
+    expect_true(lame_ms < 1700, "#the-lame-duck", "new calls were still "
+                "served %lld ms after SIGTERM, though they kept coming: the "
+                "lame duck may last at most a quarter of "
+                "GRACE_PERIOD_SECONDS=4 (1000 ms)", (long long)lame_ms);
+    expect_true(got >= 1 && st.code != GRPC_STATUS_OK, "#the-grace-period",
+                "a call longer than the grace period should be cut off: got "
+                "%d notifications and %s", got, cg_status_name(st.code));
+    /* Lame duck plus shutdown: 4000 ms. A shutdown given the whole grace
+     * period after the lame duck cuts at 5000 ms. */
+    expect_true(cut_after >= 3500 && cut_after < 4600, "#the-grace-period",
+                "the long call was cut off %lld ms after SIGTERM: the lame "
+                "duck and the shutdown together should take the grace "
+                "period, GRACE_PERIOD_SECONDS=4 (4000 ms), no more and not "
+                "much less", (long long)cut_after);
+    expect_true(exited, "#the-grace-period",
+                "the program was still running %d ms after SIGTERM", WAIT_MS);
+    expect_int(code, 0, "#the-grace-period");
+    expect_true(took < 5000, "#the-grace-period", "the program exited %lld "
+                "ms after SIGTERM, past GRACE_PERIOD_SECONDS=4",
+                (long long)took);
+}
+
 static void test_drain_sigint_too(void **state)
 {
     (void)state;
@@ -303,6 +361,7 @@ int main(void)
         cmocka_unit_test(test_drain_in_flight_calls_finish),
         cmocka_unit_test(test_drain_lame_duck_serves_after_not_serving),
         cmocka_unit_test(test_drain_grace_period_cuts_long_calls),
+        cmocka_unit_test(test_drain_lame_duck_and_shutdown_fit_the_grace_period),
         cmocka_unit_test(test_drain_sigint_too),
     };
     return cmocka_run_group_tests(tests, grpc_suite_setup, grpc_suite_teardown);

@@ -301,6 +301,42 @@ static void test_health_watch_updates_in_order(void **state)
     expect_int(count, 4, "#watch");
 }
 
+/* How long a test watches for a message that must not come. A Watch that
+ * resends wakes with the broadcast of health_set and sends within a few
+ * milliseconds, even under a sanitizer; a correct one sends nothing. */
+#define QUIET_MS 300
+
+static void test_health_watch_same_value_sends_nothing(void **state)
+{
+    (void)state;
+    static health_state h; /* static: see watch_stop */
+    health_init(&h);
+    health_set(&h, "tutorial.v1.MyService", HEALTH_NOT_SERVING);
+    static watcher w;
+    watch_start(&w, &h, "tutorial.v1.MyService");
+    health_status first = nth_sent(&w, 1);
+    /* Three times the same value, each followed by a quiet spell in which
+     * a Watch that sends on every wake-up would send it again. */
+    size_t extra = 0;
+    for (int i = 0; i < 3 && first != NOTHING_SENT && extra == 0; i++) {
+        health_set(&h, "tutorial.v1.MyService", HEALTH_NOT_SERVING);
+        sent_at_least s = {&w, 2};
+        wait_until(has_sent_or_returned, &s, QUIET_MS);
+        extra = cg_test_stream_sent_count(cg_test_stream(w.ctx)) - 1;
+    }
+    health_status again = extra > 0 ? nth_sent(&w, 2) : NOTHING_SENT;
+    /* A real change still goes out. */
+    health_set(&h, "tutorial.v1.MyService", HEALTH_SERVING);
+    health_status change = nth_sent(&w, 2 + extra);
+    watch_stop(&w);
+    health_destroy(&h);
+    expect_health(first, HEALTH_NOT_SERVING, "#watch");
+    expect_true(extra == 0, "#watch", "setting the status Watch last sent "
+                "(NOT_SERVING) again must send nothing; Watch sent %s again",
+                status_name(again));
+    expect_health(change, HEALTH_SERVING, "#watch");
+}
+
 static void test_health_watch_unknown_service(void **state)
 {
     (void)state;
@@ -472,6 +508,7 @@ int main(void)
         cmocka_unit_test(test_health_set_limits),
         cmocka_unit_test(test_health_watch_sends_status_at_once),
         cmocka_unit_test(test_health_watch_updates_in_order),
+        cmocka_unit_test(test_health_watch_same_value_sends_nothing),
         cmocka_unit_test(test_health_watch_unknown_service),
         cmocka_unit_test(test_health_watch_ends_when_client_leaves),
         cmocka_unit_test(test_health_shutdown_ends_watch),
