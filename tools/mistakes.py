@@ -120,10 +120,24 @@ class Mistake:
     needs: list = field(default_factory=list)   # sanitizers: asan, tsan
     exercise: str = ""            # explicit exercise name, if given
     line: int = 0                 # line of the heading in mistakes.md
+    starter: bool = False         # the whole file back to its starter version
 
     @property
     def where(self):
+        if self.starter:
+            return f"steps/{self.step}/{self.file}"
         return f"tests/{self.step}/mistakes.md:{self.line}"
+
+
+def starter_mistakes(step):
+    """One more mistake per learner file: that file as the starter has it,
+    every other file solved. The verdict must then name exactly that file
+    (a learner who skipped one exercise is sent to it)."""
+    sol, start = ROOT / "solutions" / step, ROOT / "steps" / step
+    return [Mistake(step, f"starter-{p.name}", p.name,
+                    f"{p.name} left as the starter has it, every other file solved",
+                    starter=True)
+            for p in sorted(sol.iterdir()) if p.is_file() and (start / p.name).is_file()]
 
 
 class CatalogueError(Exception):
@@ -237,7 +251,10 @@ def load_catalogues(steps):
 
 def apply_edits(mk, text):
     """The solution file's text with the mistake's edits; raises CatalogueError
-    when a find text does not occur exactly once (a stale entry)."""
+    when a find text does not occur exactly once (a stale entry). A starter
+    mistake is the starter's whole file."""
+    if mk.starter:
+        return (ROOT / "steps" / mk.step / mk.file).read_text()
     for n, (find, replace) in enumerate(mk.edits, 1):
         count = text.count(find) if find else 0
         if count != 1:
@@ -795,7 +812,7 @@ def main(argv):
 
     selected = {}
     for step, (mistakes, _) in catalogues.items():
-        chosen = [m for m in mistakes if not args.id or m.id in args.id]
+        chosen = [m for m in mistakes + starter_mistakes(step) if not args.id or m.id in args.id]
         if chosen:
             selected[step] = chosen
     total = sum(len(v) for v in selected.values())
@@ -851,6 +868,10 @@ def main(argv):
         d = per_step[step]
         w = f", {d['waiting']} waiting for the sanitizer build" if d["waiting"] else ""
         print(f"  {step}: {d['caught']} of {d['n'] - d['waiting']} caught{w}")
+    starters = [o for o in outcomes if o.mistake.starter]
+    if starters:
+        print(f"  every learner file back to its starter, the rest solved: "
+              f"{sum(o.status == 'caught' for o in starters)} of {len(starters)} named by the verdict")
     for c in coverage_failures:
         print(red("✗ ") + c)
     if bad:
