@@ -188,7 +188,14 @@ static void test_pool_pick_from_many_threads(void **state)
     for (int i = 0; i < PICKERS; i++)
         pthread_join(t[i], NULL);
     pthread_barrier_destroy(&go);
+    /* Every pick counted once: a counter read and stored back in two steps
+     * loses a turn whenever two threads read it before either stores. */
+    size_t picks = atomic_load(&p->next);
     pool_free(p);
+    expect_true(picks == (size_t)PICKERS * PICKS, "#an-atomic-counter",
+                "%d threads made %d picks each of a pool of 3: the pool's "
+                "counter says %zu picks, expected exactly %d (two threads took "
+                "the same turn)", PICKERS, PICKS, picks, PICKERS * PICKS);
     /* 600,000 picks over 3 channels: exactly 200,000 each, whatever the
      * interleaving, or two threads took the same turn. */
     for (int c = 0; c < 3; c++) {

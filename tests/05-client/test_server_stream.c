@@ -49,6 +49,40 @@ static bool on_note(const Tutorial__V1__Notification *note, void *user)
     return s->stop_at == 0 || s->n < s->stop_at;
 }
 
+/* Counts the calls made on a channel, and those finished: cg_call_finish
+ * runs every on_finish as it frees the call, so a call cancelled and then
+ * walked away from is started and never finished. */
+typedef struct calls_seen {
+    int started, finished;
+} calls_seen;
+
+static void count_start(cg_call *c, const cg_method *m, void *user)
+{
+    (void)c;
+    (void)m;
+    ((calls_seen *)user)->started++;
+}
+
+static void count_finish(cg_call *c, const cg_method *m, const cg_status *st,
+                         int64_t duration_us, void *user)
+{
+    (void)c;
+    (void)m;
+    (void)st;
+    (void)duration_us;
+    ((calls_seen *)user)->finished++;
+}
+
+/* fx_channel, with the calls made on it counted in *calls. */
+static cg_channel *counted_channel(const char *target, calls_seen *calls)
+{
+    cg_channel *ch = fx_channel(target);
+    cg_client_interceptor icpt = {.on_start = count_start,
+                                  .on_finish = count_finish, .user = calls};
+    cg_channel_add_interceptor(ch, &icpt);
+    return ch;
+}
+
 /* ---- MyService.ServerStream -------------------------------------------- */
 
 static void test_server_stream_reads_every_response(void **state)
@@ -207,11 +241,13 @@ static void test_server_stream_stop_early_cancels(void **state)
     /* The server sends message i+1 only once the callback has seen message
      * i, so it is still sending when the client stops. */
     srv.st.paced = true;
-    cg_channel *ch = fx_channel(srv.target);
+    calls_seen calls = {0};
+    cg_channel *ch = counted_channel(srv.target, &calls);
     seen s = {.st = &srv.st, .stop_at = 3};
     size_t received = 99;
     cg_status st = server_stream(ch, "s", 1000, FX_CALL_MS, on_response, &s,
                                  &received);
+    calls_seen after = calls; /* before the channel's free cancels anything */
     bool ended = st.code == GRPC_STATUS_OK &&
                  svc_wait(&srv.st, &srv.st.ended, 1, FX_WAIT_MS);
     cg_channel_free(ch);
@@ -228,6 +264,10 @@ static void test_server_stream_stop_early_cancels(void **state)
                 "returned false, cancel the call before cg_call_finish (which "
                 "otherwise reads the rest of the stream)",
                 gave_up ? " and waited in vain for the client to read on" : "");
+    expect_true(after.started == 1 && after.finished == 1, "#stopping-early",
+                "server_stream started %d call(s) and finished %d, expected 1 "
+                "and 1: a cancelled call still needs cg_call_finish, which "
+                "frees it", after.started, after.finished);
 }
 
 /* ---- NotificationService.StreamNotifications --------------------------- */
@@ -304,11 +344,13 @@ static void test_server_stream_notifications_stop_early(void **state)
     fx_server srv;
     fx_server_start(&srv, "server");
     srv.st.paced = true;
-    cg_channel *ch = fx_channel(srv.target);
+    calls_seen calls = {0};
+    cg_channel *ch = counted_channel(srv.target, &calls);
     seen s = {.st = &srv.st, .stop_at = 2};
     size_t received = 99;
     cg_status st = stream_notifications(ch, "carol", 1000, FX_CALL_MS, on_note,
                                         &s, &received);
+    calls_seen after = calls;
     bool ended = st.code == GRPC_STATUS_OK &&
                  svc_wait(&srv.st, &srv.st.ended, 1, FX_WAIT_MS);
     cg_channel_free(ch);
@@ -321,6 +363,10 @@ static void test_server_stream_notifications_stop_early(void **state)
     expect_true(ended && cancelled > 0, "#stopping-early",
                 "the server never saw the call cancelled: cancel the call when "
                 "the callback returns false");
+    expect_true(after.started == 1 && after.finished == 1, "#stopping-early",
+                "stream_notifications started %d call(s) and finished %d, "
+                "expected 1 and 1: a cancelled call still needs cg_call_finish, "
+                "which frees it", after.started, after.finished);
 }
 
 int main(void)

@@ -126,6 +126,7 @@ static void setup(cg_server *srv, void *user)
 void test_server_start(test_server *ts, const test_server_opts *opts)
 {
     memset(ts, 0, sizeof *ts);
+    ts->notes.interval_ms = opts->notes_interval_ms;
     ts->log_file = tmpfile();
     if (ts->log_file == NULL)
         fail_msg("tmpfile: %s", strerror(errno));

@@ -60,6 +60,8 @@ typedef struct test_server_opts {
     bool metrics;             /* metrics_interceptor */
     const char *replica;      /* replica_interceptor with this name, or NULL */
     const char *auth_tokens;  /* auth_interceptor with this AUTH_TOKENS, or NULL */
+    int notes_interval_ms;    /* NotificationService's pause (set before the
+                                 server starts: its handler threads read it) */
 } test_server_opts;
 
 typedef struct test_server {

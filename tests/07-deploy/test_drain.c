@@ -12,7 +12,7 @@
  * suite's teardown at the latest.
  */
 #define LESSON_PAGE "steps/07-deploy.md"
-#define EXERCISE_FILE "main.c"
+#define EXERCISE_FILE "drain.c"
 #define EXERCISE_NEEDS "config.c health.c" /* GRACE_PERIOD_SECONDS, and health_shutdown */
 #include "lesson.h"
 

@@ -290,9 +290,10 @@ static void test_logging_duration_is_measured(void **state)
 {
     (void)state;
     test_server ts;
-    test_server_opts o = {.log = true, .log_min = LOG_LEVEL_INFO};
+    /* 3 notifications: two pauses of 60 ms, 120 ms. */
+    test_server_opts o = {.log = true, .log_min = LOG_LEVEL_INFO,
+                          .notes_interval_ms = 60};
     test_server_start(&ts, &o);
-    ts.notes.interval_ms = 60; /* 3 notifications: two pauses, 120 ms */
     Tutorial__V1__StreamRequest req = TUTORIAL__V1__STREAM_REQUEST__INIT;
     req.user_id = "slow";
     req.max_count = 3;

@@ -15,6 +15,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -203,6 +204,87 @@ static void test_metrics_record_full_table(void **state)
     expect_int(first, 2, "#exercise-5-metrics");
 }
 
+/* Several threads record at once, as the interceptor does on a busy
+ * server: each counts calls of one shared method and adds a method of its
+ * own to the table. Under the lock nothing is lost; without it, the
+ * ThreadSanitizer run of this suite stops at the race, and the counts
+ * may come out short. */
+#define RECORDERS 4
+#define RECORDS 3000
+
+typedef struct recorder {
+    metrics_registry *r;
+    pthread_barrier_t *go;
+    int id;
+} recorder;
+
+static void *record_many(void *arg)
+{
+    recorder *k = arg;
+    char own[64];
+    snprintf(own, sizeof own, "/t.S/Thread%d", k->id);
+    pthread_barrier_wait(k->go); /* all threads start together */
+    for (int i = 0; i < RECORDS; i++) {
+        metrics_record(k->r, "/t.S/Shared", GRPC_STATUS_OK, 1);
+        if (i % 100 == 0)
+            metrics_record(k->r, own, GRPC_STATUS_NOT_FOUND, 7);
+    }
+    return NULL;
+}
+
+static void test_metrics_record_from_many_threads(void **state)
+{
+    (void)state;
+    metrics_registry *r = malloc(sizeof *r);
+    metrics_init(r);
+    pthread_barrier_t go;
+    pthread_barrier_init(&go, NULL, RECORDERS);
+    recorder k[RECORDERS];
+    pthread_t t[RECORDERS];
+    for (int i = 0; i < RECORDERS; i++) {
+        k[i] = (recorder){.r = r, .go = &go, .id = i};
+        pthread_create(&t[i], NULL, record_many, &k[i]);
+    }
+    for (int i = 0; i < RECORDERS; i++)
+        pthread_join(t[i], NULL);
+    pthread_barrier_destroy(&go);
+
+    size_t n = r->n;
+    uint64_t shared_ok = 0, shared_count = 0, own_calls = 0;
+    double shared_sum = 0;
+    for (size_t i = 0; i < n && i < METRICS_MAX_METHODS; i++) {
+        const metrics_method *m = &r->methods[i];
+        if (strcmp(m->path, "/t.S/Shared") == 0) {
+            shared_ok = m->calls[GRPC_STATUS_OK];
+            shared_count = m->count;
+            shared_sum = m->sum_ms;
+        } else {
+            own_calls += m->calls[GRPC_STATUS_NOT_FOUND];
+        }
+    }
+    metrics_destroy(r);
+    free(r);
+
+    const uint64_t want = (uint64_t)RECORDERS * RECORDS;
+    expect_true(n == RECORDERS + 1, "#exercise-5-metrics",
+                "%d threads recorded one shared method and one of their own "
+                "each: the table holds %zu methods, expected %d (find or add "
+                "the entry under the lock)", RECORDERS, n, RECORDERS + 1);
+    expect_true(shared_ok == want && shared_count == want &&
+                    shared_sum == (double)want,
+                "#exercise-5-metrics",
+                "%d threads recorded %d calls each of 1 ms: the shared method "
+                "counts %llu OK, count %llu, sum %g ms; expected %llu, %llu "
+                "and %llu (count under the lock)", RECORDERS, RECORDS,
+                (unsigned long long)shared_ok, (unsigned long long)shared_count,
+                shared_sum, (unsigned long long)want, (unsigned long long)want,
+                (unsigned long long)want);
+    expect_true(own_calls == (uint64_t)RECORDERS * (RECORDS / 100),
+                "#exercise-5-metrics",
+                "the threads' own methods count %llu calls, expected %d",
+                (unsigned long long)own_calls, RECORDERS * (RECORDS / 100));
+}
+
 /* ---- exercise 5c: the text ---------------------------------------------------- */
 
 static void test_metrics_render_text(void **state)
@@ -285,7 +367,8 @@ static void test_metrics_interceptor_counts_calls(void **state)
 {
     (void)state;
     test_server ts;
-    test_server_opts o = {.metrics = true};
+    /* Two notifications: one pause of 60 ms. */
+    test_server_opts o = {.metrics = true, .notes_interval_ms = 60};
     test_server_start(&ts, &o);
     cg_call_opts dl = deadline_ms(WAIT_MS);
     Tutorial__V1__Request req = TUTORIAL__V1__REQUEST__INIT;
@@ -300,7 +383,6 @@ static void test_metrics_interceptor_counts_calls(void **state)
     Tutorial__V1__StreamRequest sreq = TUTORIAL__V1__STREAM_REQUEST__INIT;
     sreq.user_id = "m";
     sreq.max_count = 2;
-    ts.notes.interval_ms = 60; /* two notifications: one pause of 60 ms */
     cg_status stream = cg_call_finish(
         tutorial__v1__notification_service_client__stream_notifications(
             ts.ch, &sreq, &dl));
@@ -502,6 +584,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_metrics_record_counts_and_buckets),
         cmocka_unit_test(test_metrics_record_full_table),
+        cmocka_unit_test(test_metrics_record_from_many_threads),
         cmocka_unit_test(test_metrics_render_text),
         cmocka_unit_test(test_metrics_interceptor_counts_calls),
         cmocka_unit_test(test_metrics_program_endpoint),
