@@ -222,6 +222,8 @@ def check_step(step, tally, memcheck=True):
 
 
 SUMMARY_RE = re.compile(r"(\d+) passed, (\d+) failed")
+# Lines of a component's log that make test repeats under its count.
+HEADLINE_RE = re.compile(r"^(learner mistakes caught: \d+ of \d+|every learner file back to its starter.*)$")
 
 
 # Lines that say why a suite failed: cmocka's verdicts and messages, the
@@ -274,6 +276,9 @@ def run_component(name, cmd, tally):
         ok = proc.returncode == 0 and f == 0
         mark = green("✓") if ok else red("✗")
         print(f"  {mark} {p} passed, {f} failed in {secs:.0f} s")
+        for ln in text.splitlines():
+            if HEADLINE_RE.match(ln.strip()):
+                print(f"    {ln.strip()}")
         if not ok:
             if f == 0:
                 tally.failed += 1
@@ -289,6 +294,8 @@ def run_component(name, cmd, tally):
 # fixed: a makefile that is missing, or no longer defines its target, is a
 # failed check that names it, never a suite quietly left out.
 COMPONENTS = [
+    ("learner mistakes: each must fail its step, the verdict naming its file",
+     ["test-mistakes"], "tests/mistakes.mk"),
     ("code generator tests", ["test-plugin"], "tools/plugin.mk"),
     ("runtime tests", ["test-runtime"], "lib/lib.mk"),
     ("runtime tests under valgrind", ["test-runtime-memcheck"], "lib/lib.mk"),
