@@ -31,19 +31,8 @@ WORDS = re.compile(r"\bmust\b|\bnever\b|at most|within|sends nothing", re.I)
 TEST_REF = re.compile(r"`(test_[a-z0-9_]+)` in `(tests/[0-9]{2}-[a-z0-9-]+/test_[a-z0-9_]+\.c)`")
 NO_TEST = re.compile(r"^(not a (learner contract|clause)|not yet tested): \S")
 
-passed = failed = 0
-
-
-def check(ok, label, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print(f"  ✓ {label}")
-    else:
-        failed += 1
-        print(f"  ✗ {label}")
-        for line in detail.strip().splitlines()[:40]:
-            print(f"      {line}")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from tally import check, summary  # noqa: E402
 
 
 def norm(text):
@@ -143,8 +132,7 @@ def test_map():
 def main():
     test_scanner()
     test_map()
-    print(f"{passed} passed, {failed} failed")
-    return 0 if failed == 0 else 1
+    return summary()
 
 
 if __name__ == "__main__":

@@ -42,26 +42,14 @@ from contextlib import redirect_stdout
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from tally import check, summary  # noqa: E402
 sys.path.insert(0, str(ROOT / "tools"))
 
 from coursekit import build, cmocka, commands, report, runner, steps, term, verdict  # noqa: E402
 
 term.COLOR = False  # compare plain text, whatever the terminal
 
-passed = failed = 0
-
-
-def check(ok, label, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print(f"  ✓ {label}")
-    else:
-        failed += 1
-        print(f"  ✗ {label}")
-        for ln in str(detail).strip().splitlines()[:30]:
-            print(f"      {ln}")
-    return ok
 
 
 def output_of(fn, *args, **kwargs):
@@ -310,7 +298,7 @@ def test_report():
     rows = canned_rows()
     with tempfile.TemporaryDirectory() as tmp:
         json_file, xml_file = report.write_report(rows, "ana <kim>", Path(tmp) / "report")
-        summary = json.loads(json_file.read_text())
+        results = json.loads(json_file.read_text())
         try:
             tree = ET.parse(xml_file)
         except ET.ParseError as e:
@@ -319,7 +307,7 @@ def test_report():
     check(True, "junit.xml is well-formed XML (names and messages escaped)")
     suites = {s.get("name"): s for s in tree.getroot().iter("testsuite")}
     disagree = []
-    for st in summary["steps"]:
+    for st in results["steps"]:
         x = suites[st["step"]]
         tests, fails, errors, skips = (int(x.get(k)) for k in ("tests", "failures", "errors", "skipped"))
         if len(x.findall("testcase")) != tests:
@@ -336,8 +324,8 @@ def test_report():
           and skip_case.find("failure") is None
           and skip_case.find("skipped").get("message") == "grpcio is not installed",
           "a skipped test is <skipped/> with its reason, not a failure", ET.tostring(d1, encoding="unicode"))
-    check(summary["steps"][0]["done"] and summary["steps"][0]["passed"] == 3,
-          "... and done in results.json (3 of 3)", summary["steps"][0])
+    check(results["steps"][0]["done"] and results["steps"][0]["passed"] == 3,
+          "... and done in results.json (3 of 3)", results["steps"][0])
     d2 = suites["02-schema"]
     fail_case = next(c for c in d2.iter("testcase") if c.get("name") == "test_wire_minus_one")
     failure = fail_case.find("failure")
@@ -346,13 +334,13 @@ def test_report():
           "a failure carries its message and lesson section", ET.tostring(fail_case, encoding="unicode"))
     err_case = [c for c in d2.iter("testcase") if c.find("error") is not None]
     check(len(err_case) == 1 and err_case[0].get("name") == "evolution"
-          and summary["steps"][1]["problems"] == ["evolution: exited with status 1 before running any test:"
+          and results["steps"][1]["problems"] == ["evolution: exited with status 1 before running any test:"
                                                  "\ncannot open x"],
           "a suite that did not run is an <error> in junit.xml and a problem in results.json",
           ET.tostring(d2, encoding="unicode"))
     d3 = suites["03-codegen"]
     check(d3.get("failures") == "1" and "expected ';'" in d3.find("testcase/failure").text
-          and summary["steps"][2]["build"] == "failed",
+          and results["steps"][2]["build"] == "failed",
           "a step that does not compile is one failure with the compiler's message")
     check(tree.getroot().get("name") == "grpc-c course: ana <kim>", "the learner's name, escaped")
 
@@ -744,8 +732,7 @@ def main():
     test_missing_fragment()
     test_findings()
     print(f"({time.monotonic() - t0:.1f} s)")
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return summary()
 
 
 if __name__ == "__main__":

@@ -19,18 +19,8 @@ sys.path.insert(0, str(ROOT / "tools"))
 from coursekit import sanreport  # noqa: E402
 
 SAMPLES = Path(__file__).resolve().parent / "sanitizer"
-passed = failed = 0
-
-
-def check(ok, label, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print(f"  ✓ {label}")
-    else:
-        failed += 1
-        print(f"  ✗ {label}")
-        print(f"      {detail}")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from tally import check, summary  # noqa: E402
 
 
 def learner(path):
@@ -56,8 +46,7 @@ def main():
     got = sanreport.explain((SAMPLES / "leak.txt").read_text(), learner)
     check(got and all("libcmocka" not in ln for ln in got["excerpt"][:3]) and len(got["excerpt"]) <= 12,
           "the excerpt is short and starts with the report", got and got["excerpt"])
-    print(f"{passed} passed, {failed} failed")
-    return 0 if failed == 0 else 1
+    return summary()
 
 
 if __name__ == "__main__":

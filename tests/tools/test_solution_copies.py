@@ -28,25 +28,13 @@ from contextlib import redirect_stdout
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from tally import check, summary  # noqa: E402
 sys.path.insert(0, str(ROOT / "tools"))
 
 import solution_copies  # noqa: E402
 from solution_copies import copied_runs  # noqa: E402
 
-passed = failed = 0
-
-
-def check(ok, label, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print(f"  ✓ {label}")
-    else:
-        failed += 1
-        print(f"  ✗ {label}")
-        for ln in str(detail).strip().splitlines()[:30]:
-            print(f"      {ln}")
-    return ok
 
 
 def workspace(files):
@@ -235,8 +223,7 @@ def main():
     test_cli()
     test_repository()
     print(f"({time.monotonic() - t0:.1f} s)")
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return summary()
 
 
 if __name__ == "__main__":

@@ -23,22 +23,10 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from tally import check, summary  # noqa: E402
 STEPS = sorted(p.name for p in (ROOT / "steps").iterdir() if (p / "Makefile").exists())
 
-passed = failed = 0
-
-
-def check(ok, label, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print(f"  ✓ {label}")
-    else:
-        failed += 1
-        print(f"  ✗ {label}")
-        for ln in str(detail).strip().splitlines()[:30]:
-            print(f"      {ln}")
-    return ok
 
 
 def make(step, *args, env_extra=None):
@@ -86,8 +74,7 @@ def main(argv):
     for step in steps:
         test_second_build(step)
     test_cflags_from_environment()
-    print(f"{passed} passed, {failed} failed")
-    return 0 if failed == 0 else 1
+    return summary()
 
 
 if __name__ == "__main__":

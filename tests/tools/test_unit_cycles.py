@@ -25,24 +25,12 @@ from contextlib import redirect_stdout
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from tally import check, summary  # noqa: E402
 sys.path.insert(0, str(ROOT / "tools"))
 
 import unit_cycles  # noqa: E402
 
-passed = failed = 0
-
-
-def check(ok, label, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print(f"  ✓ {label}")
-    else:
-        failed += 1
-        print(f"  ✗ {label}")
-        for ln in str(detail).strip().splitlines()[:30]:
-            print(f"      {ln}")
-    return ok
 
 
 def objects(units):
@@ -146,5 +134,4 @@ if __name__ == "__main__":
             t()
         except Exception as e:  # a crash is a failure, not the end of the run
             check(False, f"{t.__name__} raised {type(e).__name__}", e)
-    print(f"{passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+    sys.exit(summary())
