@@ -482,7 +482,10 @@ class StepBench:
     def make(self, suites):
         cmd = ["make", "-s", "--no-print-directory", "-j2", "-C", str(ROOT / "steps" / self.step),
                "build", f"STEP_DIR={self.src}", f"BUILD={self.build}",
-               "SUITES=" + " ".join(suites)]
+               "SUITES=" + " ".join(suites),
+               # As a learner builds: warnings are not errors (CI's WERROR=1
+               # would turn a mistake's unused variable into a build failure).
+               "WERROR="]
         if self.sanitizer:
             cmd.append(f"{SANITIZER_VAR}={SANITIZER_VALUE[self.sanitizer]}")
         if FAST_LINK:
@@ -490,7 +493,8 @@ class StepBench:
             # test binary in a fifth of the time of the default linker.
             cmd.append(f"CC={os.environ.get('CC', 'cc')} {FAST_LINK}")
         env = {k: v for k, v in os.environ.items()
-               if k not in ("MAKEFLAGS", "MFLAGS", "MAKEOVERRIDES", "MAKELEVEL", "STEP", "SOLUTION")}
+               if k not in ("MAKEFLAGS", "MFLAGS", "MAKEOVERRIDES", "MAKELEVEL", "STEP", "SOLUTION",
+                            "WERROR")}
         proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                               env=self.pkg.env(env))
         return proc.returncode == 0, proc.stdout.decode("utf-8", "replace")
