@@ -85,7 +85,6 @@ MIN_MISTAKES_RISKY = 4      # per exercise that frees memory, shares state, keep
 # waiting (a machine without the sanitizers' runtime libraries).
 SANITIZER_VAR = "SANITIZE"
 SANITIZER_VALUE = {"asan": "address", "tsan": "thread"}
-SANITIZER_ENV = {"asan": {}, "tsan": {}}
 
 
 def sanitizer_build_on():
@@ -510,8 +509,6 @@ class StepBench:
             return entry
         env = dict(os.environ, CMOCKA_MESSAGE_OUTPUT="stdout")
         env.pop("CMOCKA_XML_FILE", None)
-        if self.sanitizer:
-            env.update(SANITIZER_ENV[self.sanitizer])
         # A session of its own: a suite that runs the step's program can be
         # stopped with everything it started.
         proc = subprocess.Popen([str(binary)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

@@ -28,10 +28,10 @@ def sanitizer_finding(report, step):
                "see": MEMORY_PAGE + ("#what-the-everyday-loop-checks" if report["kind"] == "data race"
                                      else "#memory-ownership")}
     if report["path"]:
+        in_fn = f" (in {report['function']})" if report["function"] else ""
         finding["file"] = f"steps/{step}/{os.path.basename(report['path'])}"
-        finding["where"] = report["where"] + (f" (in {report['function']})" if report["function"] else "")
-        finding["line"] = "line " + report["where"].rsplit(":", 1)[1] + \
-            (f" (in {report['function']})" if report["function"] else "")
+        finding["where"] = report["where"] + in_fn
+        finding["line"] = "line " + report["where"].rsplit(":", 1)[1] + in_fn
     text = f"{report['kind']}: {report['meaning']}"
     if finding["where"]:
         text += f"\n    at {finding['where']}"
