@@ -39,8 +39,10 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-START = re.compile(r"^<!--\s*include:\s*(\S+?)\s*-->\s*$")
-END = re.compile(r"^<!--\s*/include:\s*(\S+?)\s*-->\s*$")
+# A marker may be indented (inside an admonition or a list item): its block
+# is then indented as much.
+START = re.compile(r"^(\s*)<!--\s*include:\s*(\S+?)\s*-->\s*$")
+END = re.compile(r"^(\s*)<!--\s*/include:\s*(\S+?)\s*-->\s*$")
 FENCE = re.compile(r"^(`{3,}|~{3,})\s*([\w+-]*)")
 # The fence language of a source file, by name or suffix (Pygments and
 # GitHub both know these).
@@ -173,8 +175,9 @@ def extract_decls(text, names, where):
     return out
 
 
-def render(target, root=ROOT):
-    """The fenced block a marker stands for: a list of lines."""
+def render(target, root=ROOT, indent=""):
+    """The fenced block a marker stands for: a list of lines, each but the
+    empty ones indented by `indent`."""
     rel, region, names = parse_target(target)
     path = root / rel
     if not path.is_file():
@@ -190,7 +193,12 @@ def render(target, root=ROOT):
     fence = "```"
     while any(ln.lstrip().startswith(fence) for ln in body):
         fence += "`"
-    return [f'{fence}{lang} title="{title}"', *body, fence]
+    lines = [f'{fence}{lang} title="{title}"', *body, fence]
+    return [indent + ln if ln.strip() else "" for ln in lines]
+
+
+def indent_of(line):
+    return line[:len(line) - len(line.lstrip())]
 
 
 # --------------------------------------------------------------------------
@@ -215,10 +223,10 @@ def blocks(lines):
             if open_at is not None:
                 raise SyncError(f"line {open_at[0] + 1}: <!-- include: {open_at[1]} --> has no end "
                                 f"marker before the next one (line {i + 1})")
-            open_at = (i, s.group(1))
+            open_at = (i, s.group(2))
         elif e:
-            if open_at is None or open_at[1] != e.group(1):
-                raise SyncError(f"line {i + 1}: end marker for {e.group(1)} without its start marker")
+            if open_at is None or open_at[1] != e.group(2):
+                raise SyncError(f"line {i + 1}: end marker for {e.group(2)} without its start marker")
             out.append((open_at[0], i, open_at[1]))
             open_at = None
     if open_at is not None:
@@ -233,7 +241,7 @@ def synced(text, root=ROOT):
     out, last = [], 0
     for start, end, target in blocks(lines):
         try:
-            body = render(target, root)
+            body = render(target, root, indent_of(lines[start]))
         except SyncError as e:
             raise SyncError(f"line {start + 1}: {e}") from None
         out.extend(lines[last:start + 1])
@@ -304,7 +312,7 @@ def page_problems(path, root=ROOT):
         have = text.splitlines()
         for start, end, target in blocks(have):
             shown = have[start + 1:end]
-            if shown != render(target, root):
+            if shown != render(target, root, indent_of(have[start])):
                 out.append(f"line {start + 1}: the code after <!-- include: {target} --> differs "
                            f"from its source: {FIX}")
     for line, name in pasted_declarations(text.splitlines()):
