@@ -36,7 +36,7 @@ def _where(page):
 
 
 def on_page_markdown(markdown, page, config, files):
-    src = ROOT / _where(page)
+    src = Path(page.file.abs_src_path)
     if src.is_file():
         problems = docsync.page_problems(src)
         if problems:
