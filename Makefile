@@ -103,9 +103,9 @@ test:
 test-tools:
 	@$(PYTHON) tests/tools/run.py
 
-# The site's links lead to folders (use_directory_urls) and its search runs in
-# a web worker, so opened from disk (file://) neither works: it is read
-# through `make serve-docs`.
+# The site's links lead to folders (use_directory_urls) and its search fetches
+# search/search_index.json, which browsers block for a page opened from disk
+# (file://): it is read through `make serve-docs`.
 docs:
 	$(ENSURE_ALL)
 	@mkdocs build --strict --quiet -f docs/mkdocs.yml -d $(ROOT)/build/site
