@@ -21,7 +21,7 @@ pages) into a temporary folder and runs the tools on it:
      macro fails the check; calls, returns, assignments and the block from
      the header do not;
   6. the MkDocs hook (docs/hooks/include.py) stops the build on a stale
-     block and drops the markers from a good page;
+     block or a pasted cg_ prototype, and drops the markers from a good page;
   7. tools/i18n.py's hash leaves out synced code (a translation stays
      current after docs-sync) but not prose; a page without markers
      hashes as its plain sha256;
@@ -333,6 +333,10 @@ def test_hook():
         out = run_hook(page_path)
         check(out.startswith("STOPPED") and "differs from its source" in out and "make docs-sync" in out,
               "a stale block stops the build, saying `make docs-sync`", out)
+        page_path.write_text(good + "\n```c\nbool cg_send(cg_stream *s, const void *msg);\n```\n")
+        out = run_hook(page_path)
+        check(out.startswith("STOPPED") and "cg_send is declared here by hand" in out,
+              "a cg_ prototype pasted by hand stops the build", out)
 
 
 def test_i18n_hash():
