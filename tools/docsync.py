@@ -365,7 +365,8 @@ def cmd_check(docs, root):
             passed += 1
     if failed:
         print("Lesson code differs from the tree: `make docs-sync` rewrites every block from its "
-              "source (then look at the diff and commit it).")
+              "source (then look at the diff and commit it); code pasted by hand needs its markers "
+              "first (above).")
     else:
         print(f"every code block of {passed} pages equals its source")
     print(f"{passed} passed, {failed} failed")
