@@ -17,7 +17,8 @@ ENSURE_ALL = @tools/setup.sh --ensure all
 
 .DEFAULT_GOAL := help
 .PHONY: help setup doctor shared check report class-report hint reset watch memcheck \
-        solution test test-tools docs docs-check serve-docs clean
+        solution test test-tools docs docs-check docs-sync docs-sync-check docs-stale-check \
+        serve-docs clean
 
 help:
 	@if command -v $(PYTHON) >/dev/null 2>&1; then $(COURSE) help; else \
@@ -102,10 +103,28 @@ test:
 test-tools:
 	@$(PYTHON) tests/tools/run.py
 
+# The site's links lead to folders (use_directory_urls) and its search fetches
+# search/search_index.json, which browsers block for a page opened from disk
+# (file://): it is read through `make serve-docs`.
 docs:
 	$(ENSURE_ALL)
 	@mkdocs build --strict --quiet -f docs/mkdocs.yml -d $(ROOT)/build/site
-	@echo "Lesson site built in build/site/ (open build/site/index.html, or 'make serve-docs')."
+	@echo "Lesson site built in build/site/. Read it with 'make serve-docs'."
+
+# Code the lessons show from the tree sits in the pages between include
+# markers (tools/docsync.py). docs-sync writes every such block from its
+# source, in every language; docs-sync-check (in make test, and the site's
+# build) fails when one differs.
+docs-sync:
+	@$(PYTHON) tools/docsync.py sync
+
+docs-sync-check:
+	@$(PYTHON) tools/docsync.py check
+
+# Learner-facing pages promise nothing unwritten ("being written", "TBD",
+# "coming soon"): tools/stale_words.py, in make test.
+docs-stale-check:
+	@$(PYTHON) tools/stale_words.py
 
 docs-check:
 	@mkdocs build --strict --quiet -f docs/mkdocs.yml -d $(ROOT)/build/site && echo "1 passed, 0 failed"

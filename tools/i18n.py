@@ -9,6 +9,9 @@ it was translated from:
     source_hash: <sha256 of docs/en/PAGE when the translation was made>
     ---
 
+The code between include markers (written from the tree by `make docs-sync`,
+the same in every language) is left out of that hash.
+
 Every heading of a translation carries the anchor of its English heading
 (`## 한국어 제목 {#english-anchor}`), so a link to docs/en/PAGE#anchor works in
 every language.
@@ -51,8 +54,29 @@ FREE_FENCES = {"", "text"}
 # Reading a page
 
 
+BLOCK_START = re.compile(r"^\s*<!--\s*include:\s*\S+?\s*-->\s*$")
+BLOCK_END = re.compile(r"^\s*<!--\s*/include:\s*\S+?\s*-->\s*$")
+
+
+def source_digest(data):
+    """sha256 of an English page, leaving out the code between include markers:
+    that code is written from the tree by `make docs-sync` (tools/docsync.py)
+    into both languages at once, so refreshing it leaves translations current."""
+    kept, inside, left_out = [], False, False
+    for ln in data.decode("utf-8", "replace").splitlines(keepends=True):
+        if BLOCK_END.match(ln):
+            inside = False
+        if inside:
+            left_out = True
+        else:
+            kept.append(ln)
+        if BLOCK_START.match(ln):
+            inside = True
+    return hashlib.sha256("".join(kept).encode("utf-8") if left_out else data).hexdigest()
+
+
 def sha256(path):
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    return source_digest(path.read_bytes())
 
 
 def split_front_matter(text):
@@ -375,7 +399,7 @@ def cmd_diff(docs, langs, args):
         found = None
         for commit in log.stdout.decode().split():
             blob = git("show", f"{commit}:{en_rel}")
-            if blob.returncode == 0 and hashlib.sha256(blob.stdout).hexdigest() == recorded:
+            if blob.returncode == 0 and source_digest(blob.stdout) == recorded:
                 found = commit
                 break
         if not found:

@@ -75,11 +75,13 @@ typedef struct cg_status {
 /* GRPC_STATUS_OK with an empty message. */
 cg_status cg_ok(void);
 
+/* The server-side context of one call (see below). */
+typedef struct cg_ctx cg_ctx;
+
 /* A status with `code` and a printf-formatted message (cut to fit, on a
  * UTF-8 character boundary; a NULL fmt gives an empty message). `ctx` may
  * be NULL; when given, the status is also recorded on the call, where
  * cg_ctx_status finds it until the handler has returned. */
-typedef struct cg_ctx cg_ctx;
 cg_status cg_error(cg_ctx *ctx, grpc_status_code code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -299,13 +301,13 @@ cg_status cg_proceed(cg_ctx *ctx, cg_next *next);
 
 typedef struct cg_server cg_server;
 
-/* TLS for a server: PEM file paths. client_ca_file != NULL asks clients for a
- * certificate signed by it; require_client_cert refuses clients without. */
+/* TLS for a server: PEM file paths. */
 typedef struct cg_tls_server {
-    const char *cert_file;
-    const char *key_file;
-    const char *client_ca_file;
-    bool require_client_cert;
+    const char *cert_file;       /* PEM: the server's certificate chain */
+    const char *key_file;        /* PEM: its private key */
+    const char *client_ca_file;  /* PEM; non-NULL asks clients for a
+                                    certificate signed by it */
+    bool require_client_cert;    /* refuse clients without one */
 } cg_tls_server;
 
 typedef struct cg_server_opts {
@@ -324,8 +326,8 @@ typedef struct cg_server_opts {
      * within keepalive_timeout_ms: a client that vanished without closing
      * (cable pulled, machine gone) is noticed and its calls cancelled.
      * 0 = the core's defaults: 2 hours and 20 s. */
-    int64_t keepalive_ms;
-    int64_t keepalive_timeout_ms;
+    int64_t keepalive_ms;          /* 0 = 2 hours */
+    int64_t keepalive_timeout_ms;  /* 0 = 20 s */
     /* The policy for the clients' own pings. A client may ping at most
      * once per min_ping_interval_ms while no data flows (0 = 5 minutes);
      * every ping sooner is a strike, and after more than max_ping_strikes
@@ -335,8 +337,8 @@ typedef struct cg_server_opts {
      * open is allowed only every 2 hours. Set these to match the
      * keepalive_ms your clients use. */
     bool keepalive_permit_without_calls;
-    int64_t min_ping_interval_ms;
-    int max_ping_strikes;
+    int64_t min_ping_interval_ms;  /* 0 = 5 minutes */
+    int max_ping_strikes;          /* 0 = 2, -1 = no limit */
 } cg_server_opts;
 
 /* A new server, not yet listening. opts may be NULL for defaults; they are
@@ -463,14 +465,13 @@ void cg_server_free(cg_server *srv);
 
 typedef struct cg_channel cg_channel;
 
-/* TLS for a client: PEM file paths. root_ca_file NULL = system roots;
- * cert_file/key_file for mutual TLS; server_name_override for tests whose
- * certificate names another host. */
+/* TLS for a client: PEM file paths. */
 typedef struct cg_tls_client {
-    const char *root_ca_file;
-    const char *cert_file;
-    const char *key_file;
-    const char *server_name_override;
+    const char *root_ca_file;          /* PEM; NULL = the system's roots */
+    const char *cert_file;             /* PEM, for mutual TLS */
+    const char *key_file;              /* PEM, for mutual TLS */
+    const char *server_name_override;  /* tests whose certificate names
+                                          another host */
 } cg_tls_client;
 
 typedef struct cg_channel_opts {
@@ -638,7 +639,6 @@ typedef struct cg_client_interceptor {
                       int64_t duration_us, void *user);
     void *user;
 } cg_client_interceptor;
-
 void cg_channel_add_interceptor(cg_channel *ch,
                                 const cg_client_interceptor *icpt);
 

@@ -4,7 +4,8 @@
 A clause is a line holding "must", "never", "at most", "within" or "sends
 nothing" in a given header of steps 1-7 (steps/0*/*.h and
 steps/07-deploy/given/*.h) or in an "## Exercise" section of a lesson page
-(docs/en/steps/0*.md). tests/clauses.md lists each one, by file and words,
+(docs/en/steps/0*.md; not the code between include markers, which is the
+tree's own). tests/clauses.md lists each one, by file and words,
 with the tests that check it (`test_x_y` in `tests/NN-name/test_z.c`) or
 "not a learner contract: why" / "not a clause: why", or, for a known gap
 that the checker lists on every run, "not yet tested: why".
@@ -51,11 +52,24 @@ def header_clauses(root):
                 yield f.relative_to(root).as_posix(), n, norm(line)
 
 
+INCLUDE_START = re.compile(r"^\s*<!--\s*include:\s*\S+\s*-->\s*$")
+INCLUDE_END = re.compile(r"^\s*<!--\s*/include:\s*\S+\s*-->\s*$")
+
+
 def lesson_clauses(root):
+    """Clauses of the lessons' own words: code between include markers is the
+    tree's (tools/docsync.py writes it there), whose clauses are counted at
+    their source."""
     for f in sorted(root.glob("docs/en/steps/0*.md")):
-        inside = False
+        inside = included = False
         for n, line in enumerate(f.read_text().splitlines(), 1):
-            if line.startswith("## "):
+            if INCLUDE_START.match(line):
+                included = True
+            elif INCLUDE_END.match(line):
+                included = False
+            elif included:
+                continue
+            elif line.startswith("## "):
                 inside = line.startswith("## Exercise")
             elif inside and WORDS.search(line):
                 yield f.relative_to(root).as_posix(), n, norm(line)
@@ -89,12 +103,14 @@ def test_scanner():
         (root / "steps/09-x/a.h").write_text("/* A reply\n * must come within 5 s. */\nint x;\n")
         (root / "docs/en/steps/09-x.md").write_text(
             "# X\n## Big picture\nYou never do this.\n## Exercise 1: y\nIt must be so.\n"
-            "Nothing here.\n## Running\nat most\n")
+            "Nothing here.\n<!-- include: steps/09-x/a.h -->\n```c\n/* must come within 5 s. */\n```\n"
+            "<!-- /include: steps/09-x/a.h -->\n## Running\nat most\n")
         found = clauses(root)
         check(("steps/09-x/a.h", 2, "must come within 5 s.") in found, "a header clause, without comment marks",
               repr(found))
         check(("docs/en/steps/09-x.md", 5, "It must be so.") in found, "a clause of an exercise section", repr(found))
-        check(len(found) == 2, "nothing outside an exercise section, nothing without the words", repr(found))
+        check(len(found) == 2, "nothing outside an exercise section, nothing without the words, nothing "
+              "in code between include markers (the tree's, counted at its source)", repr(found))
 
 
 def test_map():
