@@ -258,12 +258,17 @@ async function widthPass(browser, base, width, results) {
       results.narrow.push({ ok: s.doc <= s.win, what: where, detail: `the page is ${s.doc} px wide in ${s.win} px` });
     }
     if (isStep(url)) {
-      // The top of the page, two screens on a phone (a whole lesson is tens
-      // of thousands of pixels: slow to take and to look at).
-      const height = Math.min(width > 800 ? 900 : 1688,
-                              await page.evaluate(() => document.documentElement.scrollHeight));
+      // From the page's first diagram (or its top), one screen high, two on
+      // a phone: a whole lesson is tens of thousands of pixels, slow to take
+      // and to look at.
+      const { top, total } = await page.evaluate(() => {
+        const d = document.querySelector(".cg-diagram");
+        const y = d ? d.getBoundingClientRect().top + window.scrollY - 80 : 0;
+        return { top: Math.max(0, Math.round(y)), total: document.documentElement.scrollHeight };
+      });
+      const height = Math.min(width > 800 ? 900 : 1688, total - top);
       await page.screenshot({ path: shotName(lang, url, width), fullPage: true,
-                              clip: { x: 0, y: 0, width, height } });
+                              clip: { x: 0, y: top, width, height } });
       results.shots.push(shotName(lang, url, width));
     }
     await page.close();

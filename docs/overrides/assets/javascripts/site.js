@@ -33,9 +33,8 @@
       startOnLoad: false,
       securityLevel: "strict",
       theme: "neutral",
-      fontFamily: "Roboto, 'Noto Sans CJK KR', 'Noto Sans KR', 'Helvetica Neue', Arial, sans-serif",
       sequence: { useMaxWidth: true, mirrorActors: false },
-      flowchart: { useMaxWidth: true, htmlLabels: false },
+      flowchart: { useMaxWidth: true },
       state: { useMaxWidth: true }
     });
     window.mermaid.run({ nodes: nodes }).then(function () {
