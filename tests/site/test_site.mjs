@@ -211,7 +211,7 @@ async function openPage(context, base, url, seen, stubSearch = false) {
   const resp = await page.goto(base + url, { waitUntil: "load" });
   const status = resp ? resp.status() : 0;
   if (await page.locator(".cg-diagram").count()) {
-    await page.waitForSelector("html[data-diagrams]", { timeout: 20000 }).catch(() => {});
+    await page.waitForSelector("html[data-diagrams]", { timeout: 60000 }).catch(() => {});
   }
   if (seen) seen.push({ url, status, errors, outside });
   return { page, status, errors, outside };
@@ -222,34 +222,36 @@ function shotName(lang, url, width) {
   return join(SHOTS, `${lang}-${step}-${width}.png`);
 }
 
-async function widthPass(browser, base, width, results) {
-  const context = await browser.newContext({
-    viewport: { width, height: width > 800 ? 900 : 844 },
-    deviceScaleFactor: 1,
-    isMobile: width < 800,
-    hasTouch: width < 800,
-  });
-  for (const { lang, url } of PAGES) {
-    const { page, status, errors, outside } = await openPage(context, base, url, null, true);
-    const where = `${url} @${width}`;
-    if (width > 800) {
-      results.load.push({ ok: status === 200 && !errors.length && !outside.length, what: url,
-        detail: status !== 200 ? `HTTP ${status}` : errors.length ? `console: ${errors[0]}` : `fetched ${outside[0]}` });
+const WIDE = { width: 1280, height: 900 };
+const NARROW = { width: 390, height: 844 };
+
+// One page, at both widths: loaded once at 1280 px, checked, then the window
+// narrowed to a phone's 390 px (the layout follows the width; the diagrams
+// are drawn once and scale) and checked again.
+async function checkPage(context, base, { lang, url }, results) {
+  const { page, status, errors, outside } = await openPage(context, base, url, null, true);
+  results.load.push({ ok: status === 200 && !errors.length && !outside.length, what: url,
+    detail: status !== 200 ? `HTTP ${status}` : errors.length ? `console: ${errors[0]}` : `fetched ${outside[0]}` });
+  for (const size of [WIDE, NARROW]) {
+    const width = size.width, wide = width === WIDE.width;
+    if (!wide) {
+      await page.setViewportSize(size);
+      await page.evaluate(() => new Promise((ok) => requestAnimationFrame(() => requestAnimationFrame(ok))));
     }
-    const diagrams = await page.evaluate(diagramsIn);
-    for (const d of diagrams) {
+    const where = `${url} @${width}`;
+    for (const d of await page.evaluate(diagramsIn)) {
       const what = `${url} diagram ${d.i + 1}`;
-      if (width > 800) {
+      if (wide) {
         results.drawn.push({ ok: d.svg && d.shapes >= 3 && d.width > 40 && d.height > 20, what,
           detail: d.svg ? `an SVG of ${d.shapes} shapes, ${d.width}x${d.height}` : `not drawn: "${d.text}"` });
         results.alt.push({ ok: d.svg && d.title.length > 3 && d.desc.length > 10 && d.labelled !== "", what,
           detail: `title ${JSON.stringify(d.title)}, description ${JSON.stringify(d.desc.slice(0, 30))}` });
       }
-      results[width > 800 ? "wideDiagrams" : "narrowDiagrams"].push({
+      results[wide ? "wideDiagrams" : "narrowDiagrams"].push({
         ok: d.svg && d.overflow <= 1 && d.scroll <= 1, what: `${what} @${width}`,
         detail: `${d.overflow > 1 ? d.overflow : d.scroll} px wider than its column` });
     }
-    if (width > 800) {
+    if (wide) {
       const cut = await page.evaluate(cutCode);
       results.code.push({ ok: cut.length === 0, what: where,
         detail: cut.map((c) => `${c.over} px cut: "${c.first.trim().slice(0, 50)}"`).join("; ") });
@@ -266,13 +268,23 @@ async function widthPass(browser, base, width, results) {
         const y = d ? d.getBoundingClientRect().top + window.scrollY - 80 : 0;
         return { top: Math.max(0, Math.round(y)), total: document.documentElement.scrollHeight };
       });
-      const height = Math.min(width > 800 ? 900 : 1688, total - top);
+      const height = Math.min(wide ? size.height : 2 * size.height, total - top);
       await page.screenshot({ path: shotName(lang, url, width), fullPage: true,
                               clip: { x: 0, y: top, width, height } });
       results.shots.push(shotName(lang, url, width));
     }
-    await page.close();
   }
+  await page.close();
+}
+
+// Every page, two at a time.
+async function checkPages(browser, base, results) {
+  const context = await browser.newContext({ viewport: WIDE, deviceScaleFactor: 1 });
+  const queue = PAGES.slice();
+  const worker = async () => {
+    while (queue.length) await checkPage(context, base, queue.shift(), results);
+  };
+  await Promise.all([worker(), worker()]);
   await context.close();
 }
 
@@ -348,7 +360,7 @@ async function main() {
     narrow: [], shots: [], switch: [], current: [], search: [], notfound: [] };
   try {
     console.log(`the lesson site in Chromium (${PAGES.length} pages, served from ${base})`);
-    await Promise.all([widthPass(browser, base, 1280, results), widthPass(browser, base, 390, results)]);
+    await checkPages(browser, base, results);
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     if (!args.only) {
       await searchFinds(ctx, base, "/", "deadline", /steps\/[^/]+\/#./, results.search);
