@@ -166,6 +166,9 @@ function diagramsIn() {
       desc: desc ? desc.textContent.trim() : "",
       labelled: svg ? (svg.getAttribute("aria-labelledby") || "") : "",
       overflow: box ? Math.round(box.right - col.right) : 0,
+      // drawn size / natural size: below about 0.6 the text is too small to read
+      scale: box && svg.viewBox.baseVal && svg.viewBox.baseVal.width
+        ? box.width / svg.viewBox.baseVal.width : 0,
       scroll: d.scrollWidth - d.clientWidth,
       text: (d.getAttribute("data-source") || d.textContent || "").slice(0, 40),
     };
@@ -223,6 +226,7 @@ function shotName(lang, url, width) {
 }
 
 const WIDE = { width: 1280, height: 900 };
+const MIN_SCALE = 0.6;
 const NARROW = { width: 390, height: 844 };
 
 // One page, at both widths: loaded once at 1280 px, checked, then the window
@@ -244,6 +248,8 @@ async function checkPage(context, base, { lang, url }, results) {
       if (wide) {
         results.drawn.push({ ok: d.svg && d.shapes >= 3 && d.width > 40 && d.height > 20, what,
           detail: d.svg ? `an SVG of ${d.shapes} shapes, ${d.width}x${d.height}` : `not drawn: "${d.text}"` });
+        results.legible.push({ ok: d.scale >= MIN_SCALE, what,
+          detail: `drawn at ${Math.round(d.scale * 100)} % of its size: too wide to read, shorten its lines (<br/>)` });
         results.alt.push({ ok: d.svg && d.title.length > 3 && d.desc.length > 10 && d.labelled !== "", what,
           detail: `title ${JSON.stringify(d.title)}, description ${JSON.stringify(d.desc.slice(0, 30))}` });
       }
@@ -356,7 +362,7 @@ async function main() {
     executablePath: args.chromium, headless: true,
     args: ["--no-sandbox", "--disable-background-networking", "--disable-dev-shm-usage"],
   });
-  const results = { load: [], drawn: [], alt: [], wideDiagrams: [], narrowDiagrams: [], code: [],
+  const results = { load: [], drawn: [], legible: [], alt: [], wideDiagrams: [], narrowDiagrams: [], code: [],
     narrow: [], shots: [], switch: [], current: [], search: [], notfound: [] };
   try {
     console.log(`the lesson site in Chromium (${PAGES.length} pages, served from ${base})`);
@@ -377,6 +383,7 @@ async function main() {
   }
   report("every page loads: no console error, no request outside 127.0.0.1", results.load);
   report("every diagram is drawn as an SVG with content", results.drawn);
+  report(`at 1280 px every diagram is drawn at ${MIN_SCALE * 100} % of its size or more (readable)`, results.legible);
   report("every diagram has alt text (an accessible title and description)", results.alt);
   report("at 1280 px no diagram is cut off", results.wideDiagrams);
   report("at 1280 px no code block is cut off", results.code);
