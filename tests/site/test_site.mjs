@@ -275,23 +275,31 @@ async function checkPage(context, base, { lang, url }, results) {
         return { top: Math.max(0, Math.round(y)), total: document.documentElement.scrollHeight };
       });
       const height = Math.min(wide ? size.height : 2 * size.height, total - top);
-      await page.screenshot({ path: shotName(lang, url, width), fullPage: true,
-                              clip: { x: 0, y: top, width, height } });
+      // One screenshot at a time: two at once in one browser come out garbled.
+      await exclusive(() => page.screenshot({ path: shotName(lang, url, width), fullPage: true,
+                                              clip: { x: 0, y: top, width, height } }));
       results.shots.push(shotName(lang, url, width));
     }
   }
   await page.close();
 }
 
-// Every page, two at a time.
+let screenshotLock = Promise.resolve();
+function exclusive(job) {
+  const run = screenshotLock.then(job);
+  screenshotLock = run.catch(() => {});
+  return run;
+}
+
+// Every page, two at a time (a browser context each).
 async function checkPages(browser, base, results) {
-  const context = await browser.newContext({ viewport: WIDE, deviceScaleFactor: 1 });
   const queue = PAGES.slice();
   const worker = async () => {
+    const context = await browser.newContext({ viewport: WIDE, deviceScaleFactor: 1 });
     while (queue.length) await checkPage(context, base, queue.shift(), results);
+    await context.close();
   };
   await Promise.all([worker(), worker()]);
-  await context.close();
 }
 
 async function searchFinds(context, base, home, term, want, results) {
