@@ -47,6 +47,8 @@ include docs/examples/examples.mk
 include tests/i18n/i18n.mk
 include mk/cluster.mk
 include tests/mistakes.mk
+include tools/browser/browser.mk
+include tests/site/site.mk
 
 # What `make setup` builds once the packages are there.
 shared: cgrpc-lib cgrpc-plugin
@@ -108,6 +110,7 @@ test-tools:
 # (file://): it is read through `make serve-docs`.
 docs:
 	$(ENSURE_ALL)
+	@$(MAKE) -s browser-deps
 	@mkdocs build --strict --quiet -f docs/mkdocs.yml -d $(ROOT)/build/site
 	@echo "Lesson site built in build/site/. Read it with 'make serve-docs'."
 
@@ -126,11 +129,12 @@ docs-sync-check:
 docs-stale-check:
 	@$(PYTHON) tools/stale_words.py
 
-docs-check:
+docs-check: browser-deps
 	@mkdocs build --strict --quiet -f docs/mkdocs.yml -d $(ROOT)/build/site && echo "1 passed, 0 failed"
 
 serve-docs:
 	$(ENSURE_ALL)
+	@$(MAKE) -s browser-deps
 	@echo "Serving the lessons at http://127.0.0.1:$(DOCS_PORT)/  (Ctrl-C stops)"
 	@mkdocs serve --quiet -f docs/mkdocs.yml -a 127.0.0.1:$(DOCS_PORT)
 

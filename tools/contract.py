@@ -315,6 +315,8 @@ COMPONENTS = [
     ("lesson code equals the tree's (make docs-sync fixes it)", ["docs-sync-check"], "Makefile"),
     ("learner pages promise nothing unwritten", ["docs-stale-check"], "Makefile"),
     ("lesson site builds (mkdocs --strict)", ["docs-check"], "Makefile"),
+    ("lesson site in Chromium: pages, diagrams, widths, search, languages",
+     ["test-site", "SITE_BUILD=0"], "tests/site/site.mk"),
     ("translated lessons (docs/ko) in step with docs/en",
      ["test-i18n", "I18N_ARGS=--site build/site"], "tests/i18n/i18n.mk"),
     ("every English page translated", ["i18n-check"], "tests/i18n/i18n.mk"),
