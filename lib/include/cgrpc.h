@@ -131,11 +131,25 @@ typedef struct cg_method {
     cg_invoke_fn invoke;  /* server side; NULL in client-only tables */
 } cg_method;
 
-/* A service: its full name and its methods, in .proto order. */
+/* One .proto file as protoc compiled it: its name and its descriptor, a
+ * serialized google.protobuf.FileDescriptorProto. Generated code embeds
+ * them for server reflection (cg_server_enable_reflection). */
+typedef struct cg_file_descriptor {
+    const char *name;  /* "tutorial/v1/my_service.proto" */
+    const unsigned char *data;
+    size_t len;
+} cg_file_descriptor;
+
+/* A service: its full name and its methods, in .proto order, and the
+ * descriptors of the .proto file that declares it (first) and of every
+ * file that one imports, directly or not. A table without them (n_files
+ * 0) is served as usual; reflection lists it but cannot describe it. */
 typedef struct cg_service {
     const char *name;  /* "tutorial.v1.MyService" */
     size_t n_methods;
     const cg_method *methods;
+    size_t n_files;
+    const cg_file_descriptor *files;
 } cg_service;
 
 /* ===================================================================== */
