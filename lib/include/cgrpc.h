@@ -414,6 +414,19 @@ int cg_server_listen(cg_server *srv, const char *addr,
 int cg_server_add_service(cg_server *srv, const cg_service *svc,
                           const void *impl, void *user);
 
+/* Serves gRPC server reflection on srv: the services
+ * grpc.reflection.v1.ServerReflection and its older name
+ * grpc.reflection.v1alpha.ServerReflection, through which tools with no
+ * .proto files at hand (grpcurl, buf curl, Postman) list the server's
+ * services and read their descriptors, then call any method. It describes
+ * every service registered on srv, before or after this call, from the
+ * descriptors that generated code embeds in its table (see cg_service); a
+ * table without them is listed, not described. Unknown names are answered
+ * with an error_response NOT_FOUND, and the stream stays open. Before
+ * cg_server_start only. Returns 0, or -1 with the reason on stderr for a
+ * NULL srv, after start, or when reflection is already on. */
+int cg_server_enable_reflection(cg_server *srv);
+
 /* Adds an interceptor; the first added runs outermost. Before start only:
  * afterwards (or with a NULL srv or fn) nothing is added. */
 void cg_server_add_interceptor(cg_server *srv, cg_server_interceptor_fn fn,
