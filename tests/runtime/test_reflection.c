@@ -36,9 +36,29 @@ static void setup(cg_server *srv, void *user)
     *rc |= rt__test__register_server(srv, &(Rt__Test_Server){0}, NULL);
 }
 
-/* A server with reflection on, a channel, and an open reflection stream. */
+/* One server with reflection on for the whole suite (started in the group
+ * setup: a server per test costs seconds under valgrind). */
+static cg_server *server;
+static char target[64];
+
+static int group_setup(void **state)
+{
+    int rc = -1, port = 0;
+
+    rt_group_setup(state);
+    server = cg_test_server_start(setup, &rc, &port);
+    snprintf(target, sizeof target, "127.0.0.1:%d", port);
+    return server != NULL && rc == 0 ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+    cg_server_free(server);
+    return rt_group_teardown(state);
+}
+
+/* A channel to the server and an open reflection stream. */
 typedef struct fixture {
-    cg_server *srv;
     cg_channel *ch;
     cg_call *call;
     bool alpha;
@@ -46,13 +66,6 @@ typedef struct fixture {
 
 static void open_stream(fixture *f, bool alpha)
 {
-    int rc = -1, port = 0;
-    char target[64];
-
-    f->srv = cg_test_server_start(setup, &rc, &port);
-    assert_non_null(f->srv);
-    assert_int_equal(rc, 0);
-    snprintf(target, sizeof target, "127.0.0.1:%d", port);
     f->ch = cg_channel_new(target, NULL, NULL);
     assert_non_null(f->ch);
     f->alpha = alpha;
@@ -70,7 +83,6 @@ static void close_stream(fixture *f)
     cg_status st = cg_call_finish(f->call);
     assert_int_equal(st.code, GRPC_STATUS_OK);
     cg_channel_free(f->ch);
-    cg_server_free(f->srv);
 }
 
 /* Sends one request and returns the one response (as v1 whatever the
@@ -503,6 +515,6 @@ int main(void)
         cmocka_unit_test(test_reflection_malformed_request_ends_call),
         cmocka_unit_test(test_reflection_enable_once_before_start),
     };
-    return cmocka_run_group_tests_name("reflection", tests, rt_group_setup,
-                                       rt_group_teardown);
+    return cmocka_run_group_tests_name("reflection", tests, group_setup,
+                                       group_teardown);
 }
