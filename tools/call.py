@@ -519,7 +519,11 @@ def reflected_methods(args, buf, url_base, addr, unix_path, timeout):
     """What the server serves, asked through server reflection (`buf curl
     --list-methods`): (service full name, service short name, method name)
     triples, or None when the server has no reflection service."""
-    cmd = buf_target(buf, url_base, unix_path, timeout) + ["--list-methods", url_base]
+    # The headers of CALL_ARGS (an authorization token) go with the
+    # reflection requests too: a server with auth may want them there.
+    cmd = buf_target(buf, url_base, unix_path, timeout) + [
+        "--reflect", "--reflect-header", "*", *shlex.split(args.extra or ""),
+        "--list-methods", url_base]
     if args.verbose:
         print("  " + " ".join(shlex.quote(c) for c in cmd), file=sys.stderr)
     try:
@@ -542,6 +546,12 @@ def reflected_methods(args, buf, url_base, addr, unix_path, timeout):
         raise CallError(start_server_hint(addr), 1)
     if "deadline" in low:
         raise CallError(no_answer(addr, timeout), 1)
+    if "not authenticated" in low or "unauthenticated" in low or "permission" in low:
+        # buf words a refused reflection call as if its own registry refused it.
+        raise CallError(f"the server at {addr} wants credentials even to say what it serves "
+                        "(server reflection answered UNAUTHENTICATED or PERMISSION_DENIED).\n"
+                        "  Send them with CALL_ARGS, for example:\n"
+                        "      CALL_ARGS='-H \"authorization: Bearer <token>\"'", 1)
     raise CallError(f"could not ask {addr} what it serves (server reflection): "
                     + (err.removeprefix("Failure: ") or f"buf curl exited with {p.returncode}"), 1)
 
@@ -610,6 +620,8 @@ def run_call(args, schema, buf):
     cmd = buf_target(buf, url_base, unix_path, timeout)
     if by_protos:
         cmd += ["--schema", str(schema.schema_dir)]
+    else:
+        cmd += ["--reflect", "--reflect-header", "*"]  # -H headers for reflection too
     cmd.append("--emit-defaults")
     extra = shlex.split(args.extra or "")
     tee_stderr = any(a in ("-v", "--verbose", "--debug") for a in extra)

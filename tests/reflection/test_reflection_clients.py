@@ -18,6 +18,9 @@ server; the step 7 reference program; the bench server), started on
      the methods; call MyService/UnaryCall with a request built from the
      reflected descriptor alone; ask for an unknown symbol (NOT_FOUND) and a
      file by name.
+  3. On step 7 with AUTH_TOKENS set: reflection needs a token like any
+     other method; `make call` (tools/call.py) says so without one, and
+     sends CALL_ARGS' authorization header with its reflection requests.
 
 Usage: test_reflection_clients.py [--buf PATH | --deps-dir DIR] --server NAME=PATH [...]
 (--deps-dir: make call's npm folder, tools/call, where buf is found.)
@@ -83,10 +86,12 @@ def expected(name):
 
 
 class Server:
-    def __init__(self, name, path):
+    def __init__(self, name, path, tokens=None):
         WORK.mkdir(parents=True, exist_ok=True)
         env = {k: v for k, v in os.environ.items() if k not in ("AUTH_TOKENS", "PORT", "HOST")}
         env["METRICS_PORT"] = "off"
+        if tokens:
+            env["AUTH_TOKENS"] = tokens
         self.log_path = WORK / f"{name}.log"
         self.log = open(self.log_path, "wb")
         self.proc = subprocess.Popen([str(path), "--listen", "127.0.0.1:0"], env=env,
@@ -243,6 +248,29 @@ def python_client(pb_pool, addr, version, want):
 
 
 # --------------------------------------------------------------------------
+# make call behind auth
+
+
+def call_with_auth(deps_dir, path):
+    """Step 7 with AUTH_TOKENS: tools/call.py without and with a token."""
+    server = Server("step07-auth", path, tokens="t0ken-reader=reader")
+    try:
+        addr = server.wait_listening()
+        base = [sys.executable, str(ROOT / "tools" / "call.py"), "call", "--deps-dir", str(deps_dir),
+                "--cache-dir", str(WORK / "buf-cache"), "--addr", addr,
+                "--method", "MyService/UnaryCall", "--data", '{"id":"auth"}']
+        p = subprocess.run(base, capture_output=True, text=True, timeout=60)
+        check(p.returncode == 1 and "wants credentials" in p.stderr and "CALL_ARGS" in p.stderr,
+              f"no token: exit {p.returncode}, stderr {p.stderr.strip()!r}")
+        p = subprocess.run(base + ["--extra", '-H "authorization: Bearer t0ken-reader"'],
+                           capture_output=True, text=True, timeout=60)
+        check(p.returncode == 0 and "Processed: auth" in p.stdout,
+              f"with a token: exit {p.returncode}, stderr {p.stderr.strip()!r}")
+    finally:
+        server.stop()
+
+
+# --------------------------------------------------------------------------
 
 
 def main():
@@ -303,6 +331,13 @@ def main():
         finally:
             rc = server.stop()
         result(rc == 0, f"{name}: exits 0 on SIGTERM", f"status {rc} (see {server.log_path})")
+    step07 = [path for name, _, path in (s.partition("=") for s in args.server) if name == "step07"]
+    if step07:
+        try:
+            call_with_auth(args.deps_dir, step07[0])
+            result(True, "step07 with AUTH_TOKENS: make call needs a token for reflection, and sends it")
+        except Failed as e:
+            result(False, "step07 with AUTH_TOKENS: make call needs a token for reflection, and sends it", e)
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 
