@@ -42,6 +42,7 @@ include fuzz/fuzz.mk
 include tests/interop/interop.mk
 include bench/bench.mk
 include tools/call.mk
+include tests/reflection/reflection.mk
 include mk/demo.mk
 include docs/examples/examples.mk
 include tests/i18n/i18n.mk

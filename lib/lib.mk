@@ -34,7 +34,23 @@ CGRPC_CC      ?= $(CC)
 CGRPC_WARN    := -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra $(if $(WERROR),-Werror)
 CGRPC_OPT     ?= -g -O2
 CGRPC_SRCS    := $(sort $(wildcard $(ROOT)/lib/src/*.c))
-CGRPC_HDRS    := $(wildcard $(ROOT)/lib/src/*.h) $(ROOT)/lib/include/cgrpc.h
+
+# Server reflection (src/reflect.c) serves grpc.reflection.v1 and v1alpha,
+# whose messages and method tables are generated at build time from
+# lib/proto, by protoc-gen-c and the course's own protoc-gen-cgrpc (which
+# also embeds the descriptors of the two files, so reflection describes
+# itself), into build/lib/gen. v1alpha is v1 in another package: its .proto
+# is made from v1's, in build/lib/proto.
+CGRPC_REFL_PROTOS := grpc/reflection/v1/reflection.proto \
+                     grpc/reflection/v1alpha/reflection.proto
+CGRPC_REFL_GEN    := $(ROOT)/build/lib/gen
+CGRPC_REFL_PROTO  := $(ROOT)/build/lib/proto
+CGRPC_REFL_BASES  := $(patsubst %.proto,%,$(CGRPC_REFL_PROTOS))
+CGRPC_REFL_SRCS   := $(foreach b,$(CGRPC_REFL_BASES),$(CGRPC_REFL_GEN)/$(b).pb-c.c \
+                                                    $(CGRPC_REFL_GEN)/$(b).cgrpc.c)
+CGRPC_REFL_HDRS   := $(CGRPC_REFL_SRCS:.c=.h)
+CGRPC_HDRS    := $(wildcard $(ROOT)/lib/src/*.h) $(ROOT)/lib/include/cgrpc.h \
+                 $(CGRPC_REFL_HDRS)
 
 cgrpc_comma := ,
 cgrpc_q    = $(if $(V),,@)
@@ -44,6 +60,28 @@ cgrpc_say  = $(if $(V),@:,@printf '  %-4s %s\n' $(1) $(subst $(ROOT)/,,$(2)))
         test-runtime-tsan cgrpc-test-bins
 
 cgrpc-lib: $(CGRPC_LIB)
+
+include $(ROOT)/tools/plugin.mk
+
+$(CGRPC_REFL_PROTO)/grpc/reflection/v1/reflection.proto: $(ROOT)/lib/proto/grpc/reflection/v1/reflection.proto
+	@mkdir -p $(dir $@)
+	$(cgrpc_q)cp $< $@
+
+$(CGRPC_REFL_PROTO)/grpc/reflection/v1alpha/reflection.proto: $(ROOT)/lib/proto/grpc/reflection/v1/reflection.proto
+	@mkdir -p $(dir $@)
+	$(cgrpc_q)sed 's/^package grpc\.reflection\.v1;/package grpc.reflection.v1alpha;/' $< >$@.tmp
+	$(cgrpc_q)grep -q '^package grpc\.reflection\.v1alpha;' $@.tmp && mv $@.tmp $@
+
+# One protoc run per file writes its four files.
+$(CGRPC_REFL_GEN)/%.pb-c.c $(CGRPC_REFL_GEN)/%.pb-c.h $(CGRPC_REFL_GEN)/%.cgrpc.c $(CGRPC_REFL_GEN)/%.cgrpc.h: \
+        $(CGRPC_REFL_PROTO)/%.proto $(CGRPC_PLUGIN)
+	@mkdir -p $(CGRPC_REFL_GEN)
+	$(call cgrpc_say,GEN,$(subst $(CGRPC_REFL_PROTO)/,,$<))
+	$(cgrpc_q)$(PROTOC) -I$(CGRPC_REFL_PROTO) \
+	    --plugin=protoc-gen-cgrpc=$(CGRPC_PLUGIN) --cgrpc_out=$(CGRPC_REFL_GEN) \
+	    --c_out=$(CGRPC_REFL_GEN) $<
+
+.PRECIOUS: $(CGRPC_REFL_SRCS) $(CGRPC_REFL_HDRS)
 
 # --------------------------------------------------------------------------
 # Test suites: tests/runtime/test_*.c, each linked with the helpers in
@@ -58,9 +96,15 @@ CGRT_HELPERS := $(sort $(wildcard $(CGRT_DIR)/rt_*.c))
 CGRT_GEN     := $(ROOT)/build/runtime-tests/gen
 CGRT_PB_C    := $(CGRT_GEN)/rt_test.pb-c.c
 CGRT_PB_H    := $(CGRT_GEN)/rt_test.pb-c.h
+# The reflection tests' protos: code from protoc-gen-c and protoc-gen-cgrpc
+# (rt_reflect.proto has the service; the other two it imports).
+CGRT_RF_PROTOS := rt_reflect_base rt_reflect_types rt_reflect
+CGRT_RF_SRCS := $(patsubst %,$(CGRT_GEN)/%.pb-c.c,$(CGRT_RF_PROTOS)) $(CGRT_GEN)/rt_reflect.cgrpc.c
+CGRT_RF_HDRS := $(CGRT_RF_SRCS:.c=.h)
 CGRT_CERTS   := $(ROOT)/build/runtime-tests/certs
 CGRT_COMMON  := $(ROOT)/tests/common
 CGRT_CFLAGS   = -I$(CGRT_DIR) -I$(CGRT_COMMON) -I$(CGRT_GEN) -I$(ROOT)/lib/src \
+                -I$(CGRPC_REFL_GEN) -I$(PLUGIN_PB_DIR) \
                 -DCGRT_CERT_DIR='"$(CGRT_CERTS)"' \
                 -DCGRT_CGRPC_H='"$(ROOT)/lib/include/cgrpc.h"' \
                 $(call cgrpc_pc,cgrt_pc_cflags,--cflags cmocka)
@@ -80,6 +124,12 @@ $(CGRT_PB_C) $(CGRT_PB_H) &: $(CGRT_DIR)/proto/rt_test.proto
 	$(call cgrpc_say,GEN,$@)
 	$(cgrpc_q)protoc -I $(CGRT_DIR)/proto --c_out=$(CGRT_GEN) $<
 
+$(CGRT_RF_SRCS) $(CGRT_RF_HDRS) &: $(patsubst %,$(CGRT_DIR)/proto/%.proto,$(CGRT_RF_PROTOS)) $(CGRPC_PLUGIN)
+	@mkdir -p $(CGRT_GEN)
+	$(call cgrpc_say,GEN,$(CGRT_GEN)/rt_reflect*)
+	$(cgrpc_q)protoc -I $(CGRT_DIR)/proto --plugin=protoc-gen-cgrpc=$(CGRPC_PLUGIN) \
+	    --cgrpc_out=$(CGRT_GEN) --c_out=$(CGRT_GEN) $(patsubst %,$(CGRT_DIR)/proto/%.proto,$(CGRT_RF_PROTOS))
+
 # Fresh short-lived certificates for every run of the TLS tests.
 .PHONY: cgrt-certs
 cgrt-certs:
@@ -93,21 +143,29 @@ define cgrpc_variant
 CGRT_$(1)_DIR  := $(ROOT)/build/runtime-tests/$(1)
 CGRT_$(1)_LIB  := $(if $(filter plain,$(1)),$(CGRPC_LIB),$$(CGRT_$(1)_DIR)/libcgrpc.a)
 CGRT_$(1)_OBJD := $(if $(filter plain,$(1)),$(ROOT)/build/lib/obj,$$(CGRT_$(1)_DIR)/obj)
-CGRT_$(1)_OBJS := $$(patsubst $(ROOT)/lib/src/%.c,$$(CGRT_$(1)_OBJD)/%.o,$(CGRPC_SRCS))
+CGRT_$(1)_OBJS := $$(patsubst $(ROOT)/lib/src/%.c,$$(CGRT_$(1)_OBJD)/%.o,$(CGRPC_SRCS)) \
+                  $$(patsubst $(CGRPC_REFL_GEN)/%.c,$$(CGRT_$(1)_OBJD)/gen/%.o,$(CGRPC_REFL_SRCS))
 CGRT_$(1)_HOBJ := $$(patsubst $(CGRT_DIR)/%.c,$$(CGRT_$(1)_DIR)/t/%.o,$(CGRT_HELPERS)) \
-                  $$(CGRT_$(1)_DIR)/t/testutil.o $$(CGRT_$(1)_DIR)/t/rt_test.pb-c.o
+                  $$(CGRT_$(1)_DIR)/t/testutil.o $$(CGRT_$(1)_DIR)/t/rt_test.pb-c.o \
+                  $$(patsubst $(CGRT_GEN)/%.c,$$(CGRT_$(1)_DIR)/t/%.o,$(CGRT_RF_SRCS)) \
+                  $$(CGRT_$(1)_DIR)/t/descriptor.pb-c.o
 CGRT_$(1)_BINS := $$(patsubst %,$$(CGRT_$(1)_DIR)/test_%,$(CGRT_SUITES))
 
 $$(CGRT_$(1)_OBJD)/%.o: $(ROOT)/lib/src/%.c $(CGRPC_HDRS)
 	@mkdir -p $$(dir $$@)
 	$$(call cgrpc_say,CC,$$<)
-	$$(cgrpc_q)$(CGRPC_CC) $(CGRPC_WARN) $(CGRPC_OPT) $(2) $$(CGRPC_CFLAGS) -c $$< -o $$@
+	$$(cgrpc_q)$(CGRPC_CC) $(CGRPC_WARN) $(CGRPC_OPT) $(2) $$(CGRPC_CFLAGS) -I$(CGRPC_REFL_GEN) -c $$< -o $$@
+
+$$(CGRT_$(1)_OBJD)/gen/%.o: $(CGRPC_REFL_GEN)/%.c $(CGRPC_HDRS)
+	@mkdir -p $$(dir $$@)
+	$$(call cgrpc_say,CC,$$<)
+	$$(cgrpc_q)$(CGRPC_CC) $(CGRPC_WARN) $(CGRPC_OPT) $(2) $$(CGRPC_CFLAGS) -I$(CGRPC_REFL_GEN) -c $$< -o $$@
 
 $$(CGRT_$(1)_LIB): $$(CGRT_$(1)_OBJS)
 	$$(call cgrpc_say,AR,$$@)
 	$$(cgrpc_q)rm -f $$@ && ar rcs $$@ $$^
 
-$$(CGRT_$(1)_DIR)/t/%.o: $(CGRT_DIR)/%.c $(CGRT_PB_H) $(CGRPC_HDRS) $(wildcard $(CGRT_DIR)/*.h) $(CGRT_COMMON)/testutil.h
+$$(CGRT_$(1)_DIR)/t/%.o: $(CGRT_DIR)/%.c $(CGRT_PB_H) $(CGRT_RF_HDRS) $(PLUGIN_PB_STAMP) $(CGRPC_HDRS) $(wildcard $(CGRT_DIR)/*.h) $(CGRT_COMMON)/testutil.h
 	@mkdir -p $$(dir $$@)
 	$$(call cgrpc_say,CC,$$<)
 	$$(cgrpc_q)$(CGRPC_CC) $(CGRPC_WARN) $(CGRPC_OPT) $(2) $$(CGRPC_CFLAGS) $$(CGRT_CFLAGS) -c $$< -o $$@
@@ -121,6 +179,19 @@ $$(CGRT_$(1)_DIR)/t/rt_test.pb-c.o: $(CGRT_PB_C) $(CGRT_PB_H)
 	@mkdir -p $$(dir $$@)
 	$$(call cgrpc_say,CC,$$<)
 	$$(cgrpc_q)$(CGRPC_CC) -std=c11 $(CGRPC_OPT) $(2) $$(CGRPC_CFLAGS) -c $$< -o $$@
+
+$$(CGRT_$(1)_DIR)/t/rt_reflect%.o: $(CGRT_GEN)/rt_reflect%.c $(CGRT_RF_HDRS) $(CGRPC_HDRS)
+	@mkdir -p $$(dir $$@)
+	$$(call cgrpc_say,CC,$$<)
+	$$(cgrpc_q)$(CGRPC_CC) -std=c11 $(CGRPC_OPT) $(2) $$(CGRPC_CFLAGS) -I$(CGRT_GEN) -c $$< -o $$@
+
+# descriptor.proto's protobuf-c code (made for the plugin), with which the
+# reflection tests read the descriptors they get back.
+$$(CGRT_$(1)_DIR)/t/descriptor.pb-c.o: $(PLUGIN_PB_STAMP)
+	@mkdir -p $$(dir $$@)
+	$$(call cgrpc_say,CC,$(PLUGIN_PB_DIR)/google/protobuf/descriptor.pb-c.c)
+	$$(cgrpc_q)$(CGRPC_CC) -std=c11 $(CGRPC_OPT) $(2) $$(CGRPC_CFLAGS) -I$(PLUGIN_PB_DIR) \
+	    -c $(PLUGIN_PB_DIR)/google/protobuf/descriptor.pb-c.c -o $$@
 
 $$(CGRT_$(1)_DIR)/test_%: $$(CGRT_$(1)_DIR)/t/test_%.o $$(CGRT_$(1)_HOBJ) $$(CGRT_$(1)_LIB)
 	$$(call cgrpc_say,LD,$$@)

@@ -307,6 +307,8 @@ COMPONENTS = [
     ("fuzz corpus and regressions replayed", ["test-fuzz-replay"], "fuzz/fuzz.mk"),
     ("interop with Python grpcio and grpc-js", ["test-interop"], "tests/interop/interop.mk"),
     ("make call (buf curl) against a live server", ["test-call"], "tools/call.mk"),
+    ("server reflection: buf curl and Python grpcio ask the step 4, step 7 and bench servers",
+     ["test-reflection"], "tests/reflection/reflection.mk"),
     ("make demo, end to end", ["test-demo"], "mk/demo.mk"),
     ("the runtime reference's examples", ["test-doc-examples"], "docs/examples/examples.mk"),
     ("make cluster: 3 replicas, round_robin, one stopped, no call lost", ["test-cluster"], "mk/cluster.mk"),

@@ -22,6 +22,11 @@
 # V=1 shows full commands; WERROR=1 adds -Werror. Nothing is written outside
 # $(ROOT)/build.
 
+# lib/lib.mk includes this file (the runtime's reflection service is
+# generated code), and so do the fragments that include lib/lib.mk: once.
+ifndef cgrpc_plugin_mk
+cgrpc_plugin_mk := 1
+
 ROOT ?= $(abspath $(dir $(lastword $(MAKEFILE_LIST)))..)
 # `?=` makes ROOT recursive, and MAKEFILE_LIST grows with every include (the
 # -include of .d files below would change its value for every later use, here
@@ -135,3 +140,5 @@ test-plugin: $(CGRPC_PLUGIN)
 
 update-plugin-golden: $(CGRPC_PLUGIN)
 	@$(PLUGIN_TEST_ENV) sh $(PLUGIN_TEST)/run-tests.sh --update-golden
+
+endif  # cgrpc_plugin_mk

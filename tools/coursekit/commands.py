@@ -315,7 +315,7 @@ def cmd_help(args):
         ("make report", "your results as JSON + JUnit XML (for a teacher)"),
         ("make class-report DIR=…", "teachers: a table of the class from the collected reports"),
         ("make demo", "run the finished server and client end to end, with a transcript"),
-        ("make call METHOD=… DATA=…", "call a running server by hand (buf curl); 'make call' lists methods"),
+        ("make call METHOD=… DATA=…", "call a running server by hand (buf curl); LIST=1: what it serves"),
         ("make docs / serve-docs", "build the lesson site / read it at http://127.0.0.1:8000"),
         ("make setup / doctor", "install / check the tools (other commands do it for you)"),
         ("make test", "the workspace's own test suite (for maintainers and CI)"),
