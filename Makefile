@@ -17,7 +17,7 @@ ENSURE_ALL = @tools/setup.sh --ensure all
 
 .DEFAULT_GOAL := help
 .PHONY: help setup doctor shared check report class-report hint reset watch memcheck \
-        solution test test-tools docs docs-check serve-docs clean
+        solution test test-tools format format-check docs docs-check serve-docs clean
 
 help:
 	@if command -v $(PYTHON) >/dev/null 2>&1; then $(COURSE) help; else \
@@ -101,6 +101,16 @@ test:
 # Ends with "N passed, M failed".
 test-tools:
 	@$(PYTHON) tests/tools/run.py
+
+# The C code's one layout (.clang-format). `make format` lays every C file of
+# the project out in place; `make format-check` (part of `make test`) lists
+# the files that differ and fails. See tools/format.sh for which files.
+format:
+	$(ENSURE_ALL)
+	@tools/format.sh
+
+format-check:
+	@tools/format.sh --check
 
 docs:
 	$(ENSURE_ALL)

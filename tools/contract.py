@@ -312,6 +312,7 @@ COMPONENTS = [
     ("make cluster: 3 replicas, round_robin, one stopped, no call lost", ["test-cluster"], "mk/cluster.mk"),
     ("Dockerfile, k8s/ and .devcontainer/ checked offline", ["test-deploy"], "mk/cluster.mk"),
     ("the step tooling (tools/course.py, mk/step.mk)", ["test-tools"], "Makefile"),
+    ("the C code laid out as .clang-format says (make format)", ["format-check"], "Makefile"),
     ("lesson site builds (mkdocs --strict)", ["docs-check"], "Makefile"),
     ("translated lessons (docs/ko) in step with docs/en",
      ["test-i18n", "I18N_ARGS=--site build/site"], "tests/i18n/i18n.mk"),
