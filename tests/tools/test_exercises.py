@@ -168,6 +168,20 @@ class Resolution(unittest.TestCase):
                          ["steps/01-fake/b.c"])
         self.assertEqual(exercises.needed_files(r, s, "alpha"), [])
 
+    def test_declarations_broken_by_the_formatter(self):
+        # A #define too long for 80 columns: `make format` puts its value on
+        # the next line, after a backslash.
+        t = self.root / "tests" / self.step
+        (t / "test_delta.c").write_text(
+            '#define LESSON_PAGE "steps/01-fake.md"\n'
+            '#define EXERCISE_FILE                                                          \\\n'
+            '    "c.c" /* a comment that made the line too long */\n'
+            '#define EXERCISE_NEEDS \\\n    "a.c b.c" /* and another */\n'
+            'static void test_delta(void **state) { (void)state; }\n')
+        self.assertEqual(exercises.exercise_file(self.root, self.step, "delta"), "steps/01-fake/c.c")
+        self.assertEqual(exercises.needed_files(self.root, self.step, "delta"),
+                         ["steps/01-fake/a.c", "steps/01-fake/b.c"])
+
     def test_missing_declaration(self):
         with self.assertRaises(exercises.DeclarationError) as e:
             exercises.exercise_file(self.root, self.step, "nodecl")
