@@ -17,7 +17,7 @@ ENSURE_ALL = @tools/setup.sh --ensure all
 
 .DEFAULT_GOAL := help
 .PHONY: help setup doctor shared check report class-report hint reset watch memcheck \
-        solution test test-tools docs docs-check docs-sync docs-sync-check docs-stale-check \
+        solution test test-tools format format-check docs docs-check docs-sync docs-sync-check docs-stale-check \
         serve-docs clean
 
 help:
@@ -105,6 +105,16 @@ test:
 # Ends with "N passed, M failed".
 test-tools:
 	@$(PYTHON) tests/tools/run.py
+
+# The C code's one layout (.clang-format). `make format` lays every C file of
+# the project out in place; `make format-check` (part of `make test`) lists
+# the files that differ and fails. See tools/format.sh for which files.
+format:
+	$(ENSURE_ALL)
+	@tools/format.sh
+
+format-check:
+	@tools/format.sh --check
 
 # The site's links lead to folders (use_directory_urls) and its search fetches
 # search/search_index.json, which browsers block for a page opened from disk

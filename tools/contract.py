@@ -316,6 +316,7 @@ COMPONENTS = [
     ("the step tooling (tools/course.py, mk/step.mk)", ["test-tools"], "Makefile"),
     ("lesson code equals the tree's (make docs-sync fixes it)", ["docs-sync-check"], "Makefile"),
     ("learner pages promise nothing unwritten", ["docs-stale-check"], "Makefile"),
+    ("the C code laid out as .clang-format says (make format)", ["format-check"], "Makefile"),
     ("lesson site builds (mkdocs --strict)", ["docs-check"], "Makefile"),
     ("lesson site in Chromium: pages, diagrams, widths, search, languages",
      ["test-site", "SITE_BUILD=0"], "tests/site/site.mk"),

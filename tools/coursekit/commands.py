@@ -319,6 +319,7 @@ def cmd_help(args):
         ("make docs / serve-docs", "build the lesson site / read it at http://127.0.0.1:8000"),
         ("make setup / doctor", "install / check the tools (other commands do it for you)"),
         ("make test", "the workspace's own test suite (for maintainers and CI)"),
+        ("make format", "maintainers: lay the C code out as .clang-format says (make test checks it)"),
         ("make bench", "load-test the runtime against the C++ gRPC servers"),
         ("make cluster", "three step-7 servers behind a round_robin client; one is stopped mid-load"),
         ("make fuzz / soak", "fuzz the runtime for a while / a long mixed load with RSS figures"),
