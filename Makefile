@@ -46,6 +46,7 @@ include docs/examples/examples.mk
 include tests/i18n/i18n.mk
 include mk/cluster.mk
 include tests/mistakes.mk
+include mk/class.mk
 
 # What `make setup` builds once the packages are there.
 shared: cgrpc-lib cgrpc-plugin
