@@ -97,10 +97,10 @@ class: class-bins
 	  --http 0.0.0.0:$(CLASS_HTTP_PORT) --data $(CLASS_DATA) --web $(CLASS_SRC)/web $(if $(CODE),--code '$(CODE)')
 
 class-watch: $(CLASS_CLIENT)
-	@$(CLASS_PYTHON) $(ROOT)/tools/course.py class-watch "$(CLASS)" "$(CODE)"
+	@$(CLASS_PYTHON) $(ROOT)/tools/course.py class-watch "$(or $(CLASS),127.0.0.1:$(CLASS_PORT))" "$(CODE)" "$(CLASS_DATA)"
 
 class-export:
-	@$(CLASS_PYTHON) $(ROOT)/tools/course.py class-export "$(DIR)" "$(BOARD)"
+	@$(CLASS_PYTHON) $(ROOT)/tools/course.py class-export "$(DIR)" "$(or $(BOARD),http://127.0.0.1:$(CLASS_HTTP_PORT))"
 
 join:
 	@$(CLASS_PYTHON) $(ROOT)/tools/course.py join "$(CLASS)" "$(CODE)" "$(NAME)"

@@ -10,6 +10,8 @@
  *   class_client report --addr HOST:PORT KEY=VALUE...
  *       one report from the command line (the tests and make class-load);
  *       prints "OK reports=N duplicate=0|1" or "CODE: message".
+ *   class_client ping --addr HOST:PORT      is the server there, does it take
+ *       the code? Prints "OK learners=N reports=M" or "CODE: message".
  *   class_client board --addr HOST:PORT     the board once, as a table
  *   class_client watch --addr HOST:PORT [--updates N]
  *       the board after every change (a server stream), until Ctrl-C or N
@@ -320,6 +322,22 @@ static int cmd_board(cg_channel *ch) {
     return 0;
 }
 
+/* Whether the server is there and takes the code: a Board call. */
+static int cmd_ping(cg_channel *ch) {
+    cg_md md;
+    cg_call_opts opts = call_opts(3000, &md);
+    Tutorial__V1__ClassBoardRequest req = TUTORIAL__V1__CLASS_BOARD_REQUEST__INIT;
+    Tutorial__V1__ClassBoard *b = NULL;
+    cg_status st = tutorial__v1__class_service_client__board(ch, &req, &b, &opts);
+    if (st.code != GRPC_STATUS_OK) {
+        printf("%s: %s\n", cg_status_name(st.code), st.message);
+        return 1;
+    }
+    printf("OK learners=%zu reports=%lld\n", b->n_learners, (long long)b->reports);
+    tutorial__v1__class_board__free_unpacked(b, NULL);
+    return 0;
+}
+
 static int cmd_watch(cg_channel *ch, long updates) {
     cg_md md;
     cg_call_opts opts = call_opts(0, &md);
@@ -356,6 +374,8 @@ int main(int argc, char **argv) {
     const char *cmd = argv[1];
     if (strcmp(cmd, "report") == 0) {
         rc = cmd_report(ch, argc - 4, argv + 4);
+    } else if (strcmp(cmd, "ping") == 0) {
+        rc = cmd_ping(ch);
     } else if (strcmp(cmd, "board") == 0) {
         rc = cmd_board(ch);
     } else if (strcmp(cmd, "watch") == 0) {

@@ -10,8 +10,8 @@ import sys
 import time
 from pathlib import Path
 
-from . import exercises, term
-from .build import make_build
+from . import classroom, exercises, term
+from .build import first_compile_error, make_build
 from .lessons import lesson_link, localize
 from .report import TEACHER_RESULTS, class_table, learner_name, read_reports, write_report
 from .runner import count, gather, load_result, run_step_suites, save_result
@@ -49,7 +49,8 @@ def cmd_step(args, valgrind=False):
                          sanitize="none" if valgrind else "address")
     if not ok:
         result = {"step": step, "mode": mode, "valgrind": valgrind, "build": "failed",
-                  "time": time.strftime("%Y-%m-%dT%H:%M:%S"), "suites": []}
+                  "time": time.strftime("%Y-%m-%dT%H:%M:%S"), "suites": [],
+                  "build_error": first_compile_error(out)}
         count(result)
         save_result(result)
         print_build_failure(step, mode, valgrind, out)
@@ -341,4 +342,12 @@ def cmd_help(args):
 
 COMMANDS = {"run": cmd_run, "step": cmd_step, "memcheck": cmd_memcheck, "check": cmd_check,
             "report": cmd_report, "class-report": cmd_class_report, "hint": cmd_hint,
-            "reset": cmd_reset, "watch": cmd_watch, "help": cmd_help}
+            "reset": cmd_reset, "watch": cmd_watch, "help": cmd_help,
+            "join": classroom.cmd_join, "leave": classroom.cmd_leave,
+            "class-status": classroom.cmd_class_status, "class-watch": classroom.cmd_class_watch,
+            "class-export": classroom.cmd_class_export}
+
+# The commands whose results also go to the class board (make join), and
+# as what kind of run.
+CLASS_SOURCES = {"run": "step", "step": "step", "memcheck": "step", "hint": "step", "watch": "step",
+                 "check": "check", "report": "report"}
