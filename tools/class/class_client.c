@@ -10,6 +10,9 @@
  *   class_client report --addr HOST:PORT KEY=VALUE...
  *       one report from the command line (the tests and make class-load);
  *       prints "OK reports=N duplicate=0|1" or "CODE: message".
+ *   class_client report --addr HOST:PORT --repeat N KEY=VALUE...
+ *       the same report N times on one connection, with report ids
+ *       ID-0 ... ID-N-1 (a flood, for the tests); a line per answer.
  *   class_client ping --addr HOST:PORT      is the server there, does it take
  *       the code? Prints "OK learners=N reports=M" or "CODE: message".
  *   class_client board --addr HOST:PORT     the board once, as a table
@@ -34,7 +37,8 @@
 
 #include "class/v1/class_service.cgrpc.h"
 
-#define FIELD_MAX 4096
+#define STORE_ID_BUF 64
+#define FIELD_MAX (128 * 1024)  /* above the server's 64 KiB message limit */
 
 typedef struct report_buf {
     Tutorial__V1__ClassReport r;
@@ -113,7 +117,7 @@ static cg_status send_report(cg_channel *ch, const report_buf *b, int64_t timeou
     return tutorial__v1__class_service_client__report(ch, &b->r, ack, &opts);
 }
 
-static int cmd_report(cg_channel *ch, int argc, char **argv) {
+static int cmd_report(cg_channel *ch, int argc, char **argv, long repeat) {
     report_buf *b = malloc(sizeof *b);
     if (b == NULL)
         return 1;
@@ -124,16 +128,25 @@ static int cmd_report(cg_channel *ch, int argc, char **argv) {
             free(b);
             return 2;
         }
-    Tutorial__V1__ClassReportAck *ack = NULL;
-    cg_status st = send_report(ch, b, 5000, &ack);
-    free(b);
-    if (st.code != GRPC_STATUS_OK) {
-        printf("%s: %s\n", cg_status_name(st.code), st.message);
-        return 1;
+    int rc = 0;
+    for (long i = 0; i < repeat; i++) {
+        char id[STORE_ID_BUF];
+        if (repeat > 1) {  /* a burst: the same report under ids ID-0, ID-1, ... */
+            snprintf(id, sizeof id, "%.40s-%ld", b->text[0], i);
+            b->r.report_id = id;
+        }
+        Tutorial__V1__ClassReportAck *ack = NULL;
+        cg_status st = send_report(ch, b, 5000, &ack);
+        if (st.code != GRPC_STATUS_OK) {
+            printf("%s: %s\n", cg_status_name(st.code), st.message);
+            rc = 1;
+            continue;
+        }
+        printf("OK reports=%d duplicate=%d\n", (int)ack->reports, ack->duplicate ? 1 : 0);
+        tutorial__v1__class_report_ack__free_unpacked(ack, NULL);
     }
-    printf("OK reports=%d duplicate=%d\n", (int)ack->reports, ack->duplicate ? 1 : 0);
-    tutorial__v1__class_report_ack__free_unpacked(ack, NULL);
-    return 0;
+    free(b);
+    return rc;
 }
 
 /* ---- the queue ---------------------------------------------------------- */
@@ -143,14 +156,15 @@ static bool read_queued(const char *path, report_buf *b) {
     if (f == NULL)
         return false;
     report_init(b);
-    char line[FIELD_MAX + 64];
-    bool ok = true;
-    while (ok && fgets(line, sizeof line, f)) {
+    char *line = malloc(FIELD_MAX + 64);
+    bool ok = line != NULL;
+    while (ok && fgets(line, FIELD_MAX + 64, f)) {
         line[strcspn(line, "\n")] = '\0';
         if (line[0])
             ok = set_field(b, line);
     }
     fclose(f);
+    free(line);
     return ok;
 }
 
@@ -373,7 +387,8 @@ int main(int argc, char **argv) {
     int rc = 2;
     const char *cmd = argv[1];
     if (strcmp(cmd, "report") == 0) {
-        rc = cmd_report(ch, argc - 4, argv + 4);
+        bool burst = argc > 5 && strcmp(argv[4], "--repeat") == 0;
+        rc = burst ? cmd_report(ch, argc - 6, argv + 6, atol(argv[5])) : cmd_report(ch, argc - 4, argv + 4, 1);
     } else if (strcmp(cmd, "ping") == 0) {
         rc = cmd_ping(ch);
     } else if (strcmp(cmd, "board") == 0) {

@@ -264,10 +264,10 @@ static int serve(const options *o, class_server *cs, cg_server *srv, char *host,
         fprintf(stderr, "class_server: the web board: %s\n", err);
         return 1;
     }
-    printf("grpc listening on %s:%d\nhttp listening on %s:%d\nclass code %s\n", host, port, http_host,
-           http_port, cs->code);
     printf("reports on the board: %zu%s\n", store_replayed(cs->st),
            store_torn(cs->st) ? " (a torn last record, from a crash, was cut off)" : "");
+    printf("grpc listening on %s:%d\nhttp listening on %s:%d\nclass code %s\n", host, port, http_host,
+           http_port, cs->code);
     print_welcome(cs->code, port, http_port);
     sigset_t sigs;
     sigemptyset(&sigs);
