@@ -308,6 +308,8 @@ COMPONENTS = [
     ("interop with Python grpcio and grpc-js", ["test-interop"], "tests/interop/interop.mk"),
     ("make call (buf curl) against a live server", ["test-call"], "tools/call.mk"),
     ("make demo, end to end", ["test-demo"], "mk/demo.mk"),
+    ("the live classroom: class server (ASan), learners through make, the board in Chromium",
+     ["test-class"], "mk/class.mk"),
     ("the runtime reference's examples", ["test-doc-examples"], "docs/examples/examples.mk"),
     ("make cluster: 3 replicas, round_robin, one stopped, no call lost", ["test-cluster"], "mk/cluster.mk"),
     ("Dockerfile, k8s/ and .devcontainer/ checked offline", ["test-deploy"], "mk/cluster.mk"),

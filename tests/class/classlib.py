@@ -32,10 +32,18 @@ class ClassServer:
         self.binary, self.data, self.code_arg = str(binary), Path(data), code
         self.log_path = Path(log or (self.data.parent / (self.data.name + ".server.log")))
         self.proc = None
+        self.ports = ("0", "0")
+        self.start()
+
+    def restart_on(self, grpc_port, http_port):
+        """Starts again on the given ports (after stop): a restart the
+        learners' settings survive."""
+        self.ports = (grpc_port, http_port)
         self.start()
 
     def start(self):
-        args = [self.binary, "--steps", ",".join(STEPS), "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0",
+        args = [self.binary, "--steps", ",".join(STEPS), "--listen", f"127.0.0.1:{self.ports[0]}",
+                "--http", f"127.0.0.1:{self.ports[1]}",
                 "--data", str(self.data), "--web", str(ROOT / "tools" / "class" / "web")]
         if self.code_arg:
             args += ["--code", self.code_arg]
@@ -114,7 +122,11 @@ def raw_http(http, data, timeout=10):
     """Sends raw bytes to the board's port; returns the answer's bytes."""
     host, port = http[len("http://"):].rsplit(":", 1)
     with socket.create_connection((host, int(port)), timeout=timeout) as s:
-        s.sendall(data)
+        try:
+            s.sendall(data)
+            s.shutdown(socket.SHUT_WR)  # the whole request is sent: the server sees its end at once
+        except OSError:
+            pass  # the server answered (and closed) before reading it all
         chunks = []
         while True:
             try:

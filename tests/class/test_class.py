@@ -307,9 +307,11 @@ def test_learners_and_browser(srv, tmp, shots):
     codes = [b.wait(timeout=600) for b in builds]
     check(codes == [0, 0, 0], f"3 copies of the workspace, step 1 built in each "
           f"({time.monotonic() - t0:.1f} s)", codes)
+    t1 = time.monotonic()
     browser = Browser(srv.http + "/", shots)
     try:
         browser.expect("ready", timeout=60)
+        print(f"    (Chromium ready in {time.monotonic() - t1:.1f} s)")
         for (name, lang), ws in zip(learners, spaces):
             browser.send(cmd="lang", lang=lang)
             ev = browser.expect("lang")
@@ -342,6 +344,7 @@ def test_learners_and_browser(srv, tmp, shots):
         browser.expect("shot")
     finally:
         browser.close()
+    print(f"    (the browser part: {time.monotonic() - t1:.1f} s)")
     for ws in spaces:
         p, _ = run_make(ws, "class-status")
         check(p.returncode == 0 and "Sent:" in p.stdout and "the server has all your results" in p.stdout,
@@ -363,12 +366,10 @@ def main():
     srv = None
     try:
         srv = ClassServer(a.server, tmp / "data")
-        test_code(a.client, srv)
-        test_fields(a.client, srv)
-        test_resend_and_flood(a.client, srv)
-        test_http(srv)
-        test_watch(a.client, srv)
-        test_restart(a.client, srv)
+        for test in (test_code, test_fields, test_resend_and_flood, test_http, test_watch, test_restart):
+            t1 = time.monotonic()
+            test(*((srv,) if test is test_http else (a.client, srv)))
+            print(f"    ({time.monotonic() - t1:.1f} s)")
         rc, sani = srv.stop()
         check(rc == 0 and not sani, "the server stops cleanly again, no sanitizer report", "\n".join(sani))
         if not a.skip_browser:

@@ -96,15 +96,22 @@ def record(result):
             return
         fields = report_fields(result)
         fields["learner"] = config["name"]
-        QUEUE.mkdir(parents=True, exist_ok=True)
-        name = f"{time.time_ns():020d}-{fields['report_id'][:8]}.rep"
-        body = "".join(f"{k}={str(v).replace(chr(92), chr(92) * 2)}\n" for k, v in fields.items())
-        tmp = QUEUE / (name + ".tmp")
-        tmp.write_text(body, encoding="utf-8")
-        tmp.rename(QUEUE / name)
+        enqueue(QUEUE, fields)
         _queued = True
     except (OSError, KeyError, TypeError, ValueError):
         pass
+
+
+def enqueue(queue, fields):
+    """Writes one report into the queue folder for class_client send: a
+    file of KEY=VALUE lines (backslashes doubled), named so that the names'
+    order is the runs' order, and renamed into place whole."""
+    queue.mkdir(parents=True, exist_ok=True)
+    name = f"{time.time_ns():020d}-{fields['report_id'][:8]}.rep"
+    body = "".join(f"{k}={str(v).replace(chr(92), chr(92) * 2)}\n" for k, v in fields.items())
+    tmp = queue / (name + ".tmp")
+    tmp.write_text(body, encoding="utf-8")
+    tmp.rename(queue / name)
 
 
 def sender_command(config):
