@@ -7,7 +7,9 @@
 #                       print the address and the class code to write on the
 #                       board. Results are kept in CLASS_DATA
 #                       (.progress/class-server): a restart loses nothing.
-#                       CODE=... picks the code (4-32 letters, digits, -).
+#                       CODE=... picks the code (4-32 letters, digits, -);
+#                       CLASS_HTTP_ADDR=127.0.0.1 shows the board on this
+#                       machine only.
 #   make class-watch    the board in the terminal (a server stream)
 #   make class-export DIR=reports   the board as results.json files, one per
 #                       learner, for make class-report DIR=reports
@@ -21,6 +23,7 @@
 #                       headless Chromium; last line "N passed, M failed"
 #   make class-load     60 simulated learners for 2 minutes, one server
 #                       restart, and the cost to a learner's make step1
+#   make class-shots    the teacher's guide's screenshots of the board
 #
 # Included by the top-level Makefile. Builds under build/class.
 
@@ -44,6 +47,7 @@ CLASS_CLIENT    := $(CLASS_BUILD)/class_client
 CLASS_ASAN_SERVER := $(CLASS_BUILD)/asan/class_server
 CLASS_PORT      ?= 50070
 CLASS_HTTP_PORT ?= 8070
+CLASS_HTTP_ADDR ?= 0.0.0.0
 CLASS_DATA      ?= $(ROOT)/.progress/class-server
 CLASS_STEPS      = $(subst $(class_space),$(class_comma),$(sort $(notdir $(wildcard $(ROOT)/steps/[0-9][0-9]-*))))
 class_space     := $(subst ,, )
@@ -60,7 +64,7 @@ CLASS_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Wall -Wextr
 CLASS_ASAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 .PHONY: class class-bins class-client class-watch class-export join leave class-status \
-        test-class class-load class-ensure class-browser-deps
+        test-class class-load class-ensure class-browser-deps class-shots
 
 class-ensure:
 	@$(ROOT)/tools/setup.sh --ensure core
@@ -94,7 +98,7 @@ class-client: $(CLASS_CLIENT)
 
 class: class-bins
 	$(class_q)cd $(ROOT) && $(CLASS_SERVER) --steps $(CLASS_STEPS) --listen 0.0.0.0:$(CLASS_PORT) \
-	  --http 0.0.0.0:$(CLASS_HTTP_PORT) --data $(CLASS_DATA) --web $(CLASS_SRC)/web $(if $(CODE),--code '$(CODE)')
+	  --http $(CLASS_HTTP_ADDR):$(CLASS_HTTP_PORT) --data $(CLASS_DATA) --web $(CLASS_SRC)/web $(if $(CODE),--code '$(CODE)')
 
 class-watch: $(CLASS_CLIENT)
 	@$(CLASS_PYTHON) $(ROOT)/tools/course.py class-watch "$(or $(CLASS),127.0.0.1:$(CLASS_PORT))" "$(CODE)" "$(CLASS_DATA)"
@@ -127,4 +131,9 @@ test-class: $(CLASS_ASAN_SERVER) $(CLASS_CLIENT) class-browser-deps
 	@$(CLASS_PYTHON) $(ROOT)/tests/class/test_class.py --server $(CLASS_ASAN_SERVER) --client $(CLASS_CLIENT)
 
 class-load: $(CLASS_SERVER) $(CLASS_CLIENT)
-	@$(CLASS_PYTHON) $(ROOT)/tests/class/class_load.py --server $(CLASS_SERVER) --client $(CLASS_CLIENT)
+	@$(CLASS_PYTHON) $(ROOT)/tests/class/class_load.py --server $(CLASS_SERVER) --client $(CLASS_CLIENT) $(CLASS_LOAD_ARGS)
+
+# The teacher's guide's pictures of the board (docs/en/img/class-board.png and
+# the Korean one), from a made-up morning of eight learners.
+class-shots: $(CLASS_SERVER) $(CLASS_CLIENT) class-browser-deps
+	@$(CLASS_PYTHON) $(ROOT)/tests/class/board_shots.py --server $(CLASS_SERVER) --client $(CLASS_CLIENT)

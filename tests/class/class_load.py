@@ -11,11 +11,12 @@ not part of make test: it takes about four minutes).
 2. The cost to a learner: `make step1` in a copy of the workspace, timed
    not joined, and joined with the class server up, down (nothing listens
    on the port) and unreachable (an address that never answers), in
-   interleaved rounds; the medians must differ by at most 50 ms. The
-   hook's own time (queue a result, start the sender) is timed too.
+   interleaved rounds; the fastest runs of each case must differ by at most
+   50 ms (the medians are shown). The hook's own time (queue a result,
+   start the sender) is timed too.
 
 Usage: class_load.py --server PATH --client PATH [--learners 60] [--every 5]
-                     [--seconds 120] [--rounds 7]
+                     [--seconds 120] [--rounds 10] [--skip-load] [--skip-cost]
 Last line: "N passed, M failed". Only the standard library is used.
 """
 
@@ -28,6 +29,8 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
+import urllib.request
 import uuid
 from pathlib import Path
 
@@ -149,14 +152,16 @@ def load_run(a, tmp, srv):
     wrong = [l.name for l in learners if rows.get(l.name, {}).get("reports") != len(l.ids)]
     check(not wrong, f"every learner's count is right ({len(learners) - len(wrong)} of {len(learners)})",
           ", ".join(wrong[:10]))
-    dup = 0
-    for l in learners[:: max(1, len(learners) // 10)]:
-        import urllib.parse
-        import urllib.request
+    dup = late = 0
+    for l in learners:
         with urllib.request.urlopen(f"{srv.http}/history?learner={urllib.parse.quote(l.name)}", timeout=10) as r:
-            ids = [e["id"] for e in json.loads(r.read())["reports"]]
+            entries = json.loads(r.read())["reports"]
+        ids = [e["id"] for e in entries]
         dup += len(ids) - len(set(ids)) + len(set(l.ids) ^ set(ids))
-    check(dup == 0, "none twice: the histories sampled hold each report id exactly once")
+        late += sum(e["received"] - e["at"] >= 2 for e in entries)
+    check(dup == 0, "none twice: every learner's history holds each of its report ids exactly once")
+    print(f"    ({late} report(s) reached the board 2 s or more after their run: queued across the restart "
+          "or behind a busy sender)")
     rc, sani = srv.stop()
     check(rc == 0, "the server stops cleanly at the end")
     return srv
@@ -224,21 +229,20 @@ def cost_phase(a, tmp):
         hook = hook_cost(ws)
     finally:
         srv.stop()
-    base = statistics.median(times["not joined"])
+    # Other work on the machine only ever adds time to a run, so the fastest
+    # of the rounds is the steadiest figure; the medians are shown too.
+    base, base_med = min(times["not joined"]), statistics.median(times["not joined"])
     for label, _ in cases:
-        med = statistics.median(times[label])
-        line = (f"{label:<12} median {med:7.0f} ms (min {min(times[label]):.0f}, max {max(times[label]):.0f})"
-                + ("" if label == "not joined" else f", {med - base:+.0f} ms"))
+        fast, med = min(times[label]), statistics.median(times[label])
+        line = (f"{label:<12} fastest {fast:6.0f} ms, median {med:6.0f} ms, slowest {max(times[label]):6.0f} ms"
+                + ("" if label == "not joined" else f": {fast - base:+.0f} ms (median {med - base_med:+.0f} ms)"))
         if label == "not joined":
             print(f"    {line}")
         else:
-            check(med - base <= LIMIT_MS, line)
+            check(fast - base <= LIMIT_MS, line)
     check(statistics.median(hook) <= LIMIT_MS,
           f"the hook itself (queue one result, start the sender): median {statistics.median(hook):.1f} ms, "
           f"max {max(hook):.1f} ms over {len(hook)}")
-    queued = len(list((ws / ".progress" / "class-queue").glob("*.rep")))
-    print(f"    ({queued} report(s) left queued in the copy: those sent while the server was down or "
-          "unreachable that later runs had not yet flushed)")
 
 
 def main():
@@ -248,13 +252,15 @@ def main():
     ap.add_argument("--learners", type=int, default=60)
     ap.add_argument("--every", type=float, default=5.0)
     ap.add_argument("--seconds", type=float, default=120.0)
-    ap.add_argument("--rounds", type=int, default=7)
+    ap.add_argument("--rounds", type=int, default=10)
+    ap.add_argument("--skip-load", action="store_true")
     ap.add_argument("--skip-cost", action="store_true")
     a = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="class-load-"))
     t0 = time.monotonic()
     try:
-        load_phase(a, tmp)
+        if not a.skip_load:
+            load_phase(a, tmp)
         if not a.skip_cost:
             cost_phase(a, tmp)
     except Exception as e:

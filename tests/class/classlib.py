@@ -17,6 +17,8 @@ ROOT = Path(__file__).resolve().parents[2]
 STEPS = sorted(p.name for p in (ROOT / "steps").iterdir() if p.is_dir() and p.name[:2].isdigit())
 READY_TIMEOUT = 30     # seconds for the server's first lines (an ASan build starts slower)
 STOP_TIMEOUT = 15      # seconds for a clean stop after SIGTERM
+BROWSER_DIR = ROOT / "tools" / "browser"
+CHROMIUM = "/usr/bin/chromium"
 SANITIZER_RE = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
 
 
@@ -160,3 +162,58 @@ def copy_workspace(dest):
 def make_env():
     return {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKEOVERRIDES",
                                                             "MAKELEVEL", "CLASS_CODE")}
+
+
+def browser_ready():
+    """None when the browser test can run, else why not."""
+    if not Path(CHROMIUM).exists():
+        return f"{CHROMIUM} is missing (make setup installs the chromium package)"
+    if shutil.which("node") is None:
+        return "node is missing (make setup installs nodejs)"
+    if not (BROWSER_DIR / "node_modules" / "playwright-core").is_dir():
+        return "tools/browser/node_modules is missing (make class-browser-deps runs npm ci there)"
+    return None
+
+
+class Browser:
+    """tests/class/board_browser.mjs: opens the board, prints a JSON line per
+    event ("seen" when a learner's row shows a report), takes commands on
+    stdin (one JSON object a line)."""
+
+    def __init__(self, url, shots):
+        env = dict(os.environ, NODE_PATH=str(BROWSER_DIR / "node_modules"))
+        self.proc = subprocess.Popen(["node", str(ROOT / "tests" / "class" / "board_browser.mjs"), url,
+                                      CHROMIUM, str(shots)], cwd=str(BROWSER_DIR), env=env,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     text=True)
+
+    def send(self, **cmd):
+        self.proc.stdin.write(json.dumps(cmd) + "\n")
+        self.proc.stdin.flush()
+
+    def expect(self, kind, timeout=30):
+        deadline = time.monotonic() + timeout
+        lines = []
+        while time.monotonic() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+            try:
+                ev = json.loads(line)
+            except ValueError:
+                continue
+            if ev.get("event") == kind:
+                return ev
+            if ev.get("event") == "error":
+                raise RuntimeError(ev.get("message"))
+        raise RuntimeError(f"no '{kind}' from the browser; it said:\n" + "".join(lines[-20:]))
+
+    def close(self):
+        if self.proc.poll() is None:
+            try:
+                self.send(cmd="quit")
+                self.proc.wait(timeout=20)
+            except (OSError, subprocess.TimeoutExpired):
+                self.proc.kill()
+                self.proc.wait()

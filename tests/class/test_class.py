@@ -31,14 +31,12 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from classlib import (ROOT, STEPS, ClassServer, client, copy_workspace, make_env,  # noqa: E402
-                      raw_http)
+from classlib import (ROOT, STEPS, Browser, ClassServer, browser_ready, client,  # noqa: E402
+                      copy_workspace, make_env, raw_http)
 
 sys.path.insert(0, str(ROOT / "tools"))
 from coursekit.term import green, red  # noqa: E402
 
-BROWSER_DIR = ROOT / "tools" / "browser"
-CHROMIUM = "/usr/bin/chromium"
 SEEN_WITHIN_MS = 1000
 passed = failed = 0
 
@@ -226,66 +224,11 @@ def test_restart(cl, srv):
 # 2. Learners through make, and the board in Chromium
 
 
-def browser_ready():
-    """None when the browser test can run, else why not."""
-    if not Path(CHROMIUM).exists():
-        return f"{CHROMIUM} is missing (make setup installs the chromium package)"
-    if shutil.which("node") is None:
-        return "node is missing (make setup installs nodejs)"
-    if not (BROWSER_DIR / "node_modules" / "playwright-core").is_dir():
-        return "tools/browser/node_modules is missing (make class-browser-deps runs npm ci there)"
-    return None
-
-
 def run_make(ws, *args, timeout=300):
     t0 = time.monotonic()
     p = subprocess.run(["make", *args], cwd=str(ws), env=make_env(), stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT, text=True, timeout=timeout)
     return p, time.monotonic() - t0
-
-
-class Browser:
-    """tests/class/board_browser.mjs: opens the board, prints a JSON line per
-    event ("seen" when a learner's row shows a report), takes commands on
-    stdin (one JSON object a line)."""
-
-    def __init__(self, url, shots):
-        env = dict(os.environ, NODE_PATH=str(BROWSER_DIR / "node_modules"))
-        self.proc = subprocess.Popen(["node", str(ROOT / "tests" / "class" / "board_browser.mjs"), url,
-                                      CHROMIUM, str(shots)], cwd=str(BROWSER_DIR), env=env,
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     text=True)
-
-    def send(self, **cmd):
-        self.proc.stdin.write(json.dumps(cmd) + "\n")
-        self.proc.stdin.flush()
-
-    def expect(self, kind, timeout=30):
-        deadline = time.monotonic() + timeout
-        lines = []
-        while time.monotonic() < deadline:
-            line = self.proc.stdout.readline()
-            if not line:
-                break
-            lines.append(line)
-            try:
-                ev = json.loads(line)
-            except ValueError:
-                continue
-            if ev.get("event") == kind:
-                return ev
-            if ev.get("event") == "error":
-                raise RuntimeError(ev.get("message"))
-        raise RuntimeError(f"no '{kind}' from the browser; it said:\n" + "".join(lines[-20:]))
-
-    def close(self):
-        if self.proc.poll() is None:
-            try:
-                self.send(cmd="quit")
-                self.proc.wait(timeout=20)
-            except (OSError, subprocess.TimeoutExpired):
-                self.proc.kill()
-                self.proc.wait()
 
 
 def test_learners_and_browser(srv, tmp, shots):
