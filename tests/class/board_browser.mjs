@@ -27,7 +27,7 @@ const browser = await chromium.launch({
   headless: true,
   args: ["--no-sandbox", "--disable-background-networking"],
 });
-const page = await browser.newPage({ viewport: { width: 1200, height: 560 }, locale: "en-US" });
+const page = await browser.newPage({ viewport: { width: 1280, height: 600 }, locale: "en-US" });
 page.on("pageerror", (e) => emit({ event: "error", message: "page error: " + e.message }));
 await page.exposeFunction("boardSeen", (name, cell) => emit({ event: "seen", name, cell, at: Date.now() }));
 await page.goto(url);
@@ -78,7 +78,7 @@ const commands = {
   async shot() {
     for (const lang of ["en", "ko"]) {
       await setLang(lang);
-      await page.screenshot({ path: path.join(shots, `board-${lang}.png`) });
+      await page.screenshot({ path: path.join(shots, `board-${lang}.png`), fullPage: true });
     }
     emit({ event: "shot" });
   },

@@ -117,18 +117,29 @@ function drawGrid() {
   $("#totals").textContent = t("totals", board.reports, board.learners.length);
 }
 
+// The server says "STEP: does not compile"; the rest of what fails is a
+// test's name, the same in every language.
+function failure(what) {
+  return what.endsWith(": does not compile") ? what.slice(0, -"does not compile".length) + t("compile") : what;
+}
+
+// Lesson sections are sent as docs/en/...; show the page in the board's language.
+function lesson(what) {
+  return what.startsWith("docs/en/") ? `docs/${lang}/` + what.slice("docs/en/".length) : what;
+}
+
 function drawLists() {
   const extra = elapsed();
   const stuck = board.learners.filter((l) => l.stuck_on)
     .sort((a, b) => b.stuck_seconds - a.stuck_seconds).slice(0, 8)
-    .map((l) => el("li", { "data-learner": l.name }, el("b", {}, l.name), ` — ${l.stuck_on} `,
+    .map((l) => el("li", { "data-learner": l.name }, el("b", {}, l.name), ` — ${failure(l.stuck_on)} `,
       el("span", { class: "muted" }, `(${duration(l.stuck_seconds + extra)})`)));
   $("#stuck").replaceChildren(...(stuck.length ? stuck : [el("li", { class: "muted" }, t("none_stuck"))]));
-  const hot = (list) => list.length
-    ? list.map((h) => el("li", {}, `${h.what} `, el("span", { class: "muted" }, `(${t("learners", h.learners)})`)))
+  const hot = (list, show) => list.length
+    ? list.map((h) => el("li", {}, `${show(h.what)} `, el("span", { class: "muted" }, `(${t("learners", h.learners)})`)))
     : [el("li", { class: "muted" }, t("none_failing"))];
-  $("#tests").replaceChildren(...hot(board.failing_tests));
-  $("#sections").replaceChildren(...hot(board.failing_sections));
+  $("#tests").replaceChildren(...hot(board.failing_tests, failure));
+  $("#sections").replaceChildren(...hot(board.failing_sections, lesson));
 }
 
 function drawStatus() {
@@ -164,7 +175,7 @@ async function showHistory(name) {
     const when = new Date(e.at * 1000).toLocaleTimeString(lang);
     const result = e.build_failed ? t("compile") : `${e.passed}/${e.passed + e.failed}`;
     body.append(el("tr", {}, el("td", {}, when), el("td", {}, e.step), el("td", {}, result),
-      el("td", {}, e.first_failing + (e.section ? `  (${e.section})` : ""))));
+      el("td", {}, e.first_failing + (e.section ? `  (${lesson(e.section)})` : ""))));
   }
 }
 
