@@ -95,4 +95,6 @@ for await (const line of rl) {
     emit({ event: "error", message: `${msg.cmd}: ${e.message}` });
   }
 }
+rl.close();
 await browser.close();
+process.exit(0);

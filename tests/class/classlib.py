@@ -19,7 +19,8 @@ READY_TIMEOUT = 30     # seconds for the server's first lines (an ASan build sta
 STOP_TIMEOUT = 15      # seconds for a clean stop after SIGTERM
 BROWSER_DIR = ROOT / "tools" / "browser"
 CHROMIUM = "/usr/bin/chromium"
-SANITIZER_RE = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+SANITIZER_RE = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                "Invalid read", "Invalid write", "uninitialised value")
 
 
 class ServerError(Exception):
@@ -30,8 +31,9 @@ class ClassServer:
     """A class server on 127.0.0.1 with kernel-chosen ports (gRPC and HTTP);
     addr, http and code once it has said them."""
 
-    def __init__(self, binary, data, code=None, log=None):
+    def __init__(self, binary, data, code=None, log=None, wrap=()):
         self.binary, self.data, self.code_arg = str(binary), Path(data), code
+        self.wrap = list(wrap)  # e.g. valgrind and its options
         self.log_path = Path(log or (self.data.parent / (self.data.name + ".server.log")))
         self.proc = None
         self.ports = ("0", "0")
@@ -44,7 +46,7 @@ class ClassServer:
         self.start()
 
     def start(self):
-        args = [self.binary, "--steps", ",".join(STEPS), "--listen", f"127.0.0.1:{self.ports[0]}",
+        args = self.wrap + [self.binary, "--steps", ",".join(STEPS), "--listen", f"127.0.0.1:{self.ports[0]}",
                 "--http", f"127.0.0.1:{self.ports[1]}",
                 "--data", str(self.data), "--web", str(ROOT / "tools" / "class" / "web")]
         if self.code_arg:
@@ -213,6 +215,7 @@ class Browser:
         if self.proc.poll() is None:
             try:
                 self.send(cmd="quit")
+                self.proc.stdin.close()
                 self.proc.wait(timeout=20)
             except (OSError, subprocess.TimeoutExpired):
                 self.proc.kill()

@@ -194,9 +194,14 @@ static bool class_code(const options *o, char *code) {
         }
         /* No 0/O or 1/I/L: the code is read off a whiteboard. */
         const char *alphabet = "23456789ABCDEFGHJKMNPQRSTUVWXYZ";
+        unsigned char rnd[CODE_LEN];
+        FILE *u = fopen("/dev/urandom", "rb");
+        bool got = u != NULL && fread(rnd, 1, sizeof rnd, u) == sizeof rnd;
+        if (u != NULL)
+            fclose(u);
         unsigned seed = (unsigned)time(NULL) ^ (unsigned)getpid() << 16;
         for (int i = 0; i < CODE_LEN; i++)
-            code[i] = alphabet[rand_r(&seed) % 31];
+            code[i] = alphabet[(got ? rnd[i] : (unsigned)rand_r(&seed)) % 31];
         code[CODE_LEN] = '\0';
     } else {
         if (strlen(o->code) < 4 || strlen(o->code) > CODE_MAX || strspn(o->code,

@@ -148,6 +148,8 @@ def flush(wait=False):
 
 
 def build_client():
+    if not CLIENT.exists():
+        print("Building the class client (once; up to a minute on a fresh clone)...", flush=True)
     proc = subprocess.run(["make", "-s", "-C", str(ROOT), "class-client"], stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, text=True)
     if proc.returncode != 0:
