@@ -115,20 +115,19 @@ def enqueue(queue, fields):
 
 
 def sender_command(config):
-    send = [str(CLIENT), "send", "--addr", config["class"], "--queue", str(QUEUE),
+    return [str(CLIENT), "send", "--addr", config["class"], "--queue", str(QUEUE),
             "--timeout-ms", str(SEND_TIMEOUT_MS)]
-    if CLIENT.exists():
-        return send
-    # After make clean: build the sender first, in the background too.
-    return ["sh", "-c", 'make -s -C "$0" class-client >/dev/null 2>&1 && exec "$@"', str(ROOT)] + send
 
 
 def flush(wait=False):
     """Starts the sender when this command queued something (or wait=True:
-    make class-status, which waits for it). Never raises."""
+    make class-status, which waits for it). Never raises. Without the
+    sender (make clean removed it) the results stay queued: make
+    class-status builds it in the foreground (a build in the background
+    could meet the learner's own build in the same folders)."""
     global _queued
     config = load_config()
-    if config is None or not (_queued or wait):
+    if config is None or not (_queued or wait) or not CLIENT.exists():
         return None
     _queued = False
     env = dict(os.environ, CLASS_CODE=config["code"])
@@ -235,6 +234,7 @@ def cmd_class_status(args):
         print("You are not in a class. Join with: make join CLASS=HOST:PORT CODE=... NAME=...")
         return 0
     print(f"Class server {config['class']}, name {config['name']}.")
+    build_client()
     before = len(queued_files())
     flush(wait=True)
     status, left = read_status(), len(queued_files())
