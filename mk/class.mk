@@ -97,6 +97,7 @@ class-bins: $(CLASS_SERVER) $(CLASS_CLIENT)
 class-client: $(CLASS_CLIENT)
 
 class: class-bins
+	$(class_q)mkdir -p $(CLASS_DATA)
 	$(class_q)cd $(ROOT) && $(CLASS_SERVER) --steps $(CLASS_STEPS) --listen 0.0.0.0:$(CLASS_PORT) \
 	  --http $(CLASS_HTTP_ADDR):$(CLASS_HTTP_PORT) --data $(CLASS_DATA) --web $(CLASS_SRC)/web $(if $(CODE),--code '$(CODE)')
 
