@@ -21,6 +21,8 @@
 # Maintainers:
 #   make test-class     the service's tests (ASan build) and the board in
 #                       headless Chromium; last line "N passed, M failed"
+#   make test-class-tsan / test-class-memcheck   the same with the server
+#                       under ThreadSanitizer / valgrind (not in make test)
 #   make class-load     60 simulated learners for 2 minutes, one server
 #                       restart, and the cost to a learner's make step1
 #   make class-shots    the teacher's guide's screenshots of the board
@@ -45,6 +47,7 @@ CLASS_PROTO     := $(ROOT)/proto/class/v1/class_service.proto
 CLASS_SERVER    := $(CLASS_BUILD)/class_server
 CLASS_CLIENT    := $(CLASS_BUILD)/class_client
 CLASS_ASAN_SERVER := $(CLASS_BUILD)/asan/class_server
+CLASS_TSAN_SERVER := $(CLASS_BUILD)/tsan/class_server
 CLASS_PORT      ?= 50070
 CLASS_HTTP_PORT ?= 8070
 CLASS_HTTP_ADDR ?= 0.0.0.0
@@ -64,7 +67,8 @@ CLASS_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Wall -Wextr
 CLASS_ASAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 .PHONY: class class-bins class-client class-watch class-export join leave class-status \
-        test-class class-load class-ensure class-browser-deps class-shots
+        test-class class-load class-ensure class-browser-deps class-shots test-class-tsan \
+        test-class-memcheck
 
 class-ensure:
 	@$(ROOT)/tools/setup.sh --ensure core
@@ -87,6 +91,12 @@ $(CLASS_ASAN_SERVER): $(CLASS_SERVER_SRCS) $(CLASS_HDRS) $(CLASS_GEN_SRCS) $(CGR
 	$(class_q)mkdir -p $(dir $@)
 	$(class_q)$(CC) $(CLASS_CFLAGS) $(CLASS_ASAN) -o $@ $(CLASS_SERVER_SRCS) $(CLASS_GEN_SRCS) \
 	  $(CGRT_asan_LIB) $(CGRPC_LDLIBS)
+
+$(CLASS_TSAN_SERVER): $(CLASS_SERVER_SRCS) $(CLASS_HDRS) $(CLASS_GEN_SRCS) $(CGRT_tsan_LIB) $(CGRPC_HDRS)
+	$(class_echo) '  CC      tools/class/class_server (TSan)\n'
+	$(class_q)mkdir -p $(dir $@)
+	$(class_q)$(CC) $(CLASS_CFLAGS) -fsanitize=thread -o $@ $(CLASS_SERVER_SRCS) $(CLASS_GEN_SRCS) \
+	  $(CGRT_tsan_LIB) $(CGRPC_LDLIBS)
 
 $(CLASS_CLIENT): $(CLASS_SRC)/class_client.c $(CLASS_GEN_SRCS) $(CGRPC_LIB) $(CGRPC_HDRS)
 	$(class_echo) '  CC      tools/class/class_client\n'
@@ -130,6 +140,16 @@ class-browser-deps:
 
 test-class: $(CLASS_ASAN_SERVER) $(CLASS_CLIENT) class-browser-deps
 	@$(CLASS_PYTHON) $(ROOT)/tests/class/test_class.py --server $(CLASS_ASAN_SERVER) --client $(CLASS_CLIENT)
+
+# The same tests with the server under ThreadSanitizer, or under valgrind
+# (not in make test: a minute each).
+test-class-tsan: $(CLASS_TSAN_SERVER) $(CLASS_CLIENT) class-browser-deps
+	@TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 ignore_noninstrumented_modules=1 exitcode=66" \
+	  $(CLASS_PYTHON) $(ROOT)/tests/class/test_class.py --server $(CLASS_TSAN_SERVER) --client $(CLASS_CLIENT)
+
+test-class-memcheck: $(CLASS_SERVER) $(CLASS_CLIENT)
+	@$(CLASS_PYTHON) $(ROOT)/tests/class/test_class.py --server $(CLASS_SERVER) --client $(CLASS_CLIENT) \
+	  --skip-browser --wrap "$(CGRT_VALGRIND)"
 
 class-load: $(CLASS_SERVER) $(CLASS_CLIENT)
 	@$(CLASS_PYTHON) $(ROOT)/tests/class/class_load.py --server $(CLASS_SERVER) --client $(CLASS_CLIENT) $(CLASS_LOAD_ARGS)

@@ -19,7 +19,7 @@ READY_TIMEOUT = 30     # seconds for the server's first lines (an ASan build sta
 STOP_TIMEOUT = 15      # seconds for a clean stop after SIGTERM
 BROWSER_DIR = ROOT / "tools" / "browser"
 CHROMIUM = "/usr/bin/chromium"
-SANITIZER_RE = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+SANITIZER_RE = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:", "WARNING: ThreadSanitizer",
                 "Invalid read", "Invalid write", "uninitialised value")
 
 
