@@ -297,6 +297,18 @@ def test_learners_and_browser(srv, spaces, builds, shots):
         p, _ = run_make(ws, "class-status")
         check(p.returncode == 0 and "Sent:" in p.stdout and "the server has all your results" in p.stdout,
               f"make class-status in {ws.name}: nothing left in the queue", p.stdout)
+    out = spaces[0] / "exported"
+    p, _ = run_make(spaces[0], "class-export", f"DIR={out}", f"BOARD={srv.http}")
+    files = sorted(f.name for f in out.glob("*.json")) if out.is_dir() else []
+    table = [ln for ln in p.stdout.splitlines() if ln.startswith(("Ana Kim", "Bo Park", "김민지"))]
+    check(p.returncode == 0 and len(files) == 3 and len(table) == 3
+          and all("3/36" in ln and "01: test_choose_kind_unary" in ln for ln in table),
+          "make class-export: a results.json per learner, and the class-report table (3/36, now at "
+          "01: test_choose_kind_unary)", p.stdout)
+    p2, _ = run_make(spaces[0], "class-report", f"DIR={out}")
+    check(p2.returncode == 0 and [ln for ln in p2.stdout.splitlines() if ln.startswith(("Ana Kim", "Bo Park",
+                                                                                          "김민지"))] == table,
+          "make class-report on the exported folder prints the same rows", p2.stdout)
     p, _ = run_make(spaces[0], "leave")
     check(p.returncode == 0 and not (spaces[0] / ".progress" / "class.json").exists(),
           "make leave: the settings are gone", p.stdout)

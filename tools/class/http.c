@@ -113,7 +113,7 @@ static void serve_events(http_server *h, int fd) {
                 return;
         seen = v;
         /* Several reports often arrive together (make check): one update. */
-        struct timespec pause = {0, 150 * 1000000L};
+        struct timespec pause = {0, 50 * 1000000L};
         if (seen != 0)
             nanosleep(&pause, NULL);
         if (seen != 0)

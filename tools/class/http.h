@@ -7,7 +7,8 @@
  *   GET /board.js, /board.css
  *   GET /board.json       the board now
  *   GET /events           server-sent events: "board" with the board's JSON
- *                         now and after every change (at most ~5 a second)
+ *                         now and after every change (changes within 50 ms
+ *                         make one update)
  *   GET /history?learner=NAME   one learner's reports
  *
  * Anything else gets a status (400, 404, 405, 414, 431, 503) and a line of
