@@ -187,6 +187,20 @@ def check_address(addr):
                          "make join CLASS=192.168.1.20:50070 CODE=... NAME=...")
 
 
+def explain(addr, answer):
+    """A class_client error in a learner's words (the gRPC text follows)."""
+    if "Connection refused" in answer:
+        why = f"nothing listens at {addr}: is make class running, and is this the address on the board?"
+    elif answer.startswith("DEADLINE_EXCEEDED") or "no answer" in answer or "Timeout" in answer:
+        why = (f"no answer from {addr}: are you on the room's network, and does the teacher's firewall "
+               "let the port in?")
+    elif "DNS resolution failed" in answer:
+        why = f"the name in {addr} is not known on this network: use the address on the board"
+    else:
+        return answer
+    return f"{why}\n  ({answer})"
+
+
 def cmd_join(args):
     addr, code, name = (list(args) + ["", "", ""])[:3]
     addr, code, name = addr.strip(), code.strip(), name.strip()
@@ -210,8 +224,8 @@ def cmd_join(args):
         print("The class server answered. From now on make stepN, make check and make report also "
               "send their results to the board, in the background.")
     else:
-        print(f"The class server did not answer ({out.splitlines()[-1] if out else 'no reply'}). "
-              "Your results wait in a queue and go once it does; 'make class-status' shows them.")
+        print(f"The class server did not answer: {explain(addr, out.splitlines()[-1] if out else 'no reply')}")
+        print("Your results wait in a queue and go once it answers; 'make class-status' shows them.")
     print("'make leave' stops sending.")
     return 0
 
@@ -252,14 +266,17 @@ def cmd_class_status(args):
     before = len(queued_files())
     flush(wait=True)
     status, left = read_status(), len(queued_files())
-    if "ok" in status:
-        note = f" ({status['ok']})" if status["ok"] else ""
-        print(f"Sent: {before - left} report(s) just now; the server has all your results{note}.")
-    elif "error" in status:
-        print(f"Not sent: {status['error']}")
-        print(f"{left} report(s) wait in {shown_path(QUEUE)}/ and go with your next run.")
+    rc, out = client_run(["ping", "--addr", config["class"]], config["code"])
+    if rc == 0:
+        print("The class server answers.")
     else:
-        print(f"{left} report(s) queued; none sent yet.")
+        print(f"The class server does not answer: {explain(config['class'], out.splitlines()[-1] if out else '')}")
+    if left == 0:
+        print(f"Nothing is queued: every result so far reached the class server ({before} just now).")
+    else:
+        print(f"{left} report(s) wait in {shown_path(QUEUE)}/ and go with your next run.")
+        if "error" in status and rc == 0:  # the server answers, yet refused them (e.g. too many at once)
+            print(f"  The last try: {status['error']}")
     rejected = sorted(QUEUE.glob("*.rejected")) if QUEUE.is_dir() else []
     if rejected:
         print(f"{len(rejected)} report(s) the server refused are kept in {shown_path(QUEUE)}/*.rejected.")
