@@ -126,19 +126,8 @@ leave:
 class-status:
 	@$(CLASS_PYTHON) $(ROOT)/tools/course.py class-status
 
-# playwright-core for the browser test, pinned by tools/browser/package-lock.json
-# (shared with the lesson site's browser test); npm ci once, when missing.
-CLASS_BROWSER_DIR := $(ROOT)/tools/browser
-
-class-browser-deps:
-	@test -d $(CLASS_BROWSER_DIR)/node_modules/playwright-core || { \
-	  command -v npm >/dev/null 2>&1 || { echo "make test-class needs npm, once, for playwright-core" \
-	    "(sudo apt-get install nodejs npm, or make setup)." >&2; exit 1; }; \
-	  printf '  NPM     tools/browser (npm ci: playwright-core)\n'; \
-	  cd $(CLASS_BROWSER_DIR) && npm ci --no-audit --no-fund --loglevel=error >/dev/null || { \
-	    echo "npm ci in tools/browser failed (see above); it needs the npm registry once." >&2; exit 1; }; }
-
-test-class: $(CLASS_ASAN_SERVER) $(CLASS_CLIENT) class-browser-deps
+# playwright-core for the browser test: make browser-deps (tools/browser/browser.mk).
+test-class: $(CLASS_ASAN_SERVER) $(CLASS_CLIENT) browser-deps
 	@$(CLASS_PYTHON) $(ROOT)/tests/class/test_class.py --server $(CLASS_ASAN_SERVER) --client $(CLASS_CLIENT)
 
 # The same tests with the server under ThreadSanitizer, or under valgrind
