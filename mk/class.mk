@@ -67,7 +67,7 @@ CLASS_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Wall -Wextr
 CLASS_ASAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 .PHONY: class class-bins class-client class-watch class-export join leave class-status \
-        test-class class-load class-ensure class-browser-deps class-shots test-class-tsan \
+        test-class class-load class-ensure class-shots test-class-tsan \
         test-class-memcheck
 
 class-ensure:
@@ -132,7 +132,7 @@ test-class: $(CLASS_ASAN_SERVER) $(CLASS_CLIENT) browser-deps
 
 # The same tests with the server under ThreadSanitizer, or under valgrind
 # (not in make test: a minute each).
-test-class-tsan: $(CLASS_TSAN_SERVER) $(CLASS_CLIENT) class-browser-deps
+test-class-tsan: $(CLASS_TSAN_SERVER) $(CLASS_CLIENT) browser-deps
 	@TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 ignore_noninstrumented_modules=1 exitcode=66" \
 	  $(CLASS_PYTHON) $(ROOT)/tests/class/test_class.py --server $(CLASS_TSAN_SERVER) --client $(CLASS_CLIENT)
 
@@ -145,5 +145,5 @@ class-load: $(CLASS_SERVER) $(CLASS_CLIENT)
 
 # The teacher's guide's pictures of the board (docs/en/img/class-board.png and
 # the Korean one), from a made-up morning of eight learners.
-class-shots: $(CLASS_SERVER) $(CLASS_CLIENT) class-browser-deps
+class-shots: $(CLASS_SERVER) $(CLASS_CLIENT) browser-deps
 	@$(CLASS_PYTHON) $(ROOT)/tests/class/board_shots.py --server $(CLASS_SERVER) --client $(CLASS_CLIENT)

@@ -173,7 +173,7 @@ def browser_ready():
     if shutil.which("node") is None:
         return "node is missing (make setup installs nodejs)"
     if not (BROWSER_DIR / "node_modules" / "playwright-core").is_dir():
-        return "tools/browser/node_modules is missing (make class-browser-deps runs npm ci there)"
+        return "tools/browser/node_modules is missing (make browser-deps runs npm ci there)"
     return None
 
 
