@@ -311,7 +311,8 @@ static void check_orders(crowd *cr)
         const member *m = &cr->m[i];
         if (m->leaves)
             continue;
-        expect_status(m->st, GRPC_STATUS_OK, "#chat");
+        expect_status_as(m->st, GRPC_STATUS_OK, "#chat",
+                         "%s's Chat call", m->name);
         for (int k = 0; k < ref->n_order; k++)
             expect_true(strcmp(ref->order[k], m->order[k]) == 0,
                         "#broadcasting-in-one-order",

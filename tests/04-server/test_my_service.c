@@ -101,11 +101,13 @@ static void test_my_service_server_stream_sends_value_responses(void **state)
     Tutorial__V1__Request req = request("job", 3);
     cg_status st = my_service_server.server_stream(ctx, &req, out);
     expect_status(st, GRPC_STATUS_OK, "#serverstream");
-    expect_int(cg_test_stream_sent_count(out), 3, "#serverstream");
+    expect_int_as(cg_test_stream_sent_count(out), 3, "#serverstream",
+                  "responses sent for value 3");
     static const char *want[] = {"Processed: job #1", "Processed: job #2",
                                  "Processed: job #3"};
     for (size_t i = 0; i < 3; i++) {
-        expect_str(sent(out, i)->message, want[i], "#serverstream");
+        expect_str_as(sent(out, i)->message, want[i], "#serverstream",
+                      "response %zu of the stream, its message", i + 1);
         expect_true(sent(out, i)->success, "#serverstream",
                     "response %zu: success should be true", i + 1);
     }
@@ -121,8 +123,8 @@ static void test_my_service_server_stream_zero_and_max(void **state)
     cg_status st = my_service_server.server_stream(ctx, &req,
                                                    cg_test_stream(ctx));
     expect_status(st, GRPC_STATUS_OK, "#serverstream");
-    expect_int(cg_test_stream_sent_count(cg_test_stream(ctx)), 0,
-               "#serverstream");
+    expect_int_as(cg_test_stream_sent_count(cg_test_stream(ctx)), 0,
+                  "#serverstream", "responses sent for value 0");
     cg_test_ctx_free(ctx);
 
     /* value 10000, the largest allowed. */
@@ -131,10 +133,13 @@ static void test_my_service_server_stream_zero_and_max(void **state)
     st = my_service_server.server_stream(ctx, &req, cg_test_stream(ctx));
     expect_status(st, GRPC_STATUS_OK, "#serverstream");
     cg_stream *out = cg_test_stream(ctx);
-    expect_int(cg_test_stream_sent_count(out), MY_SERVICE_MAX_VALUE,
-               "#serverstream");
-    expect_str(sent(out, MY_SERVICE_MAX_VALUE - 1)->message,
-               "Processed: big #10000", "#serverstream");
+    expect_int_as(cg_test_stream_sent_count(out), MY_SERVICE_MAX_VALUE,
+                  "#serverstream", "responses sent for value %d",
+                  MY_SERVICE_MAX_VALUE);
+    expect_str_as(sent(out, MY_SERVICE_MAX_VALUE - 1)->message,
+                  "Processed: big #10000", "#serverstream",
+                  "response %d of the stream (the last), its message",
+                  MY_SERVICE_MAX_VALUE);
     cg_test_ctx_free(ctx);
 }
 
@@ -158,8 +163,10 @@ static void test_my_service_server_stream_bad_request(void **state)
                                                        cg_test_stream(ctx));
         size_t n = cg_test_stream_sent_count(cg_test_stream(ctx));
         cg_test_ctx_free(ctx);
-        expect_status_is(st, GRPC_STATUS_INVALID_ARGUMENT, bad[i].msg,
-                         "#serverstream");
+        expect_status_is_as(st, GRPC_STATUS_INVALID_ARGUMENT, bad[i].msg,
+                            "#serverstream",
+                            "ServerStream with id \"%s\", value %d",
+                            bad[i].id, (int)bad[i].value);
         expect_true(n == 0, "#serverstream",
                     "id \"%s\", value %d: check the request before sending "
                     "anything (%zu responses were sent)", bad[i].id,
@@ -289,11 +296,13 @@ static void test_my_service_bidi_answers_each_request(void **state)
     cg_test_stream_close_input(s);
     cg_status st = my_service_server.bidirectional_stream(ctx, s);
     expect_status(st, GRPC_STATUS_OK, "#bidirectionalstream");
-    expect_int(cg_test_stream_sent_count(s), 3, "#bidirectionalstream");
-    expect_str(sent(s, 0)->message, "Processed: one", "#bidirectionalstream");
-    expect_str(sent(s, 1)->message, "Processed: two", "#bidirectionalstream");
-    expect_str(sent(s, 2)->message, "Processed: three",
-               "#bidirectionalstream");
+    expect_int_as(cg_test_stream_sent_count(s), 3, "#bidirectionalstream",
+                  "responses sent for 3 requests");
+    static const char *const want[] = {"Processed: one", "Processed: two",
+                                       "Processed: three"};
+    for (size_t i = 0; i < 3; i++)
+        expect_str_as(sent(s, i)->message, want[i], "#bidirectionalstream",
+                      "response %zu of the stream, its message", i + 1);
     expect_true(sent(s, 2)->success, "#bidirectionalstream",
                 "resp.success should be true");
     cg_test_ctx_free(ctx);

@@ -87,7 +87,8 @@ static void test_network_server_stream(void **state)
     while ((r = cg_call_recv(c)) != NULL) {
         char want[32];
         snprintf(want, sizeof want, "Processed: net #%d", ++n);
-        expect_str(r->message, want, "#serverstream");
+        expect_str_as(r->message, want, "#serverstream",
+                      "response %d of the stream, its message", n);
     }
     expect_status(cg_call_finish(c), GRPC_STATUS_OK, "#serverstream");
     expect_int(n, 5, "#serverstream");
@@ -159,7 +160,8 @@ static void test_network_bidi_answers_at_once(void **state)
             expect_fail("#bidirectionalstream",
                         "no response to request %d before the deadline", i);
         }
-        expect_str(resp->message, want, "#bidirectionalstream");
+        expect_str_as(resp->message, want, "#bidirectionalstream",
+                      "the response to request %d, its message", i);
     }
     cg_call_close_send(c);
     expect_true(cg_call_recv(c) == NULL, "#bidirectionalstream",
@@ -215,7 +217,8 @@ static void test_network_notifications(void **state)
     const Tutorial__V1__Notification *m;
     while ((m = cg_call_recv(c)) != NULL) {
         n++;
-        expect_int(m->sequence, n, "#exercise-3-streamnotifications");
+        expect_int_as(m->sequence, n, "#exercise-3-streamnotifications",
+                      "notification %d of the stream, its sequence", n);
     }
     expect_status(cg_call_finish(c), GRPC_STATUS_OK,
                   "#exercise-3-streamnotifications");

@@ -140,14 +140,18 @@ static void test_logging_line_of_a_call(void **state)
     free(log);
     expect_code(st, GRPC_STATUS_OK, "#exercise-4-the-logging-interceptor");
     expect_int(n, 1, "#exercise-4-the-logging-interceptor");
-    expect_str(field(line, "level", v, sizeof v), "info", "#levels");
-    expect_str(field(line, "replica", v, sizeof v), "test-replica",
-               "#exercise-4-the-logging-interceptor");
-    expect_str(field(line, "method", v, sizeof v),
-               "/tutorial.v1.MyService/UnaryCall",
-               "#exercise-4-the-logging-interceptor");
-    expect_str(field(line, "code", v, sizeof v), "OK",
-               "#exercise-4-the-logging-interceptor");
+    expect_str_as(field(line, "level", v, sizeof v), "info", "#levels",
+                  "the level= field of an OK call's line");
+    expect_str_as(field(line, "replica", v, sizeof v), "test-replica",
+                  "#exercise-4-the-logging-interceptor",
+                  "the replica= field of the call's line");
+    expect_str_as(field(line, "method", v, sizeof v),
+                  "/tutorial.v1.MyService/UnaryCall",
+                  "#exercise-4-the-logging-interceptor",
+                  "the method= field of the call's line");
+    expect_str_as(field(line, "code", v, sizeof v), "OK",
+                  "#exercise-4-the-logging-interceptor",
+                  "the code= field of the call's line");
     const char *d = field(line, "duration_ms", v, sizeof v);
     char *end = NULL;
     double ms = d != NULL ? strtod(d, &end) : -1;
