@@ -45,7 +45,7 @@
 #define expect_status_as(st, want, section, ...)                             \
     do {                                                                     \
         cg_status s_ = (st);                                                 \
-        char w_[256];                                                        \
+        char w_[LESSON_WHAT_MAX];                                                        \
         lesson_what(w_, __VA_ARGS__);                                        \
         step04_expect_code(s_, w_, want, section);                           \
     } while (0)
@@ -58,7 +58,7 @@
     do {                                                                     \
         cg_status s_ = (st);                                                 \
         const char *m_ = (msg);                                              \
-        char w_[256];                                                        \
+        char w_[LESSON_WHAT_MAX];                                                        \
         lesson_what(w_, __VA_ARGS__);                                        \
         step04_expect_code(s_, w_, want, section);                           \
         if (strcmp(s_.message, m_) != 0)                                     \

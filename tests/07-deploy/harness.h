@@ -43,7 +43,7 @@
         cg_status s_ = (st);                                                 \
         grpc_status_code w_ = (want);                                        \
         if (s_.code != w_) {                                                 \
-            char what_[256];                                                 \
+            char what_[LESSON_WHAT_MAX];                                                 \
             lesson_what(what_, __VA_ARGS__);                                 \
             expect_fail(section, "%s: expected status %s, got %s\n"          \
                         "    with the message \"%s\"", what_,                \

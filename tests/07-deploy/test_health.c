@@ -69,7 +69,7 @@ static const char *status_name(health_status s)
     do {                                                                     \
         health_status g_ = (got), w_ = (want);                               \
         if (g_ != w_) {                                                      \
-            char what_[256];                                                 \
+            char what_[LESSON_WHAT_MAX];                                                 \
             lesson_what(what_, __VA_ARGS__);                                 \
             expect_fail(section, "%s: expected %s, got %s", what_,           \
                         status_name(w_), status_name(g_));                   \

@@ -62,6 +62,7 @@ __attribute__((constructor)) static void lesson_unbuffer_stdout(void)
  *                   "message %zu of the stream", i + 1);
  *
  * prints "message 2 of the stream: expected "b", got "c"". */
+#define LESSON_WHAT_MAX 1024 /* room for the name of a case */
 #define lesson_what(buf, ...) snprintf(buf, sizeof buf, __VA_ARGS__)
 
 /* Integers. */
@@ -72,7 +73,7 @@ __attribute__((constructor)) static void lesson_unbuffer_stdout(void)
     do {                                                                     \
         long long a_ = (long long)(actual), e_ = (long long)(expected);      \
         if (a_ != e_) {                                                      \
-            char w_[256];                                                    \
+            char w_[LESSON_WHAT_MAX];                                                    \
             lesson_what(w_, __VA_ARGS__);                                    \
             expect_fail(section, "%s: expected %lld, got %lld", w_, e_, a_); \
         }                                                                    \
@@ -86,7 +87,7 @@ __attribute__((constructor)) static void lesson_unbuffer_stdout(void)
         double a_ = (double)(actual), e_ = (double)(expected);               \
         double d_ = a_ > e_ ? a_ - e_ : e_ - a_;                             \
         if (!(d_ <= (double)(tolerance))) {                                  \
-            char w_[256];                                                    \
+            char w_[LESSON_WHAT_MAX];                                                    \
             lesson_what(w_, __VA_ARGS__);                                    \
             expect_fail(section, "%s: expected %g (within %g), got %g", w_,  \
                         e_, (double)(tolerance), a_);                        \
@@ -129,7 +130,7 @@ static inline int lesson_readable(const char *s, char *out, size_t cap)
     do {                                                                     \
         const char *a_ = (actual), *e_ = (expected);                         \
         if (a_ == NULL || e_ == NULL ? a_ != e_ : strcmp(a_, e_) != 0) {     \
-            char ra_[512], w_[256];                                          \
+            char ra_[512], w_[LESSON_WHAT_MAX];                                          \
             int odd_ = a_ ? lesson_readable(a_, ra_, sizeof ra_) : 0;        \
             lesson_what(w_, __VA_ARGS__);                                    \
             expect_fail(section, "%s: expected \"%s\", got %s%s%s%s", w_,    \
