@@ -45,9 +45,9 @@
 #define expect_status_as(st, want, section, ...)                             \
     do {                                                                     \
         cg_status s_ = (st);                                                 \
-        char w_[LESSON_WHAT_MAX];                                                        \
-        lesson_what(w_, __VA_ARGS__);                                        \
-        step04_expect_code(s_, w_, want, section);                           \
+        char what_[LESSON_WHAT_MAX];                                         \
+        lesson_what(what_, __VA_ARGS__);                                     \
+        step04_expect_code(s_, what_, want, section);                        \
     } while (0)
 
 /* Fails unless status `st` has code `want` and exactly the message `msg`. */
@@ -58,12 +58,12 @@
     do {                                                                     \
         cg_status s_ = (st);                                                 \
         const char *m_ = (msg);                                              \
-        char w_[LESSON_WHAT_MAX];                                                        \
-        lesson_what(w_, __VA_ARGS__);                                        \
-        step04_expect_code(s_, w_, want, section);                           \
+        char what_[LESSON_WHAT_MAX];                                         \
+        lesson_what(what_, __VA_ARGS__);                                     \
+        step04_expect_code(s_, what_, want, section);                        \
         if (strcmp(s_.message, m_) != 0)                                     \
             expect_fail(section, "%s: status %s is right, but its message "  \
-                        "should be \"%s\", got \"%s\"", w_,                  \
+                        "should be \"%s\", got \"%s\"", what_,               \
                         cg_status_name(s_.code), m_, s_.message);            \
     } while (0)
 
