@@ -54,20 +54,27 @@ def header_clauses(root):
 
 INCLUDE_START = re.compile(r"^\s*<!--\s*include:\s*\S+\s*-->\s*$")
 INCLUDE_END = re.compile(r"^\s*<!--\s*/include:\s*\S+\s*-->\s*$")
+MERMAID_START = re.compile(r"^\s*```mermaid\s*$")
+FENCE_END = re.compile(r"^\s*```\s*$")
 
 
 def lesson_clauses(root):
     """Clauses of the lessons' own words: code between include markers is the
     tree's (tools/docsync.py writes it there), whose clauses are counted at
-    their source."""
+    their source; a Mermaid diagram pictures what the prose around it says,
+    whose clauses are counted there."""
     for f in sorted(root.glob("docs/en/steps/0*.md")):
-        inside = included = False
+        inside = included = diagram = False
         for n, line in enumerate(f.read_text().splitlines(), 1):
             if INCLUDE_START.match(line):
                 included = True
             elif INCLUDE_END.match(line):
                 included = False
-            elif included:
+            elif MERMAID_START.match(line):
+                diagram = True
+            elif diagram and FENCE_END.match(line):
+                diagram = False
+            elif included or diagram:
                 continue
             elif line.startswith("## "):
                 inside = line.startswith("## Exercise")
@@ -104,13 +111,15 @@ def test_scanner():
         (root / "docs/en/steps/09-x.md").write_text(
             "# X\n## Big picture\nYou never do this.\n## Exercise 1: y\nIt must be so.\n"
             "Nothing here.\n<!-- include: steps/09-x/a.h -->\n```c\n/* must come within 5 s. */\n```\n"
-            "<!-- /include: steps/09-x/a.h -->\n## Running\nat most\n")
+            "<!-- /include: steps/09-x/a.h -->\n```mermaid\nA->>B: at most 5 s\n```\nAfter.\n"
+            "## Running\nat most\n")
         found = clauses(root)
         check(("steps/09-x/a.h", 2, "must come within 5 s.") in found, "a header clause, without comment marks",
               repr(found))
         check(("docs/en/steps/09-x.md", 5, "It must be so.") in found, "a clause of an exercise section", repr(found))
         check(len(found) == 2, "nothing outside an exercise section, nothing without the words, nothing "
-              "in code between include markers (the tree's, counted at its source)", repr(found))
+              "in code between include markers (the tree's, counted at its source), nothing in a diagram",
+              repr(found))
 
 
 def test_map():
