@@ -23,6 +23,12 @@
 # $(ROOT)/build.
 
 ROOT ?= $(abspath $(dir $(lastword $(MAKEFILE_LIST)))..)
+
+# lib/lib.mk includes this file too (the runtime's trace exporter is
+# generated code): define everything once.
+ifndef cgrpc_plugin_mk
+cgrpc_plugin_mk := 1
+
 # `?=` makes ROOT recursive, and MAKEFILE_LIST grows with every include (the
 # -include of .d files below would change its value for every later use, here
 # and in other fragments), so ROOT keeps the value it has now.
@@ -135,3 +141,5 @@ test-plugin: $(CGRPC_PLUGIN)
 
 update-plugin-golden: $(CGRPC_PLUGIN)
 	@$(PLUGIN_TEST_ENV) sh $(PLUGIN_TEST)/run-tests.sh --update-golden
+
+endif  # cgrpc_plugin_mk
