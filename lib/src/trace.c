@@ -127,9 +127,14 @@ static uint64_t rng_next(void)
 /* n (a multiple of 16) random hex digits, not all zero, into out[n+1]. */
 static void random_hex(char *out, size_t n)
 {
+    static const char digits[] = "0123456789abcdef";
     do {
-        for (size_t i = 0; i < n; i += 16)
-            snprintf(out + i, 17, "%016llx", (unsigned long long)rng_next());
+        for (size_t i = 0; i < n; i += 16) {
+            uint64_t r = rng_next();
+            for (size_t k = 0; k < 16; k++, r >>= 4)
+                out[i + k] = digits[r & 0xf];
+        }
+        out[n] = '\0';
     } while (all_zero(out, n));
 }
 

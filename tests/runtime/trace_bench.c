@@ -9,6 +9,8 @@
  * run without OTEL_EXPORTER_OTLP_ENDPOINT. Rounds of unary Echo calls
  * alternate between the two, so that both see the same machine load; it
  * prints the median microseconds per call of each and their difference,
+ * and, as the noise floor, the same for two untraced servers (a second
+ * plain server, no tracing on either side),
  * then the cost of one span (start, three attributes, end) on its own,
  * without an endpoint and with one (a local receiver, the span queued).
  */
@@ -116,26 +118,35 @@ int main(int argc, char **argv)
     rt_state st;
     rt_state_init(&st, "bench");
     int p1 = 0, p2 = 0;
+    int p3 = 0;
     cg_server *plain = cg_test_server_start(setup_plain, &st, &p1);
     cg_server *traced = cg_test_server_start(setup_traced, &st, &p2);
-    cg_channel *c1 = channel_to(p1), *c2 = channel_to(p2);
+    cg_server *plain2 = cg_test_server_start(setup_plain, &st, &p3);
+    cg_channel *c1 = channel_to(p1), *c2 = channel_to(p2), *c3 = channel_to(p3);
     cg_client_interceptor ic = cg_trace_client_interceptor(bench_tracer);
     cg_channel_add_interceptor(c2, &ic);
     round_us(c1, 200); /* connect and warm up both */
     round_us(c2, 200);
+    round_us(c3, 200);
     double *a = calloc((size_t)rounds, sizeof *a), *b = calloc((size_t)rounds, sizeof *b);
+    double *c = calloc((size_t)rounds, sizeof *c);
     for (int r = 0; r < rounds; r++) {
         a[r] = round_us(c1, calls);
         b[r] = round_us(c2, calls);
+        c[r] = round_us(c3, calls);
     }
-    double ma = median(a, rounds), mb = median(b, rounds);
+    double ma = median(a, rounds), mb = median(b, rounds), mc = median(c, rounds);
     printf("%d rounds of %d unary calls, no endpoint (median per call):\n",
            rounds, calls);
-    printf("  without tracing: %.1f us\n  with tracing:    %.1f us (%+.1f%%)\n",
-           ma, mb, (mb - ma) / ma * 100);
+    printf("  without tracing: %.1f us\n  with tracing:    %.1f us (%+.1f%%)\n"
+           "  noise floor, a second untraced server: %.1f us (%+.1f%%)\n",
+           ma, mb, (mb - ma) / ma * 100, mc, (mc - ma) / ma * 100);
     span_costs();
     free(a);
     free(b);
+    free(c);
+    cg_channel_free(c3);
+    cg_server_free(plain2);
     cg_channel_free(c1);
     cg_channel_free(c2);
     cg_server_free(plain);
