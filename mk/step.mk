@@ -176,3 +176,10 @@ clean:
 	rm -rf $(ROOT)/build/steps/$(STEP)
 
 -include $(wildcard $(BUILD)/obj/*.d $(BUILD)/obj/extra/*.d)
+# A dependency file names the source its object was made from. When a
+# file moves (an exercise becoming given code, say), that name goes stale
+# and make would stop with "No rule to make target". This rule lets it
+# treat a vanished source as changed: the object is rebuilt from where its
+# source is now, and its dependency file rewritten. (-MP does the same for
+# headers.)
+%.c: ;

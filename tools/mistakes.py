@@ -326,7 +326,27 @@ def mk_unit(lines, idx):
     return "(top level)"
 
 
+def yaml_unit(lines, idx):
+    """The kind of the YAML document around line idx (a starter's TODO may
+    name it instead: "# TODO (Service): ..."), or '(top level)'."""
+    m = re.search(r"TODO \((\w+)\)", lines[idx])
+    if m:
+        return m.group(1)
+    start = idx
+    while start > 0 and not lines[start].startswith("---"):
+        start -= 1
+    for ln in lines[start:]:
+        if ln.startswith("---") and ln is not lines[start]:
+            break
+        m = re.match(r"^kind:\s*(\w+)", ln)
+        if m:
+            return m.group(1)
+    return "(top level)"
+
+
 def unit_at(name, lines, idx):
+    if name.endswith((".yaml", ".yml")):
+        return yaml_unit(lines, idx)
     if name.endswith(".proto"):
         return proto_unit(lines, idx)
     if name.endswith(".mk") or name == "Makefile":

@@ -1,6 +1,6 @@
 /*
- * connection.h: exercise 7, making sure of the connection (given; you
- * write connection.c).
+ * connection.h: making sure of the connection (given, and so is
+ * connection.c: read them before exercise 7, retries).
  *
  * A channel connects lazily and reconnects by itself, moving between the
  * connectivity states IDLE, CONNECTING, READY and TRANSIENT_FAILURE. The
@@ -8,7 +8,7 @@
  * with a 5 s timeout. The other tool is a call option: a call marked
  * wait-for-ready waits for a connection (up to its deadline) instead of
  * failing at once while the server is away.
- * The lesson: docs/en/steps/05-client.md#exercise-7-ensure-the-connection
+ * The lesson: docs/en/steps/05-client.md#connectivity-states
  */
 #ifndef STEP05_CONNECTION_H
 #define STEP05_CONNECTION_H

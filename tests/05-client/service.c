@@ -10,6 +10,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -91,9 +92,17 @@ static void entered(svc_state *st, cg_ctx *ctx, bool unary)
 {
     pthread_mutex_lock(&st->mu);
     st->calls++;
-    if (unary)
-        st->unary_calls++;
     st->time_left_ms = cg_ctx_time_left_ms(ctx);
+    if (unary) {
+        if (st->unary_calls < SVC_MAX_TIMES) {
+            st->unary_at_ms[st->unary_calls] = tu_now_ms();
+            st->unary_left_ms[st->unary_calls] = st->time_left_ms;
+        }
+        st->unary_calls++;
+        const char *prev =
+            cg_ctx_metadata(ctx, "grpc-previous-rpc-attempts", NULL);
+        st->previous_attempts = prev != NULL ? atoi(prev) : 0;
+    }
     pthread_cond_broadcast(&st->cv);
     pthread_mutex_unlock(&st->mu);
 }
@@ -126,6 +135,8 @@ static bool unary_knobs(svc_state *st, cg_ctx *ctx, cg_status *st_out)
     pthread_mutex_lock(&st->mu);
     int delay = st->delay_ms;
     grpc_status_code code = st->fail_code;
+    if (st->fail_times > 0 && st->unary_calls > st->fail_times)
+        code = GRPC_STATUS_OK;
     const char *msg = st->fail_message;
     pthread_mutex_unlock(&st->mu);
     if (delay != 0 && wait_for_cancel(st, ctx, delay)) {

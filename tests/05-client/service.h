@@ -29,6 +29,9 @@
  * concludes that the client stopped reading without cancelling the call. */
 #define SVC_PACE_WAIT_MS 1500
 
+/* How many unary calls' arrival times the record keeps. */
+#define SVC_MAX_TIMES 16
+
 typedef struct svc_state {
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -39,6 +42,8 @@ typedef struct svc_state {
                                     first; -1: until the call is cancelled */
     grpc_status_code fail_code;  /* not OK: UnaryCall and GetUser answer it */
     const char *fail_message;
+    int fail_times;              /* > 0: only the first fail_times unary
+                                    calls answer fail_code, later ones work */
     bool paced;                  /* streams send message i+1 only once the
                                     test's callback saw message i */
     int stall_after;             /* > 0: streams send this many messages,
@@ -51,6 +56,12 @@ typedef struct svc_state {
     int calls;                   /* handler entries, every method */
     int unary_calls;             /* UnaryCall and GetUser */
     int64_t time_left_ms;        /* cg_ctx_time_left_ms at the last entry */
+    int64_t unary_at_ms[SVC_MAX_TIMES]; /* when the first unary calls came
+                                    in (tu_now_ms, monotonic) */
+    int64_t unary_left_ms[SVC_MAX_TIMES]; /* and the time each had left */
+    int previous_attempts;       /* the last unary call's
+                                    grpc-previous-rpc-attempts header (set
+                                    by gRPC's own retries), 0 when absent */
     char last_id[128];           /* UnaryCall's id / GetUser's user_id */
     int32_t last_value;
     int cancelled;               /* handlers that saw their call cancelled */

@@ -89,3 +89,16 @@ $(patsubst %,$(BUILD)/test_%,$(SUITES)): $(STEP07_HELPERS)
 # The suites that run the program need it built first.
 $(patsubst %,$(BUILD)/test_%,$(SUITES)): | $(PROGRAM)
 
+
+# ---- exercise 8: the Kubernetes manifests (suite k8s) --------------------
+#
+# test_k8s runs k8s_rules.py on the serving.yaml of this build's mode (the
+# learner's, or the solution, which is k8s/serving.yaml itself). The schema
+# check needs node and npm kubernetes-models in tests/deploy/node_modules,
+# the same install `make test-deploy` uses: `npm ci` once (online); when it
+# cannot run, the suite's tests say so.
+EXTRA_CFLAGS += -DK8S_PATCH='"$(call src,serving.yaml)"'
+STEP07_DEPLOY_STAMP := $(ROOT)/tests/deploy/node_modules/.package-lock.json
+$(BUILD)/test_k8s: | $(STEP07_DEPLOY_STAMP)
+$(STEP07_DEPLOY_STAMP):
+	-$(MAKE) --no-print-directory -f $(ROOT)/mk/cluster.mk ROOT=$(ROOT) deploy-deps

@@ -11,6 +11,15 @@
 // fields, the API server drops them silently). A Kustomization is not an API
 // object: it is parsed and passed on, not validated.
 //
+// Patches: in a directory whose kustomization.yaml lists `patches` (k8s/
+// lists serving.yaml, step 7's exercise 8), each document of a patch file is
+// merged into the object of the same kind and name, as `kubectl apply -k`
+// does with a strategic merge patch, before that object is checked; the
+// patch file is not an object of its own. The merge: mappings merge key by
+// key (null deletes), a list whose items all have a `name` (containers, env,
+// ports) merges item by item by name into the list it patches (an item with
+// a new name is added), other lists and values are replaced.
+//
 // Output: one line per object and problem, or with --json one JSON document
 // {"objects": [{file, index, apiVersion, kind, name, errors, unknown, object}],
 //  "problems": [...]} for the cross-checks in test_deploy.py. Exit status 0
@@ -99,6 +108,68 @@ async function checkObject(obj, file, index) {
   return entry;
 }
 
+// The strategic merge of `patch` into `base` (see the top of this file).
+function merge(base, patch) {
+  if (Array.isArray(base) && Array.isArray(patch)) {
+    const named = (l) => l.every((x) => x && typeof x === 'object' && typeof x.name === 'string');
+    if (!named(patch)) return patch;
+    const out = base.slice();
+    for (const item of patch) {
+      const at = out.findIndex((x) => x && x.name === item.name);
+      if (at < 0) out.push(item);
+      else out[at] = merge(out[at], item);
+    }
+    return out;
+  }
+  const isMap = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+  if (!isMap(base) || !isMap(patch)) return patch;
+  const out = { ...base };
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete out[k];
+    else out[k] = k in out ? merge(out[k], v) : v;
+  }
+  return out;
+}
+
+// The patch files a directory's kustomization.yaml lists, as paths.
+function patchFiles(dir) {
+  const k = path.join(dir, 'kustomization.yaml');
+  if (!fs.existsSync(k)) return [];
+  const doc = yaml.load(fs.readFileSync(k, 'utf8')) ?? {};
+  return (doc.patches ?? []).filter((e) => e && e.path).map((e) => path.join(dir, e.path));
+}
+
+function readDocs(file, problems) {
+  try {
+    return yaml.loadAll(fs.readFileSync(file, 'utf8')).filter((d) => d !== null && d !== undefined);
+  } catch (e) {
+    problems.push(`${file}: not valid YAML: ${e.message.split('\n')[0]}`);
+    return null;
+  }
+}
+
+// Merges the documents of `patches` into `found` ({file, index, doc}), each
+// into the one object of its kind and name. Returns nothing; problems are
+// pushed.
+function applyPatches(found, patches, problems) {
+  for (const file of patches) {
+    const docs = readDocs(file, problems);
+    if (docs === null) continue;
+    if (docs.length === 0) problems.push(`${file}: holds no patch`);
+    for (const p of docs) {
+      const kind = p?.kind, name = p?.metadata?.name;
+      const target = found.find((f) => f.doc?.kind === kind && f.doc?.metadata?.name === name);
+      if (!kind || !name || !target) {
+        problems.push(`${file}: the patch for ${kind ?? '(no kind)'} ${name ?? '(no name)'} ` +
+                      'matches no object of that kind and name in the directory');
+        continue;
+      }
+      target.doc = merge(target.doc, p);
+      target.patchedBy.push(path.basename(file));
+    }
+  }
+}
+
 function yamlFiles(p) {
   const st = fs.statSync(p);
   if (!st.isDirectory()) return [p];
@@ -119,26 +190,27 @@ async function main(argv) {
   const problems = [];
   for (const p of paths) {
     let files;
+    let patches = [];
     try {
       files = yamlFiles(p);
+      if (fs.statSync(p).isDirectory()) patches = patchFiles(p);
     } catch (e) {
       problems.push(`${p}: ${e.message}`);
       continue;
     }
+    const found = [];
     for (const file of files) {
-      let docs;
-      try {
-        docs = yaml.loadAll(fs.readFileSync(file, 'utf8'));
-      } catch (e) {
-        problems.push(`${file}: not valid YAML: ${e.message.split('\n')[0]}`);
-        continue;
-      }
-      let index = 0;
-      for (const doc of docs) {
-        if (doc === null || doc === undefined) continue; // an empty document
-        objects.push(await checkObject(doc, file, index++));
-      }
-      if (index === 0) problems.push(`${file}: holds no object`);
+      if (patches.includes(file)) continue; // merged below, not an object
+      const docs = readDocs(file, problems);
+      if (docs === null) continue;
+      docs.forEach((doc, index) => found.push({ file, index, doc, patchedBy: [] }));
+      if (docs.length === 0) problems.push(`${file}: holds no object`);
+    }
+    applyPatches(found, patches, problems);
+    for (const f of found) {
+      const entry = await checkObject(f.doc, f.file, f.index);
+      entry.patchedBy = f.patchedBy;
+      objects.push(entry);
     }
   }
   const bad = problems.length + objects.filter((o) => o.errors.length || o.unknown.length).length;

@@ -459,12 +459,14 @@ def checker(paths):
 # (label, file, text to find, replacement, what the checker's output must name)
 BROKEN = [
     ("replicas as a word", "deployment.yaml", "replicas: 3", "replicas: three", "/spec/replicas must be integer"),
-    ("a misspelt field", "deployment.yaml", "readinessProbe:", "readinesProbe:", "unknown field /spec/template/spec/containers/0/readinesProbe"),
-    ("a named port in a grpc probe", "deployment.yaml", "port: 50051\n              service: tutorial",
+    ("a misspelt field", "serving.yaml", "readinessProbe:", "readinesProbe:", "unknown field /spec/template/spec/containers/0/readinesProbe"),
+    ("a named port in a grpc probe", "serving.yaml", "port: 50051\n              service: tutorial",
      "port: grpc\n              service: tutorial", "readinessProbe/grpc/port must be integer"),
     ("a kind with a typo", "service.yaml", "kind: Service", "kind: Servcie", "no schema"),
     ("a container without a name", "deployment.yaml", "- name: server", "- nam: server", "must have required property name"),
     ("broken YAML", "client-config.yaml", "data:\n", "data:\n  target: [\n", "not valid YAML"),
+    ("a patch for an object that is not there", "serving.yaml", "kind: Service\nmetadata:\n  name: tutorial-server\n",
+     "kind: Service\nmetadata:\n  name: tutorial-srever\n", "matches no object"),
 ]
 
 
@@ -487,8 +489,9 @@ def check_schemas(t):
                 "\n".join(o["errors"] + [f"unknown field {u}" for u in o["unknown"]]))
     t.check(not res["problems"] and rc == 0, "no file problems", "\n".join(res["problems"]))
 
-    # Broken copies must fail, each for its own reason: one file per copy,
-    # all checked by one run of the checker.
+    # Broken copies must fail, each for its own reason: one copy of k8s/ per
+    # case with one file broken (a patch is merged into the objects of its
+    # directory), all checked by one run of the checker.
     with tempfile.TemporaryDirectory(prefix="deploy-") as tmp:
         cases = []
         for i, (label, name, old, new, expect) in enumerate(BROKEN):
@@ -497,15 +500,15 @@ def check_schemas(t):
                 t.check(False, f"a broken copy fails: {label}", f"k8s/{name} no longer holds {old!r}: update BROKEN")
                 continue
             d = Path(tmp) / f"broken-{i}"
-            d.mkdir()
+            shutil.copytree(K8S, d)
             (d / name).write_text(text.replace(old, new, 1))
             cases.append((label, d / name, expect))
         if cases:
             r = run(["node", str(CHECKER)] + [str(f.parent) for _, f, _ in cases])
             for label, f, expect in cases:
-                mine = [ln for ln in r.stdout.splitlines() if f" {f}" in ln]
-                t.check(r.returncode == 1 and mine and all(ln.startswith("FAIL") for ln in mine)
-                        and any(expect in ln for ln in mine),
+                mine = [ln for ln in r.stdout.splitlines()
+                        if ln.startswith("FAIL") and f" {f.parent}/" in ln]
+                t.check(r.returncode == 1 and any(expect in ln for ln in mine),
                         f"a broken copy fails: {label}",
                         f"exit status {r.returncode}, wanted 1 and {expect!r} for {f.name}:\n"
                         + "\n".join(mine) + r.stderr)
@@ -618,8 +621,9 @@ def check_cross(t, objs, docker):
 
     kust = [o for o in objs if o["kind"] == "Kustomization"]
     files = sorted(p.name for p in K8S.glob("*.y*ml") if p.name != "kustomization.yaml")
-    listed = sorted(kust[0]["object"].get("resources", [])) if kust else []
-    t.check(kust and listed == files, "kustomization.yaml lists every manifest in k8s/",
+    listed = sorted(kust[0]["object"].get("resources", []) +
+                    [p.get("path") for p in kust[0]["object"].get("patches", [])]) if kust else []
+    t.check(kust and listed == files, "kustomization.yaml lists every manifest and patch in k8s/",
             f"listed {listed}, files {files}")
     readme = K8S / "README.md"
     text = readme.read_text() if readme.exists() else ""

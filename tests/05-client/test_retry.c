@@ -1,0 +1,685 @@
+/*
+ * test_retry.c: exercise 7, retries (retry.c): the backoff with full jitter
+ * from known dice; unary_call_retry against a server that fails on
+ * purpose, counting the attempts it sees and their spacing, within the
+ * deadline and a budget, and through a server restart; and the same
+ * behaviour declared in a service config, carried out by gRPC itself.
+ */
+#define LESSON_PAGE "steps/05-client.md"
+#define EXERCISE_FILE "retry.c"
+#include "lesson.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "fixture.h"
+#include "retry.h"
+#include "tutorial/v1/my_service.cgrpc.h"
+
+/* ---- known dice and a clock that writes down every wait ---------------- */
+
+#define MAX_WAITS 16
+
+typedef struct dice {
+    double face;            /* what every throw gives */
+    int throws;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int64_t waits[MAX_WAITS];
+    int n_waits;
+} dice;
+
+static double dice_throw(void *ctx)
+{
+    dice *d = ctx;
+    pthread_mutex_lock(&d->mu);
+    d->throws++;
+    pthread_mutex_unlock(&d->mu);
+    return d->face;
+}
+
+/* Really waits (the server must see the spacing), and writes it down. */
+static void dice_sleep(void *ctx, int64_t ms)
+{
+    dice *d = ctx;
+    pthread_mutex_lock(&d->mu);
+    if (d->n_waits < MAX_WAITS)
+        d->waits[d->n_waits] = ms;
+    d->n_waits++;
+    pthread_cond_broadcast(&d->cv);
+    pthread_mutex_unlock(&d->mu);
+    if (ms > 0) {
+        struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+        while (nanosleep(&ts, &ts) != 0) {
+        }
+    }
+}
+
+static void dice_init(dice *d, retry_env *env, double face)
+{
+    memset(d, 0, sizeof *d);
+    d->face = face;
+    pthread_mutex_init(&d->mu, NULL);
+    tu_cond_init(&d->cv);
+    *env = (retry_env){dice_throw, dice_sleep, d};
+}
+
+static void dice_destroy(dice *d)
+{
+    pthread_cond_destroy(&d->cv);
+    pthread_mutex_destroy(&d->mu);
+}
+
+/* The waits as text, "[50, 100]", for messages. */
+static const char *waits_text(const dice *d, char *buf, size_t cap)
+{
+    size_t len = (size_t)snprintf(buf, cap, "[");
+    for (int i = 0; i < d->n_waits && i < MAX_WAITS && len < cap; i++)
+        len += (size_t)snprintf(buf + len, cap - len, "%s%lld",
+                                i ? ", " : "", (long long)d->waits[i]);
+    if (len < cap)
+        snprintf(buf + len, cap - len, "]");
+    return buf;
+}
+
+/* Fails unless the waits written down are exactly want[0..n). */
+static void expect_waits(const dice *d, const int64_t *want, int n,
+                         const char *what, const char *section)
+{
+    bool same = d->n_waits == n;
+    for (int i = 0; same && i < n; i++)
+        same = d->waits[i] == want[i];
+    if (!same) {
+        char got[256], exp[256];
+        dice w = {.n_waits = n};
+        memcpy(w.waits, want, sizeof *want * (size_t)n);
+        expect_fail(section, "%s: the waits before each retry were %s ms, "
+                    "expected %s ms", what, waits_text(d, got, sizeof got),
+                    waits_text(&w, exp, sizeof exp));
+    }
+}
+
+/* The time between the server's (i-1)-th and i-th UnaryCall. */
+static int64_t spacing(svc_state *st, int i)
+{
+    pthread_mutex_lock(&st->mu);
+    int64_t gap = st->unary_at_ms[i] - st->unary_at_ms[i - 1];
+    pthread_mutex_unlock(&st->mu);
+    return gap;
+}
+
+/* Fails unless the server saw attempt i come at least `min_ms` and at
+ * most `max_ms` (times fx_slow()) after attempt i-1. */
+static void expect_spacing(svc_state *st, int i, int64_t min_ms,
+                           int64_t max_ms, const char *what,
+                           const char *section)
+{
+    int64_t gap = spacing(st, i);
+    expect_true(gap >= min_ms && gap <= max_ms * fx_slow(), section,
+                "%s: attempt %d reached the server %lld ms after attempt %d, "
+                "expected %lld to %lld ms", what, i + 1, (long long)gap, i,
+                (long long)min_ms, (long long)(max_ms * fx_slow()));
+}
+
+/* A server whose UnaryCall fails with `code` (the first `times` calls
+ * only when times > 0), and a channel to it, already connected. */
+static cg_channel *failing_server(fx_server *srv, grpc_status_code code,
+                                  int times)
+{
+    fx_server_start(srv, "server");
+    srv->st.fail_code = code;
+    srv->st.fail_message = "failing on purpose";
+    srv->st.fail_times = times;
+    cg_channel *ch = fx_channel(srv->target);
+    cg_channel_wait_ready(ch, FX_WAIT_MS);
+    return ch;
+}
+
+/* ---- retry_backoff_ms ------------------------------------------------- */
+
+static void test_retry_backoff_full_jitter(void **state)
+{
+    (void)state;
+    retry_policy p = {.max_attempts = 5, .initial_backoff_ms = 100,
+                      .max_backoff_ms = 1000, .multiplier = 2.0};
+    retry_env env;
+    dice d;
+    dice_init(&d, &env, 0.5);
+    /* Half of 100, 200, 400, 800, then the cap, 1000. */
+    int64_t half[6];
+    for (int i = 0; i < 6; i++)
+        half[i] = retry_backoff_ms(&p, i + 1, &env);
+    int throws = d.throws;
+    d.face = 0.999;
+    int64_t most = retry_backoff_ms(&p, 1, &env);
+    int64_t most4 = retry_backoff_ms(&p, 4, &env);
+    int64_t capped = retry_backoff_ms(&p, 30, &env);
+    d.face = 0.0;
+    int64_t none = retry_backoff_ms(&p, 3, &env);
+    retry_policy slow = {.max_attempts = 5, .initial_backoff_ms = 100,
+                         .max_backoff_ms = 1000, .multiplier = 1.5};
+    d.face = 0.5;
+    int64_t third = retry_backoff_ms(&slow, 3, &env);
+    int64_t zero = retry_backoff_ms(&p, 0, &env);
+    int64_t no_policy = retry_backoff_ms(NULL, 1, &env);
+    dice_destroy(&d);
+
+    static const int64_t want[6] = {50, 100, 200, 400, 500, 500};
+    for (int i = 0; i < 6; i++)
+        expect_true(half[i] == want[i], "#backoff-with-full-jitter",
+                    "retry_backoff_ms(initial 100, x2, max 1000, retry %d) "
+                    "with dice 0.5 gave %lld ms, expected %lld: half of the "
+                    "ceiling %lld", i + 1, (long long)half[i],
+                    (long long)want[i], (long long)want[i] * 2);
+    expect_int(throws, 6, "#backoff-with-full-jitter");
+    expect_int(most, 99, "#backoff-with-full-jitter");
+    expect_int(most4, 799, "#backoff-with-full-jitter");
+    expect_int(capped, 999, "#backoff-with-full-jitter");
+    expect_int(none, 0, "#backoff-with-full-jitter");
+    expect_int(third, 112, "#backoff-with-full-jitter");
+    expect_int(zero, 0, "#backoff-with-full-jitter");
+    expect_int(no_policy, 0, "#backoff-with-full-jitter");
+}
+
+/* ---- unary_call_retry ------------------------------------------------- */
+
+static void test_retry_recovers_from_unavailable(void **state)
+{
+    (void)state;
+    fx_watchdog(30, "#when-to-retry");
+    fx_server srv;
+    cg_channel *ch = failing_server(&srv, GRPC_STATUS_UNAVAILABLE, 2);
+    retry_env env;
+    dice d;
+    dice_init(&d, &env, 0.5);
+    retrier r = {.policy = {4, 100, 1000, 2.0}, .env = &env};
+    char msg[64] = "garbage";
+    cg_status st = unary_call_retry(&r, ch, "again", 3, true, FX_CALL_MS,
+                                    msg, sizeof msg);
+    cg_channel_free(ch);
+    int calls = srv.st.unary_calls;
+    static const int64_t want[2] = {50, 100};
+    expect_status(st, GRPC_STATUS_OK,
+                  "unary_call_retry(a server that fails twice with "
+                  "UNAVAILABLE, 4 attempts)", "#when-to-retry");
+    expect_str(msg, "Processed: again", "#when-to-retry");
+    expect_int(calls, 3, "#when-to-retry");
+    expect_waits(&d, want, 2, "unary_call_retry(dice 0.5, initial 100 ms)",
+                 "#backoff-with-full-jitter");
+    /* The server saw the waits: the spacing of the attempts it counted. */
+    expect_spacing(&srv.st, 1, 45, 50 + 2000, "unary_call_retry",
+                   "#backoff-with-full-jitter");
+    expect_spacing(&srv.st, 2, 95, 100 + 2000, "unary_call_retry",
+                   "#backoff-with-full-jitter");
+    fx_server_free(&srv);
+    dice_destroy(&d);
+}
+
+static void test_retry_gives_up_after_max_attempts(void **state)
+{
+    (void)state;
+    fx_watchdog(30, "#when-to-retry");
+    fx_server srv;
+    cg_channel *ch = failing_server(&srv, GRPC_STATUS_UNAVAILABLE, 0);
+    retry_env env;
+    dice d;
+    dice_init(&d, &env, 0.5);
+    retrier r = {.policy = {3, 20, 1000, 2.0}, .env = &env};
+    char msg[64] = "garbage";
+    cg_status st = unary_call_retry(&r, ch, "x", 1, true, FX_CALL_MS, msg,
+                                    sizeof msg);
+    cg_channel_free(ch);
+    int calls = srv.st.unary_calls;
+    fx_server_free(&srv);
+    static const int64_t want[2] = {10, 20};
+    expect_status(st, GRPC_STATUS_UNAVAILABLE,
+                  "unary_call_retry(a server that always fails with "
+                  "UNAVAILABLE, 3 attempts)", "#when-to-retry");
+    expect_int(calls, 3, "#when-to-retry");
+    expect_waits(&d, want, 2, "unary_call_retry(3 attempts, dice 0.5)",
+                 "#backoff-with-full-jitter");
+    expect_str(msg, "", "#when-to-retry");
+    dice_destroy(&d);
+}
+
+/* One call against a server that always answers `code`: how many
+ * attempts the server saw, and the status. */
+static int attempts_for(grpc_status_code code, bool idempotent,
+                        cg_status *st, int *waits)
+{
+    fx_server srv;
+    cg_channel *ch = failing_server(&srv, code, 0);
+    retry_env env;
+    dice d;
+    dice_init(&d, &env, 0.5);
+    retrier r = {.policy = {4, 10, 100, 2.0}, .env = &env};
+    char msg[64];
+    *st = unary_call_retry(&r, ch, "x", 1, idempotent, FX_CALL_MS, msg,
+                           sizeof msg);
+    cg_channel_free(ch);
+    int calls = srv.st.unary_calls;
+    fx_server_free(&srv);
+    *waits = d.n_waits;
+    dice_destroy(&d);
+    return calls;
+}
+
+static void test_retry_only_unavailable(void **state)
+{
+    (void)state;
+    fx_watchdog(30, "#when-to-retry");
+    static const grpc_status_code codes[] = {
+        GRPC_STATUS_INVALID_ARGUMENT, GRPC_STATUS_ABORTED,
+        GRPC_STATUS_INTERNAL, GRPC_STATUS_RESOURCE_EXHAUSTED};
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+        cg_status st;
+        int waits;
+        int calls = attempts_for(codes[i], true, &st, &waits);
+        expect_status(st, codes[i], "unary_call_retry(a failing server)",
+                      "#when-to-retry");
+        expect_true(calls == 1 && waits == 0, "#when-to-retry",
+                    "unary_call_retry(idempotent, the server answers %s): "
+                    "the server saw %d attempts (%d waits), expected 1: "
+                    "only UNAVAILABLE is worth another attempt",
+                    cg_status_name(codes[i]), calls, waits);
+    }
+}
+
+static void test_retry_never_non_idempotent(void **state)
+{
+    (void)state;
+    fx_watchdog(30, "#when-to-retry");
+    cg_status st;
+    int waits;
+    int calls = attempts_for(GRPC_STATUS_UNAVAILABLE, false, &st, &waits);
+    expect_status(st, GRPC_STATUS_UNAVAILABLE,
+                  "unary_call_retry(not idempotent, UNAVAILABLE)",
+                  "#when-to-retry");
+    expect_true(calls == 1 && waits == 0, "#when-to-retry",
+                "unary_call_retry(not idempotent, the server answers "
+                "UNAVAILABLE): the server saw %d attempts, expected 1: a "
+                "server may have done the work before it failed, and a call "
+                "that is not idempotent must not be done twice", calls);
+}
+
+static void test_retry_within_deadline(void **state)
+{
+    (void)state;
+    fx_watchdog(30, "#one-deadline-for-all-attempts");
+    fx_server srv;
+    cg_channel *ch = failing_server(&srv, GRPC_STATUS_UNAVAILABLE, 0);
+    retry_env env;
+    dice d;
+    dice_init(&d, &env, 0.999);
+    /* Waits of 399, then 799 ms: the second would end past the deadline. */
+    retrier r = {.policy = {5, 400, 5000, 2.0}, .env = &env};
+    char msg[64];
+    int64_t t0 = fx_now_ms();
+    cg_status st = unary_call_retry(&r, ch, "x", 1, true, 1000, msg,
+                                    sizeof msg);
+    int64_t took = fx_now_ms() - t0;
+    cg_channel_free(ch);
+    int calls = srv.st.unary_calls;
+    int64_t first_left = srv.st.unary_left_ms[0];
+    int64_t second_left = srv.st.unary_left_ms[1];
+    fx_server_free(&srv);
+    static const int64_t want[1] = {399};
+    expect_status(st, GRPC_STATUS_UNAVAILABLE,
+                  "unary_call_retry(1000 ms, waits of 399 then 799 ms)",
+                  "#one-deadline-for-all-attempts");
+    expect_int(calls, 2, "#one-deadline-for-all-attempts");
+    expect_waits(&d, want, 1, "unary_call_retry(1000 ms, waits of 399 then "
+                 "799 ms): no wait that ends past the deadline",
+                 "#one-deadline-for-all-attempts");
+    expect_true(first_left > 0 && first_left <= 1000 + 120,
+                "#one-deadline-for-all-attempts",
+                "the first attempt reached the server with %lld ms left, "
+                "expected at most the call's 1000 ms", (long long)first_left);
+    /* (120 ms: the server reads the deadline on another clock) */
+    expect_true(second_left > 0 && second_left <= 1000 - 399 + 120,
+                "#one-deadline-for-all-attempts",
+                "the second attempt reached the server with %lld ms left, "
+                "expected at most %d: the 1000 ms are for the whole call, "
+                "so a retry gets what is left of them, not 1000 ms more",
+                (long long)second_left, 1000 - 399 + 120);
+    expect_true(took < 1000, "#one-deadline-for-all-attempts",
+                "unary_call_retry(1000 ms) returned after %lld ms",
+                (long long)took);
+    dice_destroy(&d);
+}
+
+static void test_retry_budget(void **state)
+{
+    (void)state;
+    fx_watchdog(30, "#a-retry-budget");
+    fx_server srv;
+    cg_channel *ch = failing_server(&srv, GRPC_STATUS_UNAVAILABLE, 0);
+    retry_env env;
+    dice d;
+    dice_init(&d, &env, 0.5);
+    retry_budget b;
+    retry_budget_init(&b, 4, 0.5);
+    retrier r = {.policy = {5, 10, 100, 2.0}, .budget = &b, .env = &env};
+    char msg[64];
+    /* 4 tokens: retries while more than 2 are left. */
+    cg_status st1 = unary_call_retry(&r, ch, "x", 1, true, FX_CALL_MS, msg,
+                                     sizeof msg);
+    int calls1 = svc_get(&srv.st, &srv.st.unary_calls);
+    cg_status st2 = unary_call_retry(&r, ch, "x", 1, true, FX_CALL_MS, msg,
+                                     sizeof msg);
+    int calls2 = svc_get(&srv.st, &srv.st.unary_calls) - calls1;
+    double after_failures = b.tokens;
+    pthread_mutex_lock(&srv.st.mu);
+    srv.st.fail_code = GRPC_STATUS_INVALID_ARGUMENT;
+    pthread_mutex_unlock(&srv.st.mu);
+    cg_status st3 = unary_call_retry(&r, ch, "x", 1, true, FX_CALL_MS, msg,
+                                     sizeof msg);
+    double after_invalid = b.tokens;
+    pthread_mutex_lock(&srv.st.mu);
+    srv.st.fail_code = GRPC_STATUS_OK;
+    pthread_mutex_unlock(&srv.st.mu);
+    cg_status st4 = unary_call_retry(&r, ch, "x", 1, true, FX_CALL_MS, msg,
+                                     sizeof msg);
+    double after_success = b.tokens;
+    cg_channel_free(ch);
+    fx_server_free(&srv);
+    retry_budget_destroy(&b);
+    dice_destroy(&d);
+    expect_status(st1, GRPC_STATUS_UNAVAILABLE, "the first call",
+                  "#a-retry-budget");
+    expect_status(st2, GRPC_STATUS_UNAVAILABLE, "the second call",
+                  "#a-retry-budget");
+    expect_true(calls1 == 2 && calls2 == 1, "#a-retry-budget",
+                "with a budget of 4 tokens, the first call made %d attempts "
+                "(expected 2: 4 -> 3 tokens, retry; 3 -> 2, stop) and the "
+                "second %d (expected 1: 2 -> 1, stop)", calls1, calls2);
+    expect_double(after_failures, 1.0, 1e-9, "#a-retry-budget");
+    expect_status(st3, GRPC_STATUS_INVALID_ARGUMENT, "the third call",
+                  "#a-retry-budget");
+    expect_true(after_invalid == after_failures, "#a-retry-budget",
+                "an INVALID_ARGUMENT answer changed the budget from %g to %g "
+                "tokens: only failures that could be retried count",
+                after_failures, after_invalid);
+    expect_status(st4, GRPC_STATUS_OK, "the fourth call", "#a-retry-budget");
+    expect_true(after_success == after_failures + 0.5, "#a-retry-budget",
+                "a success should give back token_ratio (0.5): the budget "
+                "went from %g to %g tokens", after_failures, after_success);
+}
+
+/* ---- riding out a restart --------------------------------------------- */
+
+typedef struct retrying {
+    const retrier *r;
+    cg_channel *ch;
+    cg_status st;
+    char msg[64];
+} retrying;
+
+static void *call_with_retries(void *arg)
+{
+    retrying *c = arg;
+    c->st = unary_call_retry(c->r, c->ch, "back", 9, true,
+                             FX_CALL_MS * fx_slow(), c->msg, sizeof c->msg);
+    return NULL;
+}
+
+/* Waits (bounded) until the channel is in state `want`. */
+static bool wait_state(cg_channel *ch, cg_conn_state want)
+{
+    int64_t until = fx_now_ms() + (int64_t)FX_WAIT_MS * fx_slow();
+    struct timespec tick = {0, 5 * 1000000L};
+    while (cg_channel_state(ch, true) != want) {
+        if (fx_now_ms() > until)
+            return false;
+        nanosleep(&tick, NULL);
+    }
+    return true;
+}
+
+/* Waits (bounded) until the dice have seen a wait: an attempt failed. */
+static bool wait_first_wait(dice *d)
+{
+    struct timespec until = tu_after_ms(FX_WAIT_MS * fx_slow());
+    pthread_mutex_lock(&d->mu);
+    while (d->n_waits == 0)
+        if (pthread_cond_timedwait(&d->cv, &d->mu, &until) != 0)
+            break;
+    bool yes = d->n_waits > 0;
+    pthread_mutex_unlock(&d->mu);
+    return yes;
+}
+
+static void test_retry_rides_out_restart(void **state)
+{
+    (void)state;
+    fx_watchdog(60, "#riding-out-a-restart");
+    fx_server a;
+    fx_server_start(&a, "first");
+    int port = a.port;
+    cg_channel *ch = fx_channel(a.target);
+    cg_channel_wait_ready(ch, FX_WAIT_MS);
+    fx_server_stop(&a);
+    bool down = wait_state(ch, CG_CONN_TRANSIENT_FAILURE);
+
+    retry_env env;
+    dice d;
+    dice_init(&d, &env, 0.999);
+    /* Waits of about 0.3, 0.6, 1.2 and 2.4 s: the channel's own reconnect,
+     * about a second after it failed, comes in between. */
+    retrier r = {.policy = {5, 300, 3000, 2.0}, .env = &env};
+    retrying c = {.r = &r, .ch = ch};
+    pthread_t t;
+    pthread_create(&t, NULL, call_with_retries, &c);
+    bool failed_once = wait_first_wait(&d);
+    fx_server b;
+    bool restarted = fx_server_start_on(&b, "second", port);
+    pthread_join(t, NULL);
+    cg_channel_free(ch);
+    int second_calls = b.st.unary_calls;
+    int waits = d.n_waits;
+    fx_server_free(&a);
+    fx_server_free(&b);
+    dice_destroy(&d);
+
+    expect_true(down, "#riding-out-a-restart",
+                "the channel did not report TRANSIENT_FAILURE %d s after "
+                "its server stopped", FX_WAIT_MS / 1000 * fx_slow());
+    expect_true(restarted, "#riding-out-a-restart",
+                "the test could not restart its server on port %d", port);
+    expect_true(failed_once, "#when-to-retry",
+                "unary_call_retry against a stopped server (UNAVAILABLE) "
+                "never waited to retry");
+    expect_status(c.st, GRPC_STATUS_OK,
+                  "unary_call_retry while the server restarts",
+                  "#riding-out-a-restart");
+    expect_str(c.msg, "Processed: back", "#riding-out-a-restart");
+    expect_int(second_calls, 1, "#riding-out-a-restart");
+    expect_true(waits >= 1 && waits <= 4, "#riding-out-a-restart",
+                "unary_call_retry waited %d times, expected 1 to 4 (5 "
+                "attempts at most)", waits);
+}
+
+/* ---- the same, declared: a retry policy in the service config ---------- */
+
+static cg_status plain_call(cg_channel *ch, const char *id)
+{
+    Tutorial__V1__Request req = TUTORIAL__V1__REQUEST__INIT;
+    req.id = (char *)id;
+    cg_call_opts opts = {.timeout_ms = FX_CALL_MS * fx_slow()};
+    return tutorial__v1__my_service_client__unary_call(ch, &req, NULL, &opts);
+}
+
+/* A server failing with `code` (`times` times, or always for 0), and a
+ * channel to it from retry_channel_new(r). */
+static cg_channel *policy_server(fx_server *srv, const retrier *r,
+                                 grpc_status_code code, int times)
+{
+    fx_server_start(srv, "server");
+    srv->st.fail_code = code;
+    srv->st.fail_times = times;
+    cg_status err = cg_ok();
+    cg_channel *ch = retry_channel_new(srv->target, r, &err);
+    expect_true(ch != NULL, "#the-same-declared-a-retry-policy",
+                "retry_channel_new(\"%s\") gave NULL: %s \"%s\"",
+                srv->target, cg_status_name(err.code), err.message);
+    return ch;
+}
+
+static void test_retry_policy_retries(void **state)
+{
+    (void)state;
+    fx_watchdog(30, "#the-same-declared-a-retry-policy");
+    fx_server srv;
+    retrier r = {.policy = {4, 200, 2000, 2.0}};
+    cg_channel *ch = policy_server(&srv, &r, GRPC_STATUS_UNAVAILABLE, 2);
+    cg_status st = plain_call(ch, "declared");
+    cg_channel_free(ch);
+    int calls = srv.st.unary_calls;
+    int previous = srv.st.previous_attempts;
+    expect_status(st, GRPC_STATUS_OK,
+                  "a plain call on retry_channel_new's channel, to a server "
+                  "that fails twice with UNAVAILABLE",
+                  "#the-same-declared-a-retry-policy");
+    expect_int(calls, 3, "#the-same-declared-a-retry-policy");
+    expect_int(previous, 2, "#the-same-declared-a-retry-policy");
+    /* gRPC 1.51 waits the backoff give or take 20%: 160-240, 320-480. */
+    expect_spacing(&srv.st, 1, 150, 240 + 2000, "gRPC's retries",
+                   "#the-same-declared-a-retry-policy");
+    expect_spacing(&srv.st, 2, 300, 480 + 2000, "gRPC's retries",
+                   "#the-same-declared-a-retry-policy");
+    fx_server_free(&srv);
+}
+
+static void test_retry_policy_limits(void **state)
+{
+    (void)state;
+    fx_watchdog(30, "#the-same-declared-a-retry-policy");
+    /* Always UNAVAILABLE, 3 attempts: 3 and no more. */
+    fx_server srv;
+    retrier r = {.policy = {3, 20, 200, 2.0}};
+    cg_channel *ch = policy_server(&srv, &r, GRPC_STATUS_UNAVAILABLE, 0);
+    cg_status st = plain_call(ch, "x");
+    cg_channel_free(ch);
+    int calls = srv.st.unary_calls;
+    fx_server_free(&srv);
+    /* INVALID_ARGUMENT: not in retryableStatusCodes. */
+    fx_server inv;
+    cg_channel *ch2 = policy_server(&inv, &r, GRPC_STATUS_INVALID_ARGUMENT, 0);
+    cg_status st2 = plain_call(ch2, "x");
+    cg_channel_free(ch2);
+    int inv_calls = inv.st.unary_calls;
+    fx_server_free(&inv);
+    expect_status(st, GRPC_STATUS_UNAVAILABLE,
+                  "a call to a server that is always UNAVAILABLE",
+                  "#the-same-declared-a-retry-policy");
+    expect_true(calls == 3, "#the-same-declared-a-retry-policy",
+                "maxAttempts 3, a server that always answers UNAVAILABLE: "
+                "it saw %d attempts, expected 3", calls);
+    expect_status(st2, GRPC_STATUS_INVALID_ARGUMENT,
+                  "a call to a server that answers INVALID_ARGUMENT",
+                  "#the-same-declared-a-retry-policy");
+    expect_true(inv_calls == 1, "#the-same-declared-a-retry-policy",
+                "a server that answers INVALID_ARGUMENT saw %d attempts, "
+                "expected 1: retryableStatusCodes lists UNAVAILABLE only",
+                inv_calls);
+}
+
+static void test_retry_policy_throttling(void **state)
+{
+    (void)state;
+    fx_watchdog(30, "#the-same-declared-a-retry-policy");
+    fx_server srv;
+    retry_budget b;
+    retry_budget_init(&b, 4, 0.5);
+    retrier r = {.policy = {5, 10, 100, 2.0}, .budget = &b};
+    cg_channel *ch = policy_server(&srv, &r, GRPC_STATUS_UNAVAILABLE, 0);
+    cg_status st1 = plain_call(ch, "x");
+    int calls1 = svc_get(&srv.st, &srv.st.unary_calls);
+    cg_status st2 = plain_call(ch, "x");
+    int calls2 = svc_get(&srv.st, &srv.st.unary_calls) - calls1;
+    cg_channel_free(ch);
+    fx_server_free(&srv);
+    retry_budget_destroy(&b);
+    expect_status(st1, GRPC_STATUS_UNAVAILABLE, "the first call",
+                  "#the-same-declared-a-retry-policy");
+    expect_status(st2, GRPC_STATUS_UNAVAILABLE, "the second call",
+                  "#the-same-declared-a-retry-policy");
+    expect_true(calls1 == 2 && calls2 == 1,
+                "#the-same-declared-a-retry-policy",
+                "retryThrottling maxTokens 4: the first call made %d "
+                "attempts (expected 2), the second %d (expected 1), as "
+                "with the budget of unary_call_retry", calls1, calls2);
+}
+
+typedef struct plain {
+    cg_channel *ch;
+    cg_status st;
+} plain;
+
+static void *call_plainly(void *arg)
+{
+    plain *c = arg;
+    c->st = plain_call(c->ch, "back");
+    return NULL;
+}
+
+static void test_retry_policy_rides_out_restart(void **state)
+{
+    (void)state;
+    fx_watchdog(60, "#the-same-declared-a-retry-policy");
+    fx_server a;
+    /* Attempts about 0, 0.5, 1.5, 3.5 and 7.5 s after the first: the
+     * channel reconnects about a second after it failed. */
+    retrier r = {.policy = {5, 500, 5000, 2.0}};
+    cg_channel *ch = policy_server(&a, &r, GRPC_STATUS_OK, 0);
+    int port = a.port;
+    cg_channel_wait_ready(ch, FX_WAIT_MS);
+    fx_server_stop(&a);
+    /* Refused once: the channel waits about a second before it tries to
+     * connect again, and a fail-fast call fails at once until then. */
+    bool down = wait_state(ch, CG_CONN_TRANSIENT_FAILURE);
+    plain c = {.ch = ch};
+    pthread_t t;
+    pthread_create(&t, NULL, call_plainly, &c);
+    fx_server b;
+    bool restarted = fx_server_start_on(&b, "second", port);
+    pthread_join(t, NULL);
+    cg_channel_free(ch);
+    int second_calls = b.st.unary_calls;
+    int previous = b.st.previous_attempts;
+    fx_server_free(&a);
+    fx_server_free(&b);
+    expect_true(down, "#riding-out-a-restart",
+                "the channel did not report TRANSIENT_FAILURE %d s after "
+                "its server stopped", FX_WAIT_MS / 1000 * fx_slow());
+    expect_true(restarted, "#riding-out-a-restart",
+                "the test could not restart its server on port %d", port);
+    expect_status(c.st, GRPC_STATUS_OK,
+                  "a plain call on retry_channel_new's channel while the "
+                  "server restarts", "#the-same-declared-a-retry-policy");
+    expect_int(second_calls, 1, "#the-same-declared-a-retry-policy");
+    expect_true(previous >= 1, "#the-same-declared-a-retry-policy",
+                "the restarted server saw grpc-previous-rpc-attempts %d: "
+                "gRPC should have retried the call at least once (the first "
+                "attempt found no server)", previous);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_retry_backoff_full_jitter),
+        cmocka_unit_test(test_retry_recovers_from_unavailable),
+        cmocka_unit_test(test_retry_gives_up_after_max_attempts),
+        cmocka_unit_test(test_retry_only_unavailable),
+        cmocka_unit_test(test_retry_never_non_idempotent),
+        cmocka_unit_test(test_retry_within_deadline),
+        cmocka_unit_test(test_retry_budget),
+        cmocka_unit_test(test_retry_rides_out_restart),
+        cmocka_unit_test(test_retry_policy_retries),
+        cmocka_unit_test(test_retry_policy_limits),
+        cmocka_unit_test(test_retry_policy_throttling),
+        cmocka_unit_test(test_retry_policy_rides_out_restart),
+    };
+    return cmocka_run_group_tests(tests, fx_group_setup, fx_group_teardown);
+}
