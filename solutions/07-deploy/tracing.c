@@ -1,8 +1,8 @@
 /*
- * tracing.c: exercise 8, a server interceptor that records a span per
+ * tracing.c: exercise 9, a server interceptor that records a span per
  * call (contracts in tracing.h).
  * Test: `make test` here; suite tracing. Lesson:
- * docs/en/steps/07-deploy.md#exercise-8-tracing-a-call
+ * docs/en/steps/07-deploy.md#exercise-9-tracing-a-call
  */
 #include "tracing.h"
 

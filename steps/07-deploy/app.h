@@ -7,7 +7,7 @@
  *   cg_server on HOST:PORT
  *     interceptors, outermost first:
  *       tracing_interceptor   a span per call, to OTEL_EXPORTER_OTLP_ENDPOINT
- *                                                            (exercise 8)
+ *                                                            (exercise 9)
  *       replica_interceptor   x-replica: REPLICA_NAME        (exercise 7)
  *       log_interceptor       one line per call on stderr    (exercise 4)
  *       metrics_interceptor   counts and times every call    (exercise 5)

@@ -1,5 +1,5 @@
 /*
- * tracing.h: one trace across services (exercise 8, in tracing.c).
+ * tracing.h: one trace across services (exercise 9, in tracing.c).
  *
  * A call that reaches three services leaves three log lines in three
  * places. A trace ties them together: every service records a span for
@@ -17,7 +17,7 @@
 
 #include <cgrpc.h>
 
-/* [exercise-8] */
+/* [exercise-9] */
 /* Whether a call that ended with `code` failed on the server's side, as
  * OpenTelemetry's conventions for gRPC server spans say: UNKNOWN,
  * DEADLINE_EXCEEDED, UNIMPLEMENTED, INTERNAL, UNAVAILABLE and DATA_LOSS.
@@ -44,6 +44,6 @@ bool tracing_is_server_error(grpc_status_code code);
  *   - it ends when the call is over (cg_span_end), and the call's status
  *     is returned unchanged. */
 cg_status tracing_interceptor(cg_ctx *ctx, cg_next *next, void *user);
-/* [/exercise-8] */
+/* [/exercise-9] */
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * test_tracing.c: exercise 8, the tracing interceptor (tracing.c): the
+ * test_tracing.c: exercise 9, the tracing interceptor (tracing.c): the
  * server-error codes, then the spans a real OTLP receiver in this process
  * gets for calls to a traced server (parent, name, kind, attributes,
  * status), the trace id on the call's log line, and the program exporting
@@ -16,7 +16,7 @@
 #include "harness.h"
 #include "otlp_receiver.h"
 
-#define SECTION "#exercise-8-tracing-a-call"
+#define SECTION "#exercise-9-tracing-a-call"
 #define UNARY TUTORIAL__V1__MY_SERVICE__UNARY_CALL__METHOD
 #define GET_USER TUTORIAL__V1__USER_SERVICE__GET_USER__METHOD
 

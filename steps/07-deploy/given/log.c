@@ -100,7 +100,7 @@ void log_line(logger *lg, log_level level, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
     va_end(ap);
-    /* Inside a traced call (exercise 8), the trace it belongs to. */
+    /* Inside a traced call (exercise 9), the trace it belongs to. */
     cg_span_context sc;
     if (cg_span_current_context(&sc)) {
         size_t used = strlen(line);
