@@ -89,17 +89,24 @@ $(FUZZ_SOURCES): fuzz-force
 define fuzz_variant
 FZ_$(1)_DIR  := $(FUZZ_BUILD)/$(1)
 FZ_$(1)_OBJ  := $(FUZZ_BUILD)/$(1)/obj
-FZ_$(1)_LIB  := $$(patsubst $(FUZZ_LIB_DIR)/src/%.c,$$(FZ_$(1)_OBJ)/lib/%.o,$(FUZZ_LIB_SRCS))
+FZ_$(1)_LIB  := $$(patsubst $(FUZZ_LIB_DIR)/src/%.c,$$(FZ_$(1)_OBJ)/lib/%.o,$(FUZZ_LIB_SRCS)) \
+                $$(patsubst $(CGRPC_OTLP_GEN)/%.c,$$(FZ_$(1)_OBJ)/otlp/%.o,$(CGRPC_OTLP_SRCS))
 FZ_$(1)_GEN  := $$(patsubst $(CGRPC_GEN_DIR)/%.c,$$(FZ_$(1)_OBJ)/gen/%.o,$(COURSE_GEN_SRCS))
 FZ_$(1)_PLUG := $$(patsubst $(FUZZ_PLUGIN_DIR)/%.c,$$(FZ_$(1)_OBJ)/plugin/%.o,$(FUZZ_PLUGIN_SRCS)) \
                 $$(patsubst $(PLUGIN_PB_DIR)/%.c,$$(FZ_$(1)_OBJ)/plugin/pb/%.o,$(PLUGIN_PB_SRCS))
 FZ_$(1)_BINS := $$(patsubst %,$$(FZ_$(1)_DIR)/fuzz_%,$(FUZZ_TARGETS))
 FZ_$(1)_DRV  := $(if $(5),$$(FZ_$(1)_OBJ)/fuzz/$(5).o)
 
-$$(FZ_$(1)_OBJ)/lib/%.o: $(FUZZ_LIB_DIR)/src/%.c $(FUZZ_LIB_HDRS) $(FUZZ_SOURCES)
+$$(FZ_$(1)_OBJ)/lib/%.o: $(FUZZ_LIB_DIR)/src/%.c $(FUZZ_LIB_HDRS) $(FUZZ_SOURCES) $(CGRPC_OTLP_STAMP)
 	@mkdir -p $$(dir $$@)
 	$$(call fuzz_say,CC,$$<)
-	$$(fuzz_q)$(2) $(FUZZ_WARN) $(6) $(3) $(FUZZ_LIB_INC) $$(CGRPC_CFLAGS) -c $$< -o $$@
+	$$(fuzz_q)$(2) $(FUZZ_WARN) $(6) $(3) $(FUZZ_LIB_INC) $$(CGRPC_CFLAGS) -I$(CGRPC_OTLP_GEN) -c $$< -o $$@
+
+# The trace exporter's OTLP code (lib/lib.mk generates it into build/lib/gen).
+$$(FZ_$(1)_OBJ)/otlp/%.o: $(CGRPC_OTLP_GEN)/%.c $(CGRPC_OTLP_STAMP)
+	@mkdir -p $$(dir $$@)
+	$$(call fuzz_say,CC,$$<)
+	$$(fuzz_q)$(2) -std=c11 $(6) $(3) $(FUZZ_LIB_INC) $$(CGRPC_CFLAGS) -I$(CGRPC_OTLP_GEN) -c $$< -o $$@
 
 $$(FZ_$(1)_OBJ)/gen/%.o: $(CGRPC_GEN_DIR)/%.c $(COURSE_GEN_HDRS)
 	@mkdir -p $$(dir $$@)
