@@ -17,7 +17,7 @@ ENSURE_ALL = @tools/setup.sh --ensure all
 
 .DEFAULT_GOAL := help
 .PHONY: help setup doctor shared check report class-report hint reset watch memcheck \
-        solution test test-tools docs docs-check docs-sync docs-sync-check docs-stale-check \
+        solution test test-tools format format-check docs docs-check docs-sync docs-sync-check docs-stale-check \
         serve-docs clean
 
 help:
@@ -42,11 +42,14 @@ include fuzz/fuzz.mk
 include tests/interop/interop.mk
 include bench/bench.mk
 include tools/call.mk
+include tests/reflection/reflection.mk
 include mk/demo.mk
 include docs/examples/examples.mk
 include tests/i18n/i18n.mk
 include mk/cluster.mk
 include tests/mistakes.mk
+include tools/browser/browser.mk
+include tests/site/site.mk
 
 # What `make setup` builds once the packages are there.
 shared: cgrpc-lib cgrpc-plugin
@@ -103,11 +106,22 @@ test:
 test-tools:
 	@$(PYTHON) tests/tools/run.py
 
+# The C code's one layout (.clang-format). `make format` lays every C file of
+# the project out in place; `make format-check` (part of `make test`) lists
+# the files that differ and fails. See tools/format.sh for which files.
+format:
+	$(ENSURE_ALL)
+	@tools/format.sh
+
+format-check:
+	@tools/format.sh --check
+
 # The site's links lead to folders (use_directory_urls) and its search fetches
 # search/search_index.json, which browsers block for a page opened from disk
 # (file://): it is read through `make serve-docs`.
 docs:
 	$(ENSURE_ALL)
+	@$(MAKE) -s browser-deps
 	@mkdocs build --strict --quiet -f docs/mkdocs.yml -d $(ROOT)/build/site
 	@echo "Lesson site built in build/site/. Read it with 'make serve-docs'."
 
@@ -126,11 +140,12 @@ docs-sync-check:
 docs-stale-check:
 	@$(PYTHON) tools/stale_words.py
 
-docs-check:
+docs-check: browser-deps
 	@mkdocs build --strict --quiet -f docs/mkdocs.yml -d $(ROOT)/build/site && echo "1 passed, 0 failed"
 
 serve-docs:
 	$(ENSURE_ALL)
+	@$(MAKE) -s browser-deps
 	@echo "Serving the lessons at http://127.0.0.1:$(DOCS_PORT)/  (Ctrl-C stops)"
 	@mkdocs serve --quiet -f docs/mkdocs.yml -a 127.0.0.1:$(DOCS_PORT)
 

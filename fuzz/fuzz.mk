@@ -55,8 +55,10 @@ FUZZ_PYTHON    ?= python3
 # edited.
 FUZZ_LIB_DIR   ?= $(ROOT)/lib
 FUZZ_LIB_SRCS  := $(sort $(wildcard $(FUZZ_LIB_DIR)/src/*.c))
-FUZZ_LIB_HDRS  := $(wildcard $(FUZZ_LIB_DIR)/src/*.h) $(FUZZ_LIB_DIR)/include/cgrpc.h
-FUZZ_LIB_INC   := -I$(FUZZ_LIB_DIR)/include -I$(FUZZ_LIB_DIR)/src
+FUZZ_LIB_HDRS  := $(wildcard $(FUZZ_LIB_DIR)/src/*.h) $(FUZZ_LIB_DIR)/include/cgrpc.h \
+                  $(CGRPC_REFL_HDRS) $(CGRPC_OTLP_HDRS)
+# The library's generated reflection code (lib/lib.mk makes it).
+FUZZ_LIB_INC   := -I$(FUZZ_LIB_DIR)/include -I$(FUZZ_LIB_DIR)/src -I$(CGRPC_REFL_GEN)
 # The plugin's sources, likewise (default: tools/protoc-gen-cgrpc).
 FUZZ_PLUGIN_DIR ?= $(PLUGIN_SRC_DIR)
 FUZZ_PLUGIN_SRCS := $(sort $(wildcard $(FUZZ_PLUGIN_DIR)/*.c))
@@ -90,23 +92,22 @@ define fuzz_variant
 FZ_$(1)_DIR  := $(FUZZ_BUILD)/$(1)
 FZ_$(1)_OBJ  := $(FUZZ_BUILD)/$(1)/obj
 FZ_$(1)_LIB  := $$(patsubst $(FUZZ_LIB_DIR)/src/%.c,$$(FZ_$(1)_OBJ)/lib/%.o,$(FUZZ_LIB_SRCS)) \
-                $$(patsubst $(CGRPC_OTLP_GEN)/%.c,$$(FZ_$(1)_OBJ)/otlp/%.o,$(CGRPC_OTLP_SRCS))
+                $$(patsubst $(CGRPC_REFL_GEN)/%.c,$$(FZ_$(1)_OBJ)/libgen/%.o,$(CGRPC_REFL_SRCS) $(CGRPC_OTLP_SRCS))
 FZ_$(1)_GEN  := $$(patsubst $(CGRPC_GEN_DIR)/%.c,$$(FZ_$(1)_OBJ)/gen/%.o,$(COURSE_GEN_SRCS))
 FZ_$(1)_PLUG := $$(patsubst $(FUZZ_PLUGIN_DIR)/%.c,$$(FZ_$(1)_OBJ)/plugin/%.o,$(FUZZ_PLUGIN_SRCS)) \
                 $$(patsubst $(PLUGIN_PB_DIR)/%.c,$$(FZ_$(1)_OBJ)/plugin/pb/%.o,$(PLUGIN_PB_SRCS))
 FZ_$(1)_BINS := $$(patsubst %,$$(FZ_$(1)_DIR)/fuzz_%,$(FUZZ_TARGETS))
 FZ_$(1)_DRV  := $(if $(5),$$(FZ_$(1)_OBJ)/fuzz/$(5).o)
 
-$$(FZ_$(1)_OBJ)/lib/%.o: $(FUZZ_LIB_DIR)/src/%.c $(FUZZ_LIB_HDRS) $(FUZZ_SOURCES) $(CGRPC_OTLP_STAMP)
+$$(FZ_$(1)_OBJ)/lib/%.o: $(FUZZ_LIB_DIR)/src/%.c $(FUZZ_LIB_HDRS) $(FUZZ_SOURCES)
 	@mkdir -p $$(dir $$@)
 	$$(call fuzz_say,CC,$$<)
-	$$(fuzz_q)$(2) $(FUZZ_WARN) $(6) $(3) $(FUZZ_LIB_INC) $$(CGRPC_CFLAGS) -I$(CGRPC_OTLP_GEN) -c $$< -o $$@
+	$$(fuzz_q)$(2) $(FUZZ_WARN) $(6) $(3) $(FUZZ_LIB_INC) $$(CGRPC_CFLAGS) -c $$< -o $$@
 
-# The trace exporter's OTLP code (lib/lib.mk generates it into build/lib/gen).
-$$(FZ_$(1)_OBJ)/otlp/%.o: $(CGRPC_OTLP_GEN)/%.c $(CGRPC_OTLP_STAMP)
+$$(FZ_$(1)_OBJ)/libgen/%.o: $(CGRPC_REFL_GEN)/%.c $(FUZZ_LIB_HDRS)
 	@mkdir -p $$(dir $$@)
 	$$(call fuzz_say,CC,$$<)
-	$$(fuzz_q)$(2) -std=c11 $(6) $(3) $(FUZZ_LIB_INC) $$(CGRPC_CFLAGS) -I$(CGRPC_OTLP_GEN) -c $$< -o $$@
+	$$(fuzz_q)$(2) -std=c11 $(6) $(3) $(FUZZ_LIB_INC) $$(CGRPC_CFLAGS) -c $$< -o $$@
 
 $$(FZ_$(1)_OBJ)/gen/%.o: $(CGRPC_GEN_DIR)/%.c $(COURSE_GEN_HDRS)
 	@mkdir -p $$(dir $$@)

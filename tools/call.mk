@@ -1,10 +1,15 @@
 # tools/call.mk: `make call`, calling a running course server by hand from
 # the command line (like grpcurl), with `buf curl` from the npm package
-# @bufbuild/buf and the course protos in proto/ as the schema.
+# @bufbuild/buf. The schema comes from the server through server reflection;
+# the course protos in proto/ give the examples, and the schema for a server
+# without reflection.
 #
 #   make call METHOD=MyService/UnaryCall DATA='{"id":"test-123"}' [ADDR=127.0.0.1:50051]
 #   make call           the course's methods, each with a one-line example
-#   make call-list      services and methods, with their request messages
+#   make call LIST=1 [ADDR=...]  what a running server serves, asked through
+#                       server reflection (no .proto needed)
+#   make call-list      services and methods of the course protos, with their
+#                       request messages
 #   make call-deps      npm ci into tools/call/node_modules (done by itself when missing)
 #   make test-call      calls a real server (bench/c/bench_server.c) through
 #                       `make call`; last line `N passed, M failed`
@@ -56,6 +61,7 @@ CALL_TOOL = $(CALL_PYTHON) $(ROOT)/tools/call.py --deps-dir $(CALL_DIR) \
 
 # Only what was given goes to call.py, which knows the defaults.
 CALL_OPTS = $(if $(value METHOD),--method=$(call call_arg,METHOD)) \
+            $(if $(filter-out 0,$(value LIST)),--list) \
             $(if $(filter undefined,$(origin DATA)),,--data=$(call call_arg,DATA)) \
             $(if $(value ADDR),--addr=$(call call_arg,ADDR)) \
             $(if $(value CALL_TIMEOUT),--timeout=$(call call_arg,CALL_TIMEOUT)) \

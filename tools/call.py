@@ -5,14 +5,20 @@
       Call one method with `buf curl` and print the JSON response(s), or the
       gRPC status code and message. Without --method: the course's methods,
       each with a one-line example.
+  call.py call --list [--addr A]
+      What the server at A serves, asked through server reflection
+      (`make call LIST=1`).
   call.py list
       The services and methods of the course protos, with their request
       messages (`make call-list`).
 
-The schema is the course protos (proto/ by default, --schema): buf compiles
-them itself, so the server needs no reflection service. buf comes from the
-npm package @bufbuild/buf, installed by `make call-deps` into
-tools/call/node_modules. Only the standard library is used.
+The schema comes from the server itself, through gRPC server reflection
+(every course server turns it on: cg_server_enable_reflection), so no
+.proto file is needed. The course protos (proto/ by default, --schema) give
+the examples and the explanations of a refused request, and are the schema
+for a server without reflection. buf comes from the npm package
+@bufbuild/buf, installed by `make call-deps` into tools/call/node_modules.
+Only the standard library is used.
 """
 
 import argparse
@@ -47,7 +53,12 @@ CODE_HINTS = {
 
 
 class CallError(Exception):
-    """A problem to explain to the learner; exit status 2."""
+    """A problem to explain to the learner; exit status 2 (or the one given:
+    1 when the server is down or did not answer)."""
+
+    def __init__(self, message, status=2):
+        super().__init__(message)
+        self.status = status
 
 
 def rel(path):
@@ -149,9 +160,31 @@ class Schema:
             for m in s.get("method", []):
                 yield full, s["name"], m, fname
 
+    def method(self, service_full, name):
+        """The MethodDescriptorProto (JSON) of service_full/name, or None."""
+        for full, _, m, _ in self.methods():
+            if full == service_full and m["name"] == name:
+                return m
+        return None
+
+    def entries(self):
+        """(service full name, service short name, method name) of every method."""
+        return [(full, short, m["name"]) for full, short, m, _ in self.methods()]
+
     def short_names_unique(self):
         shorts = [s["name"] for _, _, s in self.services]
         return len(shorts) == len(set(shorts))
+
+
+def schema_or_none(buf, schema_dir, cache_dir):
+    """The course protos compiled, or None when there are none (reflection
+    alone then) or they do not compile."""
+    if not schema_dir.is_dir() or not any(schema_dir.rglob("*.proto")):
+        return None
+    try:
+        return load_schema(buf, schema_dir, cache_dir)
+    except CallError:
+        return None
 
 
 def load_schema(buf, schema_dir, cache_dir):
@@ -289,7 +322,8 @@ def print_examples(schema):
         print(f"      make call METHOD={label} DATA={shell_quote(data)}")
     print("\nStreams of requests: put several JSON objects in DATA, or DATA=@file.json,"
           "\nor DATA=@- to type them one per line (Ctrl-D ends the stream)."
-          "\n`make call-list` shows each method's request message; "
+          "\n`make call-list` shows each method's request message; `make call LIST=1 "
+          "[ADDR=host:port]`\nasks a running server what it serves (server reflection); "
           "docs/en/reference/calling-by-hand.md explains more.")
 
 
@@ -312,9 +346,18 @@ def print_list(schema):
 # METHOD and ADDR
 
 
-def resolve_method(schema, text):
-    """Accepts pkg.Svc/Method, Svc/Method, /pkg.Svc/Method, pkg.Svc.Method,
-    Method (when only one service has it). Returns (service full name, method)."""
+def label_of(entries, full, short, name):
+    """Svc/Method when no other service is called Svc, else pkg.Svc/Method."""
+    others = {f for f, sh, _ in entries if sh == short and f != full}
+    return f"{full if others else short}/{name}"
+
+
+def resolve_method(entries, text, where):
+    """Finds METHOD among entries, (service full name, short name, method
+    name) triples: accepts pkg.Svc/Method, Svc/Method, /pkg.Svc/Method,
+    pkg.Svc.Method, Method (when only one service has it). Returns
+    (service full name, method name); `where` names the entries' source
+    in messages."""
     raw = text.strip()
     t = raw.strip("/")
     if "/" in t:
@@ -324,42 +367,43 @@ def resolve_method(schema, text):
         svc, _, name = t.rpartition(".")
     else:
         svc, name = "", t
-    all_methods = list(schema.methods())
-    matches = [(full, m) for full, short, m, _ in all_methods
-               if m["name"] == name and (not svc or svc in (full, short))]
+    matches = [(full, n) for full, short, n in entries
+               if n == name and (not svc or svc in (full, short))]
     if len(matches) == 1:
         return matches[0]
     if len(matches) > 1:
         raise CallError(f"METHOD={raw} is ambiguous; say which service:\n"
-                        + "\n".join(f"    METHOD={full}/{m['name']}" for full, m in matches))
-    # Nothing matched: say why, and what is close.
-    label = lambda full, short, m: method_label(schema, full, short, m)
-    where = f"the course protos ({rel(schema.schema_dir)}/)"
-    svc_names = {n: full for full, _, s in schema.services for n in (full, s["name"])}
+                        + "\n".join(f"    METHOD={full}/{n}" for full, n in matches))
+    raise CallError(no_such_method(entries, t, svc, name, where))
+
+
+def no_such_method(entries, t, svc, name, where):
+    """Why METHOD matched nothing, and what is close."""
+    label = lambda e: label_of(entries, *e)
+    svc_names = {n: full for full, short, _ in entries for n in (full, short)}
+    services = list(dict.fromkeys((full, short) for full, short, _ in entries))
     if t in svc_names:
-        methods = [label(full, short, m) for full, short, m, _ in all_methods if full == svc_names[t]]
+        methods = [label(e) for e in entries if e[0] == svc_names[t]]
         msg = f"{t} is a service; METHOD names one of its methods: " + ", ".join(methods)
     elif svc and svc not in svc_names:
-        shorts = [s["name"] for _, _, s in schema.services]
+        shorts = [label_of(entries, full, short, "")[:-1] for full, short in services]
         close = difflib.get_close_matches(svc.split(".")[-1], shorts, n=3, cutoff=0.5)
         msg = f"no service {svc} in {where}"
         if close:
             msg += "\n  Did you mean: " + ", ".join(close) + " ?"
         msg += "\n  Services there: " + ", ".join(shorts)
     else:
-        in_svc = [(full, short, m) for full, short, m, _ in all_methods
-                  if not svc or svc_names[svc] == full]
-        names = [m["name"] for _, _, m in in_svc]
+        in_svc = [e for e in entries if not svc or svc_names[svc] == e[0]]
+        names = [e[2] for e in in_svc]
         close = set(difflib.get_close_matches(name, names, n=3, cutoff=0.5))
         close |= {n for n in names if n.lower() == name.lower()}
         msg = f"no method {name} in " + (f"service {svc_names[svc]}" if svc else where)
         if close:
-            msg += "\n  Did you mean: " + ", ".join(
-                label(*t) for t in in_svc if t[2]["name"] in close) + " ?"
+            msg += "\n  Did you mean: " + ", ".join(label(e) for e in in_svc if e[2] in close) + " ?"
         elif svc:
             msg += "\n  Its methods: " + ", ".join(names)
-    msg += "\n  `make call` lists every method with an example; `make call-list` shows their messages."
-    raise CallError(msg)
+    return msg + ("\n  `make call LIST=1` lists what a server serves; `make call` gives an example "
+                  "for each course method.")
 
 
 def resolve_addr(text):
@@ -430,6 +474,8 @@ def explain_failure(schema, method, text, data):
     msg = text.strip()
     if msg.startswith("Failure: "):
         msg = msg[len("Failure: "):]
+    if method is None:  # not in the course protos: nothing to explain it with
+        return f"buf curl failed: {msg}"
     request = describe_message(schema, method["inputType"])
     example = example_data(schema, method)
     if "unknown field" in msg or "invalid value for" in msg:
@@ -451,23 +497,132 @@ def explain_failure(schema, method, text, data):
     return f"buf curl failed: {msg}"
 
 
-def run_call(args, schema, buf):
-    service, method = resolve_method(schema, args.method)
-    url_base, addr, unix_path = resolve_addr(args.addr)
-    path = f"{service}/{method['name']}"
-    data = args.data if args.data not in (None, "") else "{}"
-    timeout = args.timeout
-    if timeout is None:
-        # Typing a stream by hand (DATA=@-) takes as long as it takes.
-        timeout = 0.0 if data == "@-" else DEFAULT_TIMEOUT
-    cmd = [str(buf), "curl", "--schema", str(schema.schema_dir), "--protocol", "grpc",
-           "--emit-defaults"]
+def no_answer(addr, timeout):
+    return (f"no answer from {addr} within {timeout:g} s (DEADLINE_EXCEEDED).\n"
+            "  Is the server stuck, or is something other than a gRPC server listening there?\n"
+            "  A slow call: give it longer with CALL_TIMEOUT=60 (0 = no limit).")
+
+
+def buf_target(buf, url_base, unix_path, timeout):
+    """The start of a buf curl command line for the server."""
+    cmd = [str(buf), "curl", "--protocol", "grpc"]
     if url_base.startswith("http://"):
         cmd.append("--http2-prior-knowledge")
     if unix_path:
         cmd += ["--unix-socket", unix_path]
     if timeout > 0:
         cmd += ["--timeout", f"{timeout:g}s"]
+    return cmd
+
+
+def reflected_methods(args, buf, url_base, addr, unix_path, timeout):
+    """What the server serves, asked through server reflection (`buf curl
+    --list-methods`): (service full name, service short name, method name)
+    triples, or None when the server has no reflection service."""
+    # The headers of CALL_ARGS (an authorization token) go with the
+    # reflection requests too: a server with auth may want them there.
+    cmd = buf_target(buf, url_base, unix_path, timeout) + [
+        "--reflect", "--reflect-header", "*", *shlex.split(args.extra or ""),
+        "--list-methods", url_base]
+    if args.verbose:
+        print("  " + " ".join(shlex.quote(c) for c in cmd), file=sys.stderr)
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, env=buf_env(args.cache_dir),
+                           timeout=(timeout or DEFAULT_TIMEOUT) + 10)
+        err = p.stderr.strip()
+    except subprocess.TimeoutExpired:
+        p, err = None, "deadline exceeded"
+    if p is not None and p.returncode == 0:
+        out = []
+        for line in p.stdout.split():
+            svc, _, name = line.strip().rpartition("/")
+            if svc and name:
+                out.append((svc, svc.rsplit(".", 1)[-1], name))
+        return out
+    low = err.lower()
+    if "grpc.reflection" in low and ("unimplemented" in low or "unknown" in low):
+        return None
+    if "unavailable" in low or "connection refused" in low:
+        raise CallError(start_server_hint(addr), 1)
+    if "deadline" in low:
+        raise CallError(no_answer(addr, timeout), 1)
+    if "not authenticated" in low or "unauthenticated" in low or "permission" in low:
+        # buf words a refused reflection call as if its own registry refused it.
+        raise CallError(f"the server at {addr} wants credentials even to say what it serves "
+                        "(server reflection answered UNAUTHENTICATED or PERMISSION_DENIED).\n"
+                        "  Send them with CALL_ARGS, for example:\n"
+                        "      CALL_ARGS='-H \"authorization: Bearer <token>\"'", 1)
+    raise CallError(f"could not ask {addr} what it serves (server reflection): "
+                    + (err.removeprefix("Failure: ") or f"buf curl exited with {p.returncode}"), 1)
+
+
+def print_served(args, buf, schema):
+    """make call LIST=1: what the server at ADDR serves, by reflection."""
+    url_base, addr, unix_path = resolve_addr(args.addr)
+    timeout = args.timeout if args.timeout is not None else DEFAULT_TIMEOUT
+    served = reflected_methods(args, buf, url_base, addr, unix_path, timeout)
+    if served is None:
+        raise CallError(f"the server at {addr} has no server reflection, so it cannot say what it "
+                        "serves.\n  `make call-list` shows what the course protos declare.", 1)
+    print(f"The server at {addr} serves (asked through server reflection):")
+    last = None
+    for full, short, name in served:
+        if full != last:
+            print(f"\n{full}")
+            last = full
+        m = schema.method(full, name) if schema else None
+        if m is None:
+            print(f"  {name}")
+            continue
+        label = label_of(served, full, short, name)
+        print(f"  {name}    [{kind_of(m)}]")
+        print(f"      make call METHOD={label} DATA={shell_quote(example_data(schema, m))}")
+    print(f"\nCall one: make call METHOD=<Service>/<Method> DATA='<json>' ADDR={addr}")
+    return 0
+
+
+def pick_method(args, buf, schema, url_base, addr, unix_path, timeout):
+    """(service, method name, use the course protos as schema?) for METHOD:
+    from what the server serves when it has reflection; a method of the
+    course protos that it does not serve is called anyway, through the
+    protos, for the server's own answer (UNIMPLEMENTED)."""
+    served = reflected_methods(args, buf, url_base, addr, unix_path, timeout)
+    local = schema.entries() if schema else []
+    if served is None:
+        if schema is None:
+            raise CallError(f"the server at {addr} has no server reflection, and there are no "
+                            f".proto files in {rel(args.schema)} to call it with.")
+        print(f"make call: note: the server at {addr} has no server reflection; "
+              f"using the protos in {rel(schema.schema_dir)}/.", file=sys.stderr)
+        where = f"the course protos ({rel(schema.schema_dir)}/)"
+        return resolve_method(local, args.method, where) + (True,)
+    try:
+        return resolve_method(served, args.method, f"what the server at {addr} serves") + (False,)
+    except CallError:
+        try:
+            return resolve_method(local, args.method, "the course protos") + (True,)
+        except CallError:
+            pass
+        raise
+
+
+def run_call(args, schema, buf):
+    url_base, addr, unix_path = resolve_addr(args.addr)
+    data = args.data if args.data not in (None, "") else "{}"
+    timeout = args.timeout
+    if timeout is None:
+        # Typing a stream by hand (DATA=@-) takes as long as it takes.
+        timeout = 0.0 if data == "@-" else DEFAULT_TIMEOUT
+    service, name, by_protos = pick_method(args, buf, schema, url_base, addr, unix_path,
+                                           timeout or DEFAULT_TIMEOUT)
+    method = schema.method(service, name) if schema else None
+    path = f"{service}/{name}"
+    cmd = buf_target(buf, url_base, unix_path, timeout)
+    if by_protos:
+        cmd += ["--schema", str(schema.schema_dir)]
+    else:
+        cmd += ["--reflect", "--reflect-header", "*"]  # -H headers for reflection too
+    cmd.append("--emit-defaults")
     extra = shlex.split(args.extra or "")
     tee_stderr = any(a in ("-v", "--verbose", "--debug") for a in extra)
     cmd += extra + [f"{url_base}/{path}", "-d", data]
@@ -513,14 +668,12 @@ def run_call(args, schema, buf):
         print(f"make call: {start_server_hint(addr)}", file=sys.stderr)
         return 1
     if name == "DEADLINE_EXCEEDED" and message == "context deadline exceeded":
-        print(f"make call: no answer from {addr} within {timeout:g} s (DEADLINE_EXCEEDED).\n"
-              "  Is the server stuck, or is something other than a gRPC server listening there?\n"
-              "  A slow call: give it longer with CALL_TIMEOUT=60 (0 = no limit).", file=sys.stderr)
+        print(f"make call: {no_answer(addr, timeout)}", file=sys.stderr)
         return 1
     print(f"ERROR: {name} (code {code}): {message}", file=sys.stderr)
     for d in status.get("details", []) or []:
         print(f"  detail: {json.dumps(d)}", file=sys.stderr)
-    if name == "UNIMPLEMENTED":
+    if name == "UNIMPLEMENTED" and by_protos:
         print(f"  {path} is in the course protos, but the server at {addr} does not serve it.\n"
               "  Is that the server you meant, and does it register this service?", file=sys.stderr)
     elif name == "UNAVAILABLE":
@@ -536,6 +689,8 @@ def main(argv=None):
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("command", choices=["call", "list"])
     ap.add_argument("--method", default="")
+    ap.add_argument("--list", action="store_true",
+                    help="what the server at --addr serves, through server reflection")
     ap.add_argument("--data", default=None)
     ap.add_argument("--addr", default="")
     ap.add_argument("--timeout", type=float, default=None,
@@ -553,17 +708,20 @@ def main(argv=None):
     try:
         buf = find_buf(args.deps_dir)
         check_locked_version(args.deps_dir)
-        schema = load_schema(buf, args.schema.resolve(), args.cache_dir)
-        if args.command == "list":
-            print_list(schema)
+        if args.command == "list" or (not args.method.strip() and not args.list):
+            schema = load_schema(buf, args.schema.resolve(), args.cache_dir)
+            if args.command == "list":
+                print_list(schema)
+            else:
+                print_examples(schema)
             return 0
-        if not args.method.strip():
-            print_examples(schema)
-            return 0
+        schema = schema_or_none(buf, args.schema.resolve(), args.cache_dir)
+        if args.list:
+            return print_served(args, buf, schema)
         return run_call(args, schema, buf)
     except CallError as e:
         print(f"make call: {e}", file=sys.stderr)
-        return 2
+        return e.status
     except BrokenPipeError:
         # `make call | head`: the reader left; say nothing more.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -44,10 +44,11 @@ ROOT = Path(__file__).resolve().parent.parent
 SOURCE = "en"
 LANG_DIR = re.compile(r"^[a-z]{2}(-[A-Za-z]{2,4})?$")
 HASH_KEY = "source_hash"
-# Fenced blocks in these languages (or none) may be translated: diagrams,
-# terminal transcripts. Every other block (C, proto, shell...) must stay
-# byte for byte the English one.
-FREE_FENCES = {"", "text"}
+# Fenced blocks in these languages (or none) may be translated: diagrams
+# (ASCII or Mermaid), terminal transcripts. Every other block (C, proto,
+# shell...) must stay byte for byte the English one. A translation has as many
+# Mermaid diagrams as its English page.
+FREE_FENCES = {"", "text", "mermaid"}
 
 
 # --------------------------------------------------------------------------
@@ -201,6 +202,10 @@ def structure_problems(en, tr, lang, docs):
     ei, ti = [t for _, t in en.includes], [t for _, t in tr.includes]
     if ei != ti:
         out.append(f"included code differs: English has {ei}, this page has {ti}")
+    ed = sum(1 for _, lg, _ in en.code if lg == "mermaid")
+    td = sum(1 for _, lg, _ in tr.code if lg == "mermaid")
+    if ed != td:
+        out.append(f"{td} ```mermaid diagrams where English has {ed}: translate each one")
     ec = [(lg, c) for _, lg, c in en.code if lg not in FREE_FENCES]
     tc = [(ln, lg, c.replace(f"docs/{lang}/", f"docs/{SOURCE}/")) for ln, lg, c in tr.code
           if lg not in FREE_FENCES]

@@ -29,6 +29,8 @@ The catalogue's format (tests/NN-name/mistakes.md, plain Markdown):
 
   One or more find/replace pairs; each find text must occur exactly once in
   the solution file (after the pairs before it), else the entry is stale.
+  Layout does not count: spaces, tabs and line breaks may differ (so `make
+  format` leaves the entries as they are).
   A line "Four each: `file:exercise` ..." before the first entry names the
   exercises whose code frees memory, shares state or keeps a timing
   contract: they need four mistakes each, every other exercise two.
@@ -248,21 +250,68 @@ def load_catalogues(steps):
     return out, errors
 
 
+def _squeezed(s):
+    """s without its whitespace, and for each character kept its index in s."""
+    idx = [i for i, c in enumerate(s) if not c.isspace()]
+    return "".join(s[i] for i in idx), idx
+
+
+def find_spans(text, find):
+    """Where `find` occurs in `text` when layout is ignored (spaces, tabs and
+    line breaks, so that `make format` does not make catalogue entries
+    stale): [(start, end)] of each occurrence, not overlapping. A find text
+    that starts with an indentation or ends with a line break takes the
+    occurrence's own indentation or line break along."""
+    key, _ = _squeezed(find)
+    if not key:
+        return []
+    flat, idx = _squeezed(text)
+    spans = []
+    pos = flat.find(key)
+    while pos >= 0:
+        start, end = idx[pos], idx[pos + len(key) - 1] + 1
+        if find[0].isspace():
+            while start > 0 and text[start - 1] in " \t":
+                start -= 1
+            if "\n" in find[: len(find) - len(find.lstrip())] and start > 0 and text[start - 1] == "\n":
+                start -= 1
+        if find[-1].isspace():
+            while end < len(text) and text[end] in " \t":
+                end += 1
+            if "\n" in find[len(find.rstrip()):] and end < len(text) and text[end] == "\n":
+                end += 1
+        spans.append((start, end))
+        pos = flat.find(key, pos + len(key))
+    return spans
+
+
+def find_once(text, find):
+    """(start, end) of `find`'s one occurrence in text, layout aside (see
+    find_spans); the exact text when it is there. Returns (span, count):
+    span is None unless count is 1."""
+    spans = find_spans(text, find)
+    if len(spans) != 1:
+        return None, len(spans)
+    at = text.find(find)
+    return ((at, at + len(find)) if at >= 0 else spans[0]), 1
+
+
 def apply_edits(mk, text):
     """The solution file's text with the mistake's edits; raises CatalogueError
-    when a find text does not occur exactly once (a stale entry). A starter
-    mistake is the starter's whole file."""
+    when a find text does not occur exactly once, spaces and line breaks
+    aside (a stale entry). A starter mistake is the starter's whole file."""
     if mk.starter:
         return (ROOT / "steps" / mk.step / mk.file).read_text()
     for n, (find, replace) in enumerate(mk.edits, 1):
-        count = text.count(find) if find else 0
-        if count != 1:
+        span, count = find_once(text, find)
+        if span is None:
             which = f" (edit {n})" if len(mk.edits) > 1 else ""
             state = "not found" if count == 0 else f"found {count} times"
             first = find.strip().splitlines()[0] if find.strip() else "(empty)"
             raise CatalogueError(f"stale: the find text{which} is {state} in solutions/{mk.step}/"
-                                 f"{mk.file}: {first!r}. Update {mk.where}.")
-        text = text.replace(find, replace, 1)
+                                 f"{mk.file} (spaces and line breaks aside): {first!r}. "
+                                 f"Update {mk.where}.")
+        text = text[: span[0]] + replace + text[span[1]:]
     return text
 
 
@@ -381,9 +430,10 @@ def mistake_exercise(mk):
     except OSError:
         return mk.file, "?"
     find = mk.edits[0][0] if mk.edits else ""
-    pos = text.find(find) if find else -1
-    if pos < 0:
+    span = find_spans(text, find)[:1]
+    if not span:
         return mk.file, "?"
+    pos = span[0][0]
     lines = text.splitlines()
     idx = text.count("\n", 0, pos)
     return mk.file, unit_at(mk.file, lines, idx)

@@ -22,13 +22,12 @@
 # V=1 shows full commands; WERROR=1 adds -Werror. Nothing is written outside
 # $(ROOT)/build.
 
-ROOT ?= $(abspath $(dir $(lastword $(MAKEFILE_LIST)))..)
-
-# lib/lib.mk includes this file too (the runtime's trace exporter is
-# generated code): define everything once.
+# lib/lib.mk includes this file (the runtime's reflection service is
+# generated code), and so do the fragments that include lib/lib.mk: once.
 ifndef cgrpc_plugin_mk
 cgrpc_plugin_mk := 1
 
+ROOT ?= $(abspath $(dir $(lastword $(MAKEFILE_LIST)))..)
 # `?=` makes ROOT recursive, and MAKEFILE_LIST grows with every include (the
 # -include of .d files below would change its value for every later use, here
 # and in other fragments), so ROOT keeps the value it has now.

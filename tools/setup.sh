@@ -162,6 +162,13 @@ full_setup() {
         echo "${R}Building the shared parts failed${N} (see above). 'make doctor' checks the tools."
         return 1
     }
+    # npm packages of the lesson site (Mermaid) and its browser tests, pinned
+    # by tools/browser/package-lock.json: installed once, offline after that.
+    echo "${B}Installing the lesson site's npm packages${N} (tools/browser: Mermaid, playwright-core)..."
+    make -C "$ROOT" --no-print-directory -s browser-deps || {
+        echo "${R}npm ci in tools/browser failed${N} (see above): it needs the npm registry once."
+        return 1
+    }
     echo "${G}Setup done.${N} Start with: make step1"
 }
 

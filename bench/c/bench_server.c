@@ -115,7 +115,7 @@ int main(int argc, char **argv) {
         return 1;
     }
     if (tutorial__v1__my_service__register_server(srv, &service, NULL) != 0 ||
-        cg_server_start(srv) != 0) {
+        cg_server_enable_reflection(srv) != 0 || cg_server_start(srv) != 0) {
         fprintf(stderr, "cannot start the server\n");
         cg_server_free(srv);
         return 1;

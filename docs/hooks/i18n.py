@@ -16,13 +16,18 @@ loaded by both and does, depending on which one is building:
                   link still works.
   both            the theme's language menu (extra.alternate, links "#lang-en"
                   and "#lang-ko") is pointed at the same page in the other
-                  language, page by page.
+                  language, page by page; the menu's button names the page's
+                  language and its entry is marked current (site.js adds the
+                  section being read to the link when it is followed).
+                  The Korean site's 404 page is Korean and links Korean pages.
 
 tools/i18n.py checks that the translations are complete and up to date.
 """
 
+import html
 import logging
 import posixpath
+import re
 from pathlib import Path
 
 from mkdocs.commands.build import build
@@ -131,15 +136,33 @@ def _switch_links(output, page_url, lang):
     return output
 
 
+# The theme's language button: an icon only. Its name is added after the icon.
+LANG_BUTTON = re.compile(r'(<div class="md-select">\s*<button class="md-header__button md-icon)("[^>]*>)(.*?)(</button>)',
+                         re.S)
+
+
+def _mark_current(output, config):
+    """The menu shows the page's language: its name on the button, and its
+    entry marked as the current one."""
+    lang = _lang(config)
+    names = {a.get("lang"): a.get("name") for a in config["extra"].get("alternate") or []}
+    output = output.replace(f'hreflang="{lang}" class="md-select__link"',
+                            f'hreflang="{lang}" class="md-select__link cg-lang--current" aria-current="true"')
+    name = html.escape(names.get(lang) or lang)
+    return LANG_BUTTON.sub(lambda m: f'{m[1]} cg-lang-button{m[2]}{m[3]}'
+                                     f'<span class="cg-lang-name" lang="{lang}">{name}</span>{m[4]}',
+                           output, count=1)
+
+
 def on_post_page(output, page, config):
-    return _switch_links(output, page.url, _lang(config))
+    return _mark_current(_switch_links(output, page.url, _lang(config)), config)
 
 
 def on_post_template(output, template_name, config):
     # 404.html is served from any depth: send each language to its home page.
     for other, prefix in SITE_PREFIX.items():
         output = output.replace(f'href="{PLACEHOLDER.format(other)}"', f'href="/{prefix}"')
-    return output
+    return _mark_current(output, config)
 
 
 # --------------------------------------------------------------------------
@@ -180,6 +203,10 @@ def on_post_build(config):
                                 strict=config["strict"])
         if _serving(config):
             ko_config["site_url"] = config["site_url"].rstrip("/") + "/ko/"
+        elif not ko_config.get("site_url"):
+            # The 404 page, served at any depth, links from the site's root:
+            # the Korean one must link the Korean pages (/ko/...).
+            ko_config["site_url"] = "/ko/"
         build(ko_config, live_server=_serving(config))
     except (Abort, ConfigurationError) as e:
         raise PluginError(f"the Korean site (docs/mkdocs.ko.yml) did not build: "

@@ -133,11 +133,25 @@ typedef struct cg_method {
     cg_invoke_fn invoke;  /* server side; NULL in client-only tables */
 } cg_method;
 
-/* A service: its full name and its methods, in .proto order. */
+/* One .proto file as protoc compiled it: its name and its descriptor, a
+ * serialized google.protobuf.FileDescriptorProto. Generated code embeds
+ * them for server reflection (cg_server_enable_reflection). */
+typedef struct cg_file_descriptor {
+    const char *name;  /* "tutorial/v1/my_service.proto" */
+    const unsigned char *data;
+    size_t len;
+} cg_file_descriptor;
+
+/* A service: its full name and its methods, in .proto order, and the
+ * descriptors of the .proto file that declares it (first) and of every
+ * file that one imports, directly or not. A table without them (n_files
+ * 0) is served as usual; reflection lists it but cannot describe it. */
 typedef struct cg_service {
     const char *name;  /* "tutorial.v1.MyService" */
     size_t n_methods;
     const cg_method *methods;
+    size_t n_files;
+    const cg_file_descriptor *files;
 } cg_service;
 
 /* ===================================================================== */
@@ -401,6 +415,19 @@ int cg_server_listen(cg_server *srv, const char *addr,
  * get UNIMPLEMENTED), so a fixed service may be registered again. */
 int cg_server_add_service(cg_server *srv, const cg_service *svc,
                           const void *impl, void *user);
+
+/* Serves gRPC server reflection on srv: the services
+ * grpc.reflection.v1.ServerReflection and its older name
+ * grpc.reflection.v1alpha.ServerReflection, through which tools with no
+ * .proto files at hand (grpcurl, buf curl, Postman) list the server's
+ * services and read their descriptors, then call any method. It describes
+ * every service registered on srv, before or after this call, from the
+ * descriptors that generated code embeds in its table (see cg_service); a
+ * table without them is listed, not described. Unknown names are answered
+ * with an error_response NOT_FOUND, and the stream stays open. Before
+ * cg_server_start only. Returns 0, or -1 with the reason on stderr for a
+ * NULL srv, after start, or when reflection is already on. */
+int cg_server_enable_reflection(cg_server *srv);
 
 /* Adds an interceptor; the first added runs outermost. Before start only:
  * afterwards (or with a NULL srv or fn) nothing is added. */

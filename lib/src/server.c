@@ -272,6 +272,19 @@ static const char *check_service(const cg_server *srv, const cg_service *svc,
     return NULL;
 }
 
+/* Adds svc to the list reflection reads (setup_mu held). */
+static void remember_service(cg_server *srv, const cg_service *svc)
+{
+    srv->svcs = cgi_realloc(srv->svcs, (srv->n_svcs + 1) * sizeof *srv->svcs);
+    srv->svcs[srv->n_svcs++] = svc;
+}
+
+const cg_service *const *cgi_server_services(const cg_server *srv, size_t *n)
+{
+    *n = srv->n_svcs;
+    return srv->svcs;
+}
+
 int cg_server_add_service(cg_server *srv, const cg_service *svc,
                           const void *impl, void *user)
 {
@@ -325,6 +338,8 @@ int cg_server_add_service(cg_server *srv, const cg_service *svc,
         r->user = user;
         r->handle = h;
     }
+    if (rc == 0)
+        remember_service(srv, svc);
     pthread_mutex_unlock(&srv->setup_mu);
     return rc;
 }
@@ -667,6 +682,7 @@ void cg_server_free(cg_server *srv)
     pthread_mutex_destroy(&srv->mu);
     pthread_mutex_destroy(&srv->setup_mu);
     free(srv->regs);
+    free(srv->svcs);
     free(srv->icpts);
     free(srv);
     cgi_grpc_unref();

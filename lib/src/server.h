@@ -46,6 +46,8 @@ struct cg_server {
 
     cgi_reg *regs;
     size_t n_regs;
+    const cg_service **svcs;    /* the services registered, in order */
+    size_t n_svcs;
     cgi_icpt *icpts;
     size_t n_icpts;
 
@@ -65,5 +67,10 @@ struct cg_server {
     pthread_t lifecycle;
     bool has_lifecycle;
 };
+
+/* The services registered on srv, in the order they were added (*n gets
+ * their count). For server reflection: after cg_server_start the list no
+ * longer changes, so a handler may read it without a lock. */
+const cg_service *const *cgi_server_services(const cg_server *srv, size_t *n);
 
 #endif

@@ -126,7 +126,12 @@ cg_server *server_open(int argc, char **argv, const char **addr, int *port,
 
 int server_start(cg_server *srv, const char *addr, int port)
 {
-    if (cg_server_start(srv) != 0) {
+    /* [reflection] */
+    /* Describes every service registered on srv, from the descriptors the
+     * generated code embeds, to tools that have no .proto file. */
+    int rc = cg_server_enable_reflection(srv);
+    /* [/reflection] */
+    if (rc != 0 || cg_server_start(srv) != 0) {
         fprintf(stderr, "server: could not start\n");
         cg_server_free(srv);
         return 1;

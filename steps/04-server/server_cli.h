@@ -31,7 +31,9 @@ void server_print_listening(const char *addr, int port);
 cg_server *server_open(int argc, char **argv, const char **addr, int *port,
                        int *exit_status);
 
-/* Starts srv and prints "listening on HOST:PORT" (server_print_listening).
+/* Turns on server reflection (so that grpcurl, buf curl and `make call`
+ * can ask the server what it serves: docs/en/steps/04-server.md#server-reflection),
+ * starts srv and prints "listening on HOST:PORT" (server_print_listening).
  * Returns 0, or 1 after saying why on stderr; srv is freed then. */
 int server_start(cg_server *srv, const char *addr, int port);
 

@@ -35,7 +35,7 @@ typedef enum log_level {
 typedef struct logger {
     FILE *out;           /* stderr in the program, a temporary file in tests */
     log_level min;       /* lines below this level are dropped */
-    const char *replica; /* on every line; not copied: must outlive the logger */
+    const char *replica; /* on each line; not copied: must outlive the logger */
     pthread_mutex_t mu;  /* one line at a time: lines never interleave */
 } logger;
 

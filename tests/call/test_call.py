@@ -106,7 +106,7 @@ def clean_env():
     carries V=1, -s, -n ... which would change what `make call` prints)."""
     env = dict(os.environ)
     for k in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES", "V",
-              "METHOD", "DATA", "ADDR", "CALL_TIMEOUT", "CALL_ARGS"):
+              "METHOD", "DATA", "ADDR", "CALL_TIMEOUT", "CALL_ARGS", "LIST", "CALL_SCHEMA"):
         env.pop(k, None)
     return env
 
@@ -205,6 +205,41 @@ def test_call_list(addr):
         check(re.search(rf"\brpc {rpc}\(", r.stdout), f"{svc}/{rpc} missing from make call-list", r)
     check("[client streaming]" in r.stdout and "string id = 1" in r.stdout,
           "make call-list shows no kinds or request fields", r)
+
+
+def test_list_served(addr):
+    """`make call LIST=1` asks the server what it serves (server reflection)."""
+    r = make_call(LIST="1", ADDR=addr)
+    check(r.returncode == 0, "make call LIST=1 failed", r)
+    check(f"The server at {addr} serves" in r.stdout, "LIST=1 does not say whose list it is", r)
+    for svc in ("tutorial.v1.MyService", "grpc.reflection.v1.ServerReflection",
+                "grpc.reflection.v1alpha.ServerReflection"):
+        check(re.search(rf"^{re.escape(svc)}$", r.stdout, re.M), f"{svc} missing from LIST=1", r)
+    check("UserService" not in r.stdout, "LIST=1 lists a service this server does not serve", r)
+    check(re.search(r"^  UnaryCall +\[unary\]$", r.stdout, re.M)
+          and "ServerReflectionInfo" in r.stdout, "LIST=1 shows no methods or kinds", r)
+    line = next((ln.strip() for ln in r.stdout.splitlines()
+                 if ln.strip().startswith("make call METHOD=MyService/UnaryCall ")), None)
+    check(line is not None, "LIST=1 gives no example for UnaryCall", r)
+    kv = dict(w.split("=", 1) for w in shlex.split(line)[2:])
+    rr = make_call(METHOD=kv["METHOD"], DATA=kv["DATA"], ADDR=addr)
+    check(rr.returncode == 0 and "Processed: test-123" in rr.stdout,
+          "the example LIST=1 gives does not work", rr)
+
+
+def test_no_protos(addr):
+    """With no .proto at hand the schema comes from the server alone."""
+    with tempfile.TemporaryDirectory(dir=WORK) as empty:
+        r = make_call(METHOD="MyService/ServerStream", DATA='{"id":"r","value":2}', ADDR=addr,
+                      CALL_SCHEMA=empty)
+        check(r.returncode == 0 and [m.get("message") for m in json_values(r.stdout)]
+              == ["Processed: r #1", "Processed: r #2"], "a call without protos failed", r)
+        r = make_call(LIST="1", ADDR=addr, CALL_SCHEMA=empty)
+        check(r.returncode == 0 and re.search(r"^  BidirectionalStream$", r.stdout, re.M),
+              "LIST=1 without protos does not list the methods", r)
+        r = make_call(METHOD="MyService/UnaryCal", ADDR=addr, CALL_SCHEMA=empty)
+        check(r.returncode != 0 and "Did you mean: MyService/UnaryCall" in r.stderr,
+              "a wrong method without protos is not explained from the server's list", r)
 
 
 def test_unary(addr):
@@ -308,6 +343,9 @@ def test_down_server(addr):
           and "listening on HOST:PORT" in r.stderr,
           "the down-server message does not say how to start one", r)
     check(time.monotonic() - t0 < 30, "the down server took too long to report", r)
+    r = make_call(LIST="1", ADDR=f"127.0.0.1:{port}")
+    check(r.returncode != 0 and f"no server at 127.0.0.1:{port}" in r.stderr,
+          "LIST=1 against a down server does not say so", r)
 
 
 def test_silent_server(addr):
@@ -341,7 +379,7 @@ def test_missing_npm(addr):
         check(not (tmp / "node_modules").exists(), "node_modules appeared without npm", r)
 
 
-TESTS = [test_examples_list, test_call_list, test_unary, test_method_forms,
+TESTS = [test_examples_list, test_call_list, test_list_served, test_no_protos, test_unary, test_method_forms,
          test_default_data_and_addr_forms, test_invalid_argument, test_server_stream,
          test_client_stream, test_bidi, test_wrong_method, test_unimplemented, test_bad_data,
          test_down_server, test_silent_server, test_missing_npm]

@@ -178,6 +178,23 @@ def test_check_tool():
               "a Korean page without an English page fails", out)
 
 
+def test_mermaid_rule():
+    print("tools/i18n.py and Mermaid diagrams")
+    with tempfile.TemporaryDirectory() as tmp:
+        docs = make_tree(Path(tmp))
+        diagram = "```mermaid\nsequenceDiagram\n    accTitle: {}\n    C->>S: {}\n```\n"
+        en, ko = docs / "en" / "steps" / "a.md", docs / "ko" / "steps" / "a.md"
+        en.write_text(EN_PAGE + "\n" + diagram.format("One call", "request"), encoding="utf-8")
+        ko.write_text(KO_PAGE + "\n" + diagram.format("호출 하나", "요청"), encoding="utf-8")
+        rc, out = i18n(docs, "stamp", "steps/a.md", "steps/other.md")
+        rc2, out2 = i18n(docs, "check")
+        check(rc == 0 and rc2 == 0, "a translated ```mermaid diagram passes (its labels are prose)", out + out2)
+        ko.write_text(KO_PAGE, encoding="utf-8")
+        rc, out = i18n(docs, "check")
+        check(rc == 1 and "0 ```mermaid diagrams where English has 1" in out,
+              "a translation missing a diagram of its English page fails", out)
+
+
 # --------------------------------------------------------------------------
 # 2. The real translations
 
@@ -320,6 +337,7 @@ def main(argv):
     if "--site" in argv:
         site = Path(argv[argv.index("--site") + 1]).resolve()
     test_check_tool()
+    test_mermaid_rule()
     test_real_docs()
     tmp = None
     if site is None:

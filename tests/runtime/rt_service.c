@@ -81,8 +81,8 @@ const cg_method rt__test__methods[RT_N_METHODS] = {
     METHOD("Duplex", CG_BIDI_STREAMING, duplex),
 };
 
-const cg_service rt__test__service = {"rt.Test", RT_N_METHODS,
-                                      rt__test__methods};
+const cg_service rt__test__service = {
+    .name = "rt.Test", .n_methods = RT_N_METHODS, .methods = rt__test__methods};
 
 int rt__test__register_server(cg_server *srv, const Rt__Test_Server *impl,
                               void *user)

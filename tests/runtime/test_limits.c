@@ -235,7 +235,7 @@ static void test_limits_missing_handler_unimplemented(void **state)
     static const cg_method extra[] = {{"/x.Y/Z", "Z", CG_UNARY,
                                        &rt__msg__descriptor,
                                        &rt__msg__descriptor, NULL}};
-    static const cg_service late = {"x.Y", 1, extra};
+    static const cg_service late = {"x.Y", 1, extra, 0, NULL};
     assert_int_equal(cg_server_add_service(srv, &late, &partial, NULL), -1);
     char target[32];
     snprintf(target, sizeof target, "127.0.0.1:%d", port);

@@ -432,6 +432,18 @@ static void null_cg_server_add_interceptor(void **state)
     cg_server_free(srv);
 }
 
+static void null_cg_server_enable_reflection(void **state)
+{
+    (void)state;
+    rt_capture cap;
+    char said[512];
+    rt_capture_begin(&cap);
+    int rc = cg_server_enable_reflection(NULL);
+    rt_capture_end(&cap, said, sizeof said);
+    assert_int_equal(rc, -1);
+    assert_non_null(strstr(said, "cg_server_enable_reflection: srv is NULL"));
+}
+
 static void null_cg_server_start(void **state)
 {
     (void)state;
@@ -1061,7 +1073,8 @@ static const struct covered {
     COVER(cg_recv), COVER(cg_send), COVER(cg_stream_error),
     COVER(cg_stream_ctx), COVER(cg_proceed), COVER(cg_server_new),
     COVER(cg_server_listen), COVER(cg_server_add_service),
-    COVER(cg_server_add_interceptor), COVER(cg_server_start),
+    COVER(cg_server_add_interceptor), COVER(cg_server_enable_reflection),
+    COVER(cg_server_start),
     COVER(cg_server_drain), COVER(cg_server_shutdown),
     COVER(cg_server_shutdown_async), COVER(cg_server_wait),
     COVER(cg_server_run_until_signal), COVER(cg_server_free),

@@ -80,8 +80,8 @@ static const cg_method half_methods[] = {
 
 /* Serves /half.Svc/A and /B with rt.Test's Echo. */
 static cg_method fixed_methods[2];
-static const cg_service half = {"half.Svc", 3, half_methods};
-static const cg_service fixed = {"half.Svc", 2, fixed_methods};
+static const cg_service half = {"half.Svc", 3, half_methods, 0, NULL};
+static const cg_service fixed = {"half.Svc", 2, fixed_methods, 0, NULL};
 
 static int register_half(cg_server *srv, const cg_service *svc, char *said,
                          size_t n, rt_state *user)
@@ -148,9 +148,9 @@ static void test_server_add_service_checks_methods(void **state)
                                           &rt__msg__descriptor, NULL}};
     static const cg_method no_type[] = {{"/half.Svc/A", "A", CG_UNARY, NULL,
                                          &rt__msg__descriptor, NULL}};
-    static const cg_service s1 = {"s1", 1, bad_path};
-    static const cg_service s2 = {"s2", 1, no_type};
-    static const cg_service s3 = {"s3", 2, NULL};
+    static const cg_service s1 = {"s1", 1, bad_path, 0, NULL};
+    static const cg_service s2 = {"s2", 1, no_type, 0, NULL};
+    static const cg_service s3 = {"s3", 2, NULL, 0, NULL};
     char said[512];
     rt_state st;
     rt_state_init(&st, "checks");

@@ -168,6 +168,20 @@ class Resolution(unittest.TestCase):
                          ["steps/01-fake/b.c"])
         self.assertEqual(exercises.needed_files(r, s, "alpha"), [])
 
+    def test_declarations_broken_by_the_formatter(self):
+        # A #define too long for 80 columns: `make format` puts its value on
+        # the next line, after a backslash.
+        t = self.root / "tests" / self.step
+        (t / "test_delta.c").write_text(
+            '#define LESSON_PAGE "steps/01-fake.md"\n'
+            '#define EXERCISE_FILE                                                          \\\n'
+            '    "c.c" /* a comment that made the line too long */\n'
+            '#define EXERCISE_NEEDS \\\n    "a.c b.c" /* and another */\n'
+            'static void test_delta(void **state) { (void)state; }\n')
+        self.assertEqual(exercises.exercise_file(self.root, self.step, "delta"), "steps/01-fake/c.c")
+        self.assertEqual(exercises.needed_files(self.root, self.step, "delta"),
+                         ["steps/01-fake/a.c", "steps/01-fake/b.c"])
+
     def test_missing_declaration(self):
         with self.assertRaises(exercises.DeclarationError) as e:
             exercises.exercise_file(self.root, self.step, "nodecl")
@@ -338,6 +352,37 @@ class Catalogues(unittest.TestCase):
         with self.assertRaises(mistakes.CatalogueError) as e:
             mistakes.apply_edits(m, "x x\n")
         self.assertIn("found 2 times", str(e.exception))
+
+    def test_find_texts_ignore_layout(self):
+        # After `make format` moved line breaks and spaces, the entry still
+        # applies, to the one place it names, with the file's own indentation.
+        find = ('    snprintf(why, sizeof why, "line %d: a second # TYPE for "\n'
+                '             "%s", line_no, name);\n')
+        m = mistakes.Mistake("09-x", "moved", "a.c", "w", [(find, "    why[0] = 0;\n")])
+        formatted = ('{\n        snprintf(why, sizeof why,\n'
+                     '                 "line %d: a second # TYPE for "\n'
+                     '                 "%s",\n                 line_no, name);\n        return why;\n}\n')
+        self.assertEqual(mistakes.apply_edits(m, formatted),
+                         "{\n    why[0] = 0;\n        return why;\n}\n")
+        # Spaces that appear or vanish between tokens do not count either.
+        m = mistakes.Mistake("09-x", "spaced", "a.c", "w", [("f(a,b)", "g(a)")])
+        self.assertEqual(mistakes.apply_edits(m, "x = f( a, b );\n"), "x = g(a);\n")
+        # The exact text, when it is there, is what gets replaced.
+        m = mistakes.Mistake("09-x", "exact", "a.c", "w", [("    x = 1;", "")])
+        self.assertEqual(mistakes.apply_edits(m, "a\n    x = 1;\ny\n"), "a\n\ny\n")
+
+    def test_layout_blind_find_texts_must_still_be_unique(self):
+        m = mistakes.Mistake("09-x", "twice", "a.c", "w", [("x = 1;", "")], line=7)
+        with self.assertRaises(mistakes.CatalogueError) as e:
+            mistakes.apply_edits(m, "x = 1;\nx=1;\n")
+        self.assertIn("found 2 times", str(e.exception))
+        self.assertIn("tests/09-x/mistakes.md:7", str(e.exception))
+        m = mistakes.Mistake("09-x", "gone", "a.c", "w", [("x = 1;\ny = 2;", "")], line=9)
+        with self.assertRaises(mistakes.CatalogueError) as e:
+            mistakes.apply_edits(m, "x = 1;\nz = 2;\n")
+        self.assertIn("not found", str(e.exception))
+        self.assertIn("tests/09-x/mistakes.md:9", str(e.exception))
+        self.assertEqual(mistakes.find_spans("ab\n", "   \n"), [], "a find text of blanks finds nothing")
 
     def test_units_of_c_proto_and_make(self):
         c = ["static int f(void)", "{", "    return 0; /* TODO */", "}", "",

@@ -48,8 +48,10 @@ from pathlib import Path
 
 DEFAULT_ROOT = Path(__file__).resolve().parents[2]
 
-FILE_RE = re.compile(r'^\s*#\s*define\s+EXERCISE_FILE\s+"([^"]+)"', re.M)
-SUITE_NEEDS_RE = re.compile(r'^\s*#\s*define\s+EXERCISE_NEEDS\s+"([^"]*)"', re.M)
+# The value may follow on the next line (`make format` breaks a long
+# #define after its name, with a backslash).
+FILE_RE = re.compile(r'^\s*#\s*define\s+EXERCISE_FILE[\s\\]+"([^"]+)"', re.M)
+SUITE_NEEDS_RE = re.compile(r'^\s*#\s*define\s+EXERCISE_NEEDS[\s\\]+"([^"]*)"', re.M)
 TEST_FN_RE = re.compile(r"^(?:static\s+)?void\s+(\w+)\s*\(\s*void\s*\*\*\s*\w*\s*\)")
 MARK_EXERCISE_RE = re.compile(r"^\s*/\*\s*exercise:\s*(\S+)\s*\*/\s*$")
 MARK_NEEDS_RE = re.compile(r"^\s*/\*\s*needs:\s*(.*?)\s*\*/\s*$")

@@ -9,7 +9,10 @@
  *   - one typed client function per method.
  * The source defines them, plus one static "invoke" function per method: the
  * runtime calls it with untyped pointers, and it calls the typed handler in
- * the table, so no function pointer is ever cast to another type.
+ * the table, so no function pointer is ever cast to another type. It also
+ * embeds the descriptors of the .proto file and of the files it imports
+ * (serialized FileDescriptorProtos), which every method table points to,
+ * for server reflection.
  *
  * Every declaration gets a comment that states what it does and who owns
  * what: the generated header is the learner's manual for the stubs. Layout
@@ -17,6 +20,8 @@
  */
 #include "generate.h"
 
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "emit.h"
@@ -436,6 +441,63 @@ static void source_unimplemented(text *c)
               "}\n");
 }
 
+/* The bytes of one FileDescriptorProto as an array named `name`, twelve
+ * to a line. Source locations (comments, line numbers) are left out: a
+ * reflection client needs the declarations only. clang-format would lay
+ * short arrays out in columns, so the arrays are exempt from it. */
+static void source_bytes(const pb_file *proto, const char *name, text *c)
+{
+    pb_file copy = *proto;
+
+    copy.source_code_info = NULL;
+    size_t len = google__protobuf__file_descriptor_proto__get_packed_size(&copy);
+    uint8_t *bytes = xmalloc(len > 0 ? len : 1);
+    google__protobuf__file_descriptor_proto__pack(&copy, bytes);
+    text_puts(c, "/* clang-format off */\n");
+    text_printf(c, "static const unsigned char %s[%zu] = {", name, len);
+    for (size_t i = 0; i < len; i++)
+        text_printf(c, "%s0x%02x,", i % 12 == 0 ? "\n    " : " ", bytes[i]);
+    text_puts(c, "\n};\n/* clang-format on */\n");
+    free(bytes);
+}
+
+/* The descriptors for reflection: proto_file_<i> for each of file->deps,
+ * and the table proto_files that the services' tables point to. */
+static void source_files(const model_file *file, arena *a, text *c)
+{
+    text_puts(c, "\n");
+    section(c, "Descriptors");
+    text_puts(c, "\n");
+    emit_comment(c, 0,
+                 arena_printf(a,
+                              "The descriptors for server reflection "
+                              "(cg_server_enable_reflection), each a "
+                              "serialized "
+                              "google.protobuf.FileDescriptorProto: %s "
+                              "first, then every file it imports, directly "
+                              "or not.",
+                              file->proto->name),
+                 false);
+    for (size_t i = 0; i < file->n_deps; i++)
+        source_bytes(file->deps[i]->proto,
+                     arena_printf(a, "proto_file_%zu", i), c);
+    text_puts(c, "\n");
+    int in = emit_open_init(
+        c, "static const cg_file_descriptor",
+        arena_printf(a, "proto_files[%zu]", file->n_deps));
+    for (size_t i = 0; i < file->n_deps; i++) {
+        const char *bytes = arena_printf(a, "proto_file_%zu", i);
+        text_printf(c, "%*s{\n", in, "");
+        emit_assign(c, in + 4, ".name",
+                    arena_printf(a, "\"%s\"", file->deps[i]->name), ",");
+        emit_assign(c, in + 4, ".data", bytes, ",");
+        emit_assign(c, in + 4, ".len", arena_printf(a, "sizeof %s", bytes),
+                    ",");
+        text_printf(c, "%*s},\n", in, "");
+    }
+    text_puts(c, "};\n");
+}
+
 static const char *const invoke_params[] = {
     "const void *impl", "cg_ctx *ctx",       "const void *req",
     "void *resp",       "cg_stream *stream",
@@ -492,7 +554,8 @@ static void source_method(const model_method *m, int in, arena *a, text *c)
     text_printf(c, "%*s},\n", in - 4, "");
 }
 
-static void source_table(const model_service *s, arena *a, text *c)
+static void source_table(const model_service *s, size_t n_files, arena *a,
+                         text *c)
 {
     int in;
 
@@ -509,6 +572,8 @@ static void source_table(const model_service *s, arena *a, text *c)
     emit_assign(c, in, ".name", arena_printf(a, "\"%s\"", s->full_name), ",");
     emit_assign(c, in, ".n_methods", arena_printf(a, "%zu", s->n_methods), ",");
     emit_assign(c, in, ".methods", s->n_methods ? s->methods : "NULL", ",");
+    emit_assign(c, in, ".n_files", arena_printf(a, "%zu", n_files), ",");
+    emit_assign(c, in, ".files", "proto_files", ",");
     text_puts(c, "};\n");
 }
 
@@ -579,6 +644,7 @@ static void write_source(const model_file *file, arena *a, text *c)
     for (size_t i = 0; i < file->n_services; i++)
         any_method = any_method || file->service[i].n_methods > 0;
     source_intro(file, a, c);
+    source_files(file, a, c);
     if (any_method)
         source_unimplemented(c);
     for (size_t i = 0; i < file->n_services; i++) {
@@ -598,7 +664,7 @@ static void write_source(const model_file *file, arena *a, text *c)
             }
             source_invoke(s, &s->method[k], a, c);
         }
-        source_table(s, a, c);
+        source_table(s, file->n_deps, a, c);
         source_register(s, a, c);
         for (size_t k = 0; k < s->n_methods; k++)
             source_client(&s->method[k], a, c);

@@ -504,8 +504,39 @@ static void collect_types(model *m, arena *a)
     qsort(m->types, m->n_types, sizeof m->types[0], compare_types);
 }
 
+/* Marks in `seen` (one flag per file of the request) the file `f` and
+ * everything it imports, directly or not. */
+static void mark_imports(const model *m, const model_proto *f, bool *seen)
+{
+    size_t i = (size_t)(f - m->protos);
+
+    if (seen[i])
+        return;
+    seen[i] = true;
+    for (size_t k = 0; k < f->proto->n_dependency; k++) {
+        const model_proto *dep = find_proto(m, f->proto->dependency[k]);
+        if (dep != NULL)
+            mark_imports(m, dep, seen);
+    }
+}
+
+/* file->deps: the file, then the files it imports in the request's order
+ * (protoc lists a file after everything it imports). */
+static void collect_deps(const model *m, arena *a, model_file *file)
+{
+    bool *seen = arena_alloc(a, m->n_protos * sizeof *seen);
+
+    mark_imports(m, file->proto, seen);
+    file->deps = arena_alloc(a, m->n_protos * sizeof file->deps[0]);
+    file->deps[file->n_deps++] = file->proto;
+    for (size_t i = 0; i < m->n_protos; i++) {
+        if (seen[i] && &m->protos[i] != file->proto)
+            file->deps[file->n_deps++] = &m->protos[i];
+    }
+}
+
 /* One file to generate, whose proto is file->proto: the names of the
- * files written for it, and its services. */
+ * files written for it, its imports, and its services. */
 static void build_file(model *m, arena *a, model_file *file, diags *d)
 {
     const char *base;
@@ -519,6 +550,7 @@ static void build_file(model *m, arena *a, model_file *file, diags *d)
     file->source = arena_printf(a, "%s.cgrpc.c", base);
     file->guard = arena_printf(a, "CGRPC_%s__INCLUDED",
                                file_identifier(a, file->proto->name));
+    collect_deps(m, a, file);
     file->n_services = file->proto->proto->n_service;
     if (file->n_services > 0 && file->proto->no_generate) {
         diag(d,

@@ -95,6 +95,10 @@ typedef struct model_file {
     const char *header;     /* "tutorial/v1/my_service.cgrpc.h" */
     const char *source;     /* "tutorial/v1/my_service.cgrpc.c" */
     const char *guard;      /* include guard macro */
+    /* For server reflection: the file itself first, then every file it
+     * imports, directly or not, in the request's order. */
+    size_t n_deps;
+    const model_proto **deps;
     size_t n_services;
     model_service *service;
 } model_file;

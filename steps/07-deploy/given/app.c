@@ -134,6 +134,10 @@ int app_start(app *a, const server_config *cfg, const char *listen)
                                                 &a->room);
     grpc__health__v1__health__register_server(a->srv, &health_server,
                                               &a->health);
+    /* What the server serves, for tools with no .proto at hand (grpcurl,
+     * buf curl, make call); with AUTH_TOKENS set it needs a reader token
+     * like any other method (auth_role_needed). */
+    cg_server_enable_reflection(a->srv);
 
     if (cg_server_start(a->srv) != 0) {
         fprintf(stderr, "server: could not start\n");

@@ -31,6 +31,15 @@ static void test_table_service(void **state)
     assert_string_equal(TABLE.name, "tutorial.v1.MyService");
     assert_int_equal(TABLE.n_methods, 4);
     assert_non_null(TABLE.methods);
+    /* The descriptors for reflection: the service's own file first, a
+     * FileDescriptorProto whose field 1 (tag 0x0a) is that name. */
+    const char *own = "tutorial/v1/my_service.proto";
+    assert_true(TABLE.n_files >= 1);
+    assert_string_equal(TABLE.files[0].name, own);
+    assert_true(TABLE.files[0].len > strlen(own) + 2);
+    assert_int_equal(TABLE.files[0].data[0], 0x0a);
+    assert_int_equal(TABLE.files[0].data[1], strlen(own));
+    assert_memory_equal(TABLE.files[0].data + 2, own, strlen(own));
 }
 
 static void test_table_methods(void **state)
