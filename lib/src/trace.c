@@ -18,7 +18,7 @@
 #include "trace.h"
 
 struct cg_tracer {
-    cgi_exporter *exp;  /* NULL: spans are not exported */
+    cgi_exporter *exp; /* NULL: spans are not exported */
 };
 
 /* ---- traceparent ------------------------------------------------------- */
@@ -53,10 +53,10 @@ static bool shape_ok(const char *p, size_t len)
         !is_lower_hex(p + 36, 16) || !is_lower_hex(p + 53, 2))
         return false;
     if (strncmp(p, "ff", 2) == 0)
-        return false;  /* an invalid version */
+        return false; /* an invalid version */
     if (strncmp(p, "00", 2) == 0)
         return len == 55;
-    return len == 55 || p[55] == '-';  /* a later version may add fields */
+    return len == 55 || p[55] == '-'; /* a later version may add fields */
 }
 
 /* tracestate: printable ASCII, within the limit; otherwise not kept. */
@@ -115,7 +115,8 @@ static uint64_t rng_next(void)
 {
     if (!rng_seeded) {
         if (getrandom(&rng_state, sizeof rng_state, 0) != sizeof rng_state)
-            rng_state = (uint64_t)cgi_now_us() ^ (uint64_t)(uintptr_t)&rng_state;
+            rng_state =
+                (uint64_t)cgi_now_us() ^ (uint64_t)(uintptr_t)&rng_state;
         rng_seeded = true;
     }
     uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
@@ -157,8 +158,7 @@ static const char *endpoint_of(const cg_tracer_opts *opts)
 
 /* "http://host:4317/" -> "host:4317" (tls false); https sets tls. False
  * for a scheme the exporter does not speak or no host. */
-static bool split_endpoint(const char *ep, char *target, size_t size,
-                           bool *tls)
+static bool split_endpoint(const char *ep, char *target, size_t size, bool *tls)
 {
     *tls = false;
     if (strncmp(ep, "https://", 8) == 0) {
@@ -211,7 +211,8 @@ cg_tracer *cg_tracer_new(const cg_tracer_opts *opts, cg_status *err)
         if (err != NULL)
             *err = cgi_status(GRPC_STATUS_INVALID_ARGUMENT,
                               "cg_tracer_new: cannot use the endpoint \"%s\" "
-                              "(expected http://host:port)", ep);
+                              "(expected http://host:port)",
+                              ep);
         free(t);
         return NULL;
     }
@@ -275,7 +276,7 @@ cg_span *cg_span_start(cg_tracer *t, const char *name, cg_span_kind kind,
         memcpy(s->parent_id, parent->span_id, sizeof s->parent_id);
     } else {
         random_hex(s->sc.trace_id, 32);
-        s->sc.flags = 0x01;  /* a new trace is sampled */
+        s->sc.flags = 0x01; /* a new trace is sampled */
     }
     random_hex(s->sc.span_id, 16);
     s->kind = kind;
@@ -355,13 +356,14 @@ void cg_span_end(cg_span *s)
 {
     if (s == NULL)
         return;
-    if (current_span == s)  /* a mistake; never leave a dangling current */
+    if (current_span == s) /* a mistake; never leave a dangling current */
         current_span = NULL;
     if (!s->recording) {
         cgi_span_free(s);
         return;
     }
-    s->end_unix_ns = s->start_unix_ns + (uint64_t)(mono_ns() - s->start_mono_ns);
+    s->end_unix_ns =
+        s->start_unix_ns + (uint64_t)(mono_ns() - s->start_mono_ns);
     cgi_exporter_push(s->exp, s);
 }
 

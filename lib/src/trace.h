@@ -16,16 +16,16 @@
 
 typedef struct cgi_attr {
     char *key;
-    char *str;       /* the value when it is a string, else NULL */
-    int64_t num;     /* the value when str is NULL */
+    char *str;   /* the value when it is a string, else NULL */
+    int64_t num; /* the value when str is NULL */
 } cgi_attr;
 
 struct cg_span {
     cg_span_context sc;
-    char parent_id[17];   /* "" for a root span */
+    char parent_id[17]; /* "" for a root span */
     char *name;
     cg_span_kind kind;
-    bool recording;       /* to be exported */
+    bool recording; /* to be exported */
     struct cgi_exporter *exp;
     uint64_t start_unix_ns, end_unix_ns;
     int64_t start_mono_ns;
@@ -33,7 +33,7 @@ struct cg_span {
     uint32_t dropped_attrs;
     cgi_attr attrs[CGI_SPAN_ATTRS];
     bool error;
-    char *error_message;  /* NULL for none */
+    char *error_message; /* NULL for none */
 };
 
 /* The export side of a tracer: a bounded queue and the thread that empties
@@ -41,8 +41,8 @@ struct cg_span {
 typedef struct cgi_exporter cgi_exporter;
 
 typedef struct cgi_export_opts {
-    const char *target;     /* a gRPC target, "host:port" */
-    bool tls;               /* https: TLS with the system's roots */
+    const char *target; /* a gRPC target, "host:port" */
+    bool tls;           /* https: TLS with the system's roots */
     const char *service_name;
     size_t queue_max, batch_max;
     int64_t delay_ms, timeout_ms, shutdown_ms;

@@ -26,7 +26,7 @@ typedef Opentelemetry__Proto__Trace__V1__Status otlp_status;
 typedef Opentelemetry__Proto__Common__V1__KeyValue otlp_kv;
 typedef Opentelemetry__Proto__Common__V1__AnyValue otlp_value;
 
-#define OTLP_EXPORT \
+#define OTLP_EXPORT                                                            \
     OPENTELEMETRY__PROTO__COLLECTOR__TRACE__V1__TRACE_SERVICE__EXPORT__METHOD
 
 struct cgi_exporter {
@@ -36,14 +36,14 @@ struct cgi_exporter {
     pthread_t thread;
 
     pthread_mutex_t mu;
-    pthread_cond_t work;   /* spans to send, a flush, or stop */
-    pthread_cond_t done;   /* a batch went; the thread finished */
+    pthread_cond_t work; /* spans to send, a flush, or stop */
+    pthread_cond_t done; /* a batch went; the thread finished */
     cg_span **ring;
-    size_t head, count;    /* queued spans: ring[head], ... (mod queue_max) */
-    size_t inflight;       /* spans in the Export call under way */
+    size_t head, count; /* queued spans: ring[head], ... (mod queue_max) */
+    size_t inflight;    /* spans in the Export call under way */
     bool flush_asked, stop, abandon, finished;
-    int64_t stop_at_ms;    /* once stopping: when to give up */
-    cg_call *call;         /* the Export call under way, to cancel */
+    int64_t stop_at_ms; /* once stopping: when to give up */
+    cg_call *call;      /* the Export call under way, to cancel */
     cg_tracer_stats st;
 };
 
@@ -83,7 +83,7 @@ typedef struct otlp_batch {
     otlp_status *status;
     otlp_kv *kvs, **kv_ptrs;
     otlp_value *vals;
-    uint8_t (*ids)[32];  /* trace id, span id, parent id of each span */
+    uint8_t (*ids)[32]; /* trace id, span id, parent id of each span */
     otlp_kv res_kv, *res_kv_ptr;
     otlp_value res_val;
     Opentelemetry__Proto__Resource__V1__Resource resource;
@@ -123,10 +123,12 @@ static void fill_attrs(otlp_batch *b, size_t i, const cg_span *s)
         kv->key = s->attrs[k].key;
         kv->value = v;
         if (s->attrs[k].str != NULL) {
-            v->value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE;
+            v->value_case =
+                OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE;
             v->string_value = s->attrs[k].str;
         } else {
-            v->value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_INT_VALUE;
+            v->value_case =
+                OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_INT_VALUE;
             v->int_value = s->attrs[k].num;
         }
         b->kv_ptrs[j] = kv;
@@ -150,7 +152,8 @@ static void fill_span(otlp_batch *b, size_t i, const cg_span *s)
     if (s->error) {
         otlp_status *st = &b->status[i];
         opentelemetry__proto__trace__v1__status__init(st);
-        st->code = OPENTELEMETRY__PROTO__TRACE__V1__STATUS__STATUS_CODE__STATUS_CODE_ERROR;
+        st->code =
+            OPENTELEMETRY__PROTO__TRACE__V1__STATUS__STATUS_CODE__STATUS_CODE_ERROR;
         st->message = s->error_message != NULL ? s->error_message : "";
         o->status = st;
     }
@@ -158,8 +161,8 @@ static void fill_span(otlp_batch *b, size_t i, const cg_span *s)
 }
 
 /* The request for spans[0..n), pointing into b and the spans. */
-static void build_request(otlp_batch *b, const cgi_exporter *e,
-                          cg_span **spans, size_t n)
+static void build_request(otlp_batch *b, const cgi_exporter *e, cg_span **spans,
+                          size_t n)
 {
     b->spans = cgi_calloc(n, sizeof *b->spans);
     b->span_ptrs = cgi_calloc(n, sizeof *b->span_ptrs);
@@ -172,7 +175,8 @@ static void build_request(otlp_batch *b, const cgi_exporter *e,
         fill_span(b, i, spans[i]);
 
     opentelemetry__proto__common__v1__any_value__init(&b->res_val);
-    b->res_val.value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE;
+    b->res_val.value_case =
+        OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE;
     b->res_val.string_value = e->service_name;
     opentelemetry__proto__common__v1__key_value__init(&b->res_kv);
     b->res_kv.key = "service.name";
@@ -194,7 +198,8 @@ static void build_request(otlp_batch *b, const cgi_exporter *e,
     b->rs.n_scope_spans = 1;
     b->rs.scope_spans = &b->ss_ptr;
     b->rs_ptr = &b->rs;
-    opentelemetry__proto__collector__trace__v1__export_trace_service_request__init(&b->req);
+    opentelemetry__proto__collector__trace__v1__export_trace_service_request__init(
+        &b->req);
     b->req.n_resource_spans = 1;
     b->req.resource_spans = &b->rs_ptr;
 }
@@ -254,11 +259,11 @@ static bool wait_for_batch(cgi_exporter *e)
         if (pthread_cond_timedwait(&e->work, &e->mu, &due) == 0)
             continue;
         if (e->count > 0)
-            break;  /* delay_ms passed with spans waiting */
+            break; /* delay_ms passed with spans waiting */
         due = cgi_mono_timespec(cgi_now_ms() + e->o.delay_ms);
     }
-    if (e->stop && (e->count == 0 || e->abandon ||
-                    cgi_now_ms() >= e->stop_at_ms)) {
+    if (e->stop &&
+        (e->count == 0 || e->abandon || cgi_now_ms() >= e->stop_at_ms)) {
         e->st.dropped += e->count;
         while (e->count > 0) {
             cgi_span_free(e->ring[e->head]);
@@ -315,7 +320,7 @@ cgi_exporter *cgi_exporter_new(const cgi_export_opts *o, cg_status *err)
         return NULL;
     cgi_exporter *e = cgi_calloc(1, sizeof *e);
     e->o = *o;
-    e->o.target = NULL;  /* not kept */
+    e->o.target = NULL; /* not kept */
     e->service_name = cgi_strdup(o->service_name);
     e->ch = ch;
     e->st.exporting = true;
@@ -359,7 +364,7 @@ void cgi_exporter_free(cgi_exporter *e)
     int rc = 0;
     while (!e->finished && rc == 0)
         rc = pthread_cond_timedwait(&e->done, &e->mu, &until);
-    if (!e->finished) {  /* past the wait: cut the call short */
+    if (!e->finished) { /* past the wait: cut the call short */
         e->abandon = true;
         if (e->call != NULL)
             cg_call_cancel(e->call);

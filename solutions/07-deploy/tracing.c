@@ -33,9 +33,9 @@ cg_status tracing_interceptor(cg_ctx *ctx, cg_next *next, void *user)
     snprintf(service, sizeof service, "%.*s", (int)strcspn(name, "/"), name);
 
     cg_span_context parent;
-    bool has_parent = cg_traceparent_parse(
-        cg_ctx_metadata(ctx, "traceparent", NULL),
-        cg_ctx_metadata(ctx, "tracestate", NULL), &parent);
+    bool has_parent =
+        cg_traceparent_parse(cg_ctx_metadata(ctx, "traceparent", NULL),
+                             cg_ctx_metadata(ctx, "tracestate", NULL), &parent);
     cg_span *span = cg_span_start(tracer, name, CG_SPAN_SERVER,
                                   has_parent ? &parent : NULL);
     cg_span_set_str(span, "rpc.system", "grpc");

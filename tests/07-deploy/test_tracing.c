@@ -29,12 +29,11 @@ static void test_tracing_server_error_codes(void **state)
     (void)state;
     for (int c = GRPC_STATUS_OK; c <= GRPC_STATUS_UNAUTHENTICATED; c++) {
         grpc_status_code code = (grpc_status_code)c;
-        bool want = code == GRPC_STATUS_UNKNOWN ||
-                    code == GRPC_STATUS_DEADLINE_EXCEEDED ||
-                    code == GRPC_STATUS_UNIMPLEMENTED ||
-                    code == GRPC_STATUS_INTERNAL ||
-                    code == GRPC_STATUS_UNAVAILABLE ||
-                    code == GRPC_STATUS_DATA_LOSS;
+        bool want =
+            code == GRPC_STATUS_UNKNOWN ||
+            code == GRPC_STATUS_DEADLINE_EXCEEDED ||
+            code == GRPC_STATUS_UNIMPLEMENTED || code == GRPC_STATUS_INTERNAL ||
+            code == GRPC_STATUS_UNAVAILABLE || code == GRPC_STATUS_DATA_LOSS;
         bool got = tracing_is_server_error(code);
         expect_true(got == want, "#span-status",
                     "tracing_is_server_error(%s) returned %s, expected %s",
@@ -79,8 +78,8 @@ static size_t traced_stop(traced *t, otlp_span_rec *out, size_t n)
 }
 
 /* A call with the given traceparent and tracestate (each may be NULL). */
-static cg_status call_with(cg_channel *ch, const cg_method *m,
-                           const char *id, const char *tp, const char *ts)
+static cg_status call_with(cg_channel *ch, const cg_method *m, const char *id,
+                           const char *tp, const char *ts)
 {
     cg_md md[2];
     size_t n = 0;
@@ -124,15 +123,15 @@ static void test_tracing_span_child_of_caller(void **state)
     (void)state;
     traced t;
     traced_start(&t, false);
-    cg_status st = call_with(t.ts.ch, UNARY, "a", CALLER_TP, "congo=t61rcWkgMzE");
+    cg_status st =
+        call_with(t.ts.ch, UNARY, "a", CALLER_TP, "congo=t61rcWkgMzE");
     otlp_span_rec s;
     size_t n = traced_stop(&t, &s, 1);
     expect_code(st, GRPC_STATUS_OK, SECTION);
     expect_int(n, 1, SECTION);
     expect_str(s.trace_id, CALLER_TRACE, "#the-parent-span");
     expect_str(s.parent_id, CALLER_SPAN, "#the-parent-span");
-    expect_str(s.trace_state, "congo=t61rcWkgMzE",
-               "#the-parent-span");
+    expect_str(s.trace_state, "congo=t61rcWkgMzE", "#the-parent-span");
     expect_str(s.name, "tutorial.v1.MyService/UnaryCall", "#span-attributes");
     expect_int(s.kind, CG_SPAN_SERVER, SECTION);
     expect_attr(&s, "rpc.system", "grpc");
@@ -162,15 +161,15 @@ static void test_tracing_new_trace_without_parent(void **state)
     expect_int(n, 3, SECTION);
     for (size_t i = 0; i < 3; i++) {
         expect_true(strcmp(s[i].trace_id, CALLER_TRACE) != 0 &&
-                        strlen(s[i].trace_id) == 32 && s[i].parent_id[0] == '\0',
+                        strlen(s[i].trace_id) == 32 &&
+                        s[i].parent_id[0] == '\0',
                     "#the-parent-span",
                     "with the traceparent %s, the span's trace is %s and its "
                     "parent \"%s\": expected a new trace, no parent",
                     tps[i] ? tps[i] : "(none)", s[i].trace_id, s[i].parent_id);
     }
     expect_true(strcmp(s[0].trace_id, s[1].trace_id) != 0, SECTION,
-                "two calls without a parent share the trace %s",
-                s[0].trace_id);
+                "two calls without a parent share the trace %s", s[0].trace_id);
 }
 
 static void test_tracing_status_of_failed_calls(void **state)
@@ -185,7 +184,8 @@ static void test_tracing_status_of_failed_calls(void **state)
     expect_code(internal, GRPC_STATUS_INTERNAL, SECTION);
     expect_code(missing, GRPC_STATUS_NOT_FOUND, SECTION);
     expect_int(n, 2, SECTION);
-    expect_str(s[0].name, "tutorial.v1.UserService/GetUser", "#span-attributes");
+    expect_str(s[0].name, "tutorial.v1.UserService/GetUser",
+               "#span-attributes");
     expect_attr(&s[0], "rpc.service", "tutorial.v1.UserService");
     expect_attr(&s[0], "rpc.method", "GetUser");
     expect_code_attr(&s[0], GRPC_STATUS_INTERNAL);

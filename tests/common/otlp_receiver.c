@@ -47,8 +47,9 @@ static void copy_attrs(otlp_span_rec *r, pb_kv **kvs, size_t n)
             OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_INT_VALUE) {
             a->is_int = true;
             a->num = kv->value->int_value;
-        } else if (kv->value->value_case ==
-                   OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE) {
+        } else if (
+            kv->value->value_case ==
+            OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE) {
             snprintf(a->str, sizeof a->str, "%s", kv->value->string_value);
         }
     }
@@ -76,8 +77,8 @@ static void copy_span(otlp_span_rec *r, const pb_span *s, const char *svc)
 }
 
 /* service.name of a resource, "" when absent. */
-static const char *service_of(
-    const Opentelemetry__Proto__Trace__V1__ResourceSpans *rs)
+static const char *
+service_of(const Opentelemetry__Proto__Trace__V1__ResourceSpans *rs)
 {
     for (size_t i = 0; rs->resource && i < rs->resource->n_attributes; i++) {
         const pb_kv *kv = rs->resource->attributes[i];
@@ -107,10 +108,10 @@ static cg_status on_export(cg_ctx *ctx, const export_req *req,
     r->calls++;
     pthread_cond_broadcast(&r->cv);
     while (r->hold && !cg_ctx_cancelled(ctx)) {
-        struct timespec t = tu_after_ms(50);  /* looks at cancellation */
+        struct timespec t = tu_after_ms(50); /* looks at cancellation */
         pthread_cond_timedwait(&r->cv, &r->mu, &t);
     }
-    if (cg_ctx_cancelled(ctx)) {  /* the sender gave up: nothing kept */
+    if (cg_ctx_cancelled(ctx)) { /* the sender gave up: nothing kept */
         pthread_mutex_unlock(&r->mu);
         return cg_error(ctx, GRPC_STATUS_CANCELLED, "cancelled while held");
     }

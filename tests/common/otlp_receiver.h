@@ -23,20 +23,20 @@
 typedef struct otlp_attr_rec {
     char key[64];
     bool is_int;
-    int64_t num;      /* the value when is_int */
-    char str[128];    /* the value otherwise */
+    int64_t num;   /* the value when is_int */
+    char str[128]; /* the value otherwise */
 } otlp_attr_rec;
 
 /* One span as received, ids back to hex text. */
 typedef struct otlp_span_rec {
-    char service_name[64];  /* the resource's service.name */
-    char trace_id[33], span_id[17], parent_id[17];  /* parent "" for a root */
+    char service_name[64]; /* the resource's service.name */
+    char trace_id[33], span_id[17], parent_id[17]; /* parent "" for a root */
     char trace_state[CG_TRACESTATE_MAX];
     char name[128];
-    int kind;               /* OTLP SpanKind: 2 SERVER, 3 CLIENT */
+    int kind; /* OTLP SpanKind: 2 SERVER, 3 CLIENT */
     uint64_t start_ns, end_ns;
     uint32_t flags;
-    int status_code;        /* 0 UNSET, 1 OK, 2 ERROR */
+    int status_code; /* 0 UNSET, 1 OK, 2 ERROR */
     char status_message[CG_STATUS_MESSAGE_MAX];
     size_t n_attrs;
     otlp_attr_rec attrs[OTLP_REC_ATTRS];

@@ -38,7 +38,8 @@ static void test_traceparent_valid(void **state)
     assert_string_equal(sc.tracestate, "");
     /* A later version may carry more fields after the flags. */
     assert_true(cg_traceparent_parse("cc-" CALLER_TRACE "-" CALLER_SPAN
-                                     "-01-what-the-future-holds", NULL, &sc));
+                                     "-01-what-the-future-holds",
+                                     NULL, &sc));
     assert_string_equal(sc.span_id, CALLER_SPAN);
 }
 
@@ -47,10 +48,10 @@ static void test_traceparent_malformed(void **state)
     (void)state;
     static const char *bad[] = {
         "",
-        "00-" CALLER_TRACE "-" CALLER_SPAN "-1",            /* short flags */
-        "00-" CALLER_TRACE "-" CALLER_SPAN "-01-extra",     /* 00 + extra */
+        "00-" CALLER_TRACE "-" CALLER_SPAN "-1",        /* short flags */
+        "00-" CALLER_TRACE "-" CALLER_SPAN "-01-extra", /* 00 + extra */
         "00-" CALLER_TRACE "-" CALLER_SPAN "-01 ",
-        "ff-" CALLER_TRACE "-" CALLER_SPAN "-01",           /* version ff */
+        "ff-" CALLER_TRACE "-" CALLER_SPAN "-01", /* version ff */
         "00-4BF92F3577B34DA6A3CE929D0E0E4736-" CALLER_SPAN "-01", /* upper */
         "00-00000000000000000000000000000000-" CALLER_SPAN "-01",
         "00-" CALLER_TRACE "-0000000000000000-01",
@@ -58,7 +59,7 @@ static void test_traceparent_malformed(void **state)
         "00-4bf92f3577b34da6a3ce929d0e0e473-" CALLER_SPAN "-01", /* 31 */
         "00_" CALLER_TRACE "-" CALLER_SPAN "-01",
         "0g-" CALLER_TRACE "-" CALLER_SPAN "-01",
-        "cc-" CALLER_TRACE "-" CALLER_SPAN "-01x",          /* no '-' after */
+        "cc-" CALLER_TRACE "-" CALLER_SPAN "-01x", /* no '-' after */
         "00-" CALLER_TRACE "-" CALLER_SPAN "-0z",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -80,7 +81,7 @@ typedef struct traced {
     rt_state st;
     cg_server *srv;
     cg_channel *ch;
-    cg_span_context seen;  /* the current span, as a handler's thread has it */
+    cg_span_context seen; /* the current span, as a handler's thread has it */
     bool seen_any;
 } traced;
 
@@ -96,8 +97,10 @@ static cg_status peek_current(cg_ctx *ctx, cg_next *next, void *user)
 
 static cg_tracer *tracer_to(const char *endpoint, size_t queue, size_t batch)
 {
-    cg_tracer_opts o = {.endpoint = endpoint, .service_name = "rt-test",
-                        .queue_max = queue, .batch_max = batch,
+    cg_tracer_opts o = {.endpoint = endpoint,
+                        .service_name = "rt-test",
+                        .queue_max = queue,
+                        .batch_max = batch,
                         .shutdown_ms = 5000};
     cg_status err = cg_ok();
     cg_tracer *t = cg_tracer_new(&o, &err);
@@ -229,11 +232,11 @@ static void test_server_span_status(void **state)
         grpc_status_code code;
         int otlp_status;
     } cases[] = {
-        {GRPC_STATUS_NOT_FOUND, 0},      {GRPC_STATUS_INVALID_ARGUMENT, 0},
-        {GRPC_STATUS_CANCELLED, 0},      {GRPC_STATUS_UNAUTHENTICATED, 0},
-        {GRPC_STATUS_UNKNOWN, 2},        {GRPC_STATUS_DEADLINE_EXCEEDED, 2},
-        {GRPC_STATUS_UNIMPLEMENTED, 2},  {GRPC_STATUS_INTERNAL, 2},
-        {GRPC_STATUS_UNAVAILABLE, 2},    {GRPC_STATUS_DATA_LOSS, 2},
+        {GRPC_STATUS_NOT_FOUND, 0},     {GRPC_STATUS_INVALID_ARGUMENT, 0},
+        {GRPC_STATUS_CANCELLED, 0},     {GRPC_STATUS_UNAUTHENTICATED, 0},
+        {GRPC_STATUS_UNKNOWN, 2},       {GRPC_STATUS_DEADLINE_EXCEEDED, 2},
+        {GRPC_STATUS_UNIMPLEMENTED, 2}, {GRPC_STATUS_INTERNAL, 2},
+        {GRPC_STATUS_UNAVAILABLE, 2},   {GRPC_STATUS_DATA_LOSS, 2},
     };
     size_t n = sizeof cases / sizeof cases[0];
     traced t;
@@ -262,7 +265,8 @@ static void test_client_and_server_spans(void **state)
     traced t;
     traced_start(&t, true);
     assert_status(echo_with(t.ch, NULL, NULL), GRPC_STATUS_OK);
-    assert_status(fail_with(t.ch, GRPC_STATUS_NOT_FOUND), GRPC_STATUS_NOT_FOUND);
+    assert_status(fail_with(t.ch, GRPC_STATUS_NOT_FOUND),
+                  GRPC_STATUS_NOT_FOUND);
     otlp_span_rec s[4];
     expect_spans(&t, s, 4);
     for (int call = 0; call < 2; call++) {
@@ -277,7 +281,7 @@ static void test_client_and_server_spans(void **state)
         }
         assert_non_null(cl);
         assert_non_null(sv);
-        assert_string_equal(cl->parent_id, "");  /* a new trace */
+        assert_string_equal(cl->parent_id, ""); /* a new trace */
         assert_string_equal(sv->trace_id, cl->trace_id);
         assert_string_equal(sv->parent_id, cl->span_id);
         assert_true(cl->start_ns <= sv->start_ns && sv->end_ns <= cl->end_ns);
@@ -298,7 +302,8 @@ static void test_client_span_child_of_current(void **state)
     traced_start(&t, true);
     cg_span_context parent;
     assert_true(cg_traceparent_parse(CALLER_TP, NULL, &parent));
-    cg_span *outer = cg_span_start(t.tracer, "outer", CG_SPAN_INTERNAL, &parent);
+    cg_span *outer =
+        cg_span_start(t.tracer, "outer", CG_SPAN_INTERNAL, &parent);
     assert_null(cg_span_swap_current(outer));
     assert_status(echo_with(t.ch, NULL, NULL), GRPC_STATUS_OK);
     assert_ptr_equal(cg_span_swap_current(NULL), outer);
@@ -339,7 +344,8 @@ static void test_malformed_traceparent_new_trace(void **state)
     o.metadata = twice;
     o.n_metadata = 2;
     Rt__Msg req = rt_msg("hi", 1);
-    assert_status(cg_unary(t.ch, rt_m(RT_ECHO), &req, NULL, &o), GRPC_STATUS_OK);
+    assert_status(cg_unary(t.ch, rt_m(RT_ECHO), &req, NULL, &o),
+                  GRPC_STATUS_OK);
     otlp_span_rec s[5];
     expect_spans(&t, s, n + 1);
     for (size_t i = 0; i < n + 1; i++) {
@@ -359,8 +365,9 @@ static void test_not_sampled_not_exported(void **state)
     (void)state;
     traced t;
     traced_start(&t, false);
-    assert_status(echo_with(t.ch, "00-" CALLER_TRACE "-" CALLER_SPAN "-00",
-                            NULL), GRPC_STATUS_OK);
+    assert_status(
+        echo_with(t.ch, "00-" CALLER_TRACE "-" CALLER_SPAN "-00", NULL),
+        GRPC_STATUS_OK);
     assert_status(echo_with(t.ch, CALLER_TP, NULL), GRPC_STATUS_OK);
     otlp_span_rec s;
     expect_spans(&t, &s, 1);

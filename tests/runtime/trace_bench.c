@@ -94,7 +94,8 @@ static double span_ns(cg_tracer *t, int n)
 
 static void span_costs(void)
 {
-    printf("one span without an endpoint: %.0f ns\n", span_ns(bench_tracer, 100000));
+    printf("one span without an endpoint: %.0f ns\n",
+           span_ns(bench_tracer, 100000));
     char ep[64];
     otlp_receiver *rx = otlp_receiver_start(ep, sizeof ep);
     cg_tracer_opts o = {.endpoint = ep, .queue_max = 4096};
@@ -102,8 +103,9 @@ static void span_costs(void)
     double ns = span_ns(t, 4000);
     cg_tracer_flush(t, 10000);
     cg_tracer_stats st = cg_tracer_stats_get(t);
-    printf("one span queued for export: %.0f ns (%llu exported, %llu dropped)\n",
-           ns, (unsigned long long)st.exported, (unsigned long long)st.dropped);
+    printf(
+        "one span queued for export: %.0f ns (%llu exported, %llu dropped)\n",
+        ns, (unsigned long long)st.exported, (unsigned long long)st.dropped);
     cg_tracer_free(t);
     otlp_receiver_stop(rx);
 }
@@ -128,14 +130,16 @@ int main(int argc, char **argv)
     round_us(c1, 200); /* connect and warm up both */
     round_us(c2, 200);
     round_us(c3, 200);
-    double *a = calloc((size_t)rounds, sizeof *a), *b = calloc((size_t)rounds, sizeof *b);
+    double *a = calloc((size_t)rounds, sizeof *a),
+           *b = calloc((size_t)rounds, sizeof *b);
     double *c = calloc((size_t)rounds, sizeof *c);
     for (int r = 0; r < rounds; r++) {
         a[r] = round_us(c1, calls);
         b[r] = round_us(c2, calls);
         c[r] = round_us(c3, calls);
     }
-    double ma = median(a, rounds), mb = median(b, rounds), mc = median(c, rounds);
+    double ma = median(a, rounds), mb = median(b, rounds),
+           mc = median(c, rounds);
     printf("%d rounds of %d unary calls, no endpoint (median per call):\n",
            rounds, calls);
     printf("  without tracing: %.1f us\n  with tracing:    %.1f us (%+.1f%%)\n"
