@@ -50,6 +50,7 @@ include mk/cluster.mk
 include tests/mistakes.mk
 include tools/browser/browser.mk
 include tests/site/site.mk
+include mk/class.mk
 
 # What `make setup` builds once the packages are there.
 shared: cgrpc-lib cgrpc-plugin

@@ -310,6 +310,8 @@ COMPONENTS = [
     ("server reflection: buf curl and Python grpcio ask the step 4, step 7 and bench servers",
      ["test-reflection"], "tests/reflection/reflection.mk"),
     ("make demo, end to end", ["test-demo"], "mk/demo.mk"),
+    ("the live classroom: class server (ASan), learners through make, the board in Chromium",
+     ["test-class"], "mk/class.mk"),
     ("the runtime reference's examples", ["test-doc-examples"], "docs/examples/examples.mk"),
     ("make cluster: 3 replicas, round_robin, one stopped, no call lost", ["test-cluster"], "mk/cluster.mk"),
     ("Dockerfile, k8s/ and .devcontainer/ checked offline", ["test-deploy"], "mk/cluster.mk"),

@@ -21,7 +21,8 @@ STEP may be 1, 01, step1, 01-design or design. Only the standard library is used
 import signal
 import sys
 
-from coursekit.commands import COMMANDS
+from coursekit import classroom
+from coursekit.commands import CLASS_SOURCES, COMMANDS
 from coursekit.steps import UsageError
 from coursekit.term import red
 
@@ -30,11 +31,14 @@ def main(argv):
     if not argv or argv[0] not in COMMANDS:
         print(__doc__)
         return 2
+    classroom.source = CLASS_SOURCES.get(argv[0])
     try:
         return COMMANDS[argv[0]](argv[1:])
     except UsageError as e:
         print(red(str(e)))
         return 2
+    finally:
+        classroom.flush()  # sends this command's results to the class board, in the background
 
 
 if __name__ == "__main__":

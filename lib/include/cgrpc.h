@@ -915,6 +915,17 @@ size_t cg_test_stream_sent_count(const cg_stream *s);
  * NULL when i is past the last one, and for a NULL or real stream. */
 const void *cg_test_stream_sent(const cg_stream *s, size_t i);
 
+/* Holds (hold true) or lets go (false) the handler's sends, as a client
+ * that stops reading would on a real call: while held, cg_send on this
+ * stream waits until the sends are let go (then it sends) or the call is
+ * cancelled (then it fails). Lets a test show that a handler sends
+ * nothing while holding a lock others need. True when done. */
+bool cg_test_stream_hold_sends(cg_stream *s, bool hold);
+
+/* Waits up to timeout_ms for a cg_send to be waiting in the hold: true as
+ * soon as one is, false when none is by then. */
+bool cg_test_stream_wait_held_send(cg_stream *s, int64_t timeout_ms);
+
 #ifdef __cplusplus
 }
 #endif

@@ -6,7 +6,8 @@
  * function behaves as it does in production. Only the stream differs: its
  * recv takes messages the test pushed, and its send keeps copies the test
  * reads back. Messages cross it packed and unpacked, as on the wire, so a
- * handler meets exactly what it would meet from a client.
+ * handler meets exactly what it would meet from a client. A test can hold
+ * the sends, as a client that stops reading holds a real call's.
  */
 #include <stdalign.h>
 #include <stdlib.h>
@@ -54,6 +55,8 @@ typedef struct cgi_test_ctx {
     bool in_closed;
     const void **sent;
     size_t n_sent, cap_sent;
+    bool hold_sends;     /* cg_test_stream_hold_sends */
+    size_t n_held;       /* sends waiting in the hold */
     alignas(max_align_t) char first[1024];
 } cgi_test_ctx;
 
@@ -143,6 +146,19 @@ bool cg_test_ctx_set_timeout(cg_ctx *ctx, int64_t timeout_ms)
 /* The in-memory stream                                                   */
 /* ===================================================================== */
 
+/* Waits on t->cv (ctx.mu held) until it is signalled or the call's
+ * deadline passes, as a real stream waits for the network. */
+static void wait_locked(cgi_test_ctx *t)
+{
+    int64_t left = cg_ctx_time_left_ms(&t->ctx);
+    if (left == INT64_MAX) {
+        pthread_cond_wait(&t->cv, &t->ctx.mu);
+    } else {
+        struct timespec until = cgi_mono_timespec(cgi_now_ms() + left);
+        pthread_cond_timedwait(&t->cv, &t->ctx.mu, &until);
+    }
+}
+
 static const void *test_recv(cg_stream *s)
 {
     cg_ctx *ctx = s->ctx;
@@ -153,15 +169,8 @@ static const void *test_recv(cg_stream *s)
     pthread_mutex_lock(&ctx->mu);
     /* Wait for input like a real stream: until a message is pushed, the
      * input is closed, or the call is cancelled or out of time. */
-    while (t->next_in == t->n_in && !t->in_closed && !cg_ctx_cancelled(ctx)) {
-        int64_t left = cg_ctx_time_left_ms(ctx);
-        if (left == INT64_MAX) {
-            pthread_cond_wait(&t->cv, &ctx->mu);
-        } else {
-            struct timespec until = cgi_mono_timespec(cgi_now_ms() + left);
-            pthread_cond_timedwait(&t->cv, &ctx->mu, &until);
-        }
-    }
+    while (t->next_in == t->n_in && !t->in_closed && !cg_ctx_cancelled(ctx))
+        wait_locked(t);
     packed p = {NULL, 0};
     bool ended = cg_ctx_cancelled(ctx);
     bool have = t->next_in < t->n_in && !ended;
@@ -195,6 +204,18 @@ static bool test_send(cg_stream *s, const void *msg)
     uint8_t *buf = cgi_malloc(len);
     protobuf_c_message_pack(msg, buf);
     pthread_mutex_lock(&ctx->mu);
+    /* A held send waits, as for a client that stopped reading. */
+    while (t->hold_sends && !cg_ctx_cancelled(ctx)) {
+        t->n_held++;
+        pthread_cond_broadcast(&t->cv);
+        wait_locked(t);
+        t->n_held--;
+    }
+    if (cg_ctx_cancelled(ctx)) {
+        pthread_mutex_unlock(&ctx->mu);
+        free(buf);
+        return false;
+    }
     const void *copy = protobuf_c_message_unpack(
         ctx->method->output, cgi_arena_pbc(&ctx->arena), len, buf);
     if (t->n_sent == t->cap_sent) {
@@ -285,4 +306,31 @@ const void *cg_test_stream_sent(const cg_stream *s, size_t i)
     const void *m = i < t->n_sent ? t->sent[i] : NULL;
     pthread_mutex_unlock(&t->ctx.mu);
     return m;
+}
+
+bool cg_test_stream_hold_sends(cg_stream *s, bool hold)
+{
+    cgi_test_ctx *t = test_of_stream(s);
+    if (t == NULL)
+        return false;
+    pthread_mutex_lock(&t->ctx.mu);
+    t->hold_sends = hold;
+    pthread_cond_broadcast(&t->cv);
+    pthread_mutex_unlock(&t->ctx.mu);
+    return true;
+}
+
+bool cg_test_stream_wait_held_send(cg_stream *s, int64_t timeout_ms)
+{
+    cgi_test_ctx *t = test_of_stream(s);
+    if (t == NULL)
+        return false;
+    struct timespec until = cgi_mono_timespec(cgi_now_ms() + timeout_ms);
+    pthread_mutex_lock(&t->ctx.mu);
+    int rc = 0;
+    while (t->n_held == 0 && rc == 0)
+        rc = pthread_cond_timedwait(&t->cv, &t->ctx.mu, &until);
+    bool held = t->n_held > 0;
+    pthread_mutex_unlock(&t->ctx.mu);
+    return held;
 }

@@ -82,7 +82,8 @@ static void test_use_case_find_outline_names(void **state)
     for (size_t i = 0; i < n; i++) {
         const struct use_case *uc = use_case_find(names[i]);
         expect_true(uc != NULL, SECTION, "use_case_find(\"%s\") gave NULL", names[i]);
-        expect_str(uc->name, names[i], SECTION);
+        expect_str_as(uc->name, names[i], SECTION,
+                      "use_case_find(\"%s\")->name", names[i]);
     }
     expect_int(USE_CASE_COUNT, n, SECTION);
     expect_true(use_case_find("telepathy") == NULL, SECTION,

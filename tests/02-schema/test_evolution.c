@@ -150,7 +150,8 @@ static void test_evolution_old_bytes_new_reader(void **state)
     expect_true(m != NULL, "#adding-and-removing-fields",
                 "the new Request could not decode an old Request's bytes");
     f_id = field("id", PROTOBUF_C_TYPE_STRING, 0, "string id = 1");
-    expect_str(AT(m, f_id, char *), "r-1", "#adding-and-removing-fields");
+    expect_str_as(AT(m, f_id, char *), "r-1", "#adding-and-removing-fields",
+                  "the new Request's id, decoded from an old Request's bytes");
 
     /* value has no field any more: its bytes are kept as an unknown field. */
     expect_true(m->n_unknown_fields == 1 && m->unknown_fields[0].tag == 2 &&
@@ -161,10 +162,13 @@ static void test_evolution_old_bytes_new_reader(void **state)
                 m->n_unknown_fields);
     /* Fields the old client never sent read as their defaults. */
     find_new_fields();
-    expect_int(AT(m, f_amount, int64_t), 0, "#adding-and-removing-fields");
-    expect_int(*(size_t *)(void *)((char *)m + f_tags->quantifier_offset), 0,
-               "#adding-and-removing-fields");
-    expect_int(AT(m, f_priority, int), 0, "#adding-and-removing-fields");
+    expect_int_as(AT(m, f_amount, int64_t), 0, "#adding-and-removing-fields",
+                  "amount, which the old client never sent (its default)");
+    expect_int_as(*(size_t *)(void *)((char *)m + f_tags->quantifier_offset),
+                  0, "#adding-and-removing-fields",
+                  "the number of tags, which the old client never sent");
+    expect_int_as(AT(m, f_priority, int), 0, "#adding-and-removing-fields",
+                  "priority, which the old client never sent (its default)");
 
     /* Re-encoded, the unknown field goes along: the same bytes come out. */
     size_t m_len = protobuf_c_message_get_packed_size(m);
@@ -205,9 +209,14 @@ static void test_evolution_new_bytes_old_reader(void **state)
     expect_true(old != NULL, "#unknown-fields",
                 "the old Request could not decode the new Request's bytes");
     keep(&old->base);
-    expect_str(old->id, "r-2", "#unknown-fields");
-    expect_int(old->value, 0, "#adding-and-removing-fields");
-    expect_int(old->base.n_unknown_fields, 4, "#unknown-fields"); /* 3, 4, 4, 5 */
+    expect_str_as(old->id, "r-2", "#unknown-fields",
+                  "the old Request's id, decoded from a new Request's bytes");
+    expect_int_as(old->value, 0, "#adding-and-removing-fields",
+                  "the old Request's value (field 2, which the new Request "
+                  "no longer has)");
+    expect_int_as(old->base.n_unknown_fields, 4, "#unknown-fields",
+                  "unknown fields the old Request keeps (amount, two tags, "
+                  "priority: fields 3, 4, 4, 5)");
 
     /* The old server forwards the message: nothing it did not know is lost. */
     size_t r = tutorial__v1__request__pack(old, relayed);
@@ -216,11 +225,17 @@ static void test_evolution_new_bytes_old_reader(void **state)
     ProtobufCMessage *back = keep(protobuf_c_message_unpack(NEW, NULL, r, relayed));
     expect_true(back != NULL, "#unknown-fields",
                 "the new Request could not decode the relayed bytes");
-    expect_int(AT(back, f_amount, int64_t), 5000000000, "#unknown-fields");
-    expect_int(*(size_t *)(void *)((char *)back + f_tags->quantifier_offset), 2,
-               "#unknown-fields");
-    expect_str(AT(back, f_tags, char **)[1], "blue", "#unknown-fields");
-    expect_int(AT(back, f_priority, int), high->value, "#unknown-fields");
+    expect_int_as(AT(back, f_amount, int64_t), 5000000000, "#unknown-fields",
+                  "amount, after an old server relayed the message");
+    size_t n_tags =
+        *(size_t *)(void *)((char *)back + f_tags->quantifier_offset);
+    expect_int_as(n_tags, 2, "#unknown-fields",
+                  "the number of tags, after an old server relayed the message");
+    expect_str_as(n_tags == 2 ? AT(back, f_tags, char **)[1] : NULL, "blue",
+                  "#unknown-fields",
+                  "tag 2 of 2, after an old server relayed the message");
+    expect_int_as(AT(back, f_priority, int), high->value, "#unknown-fields",
+                  "priority, after an old server relayed the message");
 }
 
 /* ---- which changes break old clients ----------------------------------------- */
@@ -278,12 +293,17 @@ static void test_evolution_classify_breaking(void **state)
                     breaking[i].what, verdict(c));
     }
     /* Every kind is in one of the two lists; anything else is unspecified. */
-    expect_int(COUNT(safe) + COUNT(breaking), CHANGE_KIND_COUNT,
-               "#what-breaks-old-clients");
-    expect_int(compat_classify(CHANGE_KIND_COUNT), COMPAT_UNSPECIFIED,
-               "#what-breaks-old-clients");
-    expect_int(compat_classify((change_kind)-1), COMPAT_UNSPECIFIED,
-               "#what-breaks-old-clients");
+    expect_int_as(COUNT(safe) + COUNT(breaking), CHANGE_KIND_COUNT,
+                  "#what-breaks-old-clients",
+                  "change kinds these tests know (a test of the tests)");
+    compat past = compat_classify(CHANGE_KIND_COUNT);
+    compat minus = compat_classify((change_kind)-1);
+    expect_true(past == COMPAT_UNSPECIFIED, "#what-breaks-old-clients",
+                "compat_classify(CHANGE_KIND_COUNT), not a change kind, "
+                "returned %s, want COMPAT_UNSPECIFIED", verdict(past));
+    expect_true(minus == COMPAT_UNSPECIFIED, "#what-breaks-old-clients",
+                "compat_classify(-1), not a change kind, returned %s, want "
+                "COMPAT_UNSPECIFIED", verdict(minus));
 }
 
 int main(void)

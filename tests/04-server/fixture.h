@@ -36,22 +36,34 @@
 
 /* Fails unless status `st` has code `want`. The status message goes on a
  * line of its own: a starter's message holds a "see docs/..." pointer of
- * its own, and the verdict keeps the test's pointer, printed last. */
+ * its own, and the verdict keeps the test's pointer, printed last. The _as
+ * forms name the call in the learner's terms (printf style, as lesson.h's
+ * expect_int_as): in a loop, say which case failed. */
 #define expect_status(st, want, section)                                     \
+    expect_status_as(st, want, section, "%s", #st)
+
+#define expect_status_as(st, want, section, ...)                             \
     do {                                                                     \
         cg_status s_ = (st);                                                 \
-        step04_expect_code(s_, #st, want, section);                          \
+        char what_[LESSON_WHAT_MAX];                                         \
+        lesson_what(what_, __VA_ARGS__);                                     \
+        step04_expect_code(s_, what_, want, section);                        \
     } while (0)
 
 /* Fails unless status `st` has code `want` and exactly the message `msg`. */
 #define expect_status_is(st, want, msg, section)                             \
+    expect_status_is_as(st, want, msg, section, "%s", #st)
+
+#define expect_status_is_as(st, want, msg, section, ...)                     \
     do {                                                                     \
         cg_status s_ = (st);                                                 \
         const char *m_ = (msg);                                              \
-        step04_expect_code(s_, #st, want, section);                          \
+        char what_[LESSON_WHAT_MAX];                                         \
+        lesson_what(what_, __VA_ARGS__);                                     \
+        step04_expect_code(s_, what_, want, section);                        \
         if (strcmp(s_.message, m_) != 0)                                     \
             expect_fail(section, "%s: status %s is right, but its message "  \
-                        "should be \"%s\", got \"%s\"", #st,                 \
+                        "should be \"%s\", got \"%s\"", what_,               \
                         cg_status_name(s_.code), m_, s_.message);            \
     } while (0)
 

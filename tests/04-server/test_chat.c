@@ -61,7 +61,8 @@ static void test_chat_echoes_and_leaves(void **state)
     cg_status st = chat_service_server.chat(ctx, s);
     size_t n = cg_test_stream_sent_count(s);
     size_t left = chat_room_size(&room);
-    expect_status(st, GRPC_STATUS_OK, "#chat");
+    expect_status_as(st, GRPC_STATUS_OK, "#chat",
+        "Chat, called directly");
     expect_true(n == 2, "#chat",
                 "the sender is a member too: it should get its own 2 "
                 "messages back, got %zu", n);
@@ -92,8 +93,9 @@ static void test_chat_empty_user(void **state)
     size_t left = chat_room_size(&room);
     cg_test_ctx_free(ctx);
     chat_room_destroy(&room);
-    expect_status_is(st, GRPC_STATUS_INVALID_ARGUMENT, "user is required",
-                     "#chat");
+    expect_status_is_as(st, GRPC_STATUS_INVALID_ARGUMENT, "user is required",
+                     "#chat",
+        "Chat, called directly with a message that has no user");
     expect_true(n == 1, "#chat",
                 "only \"hi\" comes before the message without a user, which "
                 "ends the call; %zu messages were broadcast", n);
@@ -311,7 +313,8 @@ static void check_orders(crowd *cr)
         const member *m = &cr->m[i];
         if (m->leaves)
             continue;
-        expect_status(m->st, GRPC_STATUS_OK, "#chat");
+        expect_status_as(m->st, GRPC_STATUS_OK, "#chat",
+                         "%s's Chat call", m->name);
         for (int k = 0; k < ref->n_order; k++)
             expect_true(strcmp(ref->order[k], m->order[k]) == 0,
                         "#broadcasting-in-one-order",

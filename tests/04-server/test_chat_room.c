@@ -93,9 +93,12 @@ static void test_chat_room_broadcast_reaches_everyone(void **state)
     size_t reached = chat_room_broadcast(&room, &m);
     expect_int(reached, 3, "#the-room");
     for (int i = 0; i < 3; i++) {
-        expect_int(got(&g[i]), 1, "#the-room");
-        expect_str(got_msg(&g[i], 0)->user, "ann", "#the-room");
-        expect_str(got_msg(&g[i], 0)->content, "hello", "#the-room");
+        expect_int_as(got(&g[i]), 1, "#the-room",
+                      "messages member %d of 3 received", i + 1);
+        expect_str_as(got_msg(&g[i], 0)->user, "ann", "#the-room",
+                      "member %d of 3, the message's user", i + 1);
+        expect_str_as(got_msg(&g[i], 0)->content, "hello", "#the-room",
+                      "member %d of 3, the message's content", i + 1);
     }
     for (int i = 0; i < 3; i++) {
         chat_room_leave(&room, &g[i].m);
@@ -143,8 +146,10 @@ static void test_chat_room_failed_member_is_dropped(void **state)
     Tutorial__V1__ChatMessage m = say("d", "anyone there?");
     size_t reached = chat_room_broadcast(&room, &m);
     expect_int(reached, 2, "#a-member-whose-send-fails");
-    expect_int(got(&g[1]), 1, "#a-member-whose-send-fails");
-    expect_int(got(&g[3]), 1, "#a-member-whose-send-fails");
+    expect_int_as(got(&g[1]), 1, "#a-member-whose-send-fails",
+                  "messages member 2 of 4 (still there) received");
+    expect_int_as(got(&g[3]), 1, "#a-member-whose-send-fails",
+                  "messages member 4 of 4 (still there) received");
     expect_true(chat_room_size(&room) == 2, "#a-member-whose-send-fails",
                 "a member whose send failed should be dropped from the room "
                 "by the broadcast; the room still has %zu members, expected 2",
@@ -262,9 +267,12 @@ static void test_chat_room_many_threads(void **state)
                 "room all along", c->reached_min, STAYERS);
     /* Every stayer got every message, all in one and the same order. */
     const guest *ref = &c->stay[0];
-    expect_int(got(ref), SENDERS * PER_SENDER, "#the-room");
+    expect_int_as(got(ref), SENDERS * PER_SENDER, "#the-room",
+                  "messages member 0 (in the room all along) received");
     for (int s = 1; s < STAYERS; s++) {
-        expect_int(got(&c->stay[s]), SENDERS * PER_SENDER, "#the-room");
+        expect_int_as(got(&c->stay[s]), SENDERS * PER_SENDER, "#the-room",
+                      "messages member %d (in the room all along) received",
+                      s);
         for (size_t i = 0; i < got(ref); i++) {
             const Tutorial__V1__ChatMessage *a = got_msg(ref, i),
                                             *b = got_msg(&c->stay[s], i);

@@ -47,7 +47,8 @@ static void test_my_service_unary_call(void **state)
 
     cg_status st = my_service_server.unary_call(ctx, &req, &resp);
 
-    expect_status(st, GRPC_STATUS_OK, "#unarycall");
+    expect_status_as(st, GRPC_STATUS_OK, "#unarycall",
+        "UnaryCall, called directly");
     expect_true(resp.success, "#unarycall", "resp.success should be true");
     expect_str(resp.message, "Processed: test", "#unarycall");
     cg_test_ctx_free(ctx);
@@ -61,8 +62,9 @@ static void test_my_service_unary_call_empty_id(void **state)
     Tutorial__V1__Request req = request("", 7);
     Tutorial__V1__Response resp = TUTORIAL__V1__RESPONSE__INIT;
     cg_status st = my_service_server.unary_call(ctx, &req, &resp);
-    expect_status_is(st, GRPC_STATUS_INVALID_ARGUMENT, "id is required",
-                     "#unarycall");
+    expect_status_is_as(st, GRPC_STATUS_INVALID_ARGUMENT, "id is required",
+                     "#unarycall",
+        "UnaryCall, called directly with an empty id");
     cg_test_ctx_free(ctx);
 }
 
@@ -85,7 +87,8 @@ static void test_my_service_unary_call_long_id(void **state)
     cg_test_ctx_free(ctx);
     free(id);
     free(want);
-    expect_status(st, GRPC_STATUS_OK, "#unarycall");
+    expect_status_as(st, GRPC_STATUS_OK, "#unarycall",
+        "UnaryCall, called directly");
     expect_true(same, "#the-arena",
                 "a 3000-character id should give a message of %zu "
                 "characters, got %zu: build it with cg_printf", n + 11, got);
@@ -100,12 +103,15 @@ static void test_my_service_server_stream_sends_value_responses(void **state)
     cg_stream *out = cg_test_stream(ctx);
     Tutorial__V1__Request req = request("job", 3);
     cg_status st = my_service_server.server_stream(ctx, &req, out);
-    expect_status(st, GRPC_STATUS_OK, "#serverstream");
-    expect_int(cg_test_stream_sent_count(out), 3, "#serverstream");
+    expect_status_as(st, GRPC_STATUS_OK, "#serverstream",
+        "ServerStream, called directly with value 3");
+    expect_int_as(cg_test_stream_sent_count(out), 3, "#serverstream",
+                  "responses sent for value 3");
     static const char *want[] = {"Processed: job #1", "Processed: job #2",
                                  "Processed: job #3"};
     for (size_t i = 0; i < 3; i++) {
-        expect_str(sent(out, i)->message, want[i], "#serverstream");
+        expect_str_as(sent(out, i)->message, want[i], "#serverstream",
+                      "response %zu of the stream, its message", i + 1);
         expect_true(sent(out, i)->success, "#serverstream",
                     "response %zu: success should be true", i + 1);
     }
@@ -120,21 +126,26 @@ static void test_my_service_server_stream_zero_and_max(void **state)
     Tutorial__V1__Request req = request("none", 0);
     cg_status st = my_service_server.server_stream(ctx, &req,
                                                    cg_test_stream(ctx));
-    expect_status(st, GRPC_STATUS_OK, "#serverstream");
-    expect_int(cg_test_stream_sent_count(cg_test_stream(ctx)), 0,
-               "#serverstream");
+    expect_status_as(st, GRPC_STATUS_OK, "#serverstream",
+        "ServerStream, called directly with value 0");
+    expect_int_as(cg_test_stream_sent_count(cg_test_stream(ctx)), 0,
+                  "#serverstream", "responses sent for value 0");
     cg_test_ctx_free(ctx);
 
     /* value 10000, the largest allowed. */
     ctx = cg_test_ctx_new(SSTREAM, NULL);
     req = request("big", MY_SERVICE_MAX_VALUE);
     st = my_service_server.server_stream(ctx, &req, cg_test_stream(ctx));
-    expect_status(st, GRPC_STATUS_OK, "#serverstream");
+    expect_status_as(st, GRPC_STATUS_OK, "#serverstream",
+        "ServerStream, called directly with value 10000");
     cg_stream *out = cg_test_stream(ctx);
-    expect_int(cg_test_stream_sent_count(out), MY_SERVICE_MAX_VALUE,
-               "#serverstream");
-    expect_str(sent(out, MY_SERVICE_MAX_VALUE - 1)->message,
-               "Processed: big #10000", "#serverstream");
+    expect_int_as(cg_test_stream_sent_count(out), MY_SERVICE_MAX_VALUE,
+                  "#serverstream", "responses sent for value %d",
+                  MY_SERVICE_MAX_VALUE);
+    expect_str_as(sent(out, MY_SERVICE_MAX_VALUE - 1)->message,
+                  "Processed: big #10000", "#serverstream",
+                  "response %d of the stream (the last), its message",
+                  MY_SERVICE_MAX_VALUE);
     cg_test_ctx_free(ctx);
 }
 
@@ -158,8 +169,10 @@ static void test_my_service_server_stream_bad_request(void **state)
                                                        cg_test_stream(ctx));
         size_t n = cg_test_stream_sent_count(cg_test_stream(ctx));
         cg_test_ctx_free(ctx);
-        expect_status_is(st, GRPC_STATUS_INVALID_ARGUMENT, bad[i].msg,
-                         "#serverstream");
+        expect_status_is_as(st, GRPC_STATUS_INVALID_ARGUMENT, bad[i].msg,
+                            "#serverstream",
+                            "ServerStream with id \"%s\", value %d",
+                            bad[i].id, (int)bad[i].value);
         expect_true(n == 0, "#serverstream",
                     "id \"%s\", value %d: check the request before sending "
                     "anything (%zu responses were sent)", bad[i].id,
@@ -215,7 +228,8 @@ static void test_my_service_client_stream_counts_and_sums(void **state)
     char msg[128];
     bool ok;
     cg_status st = run_client_stream(reqs, 4, false, msg, sizeof msg, &ok);
-    expect_status(st, GRPC_STATUS_OK, "#clientstream");
+    expect_status_as(st, GRPC_STATUS_OK, "#clientstream",
+        "ClientStream, called directly with 4 requests");
     expect_str(msg, "Processed 4 requests, total value 10", "#clientstream");
     expect_true(ok, "#clientstream", "resp.success should be true");
 }
@@ -226,7 +240,8 @@ static void test_my_service_client_stream_no_requests(void **state)
     char msg[128];
     bool ok;
     cg_status st = run_client_stream(NULL, 0, false, msg, sizeof msg, &ok);
-    expect_status(st, GRPC_STATUS_OK, "#clientstream");
+    expect_status_as(st, GRPC_STATUS_OK, "#clientstream",
+        "ClientStream, called directly with no request");
     expect_str(msg, "Processed 0 requests, total value 0", "#clientstream");
 }
 
@@ -241,7 +256,8 @@ static void test_my_service_client_stream_large_total(void **state)
     char msg[128];
     bool ok;
     cg_status st = run_client_stream(reqs, 4, false, msg, sizeof msg, &ok);
-    expect_status(st, GRPC_STATUS_OK, "#clientstream");
+    expect_status_as(st, GRPC_STATUS_OK, "#clientstream",
+        "ClientStream, called directly with 4 requests");
     expect_str(msg, "Processed 4 requests, total value 6442450936",
                "#clientstream");
 }
@@ -254,8 +270,9 @@ static void test_my_service_client_stream_empty_id(void **state)
     char msg[128];
     bool ok;
     cg_status st = run_client_stream(reqs, 3, false, msg, sizeof msg, &ok);
-    expect_status_is(st, GRPC_STATUS_INVALID_ARGUMENT, "id is required",
-                     "#clientstream");
+    expect_status_is_as(st, GRPC_STATUS_INVALID_ARGUMENT, "id is required",
+                     "#clientstream",
+        "ClientStream, called directly with a request that has no id");
 }
 
 static void test_my_service_client_stream_broken_stream(void **state)
@@ -288,12 +305,15 @@ static void test_my_service_bidi_answers_each_request(void **state)
     }
     cg_test_stream_close_input(s);
     cg_status st = my_service_server.bidirectional_stream(ctx, s);
-    expect_status(st, GRPC_STATUS_OK, "#bidirectionalstream");
-    expect_int(cg_test_stream_sent_count(s), 3, "#bidirectionalstream");
-    expect_str(sent(s, 0)->message, "Processed: one", "#bidirectionalstream");
-    expect_str(sent(s, 1)->message, "Processed: two", "#bidirectionalstream");
-    expect_str(sent(s, 2)->message, "Processed: three",
-               "#bidirectionalstream");
+    expect_status_as(st, GRPC_STATUS_OK, "#bidirectionalstream",
+        "BidirectionalStream, called directly with 3 requests");
+    expect_int_as(cg_test_stream_sent_count(s), 3, "#bidirectionalstream",
+                  "responses sent for 3 requests");
+    static const char *const want[] = {"Processed: one", "Processed: two",
+                                       "Processed: three"};
+    for (size_t i = 0; i < 3; i++)
+        expect_str_as(sent(s, i)->message, want[i], "#bidirectionalstream",
+                      "response %zu of the stream, its message", i + 1);
     expect_true(sent(s, 2)->success, "#bidirectionalstream",
                 "resp.success should be true");
     cg_test_ctx_free(ctx);
@@ -313,8 +333,9 @@ static void test_my_service_bidi_empty_id_ends_call(void **state)
     cg_status st = my_service_server.bidirectional_stream(ctx, s);
     size_t n = cg_test_stream_sent_count(s);
     cg_test_ctx_free(ctx);
-    expect_status_is(st, GRPC_STATUS_INVALID_ARGUMENT, "id is required",
-                     "#bidirectionalstream");
+    expect_status_is_as(st, GRPC_STATUS_INVALID_ARGUMENT, "id is required",
+                     "#bidirectionalstream",
+        "BidirectionalStream, called directly with a request that has no id");
     expect_true(n == 1, "#bidirectionalstream",
                 "requests \"a\", \"\", \"c\": only \"a\" is answered before "
                 "the empty id ends the call; %zu responses were sent", n);

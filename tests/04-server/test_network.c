@@ -55,7 +55,8 @@ static void test_network_unary_call_like_the_outline_client(void **state)
     cg_status st = tutorial__v1__my_service_client__unary_call(F.ch, &req,
                                                                &resp, &opts);
 
-    expect_status(st, GRPC_STATUS_OK, "#unarycall");
+    expect_status_as(st, GRPC_STATUS_OK, "#unarycall",
+        "UnaryCall over the network");
     expect_str(resp->message, "Processed: test-123", "#unarycall");
     expect_true(resp->success, "#unarycall", "success should be true");
     tutorial__v1__response__free_unpacked(resp, NULL);
@@ -70,8 +71,9 @@ static void test_network_unary_call_empty_id(void **state)
     cg_call_opts opts = deadline_ms(WAIT_MS);
     cg_status st = tutorial__v1__my_service_client__unary_call(F.ch, &req,
                                                                &resp, &opts);
-    expect_status_is(st, GRPC_STATUS_INVALID_ARGUMENT, "id is required",
-                     "#unarycall");
+    expect_status_is_as(st, GRPC_STATUS_INVALID_ARGUMENT, "id is required",
+                     "#unarycall",
+        "UnaryCall over the network with an empty id");
     expect_true(resp == NULL, "#unarycall", "no response comes with an error");
 }
 
@@ -87,7 +89,8 @@ static void test_network_server_stream(void **state)
     while ((r = cg_call_recv(c)) != NULL) {
         char want[32];
         snprintf(want, sizeof want, "Processed: net #%d", ++n);
-        expect_str(r->message, want, "#serverstream");
+        expect_str_as(r->message, want, "#serverstream",
+                      "response %d of the stream, its message", n);
     }
     expect_status(cg_call_finish(c), GRPC_STATUS_OK, "#serverstream");
     expect_int(n, 5, "#serverstream");
@@ -109,7 +112,8 @@ static void test_network_server_stream_client_cancels(void **state)
     cg_call_cancel(c);
     cg_status st = cg_call_finish(c);
     expect_int(n, 3, "#serverstream");
-    expect_status(st, GRPC_STATUS_CANCELLED, "#serverstream");
+    expect_status_as(st, GRPC_STATUS_CANCELLED, "#serverstream",
+        "ServerStream over the network, cancelled by its client after 3 responses");
     cg_status last;
     expect_true(fixture_wait_returned(&F, SSTREAM, before + 1, WAIT_MS, &last),
                 "#serverstream", "the client cancelled, but ServerStream "
@@ -155,11 +159,13 @@ static void test_network_bidi_answers_at_once(void **state)
         const Tutorial__V1__Response *resp = cg_call_recv(c);
         if (resp == NULL) {
             cg_status st = cg_call_finish(c);
-            expect_status(st, GRPC_STATUS_OK, "#bidirectionalstream");
+            expect_status_as(st, GRPC_STATUS_OK, "#bidirectionalstream",
+                "BidirectionalStream over the network");
             expect_fail("#bidirectionalstream",
                         "no response to request %d before the deadline", i);
         }
-        expect_str(resp->message, want, "#bidirectionalstream");
+        expect_str_as(resp->message, want, "#bidirectionalstream",
+                      "the response to request %d, its message", i);
     }
     cg_call_close_send(c);
     expect_true(cg_call_recv(c) == NULL, "#bidirectionalstream",
@@ -215,7 +221,8 @@ static void test_network_notifications(void **state)
     const Tutorial__V1__Notification *m;
     while ((m = cg_call_recv(c)) != NULL) {
         n++;
-        expect_int(m->sequence, n, "#exercise-3-streamnotifications");
+        expect_int_as(m->sequence, n, "#exercise-3-streamnotifications",
+                      "notification %d of the stream, its sequence", n);
     }
     expect_status(cg_call_finish(c), GRPC_STATUS_OK,
                   "#exercise-3-streamnotifications");
@@ -303,9 +310,10 @@ static void test_network_upload_too_large_answers_early(void **state)
     F.uploads.max_bytes = 0;
     expect_true(r == NULL, "#the-size-limit", "a response came for a file "
                 "over the limit");
-    expect_status_is(st, GRPC_STATUS_RESOURCE_EXHAUSTED,
+    expect_status_is_as(st, GRPC_STATUS_RESOURCE_EXHAUSTED,
                      "file too large: the limit is 1000 bytes",
-                     "#the-size-limit");
+                     "#the-size-limit",
+        "UploadFile over the network, of a file over the limit");
 }
 
 int main(void)

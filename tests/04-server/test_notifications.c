@@ -92,10 +92,13 @@ static void test_notifications_max_count_limits(void **state)
     static const int32_t bad[] = {NOTIFY_MAX_COUNT + 1, -1, INT32_MAX};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         r = notify("u", bad[i], 0, 0, false, NULL, NULL);
-        expect_status_is(r.st, GRPC_STATUS_INVALID_ARGUMENT,
-                         "max_count must be between 0 and 1000",
-                         "#exercise-3-streamnotifications");
-        expect_int(r.sent, 0, "#exercise-3-streamnotifications");
+        expect_status_is_as(r.st, GRPC_STATUS_INVALID_ARGUMENT,
+                            "max_count must be between 0 and 1000",
+                            "#exercise-3-streamnotifications",
+                            "StreamNotifications with max_count %d",
+                            (int)bad[i]);
+        expect_int_as(r.sent, 0, "#exercise-3-streamnotifications",
+                      "notifications sent for max_count %d", (int)bad[i]);
     }
 }
 

@@ -210,7 +210,8 @@ static void test_program_sigterm_drains_in_flight_call(void **state)
         expect_true(!unregistered(st), "#registering-the-services",
                     "this test needs NotificationService registered in "
                     "main.c; the server answered \"%s\"", st.message);
-        expect_status(st, GRPC_STATUS_OK, "#exercise-3-streamnotifications");
+        expect_status_as(st, GRPC_STATUS_OK, "#exercise-3-streamnotifications",
+            "StreamNotifications on the running program");
     }
     expect_true(got == 2 && st.code == GRPC_STATUS_OK, "#serving-and-stopping",
                 "SIGTERM came while a call was in flight: the call got %d of "

@@ -114,16 +114,28 @@ static void test_upload_assembles_chunks_in_order(void **state)
     upload u = run_upload("report.pdf", data, sizes, 5, 0, &s, false);
     char want[17];
     fnv_hex(data, total, want);
-    expect_status(u.st, GRPC_STATUS_OK, "#exercise-4-uploadfile");
+    expect_status_as(u.st, GRPC_STATUS_OK, "#exercise-4-uploadfile", "UploadFile's status");
     expect_true(u.success, "#exercise-4-uploadfile", "success should be true");
-    expect_int(u.size, total, "#exercise-4-uploadfile");
+    expect_int_as(u.size, total, "#exercise-4-uploadfile", "UploadResponse.size");
     expect_true(s.calls == 1, "#assembling-the-chunks",
                 "the save hook (upload_settings.save) should get the file "
                 "once; it was called %d times", s.calls);
-    expect_str(s.filename, "report.pdf", "#assembling-the-chunks");
-    expect_bytes(s.data, s.len, data, total, "#assembling-the-chunks");
-    expect_str(u.file_id, want, "#the-file-id");
-    expect_str(s.file_id, want, "#the-file-id");
+    expect_str_as(s.filename, "report.pdf", "#assembling-the-chunks",
+                  "the filename the save hook got");
+    /* The saved bytes, and which chunk the first wrong one came in. */
+    size_t diff = 0;
+    while (diff < s.len && diff < total && s.data[diff] == data[diff])
+        diff++;
+    size_t chunk = 0, end = sizes[0];
+    while (chunk + 1 < 5 && diff >= end)
+        end += sizes[++chunk];
+    expect_true(s.len == total && diff == total, "#assembling-the-chunks",
+                "the file the save hook got: expected %zu bytes (5 chunks of "
+                "1000, 1, 0, 4096 and 77), got %zu; the first wrong byte is "
+                "byte %zu, in chunk %zu of 5", total, s.len, diff, chunk + 1);
+    expect_str_as(u.file_id, want, "#the-file-id", "UploadResponse.file_id");
+    expect_str_as(s.file_id, want, "#the-file-id",
+                  "the file_id the save hook got");
     free(s.data);
     free(data);
 }
@@ -135,15 +147,15 @@ static void test_upload_known_ids(void **state)
     const uint8_t *foobar = (const uint8_t *)"foobar";
     size_t one[] = {6}, three[] = {2, 3, 1}, none[] = {0};
     upload u = run_upload("f.txt", foobar, one, 1, 0, NULL, false);
-    expect_status(u.st, GRPC_STATUS_OK, "#exercise-4-uploadfile");
-    expect_str(u.file_id, "85944171f73967e8", "#the-file-id");
+    expect_status_as(u.st, GRPC_STATUS_OK, "#exercise-4-uploadfile", "UploadFile's status");
+    expect_str_as(u.file_id, "85944171f73967e8", "#the-file-id", "UploadResponse.file_id");
     u = run_upload("f.txt", foobar, three, 3, 0, NULL, false);
-    expect_str(u.file_id, "85944171f73967e8", "#the-file-id");
-    expect_int(u.size, 6, "#exercise-4-uploadfile");
+    expect_str_as(u.file_id, "85944171f73967e8", "#the-file-id", "UploadResponse.file_id");
+    expect_int_as(u.size, 6, "#exercise-4-uploadfile", "UploadResponse.size");
     u = run_upload("empty.txt", foobar, none, 1, 0, NULL, false);
-    expect_status(u.st, GRPC_STATUS_OK, "#exercise-4-uploadfile");
-    expect_str(u.file_id, "cbf29ce484222325", "#the-file-id");
-    expect_int(u.size, 0, "#exercise-4-uploadfile");
+    expect_status_as(u.st, GRPC_STATUS_OK, "#exercise-4-uploadfile", "UploadFile's status");
+    expect_str_as(u.file_id, "cbf29ce484222325", "#the-file-id", "UploadResponse.file_id");
+    expect_int_as(u.size, 0, "#exercise-4-uploadfile", "UploadResponse.size");
 }
 
 static void test_upload_no_chunks(void **state)
@@ -151,9 +163,11 @@ static void test_upload_no_chunks(void **state)
     (void)state;
     saved s = {0};
     upload u = run_upload("x", NULL, NULL, 0, 0, &s, false);
-    expect_status_is(u.st, GRPC_STATUS_INVALID_ARGUMENT, "no data received",
-                     "#exercise-4-uploadfile");
-    expect_int(s.calls, 0, "#exercise-4-uploadfile");
+    expect_status_is_as(u.st, GRPC_STATUS_INVALID_ARGUMENT,
+                        "no data received",
+                        "#exercise-4-uploadfile", "UploadFile's status");
+    expect_int_as(s.calls, 0, "#exercise-4-uploadfile",
+                  "calls of the save hook (upload_settings.save)");
 }
 
 static void test_upload_first_chunk_needs_filename(void **state)
@@ -163,10 +177,11 @@ static void test_upload_first_chunk_needs_filename(void **state)
     size_t sizes[] = {3};
     saved s = {0};
     upload u = run_upload("", abc, sizes, 1, 0, &s, false);
-    expect_status_is(u.st, GRPC_STATUS_INVALID_ARGUMENT,
-                     "the first chunk must carry a filename",
-                     "#exercise-4-uploadfile");
-    expect_int(s.calls, 0, "#exercise-4-uploadfile");
+    expect_status_is_as(u.st, GRPC_STATUS_INVALID_ARGUMENT,
+                        "the first chunk must carry a filename",
+                        "#exercise-4-uploadfile", "UploadFile's status");
+    expect_int_as(s.calls, 0, "#exercise-4-uploadfile",
+                  "calls of the save hook (upload_settings.save)");
 }
 
 static void test_upload_limit(void **state)
@@ -177,15 +192,16 @@ static void test_upload_limit(void **state)
     saved s = {0};
     /* Exactly at the limit is fine. */
     upload u = run_upload("a", data, exact, 2, 100, &s, false);
-    expect_status(u.st, GRPC_STATUS_OK, "#the-size-limit");
-    expect_int(u.size, 100, "#the-size-limit");
+    expect_status_as(u.st, GRPC_STATUS_OK, "#the-size-limit", "UploadFile's status");
+    expect_int_as(u.size, 100, "#the-size-limit", "UploadResponse.size");
     /* One byte more is not. */
     s.calls = 0;
     u = run_upload("a", data, over, 2, 100, &s, false);
-    expect_status_is(u.st, GRPC_STATUS_RESOURCE_EXHAUSTED,
-                     "file too large: the limit is 100 bytes",
-                     "#the-size-limit");
-    expect_int(s.calls, 0, "#the-size-limit");
+    expect_status_is_as(u.st, GRPC_STATUS_RESOURCE_EXHAUSTED,
+                        "file too large: the limit is 100 bytes",
+                        "#the-size-limit", "UploadFile's status");
+    expect_int_as(s.calls, 0, "#the-size-limit",
+                  "calls of the save hook (upload_settings.save)");
     free(s.data);
     free(data);
 }
@@ -202,13 +218,13 @@ static void test_upload_default_limit(void **state)
     uint8_t *data = calloc(16 * mib + 1, 1);
     data[16 * mib - 1] = 0x7f;
     upload u = run_upload("big.bin", data, sizes, 16, 0, NULL, false);
-    expect_status(u.st, GRPC_STATUS_OK, "#the-size-limit");
-    expect_int(u.size, 16 * mib, "#the-size-limit");
+    expect_status_as(u.st, GRPC_STATUS_OK, "#the-size-limit", "UploadFile's status");
+    expect_int_as(u.size, 16 * mib, "#the-size-limit", "UploadResponse.size");
     u = run_upload("big.bin", data, sizes, n, 0, NULL, false);
     free(data);
-    expect_status_is(u.st, GRPC_STATUS_RESOURCE_EXHAUSTED,
-                     "file too large: the limit is 16777216 bytes",
-                     "#the-size-limit");
+    expect_status_is_as(u.st, GRPC_STATUS_RESOURCE_EXHAUSTED,
+                        "file too large: the limit is 16777216 bytes",
+                        "#the-size-limit", "UploadFile's status");
 }
 
 static void test_upload_broken_stream(void **state)
@@ -223,7 +239,8 @@ static void test_upload_broken_stream(void **state)
                 "the stream broke (cancelled) before its end: return "
                 "cg_stream_error(in), which says CANCELLED; got %s",
                 cg_status_name(u.st.code));
-    expect_int(s.calls, 0, "#assembling-the-chunks");
+    expect_int_as(s.calls, 0, "#assembling-the-chunks",
+                  "calls of the save hook (upload_settings.save)");
     free(s.data);
 }
 

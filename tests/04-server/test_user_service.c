@@ -84,13 +84,15 @@ static void test_user_service_get_user_found(void **state)
     (void)state;
     user_record u;
     cg_status st = get_user(user_repo_sample(), "1", &u);
-    expect_status(st, GRPC_STATUS_OK, "#getuser");
+    expect_status_as(st, GRPC_STATUS_OK, "#getuser",
+        "get_user of user \"1\"");
     expect_str(u.id, "1", "#getuser");
     expect_str(u.name, "Alice", "#getuser");
     expect_str(u.email, "alice@example.com", "#getuser");
     expect_int(u.role, TUTORIAL__V1__ROLE__ROLE_ADMIN, "#getuser");
     st = get_user(user_repo_sample(), "2", &u);
-    expect_status(st, GRPC_STATUS_OK, "#getuser");
+    expect_status_as(st, GRPC_STATUS_OK, "#getuser",
+        "get_user of user \"2\"");
     expect_str(u.name, "Bob", "#getuser");
     expect_int(u.role, TUTORIAL__V1__ROLE__ROLE_MEMBER, "#getuser");
 }
@@ -102,8 +104,9 @@ static void test_user_service_empty_id_is_invalid_argument(void **state)
     user_repo repo = {fake_get, &f};
     user_record u;
     cg_status st = get_user(&repo, "", &u);
-    expect_status_is(st, GRPC_STATUS_INVALID_ARGUMENT, "user_id is required",
-                     "#getuser");
+    expect_status_is_as(st, GRPC_STATUS_INVALID_ARGUMENT, "user_id is required",
+                     "#getuser",
+        "get_user with an empty id");
     expect_true(f.calls == 0, "#getuser",
                 "an empty user_id is the client's mistake: answer before "
                 "asking the repository (it was asked %d times)", f.calls);
@@ -114,8 +117,9 @@ static void test_user_service_unknown_is_not_found(void **state)
     (void)state;
     user_record u;
     cg_status st = get_user(user_repo_sample(), "42", &u);
-    expect_status_is(st, GRPC_STATUS_NOT_FOUND, "user 42 not found",
-                     "#getuser");
+    expect_status_is_as(st, GRPC_STATUS_NOT_FOUND, "user 42 not found",
+                     "#getuser",
+        "get_user of user \"42\" (not in the repository)");
 }
 
 static void test_user_service_asks_repo_for_the_id(void **state)
@@ -127,7 +131,8 @@ static void test_user_service_asks_repo_for_the_id(void **state)
     user_repo repo = {fake_get, &f};
     user_record u;
     cg_status st = get_user(&repo, "u-9", &u);
-    expect_status(st, GRPC_STATUS_OK, "#getuser");
+    expect_status_as(st, GRPC_STATUS_OK, "#getuser",
+        "get_user of user \"u-9\"");
     expect_int(f.calls, 1, "#getuser");
     expect_str(f.asked, "u-9", "#getuser");
     expect_str(u.name, "Carol", "#getuser");
@@ -162,7 +167,8 @@ static void test_user_service_response_outlives_handler(void **state)
     bool email_ok = resp.email != NULL &&
                     strcmp(resp.email, "dave@example.com") == 0;
     cg_test_ctx_free(ctx);
-    expect_status(st, GRPC_STATUS_OK, "#getuser");
+    expect_status_as(st, GRPC_STATUS_OK, "#getuser",
+        "GetUser, called directly");
     expect_true(name_ok && email_ok, "#the-arena",
                 "after GetUser returned, resp.name and resp.email no longer "
                 "hold \"Dave\" and \"dave@example.com\": they point into the "
@@ -202,8 +208,9 @@ static void test_user_service_repo_failure_is_internal(void **state)
         "for user \"app\"";
     char log[2048];
     cg_status st = failing_call(USER_REPO_FAILED, secret, log, sizeof log);
-    expect_status_is(st, GRPC_STATUS_INTERNAL, "internal error",
-                     "#never-leak-an-internal-error");
+    expect_status_is_as(st, GRPC_STATUS_INTERNAL, "internal error",
+                     "#never-leak-an-internal-error",
+        "GetUser when the repository fails");
     expect_true(strstr(log, secret) != NULL, "#never-leak-an-internal-error",
                 "the repository's description of the failure should go to "
                 "the server's log (stderr), so that someone can fix it; the "
@@ -216,8 +223,9 @@ static void test_user_service_odd_answer_is_internal(void **state)
     /* A repository with a bug: an answer the enum does not have. */
     char log[2048];
     cg_status st = failing_call((user_repo_result)42, NULL, log, sizeof log);
-    expect_status_is(st, GRPC_STATUS_INTERNAL, "internal error",
-                     "#never-leak-an-internal-error");
+    expect_status_is_as(st, GRPC_STATUS_INTERNAL, "internal error",
+                     "#never-leak-an-internal-error",
+        "GetUser when the repository answers an unknown result");
 }
 
 int main(void)

@@ -59,11 +59,13 @@ static void test_bidi_echo_lock_step(void **state)
     fx_server_free(&srv);
     expect_status(st, GRPC_STATUS_OK, "bidi_echo(a, b, c, d)", "#lock-step");
     expect_int(received, 4, "#lock-step");
-    expect_int(e.n, 4, "#lock-step");
+    expect_int_as(e.n, 4, "#lock-step",
+                  "messages handed to the callback");
     char want[32];
     for (int i = 0; i < 4; i++) {
         snprintf(want, sizeof want, "Processed: %s", ids[i]);
-        expect_str(e.text[i], want, "#lock-step");
+        expect_str_as(e.text[i], want, "#lock-step",
+                      "response %d of the stream, its message", i + 1);
         expect_true(e.server_requests[i] == i + 1, "#lock-step",
                     "when response %d arrived, the server had received %d "
                     "requests, expected %d: in lock step, the next request "

@@ -100,12 +100,14 @@ static void test_server_stream_reads_every_response(void **state)
     fx_server_free(&srv);
     expect_status(st, GRPC_STATUS_OK, "server_stream(\"s\", 5)",
                   "#until-the-end-of-the-stream");
-    expect_int(s.n, 5, "#until-the-end-of-the-stream");
+    expect_int_as(s.n, 5, "#until-the-end-of-the-stream",
+                  "messages handed to the callback");
     expect_int(received, 5, "#until-the-end-of-the-stream");
     char want[32];
     for (int i = 0; i < 5; i++) {
         snprintf(want, sizeof want, "Processed: s #%d", i + 1);
-        expect_str(s.text[i], want, "#until-the-end-of-the-stream");
+        expect_str_as(s.text[i], want, "#until-the-end-of-the-stream",
+                      "message %d of the stream", i + 1);
     }
 }
 
@@ -132,7 +134,8 @@ static void test_server_stream_empty_stream(void **state)
     expect_int(received, 0, "#until-the-end-of-the-stream");
     expect_status(st2, GRPC_STATUS_OK, "server_stream(..., received NULL)",
                   "#until-the-end-of-the-stream");
-    expect_int(s.n, 2, "#until-the-end-of-the-stream");
+    expect_int_as(s.n, 2, "#until-the-end-of-the-stream",
+                  "messages handed to the callback");
 }
 
 static void test_server_stream_invalid_request(void **state)
@@ -161,7 +164,8 @@ static void test_server_stream_invalid_request(void **state)
     expect_str(st2.message, "value must be between 0 and 10000",
                "#errors-in-the-middle-of-a-stream");
     expect_int(received, 0, "#errors-in-the-middle-of-a-stream");
-    expect_int(s.n, 0, "#errors-in-the-middle-of-a-stream");
+    expect_int_as(s.n, 0, "#errors-in-the-middle-of-a-stream",
+                  "messages handed to the callback");
 }
 
 static void test_server_stream_error_after_messages(void **state)
@@ -184,7 +188,9 @@ static void test_server_stream_error_after_messages(void **state)
     expect_str(st.message, "the stream broke after 3 messages",
                "#errors-in-the-middle-of-a-stream");
     expect_int(received, 3, "#errors-in-the-middle-of-a-stream");
-    expect_str(s.text[2], "Processed: s #3", "#errors-in-the-middle-of-a-stream");
+    expect_str_as(s.text[2], "Processed: s #3",
+                  "#errors-in-the-middle-of-a-stream",
+                  "message 3 of the stream (the last before the error)");
 }
 
 static void test_server_stream_deadline_in_the_middle(void **state)
@@ -258,7 +264,8 @@ static void test_server_stream_stop_early_cancels(void **state)
                   "server_stream when the callback stops at message 3",
                   "#stopping-early");
     expect_int(received, 3, "#stopping-early");
-    expect_int(s.n, 3, "#stopping-early");
+    expect_int_as(s.n, 3, "#stopping-early",
+                  "messages handed to the callback");
     expect_true(ended && cancelled > 0, "#stopping-early",
                 "the server never saw the call cancelled%s: after the callback "
                 "returned false, cancel the call before cg_call_finish (which "
@@ -297,14 +304,17 @@ static void test_server_stream_notifications(void **state)
                 (long long)left, FX_CALL_MS,
                 left == INT64_MAX ? " (there was no deadline at all)" : "");
     expect_int(received, 4, "#until-the-end-of-the-stream");
-    expect_int(s.n, 4, "#until-the-end-of-the-stream");
+    expect_int_as(s.n, 4, "#until-the-end-of-the-stream",
+                  "messages handed to the callback");
     expect_str(s.user_id, "alice", "#until-the-end-of-the-stream");
     char want[64];
     for (int i = 0; i < 4; i++) {
         snprintf(want, sizeof want, "n-%d Notification %d for alice", i + 1,
                  i + 1);
-        expect_str(s.text[i], want, "#until-the-end-of-the-stream");
-        expect_int(s.seq[i], i + 1, "#until-the-end-of-the-stream");
+        expect_str_as(s.text[i], want, "#until-the-end-of-the-stream",
+                      "notification %d of the stream, its text", i + 1);
+        expect_int_as(s.seq[i], i + 1, "#until-the-end-of-the-stream",
+                      "notification %d of the stream, its sequence", i + 1);
     }
 }
 

@@ -33,16 +33,23 @@
 #include "replica.h"
 #include "user_service.h"
 
-/* Fails unless status `st` has code `want`. */
+/* Fails unless status `st` has code `want`. The _as form names the call
+ * in the learner's terms (printf style, as lesson.h's expect_int_as). */
 #define expect_code(st, want, section)                                       \
+    expect_code_as(st, want, section, "%s", #st)
+
+#define expect_code_as(st, want, section, ...)                               \
     do {                                                                     \
         cg_status s_ = (st);                                                 \
         grpc_status_code w_ = (want);                                        \
-        if (s_.code != w_)                                                   \
+        if (s_.code != w_) {                                                 \
+            char what_[LESSON_WHAT_MAX];                                                 \
+            lesson_what(what_, __VA_ARGS__);                                 \
             expect_fail(section, "%s: expected status %s, got %s\n"          \
-                        "    with the message \"%s\"", #st,                  \
+                        "    with the message \"%s\"", what_,                \
                         cg_status_name(w_), cg_status_name(s_.code),         \
                         s_.message);                                         \
+        }                                                                    \
     } while (0)
 
 /* Group setup and teardown for suites that use gRPC: step 04's

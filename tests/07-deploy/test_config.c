@@ -32,12 +32,18 @@ typedef struct loaded {
     int rc;
     server_config cfg;
     char err[256];
+    char with[256]; /* the settings, for messages: "PORT=0 GRACE_...=7" */
 } loaded;
 
 static loaded load(const char *const env[])
 {
     loaded l;
     memset(&l, 0, sizeof l);
+    for (size_t i = 0; env[i] != NULL; i++)
+        snprintf(l.with + strlen(l.with), sizeof l.with - strlen(l.with),
+                 "%s%s", i ? " " : "", env[i]);
+    if (env[0] == NULL)
+        snprintf(l.with, sizeof l.with, "no variable set");
     l.rc = config_load(&l.cfg, lookup, (void *)env, l.err, sizeof l.err);
     return l;
 }
@@ -86,19 +92,26 @@ static void test_config_defaults(void **state)
     loaded l = load(none);
     char host[64] = "";
     gethostname(host, sizeof host);
-    expect_int(l.rc, 0, "#exercise-3-configuration-from-the-environment");
-    expect_str(l.cfg.host, "0.0.0.0",
-               "#exercise-3-configuration-from-the-environment");
-    expect_int(l.cfg.port, 50051,
-               "#exercise-3-configuration-from-the-environment");
-    expect_int(l.cfg.metrics_port, 9464,
-               "#exercise-3-configuration-from-the-environment");
-    expect_int(l.cfg.grace_seconds, 20,
-               "#exercise-3-configuration-from-the-environment");
-    expect_int(l.cfg.log_level, LOG_LEVEL_INFO,
-               "#exercise-3-configuration-from-the-environment");
-    expect_str(l.cfg.auth_tokens, "",
-               "#exercise-3-configuration-from-the-environment");
+    expect_int_as(l.rc, 0, "#exercise-3-configuration-from-the-environment",
+                  "config_load with %s (its error: \"%s\")", l.with, l.err);
+    expect_str_as(l.cfg.host, "0.0.0.0",
+               "#exercise-3-configuration-from-the-environment",
+               "cfg.host after config_load with %s", l.with);
+    expect_int_as(l.cfg.port, 50051,
+               "#exercise-3-configuration-from-the-environment",
+               "cfg.port after config_load with %s", l.with);
+    expect_int_as(l.cfg.metrics_port, 9464,
+               "#exercise-3-configuration-from-the-environment",
+               "cfg.metrics_port after config_load with %s", l.with);
+    expect_int_as(l.cfg.grace_seconds, 20,
+               "#exercise-3-configuration-from-the-environment",
+               "cfg.grace_seconds after config_load with %s", l.with);
+    expect_int_as(l.cfg.log_level, LOG_LEVEL_INFO,
+               "#exercise-3-configuration-from-the-environment",
+               "cfg.log_level after config_load with %s", l.with);
+    expect_str_as(l.cfg.auth_tokens, "",
+               "#exercise-3-configuration-from-the-environment",
+               "cfg.auth_tokens after config_load with %s", l.with);
     expect_true(l.cfg.replica[0] != '\0',
                 "#exercise-3-configuration-from-the-environment",
                 "REPLICA_NAME should default to the host name");
@@ -110,13 +123,17 @@ static void test_config_host_and_replica(void **state)
     const char *const env[] = {"HOST=127.0.0.1", "REPLICA_NAME=grpc-server-0",
                                "AUTH_TOKENS=abc=reader", NULL};
     loaded l = load(env);
-    expect_int(l.rc, 0, "#exercise-3-configuration-from-the-environment");
-    expect_str(l.cfg.host, "127.0.0.1",
-               "#exercise-3-configuration-from-the-environment");
-    expect_str(l.cfg.replica, "grpc-server-0",
-               "#exercise-3-configuration-from-the-environment");
-    expect_str(l.cfg.auth_tokens, "abc=reader",
-               "#exercise-3-configuration-from-the-environment");
+    expect_int_as(l.rc, 0, "#exercise-3-configuration-from-the-environment",
+                  "config_load with %s (its error: \"%s\")", l.with, l.err);
+    expect_str_as(l.cfg.host, "127.0.0.1",
+               "#exercise-3-configuration-from-the-environment",
+               "cfg.host after config_load with %s", l.with);
+    expect_str_as(l.cfg.replica, "grpc-server-0",
+               "#exercise-3-configuration-from-the-environment",
+               "cfg.replica after config_load with %s", l.with);
+    expect_str_as(l.cfg.auth_tokens, "abc=reader",
+               "#exercise-3-configuration-from-the-environment",
+               "cfg.auth_tokens after config_load with %s", l.with);
     char addr[300];
     config_listen_address(&l.cfg, addr, sizeof addr);
     expect_str(addr, "127.0.0.1:50051",
@@ -135,10 +152,12 @@ static void test_config_port(void **state)
 {
     (void)state;
     loaded l = load1("PORT=0");
-    expect_int(l.cfg.port, 0, "#exercise-3-configuration-from-the-environment");
+    expect_int_as(l.cfg.port, 0, "#exercise-3-configuration-from-the-environment",
+               "cfg.port after config_load with %s", l.with);
     l = load1("PORT=65535");
-    expect_int(l.cfg.port, 65535,
-               "#exercise-3-configuration-from-the-environment");
+    expect_int_as(l.cfg.port, 65535,
+               "#exercise-3-configuration-from-the-environment",
+               "cfg.port after config_load with %s", l.with);
     expect_good("PORT=8080", "#parsing-strictly");
     expect_bad("PORT=abc", "65535");
     expect_bad("PORT=80x", "65535");
@@ -154,18 +173,23 @@ static void test_config_metrics_port(void **state)
 {
     (void)state;
     loaded l = load1("METRICS_PORT=9090");
-    expect_int(l.cfg.metrics_port, 9090,
-               "#exercise-3-configuration-from-the-environment");
+    expect_int_as(l.cfg.metrics_port, 9090,
+               "#exercise-3-configuration-from-the-environment",
+               "cfg.metrics_port after config_load with %s", l.with);
     l = load1("METRICS_PORT=0");
-    expect_int(l.cfg.metrics_port, 0,
-               "#exercise-3-configuration-from-the-environment");
+    expect_int_as(l.cfg.metrics_port, 0,
+               "#exercise-3-configuration-from-the-environment",
+               "cfg.metrics_port after config_load with %s", l.with);
     l = load1("METRICS_PORT=off");
-    expect_int(l.rc, 0, "#exercise-3-configuration-from-the-environment");
-    expect_int(l.cfg.metrics_port, METRICS_OFF,
-               "#exercise-3-configuration-from-the-environment");
+    expect_int_as(l.rc, 0, "#exercise-3-configuration-from-the-environment",
+                  "config_load with %s (its error: \"%s\")", l.with, l.err);
+    expect_int_as(l.cfg.metrics_port, METRICS_OFF,
+               "#exercise-3-configuration-from-the-environment",
+               "cfg.metrics_port after config_load with %s", l.with);
     l = load1("METRICS_PORT=OFF");
-    expect_int(l.cfg.metrics_port, METRICS_OFF,
-               "#exercise-3-configuration-from-the-environment");
+    expect_int_as(l.cfg.metrics_port, METRICS_OFF,
+               "#exercise-3-configuration-from-the-environment",
+               "cfg.metrics_port after config_load with %s", l.with);
     expect_bad("METRICS_PORT=on", "off");
     expect_bad("METRICS_PORT=70000", "65535");
     /* Two servers cannot share one port. 0 is not a port but a request
@@ -183,19 +207,24 @@ static void test_config_metrics_port(void **state)
                 "default and should be refused; got %d \"%s\"", l.rc, l.err);
     const char *const zeros[] = {"PORT=0", "METRICS_PORT=0", NULL};
     l = load(zeros);
-    expect_int(l.rc, 0, "#parsing-strictly");
+    expect_int_as(l.rc, 0, "#parsing-strictly",
+                  "config_load with %s (its error: \"%s\")", l.with, l.err);
 }
 
 static void test_config_grace_period(void **state)
 {
     (void)state;
     loaded l = load1("GRACE_PERIOD_SECONDS=0");
-    expect_int(l.rc, 0, "#the-grace-period");
-    expect_int(l.cfg.grace_seconds, 0, "#the-grace-period");
+    expect_int_as(l.rc, 0, "#the-grace-period",
+                  "config_load with %s (its error: \"%s\")", l.with, l.err);
+    expect_int_as(l.cfg.grace_seconds, 0, "#the-grace-period",
+               "cfg.grace_seconds after config_load with %s", l.with);
     l = load1("GRACE_PERIOD_SECONDS=25");
-    expect_int(l.cfg.grace_seconds, 25, "#the-grace-period");
+    expect_int_as(l.cfg.grace_seconds, 25, "#the-grace-period",
+               "cfg.grace_seconds after config_load with %s", l.with);
     l = load1("GRACE_PERIOD_SECONDS=3600");
-    expect_int(l.cfg.grace_seconds, 3600, "#the-grace-period");
+    expect_int_as(l.cfg.grace_seconds, 3600, "#the-grace-period",
+               "cfg.grace_seconds after config_load with %s", l.with);
     expect_bad("GRACE_PERIOD_SECONDS=-1", "3600");
     expect_bad("GRACE_PERIOD_SECONDS=1.5", "3600");
     expect_bad("GRACE_PERIOD_SECONDS=3601", "3600");
@@ -231,15 +260,19 @@ static void test_config_empty_means_unset(void **state)
     const char *const env[] = {"PORT=", "METRICS_PORT=", "LOG_LEVEL=",
                                "GRACE_PERIOD_SECONDS=", "HOST=", NULL};
     loaded l = load(env);
-    expect_int(l.rc, 0, "#exercise-3-configuration-from-the-environment");
-    expect_int(l.cfg.port, 50051,
-               "#exercise-3-configuration-from-the-environment");
-    expect_int(l.cfg.grace_seconds, 20,
-               "#exercise-3-configuration-from-the-environment");
+    expect_int_as(l.rc, 0, "#exercise-3-configuration-from-the-environment",
+                  "config_load with %s (its error: \"%s\")", l.with, l.err);
+    expect_int_as(l.cfg.port, 50051,
+               "#exercise-3-configuration-from-the-environment",
+               "cfg.port after config_load with %s", l.with);
+    expect_int_as(l.cfg.grace_seconds, 20,
+               "#exercise-3-configuration-from-the-environment",
+               "cfg.grace_seconds after config_load with %s", l.with);
     /* Not read at all yet is not the same as read well: one set value. */
     const char *const set[] = {"PORT=", "GRACE_PERIOD_SECONDS=7", NULL};
     l = load(set);
-    expect_int(l.cfg.grace_seconds, 7, "#the-grace-period");
+    expect_int_as(l.cfg.grace_seconds, 7, "#the-grace-period",
+               "cfg.grace_seconds after config_load with %s", l.with);
 }
 
 /* ---- the program --------------------------------------------------------------- */
@@ -269,7 +302,8 @@ static void test_config_program_exits_2(void **state)
                     setting);
         expect_true(exited, "#parsing-strictly", "with %s the program did "
                     "not exit", setting);
-        expect_int(code, 2, "#parsing-strictly");
+        expect_int_as(code, 2, "#parsing-strictly",
+                      "the exit status with %s", setting);
         expect_true(strstr(pg.p.err, name) != NULL &&
                         strstr(pg.p.err, eq + 1) != NULL,
                     "#parsing-strictly", "with %s, stderr should name the "

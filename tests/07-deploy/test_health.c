@@ -63,12 +63,17 @@ static const char *status_name(health_status s)
     }
 }
 
-#define expect_health(got, want, section)                                    \
+/* Fails unless status `got` is `want`; the rest (printf style) says what
+ * was read: "Watch's message 2 (after the change to NOT_SERVING)". */
+#define expect_health(got, want, section, ...)                               \
     do {                                                                     \
         health_status g_ = (got), w_ = (want);                               \
-        if (g_ != w_)                                                        \
-            expect_fail(section, "%s: expected %s, got %s", #got,            \
+        if (g_ != w_) {                                                      \
+            char what_[LESSON_WHAT_MAX];                                                 \
+            lesson_what(what_, __VA_ARGS__);                                 \
+            expect_fail(section, "%s: expected %s, got %s", what_,           \
                         status_name(w_), status_name(g_));                   \
+        }                                                                    \
     } while (0)
 
 /* ---- a Watch handler on a thread of its own ----------------------------- */
@@ -95,7 +100,8 @@ static void *run_watch(void *arg)
     return NULL;
 }
 
-static void watch_start(watcher *w, health_state *h, const char *service)
+/* Sets up a watcher without starting its thread (see watch_start). */
+static void watch_prepare(watcher *w, health_state *h, const char *service)
 {
     memset(w, 0, sizeof *w);
     w->ctx = cg_test_ctx_new(WATCH, h);
@@ -108,6 +114,12 @@ static void watch_start(watcher *w, health_state *h, const char *service)
     pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
     pthread_cond_init(&w->cv, &a);
     pthread_condattr_destroy(&a);
+}
+
+/* Runs Watch of `service` on a thread of its own. */
+static void watch_start(watcher *w, health_state *h, const char *service)
+{
+    watch_prepare(w, h, service);
     pthread_create(&w->thread, NULL, run_watch, w);
 }
 
@@ -185,12 +197,17 @@ static void test_health_check_reports_status(void **state)
     health_set(&h, "tutorial.v1.MyService", HEALTH_SERVING); /* an update */
     cg_status st3 = check_direct(&h, "tutorial.v1.MyService", &s3);
     health_destroy(&h);
-    expect_code(st1, GRPC_STATUS_OK, "#check");
-    expect_health(s1, HEALTH_SERVING, "#check");
-    expect_code(st2, GRPC_STATUS_OK, "#check");
-    expect_health(s2, HEALTH_NOT_SERVING, "#check");
-    expect_code(st3, GRPC_STATUS_OK, "#check");
-    expect_health(s3, HEALTH_SERVING, "#check");
+    expect_code_as(st1, GRPC_STATUS_OK, "#check", "Check \"\"");
+    expect_health(s1, HEALTH_SERVING, "#check",
+                  "Check \"\" after setting it SERVING");
+    expect_code_as(st2, GRPC_STATUS_OK, "#check",
+                   "Check \"tutorial.v1.MyService\"");
+    expect_health(s2, HEALTH_NOT_SERVING, "#check",
+                  "Check \"tutorial.v1.MyService\" after setting it NOT_SERVING");
+    expect_code_as(st3, GRPC_STATUS_OK, "#check",
+                   "Check \"tutorial.v1.MyService\" after an update");
+    expect_health(s3, HEALTH_SERVING, "#check",
+                  "Check \"tutorial.v1.MyService\" after setting it SERVING again");
 }
 
 static void test_health_check_unknown_service(void **state)
@@ -204,8 +221,10 @@ static void test_health_check_unknown_service(void **state)
     health_set(&h, "", HEALTH_SERVING);
     cg_status unknown = check_direct(&h, "tutorial.v1.NoSuchService", &s);
     health_destroy(&h);
-    expect_code(empty, GRPC_STATUS_NOT_FOUND, "#check");
-    expect_code(unknown, GRPC_STATUS_NOT_FOUND, "#check");
+    expect_code_as(empty, GRPC_STATUS_NOT_FOUND, "#check",
+                   "Check \"\" before anything was set");
+    expect_code_as(unknown, GRPC_STATUS_NOT_FOUND, "#check",
+                   "Check \"tutorial.v1.NoSuchService\"");
     expect_true(strstr(unknown.message, "tutorial.v1.NoSuchService") != NULL,
                 "#check", "the NOT_FOUND message should name the service; "
                 "got \"%s\"", unknown.message);
@@ -235,16 +254,25 @@ static void test_health_set_limits(void **state)
     health_status s = HEALTH_UNKNOWN;
     check_direct(&h, "svc.1", &s);
     health_destroy(&h);
-    expect_int(too_long, -1, "#exercise-1-health-checking");
+    expect_int_as(too_long, -1, "#exercise-1-health-checking",
+                  "health_set with a name of %zu characters", sizeof name - 1);
     expect_true(just_too_long == -1, "#exercise-1-health-checking",
                 "health_set with a name of HEALTH_NAME_MAX (%d) characters "
                 "returned %d: with its '\\0' it does not fit the entry, so -1",
                 HEALTH_NAME_MAX, just_too_long);
-    expect_int(longest, 0, "#exercise-1-health-checking");
-    expect_int(filled, HEALTH_MAX_SERVICES - 1, "#exercise-1-health-checking");
-    expect_int(one_more, -1, "#exercise-1-health-checking");
-    expect_int(update, 0, "#exercise-1-health-checking");
-    expect_health(s, HEALTH_NOT_SERVING, "#exercise-1-health-checking");
+    expect_int_as(longest, 0, "#exercise-1-health-checking",
+                  "health_set with a name of %d characters (the longest that "
+                  "fits)", HEALTH_NAME_MAX - 1);
+    expect_int_as(filled, HEALTH_MAX_SERVICES - 1, "#exercise-1-health-checking",
+                  "new services added to fill the table (health_set "
+                  "returned 0)");
+    expect_int_as(one_more, -1, "#exercise-1-health-checking",
+                  "health_set of a new service in a full table (%d services)",
+                  HEALTH_MAX_SERVICES);
+    expect_int_as(update, 0, "#exercise-1-health-checking",
+                  "health_set of a known service in a full table (an update)");
+    expect_health(s, HEALTH_NOT_SERVING, "#exercise-1-health-checking",
+                  "Check \"svc.1\" after an update in a full table");
 }
 
 /* ---- Watch ----------------------------------------------------------------- */
@@ -261,7 +289,8 @@ static void test_health_watch_sends_status_at_once(void **state)
     bool returned = watch_returned(&w, 0);
     watch_stop(&w);
     health_destroy(&h);
-    expect_health(first, HEALTH_SERVING, "#watch");
+    expect_health(first, HEALTH_SERVING, "#watch",
+                  "Watch's first message (the current status)");
     expect_true(!returned, "#watch", "Watch must go on after its first "
                 "message, waiting for changes; it returned");
 }
@@ -294,11 +323,16 @@ static void test_health_watch_updates_in_order(void **state)
     size_t count = cg_test_stream_sent_count(cg_test_stream(w.ctx));
     watch_stop(&w);
     health_destroy(&h);
-    expect_health(s[0], HEALTH_SERVING, "#watch");
-    expect_health(s[1], HEALTH_NOT_SERVING, "#watch");
-    expect_health(s[2], HEALTH_SERVING, "#watch");
-    expect_health(s[3], HEALTH_NOT_SERVING, "#watch");
-    expect_int(count, 4, "#watch");
+    expect_health(s[0], HEALTH_SERVING, "#watch",
+                  "Watch's message 1 (the current status)");
+    expect_health(s[1], HEALTH_NOT_SERVING, "#watch",
+                  "Watch's message 2 (after the change to NOT_SERVING)");
+    expect_health(s[2], HEALTH_SERVING, "#watch",
+                  "Watch's message 3 (after NOT_SERVING again, another "
+                  "service, then SERVING)");
+    expect_health(s[3], HEALTH_NOT_SERVING, "#watch",
+                  "Watch's message 4 (after the change to NOT_SERVING)");
+    expect_int_as(count, 4, "#watch", "messages Watch sent for 3 changes");
 }
 
 /* How long a test watches for a message that must not come. A Watch that
@@ -330,11 +364,13 @@ static void test_health_watch_same_value_sends_nothing(void **state)
     health_status change = nth_sent(&w, 2 + extra);
     watch_stop(&w);
     health_destroy(&h);
-    expect_health(first, HEALTH_NOT_SERVING, "#watch");
+    expect_health(first, HEALTH_NOT_SERVING, "#watch",
+                  "Watch's first message (the current status)");
     expect_true(extra == 0, "#watch", "setting the status Watch last sent "
                 "(NOT_SERVING) again must send nothing; Watch sent %s again",
                 status_name(again));
-    expect_health(change, HEALTH_SERVING, "#watch");
+    expect_health(change, HEALTH_SERVING, "#watch",
+                  "Watch's message after a real change to SERVING");
 }
 
 static void test_health_watch_unknown_service(void **state)
@@ -350,10 +386,12 @@ static void test_health_watch_unknown_service(void **state)
     health_status second = returned ? NOTHING_SENT : nth_sent(&w, 2);
     watch_stop(&w);
     health_destroy(&h);
-    expect_health(first, HEALTH_SERVICE_UNKNOWN, "#watch");
+    expect_health(first, HEALTH_SERVICE_UNKNOWN, "#watch",
+                  "Watch's first message for a service never set");
     expect_true(!returned, "#watch", "Watch of an unknown service must not "
                 "end the call: the service may become known later");
-    expect_health(second, HEALTH_SERVING, "#watch");
+    expect_health(second, HEALTH_SERVING, "#watch",
+                  "Watch's message 2, once the service was set SERVING");
 }
 
 static void test_health_watch_ends_when_client_leaves(void **state)
@@ -378,7 +416,8 @@ static void test_health_watch_ends_when_client_leaves(void **state)
     expect_true(took < 1000, "#watch", "Watch took %lld ms to notice its "
                 "client had gone: wait in slices (a timed wait) and look at "
                 "cg_ctx_cancelled between them", (long long)took);
-    expect_code(st, GRPC_STATUS_CANCELLED, "#watch");
+    expect_code_as(st, GRPC_STATUS_CANCELLED, "#watch",
+                   "Watch after its client went away");
 }
 
 static void test_health_shutdown_ends_watch(void **state)
@@ -400,14 +439,160 @@ static void test_health_shutdown_ends_watch(void **state)
     check_direct(&h, "tutorial.v1.MyService", &mine);
     watch_stop(&w);
     health_destroy(&h);
-    expect_health(first, HEALTH_SERVING, "#the-drain-step-by-step");
-    expect_health(last, HEALTH_NOT_SERVING, "#the-drain-step-by-step");
-    expect_health(all, HEALTH_NOT_SERVING, "#the-drain-step-by-step");
-    expect_health(mine, HEALTH_NOT_SERVING, "#the-drain-step-by-step");
+    expect_health(first, HEALTH_SERVING, "#the-drain-step-by-step",
+                  "Watch's first message (the current status)");
+    expect_health(last, HEALTH_NOT_SERVING, "#the-drain-step-by-step",
+                  "Watch's message 2, after health_shutdown");
+    expect_health(all, HEALTH_NOT_SERVING, "#the-drain-step-by-step",
+                  "Check \"\" after health_shutdown");
+    expect_health(mine, HEALTH_NOT_SERVING, "#the-drain-step-by-step",
+                  "Check \"tutorial.v1.MyService\" after health_shutdown");
     expect_true(returned, "#watch", "after health_shutdown, Watch should "
                 "send NOT_SERVING and return: a drain must not wait for "
                 "watchers");
-    expect_code(st, GRPC_STATUS_UNAVAILABLE, "#watch");
+    expect_code_as(st, GRPC_STATUS_UNAVAILABLE, "#watch",
+                   "Watch after health_shutdown");
+}
+
+/* ---- never send under the lock -------------------------------------------- */
+
+/* Another thread's health_set and Check, while Watch's send waits for a
+ * slow client: done tells whether they came back. */
+typedef struct bystander {
+    health_state *h;
+    const char *service;
+    health_status set;  /* what health_set sets */
+    health_status seen; /* what Check answered */
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;  /* CLOCK_MONOTONIC, for health_deadline_in */
+    bool done;
+} bystander;
+
+static void *run_bystander(void *arg)
+{
+    bystander *b = arg;
+    health_set(b->h, b->service, b->set);
+    check_direct(b->h, b->service, &b->seen);
+    pthread_mutex_lock(&b->mu);
+    b->done = true;
+    pthread_cond_broadcast(&b->cv);
+    pthread_mutex_unlock(&b->mu);
+    return NULL;
+}
+
+/* How long health_set and Check may take while a Watch send waits. They
+ * take microseconds when Watch sends without the lock; held behind the
+ * lock they never finish until the send is let go. */
+#define BYSTANDER_MS 2000
+
+/* Waits up to timeout_ms for the bystander to come back; true when it has. */
+static bool bystander_back(bystander *b, int timeout_ms)
+{
+    struct timespec until = health_deadline_in(timeout_ms);
+    pthread_mutex_lock(&b->mu);
+    int rc = 0;
+    while (!b->done && rc == 0)
+        rc = pthread_cond_timedwait(&b->cv, &b->mu, &until);
+    bool done = b->done;
+    pthread_mutex_unlock(&b->mu);
+    return done;
+}
+
+/* Starts health_set(service, set) plus a Check on a thread while `held`
+ * holds Watch's send, and waits up to BYSTANDER_MS for both to come back:
+ * true when they did. Then lets the send go (as a client that reads again)
+ * and joins the thread; one that still does not come back fails the test
+ * (b is static in the test, as a watcher is, so nothing it writes later
+ * lands in a stack). */
+static bool bystander_runs(bystander *b, health_state *h, const char *service,
+                           health_status set, cg_stream *held)
+{
+    memset(b, 0, sizeof *b);
+    b->h = h;
+    b->service = service;
+    b->set = set;
+    b->seen = NOTHING_SENT;
+    pthread_mutex_init(&b->mu, NULL);
+    pthread_condattr_t a;
+    pthread_condattr_init(&a);
+    pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+    pthread_cond_init(&b->cv, &a);
+    pthread_condattr_destroy(&a);
+    pthread_create(&b->thread, NULL, run_bystander, b);
+    bool in_time = bystander_back(b, BYSTANDER_MS);
+    cg_test_stream_hold_sends(held, false);
+    if (!in_time && !bystander_back(b, WAIT_MS))
+        fail_msg("health_set or Check did not return within %d ms even "
+                 "after Watch's send went out", WAIT_MS);
+    pthread_join(b->thread, NULL);
+    pthread_cond_destroy(&b->cv);
+    pthread_mutex_destroy(&b->mu);
+    return in_time;
+}
+
+/* A client that stops reading makes cg_send wait. The test holds Watch's
+ * send (its first message, then one for a change) and meanwhile calls
+ * health_set and Check on another thread: they must not wait for it. */
+static void test_health_watch_never_sends_under_the_lock(void **state)
+{
+    (void)state;
+    static health_state h; /* static: see watch_stop */
+    health_init(&h);
+    const char *svc = "tutorial.v1.ChatService";
+    health_set(&h, svc, HEALTH_SERVING);
+    static watcher w;
+    static bystander b1, b2;
+    watch_prepare(&w, &h, svc);
+    cg_stream *out = cg_test_stream(w.ctx);
+    cg_test_stream_hold_sends(out, true);
+    pthread_create(&w.thread, NULL, run_watch, &w);
+
+    /* 1. The first message waits in the send. */
+    bool held1 = cg_test_stream_wait_held_send(out, WAIT_MS);
+    bool free1 = held1 && bystander_runs(&b1, &h, svc, HEALTH_NOT_SERVING, out);
+    cg_test_stream_hold_sends(out, false);
+    health_status m1 = nth_sent(&w, 1), m2 = nth_sent(&w, 2);
+
+    /* 2. A message for a change waits in the send. */
+    bool held2 = false, free2 = false;
+    if (m2 == HEALTH_NOT_SERVING) {
+        cg_test_stream_hold_sends(out, true);
+        health_set(&h, svc, HEALTH_SERVING);
+        held2 = cg_test_stream_wait_held_send(out, WAIT_MS);
+        free2 = held2 && bystander_runs(&b2, &h, svc, HEALTH_NOT_SERVING, out);
+        cg_test_stream_hold_sends(out, false);
+    }
+    health_status m3 = nth_sent(&w, 3), m4 = nth_sent(&w, 4);
+    watch_stop(&w);
+    health_destroy(&h);
+
+    expect_true(held1, "#watch", "Watch sent nothing within %d ms of "
+                "starting: it sends the current status at once", WAIT_MS);
+    expect_true(free1, "#watch", "while Watch's first message waited for a "
+                "slow client, health_set and Check on another thread waited "
+                "too (over %d ms): Watch held h->mu during cg_send. Unlock "
+                "before cg_send and lock again after it", BYSTANDER_MS);
+    expect_health(b1.seen, HEALTH_NOT_SERVING, "#check",
+                  "Check from another thread, just after its health_set "
+                  "NOT_SERVING");
+    expect_health(m1, HEALTH_SERVING, "#watch",
+                  "Watch's message 1 (the status when it started)");
+    expect_health(m2, HEALTH_NOT_SERVING, "#watch",
+                  "Watch's message 2 (the change made while message 1 "
+                  "waited)");
+    expect_true(held2, "#watch", "Watch sent nothing within %d ms of a "
+                "change to SERVING", WAIT_MS);
+    expect_true(free2, "#watch", "while Watch's message for a change waited "
+                "for a slow client, health_set and Check on another thread "
+                "waited too (over %d ms): Watch held h->mu during cg_send. "
+                "Unlock before cg_send and lock again after it",
+                BYSTANDER_MS);
+    expect_health(m3, HEALTH_SERVING, "#watch",
+                  "Watch's message 3 (after the change to SERVING)");
+    expect_health(m4, HEALTH_NOT_SERVING, "#watch",
+                  "Watch's message 4 (the change made while message 3 "
+                  "waited)");
 }
 
 /* ---- over the network ------------------------------------------------------ */
@@ -448,15 +633,22 @@ static void test_health_over_network(void **state)
     /* [/watch-over-network] */
     test_server_stop(&ts);
 
-    expect_code(check, GRPC_STATUS_OK, "#check");
-    expect_health(got, HEALTH_SERVING, "#check");
-    expect_code(nope, GRPC_STATUS_NOT_FOUND, "#check");
+    expect_code_as(check, GRPC_STATUS_OK, "#check",
+                   "Check \"\" over the network");
+    expect_health(got, HEALTH_SERVING, "#check",
+                  "Check \"\" over the network");
+    expect_code_as(nope, GRPC_STATUS_NOT_FOUND, "#check",
+                   "Check \"tutorial.v1.Nope\" over the network");
     expect_true(w1 != HEALTH_UNKNOWN, "#watch", "Watch over the network sent "
                 "nothing; the call ended with %s \"%s\"",
                 cg_status_name(watch.code), watch.message);
-    expect_health(w1, HEALTH_SERVING, "#watch");
-    expect_health(w2, HEALTH_NOT_SERVING, "#watch");
-    expect_code(watch, GRPC_STATUS_CANCELLED, "#watch");
+    expect_health(w1, HEALTH_SERVING, "#watch",
+                  "Watch's first message over the network");
+    expect_health(w2, HEALTH_NOT_SERVING, "#watch",
+                  "Watch's message 2 over the network (after the change to "
+                  "NOT_SERVING)");
+    expect_code_as(watch, GRPC_STATUS_CANCELLED, "#watch",
+                   "Watch over the network, cancelled by its client");
 }
 
 /* ---- in the program ---------------------------------------------------------- */
@@ -512,6 +704,7 @@ int main(void)
         cmocka_unit_test(test_health_watch_unknown_service),
         cmocka_unit_test(test_health_watch_ends_when_client_leaves),
         cmocka_unit_test(test_health_shutdown_ends_watch),
+        cmocka_unit_test(test_health_watch_never_sends_under_the_lock),
         cmocka_unit_test(test_health_over_network),
         cmocka_unit_test(test_health_program_serving),
     };

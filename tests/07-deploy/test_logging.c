@@ -138,16 +138,21 @@ static void test_logging_line_of_a_call(void **state)
     int n = lines_with(log, "/tutorial.v1.MyService/UnaryCall", line,
                        sizeof line);
     free(log);
-    expect_code(st, GRPC_STATUS_OK, "#exercise-4-the-logging-interceptor");
+    expect_code_as(st, GRPC_STATUS_OK, "#exercise-4-the-logging-interceptor",
+        "UnaryCall through the logging server");
     expect_int(n, 1, "#exercise-4-the-logging-interceptor");
-    expect_str(field(line, "level", v, sizeof v), "info", "#levels");
-    expect_str(field(line, "replica", v, sizeof v), "test-replica",
-               "#exercise-4-the-logging-interceptor");
-    expect_str(field(line, "method", v, sizeof v),
-               "/tutorial.v1.MyService/UnaryCall",
-               "#exercise-4-the-logging-interceptor");
-    expect_str(field(line, "code", v, sizeof v), "OK",
-               "#exercise-4-the-logging-interceptor");
+    expect_str_as(field(line, "level", v, sizeof v), "info", "#levels",
+                  "the level= field of an OK call's line");
+    expect_str_as(field(line, "replica", v, sizeof v), "test-replica",
+                  "#exercise-4-the-logging-interceptor",
+                  "the replica= field of the call's line");
+    expect_str_as(field(line, "method", v, sizeof v),
+                  "/tutorial.v1.MyService/UnaryCall",
+                  "#exercise-4-the-logging-interceptor",
+                  "the method= field of the call's line");
+    expect_str_as(field(line, "code", v, sizeof v), "OK",
+                  "#exercise-4-the-logging-interceptor",
+                  "the code= field of the call's line");
     const char *d = field(line, "duration_ms", v, sizeof v);
     char *end = NULL;
     double ms = d != NULL ? strtod(d, &end) : -1;
@@ -274,7 +279,8 @@ static void test_logging_escapes_client_text(void **state)
     for (const char *p = log; *p != '\0'; p++)
         newlines += *p == '\n';
     free(log);
-    expect_code(st, GRPC_STATUS_NOT_FOUND, "#exercise-4-the-logging-interceptor");
+    expect_code_as(st, GRPC_STATUS_NOT_FOUND, "#exercise-4-the-logging-interceptor",
+        "GetUser with a newline in the user id");
     expect_int(forged, 1, "#exercise-4-the-logging-interceptor");
     expect_true(strstr(line, "method=/tutorial.v1.UserService/GetUser") != NULL &&
                     strstr(line, "\\n") != NULL &&
@@ -308,7 +314,8 @@ static void test_logging_duration_is_measured(void **state)
     const char *d = field(line, "duration_ms", v, sizeof v);
     double ms = d != NULL ? atof(d) : -1;
     free(log);
-    expect_code(st, GRPC_STATUS_OK, "#exercise-4-the-logging-interceptor");
+    expect_code_as(st, GRPC_STATUS_OK, "#exercise-4-the-logging-interceptor",
+        "StreamNotifications (two pauses of 60 ms) through the logging server");
     expect_true(ms >= 119 && ms < 5000, "#exercise-4-the-logging-interceptor",
                 "a call that pauses twice for 60 ms should log a duration of "
                 "at least 120 ms; the line was: %s", line);
@@ -337,7 +344,8 @@ static void test_logging_program_writes_stderr(void **state)
     int n = lines_with(pg.p.err, "method=/tutorial.v1.MyService/UnaryCall",
                        line, sizeof line);
     program_end(&pg);
-    expect_code(st, GRPC_STATUS_OK, "#exercise-4-the-logging-interceptor");
+    expect_code_as(st, GRPC_STATUS_OK, "#exercise-4-the-logging-interceptor",
+        "UnaryCall on the running program");
     expect_int(n, 1, "#exercise-4-the-logging-interceptor");
     expect_true(strstr(line, "replica=log-test") != NULL &&
                     strstr(line, "code=OK") != NULL,

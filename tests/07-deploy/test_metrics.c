@@ -163,20 +163,37 @@ static void test_metrics_record_counts_and_buckets(void **state)
     metrics_method m = r.methods[0], u = r.methods[1];
     metrics_destroy(&r);
 
-    expect_int(n, 2, "#exercise-5-metrics");
-    expect_str(m.path, p, "#exercise-5-metrics");
-    expect_int(m.calls[GRPC_STATUS_OK], 3, "#exercise-5-metrics");
-    expect_int(m.calls[GRPC_STATUS_NOT_FOUND], 2, "#exercise-5-metrics");
-    expect_int(m.calls[GRPC_STATUS_UNKNOWN], 1, "#exercise-5-metrics");
-    expect_int(m.count, 6, "#exercise-5-metrics");
-    expect_double(m.sum_ms, 0 + 0.2 + 5 + 7 + 20000 + 1, 1e-6,
-                  "#exercise-5-metrics");
-    expect_int(m.bucket[0], 1, "#the-text-format");  /* le=0 */
-    expect_int(m.bucket[1], 3, "#the-text-format");  /* le=5: 0.2, 5 and 1 */
-    expect_int(m.bucket[2], 1, "#the-text-format");  /* le=10: 7 */
-    expect_int(m.bucket[METRICS_N_BOUNDS], 1, "#the-text-format"); /* +Inf */
-    expect_str(u.path, "/tutorial.v1.MyService/UnaryCall", "#exercise-5-metrics");
-    expect_int(u.calls[GRPC_STATUS_INVALID_ARGUMENT], 1, "#exercise-5-metrics");
+    expect_int_as(n, 2, "#exercise-5-metrics",
+                  "methods in the registry (r.n) after calls of 2 methods");
+    expect_str_as(m.path, p, "#exercise-5-metrics",
+                  "the first method's path (r.methods[0].path)");
+    expect_int_as(m.calls[GRPC_STATUS_OK], 3, "#exercise-5-metrics",
+                  "GetUser's calls[OK]");
+    expect_int_as(m.calls[GRPC_STATUS_NOT_FOUND], 2, "#exercise-5-metrics",
+                  "GetUser's calls[NOT_FOUND]");
+    expect_int_as(m.calls[GRPC_STATUS_UNKNOWN], 1, "#exercise-5-metrics",
+                  "GetUser's calls[UNKNOWN] (a code of 99 counts as UNKNOWN)");
+    expect_int_as(m.count, 6, "#exercise-5-metrics", "GetUser's count");
+    expect_double_as(m.sum_ms, 0 + 0.2 + 5 + 7 + 20000 + 1, 1e-6,
+                     "#exercise-5-metrics",
+                     "GetUser's sum_ms (0 + 0.2 + 5 + 7 + 20000 + 1 ms)");
+    expect_int_as(m.bucket[0], 1, "#the-text-format",
+                  "GetUser's bucket[0], calls of at most 0 ms (recorded: 0)");
+    expect_int_as(m.bucket[1], 3, "#the-text-format",
+                  "GetUser's bucket[1], calls of more than 0 and at most 5 ms "
+                  "(recorded: 0.2, 5 and 1)");
+    expect_int_as(m.bucket[2], 1, "#the-text-format",
+                  "GetUser's bucket[2], calls of more than 5 and at most 10 ms "
+                  "(recorded: 7)");
+    expect_int_as(m.bucket[METRICS_N_BOUNDS], 1, "#the-text-format",
+                  "GetUser's bucket[METRICS_N_BOUNDS], calls of more than "
+                  "%g ms (recorded: 20000)",
+                  metrics_bounds_ms[METRICS_N_BOUNDS - 1]);
+    expect_str_as(u.path, "/tutorial.v1.MyService/UnaryCall",
+                  "#exercise-5-metrics",
+                  "the second method's path (r.methods[1].path)");
+    expect_int_as(u.calls[GRPC_STATUS_INVALID_ARGUMENT], 1,
+                  "#exercise-5-metrics", "UnaryCall's calls[INVALID_ARGUMENT]");
 }
 
 static void test_metrics_record_full_table(void **state)
@@ -458,9 +475,17 @@ static void test_metrics_program_endpoint(void **state)
     expect_true(strstr(resp, "Content-Type: text/plain; version=0.0.4") != NULL,
                 "#the-metrics-endpoint", "the answer should be Prometheus "
                 "text (Content-Type: text/plain; version=0.0.4)");
-    expect_double(prom_value(body, CALLS, ok), 3, 0, "#exercise-5-metrics");
-    expect_double(prom_value(body, CALLS, nf), 1, 0, "#exercise-5-metrics");
-    expect_double(prom_value(body, COUNT, labels), 4, 0, "#exercise-5-metrics");
+    /* prom_value gives -1 for a line that is missing. */
+    expect_double_as(prom_value(body, CALLS, ok), 3, 0, "#exercise-5-metrics",
+                     "GET /metrics after 4 GetUser calls: " CALLS
+                     " of GetUser with code 0 (OK; -1: no such line)");
+    expect_double_as(prom_value(body, CALLS, nf), 1, 0, "#exercise-5-metrics",
+                     "GET /metrics after 4 GetUser calls: " CALLS
+                     " of GetUser with code 5 (NOT_FOUND; -1: no such line)");
+    expect_double_as(prom_value(body, COUNT, labels), 4, 0,
+                     "#exercise-5-metrics",
+                     "GET /metrics after 4 GetUser calls: " COUNT
+                     " of GetUser (-1: no such line)");
 }
 
 /* ---- given: the HTTP endpoint ----------------------------------------------------- */

@@ -46,10 +46,12 @@ static void test_replica_header_on_unary_calls(void **state)
     snprintf(first, sizeof first, "%s", h1 ? h1 : "(none)");
     const char *h2 = header_of_unary(ts.ch, buf, sizeof buf, &st2);
     test_server_stop(&ts);
-    expect_code(st1, GRPC_STATUS_OK, "#exercise-7-which-replica-answered");
+    expect_code_as(st1, GRPC_STATUS_OK, "#exercise-7-which-replica-answered",
+        "the first UnaryCall");
     const char *first_call_header = h1 ? first : NULL;
     expect_str(first_call_header, "replica-7", "#exercise-7-which-replica-answered");
-    expect_code(st2, GRPC_STATUS_OK, "#exercise-7-which-replica-answered");
+    expect_code_as(st2, GRPC_STATUS_OK, "#exercise-7-which-replica-answered",
+        "the second UnaryCall");
     const char *second_call_header = h2;
     expect_str(second_call_header, "replica-7", "#exercise-7-which-replica-answered");
 }
@@ -75,7 +77,8 @@ static void test_replica_header_on_streams(void **state)
         snprintf(got, sizeof got, "%s", h);
     cg_status st = cg_call_finish(c);
     test_server_stop(&ts);
-    expect_code(st, GRPC_STATUS_OK, "#exercise-7-which-replica-answered");
+    expect_code_as(st, GRPC_STATUS_OK, "#exercise-7-which-replica-answered",
+        "the ServerStream call");
     expect_int(n, 3, "#exercise-7-which-replica-answered");
     const char *stream_header = h != NULL ? got : NULL;
     expect_str(stream_header, "replica-s", "#exercise-7-which-replica-answered");
@@ -98,7 +101,8 @@ static void test_replica_program_header(void **state)
     const char *h = header_of_unary(ch, buf, sizeof buf, &st);
     cg_channel_free(ch);
     program_end(&pg);
-    expect_code(st, GRPC_STATUS_OK, "#exercise-7-which-replica-answered");
+    expect_code_as(st, GRPC_STATUS_OK, "#exercise-7-which-replica-answered",
+        "UnaryCall on the running program");
     expect_str(h, "grpc-server-2", "#exercise-7-which-replica-answered");
 }
 

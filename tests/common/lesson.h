@@ -52,22 +52,46 @@ __attribute__((constructor)) static void lesson_unbuffer_stdout(void)
         fail();                                                              \
     } while (0)
 
-/* Integers: `what` names the value in the message (usually the call). */
+/* The message names the value it checks: expect_int, expect_str, ... name
+ * it with the test's own expression (`u.size`), so keep that a plain name
+ * or call. In a loop, or wherever the expression would not tell a learner
+ * which case failed, use the _as form and say it in their terms, printf
+ * style:
+ *
+ *     expect_str_as(m->content, want[i], "#serverstream",
+ *                   "message %zu of the stream", i + 1);
+ *
+ * prints "message 2 of the stream: expected "b", got "c"". */
+#define LESSON_WHAT_MAX 1024 /* room for the name of a case */
+#define lesson_what(buf, ...) snprintf(buf, sizeof buf, __VA_ARGS__)
+
+/* Integers. */
 #define expect_int(actual, expected, section)                                \
+    expect_int_as(actual, expected, section, "%s", #actual)
+
+#define expect_int_as(actual, expected, section, ...)                        \
     do {                                                                     \
         long long a_ = (long long)(actual), e_ = (long long)(expected);      \
-        if (a_ != e_)                                                        \
-            expect_fail(section, "%s: expected %lld, got %lld", #actual, e_, \
-                        a_);                                                 \
+        if (a_ != e_) {                                                      \
+            char w_[LESSON_WHAT_MAX];                                                    \
+            lesson_what(w_, __VA_ARGS__);                                    \
+            expect_fail(section, "%s: expected %lld, got %lld", w_, e_, a_); \
+        }                                                                    \
     } while (0)
 
 #define expect_double(actual, expected, tolerance, section)                  \
+    expect_double_as(actual, expected, tolerance, section, "%s", #actual)
+
+#define expect_double_as(actual, expected, tolerance, section, ...)          \
     do {                                                                     \
         double a_ = (double)(actual), e_ = (double)(expected);               \
         double d_ = a_ > e_ ? a_ - e_ : e_ - a_;                             \
-        if (!(d_ <= (double)(tolerance)))                                    \
-            expect_fail(section, "%s: expected %g (within %g), got %g",      \
-                        #actual, e_, (double)(tolerance), a_);               \
+        if (!(d_ <= (double)(tolerance))) {                                  \
+            char w_[LESSON_WHAT_MAX];                                                    \
+            lesson_what(w_, __VA_ARGS__);                                    \
+            expect_fail(section, "%s: expected %g (within %g), got %g", w_,  \
+                        e_, (double)(tolerance), a_);                        \
+        }                                                                    \
     } while (0)
 
 /* Text as a learner can read it: at most cap - 1 bytes of s with every
@@ -100,12 +124,16 @@ static inline int lesson_readable(const char *s, char *out, size_t cap)
 /* Strings: NULL is reported as (null), never dereferenced. Bytes that are
  * not text are shown escaped (\xNN), with what that usually means. */
 #define expect_str(actual, expected, section)                                \
+    expect_str_as(actual, expected, section, "%s", #actual)
+
+#define expect_str_as(actual, expected, section, ...)                        \
     do {                                                                     \
         const char *a_ = (actual), *e_ = (expected);                         \
         if (a_ == NULL || e_ == NULL ? a_ != e_ : strcmp(a_, e_) != 0) {     \
-            char ra_[512];                                                   \
+            char ra_[512], w_[LESSON_WHAT_MAX];                                          \
             int odd_ = a_ ? lesson_readable(a_, ra_, sizeof ra_) : 0;        \
-            expect_fail(section, "%s: expected \"%s\", got %s%s%s%s", #actual, \
+            lesson_what(w_, __VA_ARGS__);                                    \
+            expect_fail(section, "%s: expected \"%s\", got %s%s%s%s", w_,    \
                         e_ ? e_ : "(null)", a_ ? "\"" : "", a_ ? ra_ : "NULL", \
                         a_ ? "\"" : "",                                      \
                         odd_ ? "\n    (\\xNN is a byte that is not text: often " \

@@ -201,6 +201,70 @@ static void test_helpers_stream_input_from_another_thread(void **state)
     rt_state_destroy(&st);
 }
 
+typedef struct counter {
+    cg_ctx *ctx;
+    int n;
+    cg_status st;
+} counter;
+
+static void *run_count(void *arg)
+{
+    counter *c = arg;
+    Rt__Msg req = rt_msg("", c->n);
+    c->st = rt_impl.count(c->ctx, &req, cg_test_stream(c->ctx));
+    return NULL;
+}
+
+static void test_helpers_held_sends_wait(void **state)
+{
+    (void)state;
+    rt_state st;
+    rt_state_init(&st, "count");
+    cg_ctx *ctx = cg_test_ctx_new(rt_m(RT_COUNT), &st);
+    cg_stream *s = cg_test_stream(ctx);
+    /* No send yet: nothing is held, and the wait says so when it ends. */
+    assert_false(cg_test_stream_wait_held_send(s, 0));
+    assert_true(cg_test_stream_hold_sends(s, true));
+    assert_false(cg_test_stream_wait_held_send(s, 20));
+    counter c = {ctx, 3, {0}};
+    pthread_t t;
+    pthread_create(&t, NULL, run_count, &c);
+    /* The handler's first cg_send waits in the hold: nothing is sent. */
+    assert_true(cg_test_stream_wait_held_send(s, RT_WAIT_MS));
+    assert_int_equal(cg_test_stream_sent_count(s), 0);
+    /* Let go: that send and the later ones go through, in order. */
+    assert_true(cg_test_stream_hold_sends(s, false));
+    pthread_join(t, NULL);
+    assert_status(c.st, GRPC_STATUS_OK);
+    assert_int_equal(cg_test_stream_sent_count(s), 3);
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(((const Rt__Msg *)cg_test_stream_sent(s, i))->num,
+                         (int)i);
+    cg_test_ctx_free(ctx);
+    rt_state_destroy(&st);
+}
+
+static void test_helpers_held_send_fails_on_cancel(void **state)
+{
+    (void)state;
+    rt_state st;
+    rt_state_init(&st, "count");
+    cg_ctx *ctx = cg_test_ctx_new(rt_m(RT_COUNT), &st);
+    cg_stream *s = cg_test_stream(ctx);
+    assert_true(cg_test_stream_hold_sends(s, true));
+    counter c = {ctx, 3, {0}};
+    pthread_t t;
+    pthread_create(&t, NULL, run_count, &c);
+    assert_true(cg_test_stream_wait_held_send(s, RT_WAIT_MS));
+    /* The client leaves while the send waits: cg_send fails, nothing sent. */
+    cg_test_ctx_cancel(ctx);
+    pthread_join(t, NULL);
+    assert_status(c.st, GRPC_STATUS_CANCELLED);
+    assert_int_equal(cg_test_stream_sent_count(s), 0);
+    cg_test_ctx_free(ctx);
+    rt_state_destroy(&st);
+}
+
 static void test_helpers_cancelled_stream(void **state)
 {
     (void)state;
@@ -236,6 +300,8 @@ int main(void)
         cmocka_unit_test(test_helpers_server_streaming_handler),
         cmocka_unit_test(test_helpers_bidi_handler),
         cmocka_unit_test(test_helpers_stream_input_from_another_thread),
+        cmocka_unit_test(test_helpers_held_sends_wait),
+        cmocka_unit_test(test_helpers_held_send_fails_on_cancel),
         cmocka_unit_test(test_helpers_cancelled_stream),
     };
     return cmocka_run_group_tests_name("helpers", tests, rt_group_setup,

@@ -45,7 +45,7 @@ typedef struct real_seen {
     bool ctx_ok_after_free, cancel, add_md, set_timeout, md_visible;
     bool cancelled_after;
     cg_stream *stream;
-    bool ran_chat, push, close_input, send_null;
+    bool ran_chat, push, close_input, send_null, hold, wait_held;
     size_t sent_count;
     const void *sent;
     char first[32];
@@ -81,6 +81,8 @@ static cg_status real_chat(cg_ctx *ctx, cg_stream *s)
     seen.close_input = cg_test_stream_close_input(s);
     seen.sent_count = cg_test_stream_sent_count(s);
     seen.sent = cg_test_stream_sent(s, 0);
+    seen.hold = cg_test_stream_hold_sends(s, true);
+    seen.wait_held = cg_test_stream_wait_held_send(s, 0);
     pthread_mutex_unlock(&seen.mu);
     const Rt__Msg *in = cg_recv(s); /* the client's, not the one pushed */
     bool sent = cg_send(s, NULL);   /* the wrong type: the call ends INTERNAL */
@@ -1053,6 +1055,31 @@ static void null_cg_test_stream_sent(void **state)
     assert_null(m);
 }
 
+static void null_cg_test_stream_hold_sends(void **state)
+{
+    (void)state;
+    assert_false(cg_test_stream_hold_sends(NULL, true));
+    assert_false(cg_test_stream_hold_sends(NULL, false));
+    /* Refused on a real stream: the handler's cg_send after it still goes
+     * out (call_real_chat sees the call end, not hang). */
+    call_real_chat();
+    pthread_mutex_lock(&seen.mu);
+    bool refused = !seen.hold;
+    pthread_mutex_unlock(&seen.mu);
+    assert_true(refused);
+}
+
+static void null_cg_test_stream_wait_held_send(void **state)
+{
+    (void)state;
+    assert_false(cg_test_stream_wait_held_send(NULL, 0));
+    call_real_chat();
+    pthread_mutex_lock(&seen.mu);
+    bool refused = !seen.wait_held;
+    pthread_mutex_unlock(&seen.mu);
+    assert_true(refused);
+}
+
 /* ===================================================================== */
 /* Every function of cgrpc.h has its test                                 */
 /* ===================================================================== */
@@ -1097,6 +1124,7 @@ static const struct covered {
     COVER(cg_test_ctx_set_timeout), COVER(cg_test_stream),
     COVER(cg_test_stream_push), COVER(cg_test_stream_close_input),
     COVER(cg_test_stream_sent_count), COVER(cg_test_stream_sent),
+    COVER(cg_test_stream_hold_sends), COVER(cg_test_stream_wait_held_send),
 };
 #define N_COVERED (sizeof covered / sizeof covered[0])
 

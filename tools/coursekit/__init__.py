@@ -8,12 +8,12 @@
   cmocka     reading a suite's output: statuses, messages, lesson pointers
   sanreport  reading a sanitizer's report in the learner's terms
   build      building a step's tests with make; the first compile error
+  classroom  the live classroom: results queued and sent to a class board; join, leave, watch
   runner     running a step's suites into a result; build/results/
   verdict    what the learner reads after a run
   report     results.json, junit.xml and the class table, for a teacher
   commands   the cmd_* functions of course.py's subcommands
 
-Each module imports only modules listed above it, so there is no import
-cycle (tests/tools/test_course.py checks it).
+No import cycle among the modules (tests/tools/test_course.py checks it).
 Only the standard library is used.
 """

@@ -10,8 +10,8 @@ import sys
 import time
 from pathlib import Path
 
-from . import exercises, term
-from .build import make_build
+from . import classroom, exercises, term
+from .build import first_compile_error, make_build
 from .lessons import lesson_link, localize
 from .report import TEACHER_RESULTS, class_table, learner_name, read_reports, write_report
 from .runner import count, gather, load_result, run_step_suites, save_result
@@ -49,7 +49,8 @@ def cmd_step(args, valgrind=False):
                          sanitize="none" if valgrind else "address")
     if not ok:
         result = {"step": step, "mode": mode, "valgrind": valgrind, "build": "failed",
-                  "time": time.strftime("%Y-%m-%dT%H:%M:%S"), "suites": []}
+                  "time": time.strftime("%Y-%m-%dT%H:%M:%S"), "suites": [],
+                  "build_error": first_compile_error(out)}
         count(result)
         save_result(result)
         print_build_failure(step, mode, valgrind, out)
@@ -314,6 +315,11 @@ def cmd_help(args):
         ("make solution STEP=N", "run step N's tests against the reference solution"),
         ("make report", "your results as JSON + JUnit XML (for a teacher)"),
         ("make class-report DIR=…", "teachers: a table of the class from the collected reports"),
+        ("make class", "teachers: the class server and its live web board (prints the join line)"),
+        ("make class-watch", "teachers: the live board in the terminal"),
+        ("make class-export DIR=…", "teachers: the live board as reports, for make class-report"),
+        ("make join CLASS=…", "send your runs to the class board (with CODE=… NAME=…; make leave stops)"),
+        ("make class-status", "what was sent to the class board, what waits"),
         ("make demo", "run the finished server and client end to end, with a transcript"),
         ("make call METHOD=… DATA=…", "call a running server by hand (buf curl); LIST=1: what it serves"),
         ("make docs / serve-docs", "build the lesson site / read it at http://127.0.0.1:8000"),
@@ -342,4 +348,12 @@ def cmd_help(args):
 
 COMMANDS = {"run": cmd_run, "step": cmd_step, "memcheck": cmd_memcheck, "check": cmd_check,
             "report": cmd_report, "class-report": cmd_class_report, "hint": cmd_hint,
-            "reset": cmd_reset, "watch": cmd_watch, "help": cmd_help}
+            "reset": cmd_reset, "watch": cmd_watch, "help": cmd_help,
+            "join": classroom.cmd_join, "leave": classroom.cmd_leave,
+            "class-status": classroom.cmd_class_status, "class-watch": classroom.cmd_class_watch,
+            "class-export": classroom.cmd_class_export}
+
+# The commands whose results also go to the class board (make join), and
+# as what kind of run.
+CLASS_SOURCES = {"run": "step", "step": "step", "memcheck": "step", "hint": "step", "watch": "step",
+                 "check": "check", "report": "report"}

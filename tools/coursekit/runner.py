@@ -6,7 +6,7 @@ import os
 import subprocess
 import time
 
-from . import sanreport
+from . import classroom, sanreport
 from .build import first_compile_error, make_build
 from .cmocka import parse_cmocka, program_stderr, summarise_failure, valgrind_problem
 from .steps import all_steps, build_dir, is_learner_source, suites_of, tsan_suites
@@ -210,6 +210,7 @@ def save_result(result):
     RESULTS.mkdir(parents=True, exist_ok=True)
     name = f"{result['step']}-{result['mode']}{'-memcheck' if result['valgrind'] else ''}.json"
     (RESULTS / name).write_text(json.dumps(result, indent=2))
+    classroom.record(result)  # to the class board, when the learner joined one
 
 
 def load_result(step, mode="starter"):
