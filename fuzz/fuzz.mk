@@ -56,7 +56,7 @@ FUZZ_PYTHON    ?= python3
 FUZZ_LIB_DIR   ?= $(ROOT)/lib
 FUZZ_LIB_SRCS  := $(sort $(wildcard $(FUZZ_LIB_DIR)/src/*.c))
 FUZZ_LIB_HDRS  := $(wildcard $(FUZZ_LIB_DIR)/src/*.h) $(FUZZ_LIB_DIR)/include/cgrpc.h \
-                  $(CGRPC_REFL_HDRS)
+                  $(CGRPC_REFL_HDRS) $(CGRPC_OTLP_HDRS)
 # The library's generated reflection code (lib/lib.mk makes it).
 FUZZ_LIB_INC   := -I$(FUZZ_LIB_DIR)/include -I$(FUZZ_LIB_DIR)/src -I$(CGRPC_REFL_GEN)
 # The plugin's sources, likewise (default: tools/protoc-gen-cgrpc).
@@ -92,7 +92,7 @@ define fuzz_variant
 FZ_$(1)_DIR  := $(FUZZ_BUILD)/$(1)
 FZ_$(1)_OBJ  := $(FUZZ_BUILD)/$(1)/obj
 FZ_$(1)_LIB  := $$(patsubst $(FUZZ_LIB_DIR)/src/%.c,$$(FZ_$(1)_OBJ)/lib/%.o,$(FUZZ_LIB_SRCS)) \
-                $$(patsubst $(CGRPC_REFL_GEN)/%.c,$$(FZ_$(1)_OBJ)/libgen/%.o,$(CGRPC_REFL_SRCS))
+                $$(patsubst $(CGRPC_REFL_GEN)/%.c,$$(FZ_$(1)_OBJ)/libgen/%.o,$(CGRPC_REFL_SRCS) $(CGRPC_OTLP_SRCS))
 FZ_$(1)_GEN  := $$(patsubst $(CGRPC_GEN_DIR)/%.c,$$(FZ_$(1)_OBJ)/gen/%.o,$(COURSE_GEN_SRCS))
 FZ_$(1)_PLUG := $$(patsubst $(FUZZ_PLUGIN_DIR)/%.c,$$(FZ_$(1)_OBJ)/plugin/%.o,$(FUZZ_PLUGIN_SRCS)) \
                 $$(patsubst $(PLUGIN_PB_DIR)/%.c,$$(FZ_$(1)_OBJ)/plugin/pb/%.o,$(PLUGIN_PB_SRCS))

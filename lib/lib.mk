@@ -83,6 +83,32 @@ $(CGRPC_REFL_GEN)/%.pb-c.c $(CGRPC_REFL_GEN)/%.pb-c.h $(CGRPC_REFL_GEN)/%.cgrpc.
 
 .PRECIOUS: $(CGRPC_REFL_SRCS) $(CGRPC_REFL_HDRS)
 
+# The trace exporter (src/trace_export.c) sends OTLP messages to
+# opentelemetry.proto.collector.trace.v1.TraceService: lib/proto/opentelemetry
+# (written for the course, wire-compatible with OpenTelemetry's), generated
+# in one protoc run by protoc-gen-c and protoc-gen-cgrpc into build/lib/gen
+# and compiled into the library like the reflection code.
+CGRPC_OTLP_DIR    := $(ROOT)/lib/proto
+CGRPC_OTLP_GEN    := $(CGRPC_REFL_GEN)
+CGRPC_OTLP_PROTOS := opentelemetry/proto/common/v1/common.proto \
+                     opentelemetry/proto/resource/v1/resource.proto \
+                     opentelemetry/proto/trace/v1/trace.proto \
+                     opentelemetry/proto/collector/trace/v1/trace_service.proto
+CGRPC_OTLP_SRCS   := $(patsubst %.proto,$(CGRPC_OTLP_GEN)/%.pb-c.c,$(CGRPC_OTLP_PROTOS)) \
+                     $(CGRPC_OTLP_GEN)/opentelemetry/proto/collector/trace/v1/trace_service.cgrpc.c
+CGRPC_OTLP_HDRS   := $(CGRPC_OTLP_SRCS:.c=.h)
+CGRPC_OTLP_STAMP  := $(CGRPC_OTLP_GEN)/opentelemetry/.stamp
+CGRPC_HDRS        += $(CGRPC_OTLP_HDRS)
+
+$(CGRPC_OTLP_STAMP): $(addprefix $(CGRPC_OTLP_DIR)/,$(CGRPC_OTLP_PROTOS)) $(CGRPC_PLUGIN)
+	@mkdir -p $(dir $@)
+	$(call cgrpc_say,GEN,lib/proto/opentelemetry)
+	$(cgrpc_q)$(PROTOC) -I$(CGRPC_OTLP_DIR) --plugin=protoc-gen-cgrpc=$(CGRPC_PLUGIN) \
+	    --cgrpc_out=$(CGRPC_OTLP_GEN) --c_out=$(CGRPC_OTLP_GEN) $(CGRPC_OTLP_PROTOS)
+	@touch $@
+$(CGRPC_OTLP_SRCS) $(CGRPC_OTLP_HDRS): $(CGRPC_OTLP_STAMP)
+.PRECIOUS: $(CGRPC_OTLP_SRCS) $(CGRPC_OTLP_HDRS)
+
 # --------------------------------------------------------------------------
 # Test suites: tests/runtime/test_*.c, each linked with the helpers in
 # tests/runtime/rt_*.c and tests/common/testutil.c (the helpers every suite
@@ -144,9 +170,10 @@ CGRT_$(1)_DIR  := $(ROOT)/build/runtime-tests/$(1)
 CGRT_$(1)_LIB  := $(if $(filter plain,$(1)),$(CGRPC_LIB),$$(CGRT_$(1)_DIR)/libcgrpc.a)
 CGRT_$(1)_OBJD := $(if $(filter plain,$(1)),$(ROOT)/build/lib/obj,$$(CGRT_$(1)_DIR)/obj)
 CGRT_$(1)_OBJS := $$(patsubst $(ROOT)/lib/src/%.c,$$(CGRT_$(1)_OBJD)/%.o,$(CGRPC_SRCS)) \
-                  $$(patsubst $(CGRPC_REFL_GEN)/%.c,$$(CGRT_$(1)_OBJD)/gen/%.o,$(CGRPC_REFL_SRCS))
+                  $$(patsubst $(CGRPC_REFL_GEN)/%.c,$$(CGRT_$(1)_OBJD)/gen/%.o,$(CGRPC_REFL_SRCS) $(CGRPC_OTLP_SRCS))
 CGRT_$(1)_HOBJ := $$(patsubst $(CGRT_DIR)/%.c,$$(CGRT_$(1)_DIR)/t/%.o,$(CGRT_HELPERS)) \
                   $$(CGRT_$(1)_DIR)/t/testutil.o $$(CGRT_$(1)_DIR)/t/rt_test.pb-c.o \
+                  $$(CGRT_$(1)_DIR)/t/otlp_receiver.o \
                   $$(patsubst $(CGRT_GEN)/%.c,$$(CGRT_$(1)_DIR)/t/%.o,$(CGRT_RF_SRCS)) \
                   $$(CGRT_$(1)_DIR)/t/descriptor.pb-c.o
 CGRT_$(1)_BINS := $$(patsubst %,$$(CGRT_$(1)_DIR)/test_%,$(CGRT_SUITES))
@@ -171,6 +198,11 @@ $$(CGRT_$(1)_DIR)/t/%.o: $(CGRT_DIR)/%.c $(CGRT_PB_H) $(CGRT_RF_HDRS) $(PLUGIN_P
 	$$(cgrpc_q)$(CGRPC_CC) $(CGRPC_WARN) $(CGRPC_OPT) $(2) $$(CGRPC_CFLAGS) $$(CGRT_CFLAGS) -c $$< -o $$@
 
 $$(CGRT_$(1)_DIR)/t/testutil.o: $(CGRT_COMMON)/testutil.c $(CGRT_COMMON)/testutil.h $(CGRPC_HDRS)
+	@mkdir -p $$(dir $$@)
+	$$(call cgrpc_say,CC,$$<)
+	$$(cgrpc_q)$(CGRPC_CC) $(CGRPC_WARN) $(CGRPC_OPT) $(2) $$(CGRPC_CFLAGS) $$(CGRT_CFLAGS) -c $$< -o $$@
+
+$$(CGRT_$(1)_DIR)/t/otlp_receiver.o: $(CGRT_COMMON)/otlp_receiver.c $(CGRT_COMMON)/otlp_receiver.h $(CGRT_COMMON)/testutil.h $(CGRPC_HDRS)
 	@mkdir -p $$(dir $$@)
 	$$(call cgrpc_say,CC,$$<)
 	$$(cgrpc_q)$(CGRPC_CC) $(CGRPC_WARN) $(CGRPC_OPT) $(2) $$(CGRPC_CFLAGS) $$(CGRT_CFLAGS) -c $$< -o $$@
@@ -212,7 +244,7 @@ $(eval $(call cgrpc_variant,tsan,$(CGRT_TSAN_FLAGS)))
 
 .SECONDARY: $(CGRT_plain_HOBJ) $(CGRT_asan_HOBJ) $(CGRT_tsan_HOBJ) \
             $(foreach v,plain asan tsan,$(patsubst %,$(CGRT_$(v)_DIR)/t/test_%.o,$(CGRT_SUITES))) \
-            $(CGRT_plain_DIR)/t/quick_bench.o
+            $(CGRT_plain_DIR)/t/quick_bench.o $(CGRT_plain_DIR)/t/trace_bench.o
 
 cgrpc-test-bins: $(CGRT_plain_BINS)
 
@@ -246,6 +278,15 @@ cgrpc-quick-bench: $(CGRT_plain_DIR)/quick_bench
 	$(CGRT_plain_DIR)/quick_bench 4 2
 
 $(CGRT_plain_DIR)/quick_bench: $(CGRT_plain_DIR)/t/quick_bench.o $(CGRT_plain_HOBJ) $(CGRPC_LIB)
+	$(call cgrpc_say,LD,$@)
+	$(cgrpc_q)$(CGRPC_CC) $(CGRPC_OPT) $^ $(CGRPC_LDLIBS) $(CGRT_LDLIBS) -o $@
+
+# What tracing costs a call with no endpoint set (see trace_bench.c).
+.PHONY: cgrpc-trace-bench
+cgrpc-trace-bench: $(CGRT_plain_DIR)/trace_bench
+	$(CGRT_plain_DIR)/trace_bench 2000 10
+
+$(CGRT_plain_DIR)/trace_bench: $(CGRT_plain_DIR)/t/trace_bench.o $(CGRT_plain_HOBJ) $(CGRPC_LIB)
 	$(call cgrpc_say,LD,$@)
 	$(cgrpc_q)$(CGRPC_CC) $(CGRPC_OPT) $^ $(CGRPC_LDLIBS) $(CGRT_LDLIBS) -o $@
 

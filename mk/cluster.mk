@@ -4,8 +4,9 @@
 #   make cluster        build the step-07 reference server and the client,
 #                       start three replicas on 127.0.0.1, send a steady
 #                       stream of calls, stop one replica with SIGTERM in the
-#                       middle, and report the spread and every lost call
-#                       (tools/cluster/cluster.py)
+#                       middle, and report the spread and every lost call,
+#                       and one trace from the client to a replica, exported
+#                       over OTLP (tools/cluster/cluster.py)
 #   make test-cluster   the same as a test (a few seconds): zero failed calls,
 #                       all three replicas served before the stop, only the
 #                       two survivors after; last line "N passed, M failed"
@@ -98,7 +99,8 @@ cluster-server: cluster-ensure
 
 # --------------------------------------------------------------------------
 # The client: tools/cluster/lb_client.c on the runtime, with the generated
-# code of MyService (build/gen) and of grpc.health.v1 (build/cluster/gen).
+# code of MyService (build/gen) and of grpc.health.v1 (build/cluster/gen);
+# its trace sink uses the runtime's OTLP code (build/lib/gen).
 # --------------------------------------------------------------------------
 
 CLUSTER_HEALTH_STAMP := $(CLUSTER_GEN)/.generated
@@ -107,7 +109,7 @@ CLUSTER_GEN_SRCS := $(CLUSTER_GEN)/grpc/health/v1/health.pb-c.c \
                     $(CGRPC_GEN_DIR)/tutorial/v1/my_service.pb-c.c \
                     $(CGRPC_GEN_DIR)/tutorial/v1/my_service.cgrpc.c
 CLUSTER_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra $(if $(WERROR),-Werror) \
-                 -g -O2 $(CGRPC_CFLAGS) -I$(CLUSTER_GEN) -I$(CGRPC_GEN_DIR)
+                 -g -O2 $(CGRPC_CFLAGS) -I$(CLUSTER_GEN) -I$(CGRPC_GEN_DIR) -I$(CGRPC_OTLP_GEN)
 
 $(CLUSTER_HEALTH_STAMP): $(GRPC_PROTO_DIR)/grpc/health/v1/health.proto $(CGRPC_PLUGIN) | cluster-ensure
 	$(cluster_echo) '  PROTOC  grpc/health/v1/health.proto (c, cgrpc)\n'

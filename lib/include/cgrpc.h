@@ -675,6 +675,173 @@ void cg_channel_add_interceptor(cg_channel *ch,
 bool cg_call_add_metadata(cg_call *c, const char *key, const char *value,
                           size_t value_len);
 
+/* From on_start and on_finish only: a pointer slot of the running
+ * interceptor's own for this call (NULL at first), to carry something
+ * from its on_start to its on_finish (a span, a start time). Each
+ * interceptor of the channel has its own slot. NULL elsewhere and for a
+ * NULL c. */
+void **cg_call_interceptor_slot(cg_call *c);
+
+/* ===================================================================== */
+/* Tracing: W3C trace context, spans, export over OTLP/gRPC               */
+/* ===================================================================== */
+
+/* A trace follows one request through every service it reaches. Each
+ * service records spans (one operation: a call as the client saw it, as
+ * the server saw it) and passes the trace on in the W3C `traceparent`
+ * header ("00-<trace id>-<span id>-<flags>") and `tracestate`. Spans go,
+ * in batches, to an OpenTelemetry collector over OTLP/gRPC
+ * (opentelemetry.proto.collector.trace.v1.TraceService/Export). The
+ * interceptors below do all of it for every call; the cg_span functions
+ * are what they are made of, for interceptors of your own. */
+
+/* Room for tracestate: the W3C limit a vendor must propagate (512), + NUL. */
+#define CG_TRACESTATE_MAX 513
+/* Room for a traceparent header: 55 characters + NUL. */
+#define CG_TRACEPARENT_SIZE 56
+
+/* Where a span sits in its trace: what crosses between services. */
+typedef struct cg_span_context {
+    char trace_id[33];  /* 32 lower-case hex digits, not all zero */
+    char span_id[17];   /* 16 lower-case hex digits, not all zero */
+    uint8_t flags;      /* W3C trace flags; bit 0: sampled */
+    char tracestate[CG_TRACESTATE_MAX];  /* as received; "" for none */
+} cg_span_context;
+
+/* Parses a `traceparent` header strictly as the W3C Trace Context says:
+ * version 00 is exactly 55 characters; a later version (01 to fe) may be
+ * longer, with '-' after the flags; version ff, upper-case hex, an all-zero
+ * trace id or span id, or any other shape is invalid. `tracestate` (NULL
+ * for none) is kept when the traceparent is valid and it fits. True when
+ * valid; false (and *out zeroed) otherwise, also for a NULL traceparent or
+ * out: the receiver then starts a new trace. */
+bool cg_traceparent_parse(const char *traceparent, const char *tracestate,
+                          cg_span_context *out);
+
+/* Writes sc's traceparent (version 00) into buf; true when buf (size
+ * bytes, CG_TRACEPARENT_SIZE is enough) held it. False for a NULL sc or
+ * buf, an invalid sc, or a short buf. */
+bool cg_traceparent_format(const cg_span_context *sc, char *buf, size_t size);
+
+/* A tracer: where spans go. */
+typedef struct cg_tracer cg_tracer;
+
+typedef struct cg_tracer_opts {
+    const char *endpoint;       /* the collector: "http://host:4317",
+                                   "https://host:4317" (TLS, system roots)
+                                   or a gRPC target; NULL: the environment
+                                   (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, else
+                                   OTEL_EXPORTER_OTLP_ENDPOINT); "" or unset:
+                                   spans are not exported */
+    const char *service_name;   /* the resource's service.name; NULL:
+                                   OTEL_SERVICE_NAME, else "unknown_service" */
+    size_t queue_max;           /* spans waiting for export; 0 = 2048 */
+    size_t batch_max;           /* spans per Export call; 0 = 512 */
+    int64_t delay_ms;           /* longest wait before a batch that is not
+                                   full goes; 0 = 1000 */
+    int64_t export_timeout_ms;  /* one Export call's deadline; 0 = 10000 */
+    int64_t shutdown_ms;        /* cg_tracer_free waits this long for the
+                                   last spans to go; 0 = 2000 */
+} cg_tracer_opts;
+
+/* A new tracer; opts may be NULL (all defaults, endpoint from the
+ * environment), and so may err. With an endpoint, a background thread
+ * sends ended spans in batches from a bounded queue (its own channel, no
+ * interceptors); ending a span never waits for it: when the queue is
+ * full the span is dropped and counted. Without one, spans still carry
+ * the trace from call to call but are neither kept nor sent. NULL with
+ * *err (INVALID_ARGUMENT) for an endpoint the runtime cannot use. */
+cg_tracer *cg_tracer_new(const cg_tracer_opts *opts, cg_status *err);
+
+/* Sends what is queued now and waits until it has gone, at most
+ * timeout_ms. True when the queue is empty and no Export call is in
+ * progress; true at once for a tracer that does not export; false for a
+ * NULL t or on timeout. */
+bool cg_tracer_flush(cg_tracer *t, int64_t timeout_ms);
+
+typedef struct cg_tracer_stats {
+    bool exporting;     /* an endpoint is set */
+    uint64_t ended;     /* spans ended that were to be exported */
+    uint64_t exported;  /* spans a collector accepted */
+    uint64_t dropped;   /* spans dropped: queue full, or left at shutdown */
+    uint64_t failed;    /* spans whose Export call failed */
+} cg_tracer_stats;
+
+/* The tracer's counters so far; all zero for a NULL t. */
+cg_tracer_stats cg_tracer_stats_get(cg_tracer *t);
+
+/* Sends the spans still queued (waiting at most opts->shutdown_ms), stops
+ * the export thread and frees the tracer. End every span, and free the
+ * servers and channels that use the tracer, first. NULL does nothing. */
+void cg_tracer_free(cg_tracer *t);
+
+/* One operation being timed. */
+typedef struct cg_span cg_span;
+
+typedef enum cg_span_kind {
+    CG_SPAN_INTERNAL = 1,  /* the values of OTLP's SpanKind */
+    CG_SPAN_SERVER = 2,
+    CG_SPAN_CLIENT = 3,
+} cg_span_kind;
+
+/* Starts a span now: `name` (copied) in the trace of `parent`, as its
+ * child, or in a new trace when parent is NULL or invalid. The span gets a
+ * fresh span id; it keeps the parent's flags and tracestate. It is recorded
+ * when the tracer exports and the trace is sampled (flag bit 0; a new trace
+ * is). NULL for a NULL t or name. End it with cg_span_end. */
+cg_span *cg_span_start(cg_tracer *t, const char *name, cg_span_kind kind,
+                       const cg_span_context *parent);
+
+/* The span's context, to pass on (cg_traceparent_format); valid until
+ * cg_span_end. NULL for a NULL s. */
+const cg_span_context *cg_span_context_of(const cg_span *s);
+
+/* Attributes ("rpc.method" = "UnaryCall"): key and value are copied; a
+ * key set again replaces its value. A span keeps up to 16 and counts the
+ * rest as dropped. True when kept (or when the span is not recorded);
+ * false for a NULL s, key or value. */
+bool cg_span_set_str(cg_span *s, const char *key, const char *value);
+bool cg_span_set_int(cg_span *s, const char *key, int64_t value);
+
+/* Marks the span failed (OTLP status ERROR) with `message` (copied; NULL
+ * for none). False for a NULL s. */
+bool cg_span_set_error(cg_span *s, const char *message);
+
+/* Ends the span now: a recorded span joins the export queue (or is dropped
+ * and counted when the queue is full), without waiting; the span is freed
+ * either way. Not while it is current (see below). NULL does nothing. */
+void cg_span_end(cg_span *s);
+
+/* The calling thread's current span, the parent of the client spans that
+ * calls made on this thread start (a handler calling another service):
+ * makes s current (NULL: none) and returns the span that was. Put the
+ * previous one back before s ends. */
+cg_span *cg_span_swap_current(cg_span *s);
+
+/* Copies the calling thread's current span's context into *out (for a log
+ * line's trace id). False, *out untouched, when there is none or out is
+ * NULL. */
+bool cg_span_current_context(cg_span_context *out);
+
+/* The server interceptor: for every call, a SERVER span named
+ * "pkg.Service/Method", child of the caller's traceparent (a new trace
+ * when it is missing or malformed), with the attributes rpc.system "grpc",
+ * rpc.service, rpc.method and rpc.grpc.status_code, and status ERROR for
+ * the codes that are the server's fault (UNKNOWN, DEADLINE_EXCEEDED,
+ * UNIMPLEMENTED, INTERNAL, UNAVAILABLE, DATA_LOSS); current while the rest
+ * of the chain runs. `user` is the cg_tracer; add it first so it
+ * surrounds the others: cg_server_add_interceptor(srv,
+ * cg_trace_server_interceptor, tracer). With a NULL user it only proceeds;
+ * for a NULL ctx or next, INVALID_ARGUMENT, and nothing runs. */
+cg_status cg_trace_server_interceptor(cg_ctx *ctx, cg_next *next, void *user);
+
+/* The client interceptor of tracer t: for every call, a CLIENT span, child
+ * of the thread's current span, with the same attributes and status ERROR
+ * for every code but OK; its traceparent (and tracestate) go out in the
+ * call's metadata. cg_channel_add_interceptor(ch, &icpt). A NULL t gives
+ * an interceptor that does nothing. */
+cg_client_interceptor cg_trace_client_interceptor(cg_tracer *t);
+
 /* ===================================================================== */
 /* Testing helpers                                                        */
 /* ===================================================================== */

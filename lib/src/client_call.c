@@ -38,6 +38,9 @@ struct cg_call {
                                   time starts a batch */
     cgi_mdlist md;             /* request metadata */
     bool starting;             /* inside on_start: metadata may be added */
+    void **slots;              /* one per interceptor (cg_call_interceptor_slot) */
+    size_t icpt_i;             /* the interceptor running now */
+    bool in_icpt;              /* inside on_start or on_finish */
     uint32_t im_flags;         /* wait-for-ready */
     bool im_sent, im_received, send_closed, eos, status_received;
     bool headers_ready;        /* the batch with RECV_INITIAL_METADATA is done */
@@ -127,11 +130,15 @@ static int64_t apply_opts(cg_call *c, const cg_channel *ch,
 /* The channel's interceptors add metadata now, before anything is sent. */
 static void run_on_start(cg_call *c, const cg_channel *ch)
 {
-    c->starting = true;
-    for (size_t i = 0; i < ch->n_icpts; i++)
+    if (ch->n_icpts > 0)
+        c->slots = cgi_calloc(ch->n_icpts, sizeof *c->slots);
+    c->starting = c->in_icpt = true;
+    for (size_t i = 0; i < ch->n_icpts; i++) {
+        c->icpt_i = i;
         if (ch->icpts[i].on_start)
             ch->icpts[i].on_start(c, c->m, ch->icpts[i].user);
-    c->starting = false;
+    }
+    c->starting = c->in_icpt = false;
 }
 
 /* Creates the core's call, on a pluck queue of the channel's. */
@@ -191,6 +198,13 @@ bool cg_call_add_metadata(cg_call *c, const char *key, const char *value,
 {
     return c != NULL && c->starting &&
            cgi_mdlist_add(&c->md, key, value, value_len);
+}
+
+void **cg_call_interceptor_slot(cg_call *c)
+{
+    if (c == NULL || !c->in_icpt || c->slots == NULL)
+        return NULL;
+    return &c->slots[c->icpt_i];
 }
 
 /* Puts SEND_INITIAL_METADATA into ops[*n] unless it has gone already. */
@@ -553,9 +567,13 @@ static void destroy(cg_call *c, const cg_status *st)
     cg_channel *ch = c->ch;
     if (ch != NULL) {
         int64_t us = cgi_now_us() - c->start_us;
-        for (size_t i = ch->n_icpts; i-- > 0;)
+        c->in_icpt = true;
+        for (size_t i = ch->n_icpts; i-- > 0;) {
+            c->icpt_i = i;
             if (ch->icpts[i].on_finish)
                 ch->icpts[i].on_finish(c, c->m, st, us, ch->icpts[i].user);
+        }
+        c->in_icpt = false;
         /* Off the channel's list before the core's call goes: a
          * cg_channel_free on another thread cancels what is listed. */
         cgi_channel_unlink(ch, &c->link);
@@ -572,6 +590,7 @@ static void destroy(cg_call *c, const cg_status *st)
     if (c->error_string != NULL)
         gpr_free((void *)c->error_string);
     cgi_mdlist_clear(&c->md);
+    free(c->slots);
     cgi_arena_free(&c->arena);
     pthread_cond_destroy(&c->send_cv);
     pthread_mutex_destroy(&c->mu);

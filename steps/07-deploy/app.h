@@ -6,6 +6,8 @@
  *
  *   cg_server on HOST:PORT
  *     interceptors, outermost first:
+ *       tracing_interceptor   a span per call, to OTEL_EXPORTER_OTLP_ENDPOINT
+ *                                                            (exercise 9)
  *       replica_interceptor   x-replica: REPLICA_NAME        (exercise 7)
  *       log_interceptor       one line per call on stderr    (exercise 4)
  *       metrics_interceptor   counts and times every call    (exercise 5)
@@ -15,9 +17,10 @@
  *       grpc.health.v1.Health                                (exercise 1)
  *   GET /metrics on HOST:METRICS_PORT, unless METRICS_PORT=off
  *
- * Logging and metrics sit outside auth, so refused calls are logged and
- * counted too; the replica header is added first, so every answer that
- * has headers carries it.
+ * Tracing sits outside everything, so each call's log line carries its
+ * trace id; logging and metrics sit outside auth, so refused calls are
+ * logged and counted too; the replica header is added before the others,
+ * so every answer that has headers carries it.
  */
 #ifndef STEP07_APP_H
 #define STEP07_APP_H
@@ -35,6 +38,7 @@
 #include "metrics.h"
 #include "metrics_http.h"
 #include "notification_service.h"
+#include "tracing.h"
 
 typedef struct app {
     server_config cfg;        /* a copy of what app_start was given */
@@ -45,6 +49,7 @@ typedef struct app {
     int metrics_port;         /* its port, or METRICS_OFF */
 
     logger log;
+    cg_tracer *tracer;        /* exports when OTEL_EXPORTER_OTLP_ENDPOINT is set */
     health_state health;
     metrics_registry metrics;
     auth_table auth;

@@ -102,6 +102,8 @@ static void setup(cg_server *srv, void *user)
     setup_args *a = user;
     test_server *ts = a->ts;
     const test_server_opts *o = a->opts;
+    if (o->tracer != NULL)
+        cg_server_add_interceptor(srv, tracing_interceptor, o->tracer);
     if (o->replica != NULL)
         cg_server_add_interceptor(srv, replica_interceptor, ts->replica);
     if (o->log)

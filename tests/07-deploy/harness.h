@@ -65,6 +65,7 @@ typedef struct test_server_opts {
     bool log;                 /* log_interceptor, writing to a temp file */
     log_level log_min;        /* its level (0 = debug) */
     bool metrics;             /* metrics_interceptor */
+    cg_tracer *tracer;        /* tracing_interceptor with it, outermost, or NULL */
     const char *replica;      /* replica_interceptor with this name, or NULL */
     const char *auth_tokens;  /* auth_interceptor with this AUTH_TOKENS, or NULL */
     int notes_interval_ms;    /* NotificationService's pause (set before the
@@ -89,7 +90,7 @@ typedef struct test_server {
 
 /* Starts the five course services and the health service (nothing SERVING
  * yet: tests set what they need) with the interceptors opts asks for, in
- * the order the program uses (replica, log, metrics, auth). GetUser's
+ * the order the program uses (tracing, replica, log, metrics, auth). GetUser's
  * repository is the sample one, except that user id "fail" makes it fail
  * (INTERNAL). Fails the test when the server cannot start. */
 void test_server_start(test_server *ts, const test_server_opts *opts);

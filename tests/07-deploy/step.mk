@@ -11,7 +11,8 @@
 #   (its given files and its reference solution), not copied: step 7 deploys
 #   the server step 4 wrote.
 # - The tests' helpers: harness.c (an in-process server, the program as a
-#   child process, HTTP and Prometheus text), step 04's proc.c, which runs a
+#   child process, HTTP and Prometheus text), an OTLP trace receiver
+#   (tests/common/otlp_receiver.c, shared with the runtime's suites), step 04's proc.c, which runs a
 #   program and reads its output, and the helpers every suite shares
 #   (tests/common/testutil.c: now_ms, wait_until, the suites' gRPC setup,
 #   under the names step 04's fixture.h gives them).
@@ -62,7 +63,14 @@ EXTRA_CFLAGS += -I$(STEP04_DIR)
 # ---- the tests' helpers ---------------------------------------------------
 
 STEP07_HELPERS := $(BUILD)/obj/t07/harness.o $(BUILD)/obj/t07/proc.o \
-                  $(TESTUTIL_OBJ)
+                  $(BUILD)/obj/t07/otlp_receiver.o $(TESTUTIL_OBJ)
+
+# The tracing suite's OTLP receiver (tests/common/otlp_receiver.c), on the
+# runtime's own generated OTLP code (lib/lib.mk: build/lib/gen).
+$(BUILD)/obj/t07/otlp_receiver.o: $(ROOT)/tests/common/otlp_receiver.c $(ROOT)/tests/common/otlp_receiver.h $(CGRPC_OTLP_STAMP) $(EXTRA_DEPS) | $(BUILD)/obj
+	@mkdir -p $(dir $@)
+	$(ECHO) '  CC  %s\n' '$(subst $(ROOT)/,,$<)'
+	$(Q)$(CC) $(ALL_CFLAGS) -I$(CGRPC_OTLP_GEN) -c $< -o $@
 
 $(BUILD)/obj/t07/harness.o: $(TEST_DIR)/harness.c $(TEST_DIR)/harness.h $(EXTRA_DEPS) | $(BUILD)/obj
 	@mkdir -p $(dir $@)

@@ -524,10 +524,19 @@ def matches(selector, labels):
     return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
 
 
+SERVER = "tutorial-server"
+COLLECTOR = "otel-collector"
+
+
+def app_named(name):
+    """Selects the objects of one app: the server's, or the collector's."""
+    return lambda o: o.get("metadata", {}).get("labels", {}).get("app.kubernetes.io/name") == name
+
+
 def check_cross(t, objs, docker):
     t.section("k8s/: the manifests against each other, the Dockerfile and the contract")
-    dep = one(objs, "Deployment")
-    if not t.check(dep is not None, "one Deployment"):
+    dep = one(objs, "Deployment", app_named(SERVER))
+    if not t.check(dep is not None, "one Deployment of the server"):
         return None
     pod = dep["spec"]["template"]
     spec = pod["spec"]
@@ -560,7 +569,8 @@ def check_cross(t, objs, docker):
             f"HOST {val.get('HOST')} and LOG_LEVEL {val.get('LOG_LEVEL')} as the contract says")
     t.check(env.get("REPLICA_NAME", {}).get("valueFrom", {}).get("fieldRef", {}).get("fieldPath") == "metadata.name",
             "REPLICA_NAME comes from the pod's name (downward API)")
-    known = set(CONTRACT) | {"REPLICA_NAME", "AUTH_TOKENS"}
+    known = set(CONTRACT) | {"REPLICA_NAME", "AUTH_TOKENS", "OTEL_EXPORTER_OTLP_ENDPOINT",
+                             "OTEL_SERVICE_NAME"}
     t.check(set(env) <= known, "no variable the server does not read", ", ".join(sorted(set(env) - known)))
     t.check("grpc" in rp and "grpc" in lp, "native gRPC readiness and liveness probes")
     res = ctr.get("resources", {})
@@ -576,8 +586,8 @@ def check_cross(t, objs, docker):
             "the Deployment's selector matches its pods")
 
     labels = pod["metadata"].get("labels", {})
-    svc = one(objs, "Service", lambda o: o["spec"].get("clusterIP") == "None")
-    msvc = one(objs, "Service", lambda o: o["spec"].get("clusterIP") != "None")
+    svc = one(objs, "Service", lambda o: app_named(SERVER)(o) and o["spec"].get("clusterIP") == "None")
+    msvc = one(objs, "Service", lambda o: app_named(SERVER)(o) and o["spec"].get("clusterIP") != "None")
 
     def target_port(p):
         tp = p.get("targetPort", p.get("port"))
@@ -603,7 +613,9 @@ def check_cross(t, objs, docker):
     t.check(ns is not None and all(o["object"]["metadata"].get("namespace") == nsname for o in others),
             f"every object lives in namespace {nsname}")
 
-    cm = one(objs, "ConfigMap")
+    check_collector(t, objs, val.get("OTEL_EXPORTER_OTLP_ENDPOINT"), nsname)
+
+    cm = one(objs, "ConfigMap", app_named(SERVER))
     data = (cm or {}).get("data", {})
     try:
         cfg = json.loads(data.get("service-config.json", ""))
@@ -632,6 +644,32 @@ def check_cross(t, objs, docker):
             "k8s/README.md shows the commands and names only files that exist",
             f"unknown files: {sorted(named - set(files))}")
     return {"env": val, "readiness": rp["grpc"].get("service", ""), "liveness": lp["grpc"].get("service", "")}
+
+
+def check_collector(t, objs, endpoint, nsname):
+    """The server's OTEL_EXPORTER_OTLP_ENDPOINT reaches the collector's
+    Service, whose pods receive OTLP/gRPC on that port."""
+    dep = one(objs, "Deployment", app_named(COLLECTOR))
+    svc = one(objs, "Service", app_named(COLLECTOR))
+    cm = one(objs, "ConfigMap", app_named(COLLECTOR))
+    if not t.check(dep is not None and svc is not None and cm is not None,
+                   "an OpenTelemetry Collector: its Deployment, Service and ConfigMap"):
+        return
+    ctr = dep["spec"]["template"]["spec"]["containers"][0]
+    ports = {p.get("name"): p["containerPort"] for p in ctr.get("ports", [])}
+    want = f"http://{svc['metadata']['name']}.{nsname}.svc.cluster.local:"
+    port = next((p["port"] for p in svc["spec"]["ports"]
+                 if ports.get(p.get("targetPort")) == p["port"] or p.get("targetPort") == p["port"]), None)
+    t.check(port is not None and endpoint == f"{want}{port}",
+            f"the server's OTEL_EXPORTER_OTLP_ENDPOINT is the collector Service's port ({want}{port})",
+            f"got {endpoint}")
+    conf = cm.get("data", {}).get("collector.yaml", "")
+    t.check(f"endpoint: 0.0.0.0:{port}" in conf and re.search(r"traces:\s*\n\s*receivers: \[otlp\]", conf)
+            and matches(svc["spec"].get("selector"), dep["spec"]["template"]["metadata"].get("labels", {})),
+            "the collector receives OTLP/gRPC on that port, in a traces pipeline, behind its Service")
+    image = ctr.get("image", "")
+    t.check(re.fullmatch(r"[\w./-]+:\d+\.\d+\.\d+", image) is not None,
+            f"the collector's image has a pinned version ({image})")
 
 
 # --------------------------------------------------------------------------

@@ -689,6 +689,200 @@ static void null_cg_call_add_metadata(void **state)
     assert_true(t.null_value); /* an empty value */
 }
 
+static void slot_tries(cg_call *c, const cg_method *m, void *user)
+{
+    (void)m;
+    bool *ok = user;
+    *ok = cg_call_interceptor_slot(NULL) == NULL &&
+          cg_call_interceptor_slot(c) != NULL;
+}
+
+static void null_cg_call_interceptor_slot(void **state)
+{
+    (void)state;
+    assert_null(cg_call_interceptor_slot(NULL));
+    bool ok = false;
+    cg_client_interceptor icpt = {slot_tries, NULL, &ok};
+    cg_channel *ch = cg_channel_new("127.0.0.1:1", NULL, NULL);
+    cg_channel_add_interceptor(ch, &icpt);
+    cg_call *c = cg_call_start(ch, rt_m(RT_ECHO), NULL);
+    assert_null(cg_call_interceptor_slot(c)); /* outside on_start */
+    cg_call_cancel(c);
+    cg_call_finish(c);
+    cg_channel_free(ch);
+    assert_true(ok);
+}
+
+/* ===================================================================== */
+/* Tracing                                                                */
+/* ===================================================================== */
+
+#define NULL_TP "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+
+static void null_cg_traceparent_parse(void **state)
+{
+    (void)state;
+    cg_span_context sc;
+    assert_false(cg_traceparent_parse(NULL, NULL, &sc));
+    assert_string_equal(sc.trace_id, "");
+    assert_false(cg_traceparent_parse(NULL_TP, NULL, NULL));
+    assert_true(cg_traceparent_parse(NULL_TP, NULL, &sc)); /* no tracestate */
+}
+
+static void null_cg_traceparent_format(void **state)
+{
+    (void)state;
+    cg_span_context sc;
+    char buf[CG_TRACEPARENT_SIZE];
+    assert_true(cg_traceparent_parse(NULL_TP, NULL, &sc));
+    assert_false(cg_traceparent_format(NULL, buf, sizeof buf));
+    assert_false(cg_traceparent_format(&sc, NULL, sizeof buf));
+}
+
+/* A tracer that does not export (no endpoint in opts). */
+static cg_tracer *quiet_tracer(void)
+{
+    cg_tracer_opts o = {.endpoint = ""};
+    cg_tracer *t = cg_tracer_new(&o, NULL);
+    assert_non_null(t);
+    return t;
+}
+
+static void null_cg_tracer_new(void **state)
+{
+    (void)state;
+    char *saved = getenv("OTEL_EXPORTER_OTLP_ENDPOINT");
+    saved = saved ? strdup(saved) : NULL;
+    unsetenv("OTEL_EXPORTER_OTLP_ENDPOINT");
+    unsetenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
+    cg_tracer *t = cg_tracer_new(NULL, NULL); /* defaults; err NULL */
+    assert_non_null(t);
+    assert_false(cg_tracer_stats_get(t).exporting);
+    cg_tracer_free(t);
+    cg_tracer_opts bad = {.endpoint = "ftp://x"};
+    assert_null(cg_tracer_new(&bad, NULL)); /* err NULL: nothing written */
+    if (saved != NULL)
+        setenv("OTEL_EXPORTER_OTLP_ENDPOINT", saved, 1);
+    free(saved);
+}
+
+static void null_cg_tracer_flush(void **state)
+{
+    (void)state;
+    assert_false(cg_tracer_flush(NULL, 0));
+}
+
+static void null_cg_tracer_stats_get(void **state)
+{
+    (void)state;
+    cg_tracer_stats st = cg_tracer_stats_get(NULL);
+    assert_false(st.exporting);
+    assert_int_equal(st.ended + st.exported + st.dropped + st.failed, 0);
+}
+
+static void null_cg_tracer_free(void **state)
+{
+    (void)state;
+    cg_tracer_free(NULL);
+}
+
+static void null_cg_span_start(void **state)
+{
+    (void)state;
+    cg_tracer *t = quiet_tracer();
+    assert_null(cg_span_start(NULL, "x", CG_SPAN_INTERNAL, NULL));
+    assert_null(cg_span_start(t, NULL, CG_SPAN_INTERNAL, NULL));
+    cg_span *s = cg_span_start(t, "x", CG_SPAN_INTERNAL, NULL); /* root */
+    assert_non_null(s);
+    cg_span_end(s);
+    cg_tracer_free(t);
+}
+
+static void null_cg_span_context_of(void **state)
+{
+    (void)state;
+    assert_null(cg_span_context_of(NULL));
+}
+
+static void null_cg_span_set_str(void **state)
+{
+    (void)state;
+    cg_tracer *t = quiet_tracer();
+    cg_span *s = cg_span_start(t, "x", CG_SPAN_INTERNAL, NULL);
+    assert_false(cg_span_set_str(NULL, "k", "v"));
+    assert_false(cg_span_set_str(s, NULL, "v"));
+    assert_false(cg_span_set_str(s, "k", NULL));
+    cg_span_end(s);
+    cg_tracer_free(t);
+}
+
+static void null_cg_span_set_int(void **state)
+{
+    (void)state;
+    cg_tracer *t = quiet_tracer();
+    cg_span *s = cg_span_start(t, "x", CG_SPAN_INTERNAL, NULL);
+    assert_false(cg_span_set_int(NULL, "k", 1));
+    assert_false(cg_span_set_int(s, NULL, 1));
+    cg_span_end(s);
+    cg_tracer_free(t);
+}
+
+static void null_cg_span_set_error(void **state)
+{
+    (void)state;
+    cg_tracer *t = quiet_tracer();
+    cg_span *s = cg_span_start(t, "x", CG_SPAN_INTERNAL, NULL);
+    assert_false(cg_span_set_error(NULL, "m"));
+    assert_true(cg_span_set_error(s, NULL)); /* no message */
+    cg_span_end(s);
+    cg_tracer_free(t);
+}
+
+static void null_cg_span_end(void **state)
+{
+    (void)state;
+    cg_span_end(NULL);
+}
+
+static void null_cg_span_swap_current(void **state)
+{
+    (void)state;
+    assert_null(cg_span_swap_current(NULL)); /* none, and none before */
+}
+
+static void null_cg_span_current_context(void **state)
+{
+    (void)state;
+    cg_tracer *t = quiet_tracer();
+    cg_span *s = cg_span_start(t, "x", CG_SPAN_INTERNAL, NULL);
+    cg_span_swap_current(s);
+    assert_false(cg_span_current_context(NULL));
+    cg_span_swap_current(NULL);
+    cg_span_end(s);
+    cg_tracer_free(t);
+}
+
+static void null_cg_trace_server_interceptor(void **state)
+{
+    (void)state;
+    assert_null_arg(cg_trace_server_interceptor(NULL, NULL, NULL),
+                    "cg_trace_server_interceptor: ctx is NULL");
+    cg_tracer *t = quiet_tracer();
+    assert_null_arg(cg_trace_server_interceptor(NULL, NULL, t),
+                    "cg_trace_server_interceptor: ctx is NULL");
+    assert_null_arg(cg_trace_server_interceptor(fx.ctx, NULL, t),
+                    "cg_trace_server_interceptor: next is NULL");
+    cg_tracer_free(t);
+}
+
+static void null_cg_trace_client_interceptor(void **state)
+{
+    (void)state;
+    cg_client_interceptor ic = cg_trace_client_interceptor(NULL);
+    assert_null(ic.on_start);
+    assert_null(ic.on_finish);
+}
+
 /* ===================================================================== */
 /* Testing helpers: NULL, and a real call's context and stream            */
 /* ===================================================================== */
@@ -917,7 +1111,14 @@ static const struct covered {
     COVER(cg_call_close_send), COVER(cg_call_recv), COVER(cg_call_header),
     COVER(cg_call_trailer), COVER(cg_call_cancel), COVER(cg_call_finish),
     COVER(cg_unary), COVER(cg_channel_add_interceptor),
-    COVER(cg_call_add_metadata), COVER(cg_test_server_start),
+    COVER(cg_call_add_metadata), COVER(cg_call_interceptor_slot),
+    COVER(cg_traceparent_parse), COVER(cg_traceparent_format),
+    COVER(cg_tracer_new), COVER(cg_tracer_flush), COVER(cg_tracer_stats_get),
+    COVER(cg_tracer_free), COVER(cg_span_start), COVER(cg_span_context_of),
+    COVER(cg_span_set_str), COVER(cg_span_set_int), COVER(cg_span_set_error),
+    COVER(cg_span_end), COVER(cg_span_swap_current),
+    COVER(cg_span_current_context), COVER(cg_trace_server_interceptor),
+    COVER(cg_trace_client_interceptor), COVER(cg_test_server_start),
     COVER(cg_test_ctx_new), COVER(cg_test_ctx_free),
     COVER(cg_test_ctx_cancel), COVER(cg_test_ctx_add_metadata),
     COVER(cg_test_ctx_set_timeout), COVER(cg_test_stream),

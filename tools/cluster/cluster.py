@@ -16,7 +16,12 @@ on loopback and in a few seconds:
   4. lets the load run on the two survivors, stops the client, reads every
      replica's /metrics, stops the survivors;
   5. reports the calls per replica before, during and after the stop, the
-     failed calls (there must be none), the drain time and the exit statuses.
+     failed calls (there must be none), the drain time and the exit statuses;
+  6. and one trace: an OTLP receiver (`lb_client sink`) started first is the
+     OTEL_EXPORTER_OTLP_ENDPOINT of the replicas and the client; the client's
+     first call is traced (its span, the runtime's client interceptor's span,
+     traceparent sent), and the replica that answered exports its server
+     span, the client span's child: the report draws the tree.
 
   cluster.py --server PATH --client PATH --service-config FILE [--test]
              [--threads N] [--seconds S] [--grace S] [--no-retry]
@@ -111,10 +116,10 @@ class Replica:
         self.metrics_addr = None
         self.log = LOG_DIR / f"{self.name}.log"
 
-    def start(self):
+    def start(self, otlp):
         env = dict(os.environ, HOST="127.0.0.1", PORT="0", METRICS_PORT="0",
                    REPLICA_NAME=self.name, GRACE_PERIOD_SECONDS=str(self.grace),
-                   LOG_LEVEL="warn")
+                   LOG_LEVEL="warn", OTEL_EXPORTER_OTLP_ENDPOINT=otlp)
         with open(self.log, "wb") as err:
             self.proc = subprocess.Popen([str(self.server)], env=env, stdin=subprocess.DEVNULL,
                                          stdout=subprocess.PIPE, stderr=err, text=True)
@@ -172,13 +177,14 @@ def tail(path, n=10):
 class Client:
     """lb_client load: JSON events on stdout, commands on stdin."""
 
-    def __init__(self, client, target, service_config, threads):
+    def __init__(self, client, target, service_config, threads, otlp):
         self.cmd = [str(client), "load", target, "--service-config", str(service_config),
                     "--threads", str(threads)]
         self.log = LOG_DIR / "client.log"
+        env = dict(os.environ, OTEL_EXPORTER_OTLP_ENDPOINT=otlp)
         with open(self.log, "wb") as err:
             self.proc = subprocess.Popen(self.cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                         stderr=err, text=True)
+                                         stderr=err, text=True, env=env)
         self.out = Lines(self.proc.stdout)
         self.last = {}
 
@@ -234,6 +240,49 @@ class Client:
         except subprocess.TimeoutExpired:
             self.kill()
         return summary
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+class Sink:
+    """lb_client sink: an OTLP receiver; the spans of traces begun elsewhere,
+    one JSON line each, until its stdin closes."""
+
+    def __init__(self, client):
+        self.log = LOG_DIR / "trace-sink.log"
+        with open(self.log, "wb") as err:
+            self.proc = subprocess.Popen([str(client), "sink"], stdin=subprocess.PIPE,
+                                         stdout=subprocess.PIPE, stderr=err, text=True)
+        self.out = Lines(self.proc.stdout)
+        try:
+            ev = json.loads(self.out.next(START_TIMEOUT) or "{}")
+        except (TimeoutError, ValueError):
+            ev = {}
+        if ev.get("event") != "listening":
+            self.kill()
+            raise ClusterError(f"the trace sink did not start; {rel(self.log)} says:\n" + tail(self.log))
+        self.endpoint = f"http://127.0.0.1:{ev['port']}"
+
+    def spans(self):
+        """Closes the sink and returns the spans it printed."""
+        self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.kill()
+        self.out.t.join(timeout=5)
+        out = []
+        for ln in self.out.all:
+            try:
+                ev = json.loads(ln)
+            except ValueError:
+                continue
+            if ev.get("event") == "span":
+                out.append(ev)
+        return out
 
     def kill(self):
         if self.proc.poll() is None:
@@ -324,12 +373,14 @@ def run(args):
 
     replicas = [Replica(i, args.server, args.grace) for i in range(REPLICAS)]
     client = None
+    sink = None
     t_start = time.monotonic()
     try:
+        sink = Sink(args.client)
         say(bold(f"Starting {REPLICAS} replicas of the step-07 server") +
             dim(f"  ({rel(args.server)}, GRACE_PERIOD_SECONDS={args.grace})"))
         for r in replicas:
-            r.start()
+            r.start(sink.endpoint)
         for r in replicas:
             r.wait_listening()
             say(f"  {r.name}  gRPC {r.addr}  metrics http://{r.metrics_addr}/metrics  "
@@ -340,7 +391,10 @@ def run(args):
         say(bold("\nStarting the client") + dim(f"  ({rel(args.client)}, {args.threads} threads)"))
         say(f"  target          {target}")
         say(f"  service config  {rel(args.service_config)}: {describe_config(args.service_config)}")
-        client = Client(args.client, target, args.service_config, args.threads)
+        say(f"  traces          OTEL_EXPORTER_OTLP_ENDPOINT={sink.endpoint} "
+            + dim("(lb_client sink, for replicas and client)"))
+        client = Client(args.client, target, args.service_config, args.threads, sink.endpoint)
+        traced = client.event("traced", CONNECT_TIMEOUT)
         client.event("ready", CONNECT_TIMEOUT)
         t_load = time.monotonic()
 
@@ -366,19 +420,57 @@ def run(args):
         survivor_rcs = {}
         for r in survivors:
             survivor_rcs[r.name] = r.stop(args.grace + 10)[0]
+        spans = sink.spans()
         wall = time.monotonic() - t_start
     finally:
         if client is not None:
             client.kill()
+        if sink is not None:
+            sink.kill()
         for r in replicas:
             r.kill()
 
     return report(args, replicas, victim, survivors, summary, client_rc, rc, drain, stopped_line,
-                  at_start, before_stop, at_end, survivor_rcs, wall)
+                  at_start, before_stop, at_end, survivor_rcs, wall, (traced, spans))
+
+
+def trace_tree(traced, spans):
+    """The spans of the traced call as (span, depth), each parent before its
+    children."""
+    mine = [s for s in spans if s["trace"] == traced["trace"]]
+    ids = {s["span"] for s in mine}
+    out = []
+
+    def walk(span, depth):
+        out.append((span, depth))
+        for child in mine:
+            if child["parent"] == span["span"]:
+                walk(child, depth + 1)
+    for root in [s for s in mine if s["parent"] not in ids]:
+        walk(root, 0)
+    return out
+
+
+def report_trace(traced, spans):
+    """Prints the traced call's spans as a tree; returns (ok, why) for the
+    check that the replica's span is the child of the client's."""
+    say(bold("\nOne trace, from the client to a replica") +
+        dim(f"  (trace {traced['trace']}, answered by {traced['replica']})"))
+    tree = trace_tree(traced, spans)
+    kinds = {1: "internal", 2: "server", 3: "client"}
+    for s, depth in tree:
+        say(f"  {'   ' * depth}{'└─ ' if depth else ''}{kinds.get(s['kind'], s['kind'])} {s['name']}"
+            + dim(f"  span {s['span']}, service {s['service']}"))
+    client_spans = [s for s, _ in tree if s["kind"] == 3]
+    server_spans = [s for s, _ in tree if s["kind"] == 2]
+    ok = (traced["code"] == "OK" and len(client_spans) == 1 and len(server_spans) == 1
+          and server_spans[0]["parent"] == client_spans[0]["span"]
+          and server_spans[0]["service"] == "grpc-server")
+    return ok, f"call {traced['code']}; spans of the trace: {[s for s, _ in tree]}"
 
 
 def report(args, replicas, victim, survivors, summary, client_rc, rc, drain, stopped_line,
-           at_start, before_stop, at_end, survivor_rcs, wall):
+           at_start, before_stop, at_end, survivor_rcs, wall, trace):
     phases = {p["name"]: p for p in summary["phases"]}
     order = ["before", "draining", "after"]
     by = {name: {ph: phases.get(ph, {}).get("by_replica", {}).get(name, 0) for ph in order}
@@ -429,6 +521,8 @@ def report(args, replicas, victim, survivors, summary, client_rc, rc, drain, sto
     say(f"  {victim.name}: SIGTERM -> exit in {drain * 1000:.0f} ms, exit status {rc}")
     say(f"  wall time {wall:.1f} s")
 
+    trace_ok, trace_why = report_trace(*trace)
+
     say(bold("\nChecks"))
     c = Checks()
     c.check(summary["failed"] == 0 and client_rc == 0,
@@ -459,6 +553,8 @@ def report(args, replicas, victim, survivors, summary, client_rc, rc, drain, sto
     c.check(before_stop is not None and 0 < before_stop <= sum(by[victim.name].values()),
             f"{victim.name}'s own count just before its SIGTERM is no more than the client saw it answer",
             f"server {before_stop}, client {sum(by[victim.name].values())}")
+    c.check(trace_ok, "the traced call's server span (a replica's, exported over OTLP) is the "
+            "child of the client's span, in one trace", trace_why)
     say()
     if args.test:
         say(f"{c.passed} passed, {len(c.failed)} failed")

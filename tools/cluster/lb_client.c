@@ -20,6 +20,18 @@
  *       Exit status 0 when every call succeeded, 1 when any failed, 2 for
  *       bad usage or no connection.
  *
+ *       With OTEL_EXPORTER_OTLP_ENDPOINT set, one more call first: a
+ *       traced Health/Check (an INTERNAL span "cluster demo", the runtime's
+ *       client interceptor's CLIENT span under it, traceparent sent), and
+ *       {"event":"traced","trace":ID,"replica":NAME,"code":CODE} once its
+ *       spans have been exported.
+ *
+ *   lb_client sink
+ *       An OTLP trace receiver on 127.0.0.1 (a free port): prints
+ *       {"event":"listening","port":N}, then one JSON line per span
+ *       received that belongs to a trace begun elsewhere (a span with a
+ *       parent, or a CLIENT or INTERNAL span), until stdin closes.
+ *
  *   lb_client health ADDR [SERVICE]
  *       One grpc.health.v1.Health/Check call; prints the serving status
  *       (SERVING, NOT_SERVING, ...) and exits 0, or prints the call's error
@@ -38,6 +50,8 @@
 #include <unistd.h>
 
 #include <cgrpc.h>
+
+#include "opentelemetry/proto/collector/trace/v1/trace_service.cgrpc.h"
 
 #include "grpc/health/v1/health.cgrpc.h"
 #include "tutorial/v1/my_service.cgrpc.h"
@@ -389,11 +403,143 @@ static char *read_file(const char *path)
     return text;
 }
 
+/* ---- tracing: one traced call, and a receiver that shows it ------------ */
+
+/* With an endpoint in the environment: one call under a span of its own,
+ * whose trace id and replica are printed once exported. */
+static void trace_one_call(const char *target, const char *config)
+{
+    cg_tracer_opts topts = {.service_name = "lb-client"};
+    cg_tracer *t = cg_tracer_new(&topts, NULL);
+    if (t == NULL || !cg_tracer_stats_get(t).exporting) {
+        cg_tracer_free(t);
+        return;
+    }
+    cg_channel_opts copts = {.service_config_json = config};
+    cg_channel *ch = cg_channel_new(target, &copts, NULL);
+    cg_client_interceptor ic = cg_trace_client_interceptor(t);
+    cg_channel_add_interceptor(ch, &ic);
+    cg_span *demo = cg_span_start(t, "cluster demo", CG_SPAN_INTERNAL, NULL);
+    char trace_id[33];
+    snprintf(trace_id, sizeof trace_id, "%s", cg_span_context_of(demo)->trace_id);
+    cg_span *prev = cg_span_swap_current(demo);
+    cg_call_opts o = {.timeout_ms = 5000};
+    /* Health/Check: not a UnaryCall, so the replicas' UnaryCall counts
+     * stay those of the load. */
+    cg_call *c = cg_call_start(ch, GRPC__HEALTH__V1__HEALTH__CHECK__METHOD, &o);
+    Grpc__Health__V1__HealthCheckRequest req =
+        GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
+    cg_call_send(c, &req);
+    cg_call_close_send(c);
+    cg_call_recv(c);
+    const char *h = cg_call_header(c, "x-replica", NULL);
+    char replica[NAME_LEN];
+    snprintf(replica, sizeof replica, "%s", h != NULL ? h : "?");
+    cg_status st = cg_call_finish(c);
+    cg_span_swap_current(prev);
+    cg_span_end(demo);
+    cg_tracer_flush(t, 5000);
+    printf("{\"event\":\"traced\",\"trace\":\"%s\",\"replica\":\"%s\","
+           "\"code\":\"%s\"}\n", trace_id, replica, cg_status_name(st.code));
+    fflush(stdout);
+    cg_channel_free(ch);
+    cg_tracer_free(t);
+}
+
+typedef Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceRequest
+    export_req;
+typedef Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceResponse
+    export_resp;
+typedef Opentelemetry__Proto__Trace__V1__ResourceSpans resource_spans;
+
+static void hex_of(char *out, ProtobufCBinaryData b)
+{
+    out[0] = '\0';
+    for (size_t i = 0; i < b.len && i < 16; i++)
+        sprintf(out + 2 * i, "%02x", b.data[i]);
+}
+
+static void print_span(const Opentelemetry__Proto__Trace__V1__Span *sp,
+                       const char *service)
+{
+    char trace[33], span[33], parent[33];
+    hex_of(trace, sp->trace_id);
+    hex_of(span, sp->span_id);
+    hex_of(parent, sp->parent_span_id);
+    if (parent[0] == '\0' && (int)sp->kind == CG_SPAN_SERVER)
+        return; /* a call of the load: not begun elsewhere */
+    printf("{\"event\":\"span\",\"trace\":\"%s\",\"span\":\"%s\","
+           "\"parent\":\"%s\",\"kind\":%d,\"name\":\"%s\",\"service\":\"%s\"}\n",
+           trace, span, parent, (int)sp->kind, sp->name, service);
+}
+
+static const char *service_of(const resource_spans *rs)
+{
+    for (size_t k = 0; rs->resource && k < rs->resource->n_attributes; k++) {
+        const Opentelemetry__Proto__Common__V1__KeyValue *kv =
+            rs->resource->attributes[k];
+        if (strcmp(kv->key, "service.name") == 0 && kv->value != NULL &&
+            kv->value->value_case ==
+                OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE)
+            return kv->value->string_value;
+    }
+    return "";
+}
+
+static cg_status on_export(cg_ctx *ctx, const export_req *req,
+                           export_resp *resp)
+{
+    (void)resp;
+    pthread_mutex_t *mu = cg_ctx_user(ctx);
+    pthread_mutex_lock(mu);
+    for (size_t i = 0; i < req->n_resource_spans; i++) {
+        const resource_spans *rs = req->resource_spans[i];
+        for (size_t j = 0; j < rs->n_scope_spans; j++)
+            for (size_t k = 0; k < rs->scope_spans[j]->n_spans; k++)
+                print_span(rs->scope_spans[j]->spans[k], service_of(rs));
+    }
+    fflush(stdout);
+    pthread_mutex_unlock(mu);
+    return cg_ok();
+}
+
+static const Opentelemetry__Proto__Collector__Trace__V1__TraceService_Server
+    sink_impl = {.export = on_export};
+
+static pthread_mutex_t sink_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void sink_setup(cg_server *srv, void *user)
+{
+    opentelemetry__proto__collector__trace__v1__trace_service__register_server(
+        srv, &sink_impl, user);
+}
+
+/* Receives spans until stdin closes. */
+static int run_sink(void)
+{
+    int port = 0;
+    cg_server *srv = cg_test_server_start(sink_setup, &sink_mu, &port);
+    if (srv == NULL) {
+        fprintf(stderr, "lb_client: the trace sink could not start\n");
+        return 2;
+    }
+    pthread_mutex_lock(&sink_mu);
+    printf("{\"event\":\"listening\",\"port\":%d}\n", port);
+    fflush(stdout);
+    pthread_mutex_unlock(&sink_mu);
+    char line[64];
+    while (fgets(line, sizeof line, stdin) != NULL)
+        ;
+    cg_server_free(srv);
+    return 0;
+}
+
 static int usage(void)
 {
     fprintf(stderr,
             "usage: lb_client load TARGET [--service-config FILE] [--threads N]\n"
             "                      [--timeout-ms MS] [--max-seconds S]\n"
+            "       lb_client sink\n"
             "       lb_client health ADDR [SERVICE]\n"
             "(make cluster runs it for you: see tools/cluster/cluster.py)\n");
     return 2;
@@ -439,8 +585,8 @@ static int run_load(int argc, char **argv)
     cg_channel_opts copts = {.service_config_json = config};
     cg_status err;
     ld.ch = cg_channel_new(target, &copts, &err);
-    free(config); /* the channel copied it */
     if (ld.ch == NULL) {
+        free(config);
         fprintf(stderr, "lb_client: %s\n", err.message);
         return 2;
     }
@@ -449,8 +595,11 @@ static int run_load(int argc, char **argv)
                         "(state %s)\n", target,
                 cg_conn_state_name(cg_channel_state(ld.ch, false)));
         cg_channel_free(ld.ch);
+        free(config);
         return 2;
     }
+    trace_one_call(target, config);
+    free(config); /* the channels copied it */
     printf("{\"event\":\"ready\"}\n");
     start_phase(&ld, "before");
 
@@ -515,5 +664,7 @@ int main(int argc, char **argv)
         return run_load(argc, argv);
     if (argc >= 2 && strcmp(argv[1], "health") == 0)
         return run_health(argc, argv);
+    if (argc == 2 && strcmp(argv[1], "sink") == 0)
+        return run_sink();
     return usage();
 }

@@ -6,6 +6,7 @@
 
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "my_service.h"
@@ -83,6 +84,18 @@ int app_start(app *a, const server_config *cfg, const char *listen)
         a->auth_on = true;
     }
     logger_init(&a->log, stderr, a->cfg.log_level, a->cfg.replica);
+    /* OTEL_EXPORTER_OTLP_ENDPOINT and OTEL_SERVICE_NAME, as every
+     * OpenTelemetry SDK reads them; no endpoint: nothing is exported. */
+    cg_tracer_opts topts = {.service_name = getenv("OTEL_SERVICE_NAME")
+                                                ? NULL
+                                                : "grpc-server"};
+    cg_status terr;
+    a->tracer = cg_tracer_new(&topts, &terr);
+    if (a->tracer == NULL) {
+        fprintf(stderr, "server: %s\n", terr.message);
+        logger_destroy(&a->log);
+        return 2;
+    }
     health_init(&a->health);
     metrics_init(&a->metrics);
     a->notes.interval_ms = NOTIFY_OUTLINE_INTERVAL_MS;
@@ -99,8 +112,10 @@ int app_start(app *a, const server_config *cfg, const char *listen)
     }
 
     /* [interceptors] */
-    /* The first added runs outermost: logging and metrics see the calls
-     * auth refuses, and every answer carries the replica's name. */
+    /* The first added runs outermost: the log lines carry the trace id,
+     * logging and metrics see the calls auth refuses, and every answer
+     * carries the replica's name. */
+    cg_server_add_interceptor(a->srv, tracing_interceptor, a->tracer);
     cg_server_add_interceptor(a->srv, replica_interceptor, a->cfg.replica);
     cg_server_add_interceptor(a->srv, log_interceptor, &a->log);
     cg_server_add_interceptor(a->srv, metrics_interceptor, &a->metrics);
@@ -157,6 +172,8 @@ void app_free(app *a)
     chat_room_destroy(&a->room);
     metrics_destroy(&a->metrics);
     health_destroy(&a->health);
+    cg_tracer_free(a->tracer); /* sends the last spans (a bounded wait) */
+    a->tracer = NULL;
     logger_destroy(&a->log);
 }
 
@@ -172,7 +189,12 @@ static void print_environment(void)
            "  REPLICA_NAME           name in logs and x-replica (default: "
            "the host name)\n"
            "  AUTH_TOKENS            token=role,... (reader, admin); unset: "
-           "no auth\n",
+           "no auth\n"
+           "  OTEL_EXPORTER_OTLP_ENDPOINT\n"
+           "                         where spans go (http://HOST:4317); "
+           "unset: nowhere\n"
+           "  OTEL_SERVICE_NAME      the spans' service.name (default "
+           "grpc-server)\n",
            CONFIG_DEFAULT_HOST, CONFIG_DEFAULT_PORT,
            CONFIG_DEFAULT_METRICS_PORT, CONFIG_DEFAULT_GRACE_SECONDS);
 }
