@@ -69,8 +69,8 @@ static const ProtobufCMessageDescriptor *const types[] = {
 static void fail_st(const char *what, const ProtobufCMessageDescriptor *d,
                     const cg_status *st)
 {
-    fprintf(stderr, "fuzz_codec: %s (%s)%s%s\n", what, d->name,
-            st ? ": " : "", st ? st->message : "");
+    fprintf(stderr, "fuzz_codec: %s (%s)%s%s\n", what, d->name, st ? ": " : "",
+            st ? st->message : "");
     abort();
 }
 
@@ -384,15 +384,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cg_status st_got = decode(bb, d, a, &got);
     if (refused && (got != NULL || st_got.code != GRPC_STATUS_INTERNAL ||
                     strstr(st_got.message, "still compressed") == NULL))
-        fail_st("a buffer still marked compressed was not refused", d,
-                &st_got);
+        fail_st("a buffer still marked compressed was not refused", d, &st_got);
     if (same_outcome) {
         if ((ref == NULL) != (got == NULL))
             fail_st("the same bytes decode differently by how they arrive", d,
                     ref ? &st_got : &st_ref);
         if (ref != NULL && !equal_msg(ref, got))
-            fail("the same bytes give different fields by how they arrive",
-                 d);
+            fail("the same bytes give different fields by how they arrive", d);
     }
     if (got != NULL && !has_tag_zero(got))
         round_trip(got, d);

@@ -139,8 +139,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fail("main returned a status other than 0 and 1", err);
     }
     if (req != NULL)
-        google__protobuf__compiler__code_generator_request__free_unpacked(
-            req, NULL);
+        google__protobuf__compiler__code_generator_request__free_unpacked(req,
+                                                                          NULL);
     free(out);
     free(err);
     return 0;

@@ -60,7 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
  * ServerStream takes 100 ms to read whole; 16 KiB (some 600 messages) is
  * well past the runtime's send queue (64 messages) and 20 times faster. */
 #define BODY_CAP (16 * 1024)
-#define MAX_RECV 1024         /* the server's limit: reachable by inputs */
+#define MAX_RECV 1024 /* the server's limit: reachable by inputs */
 
 static const char *const method_paths[] = {
     "/tutorial.v1.MyService/UnaryCall",
@@ -88,8 +88,8 @@ static int active;
 
 /* Counts, printed at exit: what the inputs made the server do. */
 static struct {
-    unsigned long calls, by_status[17], reset_by_server, reset_by_us,
-        refused, goaways, reconnects, handlers;
+    unsigned long calls, by_status[17], reset_by_server, reset_by_us, refused,
+        goaways, reconnects, handlers;
 } stats;
 
 /* Brackets every handler so an input can wait until its handler has
@@ -168,8 +168,8 @@ static size_t check_body(const h2_stream *s)
         if (p[0] != 0)
             fatal("%s", "the server sent a compressed or flagged frame the "
                         "client never asked for");
-        size_t len = (size_t)p[1] << 24 | (size_t)p[2] << 16 |
-                     (size_t)p[3] << 8 | p[4];
+        size_t len =
+            (size_t)p[1] << 24 | (size_t)p[2] << 16 | (size_t)p[3] << 8 | p[4];
         if (s->body_len - off - 5 < len)
             fatal("%s", "the server sent a frame longer than its body");
         Tutorial__V1__Response *r =

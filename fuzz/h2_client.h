@@ -23,17 +23,17 @@
 /* One request stream and what came back on it. */
 typedef struct h2_stream {
     uint32_t id;
-    int64_t send_window;   /* how much DATA the server lets us send */
-    bool closed;           /* END_STREAM or RST_STREAM from the server */
-    bool reset_by_server;  /* closed by RST_STREAM */
-    uint32_t reset_code;   /* its error code */
-    bool reset_by_us;      /* we sent RST_STREAM */
-    bool refused;          /* GOAWAY said the server never looked at it */
-    int header_blocks;     /* 1 = headers, 2 = headers + trailers */
-    int http_status;       /* :status, or -1 */
-    int grpc_status;       /* grpc-status, or -1 when none was sent */
+    int64_t send_window;  /* how much DATA the server lets us send */
+    bool closed;          /* END_STREAM or RST_STREAM from the server */
+    bool reset_by_server; /* closed by RST_STREAM */
+    uint32_t reset_code;  /* its error code */
+    bool reset_by_us;     /* we sent RST_STREAM */
+    bool refused;         /* GOAWAY said the server never looked at it */
+    int header_blocks;    /* 1 = headers, 2 = headers + trailers */
+    int http_status;      /* :status, or -1 */
+    int grpc_status;      /* grpc-status, or -1 when none was sent */
     char grpc_message[256];
-    bool bad_header;       /* a header the client could not decode */
+    bool bad_header; /* a header the client could not decode */
     /* The response body: the first body_cap bytes kept, all counted. */
     uint8_t *body;
     size_t body_len, body_cap, body_total;
@@ -43,21 +43,21 @@ typedef struct h2_hpack_entry h2_hpack_entry;
 
 typedef struct h2_conn {
     int fd;
-    bool dead;              /* socket closed or failed */
-    bool goaway;            /* the server sent GOAWAY */
+    bool dead;   /* socket closed or failed */
+    bool goaway; /* the server sent GOAWAY */
     uint32_t goaway_code;
-    uint32_t last_stream;   /* the last stream id we opened */
-    int64_t send_window;    /* the connection's window for our DATA */
+    uint32_t last_stream; /* the last stream id we opened */
+    int64_t send_window;  /* the connection's window for our DATA */
     uint32_t peer_initial_window;
     uint32_t peer_max_frame;
-    uint64_t unacked_recv;  /* DATA bytes received, not yet given back */
+    uint64_t unacked_recv; /* DATA bytes received, not yet given back */
 
-    uint8_t *in;            /* bytes read, not yet handled */
+    uint8_t *in; /* bytes read, not yet handled */
     size_t in_len, in_cap;
-    uint8_t *out;           /* bytes to write */
+    uint8_t *out; /* bytes to write */
     size_t out_len, out_cap;
 
-    uint8_t *hblock;        /* a header block spread over CONTINUATIONs */
+    uint8_t *hblock; /* a header block spread over CONTINUATIONs */
     size_t hblock_len, hblock_cap;
     uint32_t hblock_stream;
     bool hblock_end_stream;
@@ -67,8 +67,8 @@ typedef struct h2_conn {
     h2_hpack_entry *dyn;
     size_t n_dyn, cap_dyn, dyn_size, dyn_max;
 
-    h2_stream *cur;         /* the stream frames are matched against */
-    char error[160];        /* why the connection died, for messages */
+    h2_stream *cur;  /* the stream frames are matched against */
+    char error[160]; /* why the connection died, for messages */
 } h2_conn;
 
 /* One header to send. */

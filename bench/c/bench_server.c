@@ -2,9 +2,10 @@
  * bench_server.c: MyService on the cgrpc runtime, the server `make bench`
  * measures against the C++ sync and callback servers.
  *
- * The same service as the C++ servers in bench/cpp, written the way the course teaches it:
- * plain blocking handlers in the generated Tutorial__V1__MyService_Server
- * table, runtime defaults for threads and limits.
+ * The same service as the C++ servers in bench/cpp, written the way the course
+ * teaches it: plain blocking handlers in the generated
+ * Tutorial__V1__MyService_Server table, runtime defaults for threads and
+ * limits.
  *
  *   UnaryCall            success=true, message="Processed: <id>"
  *   ServerStream         `value` responses "Processed: <id> #<i>", i = 1..value
@@ -22,10 +23,14 @@
 #include "cgrpc.h"
 #include "tutorial/v1/my_service.cgrpc.h"
 
-static bool empty(const char *s) { return s == NULL || s[0] == '\0'; }
+static bool empty(const char *s)
+{
+    return s == NULL || s[0] == '\0';
+}
 
 static cg_status unary_call(cg_ctx *ctx, const Tutorial__V1__Request *req,
-                            Tutorial__V1__Response *resp) {
+                            Tutorial__V1__Response *resp)
+{
     if (empty(req->id))
         return cg_error(ctx, GRPC_STATUS_INVALID_ARGUMENT, "id is required");
     resp->success = true;
@@ -34,10 +39,12 @@ static cg_status unary_call(cg_ctx *ctx, const Tutorial__V1__Request *req,
 }
 
 static cg_status server_stream(cg_ctx *ctx, const Tutorial__V1__Request *req,
-                               cg_stream *stream) {
+                               cg_stream *stream)
+{
     if (empty(req->id))
         return cg_error(ctx, GRPC_STATUS_INVALID_ARGUMENT, "id is required");
-    /* One buffer for every message: "Processed: " + id + " #" + up to 11 digits. */
+    /* One buffer for every message: "Processed: " + id + " #" + up to 11
+     * digits. */
     size_t cap = strlen(req->id) + 32;
     char *text = cg_alloc(ctx, cap);
     Tutorial__V1__Response resp = TUTORIAL__V1__RESPONSE__INIT;
@@ -46,18 +53,21 @@ static cg_status server_stream(cg_ctx *ctx, const Tutorial__V1__Request *req,
     for (int32_t i = 1; i <= req->value; i++) {
         snprintf(text, cap, "Processed: %s #%d", req->id, (int)i);
         if (!cg_send(stream, &resp))
-            return cg_error(ctx, GRPC_STATUS_CANCELLED, "client gone after %d", (int)i - 1);
+            return cg_error(ctx, GRPC_STATUS_CANCELLED, "client gone after %d",
+                            (int)i - 1);
     }
     return cg_ok();
 }
 
 static cg_status client_stream(cg_ctx *ctx, cg_stream *stream,
-                               Tutorial__V1__Response *resp) {
+                               Tutorial__V1__Response *resp)
+{
     long count = 0;
     const Tutorial__V1__Request *req;
     while ((req = cg_recv(stream)) != NULL) {
         if (empty(req->id))
-            return cg_error(ctx, GRPC_STATUS_INVALID_ARGUMENT, "id is required");
+            return cg_error(ctx, GRPC_STATUS_INVALID_ARGUMENT,
+                            "id is required");
         count++;
     }
     cg_status st = cg_stream_error(stream);
@@ -68,11 +78,13 @@ static cg_status client_stream(cg_ctx *ctx, cg_stream *stream,
     return cg_ok();
 }
 
-static cg_status bidirectional_stream(cg_ctx *ctx, cg_stream *stream) {
+static cg_status bidirectional_stream(cg_ctx *ctx, cg_stream *stream)
+{
     const Tutorial__V1__Request *req;
     while ((req = cg_recv(stream)) != NULL) {
         if (empty(req->id))
-            return cg_error(ctx, GRPC_STATUS_INVALID_ARGUMENT, "id is required");
+            return cg_error(ctx, GRPC_STATUS_INVALID_ARGUMENT,
+                            "id is required");
         Tutorial__V1__Response resp = TUTORIAL__V1__RESPONSE__INIT;
         resp.success = true;
         resp.message = req->id; /* cg_send serialises before returning */
@@ -89,7 +101,8 @@ static const Tutorial__V1__MyService_Server service = {
     .bidirectional_stream = bidirectional_stream,
 };
 
-int main(int argc, char **argv) {
+int main(int argc, char **argv)
+{
     const char *addr = "0.0.0.0:50051";
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc) {

@@ -141,7 +141,8 @@ static void client_stream_sums_and_notices_cancel(void)
     cg_test_ctx_cancel(ctx);
     resp = cg_message_new(ctx, &tutorial__v1__response__descriptor);
     st = client_stream(ctx, in, resp);
-    check(st.code == GRPC_STATUS_CANCELLED, "ClientStream cancelled: CANCELLED");
+    check(st.code == GRPC_STATUS_CANCELLED,
+          "ClientStream cancelled: CANCELLED");
     cg_test_ctx_free(ctx);
 }
 

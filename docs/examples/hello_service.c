@@ -45,7 +45,8 @@ static cg_status server_stream(cg_ctx *ctx, const Tutorial__V1__Request *req,
     for (int32_t i = 1; i <= req->value; i++) {
         Tutorial__V1__Response r = TUTORIAL__V1__RESPONSE__INIT;
         r.success = true;
-        r.message = cg_printf(ctx, "%s %d/%d", req->id, (int)i, (int)req->value);
+        r.message =
+            cg_printf(ctx, "%s %d/%d", req->id, (int)i, (int)req->value);
         if (!cg_send(out, &r)) /* copied before it returns: a local is fine */
             break;             /* cancelled or gone: nobody is listening */
     }
@@ -122,7 +123,8 @@ static void call_everything(cg_channel *ch)
     Tutorial__V1__Response *resp = NULL;
     cg_status st =
         tutorial__v1__my_service_client__unary_call(ch, &req, &resp, &opts);
-    check(st.code == GRPC_STATUS_OK && says(resp->message, "Processed: test-123"),
+    check(st.code == GRPC_STATUS_OK &&
+              says(resp->message, "Processed: test-123"),
           "UnaryCall answers");
     tutorial__v1__response__free_unpacked(resp, NULL); /* NULL is fine too */
 

@@ -125,19 +125,19 @@ typedef struct cg_status (*cg_invoke_fn)(const void *impl, cg_ctx *ctx,
 
 /* One RPC method. Generated code defines these as constants. */
 typedef struct cg_method {
-    const char *path;  /* "/tutorial.v1.MyService/UnaryCall" */
-    const char *name;  /* "UnaryCall" */
+    const char *path; /* "/tutorial.v1.MyService/UnaryCall" */
+    const char *name; /* "UnaryCall" */
     cg_kind kind;
     const ProtobufCMessageDescriptor *input;
     const ProtobufCMessageDescriptor *output;
-    cg_invoke_fn invoke;  /* server side; NULL in client-only tables */
+    cg_invoke_fn invoke; /* server side; NULL in client-only tables */
 } cg_method;
 
 /* One .proto file as protoc compiled it: its name and its descriptor, a
  * serialized google.protobuf.FileDescriptorProto. Generated code embeds
  * them for server reflection (cg_server_enable_reflection). */
 typedef struct cg_file_descriptor {
-    const char *name;  /* "tutorial/v1/my_service.proto" */
+    const char *name; /* "tutorial/v1/my_service.proto" */
     const unsigned char *data;
     size_t len;
 } cg_file_descriptor;
@@ -147,7 +147,7 @@ typedef struct cg_file_descriptor {
  * file that one imports, directly or not. A table without them (n_files
  * 0) is served as usual; reflection lists it but cannot describe it. */
 typedef struct cg_service {
-    const char *name;  /* "tutorial.v1.MyService" */
+    const char *name; /* "tutorial.v1.MyService" */
     size_t n_methods;
     const cg_method *methods;
     size_t n_files;
@@ -222,9 +222,9 @@ const cg_status *cg_ctx_status(const cg_ctx *ctx);
  * runtime made: on exhaustion of memory the process aborts with a message,
  * as with any C allocator wrapper that cannot report failure to the
  * client. NULL for a NULL ctx, the one mistake they can report. */
-void *cg_alloc(cg_ctx *ctx, size_t size);      /* zeroed */
-char *cg_strdup(cg_ctx *ctx, const char *s);   /* s NULL -> "" */
-char *cg_printf(cg_ctx *ctx, const char *fmt, ...)  /* fmt NULL -> NULL */
+void *cg_alloc(cg_ctx *ctx, size_t size);          /* zeroed */
+char *cg_strdup(cg_ctx *ctx, const char *s);       /* s NULL -> "" */
+char *cg_printf(cg_ctx *ctx, const char *fmt, ...) /* fmt NULL -> NULL */
     __attribute__((format(printf, 2, 3)));
 /* A new message of type `desc`, initialised with its defaults, ctx-owned
  * (for submessages and repeated fields of a response). NULL for a NULL ctx
@@ -317,21 +317,21 @@ typedef struct cg_server cg_server;
 
 /* TLS for a server: PEM file paths. */
 typedef struct cg_tls_server {
-    const char *cert_file;       /* PEM: the server's certificate chain */
-    const char *key_file;        /* PEM: its private key */
-    const char *client_ca_file;  /* PEM; non-NULL asks clients for a
-                                    certificate signed by it */
-    bool require_client_cert;    /* refuse clients without one */
+    const char *cert_file;      /* PEM: the server's certificate chain */
+    const char *key_file;       /* PEM: its private key */
+    const char *client_ca_file; /* PEM; non-NULL asks clients for a
+                                   certificate signed by it */
+    bool require_client_cert;   /* refuse clients without one */
 } cg_tls_server;
 
 typedef struct cg_server_opts {
-    size_t max_recv_bytes;  /* 0 = 4 MiB; larger requests: RESOURCE_EXHAUSTED */
-    size_t max_send_bytes;  /* 0 = 4 MiB; larger responses: RESOURCE_EXHAUSTED */
-    int min_threads;        /* polling threads kept, 0 = number of CPUs */
-    int max_threads;        /* threads at most, 0 = 64; at least 2 (see
-                               "Threads" below); threads above min_threads
-                               retire when idle */
-    bool allow_reuseport;   /* false: a second server on a port fails to bind */
+    size_t max_recv_bytes; /* 0 = 4 MiB; larger requests: RESOURCE_EXHAUSTED */
+    size_t max_send_bytes; /* 0 = 4 MiB; larger responses: RESOURCE_EXHAUSTED */
+    int min_threads;       /* polling threads kept, 0 = number of CPUs */
+    int max_threads;       /* threads at most, 0 = 64; at least 2 (see
+                              "Threads" below); threads above min_threads
+                              retire when idle */
+    bool allow_reuseport;  /* false: a second server on a port fails to bind */
 
     /* Keepalive: how the server watches its connections. After
      * keepalive_ms without activity on a connection with calls open (or
@@ -340,8 +340,8 @@ typedef struct cg_server_opts {
      * within keepalive_timeout_ms: a client that vanished without closing
      * (cable pulled, machine gone) is noticed and its calls cancelled.
      * 0 = the core's defaults: 2 hours and 20 s. */
-    int64_t keepalive_ms;          /* 0 = 2 hours */
-    int64_t keepalive_timeout_ms;  /* 0 = 20 s */
+    int64_t keepalive_ms;         /* 0 = 2 hours */
+    int64_t keepalive_timeout_ms; /* 0 = 20 s */
     /* The policy for the clients' own pings. A client may ping at most
      * once per min_ping_interval_ms while no data flows (0 = 5 minutes);
      * every ping sooner is a strike, and after more than max_ping_strikes
@@ -351,8 +351,8 @@ typedef struct cg_server_opts {
      * open is allowed only every 2 hours. Set these to match the
      * keepalive_ms your clients use. */
     bool keepalive_permit_without_calls;
-    int64_t min_ping_interval_ms;  /* 0 = 5 minutes */
-    int max_ping_strikes;          /* 0 = 2, -1 = no limit */
+    int64_t min_ping_interval_ms; /* 0 = 5 minutes */
+    int max_ping_strikes;         /* 0 = 2, -1 = no limit */
 } cg_server_opts;
 
 /* A new server, not yet listening. opts may be NULL for defaults; they are
@@ -399,8 +399,8 @@ cg_server *cg_server_new(const cg_server_opts *opts);
  *  - "localhost:0" binds whichever family the name resolves to first; in
  *    tests use "127.0.0.1:0".
  *  - "unix:/path" for a Unix domain socket. */
-int cg_server_listen(cg_server *srv, const char *addr,
-                     const cg_tls_server *tls, cg_status *err);
+int cg_server_listen(cg_server *srv, const char *addr, const cg_tls_server *tls,
+                     cg_status *err);
 
 /* Registers a service: `impl` is its handler table (the generated
  * Pkg__Svc_Server struct), read through each method's invoke function; it
@@ -443,9 +443,9 @@ int cg_server_start(cg_server *srv);
 /* The lame-duck pause before a shutdown: keeps serving as usual and returns
  * once no call has arrived for quiet_ms, or after max_ms, whichever comes
  * first; true if it went quiet, false at max_ms, for a NULL srv, or if the
- * server is not running (or stops meanwhile). Call it after telling clients you are going
- * (health NOT_SERVING: clients that watch health stop sending here), then
- * cg_server_shutdown. Why: gRPC core cancels a call that arrives at the
+ * server is not running (or stops meanwhile). Call it after telling clients you
+ * are going (health NOT_SERVING: clients that watch health stop sending here),
+ * then cg_server_shutdown. Why: gRPC core cancels a call that arrives at the
  * instant of a shutdown, before the client has heard of it, without any
  * handler seeing it (the client gets CANCELLED); after a quiet pause no
  * call is arriving. Clients that do not watch health keep sending: then
@@ -476,10 +476,11 @@ void cg_server_wait(cg_server *srv);
  * convenience for main(): listen, register, start, cg_server_run_until_signal,
  * cg_server_free, return 0. Returns the signal number received, 0 when the
  * server was shut down another way meanwhile (cg_server_shutdown or
- * _async elsewhere), or -1 at once for a NULL srv. It blocks the two signals in the calling thread and
- * waits for them there (sigtimedwait), restoring the mask before it
- * returns; call it from the main thread, whose signal mask the process's
- * other threads (other than gRPC's and the runtime's) should share. */
+ * _async elsewhere), or -1 at once for a NULL srv. It blocks the two signals in
+ * the calling thread and waits for them there (sigtimedwait), restoring the
+ * mask before it returns; call it from the main thread, whose signal mask the
+ * process's other threads (other than gRPC's and the runtime's) should share.
+ */
 int cg_server_run_until_signal(cg_server *srv, int64_t grace_ms);
 
 /* Frees the server, shutting it down first (grace 0) if still running.
@@ -494,23 +495,23 @@ typedef struct cg_channel cg_channel;
 
 /* TLS for a client: PEM file paths. */
 typedef struct cg_tls_client {
-    const char *root_ca_file;          /* PEM; NULL = the system's roots */
-    const char *cert_file;             /* PEM, for mutual TLS */
-    const char *key_file;              /* PEM, for mutual TLS */
-    const char *server_name_override;  /* tests whose certificate names
-                                          another host */
+    const char *root_ca_file;         /* PEM; NULL = the system's roots */
+    const char *cert_file;            /* PEM, for mutual TLS */
+    const char *key_file;             /* PEM, for mutual TLS */
+    const char *server_name_override; /* tests whose certificate names
+                                         another host */
 } cg_tls_client;
 
 typedef struct cg_channel_opts {
-    const cg_tls_client *tls;          /* NULL = plaintext */
-    const char *service_config_json;   /* e.g. round_robin, retry policy */
-    const char *lb_policy;             /* shorthand: "round_robin" */
-    int64_t keepalive_ms;              /* 0 = off */
-    int64_t keepalive_timeout_ms;      /* 0 = core default */
-    size_t max_recv_bytes;             /* 0 = 4 MiB */
-    size_t max_send_bytes;             /* 0 = unlimited */
-    bool wait_for_ready;               /* default for every call; a call's
-                                          cg_call_opts.ready overrides it */
+    const cg_tls_client *tls;        /* NULL = plaintext */
+    const char *service_config_json; /* e.g. round_robin, retry policy */
+    const char *lb_policy;           /* shorthand: "round_robin" */
+    int64_t keepalive_ms;            /* 0 = off */
+    int64_t keepalive_timeout_ms;    /* 0 = core default */
+    size_t max_recv_bytes;           /* 0 = 4 MiB */
+    size_t max_send_bytes;           /* 0 = unlimited */
+    bool wait_for_ready;             /* default for every call; a call's
+                                        cg_call_opts.ready overrides it */
 } cg_channel_opts;
 
 /* A channel to `target`: "host:port", "dns:///host:port",
@@ -556,21 +557,21 @@ const char *cg_conn_state_name(cg_conn_state s);
 
 /* Whether a call without a connection waits for one or fails at once. */
 typedef enum cg_ready {
-    CG_READY_DEFAULT = 0,  /* the channel's wait_for_ready option */
-    CG_READY_WAIT,         /* wait for a connection (until the deadline) */
-    CG_READY_FAIL_FAST,    /* fail with UNAVAILABLE at once, even when the
-                              channel's wait_for_ready is set */
+    CG_READY_DEFAULT = 0, /* the channel's wait_for_ready option */
+    CG_READY_WAIT,        /* wait for a connection (until the deadline) */
+    CG_READY_FAIL_FAST,   /* fail with UNAVAILABLE at once, even when the
+                             channel's wait_for_ready is set */
 } cg_ready;
 
 /* Per-call options; a NULL opts pointer means all defaults. */
 typedef struct cg_call_opts {
-    int64_t timeout_ms;         /* 0 = no deadline */
-    const cg_md *metadata;      /* request metadata, copied at call start;
-                                   NULL when n_metadata is 0 */
+    int64_t timeout_ms;    /* 0 = no deadline */
+    const cg_md *metadata; /* request metadata, copied at call start;
+                              NULL when n_metadata is 0 */
     size_t n_metadata;
-    cg_ready ready;             /* wait for a connection or fail fast;
-                                   CG_READY_DEFAULT follows the channel's
-                                   wait_for_ready */
+    cg_ready ready; /* wait for a connection or fail fast;
+                       CG_READY_DEFAULT follows the channel's
+                       wait_for_ready */
 } cg_call_opts;
 
 /* A client call in progress (streaming, or a unary call made by hand). */
@@ -591,8 +592,8 @@ cg_call *cg_call_start(cg_channel *ch, const cg_method *m,
  * and waits until the transport has taken it. False for a NULL c, when the
  * call has ended (or never started), after cg_call_close_send, when the
  * message is NULL or of the wrong type, or when it is larger than the
- * channel's max_send_bytes (the call then ends with RESOURCE_EXHAUSTED). One sending thread at a time; may run
- * concurrently with cg_call_recv. */
+ * channel's max_send_bytes (the call then ends with RESOURCE_EXHAUSTED). One
+ * sending thread at a time; may run concurrently with cg_call_recv. */
 bool cg_call_send(cg_call *c, const void *msg);
 
 /* Sends a request message like cg_call_send, telling the runtime that more
@@ -702,10 +703,10 @@ void **cg_call_interceptor_slot(cg_call *c);
 
 /* Where a span sits in its trace: what crosses between services. */
 typedef struct cg_span_context {
-    char trace_id[33];  /* 32 lower-case hex digits, not all zero */
-    char span_id[17];   /* 16 lower-case hex digits, not all zero */
-    uint8_t flags;      /* W3C trace flags; bit 0: sampled */
-    char tracestate[CG_TRACESTATE_MAX];  /* as received; "" for none */
+    char trace_id[33]; /* 32 lower-case hex digits, not all zero */
+    char span_id[17];  /* 16 lower-case hex digits, not all zero */
+    uint8_t flags;     /* W3C trace flags; bit 0: sampled */
+    char tracestate[CG_TRACESTATE_MAX]; /* as received; "" for none */
 } cg_span_context;
 
 /* Parses a `traceparent` header strictly as the W3C Trace Context says:
@@ -727,21 +728,21 @@ bool cg_traceparent_format(const cg_span_context *sc, char *buf, size_t size);
 typedef struct cg_tracer cg_tracer;
 
 typedef struct cg_tracer_opts {
-    const char *endpoint;       /* the collector: "http://host:4317",
-                                   "https://host:4317" (TLS, system roots)
-                                   or a gRPC target; NULL: the environment
-                                   (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, else
-                                   OTEL_EXPORTER_OTLP_ENDPOINT); "" or unset:
-                                   spans are not exported */
-    const char *service_name;   /* the resource's service.name; NULL:
-                                   OTEL_SERVICE_NAME, else "unknown_service" */
-    size_t queue_max;           /* spans waiting for export; 0 = 2048 */
-    size_t batch_max;           /* spans per Export call; 0 = 512 */
-    int64_t delay_ms;           /* longest wait before a batch that is not
-                                   full goes; 0 = 1000 */
-    int64_t export_timeout_ms;  /* one Export call's deadline; 0 = 10000 */
-    int64_t shutdown_ms;        /* cg_tracer_free waits this long for the
-                                   last spans to go; 0 = 2000 */
+    const char *endpoint;      /* the collector: "http://host:4317",
+                                  "https://host:4317" (TLS, system roots)
+                                  or a gRPC target; NULL: the environment
+                                  (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, else
+                                  OTEL_EXPORTER_OTLP_ENDPOINT); "" or unset:
+                                  spans are not exported */
+    const char *service_name;  /* the resource's service.name; NULL:
+                                  OTEL_SERVICE_NAME, else "unknown_service" */
+    size_t queue_max;          /* spans waiting for export; 0 = 2048 */
+    size_t batch_max;          /* spans per Export call; 0 = 512 */
+    int64_t delay_ms;          /* longest wait before a batch that is not
+                                  full goes; 0 = 1000 */
+    int64_t export_timeout_ms; /* one Export call's deadline; 0 = 10000 */
+    int64_t shutdown_ms;       /* cg_tracer_free waits this long for the
+                                  last spans to go; 0 = 2000 */
 } cg_tracer_opts;
 
 /* A new tracer; opts may be NULL (all defaults, endpoint from the
@@ -760,11 +761,11 @@ cg_tracer *cg_tracer_new(const cg_tracer_opts *opts, cg_status *err);
 bool cg_tracer_flush(cg_tracer *t, int64_t timeout_ms);
 
 typedef struct cg_tracer_stats {
-    bool exporting;     /* an endpoint is set */
-    uint64_t ended;     /* spans ended that were to be exported */
-    uint64_t exported;  /* spans a collector accepted */
-    uint64_t dropped;   /* spans dropped: queue full, or left at shutdown */
-    uint64_t failed;    /* spans whose Export call failed */
+    bool exporting;    /* an endpoint is set */
+    uint64_t ended;    /* spans ended that were to be exported */
+    uint64_t exported; /* spans a collector accepted */
+    uint64_t dropped;  /* spans dropped: queue full, or left at shutdown */
+    uint64_t failed;   /* spans whose Export call failed */
 } cg_tracer_stats;
 
 /* The tracer's counters so far; all zero for a NULL t. */
@@ -779,7 +780,7 @@ void cg_tracer_free(cg_tracer *t);
 typedef struct cg_span cg_span;
 
 typedef enum cg_span_kind {
-    CG_SPAN_INTERNAL = 1,  /* the values of OTLP's SpanKind */
+    CG_SPAN_INTERNAL = 1, /* the values of OTLP's SpanKind */
     CG_SPAN_SERVER = 2,
     CG_SPAN_CLIENT = 3,
 } cg_span_kind;

@@ -22,7 +22,7 @@
 
 struct cgi_block {
     cgi_block *next;
-    size_t size;  /* payload bytes after the header */
+    size_t size; /* payload bytes after the header */
     alignas(max_align_t) char data[];
 };
 

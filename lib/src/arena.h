@@ -22,12 +22,12 @@
 typedef struct cgi_block cgi_block;
 
 typedef struct cgi_arena {
-    char *cur;          /* next free byte in the current block */
-    char *end;          /* end of the current block */
-    char *first;        /* the inline first block (may be NULL) */
+    char *cur;   /* next free byte in the current block */
+    char *end;   /* end of the current block */
+    char *first; /* the inline first block (may be NULL) */
     size_t first_size;
-    cgi_block *blocks;  /* malloc'd blocks, newest first */
-    size_t next_size;   /* size of the next ordinary block */
+    cgi_block *blocks; /* malloc'd blocks, newest first */
+    size_t next_size;  /* size of the next ordinary block */
     ProtobufCAllocator pbc;
 } cgi_arena;
 

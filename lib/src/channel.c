@@ -24,9 +24,9 @@
 static grpc_channel *create_core(const char *target, const cg_channel_opts *o,
                                  cg_status *err)
 {
-    grpc_channel_credentials *creds =
-        o->tls != NULL ? cgi_tls_channel_creds(o->tls, err)
-                       : grpc_insecure_credentials_create();
+    grpc_channel_credentials *creds = o->tls != NULL
+                                          ? cgi_tls_channel_creds(o->tls, err)
+                                          : grpc_insecure_credentials_create();
     if (creds == NULL)
         return NULL;
     grpc_arg args[MAX_ARGS];
@@ -58,8 +58,8 @@ static grpc_channel *create_core(const char *target, const cg_channel_opts *o,
     grpc_channel *core = grpc_channel_create(target, creds, &ca);
     grpc_channel_credentials_release(creds);
     if (core == NULL)
-        *err = cgi_status(GRPC_STATUS_INVALID_ARGUMENT, "bad target %s",
-                          target);
+        *err =
+            cgi_status(GRPC_STATUS_INVALID_ARGUMENT, "bad target %s", target);
     return core;
 }
 
@@ -98,9 +98,8 @@ static cg_channel *channel_new(const char *target, const cg_channel_opts *opts,
 static void drain_and_destroy(grpc_completion_queue *cq)
 {
     grpc_completion_queue_shutdown(cq);
-    while (grpc_completion_queue_pluck(cq, NULL,
-                                       gpr_inf_future(GPR_CLOCK_MONOTONIC),
-                                       NULL)
+    while (grpc_completion_queue_pluck(
+               cq, NULL, gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL)
                .type != GRPC_QUEUE_SHUTDOWN)
         ;
     grpc_completion_queue_destroy(cq);
@@ -201,8 +200,8 @@ void cgi_channel_put_cq(cg_channel *ch, grpc_completion_queue *cq)
     if (ch->n_idle < 64) {
         if (ch->n_idle == ch->cap_idle) {
             ch->cap_idle = ch->cap_idle ? ch->cap_idle * 2 : 8;
-            ch->idle_cqs = cgi_realloc(ch->idle_cqs,
-                                       ch->cap_idle * sizeof *ch->idle_cqs);
+            ch->idle_cqs =
+                cgi_realloc(ch->idle_cqs, ch->cap_idle * sizeof *ch->idle_cqs);
         }
         ch->idle_cqs[ch->n_idle++] = cq;
         cq = NULL;

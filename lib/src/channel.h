@@ -22,24 +22,24 @@
  * are the channel's, under its lock: the call only embeds the link. */
 typedef struct cgi_chlink {
     struct cgi_chlink *prev, *next;
-    grpc_call *call;  /* the core's call, to cancel; NULL until it exists */
-    bool linked;      /* on the list */
+    grpc_call *call; /* the core's call, to cancel; NULL until it exists */
+    bool linked;     /* on the list */
 } cgi_chlink;
 
 struct cg_channel {
     grpc_channel *core;
-    size_t max_send;       /* 0 = no limit */
+    size_t max_send; /* 0 = no limit */
     bool wait_for_ready;
     cg_client_interceptor *icpts;
     size_t n_icpts;
 
-    pthread_mutex_t mu;    /* guards the fields below */
+    pthread_mutex_t mu; /* guards the fields below */
     int refs;
-    bool closed;           /* cg_channel_free was called */
-    cgi_chlink *calls;     /* calls in progress, to cancel on free */
-    grpc_completion_queue **idle_cqs;  /* pluck queues ready for reuse */
+    bool closed;                      /* cg_channel_free was called */
+    cgi_chlink *calls;                /* calls in progress, to cancel on free */
+    grpc_completion_queue **idle_cqs; /* pluck queues ready for reuse */
     size_t n_idle, cap_idle;
-    struct cgi_chreg *regs;  /* methods registered with the core */
+    struct cgi_chreg *regs; /* methods registered with the core */
     size_t n_regs, cap_regs;
 };
 

@@ -27,40 +27,40 @@
 
 /* A client call: private to this file; the channel sees only its link. */
 struct cg_call {
-    cg_channel *ch;            /* NULL when the call could not start */
+    cg_channel *ch; /* NULL when the call could not start */
     const cg_method *m;
     grpc_call *call;
     grpc_completion_queue *cq; /* a pluck queue: each op waits for its tag */
     cgi_chlink link;           /* on the channel's list of calls in progress */
     int64_t start_us;
 
-    pthread_mutex_t mu;        /* guards the flags below; one thread at a
-                                  time starts a batch */
-    cgi_mdlist md;             /* request metadata */
-    bool starting;             /* inside on_start: metadata may be added */
-    void **slots;              /* one per interceptor (cg_call_interceptor_slot) */
-    size_t icpt_i;             /* the interceptor running now */
-    bool in_icpt;              /* inside on_start or on_finish */
-    uint32_t im_flags;         /* wait-for-ready */
+    pthread_mutex_t mu; /* guards the flags below; one thread at a
+                           time starts a batch */
+    cgi_mdlist md;      /* request metadata */
+    bool starting;      /* inside on_start: metadata may be added */
+    void **slots;       /* one per interceptor (cg_call_interceptor_slot) */
+    size_t icpt_i;      /* the interceptor running now */
+    bool in_icpt;       /* inside on_start or on_finish */
+    uint32_t im_flags;  /* wait-for-ready */
     bool im_sent, im_received, send_closed, eos, status_received;
-    bool headers_ready;        /* the batch with RECV_INITIAL_METADATA is done */
-    grpc_byte_buffer *held;    /* from cg_call_send_more, not sent yet */
-    bool send_busy;            /* a thread is sending (start to pluck) */
-    pthread_cond_t send_cv;    /* send_busy went false */
-    bool trailers_ready;       /* the batch with RECV_STATUS_ON_CLIENT is done */
+    bool headers_ready;     /* the batch with RECV_INITIAL_METADATA is done */
+    grpc_byte_buffer *held; /* from cg_call_send_more, not sent yet */
+    bool send_busy;         /* a thread is sending (start to pluck) */
+    pthread_cond_t send_cv; /* send_busy went false */
+    bool trailers_ready;    /* the batch with RECV_STATUS_ON_CLIENT is done */
 
     grpc_metadata_array headers, trailers;
-    cg_md *hdr, *trl;          /* copies, made on first cg_call_header/... */
+    cg_md *hdr, *trl; /* copies, made on first cg_call_header/... */
     size_t n_hdr, n_trl;
-    cgi_arena arena;           /* holds those copies */
+    cgi_arena arena; /* holds those copies */
 
     grpc_status_code code;
     grpc_slice details;
     const char *error_string;
-    bool has_local;            /* a failure found here, not by the core */
+    bool has_local; /* a failure found here, not by the core */
     cg_status local;
 
-    ProtobufCMessage *last;    /* the message cg_call_recv returned last */
+    ProtobufCMessage *last; /* the message cg_call_recv returned last */
 
     /* Distinct addresses to pluck: one per kind of op. */
     char tag_send, tag_recv, tag_close, tag_status, tag_unary;
@@ -424,7 +424,7 @@ bool cg_call_close_send(cg_call *c)
     size_t n = 0;
     memset(ops, 0, sizeof ops);
     pthread_mutex_lock(&c->mu);
-    while (c->send_busy)  /* a flush on another thread: let it finish */
+    while (c->send_busy) /* a flush on another thread: let it finish */
         pthread_cond_wait(&c->send_cv, &c->mu);
     if (c->send_closed) {
         pthread_mutex_unlock(&c->mu);
@@ -580,7 +580,7 @@ static void destroy(cg_call *c, const cg_status *st)
     }
     if (c->last != NULL)
         protobuf_c_message_free_unpacked(c->last, NULL);
-    if (c->held != NULL)  /* never sent: the call failed first */
+    if (c->held != NULL) /* never sent: the call failed first */
         grpc_byte_buffer_destroy(c->held);
     if (c->call != NULL)
         grpc_call_unref(c->call);
@@ -671,7 +671,7 @@ static void take_response(cg_call *c, grpc_byte_buffer *in, void **resp)
 cg_status cg_unary(cg_channel *ch, const cg_method *m, const void *req,
                    void **resp, const cg_call_opts *opts)
 {
-    void *unwanted = NULL;  /* the response when the caller passed no resp */
+    void *unwanted = NULL; /* the response when the caller passed no resp */
     if (resp == NULL)
         resp = &unwanted;
     *resp = NULL;

@@ -24,8 +24,7 @@ cg_status cgi_encode(const void *msg, const ProtobufCMessageDescriptor *desc,
 {
     *out = NULL;
     if (!cgi_msg_is(msg, desc))
-        return cgi_status(GRPC_STATUS_INTERNAL,
-                          "message is not a %s",
+        return cgi_status(GRPC_STATUS_INTERNAL, "message is not a %s",
                           desc ? desc->name : "(no type)");
     size_t size = protobuf_c_message_get_packed_size(msg);
     if (max != 0 && size > max)

@@ -113,8 +113,7 @@ void cgi_arg_int(grpc_arg *args, size_t *n, const char *key, int value)
     a->value.integer = value;
 }
 
-void cgi_arg_str(grpc_arg *args, size_t *n, const char *key,
-                 const char *value)
+void cgi_arg_str(grpc_arg *args, size_t *n, const char *key, const char *value)
 {
     grpc_arg *a = &args[(*n)++];
     memset(a, 0, sizeof *a);
@@ -177,8 +176,10 @@ int64_t cgi_ms_until(gpr_timespec deadline)
 static void quiet_absl_mutex_debugging(void)
 {
     static const char *const names[] = {
-        "_ZN4absl7debian329SetMutexDeadlockDetectionModeENS0_15OnDeadlockCycleE",
-        "_ZN4absl12lts_2022062329SetMutexDeadlockDetectionModeENS0_15OnDeadlockCycleE",
+        "_ZN4absl7debian329SetMutexDeadlockDetectionModeENS0_"
+        "15OnDeadlockCycleE",
+        "_ZN4absl12lts_2022062329SetMutexDeadlockDetectionModeENS0_"
+        "15OnDeadlockCycleE",
         "_ZN4absl29SetMutexDeadlockDetectionModeENS_15OnDeadlockCycleE",
     };
     const char *keep = getenv("CGRPC_ABSL_DEADLOCK_CHECK");

@@ -86,8 +86,8 @@ static inline void cgi_tag_run(cgi_tag *t, bool ok)
     fn(t, ok);
 }
 
-#define cgi_container_of(ptr, type, member) \
-    ((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+#define cgi_container_of(ptr, type, member)                                    \
+    ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
 /* Threads and signals. The core and the runtime start threads, and a new
  * thread takes the signal mask of the thread that starts it. Blocking
@@ -111,8 +111,7 @@ void cgi_cond_init_mono(pthread_cond_t *cv);
  * appends one to args[*n] (the caller sizes args). Keys and string values
  * are not copied: they must outlive the create call. */
 void cgi_arg_int(grpc_arg *args, size_t *n, const char *key, int value);
-void cgi_arg_str(grpc_arg *args, size_t *n, const char *key,
-                 const char *value);
+void cgi_arg_str(grpc_arg *args, size_t *n, const char *key, const char *value);
 
 /* v clamped to 0..INT32_MAX, for an integer channel argument. */
 int cgi_clamp_int(int64_t v);

@@ -349,6 +349,6 @@ cg_status cgi_ctx_invoke(cg_ctx *ctx, const cgi_icpt *chain, size_t n,
 {
     cg_next first = {chain, n, 0, impl, req, resp, stream};
     cg_status st = cg_proceed(ctx, &first);
-    set_status(ctx, st);  /* an interceptor may have replaced it */
+    set_status(ctx, st); /* an interceptor may have replaced it */
     return st;
 }

@@ -29,9 +29,9 @@ typedef struct cgi_stream_ops {
 struct cg_stream {
     const cgi_stream_ops *ops;
     cg_ctx *ctx;
-    bool eos;                /* recv returned NULL: no more messages */
-    cg_status error;         /* why (OK = the client ended its stream) */
-    cgi_arena recv_arena;    /* the message cg_recv returned last */
+    bool eos;             /* recv returned NULL: no more messages */
+    cg_status error;      /* why (OK = the client ended its stream) */
+    cgi_arena recv_arena; /* the message cg_recv returned last */
 };
 
 struct cg_ctx {
@@ -42,9 +42,9 @@ struct cg_ctx {
 
     const cg_method *method;
     void *user;
-    const void *request;       /* unary and server-streaming calls */
-    gpr_timespec deadline;     /* gpr_inf_future when none */
-    atomic_bool cancelled;     /* set by the runtime, read by anyone */
+    const void *request;   /* unary and server-streaming calls */
+    gpr_timespec deadline; /* gpr_inf_future when none */
+    atomic_bool cancelled; /* set by the runtime, read by anyone */
 
     /* Request metadata, copied out of the core's array on first use. */
     const grpc_metadata_array *core_md;
@@ -52,18 +52,18 @@ struct cg_ctx {
     size_t n_md, cap_md;
     bool md_loaded;
 
-    grpc_call *call;           /* NULL for a test context */
-    bool test;                 /* made by cg_test_ctx_new (testing.c) */
-    const char *peer;          /* looked up on first use */
+    grpc_call *call;  /* NULL for a test context */
+    bool test;        /* made by cg_test_ctx_new (testing.c) */
+    const char *peer; /* looked up on first use */
 
     cgi_mdlist headers, trailers;
     bool headers_sent, trailers_sent;
 
-    cg_status status;          /* the handler's, once it has returned */
+    cg_status status; /* the handler's, once it has returned */
     bool has_status;
-    cg_status fault;           /* a runtime error that overrides the status */
+    cg_status fault; /* a runtime error that overrides the status */
     bool has_fault;
-    cg_status recorded;        /* the last cg_error(ctx, ...) */
+    cg_status recorded; /* the last cg_error(ctx, ...) */
     bool has_recorded;
 };
 

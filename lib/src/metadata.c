@@ -26,9 +26,8 @@ bool cgi_md_valid(const char *key, const char *value, size_t len)
         return false;
     if (value == NULL)
         return len == 0;
-    if (!ends_with_bin(key) &&
-        !grpc_header_nonbin_value_is_legal(
-            grpc_slice_from_static_buffer(value, len)))
+    if (!ends_with_bin(key) && !grpc_header_nonbin_value_is_legal(
+                                   grpc_slice_from_static_buffer(value, len)))
         return false;
     return true;
 }
@@ -66,7 +65,8 @@ void cgi_mdlist_clear(cgi_mdlist *l)
 cg_md *cgi_md_import(const grpc_metadata_array *arr, cgi_arena *a, size_t *n)
 {
     *n = arr->count;
-    cg_md *out = cgi_arena_alloc(a, (arr->count ? arr->count : 1) * sizeof *out);
+    cg_md *out =
+        cgi_arena_alloc(a, (arr->count ? arr->count : 1) * sizeof *out);
     for (size_t i = 0; i < arr->count; i++) {
         grpc_slice k = arr->metadata[i].key, v = arr->metadata[i].value;
         out[i].key = cgi_arena_strndup(a, (const char *)GRPC_SLICE_START_PTR(k),
@@ -78,8 +78,7 @@ cg_md *cgi_md_import(const grpc_metadata_array *arr, cgi_arena *a, size_t *n)
     return out;
 }
 
-const char *cgi_md_find(const cg_md *md, size_t n, const char *key,
-                        size_t *len)
+const char *cgi_md_find(const cg_md *md, size_t n, const char *key, size_t *len)
 {
     for (size_t i = 0; i < n; i++) {
         if (strcmp(md[i].key, key) == 0) {

@@ -2,7 +2,7 @@
  * pool.c: polling threads that grow when handlers block (see pool.h).
  */
 #ifdef __linux__
-#define _GNU_SOURCE  /* syscall(SYS_gettid): the kernel's id of a thread */
+#define _GNU_SOURCE /* syscall(SYS_gettid): the kernel's id of a thread */
 #endif
 #include "pool.h"
 
@@ -16,7 +16,8 @@
 #include <unistd.h>
 #endif
 
-#define WATCHDOG_TICK_US 1000   /* how often the watchdog looks when no
+#define WATCHDOG_TICK_US                                                       \
+    1000                        /* how often the watchdog looks when no        \
                                    worker is polling */
 #define WATCHDOG_CALM_US 4000   /* and when one is */
 #define WATCHDOG_PARK_US 200000 /* nothing running this long: park */
@@ -24,12 +25,12 @@
 struct cgi_worker {
     pthread_t tid;
     cgi_pool *pool;
-    bool done;                 /* left its loop; may be joined */
+    bool done;                  /* left its loop; may be joined */
     _Atomic int64_t busy_since; /* when its handler started; 0 = polling */
-    _Atomic long os_tid;       /* the kernel's thread id (Linux), 0 = unknown */
-    bool chain;                /* started because every worker was blocked:
-                                  if its first handler leaves nobody polling,
-                                  it starts the next worker (see grow_on) */
+    _Atomic long os_tid; /* the kernel's thread id (Linux), 0 = unknown */
+    bool chain;          /* started because every worker was blocked:
+                            if its first handler leaves nobody polling,
+                            it starts the next worker (see grow_on) */
     cgi_worker *next;
 };
 
@@ -186,11 +187,11 @@ static void run_jobs(cgi_pool *p)
         }
         pthread_mutex_unlock(&p->mu);
         if (job == NULL) {
-            atomic_fetch_sub(&p->busy, 1);  /* another worker took it */
+            atomic_fetch_sub(&p->busy, 1); /* another worker took it */
             return;
         }
         mark_busy(p);
-        cgi_tag_run(&job->tag, true);  /* ends with cgi_pool_leave */
+        cgi_tag_run(&job->tag, true); /* ends with cgi_pool_leave */
     }
 }
 

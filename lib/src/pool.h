@@ -53,23 +53,23 @@ typedef struct cgi_job {
 typedef struct cgi_pool {
     grpc_completion_queue *cq;
     int min, max;
-    int64_t idle_ms;        /* how long an extra thread waits before retiring */
-    int64_t stuck_us;       /* this long in one handler: blocked, not busy */
-    pthread_mutex_t mu;     /* guards workers, spawning, the queue of jobs */
-    pthread_cond_t wd_cv;   /* wakes a parked watchdog */
-    cgi_worker *workers;    /* every thread not yet joined */
-    bool joining;           /* cgi_pool_join has begun: spawn no more */
-    cgi_job *jobs, *jobs_tail;  /* calls waiting for a free worker */
-    cgi_worker *last_runnable;  /* the watchdog's last worker seen running */
-    int64_t runnable_seen_us;   /* and when */
+    int64_t idle_ms;      /* how long an extra thread waits before retiring */
+    int64_t stuck_us;     /* this long in one handler: blocked, not busy */
+    pthread_mutex_t mu;   /* guards workers, spawning, the queue of jobs */
+    pthread_cond_t wd_cv; /* wakes a parked watchdog */
+    cgi_worker *workers;  /* every thread not yet joined */
+    bool joining;         /* cgi_pool_join has begun: spawn no more */
+    cgi_job *jobs, *jobs_tail; /* calls waiting for a free worker */
+    cgi_worker *last_runnable; /* the watchdog's last worker seen running */
+    int64_t runnable_seen_us;  /* and when */
     pthread_t watchdog;
     bool has_watchdog;
-    atomic_bool wd_parked;  /* the watchdog sleeps until a handler starts */
-    atomic_int n_jobs;      /* length of the job queue */
-    atomic_int threads;     /* workers still looping */
-    atomic_int busy;        /* workers inside a handler */
-    atomic_int peak;        /* most threads at once, for tests */
-    atomic_int peak_busy;   /* most handlers at once, for tests */
+    atomic_bool wd_parked; /* the watchdog sleeps until a handler starts */
+    atomic_int n_jobs;     /* length of the job queue */
+    atomic_int threads;    /* workers still looping */
+    atomic_int busy;       /* workers inside a handler */
+    atomic_int peak;       /* most threads at once, for tests */
+    atomic_int peak_busy;  /* most handlers at once, for tests */
 } cgi_pool;
 
 /* Starts min workers polling `cq`, and the watchdog. 0 on success. */

@@ -248,7 +248,8 @@ static int in_file(const cg_file_descriptor *fd, const char *sym)
     size_t plen = 0;
 
     if (string_field(fd->data, fd->len, 2, &pkg, &plen) && plen > 0 &&
-        (strlen(sym) <= plen || memcmp(sym, pkg, plen) != 0 || sym[plen] != '.'))
+        (strlen(sym) <= plen || memcmp(sym, pkg, plen) != 0 ||
+         sym[plen] != '.'))
         return SYM_NONE;
     wire w = {fd->data, fd->data + fd->len};
     wfield f;
@@ -408,12 +409,11 @@ typedef struct answer {
     char message[200];
 } answer;
 
-static void answer_error(answer *a, grpc_status_code code, const char *fmt,
-                         ...) __attribute__((format(printf, 3, 4)));
+static void answer_error(answer *a, grpc_status_code code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* An error_response: the stream stays open for the next request. */
-static void answer_error(answer *a, grpc_status_code code, const char *fmt,
-                         ...)
+static void answer_error(answer *a, grpc_status_code code, const char *fmt, ...)
 {
     va_list ap;
 
@@ -541,7 +541,8 @@ static void answer_extension(answer *a, const file_list *fl,
     }
     answer_error(a, GRPC_STATUS_NOT_FOUND,
                  "no extension %d of %s is declared in the descriptors of "
-                 "this server", (int)e->extension_number, type);
+                 "this server",
+                 (int)e->extension_number, type);
 }
 
 static void answer_name(answer *a, const file_list *fl, const char *name,
@@ -556,7 +557,8 @@ static void answer_name(answer *a, const file_list *fl, const char *name,
     else if (symbol)
         answer_error(a, GRPC_STATUS_NOT_FOUND,
                      "symbol %s is not declared in the descriptors of this "
-                     "server", name);
+                     "server",
+                     name);
     else
         answer_error(a, GRPC_STATUS_NOT_FOUND,
                      "file %s is not one of this server's", name);
@@ -632,7 +634,8 @@ static bool serve_one(const cg_server *srv, cg_stream *s, const void *in,
     bool sent = false;
 
     if (alpha)
-        req = convert(in, &grpc__reflection__v1__server_reflection_request__descriptor);
+        req = convert(
+            in, &grpc__reflection__v1__server_reflection_request__descriptor);
     memset(&a, 0, sizeof a);
     if (req != NULL) {
         respond(srv, req, &a, &x);
@@ -693,8 +696,8 @@ int cg_server_enable_reflection(cg_server *srv)
         cgi_warn("cg_server_enable_reflection: srv is NULL");
         return -1;
     }
-    if (grpc__reflection__v1__server_reflection__register_server(
-            srv, &v1_impl, srv) != 0)
+    if (grpc__reflection__v1__server_reflection__register_server(srv, &v1_impl,
+                                                                 srv) != 0)
         return -1;
     return grpc__reflection__v1alpha__server_reflection__register_server(
         srv, &v1alpha_impl, srv);

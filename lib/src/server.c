@@ -54,7 +54,8 @@ static bool check_opts(const cg_server_opts *o)
     if (o->min_threads < 0 || o->max_threads < 0) {
         snprintf(why, sizeof why,
                  "min_threads (%d) and max_threads (%d) cannot be negative: "
-                 "use 0 for the defaults", o->min_threads, o->max_threads);
+                 "use 0 for the defaults",
+                 o->min_threads, o->max_threads);
         bad = why;
     } else if (o->max_threads == 1) {
         bad = "max_threads is 1, but one thread must stay free to poll "
@@ -63,8 +64,8 @@ static bool check_opts(const cg_server_opts *o)
     } else if (o->max_threads > 0 && o->min_threads > o->max_threads) {
         snprintf(why, sizeof why,
                  "min_threads (%d) is larger than max_threads (%d): raise "
-                 "max_threads or lower min_threads", o->min_threads,
-                 o->max_threads);
+                 "max_threads or lower min_threads",
+                 o->min_threads, o->max_threads);
         bad = why;
     } else if (o->max_recv_bytes > INT32_MAX || o->max_send_bytes > INT32_MAX) {
         bad = "max_recv_bytes and max_send_bytes can be at most 2147483647 "
@@ -89,8 +90,7 @@ static grpc_server *create_core(const cg_server *srv, const cg_server_opts *o)
     size_t n = 0;
     cgi_arg_int(args, &n, GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH,
                 (int)srv->max_recv);
-    cgi_arg_int(args, &n, GRPC_ARG_MAX_SEND_MESSAGE_LENGTH,
-                (int)srv->max_send);
+    cgi_arg_int(args, &n, GRPC_ARG_MAX_SEND_MESSAGE_LENGTH, (int)srv->max_send);
     /* The core turns SO_REUSEPORT on by default, so a second server on a
      * busy port would start and quietly share its connections. */
     cgi_arg_int(args, &n, GRPC_ARG_ALLOW_REUSEPORT, o->allow_reuseport);
@@ -111,7 +111,7 @@ static grpc_server *create_core(const cg_server *srv, const cg_server_opts *o)
         cgi_arg_int(args, &n,
                     GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
                     cgi_clamp_int(o->min_ping_interval_ms));
-    if (o->max_ping_strikes != 0)  /* the core's 0 means "no limit" */
+    if (o->max_ping_strikes != 0) /* the core's 0 means "no limit" */
         cgi_arg_int(args, &n, GRPC_ARG_HTTP2_MAX_PING_STRIKES,
                     o->max_ping_strikes < 0 ? 0 : o->max_ping_strikes);
     grpc_channel_args ca = {n, args};
@@ -147,7 +147,7 @@ static cg_server *server_new(const cg_server_opts *opts)
     srv->max_send = o.max_send_bytes ? o.max_send_bytes : DEFAULT_MAX_MESSAGE;
     srv->max_threads = o.max_threads > 0 ? o.max_threads : DEFAULT_MAX_THREADS;
     srv->min_threads = o.min_threads > 0 ? o.min_threads : cpu_count();
-    if (srv->min_threads > srv->max_threads)  /* the CPU count, too many */
+    if (srv->min_threads > srv->max_threads) /* the CPU count, too many */
         srv->min_threads = srv->max_threads;
     /* Set at start, when the number of methods is known. */
     srv->requests_per_method = 1;
@@ -185,8 +185,8 @@ static bool setting_up(cg_server *srv)
     return ok;
 }
 
-int cg_server_listen(cg_server *srv, const char *addr,
-                     const cg_tls_server *tls, cg_status *err)
+int cg_server_listen(cg_server *srv, const char *addr, const cg_tls_server *tls,
+                     cg_status *err)
 {
     cg_status dummy;
     if (err == NULL)
@@ -217,9 +217,9 @@ int cg_server_listen(cg_server *srv, const char *addr,
     grpc_server_credentials_release(creds);
     pthread_mutex_unlock(&srv->setup_mu);
     if (port <= 0) {
-        *err = cgi_status(GRPC_STATUS_UNAVAILABLE,
-                          "cannot listen on %s (address in use or invalid)",
-                          addr);
+        *err =
+            cgi_status(GRPC_STATUS_UNAVAILABLE,
+                       "cannot listen on %s (address in use or invalid)", addr);
         return -1;
     }
     *err = cg_ok();
@@ -247,14 +247,16 @@ static const char *check_service(const cg_server *srv, const cg_service *svc,
     for (size_t i = 0; i < svc->n_methods; i++) {
         const cg_method *m = &svc->methods[i];
         if (!good_path(m->path)) {
-            snprintf(why, n, "method %zu has the path \"%s\"; a path looks "
-                     "like \"/package.Service/Method\"", i,
-                     m->path ? m->path : "(null)");
+            snprintf(why, n,
+                     "method %zu has the path \"%s\"; a path looks "
+                     "like \"/package.Service/Method\"",
+                     i, m->path ? m->path : "(null)");
             return why;
         }
         if (m->input == NULL || m->output == NULL ||
             (unsigned)m->kind > CG_BIDI_STREAMING) {
-            snprintf(why, n, "method %s has no message types or an unknown "
+            snprintf(why, n,
+                     "method %s has no message types or an unknown "
                      "kind: regenerate the code with protoc-gen-cgrpc",
                      m->path);
             return why;
@@ -298,7 +300,8 @@ int cg_server_add_service(cg_server *srv, const cg_service *svc,
     if (!setting_up(srv)) {
         pthread_mutex_unlock(&srv->setup_mu);
         cgi_warn("cannot register %s: register services before "
-                 "cg_server_start", name);
+                 "cg_server_start",
+                 name);
         return -1;
     }
     char why[256];
@@ -351,8 +354,8 @@ void cg_server_add_interceptor(cg_server *srv, cg_server_interceptor_fn fn,
         return;
     pthread_mutex_lock(&srv->setup_mu);
     if (setting_up(srv)) {
-        srv->icpts = cgi_realloc(srv->icpts,
-                                 (srv->n_icpts + 1) * sizeof *srv->icpts);
+        srv->icpts =
+            cgi_realloc(srv->icpts, (srv->n_icpts + 1) * sizeof *srv->icpts);
         srv->icpts[srv->n_icpts].fn = fn;
         srv->icpts[srv->n_icpts].user = user;
         srv->n_icpts++;
@@ -544,9 +547,8 @@ static void tear_down(cg_server *srv, bool was_running)
     if (was_running) {
         cgi_pool_join(&srv->pool);
     } else {
-        while (grpc_completion_queue_next(srv->cq,
-                                          gpr_inf_future(GPR_CLOCK_MONOTONIC),
-                                          NULL)
+        while (grpc_completion_queue_next(
+                   srv->cq, gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL)
                    .type != GRPC_QUEUE_SHUTDOWN)
             ;
     }

@@ -38,31 +38,31 @@ struct cg_server {
      * half-done setup call. Taken before mu. */
     pthread_mutex_t setup_mu;
     grpc_server *core;
-    grpc_completion_queue *cq;  /* one queue, polled by the pool */
+    grpc_completion_queue *cq; /* one queue, polled by the pool */
     cgi_pool pool;
     size_t max_recv, max_send;
     int min_threads, max_threads;
-    int requests_per_method;    /* calls requested ahead per method */
+    int requests_per_method; /* calls requested ahead per method */
 
     cgi_reg *regs;
     size_t n_regs;
-    const cg_service **svcs;    /* the services registered, in order */
+    const cg_service **svcs; /* the services registered, in order */
     size_t n_svcs;
     cgi_icpt *icpts;
     size_t n_icpts;
 
-    pthread_mutex_t mu;         /* guards the fields below, calls.live */
-    pthread_cond_t cv;          /* signalled when any of them changes */
+    pthread_mutex_t mu; /* guards the fields below, calls.live */
+    pthread_cond_t cv;  /* signalled when any of them changes */
     enum cgi_server_state state;
-    bool notified;              /* the core's shutdown tag has arrived */
+    bool notified; /* the core's shutdown tag has arrived */
     cgi_tag t_shutdown;
-    cgi_calls calls;            /* what its calls share with it */
+    cgi_calls calls; /* what its calls share with it */
 
     /* cg_server_shutdown_async: a signal handler may only post a
      * semaphore; the lifecycle thread waits on it and does the work. */
     sem_t wake;
     atomic_llong async_grace;
-    atomic_bool async_asked;    /* a shutdown was asked for: start no more */
+    atomic_bool async_asked; /* a shutdown was asked for: start no more */
     atomic_bool quit;
     pthread_t lifecycle;
     bool has_lifecycle;

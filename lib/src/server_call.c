@@ -41,17 +41,17 @@
 #include "server_call.h"
 #include "status.h"
 
-#define INLINE_ARENA 2048             /* most unary calls fit in here */
-#define SEND_QUEUE_MAX 64             /* messages waiting behind a send */
-#define SEND_QUEUE_BYTES (1 << 20)    /* and their total size */
-#define RECV_QUEUE_MAX 16             /* messages read ahead of cg_recv */
-#define RECV_QUEUE_BYTES (1 << 20)    /* and their total size */
+#define INLINE_ARENA 2048          /* most unary calls fit in here */
+#define SEND_QUEUE_MAX 64          /* messages waiting behind a send */
+#define SEND_QUEUE_BYTES (1 << 20) /* and their total size */
+#define RECV_QUEUE_MAX 16          /* messages read ahead of cg_recv */
+#define RECV_QUEUE_BYTES (1 << 20) /* and their total size */
 
 typedef struct cgi_scall {
-    cg_ctx ctx;              /* ctx.mu guards everything below it */
-    cg_stream stream;        /* streaming methods only */
+    cg_ctx ctx;       /* ctx.mu guards everything below it */
+    cg_stream stream; /* streaming methods only */
     bool is_stream;
-    cgi_calls *k;            /* what the server shares with its calls */
+    cgi_calls *k; /* what the server shares with its calls */
     const cgi_reg *reg;
 
     /* Filled in by the core when the call arrives. */
@@ -61,20 +61,20 @@ typedef struct cgi_scall {
     grpc_byte_buffer *payload;
 
     cgi_tag t_new, t_close, t_send, t_recv, t_final;
-    cgi_job job;             /* runs the handler later when no thread was free */
-    const void *req;         /* what the handler gets, kept for the job */
+    cgi_job job;     /* runs the handler later when no thread was free */
+    const void *req; /* what the handler gets, kept for the job */
     void *resp;
-    pthread_cond_t recv_cv;  /* the receive completed */
-    pthread_cond_t send_cv;  /* room in the queue, or sending is over */
+    pthread_cond_t recv_cv; /* the receive completed */
+    pthread_cond_t send_cv; /* room in the queue, or sending is over */
     int refs;
-    int close_cancelled;     /* written by RECV_CLOSE_ON_SERVER */
+    int close_cancelled; /* written by RECV_CLOSE_ON_SERVER */
 
     /* Sending: one message in flight, others queued behind it. */
     grpc_byte_buffer *send_bb;
-    grpc_byte_buffer **queue;  /* ring of SEND_QUEUE_MAX, from the arena */
+    grpc_byte_buffer **queue; /* ring of SEND_QUEUE_MAX, from the arena */
     size_t q_head, q_len, q_bytes;
     bool send_busy, send_failed;
-    int send_waiters;          /* senders waiting for room */
+    int send_waiters; /* senders waiting for room */
 
     /* The end: status, and the response of a unary/client-streaming call. */
     bool closing, final_started;
@@ -85,8 +85,8 @@ typedef struct cgi_scall {
 
     /* Receiving (client-streaming and bidi): one RECV_MESSAGE in flight,
      * reading ahead into a queue the handler's cg_recv takes from. */
-    grpc_byte_buffer *recv_bb;   /* where the op in flight puts its message */
-    grpc_byte_buffer **rqueue;   /* ring of RECV_QUEUE_MAX, from the arena */
+    grpc_byte_buffer *recv_bb; /* where the op in flight puts its message */
+    grpc_byte_buffer **rqueue; /* ring of RECV_QUEUE_MAX, from the arena */
     size_t rq_head, rq_len, rq_bytes;
     bool recv_busy, recv_end, recv_end_ok;
     int recv_waiters;
@@ -264,8 +264,7 @@ static void finish(cgi_scall *c, cg_status st, const void *resp)
         final = cgi_status(GRPC_STATUS_DEADLINE_EXCEEDED, "deadline exceeded");
     grpc_byte_buffer *bb = NULL;
     if (final.code == GRPC_STATUS_OK && resp != NULL) {
-        cg_status es = cgi_encode(resp, c->reg->m->output, c->k->max_send,
-                                  &bb);
+        cg_status es = cgi_encode(resp, c->reg->m->output, c->k->max_send, &bb);
         if (es.code != GRPC_STATUS_OK)
             final = es;
     }
@@ -319,8 +318,8 @@ static void invoke(cgi_scall *c)
     if (cgi_ms_until(c->ctx.deadline) == 0)
         st = cgi_status(GRPC_STATUS_DEADLINE_EXCEEDED, "deadline exceeded");
     else
-        st = cgi_ctx_invoke(&c->ctx, k->icpts, k->n_icpts, c->reg->impl,
-                            c->req, c->resp, c->is_stream ? &c->stream : NULL);
+        st = cgi_ctx_invoke(&c->ctx, k->icpts, k->n_icpts, c->reg->impl, c->req,
+                            c->resp, c->is_stream ? &c->stream : NULL);
     cgi_pool_leave(k->pool);
     finish(c, st, c->resp);
     unref(c);
@@ -342,7 +341,7 @@ static void run(cgi_scall *c)
     ctx->call = c->call;
     ctx->core_md = &c->req_md;
     ctx->deadline = c->deadline;
-    c->refs = 1;  /* this thread's (or, queued, the job's) */
+    c->refs = 1; /* this thread's (or, queued, the job's) */
     /* Ask now to be told when the call is over: that is how a handler
      * learns that the client cancelled or went away. */
     grpc_op close_op;
@@ -420,7 +419,7 @@ static void on_close(cgi_tag *t, bool ok)
 
 static void on_final(cgi_tag *t, bool ok)
 {
-    (void)ok;  /* nothing to do either way: the call is over */
+    (void)ok; /* nothing to do either way: the call is over */
     unref(cgi_container_of(t, cgi_scall, t_final));
 }
 
@@ -585,8 +584,8 @@ static const void *net_recv(cg_stream *s)
 
     pthread_mutex_lock(&ctx->mu);
     if (c->rqueue == NULL)
-        c->rqueue = cgi_arena_alloc(&ctx->arena,
-                                    RECV_QUEUE_MAX * sizeof *c->rqueue);
+        c->rqueue =
+            cgi_arena_alloc(&ctx->arena, RECV_QUEUE_MAX * sizeof *c->rqueue);
     grpc_byte_buffer *bb = NULL;
     for (;;) {
         if (c->rq_len > 0) {
@@ -618,8 +617,8 @@ static const void *net_recv(cg_stream *s)
         return NULL;
     }
     void *msg;
-    cg_status st = cgi_decode(bb, c->reg->m->input,
-                              cgi_arena_pbc(&s->recv_arena), &msg);
+    cg_status st =
+        cgi_decode(bb, c->reg->m->input, cgi_arena_pbc(&s->recv_arena), &msg);
     grpc_byte_buffer_destroy(bb);
     if (st.code != GRPC_STATUS_OK) {
         s->eos = true;
@@ -643,14 +642,13 @@ static void on_recv(cgi_tag *t, bool ok)
          * apart, and the handler should know at once rather than when
          * RECV_CLOSE_ON_SERVER gets round to it. */
         c->recv_end = true;
-        c->recv_end_ok =
-            ok && !grpc_call_failed_before_recv_message(c->call);
+        c->recv_end_ok = ok && !grpc_call_failed_before_recv_message(c->call);
         if (!c->recv_end_ok)
             atomic_store(&c->ctx.cancelled, true);
         if (bb != NULL)
             grpc_byte_buffer_destroy(bb);
     } else if (c->closing) {
-        grpc_byte_buffer_destroy(bb);  /* the handler has returned */
+        grpc_byte_buffer_destroy(bb); /* the handler has returned */
     } else {
         c->rqueue[(c->rq_head + c->rq_len) % RECV_QUEUE_MAX] = bb;
         c->rq_len++;
@@ -728,8 +726,8 @@ static void on_unknown_new(cgi_tag *t, bool ok)
     ops[1].data.send_status_from_server.status_details = &u->msg;
     ops[2].op = GRPC_OP_RECV_CLOSE_ON_SERVER;
     ops[2].data.recv_close_on_server.cancelled = &u->cancelled;
-    grpc_call_error err = grpc_call_start_batch(u->call, ops, 3,
-                                                cgi_tag_publish(&u->t_done), NULL);
+    grpc_call_error err = grpc_call_start_batch(
+        u->call, ops, 3, cgi_tag_publish(&u->t_done), NULL);
     if (err != GRPC_CALL_OK)
         unknown_free(u);
 }
@@ -744,8 +742,8 @@ void cgi_request_unknown(cgi_calls *k)
     grpc_metadata_array_init(&u->md);
     live_add(k);
     grpc_call_error err =
-        grpc_server_request_call(k->core, &u->call, &u->details, &u->md,
-                                 k->cq, k->cq, cgi_tag_publish(&u->t_new));
+        grpc_server_request_call(k->core, &u->call, &u->details, &u->md, k->cq,
+                                 k->cq, cgi_tag_publish(&u->t_new));
     if (err != GRPC_CALL_OK)
         unknown_free(u);
 }

@@ -23,20 +23,20 @@ typedef struct cgi_reg {
     const cg_method *m;
     const void *impl;
     void *user;
-    void *handle;  /* from grpc_server_register_method */
+    void *handle; /* from grpc_server_register_method */
 } cgi_reg;
 
 typedef struct cgi_calls {
     /* Set by the server before the first request, then only read. */
     grpc_server *core;
-    grpc_completion_queue *cq;  /* the server's one queue */
-    cgi_pool *pool;             /* runs the handlers */
-    const cgi_icpt *icpts;      /* the interceptors (set at start) */
+    grpc_completion_queue *cq; /* the server's one queue */
+    cgi_pool *pool;            /* runs the handlers */
+    const cgi_icpt *icpts;     /* the interceptors (set at start) */
     size_t n_icpts;
-    size_t max_send;            /* largest response, in bytes */
+    size_t max_send; /* largest response, in bytes */
 
-    atomic_bool stopping;       /* set by a shutdown: request no more calls */
-    atomic_long arrivals;       /* calls the core has handed us (drain) */
+    atomic_bool stopping; /* set by a shutdown: request no more calls */
+    atomic_long arrivals; /* calls the core has handed us (drain) */
 
     /* Requests posted and calls not yet freed. Guarded by the server's
      * lock; cv is broadcast when it drops to 0. */

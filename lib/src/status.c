@@ -65,8 +65,8 @@ cg_status cgi_status_from_core(grpc_status_code code, grpc_slice details)
 {
     cg_status st = {.code = code, .message = ""};
     copy_utf8(st.message, sizeof st.message,
-                  (const char *)GRPC_SLICE_START_PTR(details),
-                  GRPC_SLICE_LENGTH(details));
+              (const char *)GRPC_SLICE_START_PTR(details),
+              GRPC_SLICE_LENGTH(details));
     return st;
 }
 

@@ -46,17 +46,17 @@ typedef struct packed {
 } packed;
 
 typedef struct cgi_test_ctx {
-    cg_ctx ctx;          /* ctx.mu guards the fields below */
+    cg_ctx ctx; /* ctx.mu guards the fields below */
     cg_stream stream;
     bool has_stream;
-    pthread_cond_t cv;   /* input arrived, input closed, cancelled */
+    pthread_cond_t cv; /* input arrived, input closed, cancelled */
     packed *in;
     size_t n_in, cap_in, next_in;
     bool in_closed;
     const void **sent;
     size_t n_sent, cap_sent;
-    bool hold_sends;     /* cg_test_stream_hold_sends */
-    size_t n_held;       /* sends waiting in the hold */
+    bool hold_sends; /* cg_test_stream_hold_sends */
+    size_t n_held;   /* sends waiting in the hold */
     alignas(max_align_t) char first[1024];
 } cgi_test_ctx;
 
@@ -76,7 +76,7 @@ cg_ctx *cg_test_ctx_new(const cg_method *m, void *user)
     cgi_test_ctx *t = cgi_calloc(1, sizeof *t);
     cgi_ctx_init(&t->ctx, m, user, t->first, sizeof t->first);
     t->ctx.test = true;
-    t->ctx.md_loaded = true;  /* metadata comes from cg_test_ctx_add_metadata */
+    t->ctx.md_loaded = true; /* metadata comes from cg_test_ctx_add_metadata */
     cgi_cond_init_mono(&t->cv);
     return &t->ctx;
 }
@@ -182,9 +182,8 @@ static const void *test_recv(cg_stream *s)
         s->error = ended ? cgi_ctx_ended_status(ctx) : cg_ok();
         return NULL;
     }
-    void *msg = protobuf_c_message_unpack(ctx->method->input,
-                                          cgi_arena_pbc(&s->recv_arena), p.len,
-                                          p.data);
+    void *msg = protobuf_c_message_unpack(
+        ctx->method->input, cgi_arena_pbc(&s->recv_arena), p.len, p.data);
     if (msg == NULL) {
         s->eos = true;
         s->error = cgi_status(GRPC_STATUS_INTERNAL, "malformed %s",
@@ -197,8 +196,8 @@ static bool test_send(cg_stream *s, const void *msg)
 {
     cg_ctx *ctx = s->ctx;
     cgi_test_ctx *t = test_of(ctx);
-    if (ctx->method->kind == CG_CLIENT_STREAMING ||
-        cg_ctx_cancelled(ctx) || !cgi_msg_is(msg, ctx->method->output))
+    if (ctx->method->kind == CG_CLIENT_STREAMING || cg_ctx_cancelled(ctx) ||
+        !cgi_msg_is(msg, ctx->method->output))
         return false;
     size_t len = protobuf_c_message_get_packed_size(msg);
     uint8_t *buf = cgi_malloc(len);

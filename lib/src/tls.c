@@ -35,7 +35,8 @@ static char *read_file(const char *path)
     return buf;
 }
 
-/* Reads `path` into *out unless path is NULL; false (with *err) if unreadable. */
+/* Reads `path` into *out unless path is NULL; false (with *err) if unreadable.
+ */
 static bool read_pem(const char *what, const char *path, char **out,
                      cg_status *err)
 {

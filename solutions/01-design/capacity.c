@@ -1,8 +1,9 @@
 /*
- * capacity.c: exercise 2, sizing arithmetic with exact answers and no wrap-around.
- * Implement the five functions whose contracts are in capacity.h; `make test`
- * here runs their tests (suite capacity, tests/01-design/test_capacity.c).
- * Lesson: docs/en/steps/01-design.md#capacity-arithmetic
+ * capacity.c: exercise 2, sizing arithmetic with exact answers and no
+ * wrap-around. Implement the five functions whose contracts are in capacity.h;
+ * `make test` here runs their tests (suite capacity,
+ * tests/01-design/test_capacity.c). Lesson:
+ * docs/en/steps/01-design.md#capacity-arithmetic
  */
 #include <stdbool.h>
 
@@ -31,7 +32,8 @@ uint64_t cap_wire_bytes(uint64_t payload_bytes)
     uint64_t grpc_bytes = payload_bytes + GRPC_PREFIX_BYTES;
     /* At most 2^50 frames, so their headers fit; the total might not.
      * >= keeps UINT64_MAX (CAP_ERROR) out of the valid answers. */
-    uint64_t headers = div_up(grpc_bytes, H2_MAX_FRAME_PAYLOAD) * H2_FRAME_HEADER_BYTES;
+    uint64_t headers =
+        div_up(grpc_bytes, H2_MAX_FRAME_PAYLOAD) * H2_FRAME_HEADER_BYTES;
     if (headers >= UINT64_MAX - grpc_bytes)
         return CAP_ERROR;
     return grpc_bytes + headers;
@@ -56,7 +58,8 @@ uint64_t cap_concurrency(uint64_t calls_per_sec, uint64_t latency_ms)
 uint64_t cap_replicas(uint64_t peak_calls_per_sec,
                       uint64_t per_replica_calls_per_sec, int target_util_pct)
 {
-    if (per_replica_calls_per_sec == 0 || target_util_pct < 1 || target_util_pct > 100)
+    if (per_replica_calls_per_sec == 0 || target_util_pct < 1 ||
+        target_util_pct > 100)
         return CAP_ERROR;
     /* Whole percentages keep this exact: 0.7 has no exact binary double. */
     uint64_t need, each;
@@ -75,7 +78,8 @@ int cap_budget_holds(const struct cap_hop *hops, size_t n_hops,
         return -1;
     uint64_t worst = 0;
     bool overflow = false;
-    /* Look at every hop, even after the sum overflowed: a later one may be invalid. */
+    /* Look at every hop, even after the sum overflowed: a later one may be
+     * invalid. */
     for (size_t i = 0; i < n_hops; i++) {
         if (hops[i].attempts == 0)
             return -1;

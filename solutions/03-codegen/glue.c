@@ -92,8 +92,8 @@ int glue_decode(grpc_byte_buffer *bb, const ProtobufCMessageDescriptor *desc,
     static const uint8_t nothing[1];
     /* protobuf-c copies strings and bytes out of its input, so the copy
      * can go as soon as unpacking returns, whatever the outcome. */
-    ProtobufCMessage *msg = protobuf_c_message_unpack(desc, NULL, len,
-                                                      data ? data : nothing);
+    ProtobufCMessage *msg =
+        protobuf_c_message_unpack(desc, NULL, len, data ? data : nothing);
     free(data);
     if (msg == NULL)
         return GLUE_ERR_MALFORMED;

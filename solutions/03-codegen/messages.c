@@ -66,6 +66,7 @@ bool message_is(const void *msg, const ProtobufCMessageDescriptor *desc)
 {
     if (msg == NULL || desc == NULL)
         return false;
-    const ProtobufCMessage *base = msg; /* every message struct starts with it */
+    const ProtobufCMessage *base =
+        msg; /* every message struct starts with it */
     return base->descriptor == desc;
 }

@@ -17,8 +17,8 @@ static cg_status chat(cg_ctx *ctx, cg_stream *stream)
     const Tutorial__V1__ChatMessage *msg;
     while ((msg = cg_recv(stream)) != NULL) {
         if (msg->user[0] == '\0') {
-            st = cg_error(ctx, GRPC_STATUS_INVALID_ARGUMENT,
-                          "user is required");
+            st =
+                cg_error(ctx, GRPC_STATUS_INVALID_ARGUMENT, "user is required");
             break;
         }
         chat_room_broadcast(room, msg);

@@ -14,8 +14,8 @@
 
 /* Appends n bytes to the growing buffer *buf of *len bytes (capacity *cap).
  * false when memory runs out. */
-static bool append(uint8_t **buf, size_t *len, size_t *cap,
-                   const uint8_t *data, size_t n)
+static bool append(uint8_t **buf, size_t *len, size_t *cap, const uint8_t *data,
+                   size_t n)
 {
     if (n > *cap - *len) {
         size_t want = *cap ? *cap : 64 * 1024;
@@ -62,8 +62,7 @@ static cg_status upload_file(cg_ctx *ctx, cg_stream *in,
             goto done;
         }
         if (!append(&data, &len, &cap, chunk->data.data, chunk->data.len)) {
-            st = cg_error(ctx, GRPC_STATUS_RESOURCE_EXHAUSTED,
-                          "out of memory");
+            st = cg_error(ctx, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
             goto done;
         }
     }

@@ -1,7 +1,8 @@
 /*
  * my_service.c: exercise 1, the four handlers of MyService, one for each
  * kind of RPC (contracts in my_service.h). Test: `make test` here; suites
- * my_service and network. Lesson: docs/en/steps/04-server.md#exercise-1-myservice
+ * my_service and network. Lesson:
+ * docs/en/steps/04-server.md#exercise-1-myservice
  */
 #include "my_service.h"
 
@@ -66,8 +67,8 @@ static cg_status client_stream(cg_ctx *ctx, cg_stream *in,
     if (st.code != GRPC_STATUS_OK)
         return st;
     resp->success = true;
-    resp->message = cg_printf(ctx, "Processed %" PRId64
-                              " requests, total value %" PRId64, n, sum);
+    resp->message = cg_printf(
+        ctx, "Processed %" PRId64 " requests, total value %" PRId64, n, sum);
     return cg_ok();
 }
 

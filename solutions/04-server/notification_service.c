@@ -21,8 +21,7 @@ static cg_status stream_notifications(cg_ctx *ctx,
                         "user_id is required");
     if (req->max_count < 0 || req->max_count > NOTIFY_MAX_COUNT)
         return cg_error(ctx, GRPC_STATUS_INVALID_ARGUMENT,
-                        "max_count must be between 0 and %d",
-                        NOTIFY_MAX_COUNT);
+                        "max_count must be between 0 and %d", NOTIFY_MAX_COUNT);
     int count = req->max_count == 0 ? NOTIFY_DEFAULT_COUNT : req->max_count;
     int64_t interval = cfg != NULL ? cfg->interval_ms : 0;
 

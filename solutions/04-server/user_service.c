@@ -17,8 +17,8 @@ static cg_status get_user(cg_ctx *ctx, const Tutorial__V1__GetUserRequest *req,
 
     user_record rec;
     char why[256] = "";
-    user_repo_result r = repo->get_by_id(repo, req->user_id, &rec, why,
-                                         sizeof why);
+    user_repo_result r =
+        repo->get_by_id(repo, req->user_id, &rec, why, sizeof why);
     if (r == USER_NOT_FOUND)
         return cg_error(ctx, GRPC_STATUS_NOT_FOUND, "user %s not found",
                         req->user_id);

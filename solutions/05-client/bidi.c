@@ -2,7 +2,8 @@
  * bidi.c: exercise 4, bidirectional streams: in lock step, and a chat that
  * sends and receives at once (contracts in bidi.h). Test: `make test`
  * here; suite bidi.
- * Lesson: docs/en/steps/05-client.md#exercise-4-chat-sending-and-receiving-at-once
+ * Lesson:
+ * docs/en/steps/05-client.md#exercise-4-chat-sending-and-receiving-at-once
  */
 #include "bidi.h"
 
@@ -30,7 +31,7 @@ cg_status bidi_echo(cg_channel *ch, const char *const *ids, size_t n,
             break;
         const Tutorial__V1__Response *resp = cg_call_recv(call);
         if (resp == NULL)
-            break;  /* the server ended the call early: finish says why */
+            break; /* the server ended the call early: finish says why */
         got++;
         if (!on_response(resp, user)) {
             stopped = true;
@@ -59,7 +60,7 @@ static void *receive_all(void *arg)
     const Tutorial__V1__ChatMessage *m;
     while ((m = cg_call_recv(r->call)) != NULL) {
         fprintf(r->out, "[%s]: %s\n", m->user, m->content);
-        fflush(r->out);  /* someone may be reading the other end of a pipe */
+        fflush(r->out); /* someone may be reading the other end of a pipe */
     }
     return NULL;
 }
@@ -88,10 +89,10 @@ cg_status chat_run(cg_channel *ch, const char *user, FILE *in, FILE *out)
         m.user = (char *)user;
         m.content = line;
         if (!cg_call_send(call, &m))
-            break;  /* the server ended the call */
+            break; /* the server ended the call */
     }
     free(line);
-    cg_call_close_send(call);  /* "no more from me": the server ends the call */
+    cg_call_close_send(call); /* "no more from me": the server ends the call */
 
     /* The receiver uses the call until it sees the end: only then may
      * cg_call_finish free it. */

@@ -13,9 +13,8 @@
 
 #include "unary.h"
 
-cg_status client_stream(cg_channel *ch, const char *id,
-                        const int32_t *values, size_t n, int64_t timeout_ms,
-                        char *msg, size_t cap)
+cg_status client_stream(cg_channel *ch, const char *id, const int32_t *values,
+                        size_t n, int64_t timeout_ms, char *msg, size_t cap)
 {
     if (cap > 0)
         msg[0] = '\0';
@@ -27,12 +26,12 @@ cg_status client_stream(cg_channel *ch, const char *id,
         req.id = (char *)id;
         req.value = values[i];
         if (!cg_call_send(call, &req))
-            break;  /* the call has ended: finish says why */
+            break; /* the call has ended: finish says why */
     }
     cg_call_close_send(call);
     const Tutorial__V1__Response *resp = cg_call_recv(call);
     if (resp != NULL && cap > 0)
-        snprintf(msg, cap, "%s", resp->message);  /* before finish frees it */
+        snprintf(msg, cap, "%s", resp->message); /* before finish frees it */
     cg_status st = cg_call_finish(call);
     if (st.code != GRPC_STATUS_OK && cap > 0)
         msg[0] = '\0';
@@ -54,8 +53,8 @@ cg_status upload_file(cg_channel *ch, const char *path, size_t chunk_size,
         chunk_size = UPLOAD_CHUNK_SIZE;
     FILE *f = fopen(path, "rb");
     if (f == NULL)
-        return cg_error(NULL, GRPC_STATUS_NOT_FOUND, "cannot open %s: %s",
-                        path, strerror(errno));
+        return cg_error(NULL, GRPC_STATUS_NOT_FOUND, "cannot open %s: %s", path,
+                        strerror(errno));
     unsigned char *buf = malloc(chunk_size);
     if (buf == NULL) {
         fclose(f);
@@ -74,20 +73,20 @@ cg_status upload_file(cg_channel *ch, const char *path, size_t chunk_size,
         if (n < chunk_size && ferror(f)) {
             failed = cg_error(NULL, GRPC_STATUS_CANCELLED, "cannot read %s: %s",
                               path, strerror(errno));
-            cg_call_cancel(call);  /* the server must not keep half a file */
+            cg_call_cancel(call); /* the server must not keep half a file */
             break;
         }
         if (n == 0 && chunks > 0)
-            break;  /* the end, right after a full chunk */
+            break; /* the end, right after a full chunk */
         Tutorial__V1__FileChunk chunk = TUTORIAL__V1__FILE_CHUNK__INIT;
         chunk.filename = chunks == 0 ? (char *)base_name(path) : "";
         chunk.data.data = buf;
         chunk.data.len = n;
         if (!cg_call_send(call, &chunk))
-            break;  /* the server ended the call: finish says why */
+            break; /* the server ended the call: finish says why */
         chunks++;
         if (n < chunk_size)
-            break;  /* a short read without an error: the end of the file */
+            break; /* a short read without an error: the end of the file */
     }
     fclose(f);
     free(buf);

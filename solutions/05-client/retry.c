@@ -10,8 +10,7 @@
 #include "tutorial/v1/my_service.cgrpc.h"
 #include "unary.h"
 
-int64_t retry_backoff_ms(const retry_policy *p, int retry,
-                         const retry_env *env)
+int64_t retry_backoff_ms(const retry_policy *p, int retry, const retry_env *env)
 {
     if (p == NULL || env == NULL || retry < 1)
         return 0;
@@ -55,8 +54,8 @@ cg_status unary_call_retry(const retrier *r, cg_channel *ch, const char *id,
                         "no retrier or no channel");
     const retry_env *env = r->env != NULL ? r->env : retry_env_real();
     /* One deadline for the whole call, retries included. */
-    int64_t deadline = retry_now_ms() + (timeout_ms > 0 ? timeout_ms
-                                                      : CLIENT_TIMEOUT_MS);
+    int64_t deadline =
+        retry_now_ms() + (timeout_ms > 0 ? timeout_ms : CLIENT_TIMEOUT_MS);
     for (int n = 1;; n++) {
         int64_t left = deadline - retry_now_ms();
         /* (a timeout of 0 would mean no deadline at all) */
@@ -70,7 +69,7 @@ cg_status unary_call_retry(const retrier *r, cg_channel *ch, const char *id,
             return st;
         int64_t wait = retry_backoff_ms(&r->policy, n, env);
         if (retry_now_ms() + wait >= deadline)
-            return st;  /* no time for another attempt */
+            return st; /* no time for another attempt */
         env->sleep_ms(env->ctx, wait);
     }
 }

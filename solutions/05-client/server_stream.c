@@ -9,8 +9,8 @@
 #include "unary.h"
 
 cg_status server_stream(cg_channel *ch, const char *id, int32_t count,
-                        int64_t timeout_ms, response_fn on_response,
-                        void *user, size_t *received)
+                        int64_t timeout_ms, response_fn on_response, void *user,
+                        size_t *received)
 {
     size_t n = 0;
     bool stopped = false;
@@ -52,8 +52,9 @@ cg_status stream_notifications(cg_channel *ch, const char *user_id,
     cg_call_opts opts = {0};
     opts.timeout_ms = timeout_ms > 0 ? timeout_ms : CLIENT_TIMEOUT_MS;
 
-    cg_call *call = tutorial__v1__notification_service_client__stream_notifications(
-        ch, &req, &opts);
+    cg_call *call =
+        tutorial__v1__notification_service_client__stream_notifications(
+            ch, &req, &opts);
     const Tutorial__V1__Notification *note;
     while ((note = cg_call_recv(call)) != NULL) {
         n++;

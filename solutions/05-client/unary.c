@@ -41,7 +41,7 @@ cg_status unary_call(cg_channel *ch, const char *id, int32_t value,
     cg_status st =
         tutorial__v1__my_service_client__unary_call(ch, &req, &resp, &opts);
     if (st.code != GRPC_STATUS_OK)
-        return st;  /* resp is NULL: there is nothing to read or free */
+        return st; /* resp is NULL: there is nothing to read or free */
     if (cap > 0)
         snprintf(msg, cap, "%s", resp->message);
     tutorial__v1__response__free_unpacked(resp, NULL);

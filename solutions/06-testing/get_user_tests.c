@@ -35,8 +35,7 @@ void test_get_user_unknown_id_is_not_found(void **state)
     get_user_end(&c);
 }
 
-void test_get_user_repo_failure_is_internal_and_says_nothing(
-    void **state)
+void test_get_user_repo_failure_is_internal_and_says_nothing(void **state)
 {
     (void)state;
     const char *secret = "connect db-01.internal:5432: password rejected";
@@ -53,7 +52,8 @@ void test_get_user_repo_failure_is_internal_and_says_nothing(
 void test_get_user_found_returns_every_field(void **state)
 {
     (void)state;
-    user_record alice = {.id = "1", .name = "Alice",
+    user_record alice = {.id = "1",
+                         .name = "Alice",
                          .email = "alice@example.com",
                          .role = TUTORIAL__V1__ROLE__ROLE_ADMIN};
     mock_repo_will_find("1", &alice);

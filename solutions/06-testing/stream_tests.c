@@ -19,10 +19,10 @@
 /* What a server stream delivered: its messages (copied: a received message
  * is gone at the next cg_call_recv) and how it ended. */
 typedef struct seen {
-    int n;                    /* messages received, even past MAX_SEEN */
-    char text[MAX_SEEN][80];  /* their text, the first MAX_SEEN */
+    int n;                   /* messages received, even past MAX_SEEN */
+    char text[MAX_SEEN][80]; /* their text, the first MAX_SEEN */
     int64_t sequence[MAX_SEEN];
-    cg_status status;         /* from cg_call_finish */
+    cg_status status; /* from cg_call_finish */
 } seen;
 
 /* Reads ServerStream(id, value) to its end. The call is finished before
@@ -55,8 +55,9 @@ static void notifications(server_fixture *f, const char *user,
     req.user_id = (char *)user;
     req.max_count = max_count;
     cg_call_opts opts = deadline(ms);
-    cg_call *call = tutorial__v1__notification_service_client__stream_notifications(
-        f->ch, &req, &opts);
+    cg_call *call =
+        tutorial__v1__notification_service_client__stream_notifications(
+            f->ch, &req, &opts);
     memset(s, 0, sizeof *s);
     const Tutorial__V1__Notification *n;
     while ((n = cg_call_recv(call)) != NULL) {
@@ -130,8 +131,8 @@ void test_upload_counts_every_chunk(void **state)
     server_fixture *f = *state;
     const char *parts[] = {"hello, ", "world", "!"};
     cg_call_opts opts = deadline(CALL_MS);
-    cg_call *call = tutorial__v1__file_service_client__upload_file(f->ch,
-                                                                  &opts);
+    cg_call *call =
+        tutorial__v1__file_service_client__upload_file(f->ch, &opts);
     for (int i = 0; i < 3; i++) {
         Tutorial__V1__FileChunk chunk = TUTORIAL__V1__FILE_CHUNK__INIT;
         chunk.filename = i == 0 ? "greeting.txt" : "";

@@ -29,7 +29,8 @@ int config_load_rest(server_config *cfg, config_lookup_fn lookup, void *user,
     if (cfg->metrics_port > 0 && cfg->metrics_port == cfg->port) {
         char same[16];
         snprintf(same, sizeof same, "%d", cfg->metrics_port);
-        return config_bad(err, err_len, "METRICS_PORT", same, "PORT is that "
+        return config_bad(err, err_len, "METRICS_PORT", same,
+                          "PORT is that "
                           "port too: give METRICS_PORT another port, 0 or off");
     }
     if ((v = config_get(lookup, user, "GRACE_PERIOD_SECONDS")) != NULL) {

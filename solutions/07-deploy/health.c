@@ -92,8 +92,7 @@ static cg_status watch(cg_ctx *ctx,
         }
         if (cg_ctx_cancelled(ctx)) {
             pthread_mutex_unlock(&h->mu);
-            return cg_error(ctx, GRPC_STATUS_CANCELLED,
-                            "the client went away");
+            return cg_error(ctx, GRPC_STATUS_CANCELLED, "the client went away");
         }
         /* Nothing wakes us when the client leaves: look again now and
          * then. A change wakes us at once. */

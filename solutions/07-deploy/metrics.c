@@ -56,8 +56,7 @@ cg_status metrics_interceptor(cg_ctx *ctx, cg_next *next, void *user)
 {
     double start = mono_ms();
     cg_status st = cg_proceed(ctx, next);
-    metrics_record(user, cg_ctx_method(ctx)->path, st.code,
-                   mono_ms() - start);
+    metrics_record(user, cg_ctx_method(ctx)->path, st.code, mono_ms() - start);
     return st;
 }
 
@@ -73,7 +72,7 @@ char *metrics_render(metrics_registry *r)
     pthread_mutex_lock(&r->mu);
 
     tb_printf(&tb, "# HELP " CALLS " Calls the server finished, by method "
-              "and status code.\n# TYPE " CALLS " counter\n");
+                   "and status code.\n# TYPE " CALLS " counter\n");
     for (size_t i = 0; i < r->n; i++) {
         const metrics_method *m = &r->methods[i];
         if (!metrics_split_path(m->path, service, sizeof service, method,
@@ -81,19 +80,22 @@ char *metrics_render(metrics_registry *r)
             continue;
         for (int c = 0; c < METRICS_N_CODES; c++)
             if (m->calls[c] > 0)
-                tb_printf(&tb, CALLS "{rpc_system=\"grpc\",rpc_service=\"%s\","
-                          "rpc_method=\"%s\",rpc_grpc_status_code=\"%d\"} %llu\n",
-                          service, method, c, (unsigned long long)m->calls[c]);
+                tb_printf(
+                    &tb,
+                    CALLS
+                    "{rpc_system=\"grpc\",rpc_service=\"%s\","
+                    "rpc_method=\"%s\",rpc_grpc_status_code=\"%d\"} %llu\n",
+                    service, method, c, (unsigned long long)m->calls[c]);
     }
 
     tb_printf(&tb, "# HELP " DURATION " How long the server took to handle a "
-              "call (OpenTelemetry rpc.server.duration).\n"
-              "# TYPE " DURATION " histogram\n");
+                   "call (OpenTelemetry rpc.server.duration).\n"
+                   "# TYPE " DURATION " histogram\n");
     for (size_t i = 0; i < r->n; i++) {
         const metrics_method *m = &r->methods[i];
-        if (m->count == 0 || !metrics_split_path(m->path, service,
-                                                 sizeof service, method,
-                                                 sizeof method))
+        if (m->count == 0 ||
+            !metrics_split_path(m->path, service, sizeof service, method,
+                                sizeof method))
             continue;
         uint64_t below = 0;
         for (int b = 0; b <= METRICS_N_BOUNDS; b++) {
@@ -103,15 +105,20 @@ char *metrics_render(metrics_registry *r)
                 snprintf(le, sizeof le, "%g", metrics_bounds_ms[b]);
             else
                 strcpy(le, "+Inf");
-            tb_printf(&tb, DURATION "_bucket{rpc_system=\"grpc\","
+            tb_printf(&tb,
+                      DURATION
+                      "_bucket{rpc_system=\"grpc\","
                       "rpc_service=\"%s\",rpc_method=\"%s\",le=\"%s\"} %llu\n",
                       service, method, le, (unsigned long long)below);
         }
-        tb_printf(&tb, DURATION "_sum{rpc_system=\"grpc\",rpc_service=\"%s\","
-                  "rpc_method=\"%s\"} %.3f\n", service, method, m->sum_ms);
-        tb_printf(&tb, DURATION "_count{rpc_system=\"grpc\",rpc_service=\"%s\","
-                  "rpc_method=\"%s\"} %llu\n", service, method,
-                  (unsigned long long)m->count);
+        tb_printf(&tb,
+                  DURATION "_sum{rpc_system=\"grpc\",rpc_service=\"%s\","
+                           "rpc_method=\"%s\"} %.3f\n",
+                  service, method, m->sum_ms);
+        tb_printf(&tb,
+                  DURATION "_count{rpc_system=\"grpc\",rpc_service=\"%s\","
+                           "rpc_method=\"%s\"} %llu\n",
+                  service, method, (unsigned long long)m->count);
     }
     pthread_mutex_unlock(&r->mu);
     return tb.data;

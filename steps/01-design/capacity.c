@@ -1,8 +1,9 @@
 /*
- * capacity.c: exercise 2, sizing arithmetic with exact answers and no wrap-around.
- * Implement the five functions whose contracts are in capacity.h; `make test`
- * here runs their tests (suite capacity, tests/01-design/test_capacity.c).
- * Lesson: docs/en/steps/01-design.md#capacity-arithmetic
+ * capacity.c: exercise 2, sizing arithmetic with exact answers and no
+ * wrap-around. Implement the five functions whose contracts are in capacity.h;
+ * `make test` here runs their tests (suite capacity,
+ * tests/01-design/test_capacity.c). Lesson:
+ * docs/en/steps/01-design.md#capacity-arithmetic
  */
 #include "capacity.h"
 

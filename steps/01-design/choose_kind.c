@@ -1,7 +1,7 @@
 /*
- * choose_kind.c: exercise 1a, pick the kind of gRPC call from a use case's traits.
- * Make choose_rpc_kind() follow the rules in the lesson; `make test` here runs
- * its tests (suite choose_kind, tests/01-design/test_choose_kind.c).
+ * choose_kind.c: exercise 1a, pick the kind of gRPC call from a use case's
+ * traits. Make choose_rpc_kind() follow the rules in the lesson; `make test`
+ * here runs its tests (suite choose_kind, tests/01-design/test_choose_kind.c).
  * Lesson: docs/en/steps/01-design.md#choosing-the-rpc-kind
  */
 #include "rpc_kind.h"

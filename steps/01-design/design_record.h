@@ -42,17 +42,13 @@ struct method_design {
 /* The worked example, DESIGN_RECORD's first entry: MyService.UnaryCall
  * answers "Processed: <id>" and changes nothing on the server, so repeating
  * it is harmless. Copy its shape for every other method. */
-#define DESIGN_WORKED_EXAMPLE                                                 \
-    {                                                                         \
-        .path = "/tutorial.v1.MyService/UnaryCall",                           \
-        .request = "Request",                                                 \
-        .response = "Response",                                               \
-        .when = "whenever a client wants one id processed",                   \
-        .kind = RPC_UNARY,                                                    \
-        .deadline_ms = 1000,                                                  \
-        .max_message_bytes = 4 * 1024,                                        \
-        .idempotent = true,                                                   \
-        .retryable = true,                                                    \
+#define DESIGN_WORKED_EXAMPLE                                                  \
+    {                                                                          \
+        .path = "/tutorial.v1.MyService/UnaryCall", .request = "Request",      \
+        .response = "Response",                                                \
+        .when = "whenever a client wants one id processed", .kind = RPC_UNARY, \
+        .deadline_ms = 1000, .max_message_bytes = 4 * 1024,                    \
+        .idempotent = true, .retryable = true,                                 \
     }
 
 /* Exercise 3 (design_record.c): one entry per method of the .proto files,

@@ -24,22 +24,14 @@ typedef enum {
 } rpc_kind;
 
 /* How many messages one side sends during one call. */
-typedef enum {
-    SENDS_UNSPECIFIED = 0,
-    SENDS_ONE,
-    SENDS_MANY
-} rpc_sends;
+typedef enum { SENDS_UNSPECIFIED = 0, SENDS_ONE, SENDS_MANY } rpc_sends;
 
 /*
  * Who has the first thing to say once the call is open. The client always
  * opens a gRPC call; FIRST_SERVER means the server must be able to send
  * before it has read anything from the client.
  */
-typedef enum {
-    FIRST_UNSPECIFIED = 0,
-    FIRST_CLIENT,
-    FIRST_SERVER
-} rpc_first;
+typedef enum { FIRST_UNSPECIFIED = 0, FIRST_CLIENT, FIRST_SERVER } rpc_first;
 
 /* What a use case looks like from the wire, the only input to the choice. */
 struct rpc_traits {

@@ -8,6 +8,7 @@
 compat compat_classify(change_kind kind)
 {
     (void)kind;
-    /* TODO: one case per change_kind: what travels on the wire, and does it change? */
+    /* TODO: one case per change_kind: what travels on the wire, and does it
+     * change? */
     return COMPAT_UNSPECIFIED;
 }

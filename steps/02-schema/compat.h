@@ -24,13 +24,13 @@ typedef enum change_kind {
     CHANGE_ADD_ENUM_VALUE,        /* a new value at the end of an enum */
     CHANGE_ADD_METHOD,            /* a new rpc in an existing service */
     CHANGE_RENUMBER_FIELD,        /* same name and type, new number */
-    CHANGE_REUSE_NUMBER,          /* a new field takes a deleted field's number */
-    CHANGE_INT32_TO_STRING,       /* same number, a type of another wire type */
-    CHANGE_INT32_TO_SINT32,       /* same number and wire type, zigzag encoding */
-    CHANGE_REMOVE_METHOD,         /* delete an rpc */
-    CHANGE_RENAME_METHOD,         /* an rpc gets a new name */
-    CHANGE_RENAME_PACKAGE,        /* e.g. tutorial.v1 -> tutorial.core.v1 */
-    CHANGE_UNARY_TO_STREAMING,    /* add `stream` to a request or response */
+    CHANGE_REUSE_NUMBER,       /* a new field takes a deleted field's number */
+    CHANGE_INT32_TO_STRING,    /* same number, a type of another wire type */
+    CHANGE_INT32_TO_SINT32,    /* same number and wire type, zigzag encoding */
+    CHANGE_REMOVE_METHOD,      /* delete an rpc */
+    CHANGE_RENAME_METHOD,      /* an rpc gets a new name */
+    CHANGE_RENAME_PACKAGE,     /* e.g. tutorial.v1 -> tutorial.core.v1 */
+    CHANGE_UNARY_TO_STREAMING, /* add `stream` to a request or response */
     CHANGE_KIND_COUNT
 } change_kind;
 

@@ -32,6 +32,6 @@ int glue_decode(grpc_byte_buffer *bb, const ProtobufCMessageDescriptor *desc,
     (void)bb;
     (void)desc;
     (void)max_len;
-    *out = NULL;    /* TODO: check the limit, read all bytes, unpack them */
+    *out = NULL; /* TODO: check the limit, read all bytes, unpack them */
     return GLUE_OK;
 }

@@ -12,7 +12,8 @@ static cg_status chat(cg_ctx *ctx, cg_stream *stream)
     (void)stream;
     /* TODO: join the room, broadcast each message cg_recv'd, leave on
      * every way out */
-    return cg_error(ctx, GRPC_STATUS_UNIMPLEMENTED, "step 4: implement "
+    return cg_error(ctx, GRPC_STATUS_UNIMPLEMENTED,
+                    "step 4: implement "
                     "Chat — see docs/en/steps/04-server.md#chat");
 }
 

@@ -21,8 +21,10 @@ static cg_status upload_file(cg_ctx *ctx, cg_stream *in,
     (void)resp;
     /* TODO: cg_recv the chunks, append their data (check the limit first),
      * then answer with the size and the fnv1a64 id; free what you malloc */
-    return cg_error(ctx, GRPC_STATUS_UNIMPLEMENTED, "step 4: implement "
-                    "UploadFile — see docs/en/steps/04-server.md#exercise-4-uploadfile");
+    return cg_error(
+        ctx, GRPC_STATUS_UNIMPLEMENTED,
+        "step 4: implement "
+        "UploadFile — see docs/en/steps/04-server.md#exercise-4-uploadfile");
 }
 
 const Tutorial__V1__FileService_Server file_service_server = {

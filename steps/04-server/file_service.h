@@ -42,7 +42,7 @@ typedef void (*upload_save_fn)(void *store, const char *file_id,
                                size_t len);
 
 typedef struct upload_settings {
-    size_t max_bytes;    /* largest file accepted; 0 = UPLOAD_DEFAULT_MAX_BYTES */
+    size_t max_bytes; /* largest file accepted; 0 = UPLOAD_DEFAULT_MAX_BYTES */
     upload_save_fn save; /* NULL: the bytes are dropped after hashing */
     void *store;         /* passed to save */
 } upload_settings;

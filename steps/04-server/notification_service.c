@@ -21,9 +21,11 @@ static cg_status stream_notifications(cg_ctx *ctx,
     (void)out;
     /* TODO: check the request, then send the notifications with a pause
      * (sleep_or_cancel) between them; stop when the client is gone */
-    return cg_error(ctx, GRPC_STATUS_UNIMPLEMENTED, "step 4: implement "
-                    "StreamNotifications — see "
-                    "docs/en/steps/04-server.md#exercise-3-streamnotifications");
+    return cg_error(
+        ctx, GRPC_STATUS_UNIMPLEMENTED,
+        "step 4: implement "
+        "StreamNotifications — see "
+        "docs/en/steps/04-server.md#exercise-3-streamnotifications");
 }
 
 const Tutorial__V1__NotificationService_Server notification_service_server = {

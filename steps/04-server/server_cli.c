@@ -36,7 +36,8 @@ static bool plausible_address(const char *addr)
 
 static void usage(FILE *to, const char *prog)
 {
-    fprintf(to, "usage: %s [--listen HOST:PORT]\n"
+    fprintf(to,
+            "usage: %s [--listen HOST:PORT]\n"
             "  --listen  where to accept calls (default %s;\n"
             "            127.0.0.1:0 picks a free port on this machine)\n",
             prog, DEFAULT_LISTEN);
@@ -61,7 +62,8 @@ int server_parse_args(int argc, char **argv, const char **addr)
         }
     }
     if (!plausible_address(*addr)) {
-        fprintf(stderr, "%s: --listen wants HOST:PORT with a port from 0 to "
+        fprintf(stderr,
+                "%s: --listen wants HOST:PORT with a port from 0 to "
                 "65535, such as 0.0.0.0:50051 or 127.0.0.1:0; got '%s'\n",
                 argv[0], *addr);
         return 2;
@@ -113,9 +115,11 @@ cg_server *server_open(int argc, char **argv, const char **addr, int *port,
     cg_status err;
     *port = cg_server_listen(srv, *addr, NULL, &err);
     if (*port < 0) {
-        fprintf(stderr, "server: %s\n"
+        fprintf(stderr,
+                "server: %s\n"
                 "server: is another server using that port? --listen "
-                "127.0.0.1:0 picks a free one.\n", err.message);
+                "127.0.0.1:0 picks a free one.\n",
+                err.message);
         cg_server_free(srv);
         *exit_status = 1;
         return NULL;

@@ -32,9 +32,10 @@ cg_server *server_open(int argc, char **argv, const char **addr, int *port,
                        int *exit_status);
 
 /* Turns on server reflection (so that grpcurl, buf curl and `make call`
- * can ask the server what it serves: docs/en/steps/04-server.md#server-reflection),
- * starts srv and prints "listening on HOST:PORT" (server_print_listening).
- * Returns 0, or 1 after saying why on stderr; srv is freed then. */
+ * can ask the server what it serves:
+ * docs/en/steps/04-server.md#server-reflection), starts srv and prints
+ * "listening on HOST:PORT" (server_print_listening). Returns 0, or 1 after
+ * saying why on stderr; srv is freed then. */
 int server_start(cg_server *srv, const char *addr, int port);
 
 /* Waits for SIGINT or SIGTERM (blocked by server_open) and returns it. */

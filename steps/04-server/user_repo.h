@@ -47,8 +47,7 @@ struct user_repo {
      * why_len may be 0 (then why is not written). Safe to call from many
      * threads at once. */
     user_repo_result (*get_by_id)(const user_repo *self, const char *id,
-                                  user_record *out, char *why,
-                                  size_t why_len);
+                                  user_record *out, char *why, size_t why_len);
     /* The implementation's own state, for get_by_id to use. */
     void *data;
 };

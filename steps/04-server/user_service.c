@@ -15,7 +15,8 @@ static cg_status get_user(cg_ctx *ctx, const Tutorial__V1__GetUserRequest *req,
     (void)req;
     (void)resp;
     /* TODO: check user_id, ask repo->get_by_id, map its answer to a status */
-    return cg_error(ctx, GRPC_STATUS_UNIMPLEMENTED, "step 4: implement "
+    return cg_error(ctx, GRPC_STATUS_UNIMPLEMENTED,
+                    "step 4: implement "
                     "GetUser — see docs/en/steps/04-server.md#getuser");
 }
 

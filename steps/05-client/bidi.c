@@ -2,7 +2,8 @@
  * bidi.c: exercise 4, bidirectional streams: in lock step, and a chat that
  * sends and receives at once (contracts in bidi.h). Write both functions;
  * `make test` here runs suite bidi.
- * Lesson: docs/en/steps/05-client.md#exercise-4-chat-sending-and-receiving-at-once
+ * Lesson:
+ * docs/en/steps/05-client.md#exercise-4-chat-sending-and-receiving-at-once
  */
 #include "bidi.h"
 

@@ -5,7 +5,8 @@
  * Both sides of a bidirectional call stream independently. A client may
  * take turns (send one, read one), or do both at the same time on two
  * threads, as the outline's chat client does with two goroutines.
- * The lesson: docs/en/steps/05-client.md#exercise-4-chat-sending-and-receiving-at-once
+ * The lesson:
+ * docs/en/steps/05-client.md#exercise-4-chat-sending-and-receiving-at-once
  */
 #ifndef STEP05_BIDI_H
 #define STEP05_BIDI_H

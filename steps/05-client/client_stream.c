@@ -13,9 +13,8 @@
 
 #include "unary.h"
 
-cg_status client_stream(cg_channel *ch, const char *id,
-                        const int32_t *values, size_t n, int64_t timeout_ms,
-                        char *msg, size_t cap)
+cg_status client_stream(cg_channel *ch, const char *id, const int32_t *values,
+                        size_t n, int64_t timeout_ms, char *msg, size_t cap)
 {
     (void)ch;
     (void)id;
@@ -42,7 +41,8 @@ cg_status upload_file(cg_channel *ch, const char *path, size_t chunk_size,
     /* TODO: open the file; start the call; fread a chunk at a time and send
      * each as a FileChunk (the filename in the first); close_send, recv,
      * finish */
-    return cg_error(NULL, GRPC_STATUS_UNIMPLEMENTED,
-                    "step 5: write upload_file() in client_stream.c "
-                    "(lesson: docs/en/steps/05-client.md#reading-a-file-in-chunks)");
+    return cg_error(
+        NULL, GRPC_STATUS_UNIMPLEMENTED,
+        "step 5: write upload_file() in client_stream.c "
+        "(lesson: docs/en/steps/05-client.md#reading-a-file-in-chunks)");
 }

@@ -33,14 +33,13 @@
  * CLIENT_TIMEOUT_MS). Returns the call's status (INVALID_ARGUMENT for an
  * empty id). values may be NULL when n is 0.
  */
-cg_status client_stream(cg_channel *ch, const char *id,
-                        const int32_t *values, size_t n, int64_t timeout_ms,
-                        char *msg, size_t cap);
+cg_status client_stream(cg_channel *ch, const char *id, const int32_t *values,
+                        size_t n, int64_t timeout_ms, char *msg, size_t cap);
 
 typedef struct upload_result {
-    char file_id[17];  /* the server's id for the file: 16 hex digits */
-    int64_t size;      /* the size the server counted, in bytes */
-    size_t chunks;     /* FileChunk messages sent */
+    char file_id[17]; /* the server's id for the file: 16 hex digits */
+    int64_t size;     /* the size the server counted, in bytes */
+    size_t chunks;    /* FileChunk messages sent */
 } upload_result;
 
 /*

@@ -24,10 +24,9 @@ cg_status ensure_connection(cg_channel *ch, int64_t timeout_ms)
      * run out. */
     if (cg_channel_wait_ready(ch, timeout_ms))
         return cg_ok();
-    return cg_error(NULL, GRPC_STATUS_UNAVAILABLE,
-                    "not connected after %lld ms (state %s)",
-                    (long long)timeout_ms,
-                    cg_conn_state_name(cg_channel_state(ch, false)));
+    return cg_error(
+        NULL, GRPC_STATUS_UNAVAILABLE, "not connected after %lld ms (state %s)",
+        (long long)timeout_ms, cg_conn_state_name(cg_channel_state(ch, false)));
 }
 
 cg_status unary_call_wait_ready(cg_channel *ch, const char *id, int32_t value,
@@ -40,7 +39,8 @@ cg_status unary_call_wait_ready(cg_channel *ch, const char *id, int32_t value,
     req.value = value;
     cg_call_opts opts = {0};
     opts.timeout_ms = timeout_ms > 0 ? timeout_ms : CLIENT_TIMEOUT_MS;
-    opts.ready = CG_READY_WAIT;  /* no connection yet? wait, up to the deadline */
+    opts.ready =
+        CG_READY_WAIT; /* no connection yet? wait, up to the deadline */
 
     Tutorial__V1__Response *resp = NULL;
     cg_status st =

@@ -18,20 +18,20 @@
 
 /* What status_explain says, by code (the table is in the lesson). */
 /* [say] */
-#define SAY_OK            "OK"
-#define SAY_CANCELLED     "Cancelled"
-#define SAY_INVALID       "Invalid request"
-#define SAY_NOT_FOUND     "Not found"
-#define SAY_EXISTS        "Already exists"
-#define SAY_DENIED        "Permission denied"
-#define SAY_SIGN_IN       "Please sign in"
-#define SAY_NOT_NOW       "Not possible in the current state"
-#define SAY_LIMIT         "A limit was exceeded"
-#define SAY_CONFLICT      "Conflict with another change, try again"
-#define SAY_UNAVAILABLE   "Service unavailable, try again later"
-#define SAY_TIMEOUT       "The server did not answer in time"
-#define SAY_UNSUPPORTED   "Not supported by this server"
-#define SAY_SERVER_ERROR  "Server error"
+#define SAY_OK "OK"
+#define SAY_CANCELLED "Cancelled"
+#define SAY_INVALID "Invalid request"
+#define SAY_NOT_FOUND "Not found"
+#define SAY_EXISTS "Already exists"
+#define SAY_DENIED "Permission denied"
+#define SAY_SIGN_IN "Please sign in"
+#define SAY_NOT_NOW "Not possible in the current state"
+#define SAY_LIMIT "A limit was exceeded"
+#define SAY_CONFLICT "Conflict with another change, try again"
+#define SAY_UNAVAILABLE "Service unavailable, try again later"
+#define SAY_TIMEOUT "The server did not answer in time"
+#define SAY_UNSUPPORTED "Not supported by this server"
+#define SAY_SERVER_ERROR "Server error"
 /* [/say] */
 
 /*

@@ -56,8 +56,7 @@ static int usage(const char *problem)
 }
 
 /* A whole decimal number in [lo, hi], or false. */
-static bool parse_num(const char *s, long long lo, long long hi,
-                      long long *out)
+static bool parse_num(const char *s, long long lo, long long hi, long long *out)
 {
     char *end;
     errno = 0;
@@ -133,8 +132,8 @@ static int run(cg_channel *ch, int argc, char **argv, int64_t timeout)
     if (strcmp(cmd, "unary") == 0) {
         if (argc == 3 && !parse_num(argv[2], INT32_MIN, INT32_MAX, &n))
             return usage("VALUE must be a 32-bit number");
-        cg_status st = unary_call(ch, argv[1], (int32_t)n, timeout, msg,
-                                  sizeof msg);
+        cg_status st =
+            unary_call(ch, argv[1], (int32_t)n, timeout, msg, sizeof msg);
         if (st.code == GRPC_STATUS_OK)
             printf("%s\n", msg);
         return report(st);
@@ -153,16 +152,16 @@ static int run(cg_channel *ch, int argc, char **argv, int64_t timeout)
                 return usage("each VALUE must be a 32-bit number");
             values[i] = (int32_t)n;
         }
-        cg_status st = client_stream(ch, argv[1], values, count, timeout, msg,
-                                     sizeof msg);
+        cg_status st =
+            client_stream(ch, argv[1], values, count, timeout, msg, sizeof msg);
         if (st.code == GRPC_STATUS_OK)
             printf("%s\n", msg);
         return report(st);
     }
     if (strcmp(cmd, "echo") == 0) {
         return report(bidi_echo(ch, (const char *const *)argv + 1,
-                                (size_t)argc - 1, timeout, print_response,
-                                NULL, NULL));
+                                (size_t)argc - 1, timeout, print_response, NULL,
+                                NULL));
     }
     if (strcmp(cmd, "user") == 0)
         return cmd_user(ch, argv[1], timeout);
@@ -188,8 +187,8 @@ static const struct command {
     const char *name;
     int min_args, max_args;
 } COMMANDS[] = {
-    {"hello", 0, 0}, {"unary", 1, 2},  {"stream", 2, 2},
-    {"sum", 1, 65},  {"echo", 1, 64},  {"user", 1, 1},
+    {"hello", 0, 0},  {"unary", 1, 2},  {"stream", 2, 2},
+    {"sum", 1, 65},   {"echo", 1, 64},  {"user", 1, 1},
     {"notify", 1, 2}, {"upload", 1, 2}, {"chat", 1, 1},
 };
 

@@ -10,8 +10,7 @@
 #include "tutorial/v1/my_service.cgrpc.h"
 #include "unary.h"
 
-int64_t retry_backoff_ms(const retry_policy *p, int retry,
-                         const retry_env *env)
+int64_t retry_backoff_ms(const retry_policy *p, int retry, const retry_env *env)
 {
     (void)p;
     (void)retry;

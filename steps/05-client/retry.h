@@ -70,8 +70,8 @@ bool retry_budget_allows(retry_budget *b);
 /* Everything a retrying call needs besides the request. */
 typedef struct retrier {
     retry_policy policy;
-    retry_budget *budget;   /* NULL: no budget */
-    const retry_env *env;   /* NULL: retry_env_real() */
+    retry_budget *budget; /* NULL: no budget */
+    const retry_env *env; /* NULL: retry_env_real() */
 } retrier;
 
 /*

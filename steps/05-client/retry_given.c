@@ -65,7 +65,7 @@ static double real_random(void *ctx)
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
     z ^= z >> 31;
-    return (double)(z >> 11) * (1.0 / 9007199254740992.0);  /* [0, 1) */
+    return (double)(z >> 11) * (1.0 / 9007199254740992.0); /* [0, 1) */
 }
 
 static void real_sleep_ms(void *ctx, int64_t ms)

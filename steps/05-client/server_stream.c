@@ -9,8 +9,8 @@
 #include "unary.h"
 
 cg_status server_stream(cg_channel *ch, const char *id, int32_t count,
-                        int64_t timeout_ms, response_fn on_response,
-                        void *user, size_t *received)
+                        int64_t timeout_ms, response_fn on_response, void *user,
+                        size_t *received)
 {
     (void)ch;
     (void)id;
@@ -22,9 +22,10 @@ cg_status server_stream(cg_channel *ch, const char *id, int32_t count,
         *received = 0;
     /* TODO: start the call with the stub, cg_call_recv until NULL (or until
      * on_response says stop: then cancel), cg_call_finish for the status */
-    return cg_error(NULL, GRPC_STATUS_UNIMPLEMENTED,
-                    "step 5: write server_stream() in server_stream.c "
-                    "(lesson: docs/en/steps/05-client.md#until-the-end-of-the-stream)");
+    return cg_error(
+        NULL, GRPC_STATUS_UNIMPLEMENTED,
+        "step 5: write server_stream() in server_stream.c "
+        "(lesson: docs/en/steps/05-client.md#until-the-end-of-the-stream)");
 }
 
 cg_status stream_notifications(cg_channel *ch, const char *user_id,
@@ -41,7 +42,8 @@ cg_status stream_notifications(cg_channel *ch, const char *user_id,
     if (received != NULL)
         *received = 0;
     /* TODO: the same loop over NotificationService's stream */
-    return cg_error(NULL, GRPC_STATUS_UNIMPLEMENTED,
-                    "step 5: write stream_notifications() in server_stream.c "
-                    "(lesson: docs/en/steps/05-client.md#until-the-end-of-the-stream)");
+    return cg_error(
+        NULL, GRPC_STATUS_UNIMPLEMENTED,
+        "step 5: write stream_notifications() in server_stream.c "
+        "(lesson: docs/en/steps/05-client.md#until-the-end-of-the-stream)");
 }

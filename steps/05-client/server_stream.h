@@ -41,8 +41,8 @@ typedef bool (*notification_fn)(const Tutorial__V1__Notification *note,
  * on_response.
  */
 cg_status server_stream(cg_channel *ch, const char *id, int32_t count,
-                        int64_t timeout_ms, response_fn on_response,
-                        void *user, size_t *received);
+                        int64_t timeout_ms, response_fn on_response, void *user,
+                        size_t *received);
 
 /*
  * The same for NotificationService.StreamNotifications: sends

@@ -11,8 +11,9 @@ int outline_main(const char *target, FILE *out)
 {
     (void)target;
     /* TODO: dial with cg_channel_new, call unary_call, free the channel */
-    fprintf(out, "error: UNIMPLEMENTED: step 5: write outline_main() in unary.c "
-                 "(lesson: docs/en/steps/05-client.md#the-outlines-main-in-c)\n");
+    fprintf(out,
+            "error: UNIMPLEMENTED: step 5: write outline_main() in unary.c "
+            "(lesson: docs/en/steps/05-client.md#the-outlines-main-in-c)\n");
     return 1;
 }
 
@@ -39,7 +40,8 @@ cg_status get_user(cg_channel *ch, const char *user_id, int64_t timeout_ms,
     (void)user_id;
     (void)timeout_ms;
     *user = NULL; /* TODO: the same pattern with UserService's stub */
-    return cg_error(NULL, GRPC_STATUS_UNIMPLEMENTED,
-                    "step 5: write get_user() in unary.c "
-                    "(lesson: docs/en/steps/05-client.md#getuser-and-its-errors)");
+    return cg_error(
+        NULL, GRPC_STATUS_UNIMPLEMENTED,
+        "step 5: write get_user() in unary.c "
+        "(lesson: docs/en/steps/05-client.md#getuser-and-its-errors)");
 }

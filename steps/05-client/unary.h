@@ -7,7 +7,8 @@
  * call, and both are in these contracts: it can take any amount of time (so
  * every call gets a deadline), and it can fail in ways a local function
  * cannot (so every call returns a status, and a response only with OK).
- * The lesson: docs/en/steps/05-client.md#exercise-1-a-unary-call-with-a-deadline
+ * The lesson:
+ * docs/en/steps/05-client.md#exercise-1-a-unary-call-with-a-deadline
  */
 #ifndef STEP05_UNARY_H
 #define STEP05_UNARY_H

@@ -30,8 +30,7 @@ void test_get_user_unknown_id_is_not_found(void **state)
      * NOT_FOUND with the message "user 42 not found" */
 }
 
-void test_get_user_repo_failure_is_internal_and_says_nothing(
-    void **state)
+void test_get_user_repo_failure_is_internal_and_says_nothing(void **state)
 {
     (void)state;
     /* TODO: queue mock_repo_will_fail with a `why` full of secrets (a host

@@ -18,8 +18,8 @@ const size_t get_user_tests_count =
     sizeof get_user_tests / sizeof get_user_tests[0];
 
 /* Every stream test on a fresh fixture. */
-#define WITH_SERVER(test)                                                     \
-    cmocka_unit_test_setup_teardown(test, server_fixture_setup,              \
+#define WITH_SERVER(test)                                                      \
+    cmocka_unit_test_setup_teardown(test, server_fixture_setup,                \
                                     server_fixture_teardown)
 
 const struct CMUnitTest stream_tests[] = {

@@ -74,8 +74,8 @@ bool handler_watch_wait(handler_watch *w, const cg_method *m, int n,
      * condition variable's clock: now + timeout_ms, in nanoseconds. */
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
-    int64_t give_up_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec +
-                         timeout_ms * 1000000;
+    int64_t give_up_ns =
+        (int64_t)now.tv_sec * 1000000000 + now.tv_nsec + timeout_ms * 1000000;
     struct timespec give_up = {
         .tv_sec = (time_t)(give_up_ns / 1000000000),
         .tv_nsec = (long)(give_up_ns % 1000000000),

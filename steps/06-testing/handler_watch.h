@@ -28,9 +28,9 @@
 #define HANDLER_WATCH_METHODS 16
 
 typedef struct handler_watch {
-    pthread_mutex_t mu;   /* guards everything below */
-    pthread_cond_t cv;    /* signalled when a handler returns */
-    int n;                /* methods seen so far */
+    pthread_mutex_t mu; /* guards everything below */
+    pthread_cond_t cv;  /* signalled when a handler returns */
+    int n;              /* methods seen so far */
     struct {
         const char *path; /* "/tutorial.v1.MyService/ServerStream" */
         int returned;     /* handlers of it that have returned */

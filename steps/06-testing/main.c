@@ -22,13 +22,15 @@ int main(int argc, char **argv)
 {
     const char *which = argc > 1 ? argv[1] : "all";
     bool unit = strcmp(which, "unit") == 0 || strcmp(which, "all") == 0;
-    bool integration = strcmp(which, "integration") == 0 ||
-                       strcmp(which, "all") == 0;
+    bool integration =
+        strcmp(which, "integration") == 0 || strcmp(which, "all") == 0;
     if (argc > 2 || !(unit || integration)) {
-        fprintf(stderr, "usage: %s [unit | integration | all]\n"
+        fprintf(stderr,
+                "usage: %s [unit | integration | all]\n"
                 "  unit         the GetUser unit tests (get_user_tests.c)\n"
                 "  integration  the stream tests (stream_tests.c)\n"
-                "  all          both (the default)\n", argv[0]);
+                "  all          both (the default)\n",
+                argv[0]);
         return 2;
     }
 
@@ -37,8 +39,8 @@ int main(int argc, char **argv)
         failed += _cmocka_run_group_tests("GetUser unit tests", get_user_tests,
                                           get_user_tests_count, NULL, NULL);
     if (integration)
-        failed += _cmocka_run_group_tests("stream integration tests",
-                                          stream_tests, stream_tests_count,
-                                          NULL, NULL);
+        failed +=
+            _cmocka_run_group_tests("stream integration tests", stream_tests,
+                                    stream_tests_count, NULL, NULL);
     return failed == 0 ? 0 : 1;
 }

@@ -36,10 +36,10 @@
 
 /* [fixture-struct] */
 typedef struct server_fixture {
-    cg_server *srv;   /* the server, on 127.0.0.1 with a port the kernel chose */
-    int port;         /* that port */
-    char target[32];  /* "127.0.0.1:<port>", for cg_channel_new */
-    cg_channel *ch;   /* a channel to the server, READY */
+    cg_server *srv;  /* the server, on 127.0.0.1 with a port the kernel chose */
+    int port;        /* that port */
+    char target[32]; /* "127.0.0.1:<port>", for cg_channel_new */
+    cg_channel *ch;  /* a channel to the server, READY */
 
     /* The services' state: the user pointers of their registration. A test
      * may change the settings before its calls (a pause between
@@ -47,7 +47,7 @@ typedef struct server_fixture {
     notification_settings notes; /* interval_ms starts at 0: no pause */
     upload_settings uploads;     /* all 0: the defaults */
     chat_room room;
-    handler_watch watch;         /* installed as the server's interceptor */
+    handler_watch watch; /* installed as the server's interceptor */
 } server_fixture;
 /* [/fixture-struct] */
 

@@ -41,19 +41,19 @@
 #include "tracing.h"
 
 typedef struct app {
-    server_config cfg;        /* a copy of what app_start was given */
-    char listen[300];         /* the gRPC address in use */
+    server_config cfg; /* a copy of what app_start was given */
+    char listen[300];  /* the gRPC address in use */
     cg_server *srv;
-    int port;                 /* the gRPC port the kernel gave us */
-    metrics_http *http;       /* NULL when METRICS_PORT=off */
-    int metrics_port;         /* its port, or METRICS_OFF */
+    int port;           /* the gRPC port the kernel gave us */
+    metrics_http *http; /* NULL when METRICS_PORT=off */
+    int metrics_port;   /* its port, or METRICS_OFF */
 
     logger log;
-    cg_tracer *tracer;        /* exports when OTEL_EXPORTER_OTLP_ENDPOINT is set */
+    cg_tracer *tracer; /* exports when OTEL_EXPORTER_OTLP_ENDPOINT is set */
     health_state health;
     metrics_registry metrics;
     auth_table auth;
-    bool auth_on;             /* AUTH_TOKENS was set */
+    bool auth_on; /* AUTH_TOKENS was set */
 
     /* The state of step 04's services. */
     notification_settings notes;

@@ -45,11 +45,11 @@
 /* [config-struct] */
 typedef struct server_config {
     char host[256];
-    int port;               /* 0..65535 */
-    int metrics_port;       /* 0..65535, or METRICS_OFF */
-    int grace_seconds;      /* 0..CONFIG_MAX_GRACE_SECONDS */
+    int port;          /* 0..65535 */
+    int metrics_port;  /* 0..65535, or METRICS_OFF */
+    int grace_seconds; /* 0..CONFIG_MAX_GRACE_SECONDS */
     log_level log_level;
-    char replica[254];      /* REPLICA_NAME (a pod name fits), or the host name */
+    char replica[254]; /* REPLICA_NAME (a pod name fits), or the host name */
     char auth_tokens[2048]; /* AUTH_TOKENS as given; "" = auth off */
 } server_config;
 /* [/config-struct] */
@@ -73,7 +73,7 @@ int config_bad(char *err, size_t err_len, const char *name, const char *value,
                const char *accepted);
 
 /* What config_bad says a port may be, for PORT and METRICS_PORT. */
-#define CONFIG_PORT_HINT \
+#define CONFIG_PORT_HINT                                                       \
     "use a port number from 0 to 65535 (0 picks a free port)"
 
 /* Given. Fills *cfg from the variables above (defaults for those unset or

@@ -38,7 +38,8 @@ static cg_status check(cg_ctx *ctx,
     (void)req;
     (void)resp;
     /* TODO: the status of req->service, or NOT_FOUND for a name not set */
-    return cg_error(ctx, GRPC_STATUS_UNIMPLEMENTED, "step 7: implement "
+    return cg_error(ctx, GRPC_STATUS_UNIMPLEMENTED,
+                    "step 7: implement "
                     "Check — see docs/en/steps/07-deploy.md#check");
 }
 
@@ -52,7 +53,8 @@ static cg_status watch(cg_ctx *ctx,
     (void)out;
     /* TODO: send the status at once, then each change; end when the
      * client is gone (CANCELLED) or the server stops (UNAVAILABLE) */
-    return cg_error(ctx, GRPC_STATUS_UNIMPLEMENTED, "step 7: implement "
+    return cg_error(ctx, GRPC_STATUS_UNIMPLEMENTED,
+                    "step 7: implement "
                     "Watch — see docs/en/steps/07-deploy.md#watch");
 }
 

@@ -47,11 +47,13 @@
 
 /* Shorter names for the generated enum's values. */
 typedef Grpc__Health__V1__HealthCheckResponse__ServingStatus health_status;
-#define HEALTH_UNKNOWN GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__UNKNOWN
-#define HEALTH_SERVING GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING
-#define HEALTH_NOT_SERVING \
+#define HEALTH_UNKNOWN                                                         \
+    GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__UNKNOWN
+#define HEALTH_SERVING                                                         \
+    GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING
+#define HEALTH_NOT_SERVING                                                     \
     GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING
-#define HEALTH_SERVICE_UNKNOWN \
+#define HEALTH_SERVICE_UNKNOWN                                                 \
     GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVICE_UNKNOWN
 
 #define HEALTH_MAX_SERVICES 16
@@ -64,11 +66,11 @@ typedef struct health_entry {
 } health_entry;
 
 typedef struct health_state {
-    pthread_mutex_t mu;      /* guards everything below */
-    pthread_cond_t changed;  /* broadcast on every change and at shutdown */
-    size_t n;                /* entries in use */
+    pthread_mutex_t mu;     /* guards everything below */
+    pthread_cond_t changed; /* broadcast on every change and at shutdown */
+    size_t n;               /* entries in use */
     health_entry entries[HEALTH_MAX_SERVICES];
-    bool stopping;           /* set by health_shutdown, never cleared */
+    bool stopping; /* set by health_shutdown, never cleared */
 } health_state;
 /* [/health-state] */
 

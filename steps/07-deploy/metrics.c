@@ -43,11 +43,11 @@ char *metrics_render(metrics_registry *r)
     textbuf tb = {0};
     pthread_mutex_lock(&r->mu);
     tb_printf(&tb, "# HELP " CALLS " Calls the server finished, by method "
-              "and status code.\n# TYPE " CALLS " counter\n");
+                   "and status code.\n# TYPE " CALLS " counter\n");
     /* TODO: a counter line per method and code with calls */
     tb_printf(&tb, "# HELP " DURATION " How long the server took to handle a "
-              "call (OpenTelemetry rpc.server.duration).\n"
-              "# TYPE " DURATION " histogram\n");
+                   "call (OpenTelemetry rpc.server.duration).\n"
+                   "# TYPE " DURATION " histogram\n");
     /* TODO: per method with calls: cumulative _bucket lines (le="0" ...
      * le="+Inf"), then _sum and _count */
     pthread_mutex_unlock(&r->mu);

@@ -74,7 +74,7 @@ typedef struct metrics_registry {
     pthread_mutex_t mu; /* guards everything below */
     size_t n;           /* methods[0..n) are in use, in order of first call */
     metrics_method methods[METRICS_MAX_METHODS];
-    uint64_t dropped;   /* calls not recorded: table full or path too long */
+    uint64_t dropped; /* calls not recorded: table full or path too long */
 } metrics_registry;
 /* [/metrics-types] */
 

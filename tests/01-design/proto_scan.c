@@ -22,7 +22,8 @@ struct lexer {
 static int next(struct lexer *lx)
 {
     for (;;) {
-        while (*lx->p == ' ' || *lx->p == '\t' || *lx->p == '\n' || *lx->p == '\r')
+        while (*lx->p == ' ' || *lx->p == '\t' || *lx->p == '\n' ||
+               *lx->p == '\r')
             lx->p++;
         if (lx->p[0] == '/' && lx->p[1] == '/') {
             while (*lx->p && *lx->p != '\n')
@@ -31,7 +32,8 @@ static int next(struct lexer *lx)
             const char *end = strstr(lx->p + 2, "*/");
             lx->p = end ? end + 2 : lx->p + strlen(lx->p);
         } else if (*lx->p == '"') {
-            /* A string (syntax = "proto3"): skipped, the keywords never are one. */
+            /* A string (syntax = "proto3"): skipped, the keywords never are
+             * one. */
             const char *end = strchr(lx->p + 1, '"');
             lx->p = end ? end + 1 : lx->p + strlen(lx->p);
         } else {
@@ -45,7 +47,8 @@ static int next(struct lexer *lx)
     if (n == 0)
         n = 1;
     if (n >= sizeof lx->tok)
-        n = sizeof lx->tok - 1; /* too long for any name we check; it won't match */
+        n = sizeof lx->tok -
+            1; /* too long for any name we check; it won't match */
     memcpy(lx->tok, lx->p, n);
     lx->tok[n] = '\0';
     lx->p += n;
@@ -86,9 +89,11 @@ static int scan_text(const char *text, struct proto_method *out, int max, int n)
             int len = snprintf(m->path, sizeof m->path, "/%s%s%s/%s", package,
                                package[0] ? "." : "", service, lx.tok);
             if (len < 0 || (size_t)len >= sizeof m->path ||
-                parse_arg(&lx, m->request, sizeof m->request, &m->client_streams) ||
+                parse_arg(&lx, m->request, sizeof m->request,
+                          &m->client_streams) ||
                 !expect(&lx, "returns") ||
-                parse_arg(&lx, m->response, sizeof m->response, &m->server_streams))
+                parse_arg(&lx, m->response, sizeof m->response,
+                          &m->server_streams))
                 return -1;
             n++;
         }
@@ -150,7 +155,8 @@ int proto_scan_dir(const char *dir, struct proto_method *out, int max)
     for (int i = 0; i < files; i++) {
         char path[1024];
         char *text = NULL;
-        if (n >= 0 && (size_t)snprintf(path, sizeof path, "%s/%s", dir, names[i]) < sizeof path)
+        if (n >= 0 && (size_t)snprintf(path, sizeof path, "%s/%s", dir,
+                                       names[i]) < sizeof path)
             text = read_all(path);
         if (n >= 0)
             n = text != NULL ? scan_text(text, out, max, n) : -1;

@@ -16,9 +16,9 @@
 #define PROTO_DIR ROOT_DIR "/proto/tutorial/v1"
 
 struct proto_method {
-    char path[160];     /* "/tutorial.v1.UserService/GetUser" */
-    char request[64];   /* "GetUserRequest" */
-    char response[64];  /* "User" */
+    char path[160];    /* "/tutorial.v1.UserService/GetUser" */
+    char request[64];  /* "GetUserRequest" */
+    char response[64]; /* "User" */
     bool client_streams;
     bool server_streams;
 };

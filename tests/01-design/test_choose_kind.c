@@ -14,12 +14,14 @@
 #define SECTION "#choosing-the-rpc-kind"
 
 /* Checks one choice and names the traits in the message if it is wrong. */
-static void check(rpc_sends client, rpc_sends server, rpc_first first, rpc_kind want)
+static void check(rpc_sends client, rpc_sends server, rpc_first first,
+                  rpc_kind want)
 {
     struct rpc_traits t = {client, server, first};
     rpc_kind got = choose_rpc_kind(t);
     char text[128];
-    expect_true(got == want, SECTION, "choose_rpc_kind(%s): expected %s, got %s",
+    expect_true(got == want, SECTION,
+                "choose_rpc_kind(%s): expected %s, got %s",
                 traits_text(t, text, sizeof text), rpc_kind_name(want),
                 rpc_kind_name(got));
 }
@@ -82,8 +84,10 @@ static void test_rpc_kind_name_names_every_kind(void **state)
     (void)state;
     expect_str(rpc_kind_name(RPC_KIND_UNSPECIFIED), "UNSPECIFIED", SECTION);
     expect_str(rpc_kind_name(RPC_UNARY), "UNARY", SECTION);
-    expect_str(rpc_kind_name(RPC_SERVER_STREAMING), "SERVER_STREAMING", SECTION);
-    expect_str(rpc_kind_name(RPC_CLIENT_STREAMING), "CLIENT_STREAMING", SECTION);
+    expect_str(rpc_kind_name(RPC_SERVER_STREAMING), "SERVER_STREAMING",
+               SECTION);
+    expect_str(rpc_kind_name(RPC_CLIENT_STREAMING), "CLIENT_STREAMING",
+               SECTION);
     expect_str(rpc_kind_name(RPC_BIDI_STREAMING), "BIDI_STREAMING", SECTION);
     expect_str(rpc_kind_name((rpc_kind)42), "?", SECTION);
 }

@@ -43,7 +43,8 @@ static const struct proto_method *protos(int *n)
 static const struct method_design *entry(const char *path)
 {
     const struct method_design *d = design_find(path);
-    expect_true(d != NULL, RECORD, "DESIGN_RECORD has no entry with .path = \"%s\"", path);
+    expect_true(d != NULL, RECORD,
+                "DESIGN_RECORD has no entry with .path = \"%s\"", path);
     return d;
 }
 
@@ -59,16 +60,20 @@ static void test_design_record_lists_every_method(void **state)
         for (size_t j = 0; j < DESIGN_RECORD_LEN; j++)
             seen += same(DESIGN_RECORD[j].path, m[i].path);
         if (seen != 1 && used < sizeof wrong)
-            used += (size_t)snprintf(wrong + used, sizeof wrong - used, "\n      %s (%d times)",
-                                     m[i].path, seen);
+            used += (size_t)snprintf(wrong + used, sizeof wrong - used,
+                                     "\n      %s (%d times)", m[i].path, seen);
     }
     expect_true(wrong[0] == '\0', RECORD,
-                "each method of the .proto files must be in DESIGN_RECORD exactly once; "
-                "these are not:%s", wrong);
+                "each method of the .proto files must be in DESIGN_RECORD "
+                "exactly once; "
+                "these are not:%s",
+                wrong);
     /* With every method there once, any further entry is not in the schema. */
-    expect_true(DESIGN_RECORD_LEN == (size_t)n, RECORD,
-                "DESIGN_RECORD has %zu entries for %d methods: an entry names a method "
-                "the .proto files do not have", DESIGN_RECORD_LEN, n);
+    expect_true(
+        DESIGN_RECORD_LEN == (size_t)n, RECORD,
+        "DESIGN_RECORD has %zu entries for %d methods: an entry names a method "
+        "the .proto files do not have",
+        DESIGN_RECORD_LEN, n);
 }
 
 static void test_design_record_says_what_and_when(void **state)
@@ -78,12 +83,16 @@ static void test_design_record_says_what_and_when(void **state)
     const struct proto_method *m = protos(&n);
     for (int i = 0; i < n; i++) {
         const struct method_design *d = entry(m[i].path);
-        expect_true(same(d->request, m[i].request) && same(d->response, m[i].response),
-                    RECORD, "%s: .request/.response are \"%s\"/\"%s\"; the .proto says "
-                    "\"%s\"/\"%s\"", m[i].path, d->request ? d->request : "(null)",
-                    d->response ? d->response : "(null)", m[i].request, m[i].response);
+        expect_true(
+            same(d->request, m[i].request) && same(d->response, m[i].response),
+            RECORD,
+            "%s: .request/.response are \"%s\"/\"%s\"; the .proto says "
+            "\"%s\"/\"%s\"",
+            m[i].path, d->request ? d->request : "(null)",
+            d->response ? d->response : "(null)", m[i].request, m[i].response);
         expect_true(d->when != NULL && d->when[0] != '\0', RECORD,
-                    "%s: .when is empty; say what makes a client call it", m[i].path);
+                    "%s: .when is empty; say what makes a client call it",
+                    m[i].path);
     }
 }
 
@@ -95,7 +104,8 @@ static void test_design_record_kinds_match_proto(void **state)
     for (int i = 0; i < n; i++) {
         const struct method_design *d = entry(m[i].path);
         rpc_kind want = proto_kind(&m[i]);
-        expect_true(d->kind == want, RECORD, "%s: .kind is %s; its rpc line in the .proto makes it %s",
+        expect_true(d->kind == want, RECORD,
+                    "%s: .kind is %s; its rpc line in the .proto makes it %s",
                     m[i].path, rpc_kind_name(d->kind), rpc_kind_name(want));
     }
 }
@@ -108,16 +118,20 @@ static void test_design_record_deadlines_within_bounds(void **state)
     for (int i = 0; i < n; i++) {
         const struct method_design *d = entry(m[i].path);
         bool unary = proto_kind(&m[i]) == RPC_UNARY;
-        uint32_t max = unary ? REQ_UNARY_MAX_DEADLINE_MS : REQ_STREAM_MAX_DEADLINE_MS;
+        uint32_t max =
+            unary ? REQ_UNARY_MAX_DEADLINE_MS : REQ_STREAM_MAX_DEADLINE_MS;
         expect_true(d->deadline_ms > 0 && d->deadline_ms <= max, REQS,
-                    "%s: .deadline_ms = %u; a %s call needs one in 1..%u", m[i].path,
-                    d->deadline_ms, unary ? "unary" : "streaming", max);
+                    "%s: .deadline_ms = %u; a %s call needs one in 1..%u",
+                    m[i].path, d->deadline_ms, unary ? "unary" : "streaming",
+                    max);
     }
     static const char *const sessions[] = {NOTIFY, CHAT};
     for (size_t i = 0; i < 2; i++) {
         uint32_t ms = entry(sessions[i])->deadline_ms;
-        expect_true(ms >= REQ_SESSION_MIN_DEADLINE_MS, REQS, "%s: .deadline_ms = %u; a "
-                    "session lasts at least %u ms", sessions[i], ms, REQ_SESSION_MIN_DEADLINE_MS);
+        expect_true(ms >= REQ_SESSION_MIN_DEADLINE_MS, REQS,
+                    "%s: .deadline_ms = %u; a "
+                    "session lasts at least %u ms",
+                    sessions[i], ms, REQ_SESSION_MIN_DEADLINE_MS);
     }
 }
 
@@ -126,10 +140,14 @@ static void test_design_record_get_user_deadline_covers_retry(void **state)
     (void)state;
     const struct method_design *d = entry(GET_USER);
     uint32_t least = REQ_GET_USER_P99_MS * REQ_GET_USER_ATTEMPTS;
-    expect_true(d->deadline_ms >= least && d->deadline_ms <= REQ_GET_USER_BUDGET_MS, REQS,
-                "GetUser: .deadline_ms = %u; it must cover %u attempts of %u ms (%u) and "
-                "fit the page's %u ms", d->deadline_ms, REQ_GET_USER_ATTEMPTS,
-                REQ_GET_USER_P99_MS, least, REQ_GET_USER_BUDGET_MS);
+    expect_true(d->deadline_ms >= least &&
+                    d->deadline_ms <= REQ_GET_USER_BUDGET_MS,
+                REQS,
+                "GetUser: .deadline_ms = %u; it must cover %u attempts of %u "
+                "ms (%u) and "
+                "fit the page's %u ms",
+                d->deadline_ms, REQ_GET_USER_ATTEMPTS, REQ_GET_USER_P99_MS,
+                least, REQ_GET_USER_BUDGET_MS);
 }
 
 static void test_design_record_upload_deadline_fits_slow_links(void **state)
@@ -137,9 +155,10 @@ static void test_design_record_upload_deadline_fits_slow_links(void **state)
     (void)state;
     const struct method_design *d = entry(UPLOAD);
     expect_true(d->deadline_ms >= REQ_UPLOAD_MIN_DEADLINE_MS &&
-                d->deadline_ms <= REQ_UPLOAD_MAX_DEADLINE_MS, REQS,
-                "UploadFile: .deadline_ms = %u; it must be in %u..%u", d->deadline_ms,
-                REQ_UPLOAD_MIN_DEADLINE_MS, REQ_UPLOAD_MAX_DEADLINE_MS);
+                    d->deadline_ms <= REQ_UPLOAD_MAX_DEADLINE_MS,
+                REQS, "UploadFile: .deadline_ms = %u; it must be in %u..%u",
+                d->deadline_ms, REQ_UPLOAD_MIN_DEADLINE_MS,
+                REQ_UPLOAD_MAX_DEADLINE_MS);
 }
 
 static void test_design_record_message_limits(void **state)
@@ -151,10 +170,12 @@ static void test_design_record_message_limits(void **state)
         const struct method_design *d = entry(m[i].path);
         bool upload = same(m[i].path, UPLOAD);
         uint32_t least = upload ? REQ_UPLOAD_MIN_MESSAGE_BYTES : 1;
-        uint32_t most = upload ? REQ_MAX_MESSAGE_BYTES : REQ_SMALL_MAX_MESSAGE_BYTES;
-        expect_true(d->max_message_bytes >= least && d->max_message_bytes <= most, REQS,
-                    "%s: .max_message_bytes = %u; it must be in %u..%u", m[i].path,
-                    d->max_message_bytes, least, most);
+        uint32_t most =
+            upload ? REQ_MAX_MESSAGE_BYTES : REQ_SMALL_MAX_MESSAGE_BYTES;
+        expect_true(d->max_message_bytes >= least &&
+                        d->max_message_bytes <= most,
+                    REQS, "%s: .max_message_bytes = %u; it must be in %u..%u",
+                    m[i].path, d->max_message_bytes, least, most);
     }
 }
 
@@ -163,12 +184,14 @@ static void test_design_record_retries_only_idempotent(void **state)
     (void)state;
     for (size_t i = 0; i < DESIGN_RECORD_LEN; i++) {
         const struct method_design *d = &DESIGN_RECORD[i];
-        expect_true(!d->retryable || d->idempotent, REQS,
-                    "%s is retryable but not idempotent: a retry could do it twice",
-                    d->path ? d->path : "(entry with no path)");
+        expect_true(
+            !d->retryable || d->idempotent, REQS,
+            "%s is retryable but not idempotent: a retry could do it twice",
+            d->path ? d->path : "(entry with no path)");
     }
-    expect_true(entry(GET_USER)->retryable, REQS,
-                "GetUser must be retryable: the requirements give it two attempts");
+    expect_true(
+        entry(GET_USER)->retryable, REQS,
+        "GetUser must be retryable: the requirements give it two attempts");
 }
 
 static void test_design_record_idempotency(void **state)
@@ -185,8 +208,8 @@ static void test_design_record_idempotency(void **state)
         {CHAT, false, "a repeated message is posted twice"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-        expect_true(entry(cases[i].path)->idempotent == cases[i].idempotent, REQS,
-                    "%s: .idempotent should be %s: %s", cases[i].path,
+        expect_true(entry(cases[i].path)->idempotent == cases[i].idempotent,
+                    REQS, "%s: .idempotent should be %s: %s", cases[i].path,
                     cases[i].idempotent ? "true" : "false", cases[i].why);
 }
 
@@ -197,9 +220,10 @@ static void test_design_find_worked_example(void **state)
     const struct method_design *d = design_find(UNARY_CALL);
     expect_true(d != NULL, RECORD, "design_find found no UnaryCall entry");
     expect_str(d->path, UNARY_CALL, RECORD);
-    expect_true(design_find("/tutorial.v1.MyService/NoSuchMethod") == NULL, RECORD,
-                "design_find of an unknown path should be NULL");
-    expect_true(design_find(NULL) == NULL, RECORD, "design_find(NULL) should be NULL");
+    expect_true(design_find("/tutorial.v1.MyService/NoSuchMethod") == NULL,
+                RECORD, "design_find of an unknown path should be NULL");
+    expect_true(design_find(NULL) == NULL, RECORD,
+                "design_find(NULL) should be NULL");
 }
 
 int main(void)

@@ -19,13 +19,15 @@
 static void check(const char *name, rpc_kind want)
 {
     const struct use_case *uc = use_case_find(name);
-    expect_true(uc != NULL, SECTION, "use case \"%s\" is missing from USE_CASES", name);
+    expect_true(uc != NULL, SECTION,
+                "use case \"%s\" is missing from USE_CASES", name);
     rpc_kind got = choose_rpc_kind(uc->traits);
     char text[128];
-    expect_true(got == want, SECTION,
-                "use case \"%s\" (%s): choose_rpc_kind gives %s; the outline says %s",
-                name, traits_text(uc->traits, text, sizeof text), rpc_kind_name(got),
-                rpc_kind_name(want));
+    expect_true(
+        got == want, SECTION,
+        "use case \"%s\" (%s): choose_rpc_kind gives %s; the outline says %s",
+        name, traits_text(uc->traits, text, sizeof text), rpc_kind_name(got),
+        rpc_kind_name(want));
 }
 
 static void test_use_cases_unary(void **state)
@@ -66,7 +68,8 @@ static void test_use_cases_bidi(void **state)
     expect_true(game->traits.first == FIRST_SERVER, SECTION,
                 "use case \"game\" (%s): the server sends the world state from "
                 "the moment a player joins, before the player's first move: "
-                "who speaks first?", traits_text(game->traits, text, sizeof text));
+                "who speaks first?",
+                traits_text(game->traits, text, sizeof text));
 }
 
 /* Given code (lookup.c): every outline name is in the table exactly once. */
@@ -74,21 +77,23 @@ static void test_use_case_find_outline_names(void **state)
 {
     (void)state;
     static const char *const names[] = {
-        "authentication", "config lookup", "crud",         "notifications",
-        "large query",    "progress",      "file upload",  "batch upload",
-        "metric collection", "chat",       "game",         "log streaming",
+        "authentication",    "config lookup", "crud",        "notifications",
+        "large query",       "progress",      "file upload", "batch upload",
+        "metric collection", "chat",          "game",        "log streaming",
     };
     const size_t n = sizeof names / sizeof names[0];
     for (size_t i = 0; i < n; i++) {
         const struct use_case *uc = use_case_find(names[i]);
-        expect_true(uc != NULL, SECTION, "use_case_find(\"%s\") gave NULL", names[i]);
+        expect_true(uc != NULL, SECTION, "use_case_find(\"%s\") gave NULL",
+                    names[i]);
         expect_str_as(uc->name, names[i], SECTION,
                       "use_case_find(\"%s\")->name", names[i]);
     }
     expect_int(USE_CASE_COUNT, n, SECTION);
     expect_true(use_case_find("telepathy") == NULL, SECTION,
                 "use_case_find(\"telepathy\") should be NULL");
-    expect_true(use_case_find(NULL) == NULL, SECTION, "use_case_find(NULL) should be NULL");
+    expect_true(use_case_find(NULL) == NULL, SECTION,
+                "use_case_find(NULL) should be NULL");
 }
 
 int main(void)

@@ -11,14 +11,18 @@
 
 static inline const char *sends_text(rpc_sends s)
 {
-    return s == SENDS_ONE ? "ONE" : s == SENDS_MANY ? "MANY"
-                                  : s == SENDS_UNSPECIFIED ? "UNSPECIFIED" : "?";
+    return s == SENDS_ONE           ? "ONE"
+           : s == SENDS_MANY        ? "MANY"
+           : s == SENDS_UNSPECIFIED ? "UNSPECIFIED"
+                                    : "?";
 }
 
 static inline const char *first_text(rpc_first f)
 {
-    return f == FIRST_CLIENT ? "CLIENT" : f == FIRST_SERVER ? "SERVER"
-                                        : f == FIRST_UNSPECIFIED ? "UNSPECIFIED" : "?";
+    return f == FIRST_CLIENT        ? "CLIENT"
+           : f == FIRST_SERVER      ? "SERVER"
+           : f == FIRST_UNSPECIFIED ? "UNSPECIFIED"
+                                    : "?";
 }
 
 /* Writes the traits into buf (size n) and returns buf. */

@@ -16,7 +16,8 @@ ds_set *ds_load(const char *name)
 
     FILE *fp = fopen(path, "rb");
     if (!fp) {
-        fprintf(stderr, "cannot open %s: was it built? Run make again.\n", path);
+        fprintf(stderr, "cannot open %s: was it built? Run make again.\n",
+                path);
         return NULL;
     }
     uint8_t *data = NULL;
@@ -32,7 +33,8 @@ ds_set *ds_load(const char *name)
         return NULL;
     }
 
-    ds_set *set = google__protobuf__file_descriptor_set__unpack(NULL, len, data);
+    ds_set *set =
+        google__protobuf__file_descriptor_set__unpack(NULL, len, data);
     free(data);
     if (!set)
         fprintf(stderr, "%s is not a descriptor set\n", path);
@@ -135,22 +137,32 @@ static const char *type_ref(const char *name, int full)
 static const char *type_text(const ds_field *f)
 {
     static const char *const names[] = {
-        [GOOGLE__PROTOBUF__FIELD_DESCRIPTOR_PROTO__TYPE__TYPE_DOUBLE] = "double",
+        [GOOGLE__PROTOBUF__FIELD_DESCRIPTOR_PROTO__TYPE__TYPE_DOUBLE] =
+            "double",
         [GOOGLE__PROTOBUF__FIELD_DESCRIPTOR_PROTO__TYPE__TYPE_FLOAT] = "float",
         [GOOGLE__PROTOBUF__FIELD_DESCRIPTOR_PROTO__TYPE__TYPE_INT64] = "int64",
-        [GOOGLE__PROTOBUF__FIELD_DESCRIPTOR_PROTO__TYPE__TYPE_UINT64] = "uint64",
+        [GOOGLE__PROTOBUF__FIELD_DESCRIPTOR_PROTO__TYPE__TYPE_UINT64] =
+            "uint64",
         [GOOGLE__PROTOBUF__FIELD_DESCRIPTOR_PROTO__TYPE__TYPE_INT32] = "int32",
-        [GOOGLE__PROTOBUF__FIELD_DESCRIPTOR_PROTO__TYPE__TYPE_FIXED64] = "fixed64",
-        [GOOGLE__PROTOBUF__FIELD_DESCRIPTOR_PROTO__TYPE__TYPE_FIXED32] = "fixed32",
+        [GOOGLE__PROTOBUF__FIELD_DESCRIPTOR_PROTO__TYPE__TYPE_FIXED64] =
+            "fixed64",
+        [GOOGLE__PROTOBUF__FIELD_DESCRIPTOR_PROTO__TYPE__TYPE_FIXED32] =
+            "fixed32",
         [GOOGLE__PROTOBUF__FIELD_DESCRIPTOR_PROTO__TYPE__TYPE_BOOL] = "bool",
-        [GOOGLE__PROTOBUF__FIELD_DESCRIPTOR_PROTO__TYPE__TYPE_STRING] = "string",
+        [GOOGLE__PROTOBUF__FIELD_DESCRIPTOR_PROTO__TYPE__TYPE_STRING] =
+            "string",
         [GOOGLE__PROTOBUF__FIELD_DESCRIPTOR_PROTO__TYPE__TYPE_GROUP] = "group",
         [GOOGLE__PROTOBUF__FIELD_DESCRIPTOR_PROTO__TYPE__TYPE_BYTES] = "bytes",
-        [GOOGLE__PROTOBUF__FIELD_DESCRIPTOR_PROTO__TYPE__TYPE_UINT32] = "uint32",
-        [GOOGLE__PROTOBUF__FIELD_DESCRIPTOR_PROTO__TYPE__TYPE_SFIXED32] = "sfixed32",
-        [GOOGLE__PROTOBUF__FIELD_DESCRIPTOR_PROTO__TYPE__TYPE_SFIXED64] = "sfixed64",
-        [GOOGLE__PROTOBUF__FIELD_DESCRIPTOR_PROTO__TYPE__TYPE_SINT32] = "sint32",
-        [GOOGLE__PROTOBUF__FIELD_DESCRIPTOR_PROTO__TYPE__TYPE_SINT64] = "sint64",
+        [GOOGLE__PROTOBUF__FIELD_DESCRIPTOR_PROTO__TYPE__TYPE_UINT32] =
+            "uint32",
+        [GOOGLE__PROTOBUF__FIELD_DESCRIPTOR_PROTO__TYPE__TYPE_SFIXED32] =
+            "sfixed32",
+        [GOOGLE__PROTOBUF__FIELD_DESCRIPTOR_PROTO__TYPE__TYPE_SFIXED64] =
+            "sfixed64",
+        [GOOGLE__PROTOBUF__FIELD_DESCRIPTOR_PROTO__TYPE__TYPE_SINT32] =
+            "sint32",
+        [GOOGLE__PROTOBUF__FIELD_DESCRIPTOR_PROTO__TYPE__TYPE_SINT64] =
+            "sint64",
     };
     if (f->type_name) /* a message or an enum */
         return type_ref(f->type_name, 0);
@@ -181,9 +193,11 @@ const char *ds_fields_text(const ds_message *m, char *buf, size_t cap)
     for (size_t i = 0; i < m->n_field; i++) {
         const ds_field *f = sorted[i];
         const char *label =
-            f->label == GOOGLE__PROTOBUF__FIELD_DESCRIPTOR_PROTO__LABEL__LABEL_REPEATED
+            f->label ==
+                    GOOGLE__PROTOBUF__FIELD_DESCRIPTOR_PROTO__LABEL__LABEL_REPEATED
                 ? "repeated "
-                : f->has_proto3_optional && f->proto3_optional ? "optional " : "";
+            : f->has_proto3_optional && f->proto3_optional ? "optional "
+                                                           : "";
         ds_appendf(buf, cap, "%s%s%s %s = %d", i ? "; " : "", label,
                    type_text(f), f->name, f->number);
     }
@@ -216,7 +230,8 @@ const char *ds_reserved_text(const ds_message *m, char *buf, size_t cap)
 {
     buf[0] = '\0';
     for (size_t i = 0; i < m->n_reserved_range; i++) {
-        int start = m->reserved_range[i]->start, end = m->reserved_range[i]->end;
+        int start = m->reserved_range[i]->start,
+            end = m->reserved_range[i]->end;
         if (end - start == 1) /* ranges are stored end-exclusive */
             ds_appendf(buf, cap, "%sreserved %d", buf[0] ? "; " : "", start);
         else
@@ -234,11 +249,11 @@ const char *ds_reserved_text(const ds_message *m, char *buf, size_t cap)
 const char *ds_names_text(const ds_file *f, char what, char *buf, size_t cap)
 {
     buf[0] = '\0';
-    size_t n = what == 's' ? f->n_service
+    size_t n = what == 's'   ? f->n_service
                : what == 'm' ? f->n_message_type
                              : f->n_enum_type;
     for (size_t i = 0; i < n; i++) {
-        const char *name = what == 's' ? f->service[i]->name
+        const char *name = what == 's'   ? f->service[i]->name
                            : what == 'm' ? f->message_type[i]->name
                                          : f->enum_type[i]->name;
         ds_appendf(buf, cap, "%s%s", i ? ", " : "", name);

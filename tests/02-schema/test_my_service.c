@@ -29,8 +29,8 @@ static int unload(void **state)
     return 0;
 }
 
-#define expect_text(what, got, want, section)                                \
-    expect_true(strcmp((got), (want)) == 0, section,                         \
+#define expect_text(what, got, want, section)                                  \
+    expect_true(strcmp((got), (want)) == 0, section,                           \
                 "%s\n      expected: %s\n      got:      %s", what, want, got)
 
 static const ds_service *my_service(void)
@@ -89,7 +89,8 @@ static void test_my_service_streaming(void **state)
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         const ds_method *m = ds_find_method(s, want[i][0]);
         expect_true(m != NULL, "#services-and-the-stream-keyword",
-                    "MyService has no method %s; add: %s", want[i][0], want[i][1]);
+                    "MyService has no method %s; add: %s", want[i][0],
+                    want[i][1]);
         expect_text("MyService method", ds_method_text(m, 0, got, sizeof got),
                     want[i][1], "#services-and-the-stream-keyword");
     }
@@ -118,8 +119,9 @@ static void test_my_service_request_fields(void **state)
 {
     (void)state;
     char got[DS_TEXT];
-    expect_text("message Request", ds_fields_text(message("Request"), got, sizeof got),
-                "string id = 1; int32 value = 2", "#messages-and-field-numbers");
+    expect_text(
+        "message Request", ds_fields_text(message("Request"), got, sizeof got),
+        "string id = 1; int32 value = 2", "#messages-and-field-numbers");
 }
 
 static void test_my_service_response_fields(void **state)

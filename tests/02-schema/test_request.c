@@ -24,7 +24,8 @@ static const char *hex(const uint8_t *b, size_t n, char *out, size_t cap)
     size_t len = 0;
     snprintf(out, cap, "(nothing)");
     for (size_t i = 0; i < n && i < 24 && len + 4 < cap; i++)
-        len += (size_t)snprintf(out + len, cap - len, "%s%02x", i ? " " : "", b[i]);
+        len += (size_t)snprintf(out + len, cap - len, "%s%02x", i ? " " : "",
+                                b[i]);
     if (n > 24 && len + 4 < cap)
         snprintf(out + len, cap - len, " ...");
     return out;
@@ -67,9 +68,10 @@ static void expect_encoding(const char *id, int32_t value, const char *section)
     wire_request r = {id, strlen(id), value};
 
     int rc = wire_request_encode(&r, got, sizeof got, &got_len);
-    expect_true(rc == WIRE_OK, section,
-                "wire_request_encode({\"%.20s\", %d}) returned %d, want WIRE_OK",
-                id, value, rc);
+    expect_true(
+        rc == WIRE_OK, section,
+        "wire_request_encode({\"%.20s\", %d}) returned %d, want WIRE_OK", id,
+        value, rc);
     size_t diff = 0;
     while (diff < want_len && diff < got_len && want[diff] == got[diff])
         diff++;
@@ -77,8 +79,8 @@ static void expect_encoding(const char *id, int32_t value, const char *section)
                 "wire_request_encode({\"%.20s\"%s, %d}): %zu bytes, want %zu; "
                 "first difference at byte %zu\n"
                 "      expected: %s\n      got:      %s",
-                id, strlen(id) > 20 ? "..." : "", value, got_len, want_len, diff,
-                hex(want, want_len, want_hex, sizeof want_hex),
+                id, strlen(id) > 20 ? "..." : "", value, got_len, want_len,
+                diff, hex(want, want_len, want_hex, sizeof want_hex),
                 hex(got, got_len, got_hex, sizeof got_hex));
 }
 
@@ -90,18 +92,21 @@ static void expect_decodes(const void *bytes, size_t len, const char *what,
     int rc = decode(bytes, len, &r);
     expect_true(rc == WIRE_OK, section,
                 "wire_request_decode(%s) returned %d, want WIRE_OK", what, rc);
-    expect_true(r.id != NULL && r.id_len == strlen(id) &&
-                    memcmp(r.id, id, r.id_len) == 0 && r.value == value,
-                section,
-                "wire_request_decode(%s)\n      expected: id \"%.30s\" (%zu bytes), "
-                "value %d\n      got:      id \"%.*s\" (%zu bytes), value %d",
-                what, id, strlen(id), value, (int)(r.id_len < 30 ? r.id_len : 30),
-                r.id ? r.id : "", r.id_len, r.value);
+    expect_true(
+        r.id != NULL && r.id_len == strlen(id) &&
+            memcmp(r.id, id, r.id_len) == 0 && r.value == value,
+        section,
+        "wire_request_decode(%s)\n      expected: id \"%.30s\" (%zu bytes), "
+        "value %d\n      got:      id \"%.*s\" (%zu bytes), value %d",
+        what, id, strlen(id), value, (int)(r.id_len < 30 ? r.id_len : 30),
+        r.id ? r.id : "", r.id_len, r.value);
     if (r.id_len > 0)
         expect_true(r.id >= (const char *)input &&
                         r.id + r.id_len <= (const char *)input + len,
-                    section, "wire_request_decode(%s): id should point into the "
-                             "input buffer, not to a copy", what);
+                    section,
+                    "wire_request_decode(%s): id should point into the "
+                    "input buffer, not to a copy",
+                    what);
 }
 
 static void expect_rejects(const void *bytes, size_t len, const char *what,
@@ -112,7 +117,8 @@ static void expect_rejects(const void *bytes, size_t len, const char *what,
     expect_true(rc == want, section,
                 "wire_request_decode(%s) returned %d, want %s (%d)", what, rc,
                 want == WIRE_ERR_TRUNCATED ? "WIRE_ERR_TRUNCATED"
-                                           : "WIRE_ERR_MALFORMED", want);
+                                           : "WIRE_ERR_MALFORMED",
+                want);
 }
 
 /* An id of n 'x's (n < 20000), in a static buffer. */
@@ -185,7 +191,8 @@ static void test_request_encode_buffer_too_small(void **state)
                     cap, rc, WIRE_ERR_SPACE);
         for (size_t i = cap; i < sizeof out; i++)
             expect_true(out[i] == 0xee, "#encoding-a-request",
-                        "wire_request_encode with cap %zu wrote out[%zu]", cap, i);
+                        "wire_request_encode with cap %zu wrote out[%zu]", cap,
+                        i);
     }
     size_t len = 0;
     expect_int(wire_request_encode(&r, out, 21, &len), WIRE_OK,
@@ -201,8 +208,8 @@ static void test_request_decode_protobuf_c_bytes(void **state)
     static const struct {
         const char *id;
         int32_t value;
-    } cases[] = {{"test-123", 42}, {"", 0}, {"", -1}, {"min", INT32_MIN},
-                 {"x", 0},         {"", 150}};
+    } cases[] = {{"test-123", 42},   {"", 0},  {"", -1},
+                 {"min", INT32_MIN}, {"x", 0}, {"", 150}};
     uint8_t bytes[64];
     char what[64];
 
@@ -229,13 +236,13 @@ static void test_request_decode_skips_unknown_fields(void **state)
     /* What a newer schema might send: fields 3..6 and 1000 of every wire type
      * around the two this program knows. */
     static const uint8_t newer[] = {
-        0x18, 0x96, 0x01,                                /* 3: VARINT 150 */
-        0x0a, 0x02, 'a', 'b',                            /* 1: id "ab" */
-        0x21, 1, 2, 3, 4, 5, 6, 7, 8,                    /* 4: I64 */
-        0x2a, 0x03, 'x', 'y', 'z',                       /* 5: LEN "xyz" */
-        0x35, 1, 2, 3, 4,                                /* 6: I32 */
-        0x10, 0x96, 0x01,                                /* 2: value 150 */
-        0xc2, 0x3e, 0x01, 'q',                           /* 1000: LEN "q" */
+        0x18, 0x96, 0x01,                       /* 3: VARINT 150 */
+        0x0a, 0x02, 'a',  'b',                  /* 1: id "ab" */
+        0x21, 1,    2,    3,   4,   5, 6, 7, 8, /* 4: I64 */
+        0x2a, 0x03, 'x',  'y', 'z',             /* 5: LEN "xyz" */
+        0x35, 1,    2,    3,   4,               /* 6: I32 */
+        0x10, 0x96, 0x01,                       /* 2: value 150 */
+        0xc2, 0x3e, 0x01, 'q',                  /* 1000: LEN "q" */
     };
     Tutorial__V1__Request *ref =
         tutorial__v1__request__unpack(NULL, sizeof newer, newer);
@@ -243,8 +250,8 @@ static void test_request_decode_skips_unknown_fields(void **state)
     assert_int_equal(ref->base.n_unknown_fields, 5);
     tutorial__v1__request__free_unpacked(ref, NULL);
 
-    expect_decodes(newer, sizeof newer, "bytes with 5 unknown fields", "ab", 150,
-                   "#unknown-fields");
+    expect_decodes(newer, sizeof newer, "bytes with 5 unknown fields", "ab",
+                   150, "#unknown-fields");
     expect_decodes(newer + 7, 14, "bytes with only unknown fields", "", 0,
                    "#unknown-fields");
 }
@@ -254,19 +261,23 @@ static void test_request_decode_last_value_wins(void **state)
     (void)state;
     expect_decodes("\x10\x01\x10\x02", 4, "value 1, then value 2", "", 2,
                    "#decoding-safely");
-    expect_decodes("\x0a\x01" "a" "\x10\x05\x0a\x01" "b", 8,
-                   "id \"a\", value 5, id \"b\"", "b", 5, "#decoding-safely");
+    expect_decodes("\x0a\x01"
+                   "a"
+                   "\x10\x05\x0a\x01"
+                   "b",
+                   8, "id \"a\", value 5, id \"b\"", "b", 5,
+                   "#decoding-safely");
 }
 
 static void test_request_decode_rejects_truncated(void **state)
 {
     (void)state;
     static const uint8_t full[] = {
-        0x0a, 0x08, 't', 'e', 's', 't', '-', '1', '2', '3', /* id */
-        0x21, 1, 2, 3, 4, 5, 6, 7, 8,                       /* 4: I64 */
-        0x2d, 1, 2, 3, 4,                                   /* 5: I32 */
-        0x10, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01,
-        0x32, 0x03, 'x', 'y', 'z',                          /* 6: LEN */
+        0x0a, 0x08, 't',  'e',  's',  't',  '-',  '1',  '2',  '3', /* id */
+        0x21, 1,    2,    3,    4,    5,    6,    7,    8,         /* 4: I64 */
+        0x2d, 1,    2,    3,    4,                                 /* 5: I32 */
+        0x10, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0x01, 0x32, 0x03, 'x',  'y',  'z', /* 6: LEN */
     };
     static const size_t ends[] = {0, 10, 19, 24, 35, sizeof full};
     char what[96];
@@ -287,14 +298,17 @@ static void test_request_decode_rejects_truncated(void **state)
                     boundary ? "WIRE_OK (0)" : "WIRE_ERR_TRUNCATED (-1)");
     }
     /* Lengths far past the end: compare with what is left, never add. */
-    expect_rejects("\x0a\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01" "ab", 13,
-                   "an id whose length is 2^64 - 1", WIRE_ERR_TRUNCATED,
+    expect_rejects("\x0a\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01"
+                   "ab",
+                   13, "an id whose length is 2^64 - 1", WIRE_ERR_TRUNCATED,
                    "#decoding-safely");
-    expect_rejects("\x2a\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01" "ab", 13,
-                   "an unknown LEN field (5) of length 2^64 - 1",
+    expect_rejects("\x2a\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01"
+                   "ab",
+                   13, "an unknown LEN field (5) of length 2^64 - 1",
                    WIRE_ERR_TRUNCATED, "#decoding-safely");
-    expect_rejects("\x2a\xff\xff\xff\xff\x0f" "ab", 8,
-                   "an unknown LEN field (5) 4 GB long", WIRE_ERR_TRUNCATED,
+    expect_rejects("\x2a\xff\xff\xff\xff\x0f"
+                   "ab",
+                   8, "an unknown LEN field (5) 4 GB long", WIRE_ERR_TRUNCATED,
                    "#decoding-safely");
 }
 
@@ -313,15 +327,18 @@ static void test_request_decode_rejects_malformed(void **state)
         {"\x1b\x20\x01\x1c", 4, "a group (wire type 3)", 0},
         {"\x1c", 1, "a group end (wire type 4)", 0},
         {"\x08\x01", 2, "id (field 1) as a VARINT", 0},
-        {"\x11\x01\x02\x03\x04\x05\x06\x07\x08", 9, "value (field 2) as I64", 0},
+        {"\x11\x01\x02\x03\x04\x05\x06\x07\x08", 9, "value (field 2) as I64",
+         0},
         {"\x12\x01\x05", 3, "value (field 2) as LEN", 0},
-        {"\x80\x80\x80\x80\x10\x00", 6, "field number 2^29, one past the last", 1},
+        {"\x80\x80\x80\x80\x10\x00", 6, "field number 2^29, one past the last",
+         1},
         {"\x80\x80\x80\x80\x80\x80\x80\x80\x80\x80\x01", 11,
          "a tag that is an 11-byte varint", 0},
     };
     for (size_t i = 0; i < COUNT(bad); i++) {
         const uint8_t *b = (const uint8_t *)bad[i].bytes;
-        Tutorial__V1__Request *ref = tutorial__v1__request__unpack(NULL, bad[i].len, b);
+        Tutorial__V1__Request *ref =
+            tutorial__v1__request__unpack(NULL, bad[i].len, b);
         if (ref) /* a test bug, not yours: protobuf-c should reject these too */
             tutorial__v1__request__free_unpacked(ref, NULL);
         assert_true(bad[i].lenient || ref == NULL);
@@ -338,10 +355,12 @@ int main(void)
         cmocka_unit_test(test_request_encode_omits_defaults),
         cmocka_unit_test(test_request_encode_long_id),
         cmocka_unit_test(test_request_encode_buffer_too_small),
-        cmocka_unit_test_teardown(test_request_decode_protobuf_c_bytes, free_input),
+        cmocka_unit_test_teardown(test_request_decode_protobuf_c_bytes,
+                                  free_input),
         cmocka_unit_test_teardown(test_request_decode_skips_unknown_fields,
                                   free_input),
-        cmocka_unit_test_teardown(test_request_decode_last_value_wins, free_input),
+        cmocka_unit_test_teardown(test_request_decode_last_value_wins,
+                                  free_input),
         cmocka_unit_test_teardown(test_request_decode_rejects_truncated,
                                   free_input),
         cmocka_unit_test_teardown(test_request_decode_rejects_malformed,

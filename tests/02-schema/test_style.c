@@ -14,7 +14,9 @@
  * must pass there too, which shows the rules are the ones the course keeps.
  */
 #define LESSON_PAGE "steps/02-schema.md"
-#define EXERCISE_FILE "use_cases.proto" /* the style TODOs; my_service.proto's names fail its own suite first */
+#define EXERCISE_FILE                                                          \
+    "use_cases.proto" /* the style TODOs; my_service.proto's names fail its    \
+                         own suite first */
 #include "lesson.h"
 
 #include <ctype.h>
@@ -131,8 +133,9 @@ static const char *to_snake(const char *s, int upper, char *out, size_t cap)
     size_t n = 0;
     for (size_t i = 0; s[i] && n + 2 < cap; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (isupper(c) && i > 0 && (islower((unsigned char)s[i - 1]) ||
-                                    isdigit((unsigned char)s[i - 1])))
+        if (isupper(c) && i > 0 &&
+            (islower((unsigned char)s[i - 1]) ||
+             isdigit((unsigned char)s[i - 1])))
             out[n++] = '_';
         out[n++] = (char)(upper ? toupper(c) : tolower(c));
     }
@@ -167,8 +170,10 @@ static void check_package(report *r, const ds_file *f)
     if (!*pkg)
         problem(r, f, "no package (want a versioned one, like tutorial.v1)");
     else if (!is_versioned_package(pkg))
-        problem(r, f, "package %s should be lower.case.parts ending in a "
-                      "version, like tutorial.v1", pkg);
+        problem(r, f,
+                "package %s should be lower.case.parts ending in a "
+                "version, like tutorial.v1",
+                pkg);
 }
 
 static void check_pascal(report *r, const ds_file *f, const char *what,
@@ -245,8 +250,8 @@ static report check(char rule, int first, int last)
     return r;
 }
 
-#define expect_no_problems(r, section)                                       \
-    expect_true((r).count == 0, section, "%d style problem%s:%s", (r).count, \
+#define expect_no_problems(r, section)                                         \
+    expect_true((r).count == 0, section, "%d style problem%s:%s", (r).count,   \
                 (r).count == 1 ? "" : "s", (r).text)
 
 /* ---- the tests ------------------------------------------------------------ */

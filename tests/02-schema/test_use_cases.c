@@ -26,8 +26,8 @@ static int unload(void **state)
     return 0;
 }
 
-#define expect_text(what, got, want, section)                                \
-    expect_true(strcmp((got), (want)) == 0, section,                         \
+#define expect_text(what, got, want, section)                                  \
+    expect_true(strcmp((got), (want)) == 0, section,                           \
                 "%s\n      expected: %s\n      got:      %s", what, want, got)
 
 /* Checks `service NAME { RPC }`: the service holds exactly that one method. */
@@ -75,7 +75,8 @@ static void test_use_cases_user_message(void **state)
     (void)state;
     char got[DS_TEXT];
     const ds_enum *role = ds_find_enum(file, "Role");
-    expect_true(role != NULL, "#style-rules", "use_cases.proto has no enum Role");
+    expect_true(role != NULL, "#style-rules",
+                "use_cases.proto has no enum Role");
     expect_text("enum Role", ds_enum_text(role, got, sizeof got),
                 "ROLE_UNSPECIFIED = 0; ROLE_MEMBER = 1; ROLE_ADMIN = 2",
                 "#style-rules");

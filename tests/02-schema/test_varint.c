@@ -33,8 +33,11 @@ static const sample multi_byte[] = {
     {16384, {0x80, 0x80, 0x01}, 3},
     {UINT32_MAX, {0xff, 0xff, 0xff, 0xff, 0x0f}, 5},
     {(uint64_t)1 << 63,
-     {0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01}, 10},
-    {UINT64_MAX, {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01}, 10},
+     {0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01},
+     10},
+    {UINT64_MAX,
+     {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01},
+     10},
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -65,7 +68,8 @@ static const char *hex(const uint8_t *b, size_t n, char *out, size_t cap)
     size_t len = 0;
     snprintf(out, cap, "(nothing)");
     for (size_t i = 0; i < n && len + 4 < cap; i++)
-        len += (size_t)snprintf(out + len, cap - len, "%s%02x", i ? " " : "", b[i]);
+        len += (size_t)snprintf(out + len, cap - len, "%s%02x", i ? " " : "",
+                                b[i]);
     return out;
 }
 
@@ -75,10 +79,11 @@ static void expect_encodes(const sample *s)
     memset(out, 0xee, sizeof out);
     char want[64], got[64];
     size_t n = wire_put_varint(out, s->value);
-    expect_true(n == s->len && memcmp(out, s->bytes, n) == 0, "#varints",
-                "wire_put_varint(%llu)\n      expected: %s\n      got:      %s",
-                (unsigned long long)s->value, hex(s->bytes, s->len, want, sizeof want),
-                hex(out, n <= WIRE_VARINT_MAX ? n : WIRE_VARINT_MAX, got, sizeof got));
+    expect_true(
+        n == s->len && memcmp(out, s->bytes, n) == 0, "#varints",
+        "wire_put_varint(%llu)\n      expected: %s\n      got:      %s",
+        (unsigned long long)s->value, hex(s->bytes, s->len, want, sizeof want),
+        hex(out, n <= WIRE_VARINT_MAX ? n : WIRE_VARINT_MAX, got, sizeof got));
     expect_true(out[n] == 0xee, "#varints",
                 "wire_put_varint(%llu) wrote past the %zu bytes it returned",
                 (unsigned long long)s->value, n);
@@ -166,13 +171,13 @@ static void test_varint_decode_overlong(void **state)
     rc = decode(eleven, 10, &v);
     expect_true(rc == WIRE_ERR_MALFORMED, "#decoding-safely",
                 "wire_get_varint on 10 bytes that all say \"more follows\" "
-                "returned %d, want WIRE_ERR_MALFORMED (%d)", rc,
-                WIRE_ERR_MALFORMED);
+                "returned %d, want WIRE_ERR_MALFORMED (%d)",
+                rc, WIRE_ERR_MALFORMED);
     rc = decode(past_64_bits, sizeof past_64_bits, &v);
     expect_true(rc == WIRE_ERR_MALFORMED, "#decoding-safely",
                 "wire_get_varint on a varint whose 10th byte is 0x02 (a 65th "
-                "bit) returned %d, want WIRE_ERR_MALFORMED (%d)", rc,
-                WIRE_ERR_MALFORMED);
+                "bit) returned %d, want WIRE_ERR_MALFORMED (%d)",
+                rc, WIRE_ERR_MALFORMED);
 }
 
 int main(void)

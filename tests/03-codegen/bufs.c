@@ -86,7 +86,8 @@ const char *bufs_hex(const void *b, size_t n, char *out, size_t cap)
     size_t used = 0;
     snprintf(out, cap, "(nothing)");
     for (size_t i = 0; i < n && i < 20 && used + 4 < cap; i++)
-        used += (size_t)snprintf(out + used, cap - used, "%s%02x", i ? " " : "", p[i]);
+        used += (size_t)snprintf(out + used, cap - used, "%s%02x", i ? " " : "",
+                                 p[i]);
     if (n > 20 && used + 5 < cap)
         snprintf(out + used, cap - used, " ...");
     return out;

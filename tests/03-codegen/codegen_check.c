@@ -124,7 +124,8 @@ const char *cg_log_tail(int lines)
     static char out[8000];
     char *log = slurp(STEP03_LOG, NULL);
     if (log == NULL) {
-        snprintf(out, sizeof out, "      (no log: %s is missing)", cg_rel(STEP03_LOG));
+        snprintf(out, sizeof out, "      (no log: %s is missing)",
+                 cg_rel(STEP03_LOG));
         return out;
     }
     size_t n = strlen(log);
@@ -142,7 +143,8 @@ const char *cg_log_tail(int lines)
 
 /* ---- files --------------------------------------------------------------- */
 
-static bool find_below(const char *dir, const char *base, char *found, size_t cap)
+static bool find_below(const char *dir, const char *base, char *found,
+                       size_t cap)
 {
     DIR *d = opendir(dir);
     if (d == NULL)
@@ -182,11 +184,12 @@ void cg_expect_file(const char *rel, const char *section)
         expect_fail("#where-the-files-land",
                     "expected %s,\n      but it was written to %s: protoc "
                     "names its output after the .proto's path below the -I "
-                    "directory", cg_rel(path), cg_rel(found));
+                    "directory",
+                    cg_rel(path), cg_rel(found));
     expect_fail(section,
                 "%s was not generated. The end of what `make -f codegen.mk` "
-                "printed (%s):\n%s", cg_rel(path), cg_rel(STEP03_LOG),
-                cg_log_tail(12));
+                "printed (%s):\n%s",
+                cg_rel(path), cg_rel(STEP03_LOG), cg_log_tail(12));
 }
 
 static int cmp_names(const void *a, const void *b)
@@ -214,7 +217,8 @@ size_t cg_course_protos(char names[][CG_PATH])
 
 /* ---- compiling ------------------------------------------------------------ */
 
-static void expect_compile(const char *src, const char *what, const char *section)
+static void expect_compile(const char *src, const char *what,
+                           const char *section)
 {
     char cmd[4096];
     const char *out;
@@ -238,7 +242,8 @@ void cg_expect_probe_compiles(const char *section)
 {
     expect_compile(ROOT_DIR "/tests/03-codegen/probe/use_stubs.c",
                    "a program that uses the generated stubs "
-                   "(tests/03-codegen/probe/use_stubs.c)", section);
+                   "(tests/03-codegen/probe/use_stubs.c)",
+                   section);
 }
 
 /* ---- make ----------------------------------------------------------------- */
@@ -253,15 +258,18 @@ void cg_expect_up_to_date(const char *section)
     if (rc == 0)
         return;
     if (rc != 1)
-        expect_fail(section, "make -q could not read codegen.mk (exit status "
-                    "%d):\n%s", rc, indent(out));
+        expect_fail(section,
+                    "make -q could not read codegen.mk (exit status "
+                    "%d):\n%s",
+                    rc, indent(out));
     snprintf(cmd, sizeof cmd, CLEAN_ENV "%s -n %s codegen", STEP03_MAKE,
              STEP03_MAKE_ARGS);
     run(cmd, &out);
     expect_fail(section,
                 "right after a complete run, make still has work to do: a "
                 "target of the rule was not created where the rule says it "
-                "would be. A second run would do this again:\n%s", indent(out));
+                "would be. A second run would do this again:\n%s",
+                indent(out));
 }
 
 /* ---- text ------------------------------------------------------------------- */
@@ -309,7 +317,8 @@ static bool ident_char(char c)
 }
 
 /* The next whole-identifier occurrence of word in t at or after from. */
-static const char *find_word(const cg_text *t, const char *from, const char *word)
+static const char *find_word(const cg_text *t, const char *from,
+                             const char *word)
 {
     size_t n = strlen(word);
     for (const char *p = strstr(from, word); p; p = strstr(p + 1, word)) {
@@ -376,8 +385,8 @@ cg_text cg_struct_body(const cg_text *t, const char *type, const char *section)
             }
         }
     }
-    expect_true(close != NULL, section, "%s: the struct %s never ends",
-                t->name, type);
+    expect_true(close != NULL, section, "%s: the struct %s never ends", t->name,
+                type);
     body.len = (size_t)(close - open) + 1;
     body.text = malloc(body.len + 1);
     memcpy(body.text, open, body.len);

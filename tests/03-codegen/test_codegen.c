@@ -32,10 +32,12 @@ static void test_codegen_rule_runs(void **state)
     int status = cg_log_status();
     expect_true(status != CG_NO_LOG, "#when-the-rule-fails",
                 "%s does not exist: the build did not run codegen.mk. Run "
-                "`make test` (not the test program alone).", cg_rel(STEP03_LOG));
+                "`make test` (not the test program alone).",
+                cg_rel(STEP03_LOG));
     expect_true(status == 0, "#when-the-rule-fails",
                 "make -f codegen.mk codegen failed (exit status %d). What it "
-                "printed:\n%s", status, cg_log_tail(25));
+                "printed:\n%s",
+                status, cg_log_tail(25));
 }
 
 static void test_codegen_message_code(void **state)
@@ -55,7 +57,8 @@ static void test_codegen_stub_files(void **state)
 static void test_codegen_every_course_proto(void **state)
 {
     (void)state;
-    static const char *const kinds[] = {".pb-c.c", ".pb-c.h", ".cgrpc.c", ".cgrpc.h"};
+    static const char *const kinds[] = {".pb-c.c", ".pb-c.h", ".cgrpc.c",
+                                        ".cgrpc.h"};
     char names[CG_MAX_PROTOS][CG_PATH];
     size_t n = cg_course_protos(names);
     expect_true(n >= 2, "#choosing-the-proto-files",
@@ -92,7 +95,8 @@ static void test_codegen_method_table(void **state)
     (void)state;
     cg_text h = cg_read(MY ".cgrpc.h", "#running-protoc-with-two-plugins");
     cg_text c = cg_read(MY ".cgrpc.c", "#running-protoc-with-two-plugins");
-    cg_expect_word(&h, "tutorial__v1__my_service__grpc_service", "#the-method-table");
+    cg_expect_word(&h, "tutorial__v1__my_service__grpc_service",
+                   "#the-method-table");
     cg_expect_word(&h, "cg_service", "#the-method-table");
     cg_expect_word(&h, "TUTORIAL__V1__MY_SERVICE__UNARY_CALL__METHOD",
                    "#the-method-table");
@@ -105,7 +109,8 @@ static void test_codegen_method_table(void **state)
     for (size_t i = 0; i < 4; i++)
         cg_expect_text(&c, paths[i], "#the-method-table");
     static const char *const kinds[] = {"CG_UNARY", "CG_SERVER_STREAMING",
-                                        "CG_CLIENT_STREAMING", "CG_BIDI_STREAMING"};
+                                        "CG_CLIENT_STREAMING",
+                                        "CG_BIDI_STREAMING"};
     for (size_t i = 0; i < 4; i++)
         cg_expect_word(&c, kinds[i], "#the-method-table");
     cg_free(&h);
@@ -118,8 +123,8 @@ static void test_codegen_server_vtable(void **state)
     cg_text h = cg_read(MY ".cgrpc.h", "#running-protoc-with-two-plugins");
     cg_text body = cg_struct_body(&h, "Tutorial__V1__MyService_Server",
                                   "#the-server-vtable");
-    static const char *const members[] = {"unary_call", "server_stream",
-                                          "client_stream", "bidirectional_stream"};
+    static const char *const members[] = {
+        "unary_call", "server_stream", "client_stream", "bidirectional_stream"};
     for (size_t i = 0; i < 4; i++)
         cg_expect_word(&body, members[i], "#the-server-vtable");
     cg_free(&body);
@@ -140,11 +145,12 @@ static void test_codegen_client_stubs(void **state)
     (void)state;
     cg_text h = cg_read(MY ".cgrpc.h", "#running-protoc-with-two-plugins");
     cg_text pbc = cg_read(MY ".pb-c.h", "#what-protoc-gen-c-writes");
-    static const char *const methods[] = {"unary_call", "server_stream",
-                                          "client_stream", "bidirectional_stream"};
+    static const char *const methods[] = {
+        "unary_call", "server_stream", "client_stream", "bidirectional_stream"};
     for (size_t i = 0; i < 4; i++) {
         char name[96];
-        snprintf(name, sizeof name, "tutorial__v1__my_service_client__%s", methods[i]);
+        snprintf(name, sizeof name, "tutorial__v1__my_service_client__%s",
+                 methods[i]);
         cg_expect_word(&h, name, "#the-client-stubs");
         /* protobuf-c's own closure-style function of the same method. */
         snprintf(name, sizeof name, "tutorial__v1__my_service__%s", methods[i]);

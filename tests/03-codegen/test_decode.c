@@ -38,18 +38,24 @@ static int teardown(void **state)
 #define RESPONSE (&tutorial__v1__response__descriptor)
 
 /* Request{id: "test-123", value: 42} on the wire (step 2). */
-static const uint8_t TEST_123[] = {0x0a, 0x08, 't', 'e', 's', 't', '-', '1',
-                                   '2',  '3',  0x10, 0x2a};
+static const uint8_t TEST_123[] = {0x0a, 0x08, 't', 'e', 's',  't',
+                                   '-',  '1',  '2', '3', 0x10, 0x2a};
 
 static const char *status_name(int rc)
 {
     switch (rc) {
-    case GLUE_OK: return "GLUE_OK";
-    case GLUE_ERR_ARGS: return "GLUE_ERR_ARGS";
-    case GLUE_ERR_TOO_LARGE: return "GLUE_ERR_TOO_LARGE";
-    case GLUE_ERR_MALFORMED: return "GLUE_ERR_MALFORMED";
-    case GLUE_ERR_READ: return "GLUE_ERR_READ";
-    default: return "an unknown status";
+    case GLUE_OK:
+        return "GLUE_OK";
+    case GLUE_ERR_ARGS:
+        return "GLUE_ERR_ARGS";
+    case GLUE_ERR_TOO_LARGE:
+        return "GLUE_ERR_TOO_LARGE";
+    case GLUE_ERR_MALFORMED:
+        return "GLUE_ERR_MALFORMED";
+    case GLUE_ERR_READ:
+        return "GLUE_ERR_READ";
+    default:
+        return "an unknown status";
     }
 }
 
@@ -61,22 +67,23 @@ static void expect_request_max(grpc_byte_buffer *bb, size_t max, const char *id,
     int rc = glue_decode(bb, REQUEST, max, &m);
     expect_true(rc == GLUE_OK && m != NULL, "#decoding-with-limits",
                 "glue_decode(%s, Request) returned %s (%d) and %s; expected "
-                "GLUE_OK and a message", what, status_name(rc), rc,
-                m ? "a message" : "NULL");
+                "GLUE_OK and a message",
+                what, status_name(rc), rc, m ? "a message" : "NULL");
     expect_true(m->descriptor == REQUEST, "#decoding-with-limits",
                 "glue_decode(%s, Request): the message is a %s, not a "
-                "tutorial.v1.Request", what,
-                m->descriptor ? m->descriptor->name : "(no descriptor)");
+                "tutorial.v1.Request",
+                what, m->descriptor ? m->descriptor->name : "(no descriptor)");
     Tutorial__V1__Request *r = (Tutorial__V1__Request *)m;
     bool same = strcmp(r->id, id) == 0 && r->value == value;
     char got[48];
     snprintf(got, sizeof got, "%.40s", r->id);
     int32_t got_value = r->value;
     protobuf_c_message_free_unpacked(m, NULL);
-    expect_true(same, "#decoding-with-limits",
-                "glue_decode(%s, Request)\n      expected: Request{\"%.40s\", %d}\n"
-                "      got:      Request{\"%s\", %d}", what, id, value, got,
-                got_value);
+    expect_true(
+        same, "#decoding-with-limits",
+        "glue_decode(%s, Request)\n      expected: Request{\"%.40s\", %d}\n"
+        "      got:      Request{\"%s\", %d}",
+        what, id, value, got, got_value);
 }
 
 /* The same with gRPC's default limit. */
@@ -102,7 +109,8 @@ static void expect_refused(grpc_byte_buffer *bb,
                 status_name(rc), rc, status_name(want), want);
     expect_true(out_null, section,
                 "glue_decode(%s) failed but left *out pointing somewhere; on "
-                "an error it must be NULL", what);
+                "an error it must be NULL",
+                what);
 }
 
 /* ---- valid messages ------------------------------------------------------- */
@@ -182,7 +190,8 @@ static void test_decode_corrupt(void **state)
         {"08 01 (field 1, id, sent as a varint)", {0x08, 0x01}, 2},
         {"0a 05 61 (a length of 5, one byte follows)", {0x0a, 0x05, 0x61}, 3},
         {"0a ff ff ff ff 0f 61 (a length of 4 GiB)",
-         {0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x61}, 7},
+         {0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x61},
+         7},
     };
     char what[96];
     /* One good message first: refusing everything is not the answer. */
@@ -213,9 +222,11 @@ static void test_decode_cut_short(void **state)
     for (size_t len = 1; len < sizeof TEST_123; len++) {
         grpc_byte_buffer *bb = bufs_chunked(TEST_123, len, 3);
         if (len == 10) {
-            expect_request(bb, "test-123", 0, "the first 10 bytes (just the id)");
+            expect_request(bb, "test-123", 0,
+                           "the first 10 bytes (just the id)");
         } else {
-            snprintf(what, sizeof what, "the first %zu of 12 bytes, Request", len);
+            snprintf(what, sizeof what, "the first %zu of 12 bytes, Request",
+                     len);
             expect_refused(bb, REQUEST, GLUE_DEFAULT_MAX, GLUE_ERR_MALFORMED,
                            what, "#decoding-with-limits");
         }
@@ -300,8 +311,9 @@ static void test_decode_size_limit(void **state)
     bb = bufs_chunked(TEST_123, sizeof TEST_123, 5);
     expect_refused(bb, REQUEST, 11, GLUE_ERR_TOO_LARGE,
                    "a 12-byte Request, limit 11", "#decoding-with-limits");
-    expect_request_max(bb, 12, "test-123", 42,
-                       "a 12-byte Request, limit 12 (the limit itself is allowed)");
+    expect_request_max(
+        bb, 12, "test-123", 42,
+        "a 12-byte Request, limit 12 (the limit itself is allowed)");
     expect_request_max(bb, 0, "test-123", 42,
                        "a 12-byte Request, limit 0 (0 means no limit)");
     grpc_byte_buffer_destroy(bb);

@@ -35,8 +35,8 @@ static int teardown(void **state)
 }
 
 /* Request{id: "test-123", value: 42} on the wire (step 2). */
-static const uint8_t TEST_123[] = {0x0a, 0x08, 't', 'e', 's', 't', '-', '1',
-                                   '2',  '3',  0x10, 0x2a};
+static const uint8_t TEST_123[] = {0x0a, 0x08, 't', 'e', 's',  't',
+                                   '-',  '1',  '2', '3', 0x10, 0x2a};
 
 /* glue_encode(msg) compared with protobuf-c's own packing, byte for byte;
  * the buffer must hold exactly one slice. */
@@ -62,11 +62,12 @@ static void expect_encodes(const ProtobufCMessage *msg, const char *what)
     free(got);
     expect_true(same, "#encoding-into-one-slice",
                 "glue_encode(%s): the buffer holds %zu bytes, expected %zu\n"
-                "      expected: %s\n      got:      %s", what, got_len,
-                want_len, want_hex, got_hex);
+                "      expected: %s\n      got:      %s",
+                what, got_len, want_len, want_hex, got_hex);
     expect_true(slices == 1, "#encoding-into-one-slice",
                 "glue_encode(%s): the buffer has %zu slices, expected exactly "
-                "one of the packed size", what, slices);
+                "one of the packed size",
+                what, slices);
 }
 
 /* glue_read_all(bb) must give exactly want[0..len). */
@@ -86,8 +87,8 @@ static void expect_reads(grpc_byte_buffer *bb, const void *want, size_t len,
         free(data);
         expect_true(got_len == 0 && !has_data, "#reading-every-slice",
                     "glue_read_all(%s): expected 0 bytes and data NULL, got "
-                    "%zu bytes and data %s", what, got_len,
-                    has_data ? "not NULL" : "NULL");
+                    "%zu bytes and data %s",
+                    what, got_len, has_data ? "not NULL" : "NULL");
         return;
     }
     bool same = data != NULL && got_len == len && memcmp(data, want, len) == 0;
@@ -98,8 +99,8 @@ static void expect_reads(grpc_byte_buffer *bb, const void *want, size_t len,
     free(data);
     expect_true(same, "#reading-every-slice",
                 "glue_read_all(%s): %zu bytes, expected %zu\n"
-                "      expected: %s\n      got:      %s", what, got_len, len,
-                want_hex, got_hex);
+                "      expected: %s\n      got:      %s",
+                what, got_len, len, want_hex, got_hex);
 }
 
 /* ---- glue_encode -------------------------------------------------------- */
@@ -172,7 +173,8 @@ static void test_glue_read_slices(void **state)
     static const size_t chunks[] = {12, 1, 2, 3, 5, 11};
     char what[64];
     for (size_t i = 0; i < sizeof chunks / sizeof chunks[0]; i++) {
-        grpc_byte_buffer *bb = bufs_chunked(TEST_123, sizeof TEST_123, chunks[i]);
+        grpc_byte_buffer *bb =
+            bufs_chunked(TEST_123, sizeof TEST_123, chunks[i]);
         size_t n = bufs_slice_count(bb);
         snprintf(what, sizeof what, "%zu slice%s of %s%zu bytes", n,
                  n == 1 ? "" : "s", n == 1 ? "" : "at most ", chunks[i]);
@@ -235,8 +237,8 @@ static void test_glue_read_null(void **state)
     expect_true(rc == GLUE_ERR_ARGS && data == NULL && len == 0,
                 "#reading-every-slice",
                 "glue_read_all(NULL, &data, &len) returned %d with %zu bytes "
-                "and data %s; expected GLUE_ERR_ARGS (%d), 0 bytes, NULL", rc,
-                len, data ? "not NULL" : "NULL", GLUE_ERR_ARGS);
+                "and data %s; expected GLUE_ERR_ARGS (%d), 0 bytes, NULL",
+                rc, len, data ? "not NULL" : "NULL", GLUE_ERR_ARGS);
 
     /* A real buffer with nowhere to put the bytes, or their length: refused
      * too, and nothing written through the NULL one. */
@@ -247,13 +249,16 @@ static void test_glue_read_null(void **state)
     data = (uint8_t *)"sentinel";
     int rc_no_len = glue_read_all(bb, &data, NULL);
     grpc_byte_buffer_destroy(bb);
-    expect_true(rc_no_data == GLUE_ERR_ARGS && len_no_data == 0, "#reading-every-slice",
-                "glue_read_all(bb, NULL, &len) returned %d with len %zu; expected "
-                "GLUE_ERR_ARGS (%d) and len 0", rc_no_data, len_no_data, GLUE_ERR_ARGS);
-    expect_true(rc_no_len == GLUE_ERR_ARGS && data == NULL, "#reading-every-slice",
-                "glue_read_all(bb, &data, NULL) returned %d with data %s; expected "
-                "GLUE_ERR_ARGS (%d) and data NULL", rc_no_len,
-                data ? "not NULL" : "NULL", GLUE_ERR_ARGS);
+    expect_true(
+        rc_no_data == GLUE_ERR_ARGS && len_no_data == 0, "#reading-every-slice",
+        "glue_read_all(bb, NULL, &len) returned %d with len %zu; expected "
+        "GLUE_ERR_ARGS (%d) and len 0",
+        rc_no_data, len_no_data, GLUE_ERR_ARGS);
+    expect_true(
+        rc_no_len == GLUE_ERR_ARGS && data == NULL, "#reading-every-slice",
+        "glue_read_all(bb, &data, NULL) returned %d with data %s; expected "
+        "GLUE_ERR_ARGS (%d) and data NULL",
+        rc_no_len, data ? "not NULL" : "NULL", GLUE_ERR_ARGS);
 }
 
 int main(void)

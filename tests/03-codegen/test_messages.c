@@ -20,8 +20,8 @@
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Request{id: "test-123", value: 42} on the wire (step 2). */
-static const uint8_t TEST_123[] = {0x0a, 0x08, 't', 'e', 's', 't', '-', '1',
-                                   '2',  '3',  0x10, 0x2a};
+static const uint8_t TEST_123[] = {0x0a, 0x08, 't', 'e', 's',  't',
+                                   '-',  '1',  '2', '3', 0x10, 0x2a};
 
 /* A copy of bytes in a heap block of exactly len bytes. */
 static uint8_t *exact_copy(const void *bytes, size_t len)
@@ -51,8 +51,8 @@ static void expect_request(const Tutorial__V1__Request *r, const char *what)
                 "#init-macros-and-the-base-member",
                 "%s: base.descriptor is %s, expected "
                 "&tutorial__v1__request__descriptor: start from "
-                "TUTORIAL__V1__REQUEST__INIT", what,
-                r->base.descriptor == NULL ? "NULL" : "something else");
+                "TUTORIAL__V1__REQUEST__INIT",
+                what, r->base.descriptor == NULL ? "NULL" : "something else");
 }
 
 /* ---- request_build ------------------------------------------------------ */
@@ -82,7 +82,8 @@ static void test_messages_build_null_id_is_empty(void **state)
     memset(&r, 0, sizeof r);
     request_build(&r, NULL, 7);
     expect_request(&r, "request_build(&r, NULL, 7)");
-    expect_true(r.id != NULL && r.id[0] == '\0', "#init-macros-and-the-base-member",
+    expect_true(r.id != NULL && r.id[0] == '\0',
+                "#init-macros-and-the-base-member",
                 "request_build(&r, NULL, 7): r.id should keep its default, the "
                 "empty string \"\" (protobuf_c_empty_string), got %s",
                 r.id ? "a non-empty string" : "NULL");
@@ -115,8 +116,8 @@ static void expect_pack_sizes(void)
         expect_true(same, "#packing",
                     "request_pack(Request{id of %zu bytes, %d}): %zu bytes, "
                     "expected %zu with the same content as "
-                    "tutorial__v1__request__pack", strlen(cases[i].id),
-                    cases[i].value, len, want);
+                    "tutorial__v1__request__pack",
+                    strlen(cases[i].id), cases[i].value, len, want);
     }
 }
 
@@ -172,7 +173,8 @@ static void test_messages_unpack_round_trip(void **state)
     request_free(r);
     expect_true(ok, "#unpacking-and-freeing",
                 "request_unpack(the bytes of Request{\"test-123\", 42}) gave "
-                "Request{\"%s\", %d}", id, value);
+                "Request{\"%s\", %d}",
+                id, value);
 }
 
 static void test_messages_unpack_empty_input(void **state)
@@ -185,8 +187,9 @@ static void test_messages_unpack_empty_input(void **state)
     expect_request(r, "request_unpack(NULL, 0)");
     bool ok = r->id != NULL && r->id[0] == '\0' && r->value == 0;
     request_free(r);
-    expect_true(ok, "#unpacking-and-freeing",
-                "request_unpack(NULL, 0): expected id \"\" (not NULL) and value 0");
+    expect_true(
+        ok, "#unpacking-and-freeing",
+        "request_unpack(NULL, 0): expected id \"\" (not NULL) and value 0");
     request_free(NULL); /* must be a harmless no-op */
 }
 
@@ -204,8 +207,8 @@ static void test_messages_unpack_cut_anywhere(void **state)
         request_free(r);
         expect_true(got == complete, "#unpacking-and-freeing",
                     "request_unpack(the first %zu of the 12 bytes of "
-                    "Request{\"test-123\", 42}) %s, expected %s", cut,
-                    got ? "returned a message" : "returned NULL",
+                    "Request{\"test-123\", 42}) %s, expected %s",
+                    cut, got ? "returned a message" : "returned NULL",
                     cut == 0   ? "a message (0 bytes are the empty Request)"
                     : complete ? "a message (the cut falls between two fields)"
                                : "NULL (the cut falls inside a field)");
@@ -226,7 +229,8 @@ static void test_messages_unpack_rejects_garbage(void **state)
         {"08 01 (field 1, id, sent as a varint)", {0x08, 0x01}, 2},
         {"0a 05 61 (a length of 5, one byte follows)", {0x0a, 0x05, 0x61}, 3},
         {"08 01 12 01 78 (a Response, not a Request)",
-         {0x08, 0x01, 0x12, 0x01, 0x78}, 5},
+         {0x08, 0x01, 0x12, 0x01, 0x78},
+         5},
     };
     /* First a good one, so that returning NULL every time is not enough. */
     Tutorial__V1__Request *good = unpack(TEST_123, sizeof TEST_123);
@@ -257,7 +261,8 @@ static void test_messages_answer(void **state)
     int rc = response_answer(&req, &resp, buf, sizeof buf);
     expect_true(rc == 0, "#building-a-response",
                 "response_answer(Request{\"test-123\"}, &resp, buf, 64) "
-                "returned %d, expected 0", rc);
+                "returned %d, expected 0",
+                rc);
     expect_true(resp.base.descriptor == &tutorial__v1__response__descriptor,
                 "#building-a-response",
                 "response_answer: resp.base.descriptor should be "
@@ -291,7 +296,8 @@ static void test_messages_answer_too_small(void **state)
     expect_true(rc == -1, "#building-a-response",
                 "response_answer(Request{\"test-123\"}, &resp, buf, 19) "
                 "returned %d, expected -1: \"Processed: test-123\" and its "
-                "'\\0' need 20 bytes", rc);
+                "'\\0' need 20 bytes",
+                rc);
     expect_true(resp.base.descriptor == &tutorial__v1__response__descriptor &&
                     !resp.success && resp.message != NULL &&
                     resp.message[0] == '\0',
@@ -304,11 +310,12 @@ static void test_messages_answer_too_small(void **state)
     expect_true(rc == 0 && strcmp(resp.message, "Processed: test-123") == 0,
                 "#building-a-response",
                 "response_answer with exactly 20 bytes of buffer should fit "
-                "\"Processed: test-123\" and its '\\0' (returned %d)", rc);
-    rc = response_answer(NULL, &resp, big, sizeof big);
-    expect_true(rc == -1, "#building-a-response",
-                "response_answer(NULL, &resp, buf, 20) returned %d, expected -1",
+                "\"Processed: test-123\" and its '\\0' (returned %d)",
                 rc);
+    rc = response_answer(NULL, &resp, big, sizeof big);
+    expect_true(
+        rc == -1, "#building-a-response",
+        "response_answer(NULL, &resp, buf, 20) returned %d, expected -1", rc);
 }
 
 static void test_messages_is(void **state)

@@ -39,42 +39,44 @@
  * its own, and the verdict keeps the test's pointer, printed last. The _as
  * forms name the call in the learner's terms (printf style, as lesson.h's
  * expect_int_as): in a loop, say which case failed. */
-#define expect_status(st, want, section)                                     \
+#define expect_status(st, want, section)                                       \
     expect_status_as(st, want, section, "%s", #st)
 
-#define expect_status_as(st, want, section, ...)                             \
-    do {                                                                     \
-        cg_status s_ = (st);                                                 \
-        char what_[LESSON_WHAT_MAX];                                         \
-        lesson_what(what_, __VA_ARGS__);                                     \
-        step04_expect_code(s_, what_, want, section);                        \
+#define expect_status_as(st, want, section, ...)                               \
+    do {                                                                       \
+        cg_status s_ = (st);                                                   \
+        char what_[LESSON_WHAT_MAX];                                           \
+        lesson_what(what_, __VA_ARGS__);                                       \
+        step04_expect_code(s_, what_, want, section);                          \
     } while (0)
 
 /* Fails unless status `st` has code `want` and exactly the message `msg`. */
-#define expect_status_is(st, want, msg, section)                             \
+#define expect_status_is(st, want, msg, section)                               \
     expect_status_is_as(st, want, msg, section, "%s", #st)
 
-#define expect_status_is_as(st, want, msg, section, ...)                     \
-    do {                                                                     \
-        cg_status s_ = (st);                                                 \
-        const char *m_ = (msg);                                              \
-        char what_[LESSON_WHAT_MAX];                                         \
-        lesson_what(what_, __VA_ARGS__);                                     \
-        step04_expect_code(s_, what_, want, section);                        \
-        if (strcmp(s_.message, m_) != 0)                                     \
-            expect_fail(section, "%s: status %s is right, but its message "  \
-                        "should be \"%s\", got \"%s\"", what_,               \
-                        cg_status_name(s_.code), m_, s_.message);            \
+#define expect_status_is_as(st, want, msg, section, ...)                       \
+    do {                                                                       \
+        cg_status s_ = (st);                                                   \
+        const char *m_ = (msg);                                                \
+        char what_[LESSON_WHAT_MAX];                                           \
+        lesson_what(what_, __VA_ARGS__);                                       \
+        step04_expect_code(s_, what_, want, section);                          \
+        if (strcmp(s_.message, m_) != 0)                                       \
+            expect_fail(section,                                               \
+                        "%s: status %s is right, but its message "             \
+                        "should be \"%s\", got \"%s\"",                        \
+                        what_, cg_status_name(s_.code), m_, s_.message);       \
     } while (0)
 
-#define step04_expect_code(s_, name, want, section)                          \
-    do {                                                                     \
-        grpc_status_code w_ = (want);                                        \
-        if (s_.code != w_)                                                   \
-            expect_fail(section, "%s: expected status %s, got %s\n"          \
-                        "    with the message \"%s\"", name,                 \
-                        cg_status_name(w_), cg_status_name(s_.code),         \
-                        s_.message);                                         \
+#define step04_expect_code(s_, name, want, section)                            \
+    do {                                                                       \
+        grpc_status_code w_ = (want);                                          \
+        if (s_.code != w_)                                                     \
+            expect_fail(section,                                               \
+                        "%s: expected status %s, got %s\n"                     \
+                        "    with the message \"%s\"",                         \
+                        name, cg_status_name(w_), cg_status_name(s_.code),     \
+                        s_.message);                                           \
     } while (0)
 
 /* Monotonic milliseconds. */

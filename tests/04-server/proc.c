@@ -242,7 +242,8 @@ void proc_end(proc *p)
     p->out_fd = p->err_fd = p->pidfd = -1;
     if (!p->err_saved) {
         p->err_saved = true;
-        tu_save_program_stderr(STEP_BUILD_DIR, p->name, (int)p->first_pid, p->err, p->err_len);
+        tu_save_program_stderr(STEP_BUILD_DIR, p->name, (int)p->first_pid,
+                               p->err, p->err_len);
     }
 }
 
@@ -252,8 +253,10 @@ bool proc_start_server(proc *p, const char *listen, int *port, char *why,
     char *argv[] = {SERVER_PROGRAM, "--listen", (char *)listen, NULL};
     *port = 0;
     if (access(SERVER_PROGRAM, X_OK) != 0) {
-        snprintf(why, why_len, "%s is missing: build it with `make` in "
-                 "steps/04-server", SERVER_PROGRAM);
+        snprintf(why, why_len,
+                 "%s is missing: build it with `make` in "
+                 "steps/04-server",
+                 SERVER_PROGRAM);
         memset(p, 0, sizeof *p);
         return false;
     }
@@ -273,7 +276,8 @@ bool proc_start_server(proc *p, const char *listen, int *port, char *why,
     }
     proc_signal(p, SIGKILL);
     proc_wait(p, 2000);
-    snprintf(why, why_len, "no \"listening on HOST:PORT\" line from `%s "
+    snprintf(why, why_len,
+             "no \"listening on HOST:PORT\" line from `%s "
              "--listen %s` within %d ms. It printed:\n%s\nand on stderr:\n%s",
              SERVER_PROGRAM, listen, timeout_ms, p->out, p->err);
     proc_end(p);

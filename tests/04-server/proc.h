@@ -15,20 +15,20 @@
 #include <sys/types.h>
 
 typedef struct proc {
-    bool started;     /* proc_start succeeded */
-    pid_t pid;        /* 0 once reaped */
-    int out_fd;       /* the child's stdout, -1 at EOF */
-    int err_fd;       /* the child's stderr, -1 at EOF */
-    char out[16384];  /* everything read from stdout so far (NUL-ended) */
+    bool started;    /* proc_start succeeded */
+    pid_t pid;       /* 0 once reaped */
+    int out_fd;      /* the child's stdout, -1 at EOF */
+    int err_fd;      /* the child's stderr, -1 at EOF */
+    char out[16384]; /* everything read from stdout so far (NUL-ended) */
     size_t out_len;
-    size_t out_seen;  /* how much of out proc_read_line has consumed */
-    char err[16384];  /* everything read from stderr so far (NUL-ended) */
+    size_t out_seen; /* how much of out proc_read_line has consumed */
+    char err[16384]; /* everything read from stderr so far (NUL-ended) */
     size_t err_len;
-    int status;       /* waitpid status, once reaped */
-    int pidfd;        /* readable when the child exits; -1 if unsupported */
-    char name[64];    /* argv[0]'s last part, for the saved stderr */
-    pid_t first_pid;  /* the pid it started with (pid is 0 once reaped) */
-    bool err_saved;   /* proc_end saved stderr for the verdict */
+    int status;      /* waitpid status, once reaped */
+    int pidfd;       /* readable when the child exits; -1 if unsupported */
+    char name[64];   /* argv[0]'s last part, for the saved stderr */
+    pid_t first_pid; /* the pid it started with (pid is 0 once reaped) */
+    bool err_saved;  /* proc_end saved stderr for the verdict */
 } proc;
 
 /* Starts argv[0] (a path) with argv, stdin from /dev/null, stdout and

@@ -10,7 +10,8 @@
  */
 #define LESSON_PAGE "steps/04-server.md"
 #define EXERCISE_FILE "chat_service.c"
-#define EXERCISE_NEEDS "chat_room.c" /* the handler joins, broadcasts and leaves */
+#define EXERCISE_NEEDS                                                         \
+    "chat_room.c" /* the handler joins, broadcasts and leaves */
 #include "lesson.h"
 
 /* The exercise shares state between threads: make stepN runs this suite once
@@ -61,16 +62,17 @@ static void test_chat_echoes_and_leaves(void **state)
     cg_status st = chat_service_server.chat(ctx, s);
     size_t n = cg_test_stream_sent_count(s);
     size_t left = chat_room_size(&room);
-    expect_status_as(st, GRPC_STATUS_OK, "#chat",
-        "Chat, called directly");
+    expect_status_as(st, GRPC_STATUS_OK, "#chat", "Chat, called directly");
     expect_true(n == 2, "#chat",
                 "the sender is a member too: it should get its own 2 "
-                "messages back, got %zu", n);
+                "messages back, got %zu",
+                n);
     const Tutorial__V1__ChatMessage *m = cg_test_stream_sent(s, 1);
     expect_str(m->content, "bye", "#chat");
     expect_true(left == 0, "#chat",
                 "the call ended but its member is still in the room (%zu "
-                "members): leave before returning", left);
+                "members): leave before returning",
+                left);
     cg_test_ctx_free(ctx);
     chat_room_destroy(&room);
 }
@@ -93,12 +95,13 @@ static void test_chat_empty_user(void **state)
     size_t left = chat_room_size(&room);
     cg_test_ctx_free(ctx);
     chat_room_destroy(&room);
-    expect_status_is_as(st, GRPC_STATUS_INVALID_ARGUMENT, "user is required",
-                     "#chat",
+    expect_status_is_as(
+        st, GRPC_STATUS_INVALID_ARGUMENT, "user is required", "#chat",
         "Chat, called directly with a message that has no user");
     expect_true(n == 1, "#chat",
                 "only \"hi\" comes before the message without a user, which "
-                "ends the call; %zu messages were broadcast", n);
+                "ends the call; %zu messages were broadcast",
+                n);
     expect_true(left == 0, "#chat",
                 "the call ended with an error but its member is still in "
                 "the room: leave on every way out");
@@ -174,11 +177,11 @@ enum { MEMBERS = 8, MESSAGES = 25 };
 /* One client of the room, run by member_main on a thread of its own. */
 typedef struct member {
     char name[16];
-    bool leaves;       /* leaves after MESSAGES / 2 messages of its own */
-    bool by_cancel;    /* ... by cancelling, else by closing its side */
+    bool leaves;    /* leaves after MESSAGES / 2 messages of its own */
+    bool by_cancel; /* ... by cancelling, else by closing its side */
     pthread_barrier_t *all_in;
     /* What it saw. */
-    char failure[256]; /* empty when all went well */
+    char failure[256];                  /* empty when all went well */
     char order[MEMBERS * MESSAGES][24]; /* "user:content" in arrival order */
     int n_order;
     cg_status st;
@@ -304,8 +307,8 @@ static void check_orders(crowd *cr)
 {
     const member *ref = NULL;
     for (int i = 0; i < MEMBERS; i++) {
-        expect_true(cr->m[i].failure[0] == '\0', "#many-members-at-once",
-                    "%s", cr->m[i].failure);
+        expect_true(cr->m[i].failure[0] == '\0', "#many-members-at-once", "%s",
+                    cr->m[i].failure);
         if (!cr->m[i].leaves && ref == NULL)
             ref = &cr->m[i];
     }
@@ -313,22 +316,22 @@ static void check_orders(crowd *cr)
         const member *m = &cr->m[i];
         if (m->leaves)
             continue;
-        expect_status_as(m->st, GRPC_STATUS_OK, "#chat",
-                         "%s's Chat call", m->name);
+        expect_status_as(m->st, GRPC_STATUS_OK, "#chat", "%s's Chat call",
+                         m->name);
         for (int k = 0; k < ref->n_order; k++)
             expect_true(strcmp(ref->order[k], m->order[k]) == 0,
                         "#broadcasting-in-one-order",
                         "message %d: %s got %s, %s got %s; every member "
-                        "must see the same order", k, ref->name,
-                        ref->order[k], m->name, m->order[k]);
+                        "must see the same order",
+                        k, ref->name, ref->order[k], m->name, m->order[k]);
     }
     int next[MEMBERS] = {0};
     for (int k = 0; k < ref->n_order; k++) {
         int who = atoi(ref->order[k] + 1);
         int n = atoi(strchr(ref->order[k], ':') + 1);
         expect_true(n == next[who], "#broadcasting-in-one-order",
-                    "%s: from m%d, message %d came where %d was due",
-                    ref->name, who, n, next[who]);
+                    "%s: from m%d, message %d came where %d was due", ref->name,
+                    who, n, next[who]);
         next[who]++;
     }
 }
@@ -341,10 +344,11 @@ static void test_chat_many_members_hear_everything_in_order(void **state)
     int before = fixture_returned(&F, CHAT);
     run_crowd(cr, leaves);
     check_orders(cr);
-    expect_true(fixture_wait_returned(&F, CHAT, before + MEMBERS, WAIT_MS,
-                                      NULL),
-                "#chat", "not every Chat handler returned after its client "
-                "closed its side");
+    expect_true(
+        fixture_wait_returned(&F, CHAT, before + MEMBERS, WAIT_MS, NULL),
+        "#chat",
+        "not every Chat handler returned after its client "
+        "closed its side");
     expect_int(chat_room_size(&F.room), 0, "#chat");
     free(cr);
 }
@@ -359,10 +363,11 @@ static void test_chat_members_leaving_midway(void **state)
     int before = fixture_returned(&F, CHAT);
     run_crowd(cr, leaves);
     check_orders(cr);
-    expect_true(fixture_wait_returned(&F, CHAT, before + MEMBERS, WAIT_MS,
-                                      NULL),
-                "#chat", "a member left (closed its side or cancelled) but "
-                "its Chat handler did not return");
+    expect_true(
+        fixture_wait_returned(&F, CHAT, before + MEMBERS, WAIT_MS, NULL),
+        "#chat",
+        "a member left (closed its side or cancelled) but "
+        "its Chat handler did not return");
     size_t left = chat_room_size(&F.room);
     expect_true(left == 0, "#chat",
                 "every call has ended, but %zu members are still in the room",
@@ -384,11 +389,13 @@ static void test_chat_vanished_client_leaves_the_room(void **state)
     bool echoed = r != NULL && strcmp(r->content, "hello") == 0;
     cg_channel_free(ch); /* cancels the call */
     cg_call_finish(c);
-    expect_true(echoed, "#chat", "the room did not echo a member's message "
+    expect_true(echoed, "#chat",
+                "the room did not echo a member's message "
                 "back to it");
     cg_status last;
     expect_true(fixture_wait_returned(&F, CHAT, before + 1, WAIT_MS, &last),
-                "#chat", "the client vanished, but its Chat handler is "
+                "#chat",
+                "the client vanished, but its Chat handler is "
                 "still running: cg_recv returns NULL then, so leave and "
                 "return");
     expect_int(chat_room_size(&F.room), 0, "#chat");

@@ -222,7 +222,8 @@ static long position(const guest *ref, const Tutorial__V1__ChatMessage *m)
 {
     for (size_t i = 0; i < got(ref); i++) {
         const Tutorial__V1__ChatMessage *r = got_msg(ref, i);
-        if (strcmp(r->user, m->user) == 0 && strcmp(r->content, m->content) == 0)
+        if (strcmp(r->user, m->user) == 0 &&
+            strcmp(r->content, m->content) == 0)
             return (long)i;
     }
     return -1;
@@ -261,18 +262,19 @@ static void test_chat_room_many_threads(void **state)
     expect_true(size == STAYERS, "#the-room",
                 "after every joiner left again, the room has %zu members, "
                 "expected the %d that stayed: a lost or doubled member "
-                "means join or leave ran without the lock", size, STAYERS);
+                "means join or leave ran without the lock",
+                size, STAYERS);
     expect_true(c->reached_min >= STAYERS, "#the-room",
                 "a broadcast reached only %zu members while %d were in the "
-                "room all along", c->reached_min, STAYERS);
+                "room all along",
+                c->reached_min, STAYERS);
     /* Every stayer got every message, all in one and the same order. */
     const guest *ref = &c->stay[0];
     expect_int_as(got(ref), SENDERS * PER_SENDER, "#the-room",
                   "messages member 0 (in the room all along) received");
     for (int s = 1; s < STAYERS; s++) {
         expect_int_as(got(&c->stay[s]), SENDERS * PER_SENDER, "#the-room",
-                      "messages member %d (in the room all along) received",
-                      s);
+                      "messages member %d (in the room all along) received", s);
         for (size_t i = 0; i < got(ref); i++) {
             const Tutorial__V1__ChatMessage *a = got_msg(ref, i),
                                             *b = got_msg(&c->stay[s], i);
@@ -290,8 +292,8 @@ static void test_chat_room_many_threads(void **state)
         const Tutorial__V1__ChatMessage *m = got_msg(ref, i);
         int who = atoi(m->user + 1), n = atoi(m->content);
         expect_true(n == next[who], "#broadcasting-in-one-order",
-                    "from sender %d, message %d came where %d was due",
-                    who, n, next[who]);
+                    "from sender %d, message %d came where %d was due", who, n,
+                    next[who]);
         next[who]++;
     }
     /* What the joiners heard is a piece of that same order. */
@@ -301,7 +303,8 @@ static void test_chat_room_many_threads(void **state)
             long p = position(ref, got_msg(&c->churn[j], i));
             expect_true(p > last, "#broadcasting-in-one-order",
                         "a member that joined and left heard message %zu "
-                        "out of the room's order", i);
+                        "out of the room's order",
+                        i);
             last = p;
         }
     }

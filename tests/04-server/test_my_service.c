@@ -48,7 +48,7 @@ static void test_my_service_unary_call(void **state)
     cg_status st = my_service_server.unary_call(ctx, &req, &resp);
 
     expect_status_as(st, GRPC_STATUS_OK, "#unarycall",
-        "UnaryCall, called directly");
+                     "UnaryCall, called directly");
     expect_true(resp.success, "#unarycall", "resp.success should be true");
     expect_str(resp.message, "Processed: test", "#unarycall");
     cg_test_ctx_free(ctx);
@@ -63,8 +63,8 @@ static void test_my_service_unary_call_empty_id(void **state)
     Tutorial__V1__Response resp = TUTORIAL__V1__RESPONSE__INIT;
     cg_status st = my_service_server.unary_call(ctx, &req, &resp);
     expect_status_is_as(st, GRPC_STATUS_INVALID_ARGUMENT, "id is required",
-                     "#unarycall",
-        "UnaryCall, called directly with an empty id");
+                        "#unarycall",
+                        "UnaryCall, called directly with an empty id");
     cg_test_ctx_free(ctx);
 }
 
@@ -88,10 +88,11 @@ static void test_my_service_unary_call_long_id(void **state)
     free(id);
     free(want);
     expect_status_as(st, GRPC_STATUS_OK, "#unarycall",
-        "UnaryCall, called directly");
+                     "UnaryCall, called directly");
     expect_true(same, "#the-arena",
                 "a 3000-character id should give a message of %zu "
-                "characters, got %zu: build it with cg_printf", n + 11, got);
+                "characters, got %zu: build it with cg_printf",
+                n + 11, got);
 }
 
 /* ---- ServerStream ---------------------------------------------------- */
@@ -104,7 +105,7 @@ static void test_my_service_server_stream_sends_value_responses(void **state)
     Tutorial__V1__Request req = request("job", 3);
     cg_status st = my_service_server.server_stream(ctx, &req, out);
     expect_status_as(st, GRPC_STATUS_OK, "#serverstream",
-        "ServerStream, called directly with value 3");
+                     "ServerStream, called directly with value 3");
     expect_int_as(cg_test_stream_sent_count(out), 3, "#serverstream",
                   "responses sent for value 3");
     static const char *want[] = {"Processed: job #1", "Processed: job #2",
@@ -124,10 +125,10 @@ static void test_my_service_server_stream_zero_and_max(void **state)
     /* value 0: no responses, and still OK. */
     cg_ctx *ctx = cg_test_ctx_new(SSTREAM, NULL);
     Tutorial__V1__Request req = request("none", 0);
-    cg_status st = my_service_server.server_stream(ctx, &req,
-                                                   cg_test_stream(ctx));
+    cg_status st =
+        my_service_server.server_stream(ctx, &req, cg_test_stream(ctx));
     expect_status_as(st, GRPC_STATUS_OK, "#serverstream",
-        "ServerStream, called directly with value 0");
+                     "ServerStream, called directly with value 0");
     expect_int_as(cg_test_stream_sent_count(cg_test_stream(ctx)), 0,
                   "#serverstream", "responses sent for value 0");
     cg_test_ctx_free(ctx);
@@ -137,7 +138,7 @@ static void test_my_service_server_stream_zero_and_max(void **state)
     req = request("big", MY_SERVICE_MAX_VALUE);
     st = my_service_server.server_stream(ctx, &req, cg_test_stream(ctx));
     expect_status_as(st, GRPC_STATUS_OK, "#serverstream",
-        "ServerStream, called directly with value 10000");
+                     "ServerStream, called directly with value 10000");
     cg_stream *out = cg_test_stream(ctx);
     expect_int_as(cg_test_stream_sent_count(out), MY_SERVICE_MAX_VALUE,
                   "#serverstream", "responses sent for value %d",
@@ -165,18 +166,18 @@ static void test_my_service_server_stream_bad_request(void **state)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         cg_ctx *ctx = cg_test_ctx_new(SSTREAM, NULL);
         Tutorial__V1__Request req = request(bad[i].id, bad[i].value);
-        cg_status st = my_service_server.server_stream(ctx, &req,
-                                                       cg_test_stream(ctx));
+        cg_status st =
+            my_service_server.server_stream(ctx, &req, cg_test_stream(ctx));
         size_t n = cg_test_stream_sent_count(cg_test_stream(ctx));
         cg_test_ctx_free(ctx);
         expect_status_is_as(st, GRPC_STATUS_INVALID_ARGUMENT, bad[i].msg,
                             "#serverstream",
-                            "ServerStream with id \"%s\", value %d",
-                            bad[i].id, (int)bad[i].value);
+                            "ServerStream with id \"%s\", value %d", bad[i].id,
+                            (int)bad[i].value);
         expect_true(n == 0, "#serverstream",
                     "id \"%s\", value %d: check the request before sending "
-                    "anything (%zu responses were sent)", bad[i].id,
-                    bad[i].value, n);
+                    "anything (%zu responses were sent)",
+                    bad[i].id, bad[i].value, n);
     }
 }
 
@@ -187,13 +188,14 @@ static void test_my_service_server_stream_stops_when_client_gone(void **state)
     cg_ctx *ctx = cg_test_ctx_new(SSTREAM, NULL);
     cg_test_ctx_cancel(ctx);
     Tutorial__V1__Request req = request("gone", 50);
-    cg_status st = my_service_server.server_stream(ctx, &req,
-                                                   cg_test_stream(ctx));
+    cg_status st =
+        my_service_server.server_stream(ctx, &req, cg_test_stream(ctx));
     cg_test_ctx_free(ctx);
     expect_true(st.code == GRPC_STATUS_CANCELLED, "#serverstream",
                 "cg_send returned false (the client is gone), so the "
                 "handler should stop and return CANCELLED, like Go's "
-                "`return err`; it returned %s", cg_status_name(st.code));
+                "`return err`; it returned %s",
+                cg_status_name(st.code));
 }
 
 /* ---- ClientStream ---------------------------------------------------- */
@@ -229,7 +231,7 @@ static void test_my_service_client_stream_counts_and_sums(void **state)
     bool ok;
     cg_status st = run_client_stream(reqs, 4, false, msg, sizeof msg, &ok);
     expect_status_as(st, GRPC_STATUS_OK, "#clientstream",
-        "ClientStream, called directly with 4 requests");
+                     "ClientStream, called directly with 4 requests");
     expect_str(msg, "Processed 4 requests, total value 10", "#clientstream");
     expect_true(ok, "#clientstream", "resp.success should be true");
 }
@@ -241,7 +243,7 @@ static void test_my_service_client_stream_no_requests(void **state)
     bool ok;
     cg_status st = run_client_stream(NULL, 0, false, msg, sizeof msg, &ok);
     expect_status_as(st, GRPC_STATUS_OK, "#clientstream",
-        "ClientStream, called directly with no request");
+                     "ClientStream, called directly with no request");
     expect_str(msg, "Processed 0 requests, total value 0", "#clientstream");
 }
 
@@ -251,13 +253,12 @@ static void test_my_service_client_stream_large_total(void **state)
     /* Three times INT32_MAX does not fit in 32 bits; negatives count too. */
     Tutorial__V1__Request reqs[] = {request("a", INT32_MAX),
                                     request("b", INT32_MAX),
-                                    request("c", INT32_MAX),
-                                    request("d", -5)};
+                                    request("c", INT32_MAX), request("d", -5)};
     char msg[128];
     bool ok;
     cg_status st = run_client_stream(reqs, 4, false, msg, sizeof msg, &ok);
     expect_status_as(st, GRPC_STATUS_OK, "#clientstream",
-        "ClientStream, called directly with 4 requests");
+                     "ClientStream, called directly with 4 requests");
     expect_str(msg, "Processed 4 requests, total value 6442450936",
                "#clientstream");
 }
@@ -270,8 +271,8 @@ static void test_my_service_client_stream_empty_id(void **state)
     char msg[128];
     bool ok;
     cg_status st = run_client_stream(reqs, 3, false, msg, sizeof msg, &ok);
-    expect_status_is_as(st, GRPC_STATUS_INVALID_ARGUMENT, "id is required",
-                     "#clientstream",
+    expect_status_is_as(
+        st, GRPC_STATUS_INVALID_ARGUMENT, "id is required", "#clientstream",
         "ClientStream, called directly with a request that has no id");
 }
 
@@ -287,8 +288,8 @@ static void test_my_service_client_stream_broken_stream(void **state)
     expect_true(st.code == GRPC_STATUS_CANCELLED, "#clientstream",
                 "the stream ended by cancellation, not by the client's end "
                 "of stream: return cg_stream_error(in), which says "
-                "CANCELLED; got %s (\"%s\")", cg_status_name(st.code),
-                st.message);
+                "CANCELLED; got %s (\"%s\")",
+                cg_status_name(st.code), st.message);
 }
 
 /* ---- BidirectionalStream --------------------------------------------- */
@@ -306,7 +307,7 @@ static void test_my_service_bidi_answers_each_request(void **state)
     cg_test_stream_close_input(s);
     cg_status st = my_service_server.bidirectional_stream(ctx, s);
     expect_status_as(st, GRPC_STATUS_OK, "#bidirectionalstream",
-        "BidirectionalStream, called directly with 3 requests");
+                     "BidirectionalStream, called directly with 3 requests");
     expect_int_as(cg_test_stream_sent_count(s), 3, "#bidirectionalstream",
                   "responses sent for 3 requests");
     static const char *const want[] = {"Processed: one", "Processed: two",
@@ -333,12 +334,14 @@ static void test_my_service_bidi_empty_id_ends_call(void **state)
     cg_status st = my_service_server.bidirectional_stream(ctx, s);
     size_t n = cg_test_stream_sent_count(s);
     cg_test_ctx_free(ctx);
-    expect_status_is_as(st, GRPC_STATUS_INVALID_ARGUMENT, "id is required",
-                     "#bidirectionalstream",
+    expect_status_is_as(
+        st, GRPC_STATUS_INVALID_ARGUMENT, "id is required",
+        "#bidirectionalstream",
         "BidirectionalStream, called directly with a request that has no id");
     expect_true(n == 1, "#bidirectionalstream",
                 "requests \"a\", \"\", \"c\": only \"a\" is answered before "
-                "the empty id ends the call; %zu responses were sent", n);
+                "the empty id ends the call; %zu responses were sent",
+                n);
 }
 
 static void test_my_service_bidi_broken_stream(void **state)
@@ -351,7 +354,8 @@ static void test_my_service_bidi_broken_stream(void **state)
     cg_test_ctx_free(ctx);
     expect_true(st.code == GRPC_STATUS_CANCELLED, "#bidirectionalstream",
                 "the call was cancelled: return cg_stream_error(stream), "
-                "which says CANCELLED; got %s", cg_status_name(st.code));
+                "which says CANCELLED; got %s",
+                cg_status_name(st.code));
 }
 
 int main(void)

@@ -52,11 +52,11 @@ static void test_network_unary_call_like_the_outline_client(void **state)
     Tutorial__V1__Response *resp = NULL;
     cg_call_opts opts = deadline_ms(WAIT_MS);
 
-    cg_status st = tutorial__v1__my_service_client__unary_call(F.ch, &req,
-                                                               &resp, &opts);
+    cg_status st =
+        tutorial__v1__my_service_client__unary_call(F.ch, &req, &resp, &opts);
 
     expect_status_as(st, GRPC_STATUS_OK, "#unarycall",
-        "UnaryCall over the network");
+                     "UnaryCall over the network");
     expect_str(resp->message, "Processed: test-123", "#unarycall");
     expect_true(resp->success, "#unarycall", "success should be true");
     tutorial__v1__response__free_unpacked(resp, NULL);
@@ -69,11 +69,11 @@ static void test_network_unary_call_empty_id(void **state)
     Tutorial__V1__Request req = request("", 1);
     Tutorial__V1__Response *resp = NULL;
     cg_call_opts opts = deadline_ms(WAIT_MS);
-    cg_status st = tutorial__v1__my_service_client__unary_call(F.ch, &req,
-                                                               &resp, &opts);
+    cg_status st =
+        tutorial__v1__my_service_client__unary_call(F.ch, &req, &resp, &opts);
     expect_status_is_as(st, GRPC_STATUS_INVALID_ARGUMENT, "id is required",
-                     "#unarycall",
-        "UnaryCall over the network with an empty id");
+                        "#unarycall",
+                        "UnaryCall over the network with an empty id");
     expect_true(resp == NULL, "#unarycall", "no response comes with an error");
 }
 
@@ -82,8 +82,8 @@ static void test_network_server_stream(void **state)
     (void)state;
     Tutorial__V1__Request req = request("net", 5);
     cg_call_opts opts = deadline_ms(WAIT_MS);
-    cg_call *c = tutorial__v1__my_service_client__server_stream(F.ch, &req,
-                                                                &opts);
+    cg_call *c =
+        tutorial__v1__my_service_client__server_stream(F.ch, &req, &opts);
     int n = 0;
     const Tutorial__V1__Response *r;
     while ((r = cg_call_recv(c)) != NULL) {
@@ -104,8 +104,8 @@ static void test_network_server_stream_client_cancels(void **state)
     int before = fixture_returned(&F, SSTREAM);
     Tutorial__V1__Request req = request("long", MY_SERVICE_MAX_VALUE);
     cg_call_opts opts = deadline_ms(WAIT_MS);
-    cg_call *c = tutorial__v1__my_service_client__server_stream(F.ch, &req,
-                                                                &opts);
+    cg_call *c =
+        tutorial__v1__my_service_client__server_stream(F.ch, &req, &opts);
     int n = 0;
     while (n < 3 && cg_call_recv(c) != NULL)
         n++;
@@ -113,10 +113,12 @@ static void test_network_server_stream_client_cancels(void **state)
     cg_status st = cg_call_finish(c);
     expect_int(n, 3, "#serverstream");
     expect_status_as(st, GRPC_STATUS_CANCELLED, "#serverstream",
-        "ServerStream over the network, cancelled by its client after 3 responses");
+                     "ServerStream over the network, cancelled by its client "
+                     "after 3 responses");
     cg_status last;
     expect_true(fixture_wait_returned(&F, SSTREAM, before + 1, WAIT_MS, &last),
-                "#serverstream", "the client cancelled, but ServerStream "
+                "#serverstream",
+                "the client cancelled, but ServerStream "
                 "did not return");
     expect_true(last.code != GRPC_STATUS_OK, "#serverstream",
                 "the client cancelled after 3 of 10000 responses, yet "
@@ -148,8 +150,8 @@ static void test_network_bidi_answers_at_once(void **state)
     /* Ping-pong: each answer must come before the next request is sent.
      * A handler that reads everything first would never answer. */
     cg_call_opts opts = deadline_ms(WAIT_MS);
-    cg_call *c = tutorial__v1__my_service_client__bidirectional_stream(F.ch,
-                                                                       &opts);
+    cg_call *c =
+        tutorial__v1__my_service_client__bidirectional_stream(F.ch, &opts);
     for (int i = 0; i < 20; i++) {
         char id[24], want[40];
         snprintf(id, sizeof id, "ping-%d", i);
@@ -160,7 +162,7 @@ static void test_network_bidi_answers_at_once(void **state)
         if (resp == NULL) {
             cg_status st = cg_call_finish(c);
             expect_status_as(st, GRPC_STATUS_OK, "#bidirectionalstream",
-                "BidirectionalStream over the network");
+                             "BidirectionalStream over the network");
             expect_fail("#bidirectionalstream",
                         "no response to request %d before the deadline", i);
         }
@@ -181,8 +183,8 @@ static cg_status get_user(const char *id, char *name, size_t cap)
     req.user_id = (char *)id;
     Tutorial__V1__User *u = NULL;
     cg_call_opts opts = deadline_ms(WAIT_MS);
-    cg_status st = tutorial__v1__user_service_client__get_user(F.ch, &req, &u,
-                                                               &opts);
+    cg_status st =
+        tutorial__v1__user_service_client__get_user(F.ch, &req, &u, &opts);
     snprintf(name, cap, "%s", u ? u->name : "(no user)");
     if (u != NULL)
         tutorial__v1__user__free_unpacked(u, NULL);
@@ -215,8 +217,9 @@ static void test_network_notifications(void **state)
     req.user_id = "alice";
     req.max_count = 3;
     cg_call_opts opts = deadline_ms(WAIT_MS);
-    cg_call *c = tutorial__v1__notification_service_client__stream_notifications(
-        F.ch, &req, &opts);
+    cg_call *c =
+        tutorial__v1__notification_service_client__stream_notifications(
+            F.ch, &req, &opts);
     int n = 0;
     const Tutorial__V1__Notification *m;
     while ((m = cg_call_recv(c)) != NULL) {
@@ -242,8 +245,9 @@ static void test_network_notifications_client_vanishes(void **state)
     req.user_id = "bob";
     req.max_count = 10;
     cg_call_opts opts = deadline_ms(WAIT_MS * 2);
-    cg_call *c = tutorial__v1__notification_service_client__stream_notifications(
-        ch, &req, &opts);
+    cg_call *c =
+        tutorial__v1__notification_service_client__stream_notifications(
+            ch, &req, &opts);
     bool first = cg_call_recv(c) != NULL;
     cg_channel_free(ch);
     cg_call_finish(c);
@@ -308,11 +312,12 @@ static void test_network_upload_too_large_answers_early(void **state)
     const Tutorial__V1__UploadResponse *r = cg_call_recv(c);
     cg_status st = cg_call_finish(c);
     F.uploads.max_bytes = 0;
-    expect_true(r == NULL, "#the-size-limit", "a response came for a file "
+    expect_true(r == NULL, "#the-size-limit",
+                "a response came for a file "
                 "over the limit");
-    expect_status_is_as(st, GRPC_STATUS_RESOURCE_EXHAUSTED,
-                     "file too large: the limit is 1000 bytes",
-                     "#the-size-limit",
+    expect_status_is_as(
+        st, GRPC_STATUS_RESOURCE_EXHAUSTED,
+        "file too large: the limit is 1000 bytes", "#the-size-limit",
         "UploadFile over the network, of a file over the limit");
 }
 

@@ -120,7 +120,8 @@ static void test_notifications_pause_between_sends(void **state)
     expect_int(r.sent, 3, "#exercise-3-streamnotifications");
     expect_true(r.took_ms >= 80, "#the-pause",
                 "3 notifications with interval_ms 40 took %lld ms; the two "
-                "pauses alone take 80", (long long)r.took_ms);
+                "pauses alone take 80",
+                (long long)r.took_ms);
 }
 
 static void test_notifications_no_pause_at_the_ends(void **state)
@@ -143,7 +144,8 @@ static void test_notifications_stop_when_send_fails(void **state)
     expect_true(r.st.code == GRPC_STATUS_CANCELLED,
                 "#stopping-when-the-client-goes-away",
                 "the client is gone (cg_send returns false): stop and return "
-                "CANCELLED; the handler returned %s", cg_status_name(r.st.code));
+                "CANCELLED; the handler returned %s",
+                cg_status_name(r.st.code));
     expect_int(r.sent, 0, "#stopping-when-the-client-goes-away");
 
     /* One notification: no pause comes after it to notice the cancel, so
@@ -163,11 +165,13 @@ static void test_notifications_stop_during_pause(void **state)
     run r = notify("u", 3, 5000, 300, false, NULL, NULL);
     expect_true(r.sent == 1, "#stopping-when-the-client-goes-away",
                 "the first notification goes out at once; expected 1 sent, "
-                "got %zu", r.sent);
+                "got %zu",
+                r.sent);
     expect_true(r.took_ms < 3000, "#stopping-when-the-client-goes-away",
                 "the call ended 300 ms in, but the handler returned after "
                 "%lld ms: pause with sleep_or_cancel, which wakes up when the "
-                "call is cancelled", (long long)r.took_ms);
+                "call is cancelled",
+                (long long)r.took_ms);
     expect_true(r.st.code != GRPC_STATUS_OK,
                 "#stopping-when-the-client-goes-away",
                 "the pause was cut short because the call ended: return an "

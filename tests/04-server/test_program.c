@@ -27,8 +27,8 @@
 static void start(proc *p, int *port)
 {
     char why[40000];
-    bool up = proc_start_server(p, "127.0.0.1:0", port, why, sizeof why,
-                                WAIT_MS);
+    bool up =
+        proc_start_server(p, "127.0.0.1:0", port, why, sizeof why, WAIT_MS);
     expect_true(up, "#running-the-server", "%s", why);
 }
 
@@ -66,7 +66,8 @@ static void test_program_prints_listening_line(void **state)
     proc_end(&p);
     expect_true(ready, "#running-the-server",
                 "the program said it was listening on port %d, but a "
-                "client could not connect there", port);
+                "client could not connect there",
+                port);
 }
 
 /* Runs the program with args; returns its exit code, stderr in err. */
@@ -122,7 +123,8 @@ static void test_program_port_in_use(void **state)
     expect_true(strstr(err, addr) != NULL && strstr(err, "in use") != NULL,
                 "#running-the-server",
                 "the error should name %s and say it may be in use; "
-                "stderr: %s", addr, err);
+                "stderr: %s",
+                addr, err);
 }
 
 /* ---- exercise 6 ---------------------------------------------------------- */
@@ -196,8 +198,9 @@ static void test_program_sigterm_drains_in_flight_call(void **state)
     req.user_id = "drain";
     req.max_count = 2;
     cg_call_opts o = deadline_ms(WAIT_MS);
-    cg_call *c = tutorial__v1__notification_service_client__stream_notifications(
-        ch, &req, &o);
+    cg_call *c =
+        tutorial__v1__notification_service_client__stream_notifications(
+            ch, &req, &o);
     int got = cg_call_recv(c) != NULL;
     proc_signal(&p, SIGTERM); /* (also when that failed: to end it) */
     while (got > 0 && cg_call_recv(c) != NULL)
@@ -209,9 +212,10 @@ static void test_program_sigterm_drains_in_flight_call(void **state)
     if (got == 0) {
         expect_true(!unregistered(st), "#registering-the-services",
                     "this test needs NotificationService registered in "
-                    "main.c; the server answered \"%s\"", st.message);
+                    "main.c; the server answered \"%s\"",
+                    st.message);
         expect_status_as(st, GRPC_STATUS_OK, "#exercise-3-streamnotifications",
-            "StreamNotifications on the running program");
+                         "StreamNotifications on the running program");
     }
     expect_true(got == 2 && st.code == GRPC_STATUS_OK, "#serving-and-stopping",
                 "SIGTERM came while a call was in flight: the call got %d of "

@@ -56,8 +56,9 @@ static void run_case(const char *which)
                 "#running-the-server", "%s", why);
     char target[32];
     snprintf(target, sizeof target, "127.0.0.1:%d", port);
-    char *argv[] = {STEP04_PYTHON, "-u", PY_CLIENT, "--target", target,
-                    "--stubs", STEP04_PY_DIR, "--case", (char *)which, NULL};
+    char *argv[] = {STEP04_PYTHON, "-u",      PY_CLIENT,     "--target",
+                    target,        "--stubs", STEP04_PY_DIR, "--case",
+                    (char *)which, NULL};
     proc py;
     bool started = proc_start(&py, argv);
     bool ended = started && proc_wait(&py, 60000);
@@ -67,8 +68,8 @@ static void run_case(const char *which)
     proc_wait(&server, WAIT_MS);
     proc_end(&server);
 
-    expect_true(started, "#calling-your-server-from-python",
-                "could not run %s", STEP04_PYTHON);
+    expect_true(started, "#calling-your-server-from-python", "could not run %s",
+                STEP04_PYTHON);
     expect_true(ended, "#calling-your-server-from-python",
                 "the Python client did not finish within 60 s; it printed:\n%s",
                 py.out);

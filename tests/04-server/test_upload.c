@@ -67,8 +67,8 @@ static upload run_upload(const char *filename, const uint8_t *data,
                          const size_t *sizes, size_t n_chunks, size_t max_bytes,
                          saved *s, bool cancel)
 {
-    upload_settings cfg = {.max_bytes = max_bytes,
-                           .save = s ? save : NULL, .store = s};
+    upload_settings cfg = {
+        .max_bytes = max_bytes, .save = s ? save : NULL, .store = s};
     cg_ctx *ctx = cg_test_ctx_new(UPLOAD, &cfg);
     cg_stream *in = cg_test_stream(ctx);
     size_t off = 0;
@@ -89,7 +89,8 @@ static upload run_upload(const char *filename, const uint8_t *data,
     upload u;
     u.st = file_service_server.upload_file(ctx, in, &resp);
     u.success = resp.success;
-    snprintf(u.file_id, sizeof u.file_id, "%s", resp.file_id ? resp.file_id : "(null)");
+    snprintf(u.file_id, sizeof u.file_id, "%s",
+             resp.file_id ? resp.file_id : "(null)");
     u.size = resp.size;
     cg_test_ctx_free(ctx);
     return u;
@@ -114,12 +115,15 @@ static void test_upload_assembles_chunks_in_order(void **state)
     upload u = run_upload("report.pdf", data, sizes, 5, 0, &s, false);
     char want[17];
     fnv_hex(data, total, want);
-    expect_status_as(u.st, GRPC_STATUS_OK, "#exercise-4-uploadfile", "UploadFile's status");
+    expect_status_as(u.st, GRPC_STATUS_OK, "#exercise-4-uploadfile",
+                     "UploadFile's status");
     expect_true(u.success, "#exercise-4-uploadfile", "success should be true");
-    expect_int_as(u.size, total, "#exercise-4-uploadfile", "UploadResponse.size");
+    expect_int_as(u.size, total, "#exercise-4-uploadfile",
+                  "UploadResponse.size");
     expect_true(s.calls == 1, "#assembling-the-chunks",
                 "the save hook (upload_settings.save) should get the file "
-                "once; it was called %d times", s.calls);
+                "once; it was called %d times",
+                s.calls);
     expect_str_as(s.filename, "report.pdf", "#assembling-the-chunks",
                   "the filename the save hook got");
     /* The saved bytes, and which chunk the first wrong one came in. */
@@ -132,7 +136,8 @@ static void test_upload_assembles_chunks_in_order(void **state)
     expect_true(s.len == total && diff == total, "#assembling-the-chunks",
                 "the file the save hook got: expected %zu bytes (5 chunks of "
                 "1000, 1, 0, 4096 and 77), got %zu; the first wrong byte is "
-                "byte %zu, in chunk %zu of 5", total, s.len, diff, chunk + 1);
+                "byte %zu, in chunk %zu of 5",
+                total, s.len, diff, chunk + 1);
     expect_str_as(u.file_id, want, "#the-file-id", "UploadResponse.file_id");
     expect_str_as(s.file_id, want, "#the-file-id",
                   "the file_id the save hook got");
@@ -147,14 +152,19 @@ static void test_upload_known_ids(void **state)
     const uint8_t *foobar = (const uint8_t *)"foobar";
     size_t one[] = {6}, three[] = {2, 3, 1}, none[] = {0};
     upload u = run_upload("f.txt", foobar, one, 1, 0, NULL, false);
-    expect_status_as(u.st, GRPC_STATUS_OK, "#exercise-4-uploadfile", "UploadFile's status");
-    expect_str_as(u.file_id, "85944171f73967e8", "#the-file-id", "UploadResponse.file_id");
+    expect_status_as(u.st, GRPC_STATUS_OK, "#exercise-4-uploadfile",
+                     "UploadFile's status");
+    expect_str_as(u.file_id, "85944171f73967e8", "#the-file-id",
+                  "UploadResponse.file_id");
     u = run_upload("f.txt", foobar, three, 3, 0, NULL, false);
-    expect_str_as(u.file_id, "85944171f73967e8", "#the-file-id", "UploadResponse.file_id");
+    expect_str_as(u.file_id, "85944171f73967e8", "#the-file-id",
+                  "UploadResponse.file_id");
     expect_int_as(u.size, 6, "#exercise-4-uploadfile", "UploadResponse.size");
     u = run_upload("empty.txt", foobar, none, 1, 0, NULL, false);
-    expect_status_as(u.st, GRPC_STATUS_OK, "#exercise-4-uploadfile", "UploadFile's status");
-    expect_str_as(u.file_id, "cbf29ce484222325", "#the-file-id", "UploadResponse.file_id");
+    expect_status_as(u.st, GRPC_STATUS_OK, "#exercise-4-uploadfile",
+                     "UploadFile's status");
+    expect_str_as(u.file_id, "cbf29ce484222325", "#the-file-id",
+                  "UploadResponse.file_id");
     expect_int_as(u.size, 0, "#exercise-4-uploadfile", "UploadResponse.size");
 }
 
@@ -163,8 +173,7 @@ static void test_upload_no_chunks(void **state)
     (void)state;
     saved s = {0};
     upload u = run_upload("x", NULL, NULL, 0, 0, &s, false);
-    expect_status_is_as(u.st, GRPC_STATUS_INVALID_ARGUMENT,
-                        "no data received",
+    expect_status_is_as(u.st, GRPC_STATUS_INVALID_ARGUMENT, "no data received",
                         "#exercise-4-uploadfile", "UploadFile's status");
     expect_int_as(s.calls, 0, "#exercise-4-uploadfile",
                   "calls of the save hook (upload_settings.save)");
@@ -192,7 +201,8 @@ static void test_upload_limit(void **state)
     saved s = {0};
     /* Exactly at the limit is fine. */
     upload u = run_upload("a", data, exact, 2, 100, &s, false);
-    expect_status_as(u.st, GRPC_STATUS_OK, "#the-size-limit", "UploadFile's status");
+    expect_status_as(u.st, GRPC_STATUS_OK, "#the-size-limit",
+                     "UploadFile's status");
     expect_int_as(u.size, 100, "#the-size-limit", "UploadResponse.size");
     /* One byte more is not. */
     s.calls = 0;
@@ -218,7 +228,8 @@ static void test_upload_default_limit(void **state)
     uint8_t *data = calloc(16 * mib + 1, 1);
     data[16 * mib - 1] = 0x7f;
     upload u = run_upload("big.bin", data, sizes, 16, 0, NULL, false);
-    expect_status_as(u.st, GRPC_STATUS_OK, "#the-size-limit", "UploadFile's status");
+    expect_status_as(u.st, GRPC_STATUS_OK, "#the-size-limit",
+                     "UploadFile's status");
     expect_int_as(u.size, 16 * mib, "#the-size-limit", "UploadResponse.size");
     u = run_upload("big.bin", data, sizes, n, 0, NULL, false);
     free(data);

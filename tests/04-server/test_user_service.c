@@ -50,7 +50,8 @@ static cg_status get_user(user_repo *repo, const char *id, user_record *out)
     cg_status st = user_service_server.get_user(ctx, &req, &resp);
     memset(out, 0, sizeof *out);
     snprintf(out->id, sizeof out->id, "%s", resp.id ? resp.id : "(null)");
-    snprintf(out->name, sizeof out->name, "%s", resp.name ? resp.name : "(null)");
+    snprintf(out->name, sizeof out->name, "%s",
+             resp.name ? resp.name : "(null)");
     snprintf(out->email, sizeof out->email, "%s",
              resp.email ? resp.email : "(null)");
     out->role = resp.role;
@@ -84,15 +85,13 @@ static void test_user_service_get_user_found(void **state)
     (void)state;
     user_record u;
     cg_status st = get_user(user_repo_sample(), "1", &u);
-    expect_status_as(st, GRPC_STATUS_OK, "#getuser",
-        "get_user of user \"1\"");
+    expect_status_as(st, GRPC_STATUS_OK, "#getuser", "get_user of user \"1\"");
     expect_str(u.id, "1", "#getuser");
     expect_str(u.name, "Alice", "#getuser");
     expect_str(u.email, "alice@example.com", "#getuser");
     expect_int(u.role, TUTORIAL__V1__ROLE__ROLE_ADMIN, "#getuser");
     st = get_user(user_repo_sample(), "2", &u);
-    expect_status_as(st, GRPC_STATUS_OK, "#getuser",
-        "get_user of user \"2\"");
+    expect_status_as(st, GRPC_STATUS_OK, "#getuser", "get_user of user \"2\"");
     expect_str(u.name, "Bob", "#getuser");
     expect_int(u.role, TUTORIAL__V1__ROLE__ROLE_MEMBER, "#getuser");
 }
@@ -105,11 +104,11 @@ static void test_user_service_empty_id_is_invalid_argument(void **state)
     user_record u;
     cg_status st = get_user(&repo, "", &u);
     expect_status_is_as(st, GRPC_STATUS_INVALID_ARGUMENT, "user_id is required",
-                     "#getuser",
-        "get_user with an empty id");
+                        "#getuser", "get_user with an empty id");
     expect_true(f.calls == 0, "#getuser",
                 "an empty user_id is the client's mistake: answer before "
-                "asking the repository (it was asked %d times)", f.calls);
+                "asking the repository (it was asked %d times)",
+                f.calls);
 }
 
 static void test_user_service_unknown_is_not_found(void **state)
@@ -118,8 +117,8 @@ static void test_user_service_unknown_is_not_found(void **state)
     user_record u;
     cg_status st = get_user(user_repo_sample(), "42", &u);
     expect_status_is_as(st, GRPC_STATUS_NOT_FOUND, "user 42 not found",
-                     "#getuser",
-        "get_user of user \"42\" (not in the repository)");
+                        "#getuser",
+                        "get_user of user \"42\" (not in the repository)");
 }
 
 static void test_user_service_asks_repo_for_the_id(void **state)
@@ -132,7 +131,7 @@ static void test_user_service_asks_repo_for_the_id(void **state)
     user_record u;
     cg_status st = get_user(&repo, "u-9", &u);
     expect_status_as(st, GRPC_STATUS_OK, "#getuser",
-        "get_user of user \"u-9\"");
+                     "get_user of user \"u-9\"");
     expect_int(f.calls, 1, "#getuser");
     expect_str(f.asked, "u-9", "#getuser");
     expect_str(u.name, "Carol", "#getuser");
@@ -164,11 +163,11 @@ static void test_user_service_response_outlives_handler(void **state)
     cg_status st = user_service_server.get_user(ctx, &req, &resp);
     scribble_stack();
     bool name_ok = resp.name != NULL && strcmp(resp.name, "Dave") == 0;
-    bool email_ok = resp.email != NULL &&
-                    strcmp(resp.email, "dave@example.com") == 0;
+    bool email_ok =
+        resp.email != NULL && strcmp(resp.email, "dave@example.com") == 0;
     cg_test_ctx_free(ctx);
     expect_status_as(st, GRPC_STATUS_OK, "#getuser",
-        "GetUser, called directly");
+                     "GetUser, called directly");
     expect_true(name_ok && email_ok, "#the-arena",
                 "after GetUser returned, resp.name and resp.email no longer "
                 "hold \"Dave\" and \"dave@example.com\": they point into the "
@@ -209,12 +208,13 @@ static void test_user_service_repo_failure_is_internal(void **state)
     char log[2048];
     cg_status st = failing_call(USER_REPO_FAILED, secret, log, sizeof log);
     expect_status_is_as(st, GRPC_STATUS_INTERNAL, "internal error",
-                     "#never-leak-an-internal-error",
-        "GetUser when the repository fails");
+                        "#never-leak-an-internal-error",
+                        "GetUser when the repository fails");
     expect_true(strstr(log, secret) != NULL, "#never-leak-an-internal-error",
                 "the repository's description of the failure should go to "
                 "the server's log (stderr), so that someone can fix it; the "
-                "handler wrote: \"%s\"", log);
+                "handler wrote: \"%s\"",
+                log);
 }
 
 static void test_user_service_odd_answer_is_internal(void **state)
@@ -223,8 +223,9 @@ static void test_user_service_odd_answer_is_internal(void **state)
     /* A repository with a bug: an answer the enum does not have. */
     char log[2048];
     cg_status st = failing_call((user_repo_result)42, NULL, log, sizeof log);
-    expect_status_is_as(st, GRPC_STATUS_INTERNAL, "internal error",
-                     "#never-leak-an-internal-error",
+    expect_status_is_as(
+        st, GRPC_STATUS_INTERNAL, "internal error",
+        "#never-leak-an-internal-error",
         "GetUser when the repository answers an unknown result");
 }
 

@@ -111,7 +111,7 @@ void fx_dead_target(char *buf, size_t cap)
     snprintf(buf, cap, "127.0.0.1:%d", ntohs(a.sin_port));
 }
 
-static int64_t last_dead_use;  /* fx_now_ms(), 0: never */
+static int64_t last_dead_use; /* fx_now_ms(), 0: never */
 
 void fx_dead_target_used(void)
 {
@@ -254,7 +254,7 @@ void fx_temp_file(char *path, size_t cap, const char *name, size_t len,
     while (done < len) {
         size_t n = len - done < sizeof buf ? len - done : sizeof buf;
         for (size_t i = 0; i < n; i++) {
-            x ^= x << 13;  /* xorshift32: bytes of every value */
+            x ^= x << 13; /* xorshift32: bytes of every value */
             x ^= x >> 17;
             x ^= x << 5;
             buf[i] = (unsigned char)(x >> 11);
@@ -316,7 +316,8 @@ bool fx_proc_start(fx_proc *p, const char *const *argv)
     sigemptyset(&deflt);
     sigaddset(&deflt, SIGPIPE);
     posix_spawnattr_setsigdefault(&attr, &deflt);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    posix_spawnattr_setflags(&attr,
+                             POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
     int rc = posix_spawn(&p->pid, args[0], &fa, &attr, args, environ);
     p->first_pid = p->pid;
     posix_spawnattr_destroy(&attr);
@@ -331,7 +332,8 @@ bool fx_proc_start(fx_proc *p, const char *const *argv)
     if (rc != 0) {
         fx_proc_free(p);
         fail_msg("cannot run %s: %s (is it built? `make` in steps/05-client "
-                 "builds it)", fx_program(), strerror(rc));
+                 "builds it)",
+                 fx_program(), strerror(rc));
     }
     return true;
 }
@@ -439,8 +441,8 @@ void fx_proc_free(fx_proc *p)
     }
     /* What it said on stderr, for the verdict when the test fails. */
     if (p->err_text != NULL)
-        tu_save_program_stderr(STEP_BUILD_DIR, fx_program(), (int)p->first_pid, p->err_text,
-                               p->err_len);
+        tu_save_program_stderr(STEP_BUILD_DIR, fx_program(), (int)p->first_pid,
+                               p->err_text, p->err_len);
     fx_proc_close_stdin(p);
     if (p->out >= 0)
         close(p->out);

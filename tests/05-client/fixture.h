@@ -23,13 +23,13 @@
 
 /* Fails the test unless status `st` has code `want`; `what` names the call
  * in the message. (Uses lesson.h's expect_fail: include that first.) */
-#define expect_status(st, want, what, section)                               \
-    do {                                                                     \
-        cg_status s_ = (st);                                                 \
-        if (s_.code != (want))                                               \
-            expect_fail(section, "%s: expected status %s, got %s \"%s\"",    \
-                        (what), cg_status_name(want),                        \
-                        cg_status_name(s_.code), s_.message);                \
+#define expect_status(st, want, what, section)                                 \
+    do {                                                                       \
+        cg_status s_ = (st);                                                   \
+        if (s_.code != (want))                                                 \
+            expect_fail(section, "%s: expected status %s, got %s \"%s\"",      \
+                        (what), cg_status_name(want), cg_status_name(s_.code), \
+                        s_.message);                                           \
     } while (0)
 
 /* A generous bound for a wait that should take milliseconds. */
@@ -42,7 +42,7 @@ typedef struct fx_server {
     svc_state st;
     cg_server *srv;
     int port;
-    char target[32];   /* "127.0.0.1:PORT" */
+    char target[32]; /* "127.0.0.1:PORT" */
 } fx_server;
 
 /* Starts the test service on 127.0.0.1:0 (port 0: the kernel picks a free
@@ -85,15 +85,17 @@ const char *fx_quote(const char *s, char *buf, size_t cap);
 
 /* Fails the test unless the printed text `got` is exactly `want`; `what`
  * names who printed it. */
-#define expect_text(got, want, what, section)                                \
-    do {                                                                     \
-        const char *g_ = (got), *w_ = (want);                                \
-        if (g_ == NULL || strcmp(g_, w_) != 0) {                             \
-            char gq_[600], wq_[600];                                         \
-            expect_fail(section, "%s printed\n      %s\n      expected\n" \
-                        "      %s", (what), fx_quote(g_, gq_, sizeof gq_),   \
-                        fx_quote(w_, wq_, sizeof wq_));                      \
-        }                                                                    \
+#define expect_text(got, want, what, section)                                  \
+    do {                                                                       \
+        const char *g_ = (got), *w_ = (want);                                  \
+        if (g_ == NULL || strcmp(g_, w_) != 0) {                               \
+            char gq_[600], wq_[600];                                           \
+            expect_fail(section,                                               \
+                        "%s printed\n      %s\n      expected\n"               \
+                        "      %s",                                            \
+                        (what), fx_quote(g_, gq_, sizeof gq_),                 \
+                        fx_quote(w_, wq_, sizeof wq_));                        \
+        }                                                                      \
     } while (0)
 
 /* Monotonic milliseconds (tests/common/testutil.h). */
@@ -118,13 +120,13 @@ void fx_temp_file(char *path, size_t cap, const char *name, size_t len,
 
 typedef struct fx_proc {
     pid_t pid;
-    int in;            /* the child's stdin (write end), -1 once closed */
-    int out, err;      /* its stdout and stderr (read ends) */
-    char *out_text;    /* what it printed, NUL-terminated, after fx_proc_wait */
+    int in;         /* the child's stdin (write end), -1 once closed */
+    int out, err;   /* its stdout and stderr (read ends) */
+    char *out_text; /* what it printed, NUL-terminated, after fx_proc_wait */
     char *err_text;
     size_t out_len, err_len;
-    int status;        /* exit status, or -1 if it was killed */
-    pid_t first_pid;   /* the pid it started with, for its saved stderr */
+    int status;      /* exit status, or -1 if it was killed */
+    pid_t first_pid; /* the pid it started with, for its saved stderr */
 } fx_proc;
 
 /* Path of the step's program in this build mode. */

@@ -253,8 +253,8 @@ static cg_status unary_call(cg_ctx *ctx, const Tutorial__V1__Request *req,
     if (unary_knobs(st, ctx, &s))
         return ended(st, s);
     if (req->id[0] == '\0')
-        return ended(st, cg_error(ctx, GRPC_STATUS_INVALID_ARGUMENT,
-                                  "id is required"));
+        return ended(
+            st, cg_error(ctx, GRPC_STATUS_INVALID_ARGUMENT, "id is required"));
     resp->success = true;
     resp->message = cg_printf(ctx, "Processed: %s", req->id);
     return ended(st, cg_ok());
@@ -267,8 +267,8 @@ static cg_status server_stream(cg_ctx *ctx, const Tutorial__V1__Request *req,
     entered(st, ctx, false);
     int base = stream_start(st);
     if (req->id[0] == '\0')
-        return ended(st, cg_error(ctx, GRPC_STATUS_INVALID_ARGUMENT,
-                                  "id is required"));
+        return ended(
+            st, cg_error(ctx, GRPC_STATUS_INVALID_ARGUMENT, "id is required"));
     if (req->value < 0 || req->value > 10000)
         return ended(st, cg_error(ctx, GRPC_STATUS_INVALID_ARGUMENT,
                                   "value must be between 0 and 10000"));
@@ -308,8 +308,8 @@ static cg_status client_stream(cg_ctx *ctx, cg_stream *in,
     if (err.code != GRPC_STATUS_OK)
         return ended(st, err);
     resp->success = true;
-    resp->message = cg_printf(ctx, "Processed %d requests, total value %lld",
-                              n, (long long)sum);
+    resp->message = cg_printf(ctx, "Processed %d requests, total value %lld", n,
+                              (long long)sum);
     return ended(st, cg_ok());
 }
 
@@ -544,8 +544,8 @@ static cg_status chat(cg_ctx *ctx, cg_stream *stream)
     const Tutorial__V1__ChatMessage *m;
     while ((m = cg_recv(stream)) != NULL) {
         if (m->user[0] == '\0') {
-            result = cg_error(ctx, GRPC_STATUS_INVALID_ARGUMENT,
-                              "user is required");
+            result =
+                cg_error(ctx, GRPC_STATUS_INVALID_ARGUMENT, "user is required");
             break;
         }
         room_broadcast(st, m);

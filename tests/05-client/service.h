@@ -38,54 +38,54 @@ typedef struct svc_state {
     const char *name;
 
     /* ---- knobs: set them before the call ------------------------------ */
-    int delay_ms;                /* UnaryCall and GetUser wait this long
-                                    first; -1: until the call is cancelled */
-    grpc_status_code fail_code;  /* not OK: UnaryCall and GetUser answer it */
+    int delay_ms;               /* UnaryCall and GetUser wait this long
+                                   first; -1: until the call is cancelled */
+    grpc_status_code fail_code; /* not OK: UnaryCall and GetUser answer it */
     const char *fail_message;
-    int fail_times;              /* > 0: only the first fail_times unary
-                                    calls answer fail_code, later ones work */
-    bool paced;                  /* streams send message i+1 only once the
-                                    test's callback saw message i */
-    int stall_after;             /* > 0: streams send this many messages,
-                                    then wait until the call is cancelled */
-    int fail_after;              /* > 0: streams fail with ABORTED after
-                                    this many messages */
-    int64_t upload_limit;        /* 0: 16 MiB */
+    int fail_times;       /* > 0: only the first fail_times unary
+                             calls answer fail_code, later ones work */
+    bool paced;           /* streams send message i+1 only once the
+                             test's callback saw message i */
+    int stall_after;      /* > 0: streams send this many messages,
+                             then wait until the call is cancelled */
+    int fail_after;       /* > 0: streams fail with ABORTED after
+                             this many messages */
+    int64_t upload_limit; /* 0: 16 MiB */
 
     /* ---- what the handlers saw ---------------------------------------- */
-    int calls;                   /* handler entries, every method */
-    int unary_calls;             /* UnaryCall and GetUser */
-    int64_t time_left_ms;        /* cg_ctx_time_left_ms at the last entry */
-    int64_t unary_at_ms[SVC_MAX_TIMES]; /* when the first unary calls came
-                                    in (tu_now_ms, monotonic) */
+    int calls;            /* handler entries, every method */
+    int unary_calls;      /* UnaryCall and GetUser */
+    int64_t time_left_ms; /* cg_ctx_time_left_ms at the last entry */
+    int64_t unary_at_ms[SVC_MAX_TIMES];   /* when the first unary calls came
+                                      in (tu_now_ms, monotonic) */
     int64_t unary_left_ms[SVC_MAX_TIMES]; /* and the time each had left */
-    int previous_attempts;       /* the last unary call's
-                                    grpc-previous-rpc-attempts header (set
-                                    by gRPC's own retries), 0 when absent */
-    char last_id[128];           /* UnaryCall's id / GetUser's user_id */
+    int previous_attempts;                /* the last unary call's
+                                             grpc-previous-rpc-attempts header (set
+                                             by gRPC's own retries), 0 when absent */
+    char last_id[128]; /* UnaryCall's id / GetUser's user_id */
     int32_t last_value;
-    int cancelled;               /* handlers that saw their call cancelled */
-    int ended;                   /* handlers that returned */
-    int stream_sent;             /* messages the last stream sent */
-    int client_saw;              /* messages the test's callbacks counted */
-    bool pace_timed_out;         /* a paced stream gave up waiting */
-    int requests;                /* ClientStream/Bidi requests received */
+    int cancelled;       /* handlers that saw their call cancelled */
+    int ended;           /* handlers that returned */
+    int stream_sent;     /* messages the last stream sent */
+    int client_saw;      /* messages the test's callbacks counted */
+    bool pace_timed_out; /* a paced stream gave up waiting */
+    int requests;        /* ClientStream/Bidi requests received */
     int32_t value_sum;
 
     /* UploadFile */
-    int uploads;                 /* uploads that succeeded */
+    int uploads; /* uploads that succeeded */
     int chunks;
     int64_t max_chunk;
     int64_t bytes;
     uint64_t fnv;
-    char filename[256];          /* from the first chunk */
-    int named_chunks;            /* later chunks that carried a filename too */
+    char filename[256]; /* from the first chunk */
+    int named_chunks;   /* later chunks that carried a filename too */
 
     /* Chat */
-    int members;                 /* in the room right now */
-    int joined;                  /* ever */
-    int broadcasts;              /* messages sent to the whole room */
-    char chat_log[1024];         /* "user: content\n" per broadcast */
+    int members;         /* in the room right now */
+    int joined;          /* ever */
+    int broadcasts;      /* messages sent to the whole room */
+    char chat_log[1024]; /* "user: content\n" per broadcast */
 
     /* The room's members (cg_stream *), guarded by room_mu. */
     pthread_mutex_t room_mu;

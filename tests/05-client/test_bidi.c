@@ -29,7 +29,7 @@ typedef struct echo_seen {
     svc_state *st;
     size_t n;
     char text[8][64];
-    int server_requests[8];  /* requests the server had when response i came */
+    int server_requests[8]; /* requests the server had when response i came */
     size_t stop_at;
 } echo_seen;
 
@@ -59,8 +59,7 @@ static void test_bidi_echo_lock_step(void **state)
     fx_server_free(&srv);
     expect_status(st, GRPC_STATUS_OK, "bidi_echo(a, b, c, d)", "#lock-step");
     expect_int(received, 4, "#lock-step");
-    expect_int_as(e.n, 4, "#lock-step",
-                  "messages handed to the callback");
+    expect_int_as(e.n, 4, "#lock-step", "messages handed to the callback");
     char want[32];
     for (int i = 0; i < 4; i++) {
         snprintf(want, sizeof want, "Processed: %s", ids[i]);
@@ -184,7 +183,8 @@ static void test_bidi_chat_alone(void **state)
                   "#two-threads");
     expect_text(log, "ann: hello\nann: world\n", "the server's room log",
                 "#two-threads");
-    expect_text(out, "[ann]: hello\n[ann]: world\n", "chat_run", "#two-threads");
+    expect_text(out, "[ann]: hello\n[ann]: world\n", "chat_run",
+                "#two-threads");
 }
 
 static void test_bidi_chat_lines(void **state)
@@ -244,23 +244,23 @@ static void test_bidi_chat_server_error(void **state)
 typedef struct member {
     cg_channel *ch;
     const char *user;
-    int in_w;          /* the test writes the member's input here */
-    FILE *in, *out;    /* chat_run's ends of the two pipes */
-    int out_r;         /* the test reads what the member printed here */
+    int in_w;       /* the test writes the member's input here */
+    FILE *in, *out; /* chat_run's ends of the two pipes */
+    int out_r;      /* the test reads what the member printed here */
     char got[1024];
     size_t got_len;
     cg_status st;
     pthread_t thread;
     bool running;
-    svc_state *room;   /* told when chat_run returns */
-    int done;          /* guarded by room->mu */
+    svc_state *room; /* told when chat_run returns */
+    int done;        /* guarded by room->mu */
 } member;
 
 static void *member_main(void *arg)
 {
     member *m = arg;
     m->st = chat_run(m->ch, m->user, m->in, m->out);
-    fclose(m->out);  /* the test's reader sees the end */
+    fclose(m->out); /* the test's reader sees the end */
     fclose(m->in);
     pthread_mutex_lock(&m->room->mu);
     m->done = 1;
@@ -305,8 +305,8 @@ static bool member_saw(member *m, const char *text, int timeout_ms)
         struct pollfd p = {m->out_r, POLLIN, 0};
         if (poll(&p, 1, (int)(left < 100 ? left : 100)) <= 0)
             continue;
-        ssize_t n = read(m->out_r, m->got + m->got_len,
-                         sizeof m->got - 1 - m->got_len);
+        ssize_t n =
+            read(m->out_r, m->got + m->got_len, sizeof m->got - 1 - m->got_len);
         if (n <= 0) {
             close(m->out_r);
             m->out_r = -1;
@@ -340,7 +340,7 @@ static void member_leave(member *m)
     if (m->running)
         pthread_join(m->thread, NULL);
     m->running = false;
-    member_saw(m, "\x01(read to the end)", 2000);  /* drain to EOF */
+    member_saw(m, "\x01(read to the end)", 2000); /* drain to EOF */
     if (m->out_r >= 0)
         close(m->out_r);
     m->out_r = -1;
@@ -388,11 +388,13 @@ static void test_bidi_chat_two_members(void **state)
     expect_true(a1 && b1, "#two-threads",
                 "after alice said \"hi from alice\", alice printed %s and "
                 "bob printed %s; both should show \"[alice]: hi from "
-                "alice\" (flush out after each message)", qa, qb);
+                "alice\" (flush out after each message)",
+                qa, qb);
     expect_true(a2, "#two-threads",
                 "bob said \"hi from bob\" while alice's input was still open, "
                 "and alice never printed it; she printed %s. Receive on a "
-                "second thread while the first waits for input", qa);
+                "second thread while the first waits for input",
+                qa);
     expect_true(b2 && b3, "#two-threads", "bob printed %s", qb);
     expect_status(a.st, GRPC_STATUS_OK, "alice's chat_run", "#ending-a-chat");
     expect_status(b.st, GRPC_STATUS_OK, "bob's chat_run", "#ending-a-chat");

@@ -28,8 +28,8 @@ static void expect_run(fx_proc *p, const char *cmd, int want_rc,
         snprintf(msg, sizeof msg,
                  "client %s\n      exit status %d (expected %d)\n"
                  "      stdout %s\n      expected %s\n"
-                 "      stderr %s%s%s", cmd, p->status, want_rc,
-                 fx_quote(p->out_text, q1, sizeof q1),
+                 "      stderr %s%s%s",
+                 cmd, p->status, want_rc, fx_quote(p->out_text, q1, sizeof q1),
                  fx_quote(want_out, q2, sizeof q2),
                  fx_quote(p->err_text, q3, sizeof q3),
                  want_err ? "\n      expected " : "",
@@ -41,8 +41,8 @@ static void expect_run(fx_proc *p, const char *cmd, int want_rc,
 }
 
 /* Runs `client --target T ARGS...` (argv from ARGS) to the end. */
-static void run_client(fx_proc *p, const char *target,
-                       const char *const *args, const char *input)
+static void run_client(fx_proc *p, const char *target, const char *const *args,
+                       const char *input)
 {
     const char *argv[16] = {"client", "--target", target};
     size_t n = 3;
@@ -70,8 +70,7 @@ static void test_cli_usage(void **state)
     const char *help[] = {"client", "--help", NULL};
     fx_run(&p, help, NULL, RUN_MS);
     expect_true(p.status == 0 && strstr(p.out_text, "usage: client") != NULL,
-                "#the-command-line-client", "client --help: exit %d",
-                p.status);
+                "#the-command-line-client", "client --help: exit %d", p.status);
     fx_proc_free(&p);
 
     const char *bad[][5] = {
@@ -123,8 +122,9 @@ static void test_cli_user(void **state)
     fx_proc p;
     const char *one[] = {"user", "1", NULL};
     run_client(&p, srv.target, one, NULL);
-    expect_run(&p, "user 1", 0, "user 1: Alice <alice@example.com>, ROLE_ADMIN\n",
-               "", "#getuser-and-its-errors");
+    expect_run(&p, "user 1", 0,
+               "user 1: Alice <alice@example.com>, ROLE_ADMIN\n", "",
+               "#getuser-and-its-errors");
     const char *missing[] = {"user", "42", NULL};
     run_client(&p, srv.target, missing, NULL);
     expect_run(&p, "user 42", 1, "",
@@ -132,9 +132,10 @@ static void test_cli_user(void **state)
                "#what-to-show");
     const char *empty[] = {"user", "", NULL};
     run_client(&p, srv.target, empty, NULL);
-    expect_run(&p, "user \"\"", 1, "",
-               "error: Invalid request: user_id is required (INVALID_ARGUMENT)\n",
-               "#what-to-show");
+    expect_run(
+        &p, "user \"\"", 1, "",
+        "error: Invalid request: user_id is required (INVALID_ARGUMENT)\n",
+        "#what-to-show");
     fx_server_free(&srv);
 }
 
@@ -189,7 +190,8 @@ static void test_cli_upload(void **state)
     unlink(path);
     uint64_t got = srv.st.fnv;
     fx_server_free(&srv);
-    expect_run(&p, "upload PATH 1000", 0, want, "", "#reading-a-file-in-chunks");
+    expect_run(&p, "upload PATH 1000", 0, want, "",
+               "#reading-a-file-in-chunks");
     expect_true(got == fnv, "#reading-a-file-in-chunks",
                 "the server did not receive the file's bytes");
 }
@@ -201,10 +203,10 @@ static void test_cli_chat_two_members(void **state)
     fx_watchdog(60, "#two-threads");
     fx_server srv;
     fx_server_start(&srv, "room");
-    const char *alice_argv[] = {"client", "--target", srv.target, "chat",
-                                "alice", NULL};
-    const char *bob_argv[] = {"client", "--target", srv.target, "chat", "bob",
-                              NULL};
+    const char *alice_argv[] = {"client", "--target", srv.target,
+                                "chat",   "alice",    NULL};
+    const char *bob_argv[] = {"client", "--target", srv.target,
+                              "chat",   "bob",      NULL};
     fx_proc a, b;
     fx_proc_start(&a, alice_argv);
     fx_proc_write(&a, "hello\n");
@@ -227,8 +229,8 @@ static void test_cli_chat_two_members(void **state)
     char q1[600], q2[600];
     expect_true(a1 && a2, "#two-threads",
                 "while her input was open, client chat alice printed %s "
-                "(stderr %s)", fx_quote(a_out, q1, sizeof q1),
-                fx_quote(a_err, q2, sizeof q2));
+                "(stderr %s)",
+                fx_quote(a_out, q1, sizeof q1), fx_quote(a_err, q2, sizeof q2));
     expect_run(&a, "chat alice", 0, "[alice]: hello\n[bob]: hi alice\n", "",
                "#ending-a-chat");
     expect_run(&b, "chat bob", 0, "[bob]: hi alice\n", "", "#ending-a-chat");

@@ -26,8 +26,8 @@ static void test_client_stream_sums_values(void **state)
     cg_channel *ch = fx_channel(srv.target);
     const int32_t values[] = {1, 2, 3, 4, -10};
     char msg[128] = "garbage";
-    cg_status st = client_stream(ch, "sum", values, 5, FX_CALL_MS, msg,
-                                 sizeof msg);
+    cg_status st =
+        client_stream(ch, "sum", values, 5, FX_CALL_MS, msg, sizeof msg);
     cg_channel_free(ch);
     int requests = srv.st.requests;
     fx_server_free(&srv);
@@ -45,8 +45,8 @@ static void test_client_stream_no_values(void **state)
     fx_server_start(&srv, "server");
     cg_channel *ch = fx_channel(srv.target);
     char msg[128] = "garbage";
-    cg_status st = client_stream(ch, "none", NULL, 0, FX_CALL_MS, msg,
-                                 sizeof msg);
+    cg_status st =
+        client_stream(ch, "none", NULL, 0, FX_CALL_MS, msg, sizeof msg);
     cg_channel_free(ch);
     fx_server_free(&srv);
     expect_status(st, GRPC_STATUS_OK, "client_stream(\"none\", no values)",
@@ -63,12 +63,12 @@ static void test_client_stream_invalid_id(void **state)
     cg_channel *ch = fx_channel(srv.target);
     const int32_t values[] = {1, 2, 3};
     char msg[128] = "garbage";
-    cg_status st = client_stream(ch, "", values, 3, FX_CALL_MS, msg,
-                                 sizeof msg);
+    cg_status st =
+        client_stream(ch, "", values, 3, FX_CALL_MS, msg, sizeof msg);
     cg_channel_free(ch);
     fx_server_free(&srv);
-    expect_status(st, GRPC_STATUS_INVALID_ARGUMENT, "client_stream(\"\", 3 values)",
-                  "#sending-a-stream");
+    expect_status(st, GRPC_STATUS_INVALID_ARGUMENT,
+                  "client_stream(\"\", 3 values)", "#sending-a-stream");
     expect_str(st.message, "id is required", "#sending-a-stream");
     expect_str(msg, "", "#sending-a-stream");
 }
@@ -111,12 +111,13 @@ static void check_upload(const char *name, size_t len, size_t chunk_size,
     expect_str(filename, want_name, "#reading-a-file-in-chunks");
     expect_true(named == 0, "#reading-a-file-in-chunks",
                 "%s: %d chunks after the first carried the filename too; only "
-                "the first one does", what, named);
+                "the first one does",
+                what, named);
     expect_true(bytes == (int64_t)len && strcmp(server_id, want_id) == 0,
                 "#reading-a-file-in-chunks",
                 "%s: the server received %lld bytes with FNV-1a %s; the file "
-                "has %zu bytes with FNV-1a %s", what, (long long)bytes,
-                server_id, len, want_id);
+                "has %zu bytes with FNV-1a %s",
+                what, (long long)bytes, server_id, len, want_id);
     expect_int(chunks, want_chunks, "#reading-a-file-in-chunks");
     expect_int(max_chunk, want_max_chunk, "#reading-a-file-in-chunks");
     expect_str(res.file_id, want_id, "#reading-a-file-in-chunks");
@@ -211,7 +212,8 @@ static void test_client_stream_upload_missing_file(void **state)
                     strstr(st.message, "/no/such/file.txt") != NULL,
                 "#reading-a-file-in-chunks",
                 "upload_file(a missing file): the message \"%s\" should be "
-                "\"cannot open <path>: <reason>\"", st.message);
+                "\"cannot open <path>: <reason>\"",
+                st.message);
     expect_int(calls, 0, "#reading-a-file-in-chunks");
     expect_int(res.size, 0, "#reading-a-file-in-chunks");
     expect_int(res.chunks, 0, "#reading-a-file-in-chunks");
@@ -235,7 +237,8 @@ static void test_client_stream_upload_read_error(void **state)
     expect_true(strstr(st.message, "cannot read") != NULL,
                 "#reading-a-file-in-chunks",
                 "upload_file(a directory): the message \"%s\" should be "
-                "\"cannot read <path>: <reason>\"", st.message);
+                "\"cannot read <path>: <reason>\"",
+                st.message);
     expect_int(uploads, 0, "#reading-a-file-in-chunks");
 }
 

@@ -5,7 +5,8 @@
  * restart and against a server that never comes back.
  */
 #define LESSON_PAGE "steps/05-client.md"
-#define EXERCISE_FILE "retry.c" /* connection.c is given; its tests pass from the start */
+#define EXERCISE_FILE                                                          \
+    "retry.c" /* connection.c is given; its tests pass from the start */
 #include "lesson.h"
 
 #include <pthread.h>
@@ -47,7 +48,8 @@ static void expect_restart_happened(bool noticed, bool restarted, int port)
                 FX_WAIT_MS / 1000 * fx_slow());
     expect_true(restarted, "#riding-out-a-restart",
                 "the test could not restart its server on port %d: the port "
-                "stayed in use (by another program?)", port);
+                "stayed in use (by another program?)",
+                port);
 }
 
 /* ---- ensure_connection ------------------------------------------------- */
@@ -77,12 +79,13 @@ static void test_connection_ensure_connects(void **state)
                   "#waiting-for-ready");
     expect_true(after == CG_CONN_READY, "#waiting-for-ready",
                 "ensure_connection returned, and the channel is %s, not "
-                "READY", cg_conn_state_name(after));
+                "READY",
+                cg_conn_state_name(after));
     expect_true(took < FX_CALL_MS / 2, "#waiting-for-ready",
                 "ensure_connection(a new channel, %d ms) took %lld ms to "
                 "connect to a server on this machine: return as soon as the "
-                "channel is READY, not at the end of the timeout", FX_CALL_MS,
-                (long long)took);
+                "channel is READY, not at the end of the timeout",
+                FX_CALL_MS, (long long)took);
     expect_status(again, GRPC_STATUS_OK,
                   "ensure_connection(a READY channel, timeout 0)",
                   "#waiting-for-ready");
@@ -113,7 +116,8 @@ static void test_connection_ensure_server_down(void **state)
     expect_true(took >= 250, "#waiting-for-ready",
                 "ensure_connection(no server, 300 ms) gave up after %lld ms: "
                 "a connection that fails once may work on the next try, so "
-                "wait the whole timeout", (long long)took);
+                "wait the whole timeout",
+                (long long)took);
     expect_true(took < 300 + 3000 * fx_slow(), "#waiting-for-ready",
                 "ensure_connection(no server, 300 ms) took %lld ms",
                 (long long)took);
@@ -133,10 +137,11 @@ static void test_connection_recovers_after_restart(void **state)
     cg_status st1 = ensure_connection(ch, FX_CALL_MS);
     cg_status call1 = plain_call(ch, "one");
 
-    fx_server_stop(&a);  /* the server goes away... */
+    fx_server_stop(&a); /* the server goes away... */
     bool noticed = wait_not_ready(ch);
     fx_server b;
-    bool restarted = fx_server_start_on(&b, "second", port);  /* ...and is back */
+    bool restarted =
+        fx_server_start_on(&b, "second", port); /* ...and is back */
 
     cg_status st2 = ensure_connection(ch, FX_CALL_MS);
     cg_conn_state after = cg_channel_state(ch, false);
@@ -157,7 +162,8 @@ static void test_connection_recovers_after_restart(void **state)
                   "#riding-out-a-restart");
     expect_true(after == CG_CONN_READY, "#riding-out-a-restart",
                 "ensure_connection returned OK after the restart, but the "
-                "channel is %s, not READY", cg_conn_state_name(after));
+                "channel is %s, not READY",
+                cg_conn_state_name(after));
     expect_status(call2, GRPC_STATUS_OK, "a call after the restart",
                   "#riding-out-a-restart");
     expect_int(first_calls, 1, "#riding-out-a-restart");
@@ -238,7 +244,8 @@ static void test_connection_wait_for_ready_gives_up(void **state)
                   "#calls-that-wait-for-ready");
     expect_true(took >= 250, "#calls-that-wait-for-ready",
                 "unary_call_wait_ready(no server, 300 ms) returned after %lld "
-                "ms", (long long)took);
+                "ms",
+                (long long)took);
     expect_str(msg, "", "#calls-that-wait-for-ready");
 }
 
@@ -264,7 +271,8 @@ static void test_connection_wait_for_ready_plain_call(void **state)
                 "unary_call_wait_ready with timeout_ms 0: the server saw %lld "
                 "ms left before the deadline, expected at most "
                 "CLIENT_TIMEOUT_MS (%d): waiting for ready without a deadline "
-                "may wait for ever", (long long)left, CLIENT_TIMEOUT_MS);
+                "may wait for ever",
+                (long long)left, CLIENT_TIMEOUT_MS);
 }
 
 int main(void)

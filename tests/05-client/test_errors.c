@@ -17,8 +17,8 @@
 static const struct {
     grpc_status_code code;
     const char *say;
-    bool retry;           /* for a call that is not idempotent */
-    bool retry_idem;      /* for one that is */
+    bool retry;      /* for a call that is not idempotent */
+    bool retry_idem; /* for one that is */
 } TABLE[] = {
     {GRPC_STATUS_OK, SAY_OK, false, false},
     {GRPC_STATUS_CANCELLED, SAY_CANCELLED, false, false},
@@ -91,13 +91,14 @@ static void test_errors_should_retry(void **state)
             bool got = status_should_retry(TABLE[i].code, idem);
             expect_true(got == want, "#retry-or-not",
                         "status_should_retry(%s, idempotent %s): expected "
-                        "%s, got %s", cg_status_name(TABLE[i].code),
-                        idem ? "true" : "false", want ? "true" : "false",
-                        got ? "true" : "false");
+                        "%s, got %s",
+                        cg_status_name(TABLE[i].code), idem ? "true" : "false",
+                        want ? "true" : "false", got ? "true" : "false");
         }
     }
     expect_true(!status_should_retry((grpc_status_code)99, true),
-                "#retry-or-not", "status_should_retry(99, true) should be "
+                "#retry-or-not",
+                "status_should_retry(99, true) should be "
                 "false: an unknown code is no reason to try again");
 }
 
@@ -112,7 +113,8 @@ static void expect_describes(grpc_status_code code, const char *message,
     int n = status_describe(&st, buf, sizeof buf);
     expect_true(strcmp(buf, want) == 0, "#what-to-show",
                 "status_describe(%s \"%s\"):\n      expected \"%s\"\n      "
-                "got      \"%s\"", cg_status_name(code), message, want, buf);
+                "got      \"%s\"",
+                cg_status_name(code), message, want, buf);
     expect_int(n, strlen(want), "#what-to-show");
 }
 
@@ -161,7 +163,8 @@ static void test_errors_describe_cuts_to_fit(void **state)
     char buf[16];
     memset(buf, '#', sizeof buf);
     int n = status_describe(&st, buf, 10);
-    expect_text(buf, "Not found", "status_describe(buf, cap 10)", "#what-to-show");
+    expect_text(buf, "Not found", "status_describe(buf, cap 10)",
+                "#what-to-show");
     expect_int(n, strlen(full), "#what-to-show");
     for (size_t i = 10; i < sizeof buf; i++)
         expect_true(buf[i] == '#', "#what-to-show",
@@ -191,16 +194,17 @@ static void test_errors_real_calls(void **state)
     char line[300];
 
     req.user_id = "42";
-    describe_call(tutorial__v1__user_service_client__get_user(ch, &req, &user,
-                                                              &opts),
-                  line, sizeof line);
+    describe_call(
+        tutorial__v1__user_service_client__get_user(ch, &req, &user, &opts),
+        line, sizeof line);
     expect_text(line, "Not found: user 42 not found (NOT_FOUND)",
-                "status_describe(the status of GetUser \"42\")", "#what-to-show");
+                "status_describe(the status of GetUser \"42\")",
+                "#what-to-show");
 
     req.user_id = "";
-    describe_call(tutorial__v1__user_service_client__get_user(ch, &req, &user,
-                                                              &opts),
-                  line, sizeof line);
+    describe_call(
+        tutorial__v1__user_service_client__get_user(ch, &req, &user, &opts),
+        line, sizeof line);
     expect_text(line, "Invalid request: user_id is required (INVALID_ARGUMENT)",
                 "status_describe(the status of GetUser \"\")", "#what-to-show");
 
@@ -208,9 +212,9 @@ static void test_errors_real_calls(void **state)
     srv.st.fail_code = GRPC_STATUS_INTERNAL;
     srv.st.fail_message = "db at 10.0.0.5:5432: password wrong";
     req.user_id = "1";
-    describe_call(tutorial__v1__user_service_client__get_user(ch, &req, &user,
-                                                              &opts),
-                  line, sizeof line);
+    describe_call(
+        tutorial__v1__user_service_client__get_user(ch, &req, &user, &opts),
+        line, sizeof line);
     expect_text(line, "Server error (INTERNAL)",
                 "status_describe(a leaky INTERNAL status)", "#what-to-show");
 
@@ -218,9 +222,9 @@ static void test_errors_real_calls(void **state)
     srv.st.fail_code = GRPC_STATUS_OK;
     srv.st.delay_ms = -1;
     opts.timeout_ms = 200;
-    describe_call(tutorial__v1__user_service_client__get_user(ch, &req, &user,
-                                                              &opts),
-                  line, sizeof line);
+    describe_call(
+        tutorial__v1__user_service_client__get_user(ch, &req, &user, &opts),
+        line, sizeof line);
     expect_text(line, "The server did not answer in time (DEADLINE_EXCEEDED)",
                 "status_describe(a call past its deadline)", "#what-to-show");
     cg_channel_free(ch);
@@ -231,9 +235,9 @@ static void test_errors_real_calls(void **state)
     fx_dead_target(dead, sizeof dead);
     ch = fx_channel(dead);
     opts.timeout_ms = FX_CALL_MS;
-    describe_call(tutorial__v1__user_service_client__get_user(ch, &req, &user,
-                                                              &opts),
-                  line, sizeof line);
+    describe_call(
+        tutorial__v1__user_service_client__get_user(ch, &req, &user, &opts),
+        line, sizeof line);
     cg_channel_free(ch);
     fx_dead_target_used();
     expect_text(line, "Service unavailable, try again later (UNAVAILABLE)",

@@ -108,15 +108,18 @@ static void test_pool_pick_round_robin_order(void **state)
     channel_pool *q = pool_new(NOWHERE, 3, NULL);
     channel_pool *r = pool_new(NOWHERE, 3, NULL);
     for (int i = 0; i < 6; i++) {
-        int got_q = index_of(q, pool_pick(q)), got_r = index_of(r, pool_pick(r));
+        int got_q = index_of(q, pool_pick(q)),
+            got_r = index_of(r, pool_pick(r));
         if (got_q != i % 3 || got_r != i % 3) {
             pool_free(p);
             pool_free(q);
             pool_free(r);
-            expect_fail("#an-atomic-counter",
-                        "two pools of 3 picked in turn: pick %d returned channels "
-                        "%d and %d, expected %d from each: every pool counts its "
-                        "own turns", i + 1, got_q, got_r, i % 3);
+            expect_fail(
+                "#an-atomic-counter",
+                "two pools of 3 picked in turn: pick %d returned channels "
+                "%d and %d, expected %d from each: every pool counts its "
+                "own turns",
+                i + 1, got_q, got_r, i % 3);
         }
     }
     pool_free(q);
@@ -148,7 +151,8 @@ static void test_pool_pick_one_channel(void **state)
     for (int k = 0; k < 4; k++)
         expect_true(seen[k] == 2, "#an-atomic-counter",
                     "8 picks of a pool of 4 returned channel %d %d times, "
-                    "expected 2", k, seen[k]);
+                    "expected 2",
+                    k, seen[k]);
 }
 
 #define PICKERS 4
@@ -163,7 +167,7 @@ typedef struct picker {
 static void *pick_many(void *arg)
 {
     picker *k = arg;
-    pthread_barrier_wait(k->go);  /* all threads start together */
+    pthread_barrier_wait(k->go); /* all threads start together */
     for (int i = 0; i < PICKS; i++) {
         int idx = index_of(k->p, pool_pick(k->p));
         if (idx >= 0)
@@ -195,7 +199,8 @@ static void test_pool_pick_from_many_threads(void **state)
     expect_true(picks == (size_t)PICKERS * PICKS, "#an-atomic-counter",
                 "%d threads made %d picks each of a pool of 3: the pool's "
                 "counter says %zu picks, expected exactly %d (two threads took "
-                "the same turn)", PICKERS, PICKS, picks, PICKERS * PICKS);
+                "the same turn)",
+                PICKERS, PICKS, picks, PICKERS * PICKS);
     /* 600,000 picks over 3 channels: exactly 200,000 each, whatever the
      * interleaving, or two threads took the same turn. */
     for (int c = 0; c < 3; c++) {
@@ -239,8 +244,8 @@ static void test_pool_spreads_calls_over_servers(void **state)
     for (int i = 0; i < 3; i++)
         expect_true(calls[i] == 10, "#exercise-6-a-round-robin-pool",
                     "30 calls through a pool of 3 servers: server %d got %d, "
-                    "%d and %d; expected 10 each", i + 1, calls[0], calls[1],
-                    calls[2]);
+                    "%d and %d; expected 10 each",
+                    i + 1, calls[0], calls[1], calls[2]);
 }
 
 int main(void)

@@ -22,7 +22,7 @@
 #define MAX_WAITS 16
 
 typedef struct dice {
-    double face;            /* what every throw gives */
+    double face; /* what every throw gives */
     int throws;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -50,7 +50,8 @@ static void dice_sleep(void *ctx, int64_t ms)
     pthread_cond_broadcast(&d->cv);
     pthread_mutex_unlock(&d->mu);
     if (ms > 0) {
-        struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+        struct timespec ts = {(time_t)(ms / 1000),
+                              (long)(ms % 1000) * 1000000L};
         while (nanosleep(&ts, &ts) != 0) {
         }
     }
@@ -76,8 +77,8 @@ static const char *waits_text(const dice *d, char *buf, size_t cap)
 {
     size_t len = (size_t)snprintf(buf, cap, "[");
     for (int i = 0; i < d->n_waits && i < MAX_WAITS && len < cap; i++)
-        len += (size_t)snprintf(buf + len, cap - len, "%s%lld",
-                                i ? ", " : "", (long long)d->waits[i]);
+        len += (size_t)snprintf(buf + len, cap - len, "%s%lld", i ? ", " : "",
+                                (long long)d->waits[i]);
     if (len < cap)
         snprintf(buf + len, cap - len, "]");
     return buf;
@@ -94,8 +95,10 @@ static void expect_waits(const dice *d, const int64_t *want, int n,
         char got[256], exp[256];
         dice w = {.n_waits = n};
         memcpy(w.waits, want, sizeof *want * (size_t)n);
-        expect_fail(section, "%s: the waits before each retry were %s ms, "
-                    "expected %s ms", what, waits_text(d, got, sizeof got),
+        expect_fail(section,
+                    "%s: the waits before each retry were %s ms, "
+                    "expected %s ms",
+                    what, waits_text(d, got, sizeof got),
                     waits_text(&w, exp, sizeof exp));
     }
 }
@@ -111,15 +114,15 @@ static int64_t spacing(svc_state *st, int i)
 
 /* Fails unless the server saw attempt i come at least `min_ms` and at
  * most `max_ms` (times fx_slow()) after attempt i-1. */
-static void expect_spacing(svc_state *st, int i, int64_t min_ms,
-                           int64_t max_ms, const char *what,
-                           const char *section)
+static void expect_spacing(svc_state *st, int i, int64_t min_ms, int64_t max_ms,
+                           const char *what, const char *section)
 {
     int64_t gap = spacing(st, i);
     expect_true(gap >= min_ms && gap <= max_ms * fx_slow(), section,
                 "%s: attempt %d reached the server %lld ms after attempt %d, "
-                "expected %lld to %lld ms", what, i + 1, (long long)gap, i,
-                (long long)min_ms, (long long)(max_ms * fx_slow()));
+                "expected %lld to %lld ms",
+                what, i + 1, (long long)gap, i, (long long)min_ms,
+                (long long)(max_ms * fx_slow()));
 }
 
 /* A server whose UnaryCall fails with `code` (the first `times` calls
@@ -141,8 +144,10 @@ static cg_channel *failing_server(fx_server *srv, grpc_status_code code,
 static void test_retry_backoff_full_jitter(void **state)
 {
     (void)state;
-    retry_policy p = {.max_attempts = 5, .initial_backoff_ms = 100,
-                      .max_backoff_ms = 1000, .multiplier = 2.0};
+    retry_policy p = {.max_attempts = 5,
+                      .initial_backoff_ms = 100,
+                      .max_backoff_ms = 1000,
+                      .multiplier = 2.0};
     retry_env env;
     dice d;
     dice_init(&d, &env, 0.5);
@@ -157,8 +162,10 @@ static void test_retry_backoff_full_jitter(void **state)
     int64_t capped = retry_backoff_ms(&p, 30, &env);
     d.face = 0.0;
     int64_t none = retry_backoff_ms(&p, 3, &env);
-    retry_policy slow = {.max_attempts = 5, .initial_backoff_ms = 100,
-                         .max_backoff_ms = 1000, .multiplier = 1.5};
+    retry_policy slow = {.max_attempts = 5,
+                         .initial_backoff_ms = 100,
+                         .max_backoff_ms = 1000,
+                         .multiplier = 1.5};
     d.face = 0.5;
     int64_t third = retry_backoff_ms(&slow, 3, &env);
     int64_t zero = retry_backoff_ms(&p, 0, &env);
@@ -170,8 +177,9 @@ static void test_retry_backoff_full_jitter(void **state)
         expect_true(half[i] == want[i], "#backoff-with-full-jitter",
                     "retry_backoff_ms(initial 100, x2, max 1000, retry %d) "
                     "with dice 0.5 gave %lld ms, expected %lld: half of the "
-                    "ceiling %lld", i + 1, (long long)half[i],
-                    (long long)want[i], (long long)want[i] * 2);
+                    "ceiling %lld",
+                    i + 1, (long long)half[i], (long long)want[i],
+                    (long long)want[i] * 2);
     expect_int(throws, 6, "#backoff-with-full-jitter");
     expect_int(most, 99, "#backoff-with-full-jitter");
     expect_int(most4, 799, "#backoff-with-full-jitter");
@@ -195,14 +203,15 @@ static void test_retry_recovers_from_unavailable(void **state)
     dice_init(&d, &env, 0.5);
     retrier r = {.policy = {4, 100, 1000, 2.0}, .env = &env};
     char msg[64] = "garbage";
-    cg_status st = unary_call_retry(&r, ch, "again", 3, true, FX_CALL_MS,
-                                    msg, sizeof msg);
+    cg_status st =
+        unary_call_retry(&r, ch, "again", 3, true, FX_CALL_MS, msg, sizeof msg);
     cg_channel_free(ch);
     int calls = srv.st.unary_calls;
     static const int64_t want[2] = {50, 100};
     expect_status(st, GRPC_STATUS_OK,
                   "unary_call_retry(a server that fails twice with "
-                  "UNAVAILABLE, 4 attempts)", "#when-to-retry");
+                  "UNAVAILABLE, 4 attempts)",
+                  "#when-to-retry");
     expect_str(msg, "Processed: again", "#when-to-retry");
     expect_int(calls, 3, "#when-to-retry");
     expect_waits(&d, want, 2, "unary_call_retry(dice 0.5, initial 100 ms)",
@@ -227,15 +236,16 @@ static void test_retry_gives_up_after_max_attempts(void **state)
     dice_init(&d, &env, 0.5);
     retrier r = {.policy = {3, 20, 1000, 2.0}, .env = &env};
     char msg[64] = "garbage";
-    cg_status st = unary_call_retry(&r, ch, "x", 1, true, FX_CALL_MS, msg,
-                                    sizeof msg);
+    cg_status st =
+        unary_call_retry(&r, ch, "x", 1, true, FX_CALL_MS, msg, sizeof msg);
     cg_channel_free(ch);
     int calls = srv.st.unary_calls;
     fx_server_free(&srv);
     static const int64_t want[2] = {10, 20};
     expect_status(st, GRPC_STATUS_UNAVAILABLE,
                   "unary_call_retry(a server that always fails with "
-                  "UNAVAILABLE, 3 attempts)", "#when-to-retry");
+                  "UNAVAILABLE, 3 attempts)",
+                  "#when-to-retry");
     expect_int(calls, 3, "#when-to-retry");
     expect_waits(&d, want, 2, "unary_call_retry(3 attempts, dice 0.5)",
                  "#backoff-with-full-jitter");
@@ -245,8 +255,8 @@ static void test_retry_gives_up_after_max_attempts(void **state)
 
 /* One call against a server that always answers `code`: how many
  * attempts the server saw, and the status. */
-static int attempts_for(grpc_status_code code, bool idempotent,
-                        cg_status *st, int *waits)
+static int attempts_for(grpc_status_code code, bool idempotent, cg_status *st,
+                        int *waits)
 {
     fx_server srv;
     cg_channel *ch = failing_server(&srv, code, 0);
@@ -270,8 +280,8 @@ static void test_retry_only_unavailable(void **state)
     (void)state;
     fx_watchdog(30, "#when-to-retry");
     static const grpc_status_code codes[] = {
-        GRPC_STATUS_INVALID_ARGUMENT, GRPC_STATUS_ABORTED,
-        GRPC_STATUS_INTERNAL, GRPC_STATUS_RESOURCE_EXHAUSTED};
+        GRPC_STATUS_INVALID_ARGUMENT, GRPC_STATUS_ABORTED, GRPC_STATUS_INTERNAL,
+        GRPC_STATUS_RESOURCE_EXHAUSTED};
     for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
         cg_status st;
         int waits;
@@ -300,7 +310,8 @@ static void test_retry_never_non_idempotent(void **state)
                 "unary_call_retry(not idempotent, the server answers "
                 "UNAVAILABLE): the server saw %d attempts, expected 1: a "
                 "server may have done the work before it failed, and a call "
-                "that is not idempotent must not be done twice", calls);
+                "that is not idempotent must not be done twice",
+                calls);
 }
 
 static void test_retry_within_deadline(void **state)
@@ -316,8 +327,8 @@ static void test_retry_within_deadline(void **state)
     retrier r = {.policy = {5, 400, 5000, 2.0}, .env = &env};
     char msg[64];
     int64_t t0 = fx_now_ms();
-    cg_status st = unary_call_retry(&r, ch, "x", 1, true, 1000, msg,
-                                    sizeof msg);
+    cg_status st =
+        unary_call_retry(&r, ch, "x", 1, true, 1000, msg, sizeof msg);
     int64_t took = fx_now_ms() - t0;
     cg_channel_free(ch);
     int calls = srv.st.unary_calls;
@@ -329,13 +340,15 @@ static void test_retry_within_deadline(void **state)
                   "unary_call_retry(1000 ms, waits of 399 then 799 ms)",
                   "#one-deadline-for-all-attempts");
     expect_int(calls, 2, "#one-deadline-for-all-attempts");
-    expect_waits(&d, want, 1, "unary_call_retry(1000 ms, waits of 399 then "
+    expect_waits(&d, want, 1,
+                 "unary_call_retry(1000 ms, waits of 399 then "
                  "799 ms): no wait that ends past the deadline",
                  "#one-deadline-for-all-attempts");
     expect_true(first_left > 0 && first_left <= 1000 + 120,
                 "#one-deadline-for-all-attempts",
                 "the first attempt reached the server with %lld ms left, "
-                "expected at most the call's 1000 ms", (long long)first_left);
+                "expected at most the call's 1000 ms",
+                (long long)first_left);
     /* (120 ms: the server reads the deadline on another clock) */
     expect_true(second_left > 0 && second_left <= 1000 - 399 + 120,
                 "#one-deadline-for-all-attempts",
@@ -363,24 +376,24 @@ static void test_retry_budget(void **state)
     retrier r = {.policy = {5, 10, 100, 2.0}, .budget = &b, .env = &env};
     char msg[64];
     /* 4 tokens: retries while more than 2 are left. */
-    cg_status st1 = unary_call_retry(&r, ch, "x", 1, true, FX_CALL_MS, msg,
-                                     sizeof msg);
+    cg_status st1 =
+        unary_call_retry(&r, ch, "x", 1, true, FX_CALL_MS, msg, sizeof msg);
     int calls1 = svc_get(&srv.st, &srv.st.unary_calls);
-    cg_status st2 = unary_call_retry(&r, ch, "x", 1, true, FX_CALL_MS, msg,
-                                     sizeof msg);
+    cg_status st2 =
+        unary_call_retry(&r, ch, "x", 1, true, FX_CALL_MS, msg, sizeof msg);
     int calls2 = svc_get(&srv.st, &srv.st.unary_calls) - calls1;
     double after_failures = b.tokens;
     pthread_mutex_lock(&srv.st.mu);
     srv.st.fail_code = GRPC_STATUS_INVALID_ARGUMENT;
     pthread_mutex_unlock(&srv.st.mu);
-    cg_status st3 = unary_call_retry(&r, ch, "x", 1, true, FX_CALL_MS, msg,
-                                     sizeof msg);
+    cg_status st3 =
+        unary_call_retry(&r, ch, "x", 1, true, FX_CALL_MS, msg, sizeof msg);
     double after_invalid = b.tokens;
     pthread_mutex_lock(&srv.st.mu);
     srv.st.fail_code = GRPC_STATUS_OK;
     pthread_mutex_unlock(&srv.st.mu);
-    cg_status st4 = unary_call_retry(&r, ch, "x", 1, true, FX_CALL_MS, msg,
-                                     sizeof msg);
+    cg_status st4 =
+        unary_call_retry(&r, ch, "x", 1, true, FX_CALL_MS, msg, sizeof msg);
     double after_success = b.tokens;
     cg_channel_free(ch);
     fx_server_free(&srv);
@@ -393,7 +406,8 @@ static void test_retry_budget(void **state)
     expect_true(calls1 == 2 && calls2 == 1, "#a-retry-budget",
                 "with a budget of 4 tokens, the first call made %d attempts "
                 "(expected 2: 4 -> 3 tokens, retry; 3 -> 2, stop) and the "
-                "second %d (expected 1: 2 -> 1, stop)", calls1, calls2);
+                "second %d (expected 1: 2 -> 1, stop)",
+                calls1, calls2);
     expect_double(after_failures, 1.0, 1e-9, "#a-retry-budget");
     expect_status(st3, GRPC_STATUS_INVALID_ARGUMENT, "the third call",
                   "#a-retry-budget");
@@ -404,7 +418,8 @@ static void test_retry_budget(void **state)
     expect_status(st4, GRPC_STATUS_OK, "the fourth call", "#a-retry-budget");
     expect_true(after_success == after_failures + 0.5, "#a-retry-budget",
                 "a success should give back token_ratio (0.5): the budget "
-                "went from %g to %g tokens", after_failures, after_success);
+                "went from %g to %g tokens",
+                after_failures, after_success);
 }
 
 /* ---- riding out a restart --------------------------------------------- */
@@ -484,7 +499,8 @@ static void test_retry_rides_out_restart(void **state)
 
     expect_true(down, "#riding-out-a-restart",
                 "the channel did not report TRANSIENT_FAILURE %d s after "
-                "its server stopped", FX_WAIT_MS / 1000 * fx_slow());
+                "its server stopped",
+                FX_WAIT_MS / 1000 * fx_slow());
     expect_true(restarted, "#riding-out-a-restart",
                 "the test could not restart its server on port %d", port);
     expect_true(failed_once, "#when-to-retry",
@@ -497,7 +513,8 @@ static void test_retry_rides_out_restart(void **state)
     expect_int(second_calls, 1, "#riding-out-a-restart");
     expect_true(waits >= 1 && waits <= 4, "#riding-out-a-restart",
                 "unary_call_retry waited %d times, expected 1 to 4 (5 "
-                "attempts at most)", waits);
+                "attempts at most)",
+                waits);
 }
 
 /* ---- the same, declared: a retry policy in the service config ---------- */
@@ -521,8 +538,8 @@ static cg_channel *policy_server(fx_server *srv, const retrier *r,
     cg_status err = cg_ok();
     cg_channel *ch = retry_channel_new(srv->target, r, &err);
     expect_true(ch != NULL, "#the-same-declared-a-retry-policy",
-                "retry_channel_new(\"%s\") gave NULL: %s \"%s\"",
-                srv->target, cg_status_name(err.code), err.message);
+                "retry_channel_new(\"%s\") gave NULL: %s \"%s\"", srv->target,
+                cg_status_name(err.code), err.message);
     return ch;
 }
 
@@ -575,7 +592,8 @@ static void test_retry_policy_limits(void **state)
                   "#the-same-declared-a-retry-policy");
     expect_true(calls == 3, "#the-same-declared-a-retry-policy",
                 "maxAttempts 3, a server that always answers UNAVAILABLE: "
-                "it saw %d attempts, expected 3", calls);
+                "it saw %d attempts, expected 3",
+                calls);
     expect_status(st2, GRPC_STATUS_INVALID_ARGUMENT,
                   "a call to a server that answers INVALID_ARGUMENT",
                   "#the-same-declared-a-retry-policy");
@@ -605,11 +623,11 @@ static void test_retry_policy_throttling(void **state)
                   "#the-same-declared-a-retry-policy");
     expect_status(st2, GRPC_STATUS_UNAVAILABLE, "the second call",
                   "#the-same-declared-a-retry-policy");
-    expect_true(calls1 == 2 && calls2 == 1,
-                "#the-same-declared-a-retry-policy",
+    expect_true(calls1 == 2 && calls2 == 1, "#the-same-declared-a-retry-policy",
                 "retryThrottling maxTokens 4: the first call made %d "
                 "attempts (expected 2), the second %d (expected 1), as "
-                "with the budget of unary_call_retry", calls1, calls2);
+                "with the budget of unary_call_retry",
+                calls1, calls2);
 }
 
 typedef struct plain {
@@ -652,17 +670,20 @@ static void test_retry_policy_rides_out_restart(void **state)
     fx_server_free(&b);
     expect_true(down, "#riding-out-a-restart",
                 "the channel did not report TRANSIENT_FAILURE %d s after "
-                "its server stopped", FX_WAIT_MS / 1000 * fx_slow());
+                "its server stopped",
+                FX_WAIT_MS / 1000 * fx_slow());
     expect_true(restarted, "#riding-out-a-restart",
                 "the test could not restart its server on port %d", port);
     expect_status(c.st, GRPC_STATUS_OK,
                   "a plain call on retry_channel_new's channel while the "
-                  "server restarts", "#the-same-declared-a-retry-policy");
+                  "server restarts",
+                  "#the-same-declared-a-retry-policy");
     expect_int(second_calls, 1, "#the-same-declared-a-retry-policy");
     expect_true(previous >= 1, "#the-same-declared-a-retry-policy",
                 "the restarted server saw grpc-previous-rpc-attempts %d: "
                 "gRPC should have retried the call at least once (the first "
-                "attempt found no server)", previous);
+                "attempt found no server)",
+                previous);
 }
 
 int main(void)

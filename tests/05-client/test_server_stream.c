@@ -15,10 +15,10 @@
 
 /* What the callbacks collected. */
 typedef struct seen {
-    svc_state *st;       /* told about every message (paced streams) */
+    svc_state *st; /* told about every message (paced streams) */
     size_t n;
-    size_t stop_at;      /* return false on this message (0: never) */
-    char text[16][64];   /* the first 16 messages */
+    size_t stop_at;    /* return false on this message (0: never) */
+    char text[16][64]; /* the first 16 messages */
     int64_t seq[16];
     char user_id[64];
 } seen;
@@ -77,8 +77,8 @@ static void count_finish(cg_call *c, const cg_method *m, const cg_status *st,
 static cg_channel *counted_channel(const char *target, calls_seen *calls)
 {
     cg_channel *ch = fx_channel(target);
-    cg_client_interceptor icpt = {.on_start = count_start,
-                                  .on_finish = count_finish, .user = calls};
+    cg_client_interceptor icpt = {
+        .on_start = count_start, .on_finish = count_finish, .user = calls};
     cg_channel_add_interceptor(ch, &icpt);
     return ch;
 }
@@ -94,8 +94,8 @@ static void test_server_stream_reads_every_response(void **state)
     cg_channel *ch = fx_channel(srv.target);
     seen s = {0};
     size_t received = 99;
-    cg_status st = server_stream(ch, "s", 5, FX_CALL_MS, on_response, &s,
-                                 &received);
+    cg_status st =
+        server_stream(ch, "s", 5, FX_CALL_MS, on_response, &s, &received);
     cg_channel_free(ch);
     fx_server_free(&srv);
     expect_status(st, GRPC_STATUS_OK, "server_stream(\"s\", 5)",
@@ -120,11 +120,11 @@ static void test_server_stream_empty_stream(void **state)
     cg_channel *ch = fx_channel(srv.target);
     seen s = {0};
     size_t received = 99;
-    cg_status st = server_stream(ch, "s", 0, FX_CALL_MS, on_response, &s,
-                                 &received);
+    cg_status st =
+        server_stream(ch, "s", 0, FX_CALL_MS, on_response, &s, &received);
     /* received may be NULL. */
-    cg_status st2 = server_stream(ch, "t", 2, FX_CALL_MS, on_response, &s,
-                                  NULL);
+    cg_status st2 =
+        server_stream(ch, "t", 2, FX_CALL_MS, on_response, &s, NULL);
     cg_channel_free(ch);
     int calls = srv.st.calls;
     fx_server_free(&srv);
@@ -147,11 +147,11 @@ static void test_server_stream_invalid_request(void **state)
     cg_channel *ch = fx_channel(srv.target);
     seen s = {0};
     size_t received = 99;
-    cg_status st1 = server_stream(ch, "", 3, FX_CALL_MS, on_response, &s,
-                                  &received);
+    cg_status st1 =
+        server_stream(ch, "", 3, FX_CALL_MS, on_response, &s, &received);
     size_t r1 = received;
-    cg_status st2 = server_stream(ch, "s", -1, FX_CALL_MS, on_response, &s,
-                                  &received);
+    cg_status st2 =
+        server_stream(ch, "s", -1, FX_CALL_MS, on_response, &s, &received);
     cg_channel_free(ch);
     fx_server_free(&srv);
     expect_status(st1, GRPC_STATUS_INVALID_ARGUMENT, "server_stream(\"\", 3)",
@@ -174,12 +174,12 @@ static void test_server_stream_error_after_messages(void **state)
     fx_watchdog(30, "#errors-in-the-middle-of-a-stream");
     fx_server srv;
     fx_server_start(&srv, "server");
-    srv.st.fail_after = 3;  /* three messages, then ABORTED */
+    srv.st.fail_after = 3; /* three messages, then ABORTED */
     cg_channel *ch = fx_channel(srv.target);
     seen s = {0};
     size_t received = 99;
-    cg_status st = server_stream(ch, "s", 10, FX_CALL_MS, on_response, &s,
-                                 &received);
+    cg_status st =
+        server_stream(ch, "s", 10, FX_CALL_MS, on_response, &s, &received);
     cg_channel_free(ch);
     fx_server_free(&srv);
     expect_status(st, GRPC_STATUS_ABORTED,
@@ -199,7 +199,7 @@ static void test_server_stream_deadline_in_the_middle(void **state)
     fx_watchdog(60, "#errors-in-the-middle-of-a-stream");
     fx_server srv;
     fx_server_start(&srv, "stalls");
-    srv.st.stall_after = 2;  /* two messages, then nothing */
+    srv.st.stall_after = 2; /* two messages, then nothing */
     cg_channel *ch = fx_channel(srv.target);
     seen s = {0};
     size_t received = 99;
@@ -210,7 +210,8 @@ static void test_server_stream_deadline_in_the_middle(void **state)
     fx_server_free(&srv);
     expect_status(st, GRPC_STATUS_DEADLINE_EXCEEDED,
                   "server_stream(timeout 500) from a server that stalls after "
-                  "2 messages", "#errors-in-the-middle-of-a-stream");
+                  "2 messages",
+                  "#errors-in-the-middle-of-a-stream");
     expect_int(received, 2, "#errors-in-the-middle-of-a-stream");
     expect_true(seen_cancel, "#errors-in-the-middle-of-a-stream",
                 "the server never saw its stream cancelled at the deadline");
@@ -230,12 +231,13 @@ static void test_server_stream_sets_deadline(void **state)
     fx_server_free(&srv);
     expect_status(st, GRPC_STATUS_OK, "server_stream(timeout 0)",
                   "#until-the-end-of-the-stream");
-    expect_true(left > 0 && left <= CLIENT_TIMEOUT_MS + 120,
-                "#until-the-end-of-the-stream",
-                "server_stream with timeout_ms 0: the server saw %lld ms left "
-                "before the deadline, expected at most CLIENT_TIMEOUT_MS (%d)%s",
-                (long long)left, CLIENT_TIMEOUT_MS,
-                left == INT64_MAX ? " (there was no deadline at all)" : "");
+    expect_true(
+        left > 0 && left <= CLIENT_TIMEOUT_MS + 120,
+        "#until-the-end-of-the-stream",
+        "server_stream with timeout_ms 0: the server saw %lld ms left "
+        "before the deadline, expected at most CLIENT_TIMEOUT_MS (%d)%s",
+        (long long)left, CLIENT_TIMEOUT_MS,
+        left == INT64_MAX ? " (there was no deadline at all)" : "");
 }
 
 static void test_server_stream_stop_early_cancels(void **state)
@@ -251,8 +253,8 @@ static void test_server_stream_stop_early_cancels(void **state)
     cg_channel *ch = counted_channel(srv.target, &calls);
     seen s = {.st = &srv.st, .stop_at = 3};
     size_t received = 99;
-    cg_status st = server_stream(ch, "s", 1000, FX_CALL_MS, on_response, &s,
-                                 &received);
+    cg_status st =
+        server_stream(ch, "s", 1000, FX_CALL_MS, on_response, &s, &received);
     calls_seen after = calls; /* before the channel's free cancels anything */
     bool ended = st.code == GRPC_STATUS_OK &&
                  svc_wait(&srv.st, &srv.st.ended, 1, FX_WAIT_MS);
@@ -264,8 +266,7 @@ static void test_server_stream_stop_early_cancels(void **state)
                   "server_stream when the callback stops at message 3",
                   "#stopping-early");
     expect_int(received, 3, "#stopping-early");
-    expect_int_as(s.n, 3, "#stopping-early",
-                  "messages handed to the callback");
+    expect_int_as(s.n, 3, "#stopping-early", "messages handed to the callback");
     expect_true(ended && cancelled > 0, "#stopping-early",
                 "the server never saw the call cancelled%s: after the callback "
                 "returned false, cancel the call before cg_call_finish (which "
@@ -274,7 +275,8 @@ static void test_server_stream_stop_early_cancels(void **state)
     expect_true(after.started == 1 && after.finished == 1, "#stopping-early",
                 "server_stream started %d call(s) and finished %d, expected 1 "
                 "and 1: a cancelled call still needs cg_call_finish, which "
-                "frees it", after.started, after.finished);
+                "frees it",
+                after.started, after.finished);
 }
 
 /* ---- NotificationService.StreamNotifications --------------------------- */
@@ -300,8 +302,8 @@ static void test_server_stream_notifications(void **state)
     expect_true(left > 0 && left <= FX_CALL_MS + FX_CALL_MS / 50 + 20,
                 "#until-the-end-of-the-stream",
                 "stream_notifications(timeout %d): the server saw %lld ms left "
-                "before the deadline, expected at most %d%s", FX_CALL_MS,
-                (long long)left, FX_CALL_MS,
+                "before the deadline, expected at most %d%s",
+                FX_CALL_MS, (long long)left, FX_CALL_MS,
                 left == INT64_MAX ? " (there was no deadline at all)" : "");
     expect_int(received, 4, "#until-the-end-of-the-stream");
     expect_int_as(s.n, 4, "#until-the-end-of-the-stream",
@@ -327,8 +329,8 @@ static void test_server_stream_notifications_default_and_errors(void **state)
     cg_channel *ch = fx_channel(srv.target);
     seen s = {0};
     size_t received = 99;
-    cg_status st = stream_notifications(ch, "bob", 0, FX_CALL_MS, on_note, &s,
-                                        &received);
+    cg_status st =
+        stream_notifications(ch, "bob", 0, FX_CALL_MS, on_note, &s, &received);
     expect_status(st, GRPC_STATUS_OK, "stream_notifications(\"bob\", 0)",
                   "#until-the-end-of-the-stream");
     expect_int(received, 5, "#until-the-end-of-the-stream");
@@ -373,10 +375,12 @@ static void test_server_stream_notifications_stop_early(void **state)
     expect_true(ended && cancelled > 0, "#stopping-early",
                 "the server never saw the call cancelled: cancel the call when "
                 "the callback returns false");
-    expect_true(after.started == 1 && after.finished == 1, "#stopping-early",
-                "stream_notifications started %d call(s) and finished %d, "
-                "expected 1 and 1: a cancelled call still needs cg_call_finish, "
-                "which frees it", after.started, after.finished);
+    expect_true(
+        after.started == 1 && after.finished == 1, "#stopping-early",
+        "stream_notifications started %d call(s) and finished %d, "
+        "expected 1 and 1: a cancelled call still needs cg_call_finish, "
+        "which frees it",
+        after.started, after.finished);
 }
 
 int main(void)

@@ -34,11 +34,12 @@ static void expect_deadline(fx_server *s, int64_t max_ms, const char *what,
     expect_true(calls > 0, section, "%s: the server received no call", what);
     expect_true(left != INT64_MAX, section,
                 "%s: the server saw a call with no deadline; a call without "
-                "one may wait for ever", what);
+                "one may wait for ever",
+                what);
     expect_true(left > 0 && left <= max_ms + max_ms / 50 + 20, section,
                 "%s: the server saw %lld ms left before the deadline, "
-                "expected between 1 and %lld", what, (long long)left,
-                (long long)max_ms);
+                "expected between 1 and %lld",
+                what, (long long)left, (long long)max_ms);
 }
 
 /* ---- outline_main ------------------------------------------------------ */
@@ -93,7 +94,8 @@ static void test_unary_outline_main_reports_errors(void **state)
                 "#the-outlines-main-in-c",
                 "outline_main(\"%s\") with no server there printed\n"
                 "      %s\n      expected a line starting with "
-                "\"error: UNAVAILABLE: \"", dead, fx_quote(out, q, sizeof q));
+                "\"error: UNAVAILABLE: \"",
+                dead, fx_quote(out, q, sizeof q));
     expect_int(rc, 1, "#the-outlines-main-in-c");
 
     /* A target the runtime refuses: no channel at all. */
@@ -106,7 +108,8 @@ static void test_unary_outline_main_reports_errors(void **state)
                 "#the-outlines-main-in-c",
                 "outline_main(\"\") printed %s; expected a line starting "
                 "with \"error: INVALID_ARGUMENT: \" (cg_channel_new returned "
-                "NULL and filled in the status)", fx_quote(out, q, sizeof q));
+                "NULL and filled in the status)",
+                fx_quote(out, q, sizeof q));
     expect_int(rc, 1, "#the-outlines-main-in-c");
 }
 
@@ -160,7 +163,7 @@ static void test_unary_call_deadline_exceeded(void **state)
     fx_watchdog(60, "#deadlines");
     fx_server s;
     fx_server_start(&s, "slow");
-    s.st.delay_ms = -1;  /* answers only when the call is cancelled */
+    s.st.delay_ms = -1; /* answers only when the call is cancelled */
     cg_channel *ch = fx_channel(s.target);
     char msg[64] = "garbage";
     int64_t t0 = fx_now_ms();
@@ -233,8 +236,7 @@ static void test_unary_call_cuts_long_message(void **state)
     expect_str(buf, "Processed: ", "#reading-the-response");
     for (size_t i = 12; i < sizeof buf; i++)
         expect_true(buf[i] == '#', "#reading-the-response",
-                    "unary_call(msg, cap 12) wrote msg[%zu], past the end",
-                    i);
+                    "unary_call(msg, cap 12) wrote msg[%zu], past the end", i);
     /* cap 0: the message is not wanted; msg may be NULL. */
     st = unary_call(ch, "abc", 1, FX_CALL_MS, NULL, 0);
     expect_status(st, GRPC_STATUS_OK, "unary_call(msg NULL, cap 0)",
@@ -255,7 +257,8 @@ static void test_unary_get_user_found(void **state)
     Tutorial__V1__User *u = NULL;
     cg_status st = get_user(ch, "2", FX_CALL_MS, &u);
     cg_channel_free(ch);
-    expect_status(st, GRPC_STATUS_OK, "get_user(\"2\")", "#getuser-and-its-errors");
+    expect_status(st, GRPC_STATUS_OK, "get_user(\"2\")",
+                  "#getuser-and-its-errors");
     expect_true(u != NULL, "#getuser-and-its-errors",
                 "get_user(\"2\") returned OK but *user is NULL");
     char name[64], email[64], id[16];
@@ -270,7 +273,8 @@ static void test_unary_get_user_found(void **state)
     expect_str(id, "2", "#getuser-and-its-errors");
     expect_str(name, "Bob", "#getuser-and-its-errors");
     expect_str(email, "bob@example.com", "#getuser-and-its-errors");
-    expect_int(role, TUTORIAL__V1__ROLE__ROLE_MEMBER, "#getuser-and-its-errors");
+    expect_int(role, TUTORIAL__V1__ROLE__ROLE_MEMBER,
+               "#getuser-and-its-errors");
 }
 
 /* One GetUser that must fail with `want`; *user must be NULL. */
@@ -278,7 +282,7 @@ static void expect_get_user_fails(cg_channel *ch, const char *id,
                                   int64_t timeout, grpc_status_code want,
                                   const char *want_msg)
 {
-    Tutorial__V1__User *u = (Tutorial__V1__User *)&u;  /* not NULL */
+    Tutorial__V1__User *u = (Tutorial__V1__User *)&u; /* not NULL */
     cg_status st = get_user(ch, id, timeout, &u);
     bool null = u == NULL;
     if (!null && u != (Tutorial__V1__User *)&u)

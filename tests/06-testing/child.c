@@ -138,8 +138,7 @@ void child_run(char *const argv[], const char *out_path, int timeout_ms,
         close(in);
     free(env);
     if (pid < 0) {
-        snprintf(r->output, sizeof r->output, "fork: %s",
-                 strerror(fork_errno));
+        snprintf(r->output, sizeof r->output, "fork: %s", strerror(fork_errno));
         return;
     }
     r->started = true;
@@ -161,6 +160,5 @@ void child_run(char *const argv[], const char *out_path, int timeout_ms,
 
 bool child_passed(const child_result *r)
 {
-    return r->started && !r->timed_out && r->signal == 0 &&
-           r->exit_code == 0;
+    return r->started && !r->timed_out && r->signal == 0 && r->exit_code == 0;
 }

@@ -100,37 +100,41 @@ void expect_tests_pass(const char *group, const char *section)
     if (child_passed(r))
         return;
     if (access(STEP_BUILD_DIR "/" PROGRAM, X_OK) != 0)
-        expect_fail(section, "your test program %s is missing: run `make` "
+        expect_fail(section,
+                    "your test program %s is missing: run `make` "
                     "in steps/06-testing first",
                     shown(STEP_BUILD_DIR "/" PROGRAM));
     if (!r->started)
-        expect_fail(section, "could not run your test program: %s",
-                    r->output);
+        expect_fail(section, "could not run your test program: %s", r->output);
     if (r->timed_out)
-        expect_fail(section, "your %s did not finish within %d s against "
+        expect_fail(section,
+                    "your %s did not finish within %d s against "
                     "the correct services: a call without a deadline waits "
                     "forever. Give every call one (cg_call_opts.timeout_ms)."
-                    "\n    output: %s", group_title(group),
-                    RUN_LIMIT_MS / 1000, shown(out));
+                    "\n    output: %s",
+                    group_title(group), RUN_LIMIT_MS / 1000, shown(out));
     if (r->signal != 0)
-        expect_fail(section, "your %s crashed (signal %d, %s) against the "
-                    "correct services.\n    output: %s", group_title(group),
-                    r->signal, strsignal(r->signal), shown(out));
+        expect_fail(section,
+                    "your %s crashed (signal %d, %s) against the "
+                    "correct services.\n    output: %s",
+                    group_title(group), r->signal, strsignal(r->signal),
+                    shown(out));
     char list[900];
     failures(r->output, list, sizeof list);
-    expect_fail(section, "your %s fail against the correct services, "
+    expect_fail(section,
+                "your %s fail against the correct services, "
                 "step 4's finished code:%s\n    A test that fails on correct "
                 "code is wrong itself: fix the test, not the service%s.\n"
-                "    output: %s", group_title(group),
-                list[0] ? list : "\n      (see the output)",
+                "    output: %s",
+                group_title(group), list[0] ? list : "\n      (see the output)",
                 strcmp(group, "unit") == 0
                     ? " (or the mock: suite mock_repo)"
                     : " (or the fixture: suite server_fixture)",
                 shown(out));
 }
 
-void expect_mutant_caught(const char *group, const char *name,
-                          const char *bug, const char *section)
+void expect_mutant_caught(const char *group, const char *name, const char *bug,
+                          const char *section)
 {
     const char *out;
     if (!child_passed(correct_run(group, &out)))
@@ -148,25 +152,29 @@ void expect_mutant_caught(const char *group, const char *name,
     snprintf(label, sizeof label, "mutant-%s", name);
     /* A program that is not there must not count as a caught mutant. */
     if (access(program, X_OK) != 0)
-        expect_fail(section, "the mutant program %s is missing: run `make` "
-                    "in steps/06-testing first", shown(program));
+        expect_fail(section,
+                    "the mutant program %s is missing: run `make` "
+                    "in steps/06-testing first",
+                    shown(program));
     child_result r;
     run(program, group, label, &r, path, sizeof path);
     if (!r.started)
         expect_fail(section, "the mutant program %s could not run: %s",
                     shown(program), r.output);
     if (r.timed_out)
-        expect_fail(section, "your %s did not finish within %d s against a "
+        expect_fail(section,
+                    "your %s did not finish within %d s against a "
                     "service where %s.\n    A test that hangs catches "
                     "nothing: give every call a deadline "
                     "(cg_call_opts.timeout_ms) so that it fails instead.\n"
-                    "    output: %s", group_title(group), RUN_LIMIT_MS / 1000,
-                    bug, shown(path));
+                    "    output: %s",
+                    group_title(group), RUN_LIMIT_MS / 1000, bug, shown(path));
     /* Failed (or crashed: a test that crashes on a bug has caught it). */
     if (!child_passed(&r))
         return;
-    expect_fail(section, "your tests still miss a bug: %s.\n    Your %s all "
+    expect_fail(section,
+                "your tests still miss a bug: %s.\n    Your %s all "
                 "passed against a copy of the service with that bug in it.\n"
-                "    Write the test that fails on it.\n    output: %s", bug,
-                group_title(group), shown(path));
+                "    Write the test that fails on it.\n    output: %s",
+                bug, group_title(group), shown(path));
 }

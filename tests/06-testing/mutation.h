@@ -28,7 +28,7 @@ void expect_tests_pass(const char *group, const char *section);
  * the correct services and fail against mutant `name`. `bug` says in plain
  * words what the mutant does wrong; `section` is the lesson's anchor for
  * the test that catches it. */
-void expect_mutant_caught(const char *group, const char *name,
-                          const char *bug, const char *section);
+void expect_mutant_caught(const char *group, const char *name, const char *bug,
+                          const char *section);
 
 #endif

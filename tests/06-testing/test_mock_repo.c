@@ -20,7 +20,8 @@
 #define CHECK "#checking-the-arguments"
 #define SELF STEP_BUILD_DIR "/test_mock_repo"
 
-static const user_record GRACE = {.id = "7", .name = "Grace",
+static const user_record GRACE = {.id = "7",
+                                  .name = "Grace",
                                   .email = "grace@example.com",
                                   .role = TUTORIAL__V1__ROLE__ROLE_MEMBER};
 
@@ -38,13 +39,14 @@ static const char *result_name(user_repo_result r)
 }
 
 /* Fails unless the mock's answer to `call` is `want`, the queued one. */
-#define expect_answer(call, want, section)                                    \
-    do {                                                                      \
-        user_repo_result a_ = (call);                                         \
-        if (a_ != (want))                                                     \
-            expect_fail(section, "%s: the mock answered %s, but the test "    \
-                        "had queued %s", #call, result_name(a_),             \
-                        result_name(want));                                   \
+#define expect_answer(call, want, section)                                     \
+    do {                                                                       \
+        user_repo_result a_ = (call);                                          \
+        if (a_ != (want))                                                      \
+            expect_fail(section,                                               \
+                        "%s: the mock answered %s, but the test "              \
+                        "had queued %s",                                       \
+                        #call, result_name(a_), result_name(want));            \
     } while (0)
 
 /* Asks the mock for id; *out starts as "untouched" everywhere. */
@@ -115,7 +117,8 @@ static void test_mock_repo_fails_with_the_queued_why(void **state)
 static void test_mock_repo_answers_in_queue_order(void **state)
 {
     (void)state;
-    static const user_record ADA = {.id = "1", .name = "Ada",
+    static const user_record ADA = {.id = "1",
+                                    .name = "Ada",
                                     .email = "ada@example.com",
                                     .role = TUTORIAL__V1__ROLE__ROLE_ADMIN};
     mock_repo_will_fail("1", "busy");

@@ -100,11 +100,11 @@ static cg_status unary(cg_channel *ch, const char *id, char *msg, size_t cap)
 }
 
 /* Fails unless st has code want: "<what>: expected X, got Y "msg". <advice>" */
-#define expect_code(st, want, section, what, advice)                          \
-    expect_true((st).code == (want), section,                                 \
+#define expect_code(st, want, section, what, advice)                           \
+    expect_true((st).code == (want), section,                                  \
                 "%s: expected %s, got %s \"%s\".\n    %s", what,               \
-                cg_status_name(want), cg_status_name((st).code),             \
-                (st).message, advice)
+                cg_status_name(want), cg_status_name((st).code), (st).message, \
+                advice)
 
 /* ---- a server set up by server_fixture_register alone --------------- */
 
@@ -128,8 +128,8 @@ static int bare_setup(void **state)
         chat_room_init(&shared->f.room);
         handler_watch_init(&shared->f.watch);
         int port = 0;
-        shared->srv = cg_test_server_start(server_fixture_register,
-                                           &shared->f, &port);
+        shared->srv =
+            cg_test_server_start(server_fixture_register, &shared->f, &port);
         char target[32];
         snprintf(target, sizeof target, "127.0.0.1:%d", port);
         if (shared->srv != NULL)
@@ -193,7 +193,8 @@ static void test_server_fixture_register_installs_the_watch(void **state)
     expect_int(handler_watch_returned(&b->f.watch, UNARY), before + 1, WATCH);
 }
 
-static void test_server_fixture_register_gives_settings_to_notifications_and_uploads(
+static void
+test_server_fixture_register_gives_settings_to_notifications_and_uploads(
     void **state)
 {
     bare *b = started(state);
@@ -206,8 +207,9 @@ static void test_server_fixture_register_gives_settings_to_notifications_and_upl
     req.max_count = 3;
     cg_call_opts opts = deadline(CALL_MS);
     long t0 = now_ms();
-    cg_call *call = tutorial__v1__notification_service_client__stream_notifications(
-        b->ch, &req, &opts);
+    cg_call *call =
+        tutorial__v1__notification_service_client__stream_notifications(
+            b->ch, &req, &opts);
     int n = 0;
     while (cg_call_recv(call) != NULL)
         n++;
@@ -219,7 +221,8 @@ static void test_server_fixture_register_gives_settings_to_notifications_and_upl
     expect_true(took >= 80, REGISTER,
                 "f->notes.interval_ms was 40, yet 3 notifications came in "
                 "%ld ms, with no pause: is NotificationService registered "
-                "with &f->notes?", took);
+                "with &f->notes?",
+                took);
 
     /* A limit of 4 bytes: 5 are too many, if the service reads it. */
     b->f.uploads.max_bytes = 4;
@@ -236,8 +239,8 @@ static void test_server_fixture_register_gives_settings_to_notifications_and_upl
                 "Register FileService with &f->uploads as its state.");
 }
 
-static void test_server_fixture_register_serves_users_from_the_sample(
-    void **state)
+static void
+test_server_fixture_register_serves_users_from_the_sample(void **state)
 {
     bare *b = started(state);
     Tutorial__V1__GetUserRequest req = TUTORIAL__V1__GET_USER_REQUEST__INIT;
@@ -275,7 +278,8 @@ static void test_server_fixture_register_gives_chat_its_room(void **state)
                 cg_status_name(st.code), st.message);
     expect_true(members == 1, REGISTER,
                 "a Chat call was going on, yet f->room had %zu members: "
-                "register ChatService with &f->room as its state", members);
+                "register ChatService with &f->room as its state",
+                members);
 }
 
 /* ---- your setup and teardown ------------------------------------------ */
@@ -296,7 +300,8 @@ static void test_server_fixture_setup_starts_and_connects(void **state)
     expect_true(f->srv != NULL && f->port > 0, SETUP,
                 "after setup, f->srv is %s and f->port is %d: start the "
                 "server with cg_test_server_start(server_fixture_register, "
-                "f, &f->port)", f->srv != NULL ? "set" : "NULL", f->port);
+                "f, &f->port)",
+                f->srv != NULL ? "set" : "NULL", f->port);
     char want[32];
     snprintf(want, sizeof want, "127.0.0.1:%d", f->port);
     expect_str(f->target, want, SETUP);
@@ -363,10 +368,10 @@ int main(void)
     /* The chat and GetUser tests come last: a service registered with a
      * NULL state crashes its handler, and then the suite. */
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup(
-            test_server_fixture_register_serves_my_service, bare_setup),
-        cmocka_unit_test_setup(
-            test_server_fixture_register_installs_the_watch, bare_setup),
+        cmocka_unit_test_setup(test_server_fixture_register_serves_my_service,
+                               bare_setup),
+        cmocka_unit_test_setup(test_server_fixture_register_installs_the_watch,
+                               bare_setup),
         cmocka_unit_test_setup(
             test_server_fixture_register_gives_settings_to_notifications_and_uploads,
             bare_setup),
@@ -377,8 +382,8 @@ int main(void)
         cmocka_unit_test_setup(
             test_server_fixture_register_serves_users_from_the_sample,
             bare_setup),
-        cmocka_unit_test_setup(
-            test_server_fixture_register_gives_chat_its_room, bare_setup),
+        cmocka_unit_test_setup(test_server_fixture_register_gives_chat_its_room,
+                               bare_setup),
     };
     return cmocka_run_group_tests(tests, hold_grpc, release_grpc);
 }

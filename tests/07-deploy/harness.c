@@ -121,8 +121,7 @@ static void setup(cg_server *srv, void *user)
                                                 &ts->uploads);
     tutorial__v1__chat_service__register_server(srv, &chat_service_server,
                                                 &ts->room);
-    grpc__health__v1__health__register_server(srv, &health_server,
-                                              &ts->health);
+    grpc__health__v1__health__register_server(srv, &health_server, &ts->health);
 }
 
 void test_server_start(test_server *ts, const test_server_opts *opts)
@@ -191,8 +190,10 @@ static bool spawn(program *pg, const char *const env[],
 {
     memset(pg, 0, sizeof *pg);
     if (access(SERVER_PROGRAM, X_OK) != 0) {
-        snprintf(why, why_len, "%s is missing: build it with `make` in "
-                 "steps/07-deploy", SERVER_PROGRAM);
+        snprintf(why, why_len,
+                 "%s is missing: build it with `make` in "
+                 "steps/07-deploy",
+                 SERVER_PROGRAM);
         return false;
     }
     char *argv[48];
@@ -245,7 +246,8 @@ bool program_start(program *pg, const char *const env[],
         return true;
     }
     proc_wait(&pg->p, 200);
-    snprintf(why, why_len, "the server program did not print \"listening on "
+    snprintf(why, why_len,
+             "the server program did not print \"listening on "
              "HOST:PORT\"%s within %d ms. It printed:\n%s\nand on stderr:\n%s",
              want_metrics ? " and \"metrics on HOST:PORT\"" : "", WAIT_MS,
              pg->p.out, pg->p.err);
@@ -359,11 +361,12 @@ double prom_value(const char *text, const char *name, const char *labels)
     for (const char *ln = text; ln != NULL && *ln != '\0';) {
         const char *eol = strchr(ln, '\n');
         size_t len = eol != NULL ? (size_t)(eol - ln) : strlen(ln);
-        if (ln[0] != '#' && len > name_len && strncmp(ln, name, name_len) == 0 &&
+        if (ln[0] != '#' && len > name_len &&
+            strncmp(ln, name, name_len) == 0 &&
             (ln[name_len] == '{' || ln[name_len] == ' ')) {
             const char *lb = ln + name_len;
-            const char *close = lb[0] == '{' ? memchr(lb, '}', len - name_len)
-                                              : NULL;
+            const char *close =
+                lb[0] == '{' ? memchr(lb, '}', len - name_len) : NULL;
             size_t lb_len = close != NULL ? (size_t)(close - lb) + 1 : 0;
             bool all = true;
             for (const char *p = labels; *p != '\0' && all;) {

@@ -35,21 +35,22 @@
 
 /* Fails unless status `st` has code `want`. The _as form names the call
  * in the learner's terms (printf style, as lesson.h's expect_int_as). */
-#define expect_code(st, want, section)                                       \
+#define expect_code(st, want, section)                                         \
     expect_code_as(st, want, section, "%s", #st)
 
-#define expect_code_as(st, want, section, ...)                               \
-    do {                                                                     \
-        cg_status s_ = (st);                                                 \
-        grpc_status_code w_ = (want);                                        \
-        if (s_.code != w_) {                                                 \
-            char what_[LESSON_WHAT_MAX];                                                 \
-            lesson_what(what_, __VA_ARGS__);                                 \
-            expect_fail(section, "%s: expected status %s, got %s\n"          \
-                        "    with the message \"%s\"", what_,                \
-                        cg_status_name(w_), cg_status_name(s_.code),         \
-                        s_.message);                                         \
-        }                                                                    \
+#define expect_code_as(st, want, section, ...)                                 \
+    do {                                                                       \
+        cg_status s_ = (st);                                                   \
+        grpc_status_code w_ = (want);                                          \
+        if (s_.code != w_) {                                                   \
+            char what_[LESSON_WHAT_MAX];                                       \
+            lesson_what(what_, __VA_ARGS__);                                   \
+            expect_fail(section,                                               \
+                        "%s: expected status %s, got %s\n"                     \
+                        "    with the message \"%s\"",                         \
+                        what_, cg_status_name(w_), cg_status_name(s_.code),    \
+                        s_.message);                                           \
+        }                                                                      \
     } while (0)
 
 /* Group setup and teardown for suites that use gRPC: step 04's
@@ -62,14 +63,15 @@ int grpc_suite_teardown(void **state);
 /* ---- the server in this process --------------------------------------- */
 
 typedef struct test_server_opts {
-    bool log;                 /* log_interceptor, writing to a temp file */
-    log_level log_min;        /* its level (0 = debug) */
-    bool metrics;             /* metrics_interceptor */
-    cg_tracer *tracer;        /* tracing_interceptor with it, outermost, or NULL */
-    const char *replica;      /* replica_interceptor with this name, or NULL */
-    const char *auth_tokens;  /* auth_interceptor with this AUTH_TOKENS, or NULL */
-    int notes_interval_ms;    /* NotificationService's pause (set before the
-                                 server starts: its handler threads read it) */
+    bool log;            /* log_interceptor, writing to a temp file */
+    log_level log_min;   /* its level (0 = debug) */
+    bool metrics;        /* metrics_interceptor */
+    cg_tracer *tracer;   /* tracing_interceptor with it, outermost, or NULL */
+    const char *replica; /* replica_interceptor with this name, or NULL */
+    const char
+        *auth_tokens;      /* auth_interceptor with this AUTH_TOKENS, or NULL */
+    int notes_interval_ms; /* NotificationService's pause (set before the
+                              server starts: its handler threads read it) */
 } test_server_opts;
 
 typedef struct test_server {

@@ -37,14 +37,17 @@ static void expect_decision(const auth_table *t, const char *path,
     cg_status st = auth_check(t, path, authorization);
     expect_true(st.code == want, "#unauthenticated-or-permission_denied",
                 "auth_check(\"%s\", %s%s%s): expected %s, got %s \"%s\"", path,
-                authorization ? "\"" : "", authorization ? authorization : "NULL",
+                authorization ? "\"" : "",
+                authorization ? authorization : "NULL",
                 authorization ? "\"" : "", cg_status_name(want),
                 cg_status_name(st.code), st.message);
     const char *token = authorization ? strrchr(authorization, ' ') : NULL;
     if (token != NULL && strlen(token + 1) >= 6)
         expect_true(strstr(st.message, token + 1) == NULL,
-                    "#tokens-are-secrets", "the message \"%s\" repeats the "
-                    "token: messages end up in logs", st.message);
+                    "#tokens-are-secrets",
+                    "the message \"%s\" repeats the "
+                    "token: messages end up in logs",
+                    st.message);
 }
 
 /* ---- given: AUTH_TOKENS and the lookup ------------------------------------- */
@@ -60,8 +63,10 @@ static void test_auth_parse_tokens(void **state)
     expect_int(t.n, 3, "#exercise-6-token-auth");
     expect_int(auth_lookup(&t, "one-token"), AUTH_ROLE_ADMIN,
                "#exercise-6-token-auth");
-    expect_int(auth_lookup(&t, "two"), AUTH_ROLE_READER, "#exercise-6-token-auth");
-    expect_int(auth_lookup(&t, "3"), AUTH_ROLE_READER, "#exercise-6-token-auth");
+    expect_int(auth_lookup(&t, "two"), AUTH_ROLE_READER,
+               "#exercise-6-token-auth");
+    expect_int(auth_lookup(&t, "3"), AUTH_ROLE_READER,
+               "#exercise-6-token-auth");
     expect_int(auth_lookup(&t, "one-toke"), AUTH_ROLE_NONE,
                "#exercise-6-token-auth");
     expect_int(auth_lookup(&t, "one-tokenX"), AUTH_ROLE_NONE,
@@ -69,12 +74,12 @@ static void test_auth_parse_tokens(void **state)
     expect_int(auth_lookup(&t, ""), AUTH_ROLE_NONE, "#exercise-6-token-auth");
 
     static const char *const bad[] = {
-        "secret-abc",              /* no role */
-        "secret-abc=root",         /* no such role */
-        "=admin",                  /* no token */
-        "secret-abc=admin,",       /* an empty entry */
+        "secret-abc",                         /* no role */
+        "secret-abc=root",                    /* no such role */
+        "=admin",                             /* no token */
+        "secret-abc=admin,",                  /* an empty entry */
         "secret-abc=admin,secret-abc=reader", /* twice */
-        "sec ret=admin",           /* a space inside */
+        "sec ret=admin",                      /* a space inside */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         rc = auth_parse(&t, bad[i], err, sizeof err);
@@ -83,8 +88,10 @@ static void test_auth_parse_tokens(void **state)
         expect_true(strstr(err, "AUTH_TOKENS") != NULL &&
                         strstr(err, "secret-abc") == NULL &&
                         strstr(err, "sec ret") == NULL,
-                    "#tokens-are-secrets", "the error should name AUTH_TOKENS "
-                    "and never show a token; got \"%s\"", err);
+                    "#tokens-are-secrets",
+                    "the error should name AUTH_TOKENS "
+                    "and never show a token; got \"%s\"",
+                    err);
     }
 }
 
@@ -99,7 +106,8 @@ static void test_auth_policy(void **state)
                "#exercise-6-token-auth");
     expect_int(auth_role_needed(UPLOAD), AUTH_ROLE_ADMIN,
                "#exercise-6-token-auth");
-    expect_int(auth_role_needed(CHAT), AUTH_ROLE_ADMIN, "#exercise-6-token-auth");
+    expect_int(auth_role_needed(CHAT), AUTH_ROLE_ADMIN,
+               "#exercise-6-token-auth");
     expect_int(auth_role_needed("/grpc.health.v1.HealthX/Check"),
                AUTH_ROLE_READER, "#exercise-6-token-auth");
 }
@@ -112,7 +120,8 @@ static void test_auth_check_unauthenticated(void **state)
     auth_table t = table();
     expect_decision(&t, GET_USER, NULL, GRPC_STATUS_UNAUTHENTICATED);
     expect_decision(&t, GET_USER, "", GRPC_STATUS_UNAUTHENTICATED);
-    expect_decision(&t, GET_USER, "reader-token-2", GRPC_STATUS_UNAUTHENTICATED);
+    expect_decision(&t, GET_USER, "reader-token-2",
+                    GRPC_STATUS_UNAUTHENTICATED);
     expect_decision(&t, GET_USER, "Basic reader-token-2",
                     GRPC_STATUS_UNAUTHENTICATED);
     expect_decision(&t, GET_USER, "Bearer", GRPC_STATUS_UNAUTHENTICATED);
@@ -143,9 +152,12 @@ static void test_auth_check_permission(void **state)
     expect_decision(&t, CHAT, "Bearer reader-token-2",
                     GRPC_STATUS_PERMISSION_DENIED);
     cg_status st = auth_check(&t, CHAT, "Bearer reader-token-2");
-    expect_true(strstr(st.message, "reader") != NULL, "#unauthenticated-or-"
-                "permission_denied", "PERMISSION_DENIED should say which "
-                "role was refused; got \"%s\"", st.message);
+    expect_true(strstr(st.message, "reader") != NULL,
+                "#unauthenticated-or-"
+                "permission_denied",
+                "PERMISSION_DENIED should say which "
+                "role was refused; got \"%s\"",
+                st.message);
 }
 
 static void test_auth_check_health_exempt(void **state)
@@ -190,8 +202,8 @@ static void test_auth_interceptor_in_front_of_calls(void **state)
 {
     (void)state;
     test_server ts;
-    test_server_opts o = {.auth_tokens = TOKENS, .log = true,
-                          .log_min = LOG_LEVEL_INFO};
+    test_server_opts o = {
+        .auth_tokens = TOKENS, .log = true, .log_min = LOG_LEVEL_INFO};
     test_server_start(&ts, &o);
     health_set(&ts.health, "", HEALTH_SERVING);
     cg_status none = get_user_as(ts.ch, NULL);
@@ -202,8 +214,8 @@ static void test_auth_interceptor_in_front_of_calls(void **state)
     Grpc__Health__V1__HealthCheckRequest hreq =
         GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
     cg_call_opts dl = deadline_ms(WAIT_MS);
-    cg_status health = grpc__health__v1__health_client__check(ts.ch, &hreq,
-                                                              NULL, &dl);
+    cg_status health =
+        grpc__health__v1__health_client__check(ts.ch, &hreq, NULL, &dl);
     char *log = test_server_log(&ts);
     bool leaked = strstr(log, "guess-guess-guess") != NULL ||
                   strstr(log, "reader-token-2") != NULL;
@@ -217,7 +229,8 @@ static void test_auth_interceptor_in_front_of_calls(void **state)
                 "#unauthenticated-or-permission_denied");
     expect_code(chat_admin, GRPC_STATUS_OK, "#exercise-6-token-auth");
     expect_true(health.code != GRPC_STATUS_UNAUTHENTICATED,
-                "#exercise-6-token-auth", "health checks carry no token and "
+                "#exercise-6-token-auth",
+                "health checks carry no token and "
                 "must pass the auth interceptor; Check got %s",
                 cg_status_name(health.code));
     expect_true(!leaked, "#tokens-are-secrets", "a token appears in the log");
@@ -230,8 +243,8 @@ static void test_auth_program(void **state)
 {
     (void)state;
     static const char *const env[] = {"HOST=127.0.0.1", "PORT=0",
-                                      "METRICS_PORT=off",
-                                      "AUTH_TOKENS=" TOKENS, NULL};
+                                      "METRICS_PORT=off", "AUTH_TOKENS=" TOKENS,
+                                      NULL};
     program pg;
     char why[20000];
     bool up = program_start(&pg, env, NULL, false, why, sizeof why);

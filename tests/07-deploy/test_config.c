@@ -56,11 +56,13 @@ static loaded load1(const char *setting)
 }
 
 /* `setting` ("NAME=value") must be accepted. */
-#define expect_good(setting, section)                                        \
-    do {                                                                     \
-        loaded l_ = load1(setting);                                          \
-        expect_true(l_.rc == 0, section, "%s should be accepted; "           \
-                    "config_load said: %s", setting, l_.err);                \
+#define expect_good(setting, section)                                          \
+    do {                                                                       \
+        loaded l_ = load1(setting);                                            \
+        expect_true(l_.rc == 0, section,                                       \
+                    "%s should be accepted; "                                  \
+                    "config_load said: %s",                                    \
+                    setting, l_.err);                                          \
     } while (0)
 
 /* `setting` must be refused with a message that names the variable, shows
@@ -71,14 +73,19 @@ static void expect_bad(const char *setting, const char *hint)
     const char *eq = strchr(setting, '=');
     char name[64];
     snprintf(name, sizeof name, "%.*s", (int)(eq - setting), setting);
-    expect_true(l.rc == -1, "#parsing-strictly", "%s should be refused (-1), "
-                "got %d", setting, l.rc);
+    expect_true(l.rc == -1, "#parsing-strictly",
+                "%s should be refused (-1), "
+                "got %d",
+                setting, l.rc);
     expect_true(strstr(l.err, name) != NULL && strstr(l.err, eq + 1) != NULL,
-                "#parsing-strictly", "the error for %s should name %s and "
-                "show the value; got \"%s\"", setting, name, l.err);
+                "#parsing-strictly",
+                "the error for %s should name %s and "
+                "show the value; got \"%s\"",
+                setting, name, l.err);
     expect_true(strstr(l.err, hint) != NULL, "#parsing-strictly",
                 "the error for %s should say what is accepted (\"%s\"); "
-                "got \"%s\"", setting, hint, l.err);
+                "got \"%s\"",
+                setting, hint, l.err);
     expect_true(strchr(l.err, '\n') == NULL, "#parsing-strictly",
                 "the error should be one line; got \"%s\"", l.err);
 }
@@ -95,23 +102,23 @@ static void test_config_defaults(void **state)
     expect_int_as(l.rc, 0, "#exercise-3-configuration-from-the-environment",
                   "config_load with %s (its error: \"%s\")", l.with, l.err);
     expect_str_as(l.cfg.host, "0.0.0.0",
-               "#exercise-3-configuration-from-the-environment",
-               "cfg.host after config_load with %s", l.with);
+                  "#exercise-3-configuration-from-the-environment",
+                  "cfg.host after config_load with %s", l.with);
     expect_int_as(l.cfg.port, 50051,
-               "#exercise-3-configuration-from-the-environment",
-               "cfg.port after config_load with %s", l.with);
+                  "#exercise-3-configuration-from-the-environment",
+                  "cfg.port after config_load with %s", l.with);
     expect_int_as(l.cfg.metrics_port, 9464,
-               "#exercise-3-configuration-from-the-environment",
-               "cfg.metrics_port after config_load with %s", l.with);
+                  "#exercise-3-configuration-from-the-environment",
+                  "cfg.metrics_port after config_load with %s", l.with);
     expect_int_as(l.cfg.grace_seconds, 20,
-               "#exercise-3-configuration-from-the-environment",
-               "cfg.grace_seconds after config_load with %s", l.with);
+                  "#exercise-3-configuration-from-the-environment",
+                  "cfg.grace_seconds after config_load with %s", l.with);
     expect_int_as(l.cfg.log_level, LOG_LEVEL_INFO,
-               "#exercise-3-configuration-from-the-environment",
-               "cfg.log_level after config_load with %s", l.with);
+                  "#exercise-3-configuration-from-the-environment",
+                  "cfg.log_level after config_load with %s", l.with);
     expect_str_as(l.cfg.auth_tokens, "",
-               "#exercise-3-configuration-from-the-environment",
-               "cfg.auth_tokens after config_load with %s", l.with);
+                  "#exercise-3-configuration-from-the-environment",
+                  "cfg.auth_tokens after config_load with %s", l.with);
     expect_true(l.cfg.replica[0] != '\0',
                 "#exercise-3-configuration-from-the-environment",
                 "REPLICA_NAME should default to the host name");
@@ -126,14 +133,14 @@ static void test_config_host_and_replica(void **state)
     expect_int_as(l.rc, 0, "#exercise-3-configuration-from-the-environment",
                   "config_load with %s (its error: \"%s\")", l.with, l.err);
     expect_str_as(l.cfg.host, "127.0.0.1",
-               "#exercise-3-configuration-from-the-environment",
-               "cfg.host after config_load with %s", l.with);
+                  "#exercise-3-configuration-from-the-environment",
+                  "cfg.host after config_load with %s", l.with);
     expect_str_as(l.cfg.replica, "grpc-server-0",
-               "#exercise-3-configuration-from-the-environment",
-               "cfg.replica after config_load with %s", l.with);
+                  "#exercise-3-configuration-from-the-environment",
+                  "cfg.replica after config_load with %s", l.with);
     expect_str_as(l.cfg.auth_tokens, "abc=reader",
-               "#exercise-3-configuration-from-the-environment",
-               "cfg.auth_tokens after config_load with %s", l.with);
+                  "#exercise-3-configuration-from-the-environment",
+                  "cfg.auth_tokens after config_load with %s", l.with);
     char addr[300];
     config_listen_address(&l.cfg, addr, sizeof addr);
     expect_str(addr, "127.0.0.1:50051",
@@ -152,12 +159,13 @@ static void test_config_port(void **state)
 {
     (void)state;
     loaded l = load1("PORT=0");
-    expect_int_as(l.cfg.port, 0, "#exercise-3-configuration-from-the-environment",
-               "cfg.port after config_load with %s", l.with);
+    expect_int_as(l.cfg.port, 0,
+                  "#exercise-3-configuration-from-the-environment",
+                  "cfg.port after config_load with %s", l.with);
     l = load1("PORT=65535");
     expect_int_as(l.cfg.port, 65535,
-               "#exercise-3-configuration-from-the-environment",
-               "cfg.port after config_load with %s", l.with);
+                  "#exercise-3-configuration-from-the-environment",
+                  "cfg.port after config_load with %s", l.with);
     expect_good("PORT=8080", "#parsing-strictly");
     expect_bad("PORT=abc", "65535");
     expect_bad("PORT=80x", "65535");
@@ -174,22 +182,22 @@ static void test_config_metrics_port(void **state)
     (void)state;
     loaded l = load1("METRICS_PORT=9090");
     expect_int_as(l.cfg.metrics_port, 9090,
-               "#exercise-3-configuration-from-the-environment",
-               "cfg.metrics_port after config_load with %s", l.with);
+                  "#exercise-3-configuration-from-the-environment",
+                  "cfg.metrics_port after config_load with %s", l.with);
     l = load1("METRICS_PORT=0");
     expect_int_as(l.cfg.metrics_port, 0,
-               "#exercise-3-configuration-from-the-environment",
-               "cfg.metrics_port after config_load with %s", l.with);
+                  "#exercise-3-configuration-from-the-environment",
+                  "cfg.metrics_port after config_load with %s", l.with);
     l = load1("METRICS_PORT=off");
     expect_int_as(l.rc, 0, "#exercise-3-configuration-from-the-environment",
                   "config_load with %s (its error: \"%s\")", l.with, l.err);
     expect_int_as(l.cfg.metrics_port, METRICS_OFF,
-               "#exercise-3-configuration-from-the-environment",
-               "cfg.metrics_port after config_load with %s", l.with);
+                  "#exercise-3-configuration-from-the-environment",
+                  "cfg.metrics_port after config_load with %s", l.with);
     l = load1("METRICS_PORT=OFF");
     expect_int_as(l.cfg.metrics_port, METRICS_OFF,
-               "#exercise-3-configuration-from-the-environment",
-               "cfg.metrics_port after config_load with %s", l.with);
+                  "#exercise-3-configuration-from-the-environment",
+                  "cfg.metrics_port after config_load with %s", l.with);
     expect_bad("METRICS_PORT=on", "off");
     expect_bad("METRICS_PORT=70000", "65535");
     /* Two servers cannot share one port. 0 is not a port but a request
@@ -197,14 +205,17 @@ static void test_config_metrics_port(void **state)
     const char *const same[] = {"PORT=9000", "METRICS_PORT=9000", NULL};
     l = load(same);
     expect_true(l.rc == -1 && strstr(l.err, "METRICS_PORT") != NULL,
-                "#parsing-strictly", "PORT=9000 with METRICS_PORT=9000 "
+                "#parsing-strictly",
+                "PORT=9000 with METRICS_PORT=9000 "
                 "should be refused, naming METRICS_PORT; got %d \"%s\"",
                 l.rc, l.err);
     const char *const def[] = {"PORT=9464", NULL}; /* METRICS_PORT's default */
     l = load(def);
     expect_true(l.rc == -1 && strstr(l.err, "METRICS_PORT") != NULL,
-                "#parsing-strictly", "PORT=9464 clashes with METRICS_PORT's "
-                "default and should be refused; got %d \"%s\"", l.rc, l.err);
+                "#parsing-strictly",
+                "PORT=9464 clashes with METRICS_PORT's "
+                "default and should be refused; got %d \"%s\"",
+                l.rc, l.err);
     const char *const zeros[] = {"PORT=0", "METRICS_PORT=0", NULL};
     l = load(zeros);
     expect_int_as(l.rc, 0, "#parsing-strictly",
@@ -218,13 +229,13 @@ static void test_config_grace_period(void **state)
     expect_int_as(l.rc, 0, "#the-grace-period",
                   "config_load with %s (its error: \"%s\")", l.with, l.err);
     expect_int_as(l.cfg.grace_seconds, 0, "#the-grace-period",
-               "cfg.grace_seconds after config_load with %s", l.with);
+                  "cfg.grace_seconds after config_load with %s", l.with);
     l = load1("GRACE_PERIOD_SECONDS=25");
     expect_int_as(l.cfg.grace_seconds, 25, "#the-grace-period",
-               "cfg.grace_seconds after config_load with %s", l.with);
+                  "cfg.grace_seconds after config_load with %s", l.with);
     l = load1("GRACE_PERIOD_SECONDS=3600");
     expect_int_as(l.cfg.grace_seconds, 3600, "#the-grace-period",
-               "cfg.grace_seconds after config_load with %s", l.with);
+                  "cfg.grace_seconds after config_load with %s", l.with);
     expect_bad("GRACE_PERIOD_SECONDS=-1", "3600");
     expect_bad("GRACE_PERIOD_SECONDS=1.5", "3600");
     expect_bad("GRACE_PERIOD_SECONDS=3601", "3600");
@@ -257,22 +268,23 @@ static void test_config_log_level(void **state)
 static void test_config_empty_means_unset(void **state)
 {
     (void)state;
-    const char *const env[] = {"PORT=", "METRICS_PORT=", "LOG_LEVEL=",
-                               "GRACE_PERIOD_SECONDS=", "HOST=", NULL};
+    const char *const env[] = {"PORT=",      "METRICS_PORT=",
+                               "LOG_LEVEL=", "GRACE_PERIOD_SECONDS=",
+                               "HOST=",      NULL};
     loaded l = load(env);
     expect_int_as(l.rc, 0, "#exercise-3-configuration-from-the-environment",
                   "config_load with %s (its error: \"%s\")", l.with, l.err);
     expect_int_as(l.cfg.port, 50051,
-               "#exercise-3-configuration-from-the-environment",
-               "cfg.port after config_load with %s", l.with);
+                  "#exercise-3-configuration-from-the-environment",
+                  "cfg.port after config_load with %s", l.with);
     expect_int_as(l.cfg.grace_seconds, 20,
-               "#exercise-3-configuration-from-the-environment",
-               "cfg.grace_seconds after config_load with %s", l.with);
+                  "#exercise-3-configuration-from-the-environment",
+                  "cfg.grace_seconds after config_load with %s", l.with);
     /* Not read at all yet is not the same as read well: one set value. */
     const char *const set[] = {"PORT=", "GRACE_PERIOD_SECONDS=7", NULL};
     l = load(set);
     expect_int_as(l.cfg.grace_seconds, 7, "#the-grace-period",
-               "cfg.grace_seconds after config_load with %s", l.with);
+                  "cfg.grace_seconds after config_load with %s", l.with);
 }
 
 /* ---- the program --------------------------------------------------------------- */
@@ -297,17 +309,22 @@ static void test_config_program_exits_2(void **state)
         const char *eq = strchr(setting, '=');
         char name[64];
         snprintf(name, sizeof name, "%.*s", (int)(eq - setting), setting);
-        expect_true(!started, "#parsing-strictly", "with %s the program "
+        expect_true(!started, "#parsing-strictly",
+                    "with %s the program "
                     "started serving; it should refuse the value and exit 2",
                     setting);
-        expect_true(exited, "#parsing-strictly", "with %s the program did "
-                    "not exit", setting);
-        expect_int_as(code, 2, "#parsing-strictly",
-                      "the exit status with %s", setting);
+        expect_true(exited, "#parsing-strictly",
+                    "with %s the program did "
+                    "not exit",
+                    setting);
+        expect_int_as(code, 2, "#parsing-strictly", "the exit status with %s",
+                      setting);
         expect_true(strstr(pg.p.err, name) != NULL &&
                         strstr(pg.p.err, eq + 1) != NULL,
-                    "#parsing-strictly", "with %s, stderr should name the "
-                    "variable and its value; it says: %s", setting, pg.p.err);
+                    "#parsing-strictly",
+                    "with %s, stderr should name the "
+                    "variable and its value; it says: %s",
+                    setting, pg.p.err);
     }
 }
 

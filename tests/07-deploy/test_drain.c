@@ -13,7 +13,8 @@
  */
 #define LESSON_PAGE "steps/07-deploy.md"
 #define EXERCISE_FILE "drain.c"
-#define EXERCISE_NEEDS "config.c health.c" /* GRACE_PERIOD_SECONDS, and health_shutdown */
+#define EXERCISE_NEEDS                                                         \
+    "config.c health.c" /* GRACE_PERIOD_SECONDS, and health_shutdown */
 #include "lesson.h"
 
 #include <signal.h>
@@ -28,8 +29,9 @@ static void start(program *pg, const char *grace)
 {
     char grace_env[64];
     snprintf(grace_env, sizeof grace_env, "GRACE_PERIOD_SECONDS=%s", grace);
-    const char *const env[] = {"HOST=127.0.0.1", "PORT=0", "METRICS_PORT=0",
-                               grace_env, "REPLICA_NAME=drain-test", NULL};
+    const char *const env[] = {"HOST=127.0.0.1",          "PORT=0",
+                               "METRICS_PORT=0",          grace_env,
+                               "REPLICA_NAME=drain-test", NULL};
     char why[20000];
     bool up = program_start(pg, env, NULL, true, why, sizeof why);
     expect_true(up, "#running-the-program", "%s", why);
@@ -93,7 +95,8 @@ static void test_drain_program_prints_ports(void **state)
      * say which. Any answer from the server will do here. */
     expect_true(st.code != GRPC_STATUS_UNAVAILABLE, "#running-the-program",
                 "no gRPC server at %s, the port of the \"listening on\" "
-                "line: %s", pg.target, st.message);
+                "line: %s",
+                pg.target, st.message);
     expect_int(http, 200, "#running-the-program");
 }
 
@@ -136,7 +139,8 @@ static void test_drain_in_flight_calls_finish(void **state)
     int cancelled = 0;
     cg_status late = fresh_call(pg.target);
     for (int i = 0; i < 1000 && (late.code == GRPC_STATUS_OK ||
-                                 late.code == GRPC_STATUS_CANCELLED); i++) {
+                                 late.code == GRPC_STATUS_CANCELLED);
+         i++) {
         cancelled += late.code == GRPC_STATUS_CANCELLED;
         struct timespec pause = {0, 5 * 1000000L};
         nanosleep(&pause, NULL);
@@ -157,7 +161,8 @@ static void test_drain_in_flight_calls_finish(void **state)
     bool stopped = strstr(pg.p.out, "stopped\n") != NULL;
     program_end(&pg);
 
-    expect_true(before == HEALTH_SERVING, "#watch", "a health Watch on the "
+    expect_true(before == HEALTH_SERVING, "#watch",
+                "a health Watch on the "
                 "program should say SERVING before SIGTERM; it got %s. The "
                 "drain needs exercise 1 (health.c) first",
                 before < 0 ? "nothing" : "another status");
@@ -168,22 +173,27 @@ static void test_drain_in_flight_calls_finish(void **state)
                 cg_status_name(wst.code), wst.message);
     for (int i = 0; i < N; i++) {
         expect_true(st[i].code == GRPC_STATUS_OK && got[i] == 2,
-                    "#the-drain-step-by-step", "in-flight call %d: expected "
+                    "#the-drain-step-by-step",
+                    "in-flight call %d: expected "
                     "both notifications and OK, got %d and %s \"%s\": calls "
                     "in flight at SIGTERM must be allowed to finish",
-                    i + 1, got[i], cg_status_name(st[i].code),
-                    st[i].message);
+                    i + 1, got[i], cg_status_name(st[i].code), st[i].message);
     }
     expect_code(late, GRPC_STATUS_UNAVAILABLE, "#the-drain-step-by-step");
-    expect_true(cancelled <= 1, "#the-lame-duck", "%d new calls were "
+    expect_true(cancelled <= 1, "#the-lame-duck",
+                "%d new calls were "
                 "cancelled during the drain: only one arriving at the very "
-                "instant the shutdown begins may be", cancelled);
+                "instant the shutdown begins may be",
+                cancelled);
     expect_true(exited, "#the-drain-step-by-step",
                 "the program was still running %d ms after SIGTERM", WAIT_MS);
     expect_int(code, 0, "#the-drain-step-by-step");
-    expect_true(took < 5000, "#the-grace-period", "the drain took %lld ms, "
-                "more than GRACE_PERIOD_SECONDS=5", (long long)took);
-    expect_true(stopped, "#the-drain-step-by-step", "the program should "
+    expect_true(took < 5000, "#the-grace-period",
+                "the drain took %lld ms, "
+                "more than GRACE_PERIOD_SECONDS=5",
+                (long long)took);
+    expect_true(stopped, "#the-drain-step-by-step",
+                "the program should "
                 "print \"stopped\" on stdout at the end; it printed:\n%s",
                 pg.p.out);
 }
@@ -219,7 +229,8 @@ static void test_drain_lame_duck_serves_after_not_serving(void **state)
 
     expect_code(warm, GRPC_STATUS_OK, "#the-lame-duck");
     expect_true(before == HEALTH_SERVING && during == HEALTH_NOT_SERVING,
-                "#the-drain-step-by-step", "a health Watch should say "
+                "#the-drain-step-by-step",
+                "a health Watch should say "
                 "SERVING, then NOT_SERVING after SIGTERM");
     expect_true(just_after.code == GRPC_STATUS_OK, "#the-lame-duck",
                 "a call made 50 ms after the health turned NOT_SERVING ended "
@@ -232,9 +243,11 @@ static void test_drain_lame_duck_serves_after_not_serving(void **state)
     expect_int(code, 0, "#the-drain-step-by-step");
     /* With nothing more arriving, the pause ends after DRAIN_QUIET_MS, far
      * sooner than its longest (a quarter of 8 s). */
-    expect_true(exit_ms < 1500, "#the-lame-duck", "the program took %lld ms "
+    expect_true(exit_ms < 1500, "#the-lame-duck",
+                "the program took %lld ms "
                 "to exit after its last call: the lame duck should end once "
-                "no call has come for DRAIN_QUIET_MS", (long long)exit_ms);
+                "no call has come for DRAIN_QUIET_MS",
+                (long long)exit_ms);
 }
 
 static void test_drain_grace_period_cuts_long_calls(void **state)
@@ -260,20 +273,24 @@ static void test_drain_grace_period_cuts_long_calls(void **state)
     program_end(&pg);
 
     expect_true(got >= 1 && got < 100 && st.code != GRPC_STATUS_OK,
-                "#the-grace-period", "a call longer than the grace period "
+                "#the-grace-period",
+                "a call longer than the grace period "
                 "should be cut off: got %d notifications and %s",
                 got, cg_status_name(st.code));
-    expect_true(cut_after >= 900, "#the-grace-period", "the call was cut "
+    expect_true(cut_after >= 900, "#the-grace-period",
+                "the call was cut "
                 "off %lld ms after SIGTERM: it should have had the grace "
                 "period (GRACE_PERIOD_SECONDS=1) to finish first",
                 (long long)cut_after);
     expect_true(exited, "#the-grace-period",
                 "the program was still running %d ms after SIGTERM", WAIT_MS);
     expect_int(code, 0, "#the-grace-period");
-    expect_true(took < 4000, "#the-grace-period", "the program took %lld ms "
+    expect_true(took < 4000, "#the-grace-period",
+                "the program took %lld ms "
                 "to exit after SIGTERM with GRACE_PERIOD_SECONDS=1",
                 (long long)took);
-    expect_true(stopped, "#the-drain-step-by-step", "the program should "
+    expect_true(stopped, "#the-drain-step-by-step",
+                "the program should "
                 "print \"stopped\" on stdout at the end; it printed:\n%s",
                 pg.p.out);
 }
@@ -296,7 +313,8 @@ static void test_drain_lame_duck_and_shutdown_fit_the_grace_period(void **state)
     /* New calls, one every few ms, until they are refused. */
     cg_status late = fresh_call(pg.target);
     for (int i = 0; i < 2000 && (late.code == GRPC_STATUS_OK ||
-                                 late.code == GRPC_STATUS_CANCELLED); i++) {
+                                 late.code == GRPC_STATUS_CANCELLED);
+         i++) {
         struct timespec pause = {0, 5 * 1000000L};
         nanosleep(&pause, NULL);
         late = fresh_call(pg.target);
@@ -314,24 +332,29 @@ static void test_drain_lame_duck_and_shutdown_fit_the_grace_period(void **state)
 
     expect_code(late, GRPC_STATUS_UNAVAILABLE, "#the-lame-duck");
     /* A quarter of 4 s is 1000 ms; each new call may add its own time. */
-    expect_true(lame_ms < 1700, "#the-lame-duck", "new calls were still "
+    expect_true(lame_ms < 1700, "#the-lame-duck",
+                "new calls were still "
                 "served %lld ms after SIGTERM, though they kept coming: the "
                 "lame duck may last at most a quarter of "
-                "GRACE_PERIOD_SECONDS=4 (1000 ms)", (long long)lame_ms);
+                "GRACE_PERIOD_SECONDS=4 (1000 ms)",
+                (long long)lame_ms);
     expect_true(got >= 1 && st.code != GRPC_STATUS_OK, "#the-grace-period",
                 "a call longer than the grace period should be cut off: got "
-                "%d notifications and %s", got, cg_status_name(st.code));
+                "%d notifications and %s",
+                got, cg_status_name(st.code));
     /* Lame duck plus shutdown: 4000 ms. A shutdown given the whole grace
      * period after the lame duck cuts at 5000 ms. */
     expect_true(cut_after >= 3500 && cut_after < 4600, "#the-grace-period",
                 "the long call was cut off %lld ms after SIGTERM: the lame "
                 "duck and the shutdown together should take the grace "
                 "period, GRACE_PERIOD_SECONDS=4 (4000 ms), no more and not "
-                "much less", (long long)cut_after);
+                "much less",
+                (long long)cut_after);
     expect_true(exited, "#the-grace-period",
                 "the program was still running %d ms after SIGTERM", WAIT_MS);
     expect_int(code, 0, "#the-grace-period");
-    expect_true(took < 5000, "#the-grace-period", "the program exited %lld "
+    expect_true(took < 5000, "#the-grace-period",
+                "the program exited %lld "
                 "ms after SIGTERM, past GRACE_PERIOD_SECONDS=4",
                 (long long)took);
 }
@@ -349,7 +372,8 @@ static void test_drain_sigint_too(void **state)
     expect_true(exited, "#the-drain-step-by-step",
                 "the program was still running %d ms after SIGINT", WAIT_MS);
     expect_int(code, 0, "#the-drain-step-by-step");
-    expect_true(stopped, "#the-drain-step-by-step", "the program should "
+    expect_true(stopped, "#the-drain-step-by-step",
+                "the program should "
                 "print \"stopped\" after SIGINT too; it printed:\n%s",
                 pg.p.out);
 }
@@ -361,7 +385,8 @@ int main(void)
         cmocka_unit_test(test_drain_in_flight_calls_finish),
         cmocka_unit_test(test_drain_lame_duck_serves_after_not_serving),
         cmocka_unit_test(test_drain_grace_period_cuts_long_calls),
-        cmocka_unit_test(test_drain_lame_duck_and_shutdown_fit_the_grace_period),
+        cmocka_unit_test(
+            test_drain_lame_duck_and_shutdown_fit_the_grace_period),
         cmocka_unit_test(test_drain_sigint_too),
     };
     return cmocka_run_group_tests(tests, grpc_suite_setup, grpc_suite_teardown);

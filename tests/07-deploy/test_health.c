@@ -65,15 +65,15 @@ static const char *status_name(health_status s)
 
 /* Fails unless status `got` is `want`; the rest (printf style) says what
  * was read: "Watch's message 2 (after the change to NOT_SERVING)". */
-#define expect_health(got, want, section, ...)                               \
-    do {                                                                     \
-        health_status g_ = (got), w_ = (want);                               \
-        if (g_ != w_) {                                                      \
-            char what_[LESSON_WHAT_MAX];                                                 \
-            lesson_what(what_, __VA_ARGS__);                                 \
-            expect_fail(section, "%s: expected %s, got %s", what_,           \
-                        status_name(w_), status_name(g_));                   \
-        }                                                                    \
+#define expect_health(got, want, section, ...)                                 \
+    do {                                                                       \
+        health_status g_ = (got), w_ = (want);                                 \
+        if (g_ != w_) {                                                        \
+            char what_[LESSON_WHAT_MAX];                                       \
+            lesson_what(what_, __VA_ARGS__);                                   \
+            expect_fail(section, "%s: expected %s, got %s", what_,             \
+                        status_name(w_), status_name(g_));                     \
+        }                                                                      \
     } while (0)
 
 /* ---- a Watch handler on a thread of its own ----------------------------- */
@@ -134,8 +134,7 @@ static bool has_sent_or_returned(void *arg)
     pthread_mutex_lock(&s->w->mu);
     bool done = s->w->done;
     pthread_mutex_unlock(&s->w->mu);
-    return done ||
-           cg_test_stream_sent_count(cg_test_stream(s->w->ctx)) >= s->n;
+    return done || cg_test_stream_sent_count(cg_test_stream(s->w->ctx)) >= s->n;
 }
 
 /* Waits until the handler has sent n messages (or returned); the n-th
@@ -175,7 +174,8 @@ static void watch_stop(watcher *w)
     cg_test_ctx_cancel(w->ctx);
     if (!watch_returned(w, WAIT_MS))
         fail_msg("Watch did not return within %d ms after its client went "
-                 "away\n    see docs/en/" LESSON_PAGE "#watch", WAIT_MS);
+                 "away\n    see docs/en/" LESSON_PAGE "#watch",
+                 WAIT_MS);
     pthread_join(w->thread, NULL);
     cg_test_ctx_free(w->ctx);
     pthread_cond_destroy(&w->cv);
@@ -202,12 +202,14 @@ static void test_health_check_reports_status(void **state)
                   "Check \"\" after setting it SERVING");
     expect_code_as(st2, GRPC_STATUS_OK, "#check",
                    "Check \"tutorial.v1.MyService\"");
-    expect_health(s2, HEALTH_NOT_SERVING, "#check",
-                  "Check \"tutorial.v1.MyService\" after setting it NOT_SERVING");
+    expect_health(
+        s2, HEALTH_NOT_SERVING, "#check",
+        "Check \"tutorial.v1.MyService\" after setting it NOT_SERVING");
     expect_code_as(st3, GRPC_STATUS_OK, "#check",
                    "Check \"tutorial.v1.MyService\" after an update");
-    expect_health(s3, HEALTH_SERVING, "#check",
-                  "Check \"tutorial.v1.MyService\" after setting it SERVING again");
+    expect_health(
+        s3, HEALTH_SERVING, "#check",
+        "Check \"tutorial.v1.MyService\" after setting it SERVING again");
 }
 
 static void test_health_check_unknown_service(void **state)
@@ -226,8 +228,10 @@ static void test_health_check_unknown_service(void **state)
     expect_code_as(unknown, GRPC_STATUS_NOT_FOUND, "#check",
                    "Check \"tutorial.v1.NoSuchService\"");
     expect_true(strstr(unknown.message, "tutorial.v1.NoSuchService") != NULL,
-                "#check", "the NOT_FOUND message should name the service; "
-                "got \"%s\"", unknown.message);
+                "#check",
+                "the NOT_FOUND message should name the service; "
+                "got \"%s\"",
+                unknown.message);
 }
 
 static void test_health_set_limits(void **state)
@@ -262,8 +266,10 @@ static void test_health_set_limits(void **state)
                 HEALTH_NAME_MAX, just_too_long);
     expect_int_as(longest, 0, "#exercise-1-health-checking",
                   "health_set with a name of %d characters (the longest that "
-                  "fits)", HEALTH_NAME_MAX - 1);
-    expect_int_as(filled, HEALTH_MAX_SERVICES - 1, "#exercise-1-health-checking",
+                  "fits)",
+                  HEALTH_NAME_MAX - 1);
+    expect_int_as(filled, HEALTH_MAX_SERVICES - 1,
+                  "#exercise-1-health-checking",
                   "new services added to fill the table (health_set "
                   "returned 0)");
     expect_int_as(one_more, -1, "#exercise-1-health-checking",
@@ -291,7 +297,8 @@ static void test_health_watch_sends_status_at_once(void **state)
     health_destroy(&h);
     expect_health(first, HEALTH_SERVING, "#watch",
                   "Watch's first message (the current status)");
-    expect_true(!returned, "#watch", "Watch must go on after its first "
+    expect_true(!returned, "#watch",
+                "Watch must go on after its first "
                 "message, waiting for changes; it returned");
 }
 
@@ -366,7 +373,8 @@ static void test_health_watch_same_value_sends_nothing(void **state)
     health_destroy(&h);
     expect_health(first, HEALTH_NOT_SERVING, "#watch",
                   "Watch's first message (the current status)");
-    expect_true(extra == 0, "#watch", "setting the status Watch last sent "
+    expect_true(extra == 0, "#watch",
+                "setting the status Watch last sent "
                 "(NOT_SERVING) again must send nothing; Watch sent %s again",
                 status_name(again));
     expect_health(change, HEALTH_SERVING, "#watch",
@@ -388,7 +396,8 @@ static void test_health_watch_unknown_service(void **state)
     health_destroy(&h);
     expect_health(first, HEALTH_SERVICE_UNKNOWN, "#watch",
                   "Watch's first message for a service never set");
-    expect_true(!returned, "#watch", "Watch of an unknown service must not "
+    expect_true(!returned, "#watch",
+                "Watch of an unknown service must not "
                 "end the call: the service may become known later");
     expect_health(second, HEALTH_SERVING, "#watch",
                   "Watch's message 2, once the service was set SERVING");
@@ -410,12 +419,15 @@ static void test_health_watch_ends_when_client_leaves(void **state)
     cg_status st = w.st;
     watch_stop(&w);
     health_destroy(&h);
-    expect_true(returned, "#watch", "Watch should return soon after its "
+    expect_true(returned, "#watch",
+                "Watch should return soon after its "
                 "client went away (cg_ctx_cancelled); it was still running "
                 "after 3 s");
-    expect_true(took < 1000, "#watch", "Watch took %lld ms to notice its "
+    expect_true(took < 1000, "#watch",
+                "Watch took %lld ms to notice its "
                 "client had gone: wait in slices (a timed wait) and look at "
-                "cg_ctx_cancelled between them", (long long)took);
+                "cg_ctx_cancelled between them",
+                (long long)took);
     expect_code_as(st, GRPC_STATUS_CANCELLED, "#watch",
                    "Watch after its client went away");
 }
@@ -447,7 +459,8 @@ static void test_health_shutdown_ends_watch(void **state)
                   "Check \"\" after health_shutdown");
     expect_health(mine, HEALTH_NOT_SERVING, "#the-drain-step-by-step",
                   "Check \"tutorial.v1.MyService\" after health_shutdown");
-    expect_true(returned, "#watch", "after health_shutdown, Watch should "
+    expect_true(returned, "#watch",
+                "after health_shutdown, Watch should "
                 "send NOT_SERVING and return: a drain must not wait for "
                 "watchers");
     expect_code_as(st, GRPC_STATUS_UNAVAILABLE, "#watch",
@@ -465,7 +478,7 @@ typedef struct bystander {
     health_status seen; /* what Check answered */
     pthread_t thread;
     pthread_mutex_t mu;
-    pthread_cond_t cv;  /* CLOCK_MONOTONIC, for health_deadline_in */
+    pthread_cond_t cv; /* CLOCK_MONOTONIC, for health_deadline_in */
     bool done;
 } bystander;
 
@@ -524,7 +537,8 @@ static bool bystander_runs(bystander *b, health_state *h, const char *service,
     cg_test_stream_hold_sends(held, false);
     if (!in_time && !bystander_back(b, WAIT_MS))
         fail_msg("health_set or Check did not return within %d ms even "
-                 "after Watch's send went out", WAIT_MS);
+                 "after Watch's send went out",
+                 WAIT_MS);
     pthread_join(b->thread, NULL);
     pthread_cond_destroy(&b->cv);
     pthread_mutex_destroy(&b->mu);
@@ -567,12 +581,16 @@ static void test_health_watch_never_sends_under_the_lock(void **state)
     watch_stop(&w);
     health_destroy(&h);
 
-    expect_true(held1, "#watch", "Watch sent nothing within %d ms of "
-                "starting: it sends the current status at once", WAIT_MS);
-    expect_true(free1, "#watch", "while Watch's first message waited for a "
+    expect_true(held1, "#watch",
+                "Watch sent nothing within %d ms of "
+                "starting: it sends the current status at once",
+                WAIT_MS);
+    expect_true(free1, "#watch",
+                "while Watch's first message waited for a "
                 "slow client, health_set and Check on another thread waited "
                 "too (over %d ms): Watch held h->mu during cg_send. Unlock "
-                "before cg_send and lock again after it", BYSTANDER_MS);
+                "before cg_send and lock again after it",
+                BYSTANDER_MS);
     expect_health(b1.seen, HEALTH_NOT_SERVING, "#check",
                   "Check from another thread, just after its health_set "
                   "NOT_SERVING");
@@ -581,9 +599,12 @@ static void test_health_watch_never_sends_under_the_lock(void **state)
     expect_health(m2, HEALTH_NOT_SERVING, "#watch",
                   "Watch's message 2 (the change made while message 1 "
                   "waited)");
-    expect_true(held2, "#watch", "Watch sent nothing within %d ms of a "
-                "change to SERVING", WAIT_MS);
-    expect_true(free2, "#watch", "while Watch's message for a change waited "
+    expect_true(held2, "#watch",
+                "Watch sent nothing within %d ms of a "
+                "change to SERVING",
+                WAIT_MS);
+    expect_true(free2, "#watch",
+                "while Watch's message for a change waited "
                 "for a slow client, health_set and Check on another thread "
                 "waited too (over %d ms): Watch held h->mu during cg_send. "
                 "Unlock before cg_send and lock again after it",
@@ -610,14 +631,14 @@ static void test_health_over_network(void **state)
     Grpc__Health__V1__HealthCheckRequest req =
         GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
     Grpc__Health__V1__HealthCheckResponse *resp = NULL;
-    cg_status check = grpc__health__v1__health_client__check(ts.ch, &req,
-                                                             &resp, &dl);
+    cg_status check =
+        grpc__health__v1__health_client__check(ts.ch, &req, &resp, &dl);
     health_status got = resp != NULL ? resp->status : HEALTH_UNKNOWN;
     if (resp != NULL)
         grpc__health__v1__health_check_response__free_unpacked(resp, NULL);
     req.service = "tutorial.v1.Nope";
-    cg_status nope = grpc__health__v1__health_client__check(ts.ch, &req, NULL,
-                                                            &dl);
+    cg_status nope =
+        grpc__health__v1__health_client__check(ts.ch, &req, NULL, &dl);
 
     /* [watch-over-network] */
     /* Watch UserService through a change. */
@@ -635,11 +656,11 @@ static void test_health_over_network(void **state)
 
     expect_code_as(check, GRPC_STATUS_OK, "#check",
                    "Check \"\" over the network");
-    expect_health(got, HEALTH_SERVING, "#check",
-                  "Check \"\" over the network");
+    expect_health(got, HEALTH_SERVING, "#check", "Check \"\" over the network");
     expect_code_as(nope, GRPC_STATUS_NOT_FOUND, "#check",
                    "Check \"tutorial.v1.Nope\" over the network");
-    expect_true(w1 != HEALTH_UNKNOWN, "#watch", "Watch over the network sent "
+    expect_true(w1 != HEALTH_UNKNOWN, "#watch",
+                "Watch over the network sent "
                 "nothing; the call ended with %s \"%s\"",
                 cg_status_name(watch.code), watch.message);
     expect_health(w1, HEALTH_SERVING, "#watch",
@@ -664,10 +685,12 @@ static void test_health_program_serving(void **state)
     bool up = program_start(&pg, env, NULL, false, why, sizeof why);
     expect_true(up, "#why-probes-need-it", "%s", why);
     cg_channel *ch = cg_channel_new(pg.target, NULL, NULL);
-    static const char *const names[] = {
-        "", "tutorial.v1.MyService", "tutorial.v1.UserService",
-        "tutorial.v1.NotificationService", "tutorial.v1.FileService",
-        "tutorial.v1.ChatService"};
+    static const char *const names[] = {"",
+                                        "tutorial.v1.MyService",
+                                        "tutorial.v1.UserService",
+                                        "tutorial.v1.NotificationService",
+                                        "tutorial.v1.FileService",
+                                        "tutorial.v1.ChatService"};
     cg_status st[6];
     health_status s[6];
     cg_call_opts dl = deadline_ms(WAIT_MS);
@@ -685,10 +708,11 @@ static void test_health_program_serving(void **state)
     program_end(&pg);
     for (int i = 0; i < 6; i++) {
         expect_true(st[i].code == GRPC_STATUS_OK && s[i] == HEALTH_SERVING,
-                    "#why-probes-need-it", "Check \"%s\" on the running "
+                    "#why-probes-need-it",
+                    "Check \"%s\" on the running "
                     "program: expected OK SERVING, got %s %s \"%s\"",
-                    names[i], cg_status_name(st[i].code),
-                    status_name(s[i]), st[i].message);
+                    names[i], cg_status_name(st[i].code), status_name(s[i]),
+                    st[i].message);
     }
 }
 

@@ -14,7 +14,8 @@
 #include <string.h>
 
 #ifndef K8S_PATCH
-#error "tests/07-deploy/step.mk defines K8S_PATCH, the serving.yaml being tested"
+#error                                                                         \
+    "tests/07-deploy/step.mk defines K8S_PATCH, the serving.yaml being tested"
 #endif
 
 /* What k8s_rules.py printed: "<rule> ok" or "<rule> FAIL <why>" a line. */
@@ -24,8 +25,9 @@ static int run_rules(void **state)
 {
     (void)state;
     char cmd[2048];
-    snprintf(cmd, sizeof cmd, "python3 '%s/tests/07-deploy/k8s_rules.py' '%s' 2>&1",
-             ROOT_DIR, K8S_PATCH);
+    snprintf(cmd, sizeof cmd,
+             "python3 '%s/tests/07-deploy/k8s_rules.py' '%s' 2>&1", ROOT_DIR,
+             K8S_PATCH);
     FILE *p = popen(cmd, "r");
     if (p == NULL)
         return -1;
@@ -47,7 +49,8 @@ static void expect_rule(const char *rule, const char *section)
             at++;
     }
     if (at == NULL || *at == '\0')
-        expect_fail(section, "k8s_rules.py gave no verdict on \"%s\"; it printed:\n%s",
+        expect_fail(section,
+                    "k8s_rules.py gave no verdict on \"%s\"; it printed:\n%s",
                     rule, report);
     const char *what = at + strlen(key);
     if (strncmp(what, "ok", 2) == 0 && (what[2] == '\n' || what[2] == '\0'))

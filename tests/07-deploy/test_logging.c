@@ -135,11 +135,11 @@ static void test_logging_line_of_a_call(void **state)
     test_server_stop(&ts);
 
     char line[4096], v[512], want_peer[64];
-    int n = lines_with(log, "/tutorial.v1.MyService/UnaryCall", line,
-                       sizeof line);
+    int n =
+        lines_with(log, "/tutorial.v1.MyService/UnaryCall", line, sizeof line);
     free(log);
     expect_code_as(st, GRPC_STATUS_OK, "#exercise-4-the-logging-interceptor",
-        "UnaryCall through the logging server");
+                   "UnaryCall through the logging server");
     expect_int(n, 1, "#exercise-4-the-logging-interceptor");
     expect_str_as(field(line, "level", v, sizeof v), "info", "#levels",
                   "the level= field of an OK call's line");
@@ -167,10 +167,12 @@ static void test_logging_line_of_a_call(void **state)
                 line);
     snprintf(want_peer, sizeof want_peer, "ipv4:127.0.0.1:");
     const char *peer = field(line, "peer", v, sizeof v);
-    expect_true(peer != NULL && strncmp(peer, want_peer, strlen(want_peer)) == 0,
+    expect_true(peer != NULL &&
+                    strncmp(peer, want_peer, strlen(want_peer)) == 0,
                 "#exercise-4-the-logging-interceptor",
                 "peer should be the client's address (cg_ctx_peer), "
-                "ipv4:127.0.0.1:<port>; line: %s", line);
+                "ipv4:127.0.0.1:<port>; line: %s",
+                line);
     expect_true(field(line, "message", v, sizeof v) == NULL,
                 "#exercise-4-the-logging-interceptor",
                 "a successful call has no message field; line: %s", line);
@@ -182,7 +184,7 @@ static void test_logging_errors_and_levels(void **state)
     test_server ts;
     test_server_opts o = {.log = true, .log_min = LOG_LEVEL_INFO};
     test_server_start(&ts, &o);
-    cg_status bad = unary(ts.ch, "");          /* INVALID_ARGUMENT: info */
+    cg_status bad = unary(ts.ch, "");           /* INVALID_ARGUMENT: info */
     cg_status broken = get_user(ts.ch, "fail"); /* INTERNAL: error */
     char *log = test_server_log(&ts);
     test_server_stop(&ts);
@@ -207,7 +209,8 @@ static void test_logging_errors_and_levels(void **state)
                 "#exercise-4-the-logging-interceptor");
     expect_int(n_bad, 1, "#exercise-4-the-logging-interceptor");
     expect_str(bad_level, "info", "#levels");
-    expect_str(msg, "\"id is required\"", "#exercise-4-the-logging-interceptor");
+    expect_str(msg, "\"id is required\"",
+               "#exercise-4-the-logging-interceptor");
     expect_int(n_broken, 1, "#exercise-4-the-logging-interceptor");
     expect_str(broken_level, "error", "#levels");
 }
@@ -219,9 +222,9 @@ static void test_logging_min_level_filters(void **state)
     test_server_opts o = {.log = true, .log_min = LOG_LEVEL_WARN};
     test_server_start(&ts, &o);
     health_set(&ts.health, "", HEALTH_SERVING);
-    unary(ts.ch, "quiet");        /* info: dropped */
-    get_user(ts.ch, "nobody");    /* NOT_FOUND, info: dropped */
-    get_user(ts.ch, "fail");      /* INTERNAL, error: written */
+    unary(ts.ch, "quiet");     /* info: dropped */
+    get_user(ts.ch, "nobody"); /* NOT_FOUND, info: dropped */
+    get_user(ts.ch, "fail");   /* INTERNAL, error: written */
     char *warn_log = test_server_log(&ts);
     test_server_stop(&ts);
 
@@ -232,8 +235,8 @@ static void test_logging_min_level_filters(void **state)
     Grpc__Health__V1__HealthCheckRequest req =
         GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
     cg_call_opts dl = deadline_ms(WAIT_MS);
-    cg_status hc = grpc__health__v1__health_client__check(ts.ch, &req, NULL,
-                                                          &dl);
+    cg_status hc =
+        grpc__health__v1__health_client__check(ts.ch, &req, NULL, &dl);
     char *debug_log = test_server_log(&ts);
     test_server_stop(&ts);
 
@@ -253,7 +256,8 @@ static void test_logging_min_level_filters(void **state)
     expect_int(quiet, 0, "#levels");
     expect_int(nobody, 0, "#levels");
     expect_int(errors, 1, "#levels");
-    expect_true(hc.code == GRPC_STATUS_OK || hc.code == GRPC_STATUS_UNIMPLEMENTED,
+    expect_true(hc.code == GRPC_STATUS_OK ||
+                    hc.code == GRPC_STATUS_UNIMPLEMENTED,
                 "#levels", "Check failed: %s", hc.message);
     expect_int(health, 1, "#levels");
     expect_str(health_level, hc.code == GRPC_STATUS_OK ? "debug" : "error",
@@ -279,10 +283,12 @@ static void test_logging_escapes_client_text(void **state)
     for (const char *p = log; *p != '\0'; p++)
         newlines += *p == '\n';
     free(log);
-    expect_code_as(st, GRPC_STATUS_NOT_FOUND, "#exercise-4-the-logging-interceptor",
-        "GetUser with a newline in the user id");
+    expect_code_as(st, GRPC_STATUS_NOT_FOUND,
+                   "#exercise-4-the-logging-interceptor",
+                   "GetUser with a newline in the user id");
     expect_int(forged, 1, "#exercise-4-the-logging-interceptor");
-    expect_true(strstr(line, "method=/tutorial.v1.UserService/GetUser") != NULL &&
+    expect_true(strstr(line, "method=/tutorial.v1.UserService/GetUser") !=
+                        NULL &&
                     strstr(line, "\\n") != NULL &&
                     strstr(line, "forged=\\\"yes\\\"") != NULL,
                 "#exercise-4-the-logging-interceptor",
@@ -297,8 +303,8 @@ static void test_logging_duration_is_measured(void **state)
     (void)state;
     test_server ts;
     /* 3 notifications: two pauses of 60 ms, 120 ms. */
-    test_server_opts o = {.log = true, .log_min = LOG_LEVEL_INFO,
-                          .notes_interval_ms = 60};
+    test_server_opts o = {
+        .log = true, .log_min = LOG_LEVEL_INFO, .notes_interval_ms = 60};
     test_server_start(&ts, &o);
     Tutorial__V1__StreamRequest req = TUTORIAL__V1__STREAM_REQUEST__INIT;
     req.user_id = "slow";
@@ -314,11 +320,13 @@ static void test_logging_duration_is_measured(void **state)
     const char *d = field(line, "duration_ms", v, sizeof v);
     double ms = d != NULL ? atof(d) : -1;
     free(log);
-    expect_code_as(st, GRPC_STATUS_OK, "#exercise-4-the-logging-interceptor",
+    expect_code_as(
+        st, GRPC_STATUS_OK, "#exercise-4-the-logging-interceptor",
         "StreamNotifications (two pauses of 60 ms) through the logging server");
     expect_true(ms >= 119 && ms < 5000, "#exercise-4-the-logging-interceptor",
                 "a call that pauses twice for 60 ms should log a duration of "
-                "at least 120 ms; the line was: %s", line);
+                "at least 120 ms; the line was: %s",
+                line);
 }
 
 /* ---- the program --------------------------------------------------------------- */
@@ -327,8 +335,8 @@ static void test_logging_duration_is_measured(void **state)
 static void test_logging_program_writes_stderr(void **state)
 {
     (void)state;
-    static const char *const env[] = {"HOST=127.0.0.1", "PORT=0",
-                                      "METRICS_PORT=off", "LOG_LEVEL=info",
+    static const char *const env[] = {"HOST=127.0.0.1",        "PORT=0",
+                                      "METRICS_PORT=off",      "LOG_LEVEL=info",
                                       "REPLICA_NAME=log-test", NULL};
     program pg;
     char why[20000];
@@ -345,7 +353,7 @@ static void test_logging_program_writes_stderr(void **state)
                        line, sizeof line);
     program_end(&pg);
     expect_code_as(st, GRPC_STATUS_OK, "#exercise-4-the-logging-interceptor",
-        "UnaryCall on the running program");
+                   "UnaryCall on the running program");
     expect_int(n, 1, "#exercise-4-the-logging-interceptor");
     expect_true(strstr(line, "replica=log-test") != NULL &&
                     strstr(line, "code=OK") != NULL,

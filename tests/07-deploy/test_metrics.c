@@ -29,8 +29,8 @@
 #define SUM "rpc_server_duration_milliseconds_sum"
 #define COUNT "rpc_server_duration_milliseconds_count"
 
-#define UNARY_LABELS                                                         \
-    "rpc_system=\"grpc\",rpc_service=\"tutorial.v1.MyService\","             \
+#define UNARY_LABELS                                                           \
+    "rpc_system=\"grpc\",rpc_service=\"tutorial.v1.MyService\","               \
     "rpc_method=\"UnaryCall\""
 
 /* ---- a checker of the text format ---------------------------------------- */
@@ -58,7 +58,8 @@ static const char *format_problem(const char *text)
         if (strncmp(line, "# TYPE ", 7) == 0) {
             char name[128], type[32];
             if (sscanf(line + 7, "%127s %31s", name, type) != 2 ||
-                (strcmp(type, "counter") != 0 && strcmp(type, "histogram") != 0 &&
+                (strcmp(type, "counter") != 0 &&
+                 strcmp(type, "histogram") != 0 &&
                  strcmp(type, "gauge") != 0)) {
                 snprintf(why, sizeof why, "line %d: bad # TYPE line: %s",
                          line_no, line);
@@ -66,8 +67,10 @@ static const char *format_problem(const char *text)
             }
             for (int i = 0; i < n_typed; i++) {
                 if (strcmp(typed[i], name) == 0) {
-                    snprintf(why, sizeof why, "line %d: a second # TYPE for "
-                             "%s", line_no, name);
+                    snprintf(why, sizeof why,
+                             "line %d: a second # TYPE for "
+                             "%s",
+                             line_no, name);
                     return why;
                 }
             }
@@ -81,16 +84,18 @@ static const char *format_problem(const char *text)
         /* A sample: its name must start with the current family's. */
         size_t name_len = strcspn(line, "{ ");
         if (family[0] == '\0' || strncmp(line, family, strlen(family)) != 0) {
-            snprintf(why, sizeof why, "line %d: a sample outside its family "
-                     "(no # TYPE for it just before): %s", line_no, line);
+            snprintf(why, sizeof why,
+                     "line %d: a sample outside its family "
+                     "(no # TYPE for it just before): %s",
+                     line_no, line);
             return why;
         }
         const char *rest = line + name_len;
         if (*rest == '{') {
             const char *close = strchr(rest, '}');
             if (close == NULL) {
-                snprintf(why, sizeof why, "line %d: no closing }: %s",
-                         line_no, line);
+                snprintf(why, sizeof why, "line %d: no closing }: %s", line_no,
+                         line);
                 return why;
             }
             rest = close + 1;
@@ -98,8 +103,10 @@ static const char *format_problem(const char *text)
         char *end = NULL;
         if (*rest != ' ' || (strtod(rest + 1, &end), end == rest + 1) ||
             *end != '\0') {
-            snprintf(why, sizeof why, "line %d: a sample is name{labels} "
-                     "value, one space before the value: %s", line_no, line);
+            snprintf(why, sizeof why,
+                     "line %d: a sample is name{labels} "
+                     "value, one space before the value: %s",
+                     line_no, line);
             return why;
         }
     }
@@ -126,17 +133,21 @@ static const char *histogram_problem(const char *text, const char *labels)
             return why;
         }
         if (v < prev) {
-            snprintf(why, sizeof why, "the bucket le=\"%s\" (%g) is smaller "
+            snprintf(why, sizeof why,
+                     "the bucket le=\"%s\" (%g) is smaller "
                      "than the one before (%g): buckets count every call up "
-                     "to their bound, so they never go down", le, v, prev);
+                     "to their bound, so they never go down",
+                     le, v, prev);
             return why;
         }
         prev = v;
     }
     double count = prom_value(text, COUNT, labels);
     if (count != prev) {
-        snprintf(why, sizeof why, "_count is %g but the +Inf bucket is %g: "
-                 "both count every call", count, prev);
+        snprintf(why, sizeof why,
+                 "_count is %g but the +Inf bucket is %g: "
+                 "both count every call",
+                 count, prev);
         return why;
     }
     return NULL;
@@ -286,16 +297,17 @@ static void test_metrics_record_from_many_threads(void **state)
     expect_true(n == RECORDERS + 1, "#exercise-5-metrics",
                 "%d threads recorded one shared method and one of their own "
                 "each: the table holds %zu methods, expected %d (find or add "
-                "the entry under the lock)", RECORDERS, n, RECORDERS + 1);
-    expect_true(shared_ok == want && shared_count == want &&
-                    shared_sum == (double)want,
-                "#exercise-5-metrics",
-                "%d threads recorded %d calls each of 1 ms: the shared method "
-                "counts %llu OK, count %llu, sum %g ms; expected %llu, %llu "
-                "and %llu (count under the lock)", RECORDERS, RECORDS,
-                (unsigned long long)shared_ok, (unsigned long long)shared_count,
-                shared_sum, (unsigned long long)want, (unsigned long long)want,
-                (unsigned long long)want);
+                "the entry under the lock)",
+                RECORDERS, n, RECORDERS + 1);
+    expect_true(
+        shared_ok == want && shared_count == want && shared_sum == (double)want,
+        "#exercise-5-metrics",
+        "%d threads recorded %d calls each of 1 ms: the shared method "
+        "counts %llu OK, count %llu, sum %g ms; expected %llu, %llu "
+        "and %llu (count under the lock)",
+        RECORDERS, RECORDS, (unsigned long long)shared_ok,
+        (unsigned long long)shared_count, shared_sum, (unsigned long long)want,
+        (unsigned long long)want, (unsigned long long)want);
     expect_true(own_calls == (uint64_t)RECORDERS * (RECORDS / 100),
                 "#exercise-5-metrics",
                 "the threads' own methods count %llu calls, expected %d",
@@ -342,8 +354,9 @@ static void test_metrics_render_text(void **state)
     char hproblem[512] = "";
     if (hp != NULL)
         snprintf(hproblem, sizeof hproblem, "%s", hp);
-    bool help = strstr(text, "# HELP " CALLS " ") != NULL &&
-                strstr(text, "# HELP rpc_server_duration_milliseconds ") != NULL;
+    bool help =
+        strstr(text, "# HELP " CALLS " ") != NULL &&
+        strstr(text, "# HELP rpc_server_duration_milliseconds ") != NULL;
     bool types = strstr(text, "# TYPE " CALLS " counter\n") != NULL &&
                  strstr(text, "# TYPE rpc_server_duration_milliseconds "
                               "histogram\n") != NULL;
@@ -357,8 +370,10 @@ static void test_metrics_render_text(void **state)
     expect_true(empty_problem == NULL && empty_types, "#the-text-format",
                 "with no calls yet the text should still have its # HELP "
                 "and # TYPE lines");
-    expect_true(help && types, "#the-text-format", "every family needs its "
-                "# HELP and # TYPE lines; got:\n%s", shown);
+    expect_true(help && types, "#the-text-format",
+                "every family needs its "
+                "# HELP and # TYPE lines; got:\n%s",
+                shown);
     expect_true(problem[0] == '\0', "#the-text-format", "%s\nin:\n%s", problem,
                 shown);
     expect_double(calls_ok, 2, 0, "#opentelemetry-names-in-prometheus");
@@ -392,8 +407,8 @@ static void test_metrics_interceptor_counts_calls(void **state)
     int ok = 0, bad = 0;
     for (int i = 0; i < 5; i++) {
         req.id = i < 3 ? "x" : ""; /* 3 OK, 2 INVALID_ARGUMENT */
-        cg_status st = tutorial__v1__my_service_client__unary_call(ts.ch, &req,
-                                                                  NULL, &dl);
+        cg_status st =
+            tutorial__v1__my_service_client__unary_call(ts.ch, &req, NULL, &dl);
         ok += st.code == GRPC_STATUS_OK;
         bad += st.code == GRPC_STATUS_INVALID_ARGUMENT;
     }
@@ -406,10 +421,10 @@ static void test_metrics_interceptor_counts_calls(void **state)
     char *text = metrics_render(&ts.metrics);
     test_server_stop(&ts);
 
-    double c_ok = prom_value(text, CALLS, UNARY_LABELS
-                             ",rpc_grpc_status_code=\"0\"");
-    double c_bad = prom_value(text, CALLS, UNARY_LABELS
-                              ",rpc_grpc_status_code=\"3\"");
+    double c_ok =
+        prom_value(text, CALLS, UNARY_LABELS ",rpc_grpc_status_code=\"0\"");
+    double c_bad =
+        prom_value(text, CALLS, UNARY_LABELS ",rpc_grpc_status_code=\"3\"");
     double count = prom_value(text, COUNT, UNARY_LABELS);
     double s_ok = prom_value(text, CALLS,
                              "rpc_service=\"tutorial.v1.NotificationService\","
@@ -433,23 +448,24 @@ static void test_metrics_interceptor_counts_calls(void **state)
     expect_true(c_ok == 3 && c_bad == 2 && s_ok == 1, "#exercise-5-metrics",
                 "after 3 OK and 2 INVALID_ARGUMENT UnaryCalls and one "
                 "stream, the counters should say 3, 2 and 1; they say %g, %g "
-                "and %g in:\n%s", c_ok, c_bad, s_ok, shown);
+                "and %g in:\n%s",
+                c_ok, c_bad, s_ok, shown);
     expect_double(count, 5, 0, "#exercise-5-metrics");
     expect_true(hproblem[0] == '\0', "#the-text-format", "%s\nin:\n%s",
                 hproblem, shown);
     expect_true(s_sum >= 59 && s_sum < 5000, "#exercise-5-metrics",
                 "a stream that pauses 60 ms between its two notifications "
                 "took at least 60 ms; its duration sum says %g ms: time the "
-                "call around cg_proceed, in milliseconds", s_sum);
+                "call around cg_proceed, in milliseconds",
+                s_sum);
 }
 
 /* needs: config.c */
 static void test_metrics_program_endpoint(void **state)
 {
     (void)state;
-    static const char *const env[] = {"HOST=127.0.0.1", "PORT=0",
-                                      "METRICS_PORT=0", "LOG_LEVEL=error",
-                                      NULL};
+    static const char *const env[] = {
+        "HOST=127.0.0.1", "PORT=0", "METRICS_PORT=0", "LOG_LEVEL=error", NULL};
     program pg;
     char why[20000];
     bool up = program_start(&pg, env, NULL, true, why, sizeof why);
@@ -473,7 +489,8 @@ static void test_metrics_program_endpoint(void **state)
     snprintf(nf, sizeof nf, "%s,rpc_grpc_status_code=\"5\"", labels);
     expect_int(code, 200, "#the-metrics-endpoint");
     expect_true(strstr(resp, "Content-Type: text/plain; version=0.0.4") != NULL,
-                "#the-metrics-endpoint", "the answer should be Prometheus "
+                "#the-metrics-endpoint",
+                "the answer should be Prometheus "
                 "text (Content-Type: text/plain; version=0.0.4)");
     /* prom_value gives -1 for a line that is missing. */
     expect_double_as(prom_value(body, CALLS, ok), 3, 0, "#exercise-5-metrics",
@@ -500,8 +517,9 @@ static char *render_hello(void *user)
 static metrics_http *endpoint(int *port, int read_timeout_ms)
 {
     char err[256];
-    metrics_http *h = metrics_http_start("127.0.0.1", 0, render_hello, NULL,
-                                         read_timeout_ms, port, err, sizeof err);
+    metrics_http *h =
+        metrics_http_start("127.0.0.1", 0, render_hello, NULL, read_timeout_ms,
+                           port, err, sizeof err);
     if (h == NULL)
         fail_msg("metrics_http_start: %s", err);
     return h;
@@ -510,8 +528,8 @@ static metrics_http *endpoint(int *port, int read_timeout_ms)
 static int ask(int port, const char *request)
 {
     char resp[4096];
-    return http_request(port, request, strlen(request), resp, sizeof resp,
-                        NULL, WAIT_MS);
+    return http_request(port, request, strlen(request), resp, sizeof resp, NULL,
+                        WAIT_MS);
 }
 
 static void test_metrics_http_answers(void **state)
@@ -551,8 +569,8 @@ static void test_metrics_http_bounded(void **state)
     memset(big + 30, 'a', big_len - 30);
     big[big_len] = '\0';
     char resp[4096];
-    int too_big = http_request(port, big, big_len, resp, sizeof resp, NULL,
-                               WAIT_MS);
+    int too_big =
+        http_request(port, big, big_len, resp, sizeof resp, NULL, WAIT_MS);
     free(big);
     /* A client that connects and says nothing holds the endpoint for the
      * read timeout at most: the next client is served after it. */
@@ -580,8 +598,10 @@ static void test_metrics_http_bounded(void **state)
     expect_true(waited < 300 + 2000, "#the-metrics-endpoint",
                 "the next client waited %lld ms", (long long)waited);
     expect_true(strncmp(idle_resp, "HTTP/1.1 408", 12) == 0,
-                "#the-metrics-endpoint", "the silent client should get 408; "
-                "got: %s", idle_resp);
+                "#the-metrics-endpoint",
+                "the silent client should get 408; "
+                "got: %s",
+                idle_resp);
 }
 
 static void test_metrics_http_port_in_use(void **state)
@@ -591,17 +611,21 @@ static void test_metrics_http_port_in_use(void **state)
     metrics_http *h = endpoint(&port, 500);
     char err[256] = "";
     int port2 = 0;
-    metrics_http *h2 = metrics_http_start("127.0.0.1", port, render_hello,
-                                          NULL, 0, &port2, err, sizeof err);
+    metrics_http *h2 = metrics_http_start("127.0.0.1", port, render_hello, NULL,
+                                          0, &port2, err, sizeof err);
     metrics_http_stop(h2);
     metrics_http_stop(h);
     char num[16];
     snprintf(num, sizeof num, "%d", port);
-    expect_true(h2 == NULL, "#the-metrics-endpoint", "a second endpoint on "
-                "port %d should fail", port);
+    expect_true(h2 == NULL, "#the-metrics-endpoint",
+                "a second endpoint on "
+                "port %d should fail",
+                port);
     expect_true(strstr(err, num) != NULL && strstr(err, "METRICS_PORT") != NULL,
-                "#the-metrics-endpoint", "the error should name the port and "
-                "METRICS_PORT; got \"%s\"", err);
+                "#the-metrics-endpoint",
+                "the error should name the port and "
+                "METRICS_PORT; got \"%s\"",
+                err);
 }
 
 int main(void)

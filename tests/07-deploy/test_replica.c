@@ -47,13 +47,15 @@ static void test_replica_header_on_unary_calls(void **state)
     const char *h2 = header_of_unary(ts.ch, buf, sizeof buf, &st2);
     test_server_stop(&ts);
     expect_code_as(st1, GRPC_STATUS_OK, "#exercise-7-which-replica-answered",
-        "the first UnaryCall");
+                   "the first UnaryCall");
     const char *first_call_header = h1 ? first : NULL;
-    expect_str(first_call_header, "replica-7", "#exercise-7-which-replica-answered");
+    expect_str(first_call_header, "replica-7",
+               "#exercise-7-which-replica-answered");
     expect_code_as(st2, GRPC_STATUS_OK, "#exercise-7-which-replica-answered",
-        "the second UnaryCall");
+                   "the second UnaryCall");
     const char *second_call_header = h2;
-    expect_str(second_call_header, "replica-7", "#exercise-7-which-replica-answered");
+    expect_str(second_call_header, "replica-7",
+               "#exercise-7-which-replica-answered");
 }
 
 static void test_replica_header_on_streams(void **state)
@@ -66,8 +68,9 @@ static void test_replica_header_on_streams(void **state)
     req.user_id = "u";
     req.max_count = 3;
     cg_call_opts dl = deadline_ms(WAIT_MS);
-    cg_call *c = tutorial__v1__notification_service_client__stream_notifications(
-        ts.ch, &req, &dl);
+    cg_call *c =
+        tutorial__v1__notification_service_client__stream_notifications(
+            ts.ch, &req, &dl);
     int n = 0;
     while (cg_call_recv(c) != NULL)
         n++;
@@ -78,10 +81,11 @@ static void test_replica_header_on_streams(void **state)
     cg_status st = cg_call_finish(c);
     test_server_stop(&ts);
     expect_code_as(st, GRPC_STATUS_OK, "#exercise-7-which-replica-answered",
-        "the ServerStream call");
+                   "the ServerStream call");
     expect_int(n, 3, "#exercise-7-which-replica-answered");
     const char *stream_header = h != NULL ? got : NULL;
-    expect_str(stream_header, "replica-s", "#exercise-7-which-replica-answered");
+    expect_str(stream_header, "replica-s",
+               "#exercise-7-which-replica-answered");
 }
 
 /* needs: config.c */
@@ -102,7 +106,7 @@ static void test_replica_program_header(void **state)
     cg_channel_free(ch);
     program_end(&pg);
     expect_code_as(st, GRPC_STATUS_OK, "#exercise-7-which-replica-answered",
-        "UnaryCall on the running program");
+                   "UnaryCall on the running program");
     expect_str(h, "grpc-server-2", "#exercise-7-which-replica-answered");
 }
 

@@ -26,8 +26,10 @@ const char *__tsan_default_suppressions(void);
  * whole arguments. */
 const char *__asan_default_options(void)
 {
-    return "detect_leaks=1:halt_on_error=1:abort_on_error=0:strict_string_checks=1:"
-           "detect_stack_use_after_return=1:check_initialization_order=1:print_summary=1";
+    return "detect_leaks=1:halt_on_error=1:abort_on_error=0:strict_string_"
+           "checks=1:"
+           "detect_stack_use_after_return=1:check_initialization_order=1:print_"
+           "summary=1";
 }
 
 const char *__lsan_default_options(void)
@@ -58,7 +60,8 @@ const char *__ubsan_default_options(void)
  * left out (ignore_noninstrumented_modules), as the runtime's suites do. */
 const char *__tsan_default_options(void)
 {
-    return "halt_on_error=1:second_deadlock_stack=1:ignore_noninstrumented_modules=1";
+    return "halt_on_error=1:second_deadlock_stack=1:ignore_noninstrumented_"
+           "modules=1";
 }
 
 const char *__tsan_default_suppressions(void)

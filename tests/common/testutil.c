@@ -128,8 +128,7 @@ enum { KEEPS_THREADS = 1 };
 void tu_wait_threads_gone(int timeout_ms)
 {
     for (int waited = 0;
-         waited < timeout_ms && tu_thread_count() > KEEPS_THREADS;
-         waited += 10)
+         waited < timeout_ms && tu_thread_count() > KEEPS_THREADS; waited += 10)
         nap_ms(10);
 }
 
@@ -217,8 +216,8 @@ static int count_of(const tu_method_calls *c, tu_count what)
     return what == TU_STARTED ? c->started : c->returned;
 }
 
-bool tu_recorder_wait(tu_recorder *r, const cg_method *m, tu_count what,
-                      int n, int timeout_ms, cg_status *last)
+bool tu_recorder_wait(tu_recorder *r, const cg_method *m, tu_count what, int n,
+                      int timeout_ms, cg_status *last)
 {
     struct timespec until = tu_after_ms(timeout_ms);
     pthread_mutex_lock(&r->mu);

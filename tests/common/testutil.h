@@ -86,7 +86,7 @@ long tu_rss_kib(pid_t pid);
 
 /* What the recorder saw of one method. */
 typedef struct tu_method_calls {
-    const char *path;       /* NULL: a free slot */
+    const char *path; /* NULL: a free slot */
     int started;
     int returned;
     int cancelled_at_entry; /* handlers whose call was over before they ran */
@@ -116,8 +116,8 @@ tu_method_calls tu_recorder_get(tu_recorder *r, const cg_method *m);
 /* Waits until at least n handlers of m have started (TU_STARTED) or
  * returned (TU_RETURNED); false after timeout_ms. *last (may be NULL)
  * receives the status of the last one that returned. */
-bool tu_recorder_wait(tu_recorder *r, const cg_method *m, tu_count what,
-                      int n, int timeout_ms, cg_status *last);
+bool tu_recorder_wait(tu_recorder *r, const cg_method *m, tu_count what, int n,
+                      int timeout_ms, cg_status *last);
 
 /* ---- a program's stderr, for the verdict ------------------------------ */
 

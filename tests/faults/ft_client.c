@@ -51,7 +51,8 @@ static cg_call *start(cg_channel *ch, const char *mode)
         Tutorial__V1__Request req = TUTORIAL__V1__REQUEST__INIT;
         req.id = id;
         req.value = 10000;
-        cg_call *c = tutorial__v1__my_service_client__server_stream(ch, &req, &o);
+        cg_call *c =
+            tutorial__v1__my_service_client__server_stream(ch, &req, &o);
         return cg_call_recv(c) != NULL ? c : (fail(mode, c), NULL);
     }
     if (strcmp(mode, "client-stream") == 0) {

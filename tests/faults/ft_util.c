@@ -169,8 +169,8 @@ cg_status ft_unary(cg_channel *ch, const char *id, int64_t timeout_ms)
     req.id = (char *)id;
     Tutorial__V1__Response *resp = NULL;
     cg_call_opts o = ft_opts(timeout_ms);
-    cg_status st = tutorial__v1__my_service_client__unary_call(ch, &req, &resp,
-                                                              &o);
+    cg_status st =
+        tutorial__v1__my_service_client__unary_call(ch, &req, &resp, &o);
     if (st.code == GRPC_STATUS_OK) {
         char want[128];
         snprintf(want, sizeof want, "Processed: %s", id);

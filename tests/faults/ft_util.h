@@ -50,19 +50,19 @@
 #define M_BIDI TUTORIAL__V1__MY_SERVICE__BIDIRECTIONAL_STREAM__METHOD
 #define M_CHAT TUTORIAL__V1__CHAT_SERVICE__CHAT__METHOD
 #define M_UPLOAD TUTORIAL__V1__FILE_SERVICE__UPLOAD_FILE__METHOD
-#define M_NOTIFY TUTORIAL__V1__NOTIFICATION_SERVICE__STREAM_NOTIFICATIONS__METHOD
+#define M_NOTIFY                                                               \
+    TUTORIAL__V1__NOTIFICATION_SERVICE__STREAM_NOTIFICATIONS__METHOD
 #define M_GETUSER TUTORIAL__V1__USER_SERVICE__GET_USER__METHOD
 
 /* Fails the test unless status `st` has code `want`, naming both codes and
  * the message. */
-#define ft_expect_code(st, want)                                             \
-    do {                                                                     \
-        cg_status s_ = (st);                                                 \
-        grpc_status_code w_ = (want);                                        \
-        if (s_.code != w_)                                                   \
-            fail_msg("%s: expected %s, got %s (\"%s\")", #st,                \
-                     cg_status_name(w_), cg_status_name(s_.code),            \
-                     s_.message);                                            \
+#define ft_expect_code(st, want)                                               \
+    do {                                                                       \
+        cg_status s_ = (st);                                                   \
+        grpc_status_code w_ = (want);                                          \
+        if (s_.code != w_)                                                     \
+            fail_msg("%s: expected %s, got %s (\"%s\")", #st,                  \
+                     cg_status_name(w_), cg_status_name(s_.code), s_.message); \
     } while (0)
 
 typedef struct ft_server {
@@ -77,7 +77,7 @@ typedef struct ft_server {
     /* What the handlers did, per method. Its mu also guards saved, and its
      * cv is broadcast when saved changes. */
     tu_recorder calls;
-    int saved;               /* uploads that reached upload_settings.save */
+    int saved; /* uploads that reached upload_settings.save */
 } ft_server;
 
 /* Starts the five services in this process on `listen` (NULL =
@@ -119,7 +119,8 @@ int ft_pool_threads(ft_server *s);
 long ft_core_calls_started(void);
 
 /* Polls cond(arg) every 2 ms until true or timeout_ms has passed. */
-#define ft_wait_until(cond, arg, timeout_ms) tu_wait_until(cond, arg, timeout_ms)
+#define ft_wait_until(cond, arg, timeout_ms)                                   \
+    tu_wait_until(cond, arg, timeout_ms)
 
 /* A zeroed proc for a child process of the running test. It lives in
  * static storage, not on the test's stack, so that ft_end_children (the

@@ -125,10 +125,11 @@ static void test_backpressure_server_memory_bounded(void **state)
     proc_end(p);
     free(id);
 
-    printf("    server RSS: %.1f MiB before, %.1f MiB peak while the client did "
-           "not read (+%.1f), %.1f MiB after reading 128 MiB\n",
-           before / 1024.0, stalled / 1024.0, (stalled - before) / 1024.0,
-           after / 1024.0);
+    printf(
+        "    server RSS: %.1f MiB before, %.1f MiB peak while the client did "
+        "not read (+%.1f), %.1f MiB after reading 128 MiB\n",
+        before / 1024.0, stalled / 1024.0, (stalled - before) / 1024.0,
+        after / 1024.0);
     assert_true(before > 0 && stalled > 0);
     if (stalled - before > FT_BOUND_MIB * 1024L)
         fail_msg("the server grew by %.1f MiB while its client read nothing: "
@@ -194,8 +195,9 @@ static void test_backpressure_bidi_flood_without_reading(void **state)
 
     char *id = big_id('f');
     cg_call_opts o = ft_opts(FT_WAIT_MS * 3);
-    flood f = {.c = tutorial__v1__my_service_client__bidirectional_stream(ch, &o),
-               .id = id};
+    flood f = {
+        .c = tutorial__v1__my_service_client__bidirectional_stream(ch, &o),
+        .id = id};
     atomic_init(&f.sent, 0);
     pthread_t t;
     pthread_create(&t, NULL, flood_sender, &f);
@@ -214,13 +216,14 @@ static void test_backpressure_bidi_flood_without_reading(void **state)
     proc_end(p);
     free(id);
 
-    printf("    bidi flood: client sends stalled after %ld requests of 128 KiB; "
-           "server RSS %.1f -> %.1f MiB\n", stalled_at, before / 1024.0,
-           (later > peak ? later : peak) / 1024.0);
+    printf(
+        "    bidi flood: client sends stalled after %ld requests of 128 KiB; "
+        "server RSS %.1f -> %.1f MiB\n",
+        stalled_at, before / 1024.0, (later > peak ? later : peak) / 1024.0);
     if (peak - before > FT_BOUND_MIB * 1024L)
         fail_msg("the server grew by %.1f MiB under a client that never "
-                 "reads (bound %d MiB)", (peak - before) / 1024.0,
-                 FT_BOUND_MIB);
+                 "reads (bound %d MiB)",
+                 (peak - before) / 1024.0, FT_BOUND_MIB);
     /* The flood was stopped by flow control long before 128 MiB. */
     assert_true(stalled_at < N_BIG);
     assert_int_equal(sent_later, stalled_at);

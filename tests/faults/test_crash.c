@@ -20,7 +20,7 @@
 
 typedef struct patient {
     cg_channel *ch;
-    atomic_llong started_ms;  /* 0 until the call is about to start */
+    atomic_llong started_ms; /* 0 until the call is about to start */
     cg_status st;
     char answer[64];
 } patient;
@@ -34,7 +34,8 @@ static void *call_patiently(void *arg)
     cg_call_opts o = ft_opts(FT_WAIT_MS);
     o.ready = CG_READY_WAIT;
     atomic_store(&pt->started_ms, ft_now_ms());
-    pt->st = tutorial__v1__my_service_client__unary_call(pt->ch, &req, &resp, &o);
+    pt->st =
+        tutorial__v1__my_service_client__unary_call(pt->ch, &req, &resp, &o);
     if (resp != NULL) {
         snprintf(pt->answer, sizeof pt->answer, "%s", resp->message);
         tutorial__v1__response__free_unpacked(resp, NULL);
@@ -67,7 +68,8 @@ static void test_crash_calls_in_flight_get_unavailable(void **state)
     assert_non_null(cg_call_recv(ss));
     req.id = "crash";
     req.value = 1;
-    cg_call *bidi = tutorial__v1__my_service_client__bidirectional_stream(ch, &o);
+    cg_call *bidi =
+        tutorial__v1__my_service_client__bidirectional_stream(ch, &o);
     assert_true(cg_call_send(bidi, &req));
     assert_non_null(cg_call_recv(bidi));
     cg_call *cs = tutorial__v1__my_service_client__client_stream(ch, &o);
@@ -122,7 +124,8 @@ static void test_crash_wait_for_ready_call_survives_restart(void **state)
     cg_call_opts o = ft_opts(FT_WAIT_MS);
     Tutorial__V1__Request req = TUTORIAL__V1__REQUEST__INIT;
     req.id = "mid";
-    cg_call *bidi = tutorial__v1__my_service_client__bidirectional_stream(ch, &o);
+    cg_call *bidi =
+        tutorial__v1__my_service_client__bidirectional_stream(ch, &o);
     assert_true(cg_call_send(bidi, &req));
     assert_non_null(cg_call_recv(bidi));
 
@@ -144,8 +147,8 @@ static void test_crash_wait_for_ready_call_survives_restart(void **state)
     char listen[32];
     snprintf(listen, sizeof listen, "127.0.0.1:%d", port);
     static char why[40000];
-    bool back = proc_start_server(p2, listen, &port2, why, sizeof why,
-                                  FT_WAIT_MS);
+    bool back =
+        proc_start_server(p2, listen, &port2, why, sizeof why, FT_WAIT_MS);
     int64_t back_ms = ft_now_ms();
     pthread_join(t, NULL);
     int64_t done_ms = ft_now_ms();

@@ -55,8 +55,9 @@ static void *slow_call(void *arg)
     req.user_id = "busy";
     req.max_count = 2;
     cg_call_opts o = ft_opts(FT_WAIT_MS);
-    cg_call *c = tutorial__v1__notification_service_client__stream_notifications(
-        j->ch, &req, &o);
+    cg_call *c =
+        tutorial__v1__notification_service_client__stream_notifications(
+            j->ch, &req, &o);
     const Tutorial__V1__Notification *n;
     while ((n = cg_call_recv(c)) != NULL)
         if (n->sequence == j->got + 1)
@@ -99,11 +100,13 @@ static void test_deadline_expired_before_the_handler_runs(void **state)
     Tutorial__V1__Request req = TUTORIAL__V1__REQUEST__INIT;
     req.id = "late";
     req.value = 3;
-    cg_call *ss = tutorial__v1__my_service_client__server_stream(s.ch, &req, &o);
+    cg_call *ss =
+        tutorial__v1__my_service_client__server_stream(s.ch, &req, &o);
     cg_call *cs = tutorial__v1__my_service_client__client_stream(s.ch, &o);
     cg_call_send(cs, &req);
     cg_call_close_send(cs);
-    cg_call *bd = tutorial__v1__my_service_client__bidirectional_stream(s.ch, &o);
+    cg_call *bd =
+        tutorial__v1__my_service_client__bidirectional_stream(s.ch, &o);
     cg_call_send(bd, &req);
     Tutorial__V1__Response *resp = NULL;
     cg_status st_unary =
@@ -128,14 +131,15 @@ static void test_deadline_expired_before_the_handler_runs(void **state)
     int ran = 0, ran_live = 0;
     for (int i = 0; i < 4; i++) {
         ran += ft_started(&s, late[i]);
-        ran_live += ft_started(&s, late[i]) - ft_cancelled_at_entry(&s, late[i]);
+        ran_live +=
+            ft_started(&s, late[i]) - ft_cancelled_at_entry(&s, late[i]);
     }
     ft_expect_code(ft_unary(s.ch, "on time", FT_WAIT_MS), GRPC_STATUS_OK);
     ft_server_stop(&s);
 
     printf("    4 calls expired in the queue after %lld ms; %d of their "
-           "handlers ran later, all finding the call over\n", (long long)took,
-           ran);
+           "handlers ran later, all finding the call over\n",
+           (long long)took, ran);
     ft_expect_code(st_unary, GRPC_STATUS_DEADLINE_EXCEEDED);
     assert_null(resp);
     ft_expect_code(st_ss, GRPC_STATUS_DEADLINE_EXCEEDED);
@@ -150,7 +154,8 @@ static void test_deadline_expired_before_the_handler_runs(void **state)
         fail_msg("call records of expired calls were never freed");
     if (ran_live > 0)
         fail_msg("%d handler(s) of expired calls ran as if the call were "
-                 "live", ran_live);
+                 "live",
+                 ran_live);
     for (int i = 0; i < SLOW; i++) {
         ft_expect_code(jobs[i].st, GRPC_STATUS_OK);
         assert_int_equal(jobs[i].got, 2);
@@ -174,7 +179,8 @@ static void test_deadline_wakes_handlers_blocked_in_recv_and_send(void **state)
     memset(id, 'd', sizeof id - 1);
     req.id = id;
     req.value = 10000;
-    cg_call *ss = tutorial__v1__my_service_client__server_stream(s.ch, &req, &o);
+    cg_call *ss =
+        tutorial__v1__my_service_client__server_stream(s.ch, &req, &o);
     int64_t t0 = ft_now_ms();
     cg_status last_cs, last_ss;
     bool cs_back = ft_wait_returned(&s, M_CSTREAM, 1, FT_WAIT_MS, &last_cs);
@@ -186,14 +192,16 @@ static void test_deadline_wakes_handlers_blocked_in_recv_and_send(void **state)
     ft_server_stop(&s);
 
     printf("    handlers blocked in cg_recv / cg_send returned %lld ms after "
-           "the calls began (deadline 300 ms)\n", (long long)took);
+           "the calls began (deadline 300 ms)\n",
+           (long long)took);
     assert_true(cs_back);
     assert_true(ss_back);
     /* cg_stream_error: either way the call ended for lack of time. */
     if (last_cs.code != GRPC_STATUS_DEADLINE_EXCEEDED &&
         last_cs.code != GRPC_STATUS_CANCELLED)
         fail_msg("the receiving handler's stream ended with %s (%s), not "
-                 "DEADLINE_EXCEEDED or CANCELLED", cg_status_name(last_cs.code),
+                 "DEADLINE_EXCEEDED or CANCELLED",
+                 cg_status_name(last_cs.code),
                  last_cs.message ? last_cs.message : "");
     assert_int_not_equal(last_ss.code, GRPC_STATUS_OK);
     ft_expect_code(st_cs, GRPC_STATUS_DEADLINE_EXCEEDED);

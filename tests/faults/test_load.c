@@ -38,7 +38,8 @@ static void test_load_1000_server_streams_at_once(void **state)
         Tutorial__V1__Request req = TUTORIAL__V1__REQUEST__INIT;
         req.id = id;
         req.value = 5;
-        calls[i] = tutorial__v1__my_service_client__server_stream(s.ch, &req, &o);
+        calls[i] =
+            tutorial__v1__my_service_client__server_stream(s.ch, &req, &o);
     }
     /* Read them back to front: the last started is read first. */
     int bad = 0;
@@ -82,8 +83,9 @@ static void test_load_1000_bidi_streams_open_together(void **state)
     for (int round = 1; round <= 2; round++) {
         for (int i = 0; i < N; i++) {
             if (round == 1)
-                calls[i] = tutorial__v1__my_service_client__bidirectional_stream(
-                    s.ch, &o);
+                calls[i] =
+                    tutorial__v1__my_service_client__bidirectional_stream(s.ch,
+                                                                          &o);
             char id[24];
             snprintf(id, sizeof id, "b%d-%d", i, round);
             Tutorial__V1__Request req = TUTORIAL__V1__REQUEST__INIT;
@@ -117,8 +119,8 @@ static void test_load_1000_bidi_streams_open_together(void **state)
     assert_true(ft_wait_returned(&s, M_BIDI, N, FT_WAIT_MS, &last));
     ft_server_stop(&s);
     printf("    1000 bidi streams open together (%d handlers running at once, "
-           "%d threads in the process): %lld ms\n", running, threads,
-           (long long)took);
+           "%d threads in the process): %lld ms\n",
+           running, threads, (long long)took);
     assert_int_equal(bad, 0);
     assert_int_equal(running, N);
     ft_expect_code(last, GRPC_STATUS_OK);

@@ -43,7 +43,8 @@ static void same_connection(ft_server *s, cg_channel *ch, const char *peer0,
     ft_last_peer(s, M_UNARY, peer, sizeof peer);
     if (strcmp(peer, peer0) != 0)
         fail_msg("after %s the channel reconnected: the server saw %s, then "
-                 "%s", after, peer0, peer);
+                 "%s",
+                 after, peer0, peer);
     if (cg_channel_state(ch, false) != CG_CONN_READY)
         fail_msg("after %s the channel is %s", after,
                  cg_conn_state_name(cg_channel_state(ch, false)));
@@ -68,8 +69,8 @@ static void test_oversize_unary_request(void **state)
     req.id = id;
     cg_call_opts o = ft_opts(FT_WAIT_MS);
     Tutorial__V1__Response *resp = NULL;
-    cg_status st = tutorial__v1__my_service_client__unary_call(s.ch, &req, &resp,
-                                                              &o);
+    cg_status st =
+        tutorial__v1__my_service_client__unary_call(s.ch, &req, &resp, &o);
     free(id);
     ft_expect_code(st, GRPC_STATUS_RESOURCE_EXHAUSTED);
     assert_null(resp);
@@ -132,8 +133,8 @@ static void test_oversize_response_over_server_send_limit(void **state)
     assert_int_equal(tutorial__v1__request__get_packed_size(&req), 4194295);
     cg_call_opts o = ft_opts(FT_WAIT_MS);
     Tutorial__V1__Response *resp = NULL;
-    cg_status st = tutorial__v1__my_service_client__unary_call(s.ch, &req, &resp,
-                                                              &o);
+    cg_status st =
+        tutorial__v1__my_service_client__unary_call(s.ch, &req, &resp, &o);
     ft_expect_code(st, GRPC_STATUS_RESOURCE_EXHAUSTED);
     assert_null(resp);
     /* The request was within limits: the handler ran, its answer did not
@@ -166,11 +167,12 @@ static void test_oversize_response_over_client_recv_limit(void **state)
     req.id = id;
     cg_call_opts o = ft_opts(FT_WAIT_MS);
     Tutorial__V1__Response *resp = NULL;
-    ft_expect_code(tutorial__v1__my_service_client__unary_call(s.ch, &req, &resp,
-                                                              &o),
-                   GRPC_STATUS_RESOURCE_EXHAUSTED);
+    ft_expect_code(
+        tutorial__v1__my_service_client__unary_call(s.ch, &req, &resp, &o),
+        GRPC_STATUS_RESOURCE_EXHAUSTED);
     assert_null(resp);
-    same_connection(&s, s.ch, peer0, "a unary response over the client's limit");
+    same_connection(&s, s.ch, peer0,
+                    "a unary response over the client's limit");
 
     req.value = 2000; /* 200 MB: more than any window lets through */
     cg_call *c = tutorial__v1__my_service_client__server_stream(s.ch, &req, &o);

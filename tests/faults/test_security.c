@@ -64,8 +64,8 @@ static int setup_certs(void **state)
     }
     char *argv[] = {"/bin/sh", FT_DIR "/make_certs.sh", cert_dir, NULL};
     proc p;
-    bool ok = proc_start(&p, argv) && proc_wait(&p, 30000) &&
-              proc_exit_code(&p) == 0;
+    bool ok =
+        proc_start(&p, argv) && proc_wait(&p, 30000) && proc_exit_code(&p) == 0;
     if (!ok)
         fprintf(stderr, "make_certs.sh failed (exit %d): %s\n",
                 proc_exit_code(&p), p.err);
@@ -166,9 +166,9 @@ static void test_security_tls_end_to_end(void **state)
     Tutorial__V1__GetUserRequest ureq = TUTORIAL__V1__GET_USER_REQUEST__INIT;
     ureq.user_id = "1";
     Tutorial__V1__User *user = NULL;
-    ft_expect_code(tutorial__v1__user_service_client__get_user(s.ch, &ureq, &user,
-                                                              &o),
-                   GRPC_STATUS_OK);
+    ft_expect_code(
+        tutorial__v1__user_service_client__get_user(s.ch, &ureq, &user, &o),
+        GRPC_STATUS_OK);
     assert_string_equal(user->name, "Alice");
     tutorial__v1__user__free_unpacked(user, NULL);
     /* The server saw the call come over TLS: a plaintext client cannot. */
@@ -182,7 +182,7 @@ static void test_security_tls_untrusted_servers_refused(void **state)
     cg_tls_client trusting = {cert("ca.pem"), NULL, NULL, NULL};
     cg_tls_client other = {cert("other-ca.pem"), NULL, NULL, NULL};
     struct {
-        const char *server_cert;   /* NULL: a plaintext server */
+        const char *server_cert; /* NULL: a plaintext server */
         const cg_tls_client *client;
         const char *what;
     } cases[] = {
@@ -197,14 +197,15 @@ static void test_security_tls_untrusted_servers_refused(void **state)
         if (cases[i].server_cert != NULL)
             st = server_tls(cases[i].server_cert, NULL, false);
         ft_server s;
-        ft_server_start(&s, NULL, cases[i].server_cert ? &st : NULL, NULL, NULL);
+        ft_server_start(&s, NULL, cases[i].server_cert ? &st : NULL, NULL,
+                        NULL);
         cg_status got = call_with(s.target, cases[i].client);
         int ran = handlers_run(&s);
         ft_server_stop(&s);
         if (got.code != GRPC_STATUS_UNAVAILABLE || ran != 0)
             fail_msg("%s: the call ended %s (%s) and %d handler(s) ran; wanted "
-                     "UNAVAILABLE and none", cases[i].what,
-                     cg_status_name(got.code), got.message, ran);
+                     "UNAVAILABLE and none",
+                     cases[i].what, cg_status_name(got.code), got.message, ran);
         printf("    refused: %s\n", cases[i].what);
     }
 }
@@ -213,8 +214,8 @@ static void test_security_mutual_tls_required(void **state)
 {
     (void)state;
     cg_tls_server st = server_tls("server", "ca.pem", true);
-    cg_tls_client good = {cert("ca.pem"), cert("client.pem"), cert("client.key"),
-                          NULL};
+    cg_tls_client good = {cert("ca.pem"), cert("client.pem"),
+                          cert("client.key"), NULL};
     ft_server s;
     cg_channel_opts co = {0};
     co.tls = &good;
@@ -227,9 +228,11 @@ static void test_security_mutual_tls_required(void **state)
     } cases[] = {
         {{cert("ca.pem"), NULL, NULL, NULL}, "no client certificate"},
         {{cert("ca.pem"), cert("other-client.pem"), cert("other-client.key"),
-          NULL}, "a client certificate from another CA"},
-        {{cert("ca.pem"), cert("expired-client.pem"), cert("expired-client.key"),
-          NULL}, "an expired client certificate"},
+          NULL},
+         "a client certificate from another CA"},
+        {{cert("ca.pem"), cert("expired-client.pem"),
+          cert("expired-client.key"), NULL},
+         "an expired client certificate"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         cg_status got = call_with(s.target, &cases[i].client);
@@ -342,7 +345,8 @@ static void only_on_loopback(int port)
     int e = try_connect(AF_INET, "127.0.0.2", port);
     if (e == 0)
         fail_msg("127.0.0.2:%d accepted a connection: the server listens on "
-                 "more than 127.0.0.1", port);
+                 "more than 127.0.0.1",
+                 port);
     e = try_connect(AF_INET6, "::1", port);
     if (e == 0)
         fail_msg("[::1]:%d accepted a connection", port);
@@ -350,12 +354,15 @@ static void only_on_loopback(int port)
     if (outside_address(outside, sizeof outside)) {
         if (try_connect(AF_INET, outside, port) == 0)
             fail_msg("%s:%d (this machine's own address) accepted a "
-                     "connection", outside, port);
+                     "connection",
+                     outside, port);
         printf("    port %d: open on 127.0.0.1; closed on 127.0.0.2, [::1] "
-               "and %s\n", port, outside);
+               "and %s\n",
+               port, outside);
     } else {
         printf("    port %d: open on 127.0.0.1; closed on 127.0.0.2 and [::1] "
-               "(no other IPv4 address here to try)\n", port);
+               "(no other IPv4 address here to try)\n",
+               port);
     }
     /* gRPC core may bind 127.0.0.1 through an IPv6 socket, as the mapped
      * address ::ffff:127.0.0.1: the same one address. */
@@ -365,7 +372,8 @@ static void only_on_loopback(int port)
                    strcmp(first, "0000000000000000FFFF00000100007F") != 0))
         fail_msg("the kernel lists %d listening socket(s) on port %d, the "
                  "first on %s; wanted one, on 127.0.0.1 (0100007F, or "
-                 "::ffff:127.0.0.1)", n, port, first);
+                 "::ffff:127.0.0.1)",
+                 n, port, first);
 }
 
 static void test_security_binds_only_where_told(void **state)

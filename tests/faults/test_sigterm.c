@@ -50,7 +50,7 @@ typedef struct loader {
     cg_channel *ch;
     int index;
     atomic_bool *stop;
-    atomic_long ok;  /* read by the test while the loader runs */
+    atomic_long ok; /* read by the test while the loader runs */
     long unavailable, cancelled, other;
     cg_status first_other;
 } loader;
@@ -196,8 +196,8 @@ static void test_sigterm_under_load_loses_no_call_in_flight(void **state)
         Tutorial__V1__Request req = TUTORIAL__V1__REQUEST__INIT;
         req.id = kib;
         req.value = 2000;
-        ss[i] = tutorial__v1__my_service_client__server_stream(ch[i % 2], &req,
-                                                               &o);
+        ss[i] =
+            tutorial__v1__my_service_client__server_stream(ch[i % 2], &req, &o);
         assert_non_null(cg_call_recv(ss[i]));
     }
     for (int i = 0; i < NOTIFY; i++) {
@@ -234,9 +234,9 @@ static void test_sigterm_under_load_loses_no_call_in_flight(void **state)
         send_values(cs[i], 6, 10);
         cg_call_close_send(cs[i]);
         const Tutorial__V1__Response *r = cg_call_recv(cs[i]);
-        bool right = r != NULL &&
-                     strcmp(r->message,
-                            "Processed 10 requests, total value 55") == 0;
+        bool right =
+            r != NULL &&
+            strcmp(r->message, "Processed 10 requests, total value 55") == 0;
         cg_status st = cg_call_finish(cs[i]);
         if (!right || st.code != GRPC_STATUS_OK) {
             lost++;
@@ -262,7 +262,8 @@ static void test_sigterm_under_load_loses_no_call_in_flight(void **state)
     }
     for (int i = 0; i < NOTIFY; i++) {
         const Tutorial__V1__Notification *n = cg_call_recv(nt[i]);
-        bool right = n != NULL && n->sequence == 2 && cg_call_recv(nt[i]) == NULL;
+        bool right =
+            n != NULL && n->sequence == 2 && cg_call_recv(nt[i]) == NULL;
         cg_status st = cg_call_finish(nt[i]);
         if (!right || st.code != GRPC_STATUS_OK) {
             lost++;
@@ -294,8 +295,8 @@ static void test_sigterm_under_load_loses_no_call_in_flight(void **state)
         fail_msg("%d call(s) in flight lost to SIGTERM, e.g. %s", lost, why);
     if (other > 0)
         fail_msg("%ld unary call(s) ended neither OK nor UNAVAILABLE, e.g. %s "
-                 "(%s)", other, cg_status_name(first_other.code),
-                 first_other.message);
+                 "(%s)",
+                 other, cg_status_name(first_other.code), first_other.message);
     assert_true(ok >= 400);
     assert_true(exited);
     assert_int_equal(proc_exit_code(p), 0);
@@ -311,10 +312,11 @@ static const char health_watching_config[] =
 
 static void start_step07(proc *p, int *port)
 {
-    char *const argv[] = {"/usr/bin/env", "-i", "HOST=127.0.0.1", "PORT=0",
+    char *const argv[] = {"/usr/bin/env",     "-i",
+                          "HOST=127.0.0.1",   "PORT=0",
                           "METRICS_PORT=off", "GRACE_PERIOD_SECONDS=8",
-                          "LOG_LEVEL=warn", "REPLICA_NAME=faults",
-                          FT_S07_SERVER, NULL};
+                          "LOG_LEVEL=warn",   "REPLICA_NAME=faults",
+                          FT_S07_SERVER,      NULL};
     if (access(FT_S07_SERVER, X_OK) != 0)
         fail_msg("%s is missing: make -C steps/07-deploy SOLUTION=1 build",
                  FT_S07_SERVER);
@@ -360,7 +362,8 @@ static void test_sigterm_lame_duck_loses_nothing(void **state)
     int lost = 0;
     for (int i = 0; i < NOTIFY; i++) {
         const Tutorial__V1__Notification *n = cg_call_recv(nt[i]);
-        bool right = n != NULL && n->sequence == 2 && cg_call_recv(nt[i]) == NULL;
+        bool right =
+            n != NULL && n->sequence == 2 && cg_call_recv(nt[i]) == NULL;
         lost += !right || cg_call_finish(nt[i]).code != GRPC_STATUS_OK;
     }
     /* Every loader has been told UNAVAILABLE by its channel (the health
@@ -376,18 +379,19 @@ static void test_sigterm_lame_duck_loses_nothing(void **state)
     proc_end(p);
     printf("    step-07 program, clients watching health: %d streams, %d "
            "lost; unary %ld OK, %ld refused (UNAVAILABLE), %ld CANCELLED, "
-           "%ld other; exit %d after %lld ms\n", NOTIFY, lost, ok,
-           unavailable, cancelled, other, proc_exit_code(p),
+           "%ld other; exit %d after %lld ms\n",
+           NOTIFY, lost, ok, unavailable, cancelled, other, proc_exit_code(p),
            (long long)exit_ms);
     assert_int_equal(lost, 0);
     if (cancelled > 0)
         fail_msg("%ld unary call(s) ended CANCELLED: with the lame duck and "
                  "clients that watch health, no call should meet the "
-                 "shutdown", cancelled);
+                 "shutdown",
+                 cancelled);
     if (other > 0)
         fail_msg("%ld unary call(s) ended neither OK nor UNAVAILABLE, e.g. %s "
-                 "(%s)", other, cg_status_name(first_other.code),
-                 first_other.message);
+                 "(%s)",
+                 other, cg_status_name(first_other.code), first_other.message);
     assert_int_equal(unavailable, LOADERS);
     assert_true(exited);
     assert_int_equal(proc_exit_code(p), 0);
@@ -417,8 +421,9 @@ static void *slow_notifications(void *arg)
     req.user_id = "slow";
     req.max_count = 2;
     cg_call_opts o = ft_opts(FT_WAIT_MS);
-    cg_call *c = tutorial__v1__notification_service_client__stream_notifications(
-        j->ch, &req, &o);
+    cg_call *c =
+        tutorial__v1__notification_service_client__stream_notifications(
+            j->ch, &req, &o);
     while (cg_call_recv(c) != NULL)
         ;
     j->st = cg_call_finish(c);
@@ -492,7 +497,8 @@ static void test_sigterm_calls_waiting_for_a_thread_are_served(void **state)
     for (int i = 0; i < QUEUED; i++)
         dropped += q[i].st.code == GRPC_STATUS_CANCELLED;
     printf("    3 calls queued at shutdown: %d served, %d dropped with "
-           "CANCELLED\n", served, dropped);
+           "CANCELLED\n",
+           served, dropped);
     for (int i = 0; i < QUEUED; i++)
         if (q[i].st.code != GRPC_STATUS_OK &&
             q[i].st.code != GRPC_STATUS_UNAVAILABLE)

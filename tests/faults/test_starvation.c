@@ -76,7 +76,8 @@ static void test_starvation_quiet_streams_beyond_max_threads(void **state)
     int answered = 0, moving = 0;
     char id[32];
     for (int i = 0; i < N; i++) {
-        calls[i] = tutorial__v1__my_service_client__bidirectional_stream(ch, &o);
+        calls[i] =
+            tutorial__v1__my_service_client__bidirectional_stream(ch, &o);
         snprintf(id, sizeof id, "quiet-%d", i);
         if (i < SLOTS) {
             answered += say(calls[i], id);
@@ -118,14 +119,14 @@ static void test_starvation_quiet_streams_beyond_max_threads(void **state)
 
     printf("    %d quiet bidi streams on %d handler slots: %d answered at "
            "once, %d still talking; the 64th served after one ended: %s; a "
-           "unary call from elsewhere: %s; exit after %lld ms\n", N, SLOTS,
-           answered, moving, last_served ? "yes" : "no",
+           "unary call from elsewhere: %s; exit after %lld ms\n",
+           N, SLOTS, answered, moving, last_served ? "yes" : "no",
            cg_status_name(job.st.code), (long long)exit_ms);
     if (answered != SLOTS || moving != SLOTS)
         fail_msg("with %d quiet streams open, %d of %d were answered and %d of "
                  "%d could go on talking: the server stopped delivering "
-                 "messages (no thread left polling?)", N, answered, SLOTS,
-                 moving, SLOTS);
+                 "messages (no thread left polling?)",
+                 N, answered, SLOTS, moving, SLOTS);
     assert_true(first_end && second_end);
     if (!last_served)
         fail_msg("the stream over the limit was never served after another "

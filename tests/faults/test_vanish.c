@@ -62,13 +62,15 @@ static int64_t kill_mid_call(ft_server *s, const char *mode, const cg_method *m)
     proc_end(p);
     if (!ready)
         fail_msg("ft_client %s did not get its call going; it printed \"%s\" "
-                 "and on stderr:\n%s", mode, line, p->err);
+                 "and on stderr:\n%s",
+                 mode, line, p->err);
     if (!running)
         fail_msg("%s: the handler never started", mode);
     assert_true(gone);
     if (!returned)
         fail_msg("%s: the client was killed, but the handler had not returned "
-                 "%d ms later (stuck in cg_recv or cg_send?)", mode, FT_WAIT_MS);
+                 "%d ms later (stuck in cg_recv or cg_send?)",
+                 mode, FT_WAIT_MS);
     if (last.code == GRPC_STATUS_OK)
         fail_msg("%s: the handler of a vanished client returned OK", mode);
     /* The server still serves. */
@@ -122,7 +124,8 @@ static void test_vanish_killed_chat_member_leaves_room(void **state)
     kill_mid_call(&s, "chat", M_CHAT);
     if (!ft_wait_until(room_of_one, &s.room, FT_WAIT_MS))
         fail_msg("the room has %zu members after the ghost was killed, "
-                 "wanted 1", chat_room_size(&s.room));
+                 "wanted 1",
+                 chat_room_size(&s.room));
     /* The ghost's "hello" reached the stayer before it died; skip it. */
     const Tutorial__V1__ChatMessage *m = cg_call_recv(stay);
     assert_non_null(m);
@@ -270,7 +273,8 @@ static void test_vanish_channel_freed_under_fifty_streams(void **state)
     for (int k = 0; k < 4; k++)
         if (!ft_wait_returned(&s, kind_method(k), want[k], FT_WAIT_MS, NULL))
             fail_msg("%s: a handler is still running after its channel was "
-                     "freed", kind_method(k)->path);
+                     "freed",
+                     kind_method(k)->path);
     for (int i = 0; i < N; i++)
         assert_int_not_equal(cg_call_finish(calls[i]).code, GRPC_STATUS_OK);
     live_probe lp = {&s, idle};

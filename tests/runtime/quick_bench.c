@@ -45,8 +45,8 @@ static void *client(void *arg)
     while (now_s() < end) {
         for (int i = 0; i < 100; i++) {
             Rt__Msg *resp = NULL;
-            cg_status st = cg_unary(ch, rt_m(RT_ECHO), &req, (void **)&resp,
-                                    NULL);
+            cg_status st =
+                cg_unary(ch, rt_m(RT_ECHO), &req, (void **)&resp, NULL);
             if (st.code != GRPC_STATUS_OK)
                 j->errors++;
             else

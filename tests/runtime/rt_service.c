@@ -5,16 +5,16 @@
  */
 #include "rt_service.h"
 
-#define UNARY_THUNK(fn)                                                      \
-    static cg_status invoke_##fn(const void *impl, cg_ctx *ctx,              \
-                                 const void *req, void *resp, cg_stream *s)  \
-    {                                                                        \
-        const Rt__Test_Server *t = impl;                                     \
-        (void)s;                                                             \
-        if (t->fn == NULL)                                                   \
-            return cg_error(ctx, GRPC_STATUS_UNIMPLEMENTED,                  \
-                            "rt.Test/" #fn " is not implemented");           \
-        return t->fn(ctx, req, resp);                                        \
+#define UNARY_THUNK(fn)                                                        \
+    static cg_status invoke_##fn(const void *impl, cg_ctx *ctx,                \
+                                 const void *req, void *resp, cg_stream *s)    \
+    {                                                                          \
+        const Rt__Test_Server *t = impl;                                       \
+        (void)s;                                                               \
+        if (t->fn == NULL)                                                     \
+            return cg_error(ctx, GRPC_STATUS_UNIMPLEMENTED,                    \
+                            "rt.Test/" #fn " is not implemented");             \
+        return t->fn(ctx, req, resp);                                          \
     }
 
 UNARY_THUNK(echo)
@@ -65,9 +65,11 @@ static cg_status invoke_duplex(const void *impl, cg_ctx *ctx, const void *req,
     return t->duplex(ctx, s);
 }
 
-#define METHOD(name, kind, fn)                                               \
-    {"/rt.Test/" name, name, kind, &rt__msg__descriptor,                     \
-     &rt__msg__descriptor, invoke_##fn}
+#define METHOD(name, kind, fn)                                                 \
+    {                                                                          \
+        "/rt.Test/" name, name, kind, &rt__msg__descriptor,                    \
+            &rt__msg__descriptor, invoke_##fn                                  \
+    }
 
 const cg_method rt__test__methods[RT_N_METHODS] = {
     METHOD("Echo", CG_UNARY, echo),

@@ -249,7 +249,7 @@ static cg_status chat(cg_ctx *ctx, cg_stream *stream)
     while ((m = cg_recv(stream)) != NULL) {
         bump(st, &st->received);
         if (strcmp(m->text, "stop") == 0)
-            return cg_ok();  /* ends the call while the client still sends */
+            return cg_ok(); /* ends the call while the client still sends */
         Rt__Msg out = RT__MSG__INIT;
         out.text = cg_printf(ctx, "echo: %s", m->text);
         out.num = m->num;

@@ -104,12 +104,12 @@ const char *rt_capture_end(rt_capture *c, char *buf, size_t n);
 #define rt_now_ms() tu_now_ms()
 
 /* Fails the test with both codes' names and the message when they differ. */
-#define assert_status(st, want)                                               \
-    do {                                                                      \
-        cg_status s_ = (st);                                                  \
-        if (s_.code != (want))                                                \
-            fail_msg("status %s (%s), wanted %s", cg_status_name(s_.code),    \
-                     s_.message, cg_status_name(want));                       \
+#define assert_status(st, want)                                                \
+    do {                                                                       \
+        cg_status s_ = (st);                                                   \
+        if (s_.code != (want))                                                 \
+            fail_msg("status %s (%s), wanted %s", cg_status_name(s_.code),     \
+                     s_.message, cg_status_name(want));                        \
     } while (0)
 
 #endif

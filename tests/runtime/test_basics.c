@@ -29,7 +29,8 @@ static void test_status_ok_is_empty(void **state)
 static void test_status_error_formats(void **state)
 {
     (void)state;
-    cg_status st = cg_error(NULL, GRPC_STATUS_NOT_FOUND, "user %s #%d", "ann", 7);
+    cg_status st =
+        cg_error(NULL, GRPC_STATUS_NOT_FOUND, "user %s #%d", "ann", 7);
     assert_int_equal(st.code, GRPC_STATUS_NOT_FOUND);
     assert_string_equal(st.message, "user ann #7");
 }
@@ -85,7 +86,7 @@ static void test_arena_grows_and_resets(void **state)
     (void)state;
     cgi_arena a;
     cgi_arena_init(&a, NULL, 0);
-    char *big = cgi_arena_alloc(&a, 100000);  /* a block of its own */
+    char *big = cgi_arena_alloc(&a, 100000); /* a block of its own */
     memset(big, 1, 100000);
     for (int i = 0; i < 1000; i++)
         memset(cgi_arena_alloc(&a, 100), 2, 100);
@@ -122,7 +123,8 @@ static void test_codec_round_trip(void **state)
     Rt__Msg in = rt_msg("round", 5);
     in.big = -123456789012345;
     grpc_byte_buffer *bb;
-    assert_status(cgi_encode(&in, &rt__msg__descriptor, 0, &bb), GRPC_STATUS_OK);
+    assert_status(cgi_encode(&in, &rt__msg__descriptor, 0, &bb),
+                  GRPC_STATUS_OK);
     void *out;
     assert_status(cgi_decode(bb, &rt__msg__descriptor, NULL, &out),
                   GRPC_STATUS_OK);
@@ -139,7 +141,8 @@ static void test_codec_empty_message(void **state)
     (void)state;
     Rt__Msg in = RT__MSG__INIT;
     grpc_byte_buffer *bb;
-    assert_status(cgi_encode(&in, &rt__msg__descriptor, 0, &bb), GRPC_STATUS_OK);
+    assert_status(cgi_encode(&in, &rt__msg__descriptor, 0, &bb),
+                  GRPC_STATUS_OK);
     assert_int_equal(grpc_byte_buffer_length(bb), 0);
     void *out;
     assert_status(cgi_decode(bb, &rt__msg__descriptor, NULL, &out),
@@ -201,8 +204,8 @@ static void test_codec_gathers_uneven_slices(void **state)
     grpc_slice slices[sizeof sizes / sizeof sizes[0] + 1];
     size_t k = 0, off = 0;
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
-        slices[k++] = grpc_slice_from_copied_buffer((char *)bytes + off,
-                                                    sizes[i]);
+        slices[k++] =
+            grpc_slice_from_copied_buffer((char *)bytes + off, sizes[i]);
         off += sizes[i];
     }
     slices[k++] = grpc_slice_from_copied_buffer((char *)bytes + off, n - off);
@@ -237,8 +240,8 @@ static void test_codec_refuses_a_buffer_still_compressed(void **state)
     assert_true(n <= sizeof bytes && n > 2);
     protobuf_c_message_pack(&in.base, bytes);
 
-    static const grpc_compression_algorithm algs[] = {
-        GRPC_COMPRESS_GZIP, GRPC_COMPRESS_DEFLATE};
+    static const grpc_compression_algorithm algs[] = {GRPC_COMPRESS_GZIP,
+                                                      GRPC_COMPRESS_DEFLATE};
     for (size_t i = 0; i < sizeof algs / sizeof algs[0]; i++) {
         /* One slice for gzip, two for deflate: both paths are checked. */
         grpc_slice s[2];
@@ -287,9 +290,9 @@ static void test_codec_corrupt_bytes_are_an_error(void **state)
 {
     (void)state;
     static const char *bad[] = {
-        "\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff",  /* endless varint */
-        "\x0a\x50short",                               /* length past end */
-        "\x0f",                                        /* wire type 7 */
+        "\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff", /* endless varint */
+        "\x0a\x50short",                                /* length past end */
+        "\x0f",                                         /* wire type 7 */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         grpc_slice s = grpc_slice_from_copied_string(bad[i]);
@@ -328,7 +331,8 @@ static void test_codec_decode_into_arena(void **state)
     (void)state;
     Rt__Msg in = rt_msg("in the arena", 3);
     grpc_byte_buffer *bb;
-    assert_status(cgi_encode(&in, &rt__msg__descriptor, 0, &bb), GRPC_STATUS_OK);
+    assert_status(cgi_encode(&in, &rt__msg__descriptor, 0, &bb),
+                  GRPC_STATUS_OK);
     cgi_arena a;
     cgi_arena_init(&a, NULL, 0);
     void *out;
@@ -336,7 +340,7 @@ static void test_codec_decode_into_arena(void **state)
                   GRPC_STATUS_OK);
     assert_string_equal(((Rt__Msg *)out)->text, "in the arena");
     grpc_byte_buffer_destroy(bb);
-    cgi_arena_free(&a);  /* frees the message: nothing else to free */
+    cgi_arena_free(&a); /* frees the message: nothing else to free */
 }
 
 /* ---- metadata -------------------------------------------------------- */

@@ -129,7 +129,8 @@ static void test_channel_port_in_use_fails(void **state)
     cg_server_free(third);
     /* Nonsense is refused too. */
     second = cg_server_new(NULL);
-    assert_int_equal(cg_server_listen(second, "not an address", NULL, &err), -1);
+    assert_int_equal(cg_server_listen(second, "not an address", NULL, &err),
+                     -1);
     assert_int_equal(cg_server_listen(second, NULL, NULL, &err), -1);
     cg_server_free(second);
     stop(first, &st);
@@ -179,7 +180,7 @@ static void test_channel_state_and_wait_ready(void **state)
     assert_true(s == CG_CONN_CONNECTING || s == CG_CONN_TRANSIENT_FAILURE);
     grpc_status_code code;
     who(ch, &code);
-    assert_int_equal(code, GRPC_STATUS_UNAVAILABLE);  /* fails fast */
+    assert_int_equal(code, GRPC_STATUS_UNAVAILABLE); /* fails fast */
     cg_channel_free(ch);
 
     assert_string_equal(cg_conn_state_name(CG_CONN_IDLE), "IDLE");
@@ -365,13 +366,13 @@ static bool have_ipv6_loopback(void)
     return ok;
 }
 
-#define NEED_IPV6()                                                          \
-    do {                                                                     \
-        if (!have_ipv6_loopback()) {                                         \
-            print_message("skipped: this machine has no IPv6 loopback "      \
-                          "(::1 cannot be bound); nothing to test\n");       \
-            skip();                                                          \
-        }                                                                    \
+#define NEED_IPV6()                                                            \
+    do {                                                                       \
+        if (!have_ipv6_loopback()) {                                           \
+            print_message("skipped: this machine has no IPv6 loopback "        \
+                          "(::1 cannot be bound); nothing to test\n");         \
+            skip();                                                            \
+        }                                                                      \
     } while (0)
 
 /* An Echo to `target` that fails fast: its status code. */
@@ -417,7 +418,8 @@ static void test_channel_wildcard_is_dual_stack(void **state)
         if (reach("127.0.0.1:%d", port) != GRPC_STATUS_OK ||
             reach("[::1]:%d", port) != GRPC_STATUS_OK)
             fail_msg("a server on %s is not reachable on both 127.0.0.1 and "
-                     "[::1]", any[i]);
+                     "[::1]",
+                     any[i]);
         stop(srv, &st);
     }
 }

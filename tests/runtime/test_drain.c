@@ -62,8 +62,8 @@ static void test_drain_idle_server_goes_quiet(void **state)
     printf("    idle server, quiet_ms 150: quiet after %lld ms\n",
            (long long)took);
     assert_true(quiet);
-    assert_true(took >= 150);  /* a whole quiet window, no less */
-    assert_true(took < 8000);  /* and not the max */
+    assert_true(took >= 150); /* a whole quiet window, no less */
+    assert_true(took < 8000); /* and not the max */
 
     /* Still serving afterwards: the drain stops nothing by itself. */
     assert_status(cg_unary(f.ch, rt_m(RT_ECHO), &req, NULL, &o),
@@ -145,7 +145,8 @@ static void test_drain_goes_quiet_when_the_load_stops(void **state)
     pthread_join(t, NULL);
     long served = atomic_load(&l.ok) - sj.from;
     printf("    load stopped during the drain: quiet after %lld ms, %ld "
-           "calls served during it\n", (long long)took, served);
+           "calls served during it\n",
+           (long long)took, served);
     assert_true(quiet);
     assert_true(served >= 40);
     assert_true(took >= 200);

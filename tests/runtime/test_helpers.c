@@ -58,7 +58,8 @@ static void test_helpers_unary_handler_direct(void **state)
     assert_string_equal(resp->extra, "direct");
     /* Errors come back as values too. */
     req.code = GRPC_STATUS_PERMISSION_DENIED;
-    cg_status err = (rt_impl.fail)(ctx, &req, resp);  /* () : cmocka has a fail() macro */
+    cg_status err =
+        (rt_impl.fail)(ctx, &req, resp); /* () : cmocka has a fail() macro */
     assert_status(err, GRPC_STATUS_PERMISSION_DENIED);
     assert_string_equal(err.message, "failed: direct call");
     cg_test_ctx_free(ctx);
@@ -92,7 +93,7 @@ static void test_helpers_metadata_timeout_cancel(void **state)
     cg_test_ctx_free(ctx);
 
     ctx = cg_test_ctx_new(rt_m(RT_SLEEP), NULL);
-    cg_test_ctx_set_timeout(ctx, 0);  /* already past */
+    cg_test_ctx_set_timeout(ctx, 0); /* already past */
     assert_true(cg_ctx_cancelled(ctx));
     assert_int_equal(cg_ctx_time_left_ms(ctx), 0);
     cg_test_ctx_free(ctx);

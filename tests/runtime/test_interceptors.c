@@ -100,7 +100,8 @@ static void test_icpt_server_order_and_outcome(void **state)
     start(&s, fns, 2);
     Rt__Msg req = rt_msg("x", 1);
     cg_call_opts o = rt_opts(RT_WAIT_MS);
-    assert_status(cg_unary(s.ch, rt_m(RT_ECHO), &req, NULL, &o), GRPC_STATUS_OK);
+    assert_status(cg_unary(s.ch, rt_m(RT_ECHO), &req, NULL, &o),
+                  GRPC_STATUS_OK);
     assert_string_equal(log_of(&s), "a> b> <b:Echo:OK <a");
     req.code = GRPC_STATUS_NOT_FOUND;
     assert_status(cg_unary(s.ch, rt_m(RT_FAIL), &req, NULL, &o),
@@ -132,7 +133,8 @@ static void test_icpt_server_early_return(void **state)
     cg_md md[] = {{"authorization", "Bearer good", 0}};
     o.metadata = md;
     o.n_metadata = 1;
-    assert_status(cg_unary(s.ch, rt_m(RT_ECHO), &req, NULL, &o), GRPC_STATUS_OK);
+    assert_status(cg_unary(s.ch, rt_m(RT_ECHO), &req, NULL, &o),
+                  GRPC_STATUS_OK);
     assert_string_equal(log_of(&s), "a> b> <b:Echo:OK <a");
     assert_int_equal(rt_get(&s.st, &s.st.calls), 1);
     stop(&s);
@@ -146,7 +148,8 @@ static void test_icpt_server_sees_request(void **state)
     start(&s, fns, 1);
     Rt__Msg req = rt_msg("peeked", 1);
     cg_call_opts o = rt_opts(RT_WAIT_MS);
-    assert_status(cg_unary(s.ch, rt_m(RT_ECHO), &req, NULL, &o), GRPC_STATUS_OK);
+    assert_status(cg_unary(s.ch, rt_m(RT_ECHO), &req, NULL, &o),
+                  GRPC_STATUS_OK);
     assert_string_equal(log_of(&s), "req:peeked");
     cg_call *c = cg_call_start(s.ch, rt_m(RT_CHAT), &o);
     assert_true(cg_call_close_send(c));
@@ -269,7 +272,7 @@ static void test_icpt_client_finish_on_freed_channel(void **state)
     assert_non_null(cg_call_recv(running));
     cg_channel *ch = f.ch;
     f.ch = NULL;
-    cg_channel_free(ch);  /* cancels `running`, which still holds ch */
+    cg_channel_free(ch); /* cancels `running`, which still holds ch */
     cg_call *late = cg_call_start(ch, rt_m(RT_ECHO), &o);
     assert_false(cg_call_send(late, &m));
     cg_status st = cg_call_finish(late);

@@ -141,8 +141,8 @@ static void *ping_hard(void *arg)
                      gpr_time_from_millis(300, GPR_TIMESPAN)),
         NULL);
     grpc_completion_queue_shutdown(cq);
-    while (grpc_completion_queue_pluck(cq, NULL,
-                                       gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL)
+    while (grpc_completion_queue_pluck(
+               cq, NULL, gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL)
                .type != GRPC_QUEUE_SHUTDOWN)
         ;
     grpc_completion_queue_destroy(cq);
@@ -186,7 +186,7 @@ static void test_keepalive_too_many_pings_gets_goaway(void **state)
     pthread_create(&tb, NULL, ping_hard, &pb);
     pthread_join(ta, NULL);
     pthread_join(tb, NULL);
-    gpr_set_log_function(NULL);  /* NULL: back to the core's own */
+    gpr_set_log_function(NULL); /* NULL: back to the core's own */
     if (pa.code != GRPC_STATUS_UNAVAILABLE)
         fail_msg("the strict server let a client ping every 50 ms: %s (%s)",
                  cg_status_name(pa.code), pa.details);
@@ -210,7 +210,7 @@ static void test_keepalive_too_many_pings_gets_goaway(void **state)
  * pulled cable would look. */
 typedef struct proxy {
     int listen_fd, port, upstream_port;
-    int a, b;  /* the client's side and the server's side */
+    int a, b; /* the client's side and the server's side */
     pthread_t thread;
     pthread_mutex_t mu;
     bool frozen, stop;

@@ -64,8 +64,8 @@ static cg_status raw_call(const char *target, const char *path,
     grpc_metadata_array_destroy(&tm);
     grpc_call_unref(call);
     grpc_completion_queue_shutdown(cq);
-    while (grpc_completion_queue_pluck(cq, NULL,
-                                       gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL)
+    while (grpc_completion_queue_pluck(
+               cq, NULL, gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL)
                .type != GRPC_QUEUE_SHUTDOWN)
         ;
     grpc_completion_queue_destroy(cq);
@@ -119,7 +119,7 @@ static void *raw_loop(void *arg)
     for (;;) {
         grpc_event ev = grpc_completion_queue_next(
             rs->cq, gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL);
-        if (ev.tag == rs)  /* the shutdown notification */
+        if (ev.tag == rs) /* the shutdown notification */
             return NULL;
         raw_call_rec *r = ev.tag;
         if (!ev.success || r->answered) {
@@ -202,14 +202,15 @@ static void test_limits_unknown_method_unimplemented(void **state)
         cg_status st = cg_unary(f.ch, &unknown_methods[i], &req, NULL, &o);
         assert_status(st, GRPC_STATUS_UNIMPLEMENTED);
         assert_non_null(strstr(st.message, unknown_methods[i].path));
-        assert_true(rt_now_ms() - t0 < RT_WAIT_MS / 2);  /* not a timeout */
+        assert_true(rt_now_ms() - t0 < RT_WAIT_MS / 2); /* not a timeout */
     }
     cg_call *c = cg_call_start(f.ch, &unknown_methods[2], &o);
     cg_call_send(c, &req);
     assert_null(cg_call_recv(c));
     assert_status(cg_call_finish(c), GRPC_STATUS_UNIMPLEMENTED);
     /* The server is still fine afterwards. */
-    assert_status(cg_unary(f.ch, rt_m(RT_ECHO), &req, NULL, &o), GRPC_STATUS_OK);
+    assert_status(cg_unary(f.ch, rt_m(RT_ECHO), &req, NULL, &o),
+                  GRPC_STATUS_OK);
     rt_fixture_stop(&f);
 }
 
@@ -230,7 +231,7 @@ static void test_limits_missing_handler_unimplemented(void **state)
     assert_int_equal(rt__test__register_server(srv, &partial, NULL), 0);
     assert_int_equal(rt__test__register_server(srv, &partial, NULL), -1);
     assert_int_equal(cg_server_start(srv), 0);
-    assert_int_equal(cg_server_start(srv), -1);  /* once */
+    assert_int_equal(cg_server_start(srv), -1); /* once */
     /* Registration is over once started. */
     static const cg_method extra[] = {{"/x.Y/Z", "Z", CG_UNARY,
                                        &rt__msg__descriptor,
@@ -341,14 +342,14 @@ static void test_limits_malformed_request(void **state)
     rt_fixture f;
     rt_fixture_start(&f, NULL, NULL);
     static const char garbage[] = "\x0a\x7f\xff\xff\xff\xff\xff\xff not a Msg";
-    cg_status st = raw_call(f.target, "/rt.Test/Echo", garbage,
-                            sizeof garbage - 1);
+    cg_status st =
+        raw_call(f.target, "/rt.Test/Echo", garbage, sizeof garbage - 1);
     assert_status(st, GRPC_STATUS_INTERNAL);
     assert_non_null(strstr(st.message, "rt.Msg"));
     st = raw_call(f.target, "/rt.Test/Sum", garbage, sizeof garbage - 1);
     assert_status(st, GRPC_STATUS_INTERNAL);
     cg_status seen = rt_stream_err(&f.st);
-    assert_status(seen, GRPC_STATUS_INTERNAL);  /* cg_stream_error */
+    assert_status(seen, GRPC_STATUS_INTERNAL); /* cg_stream_error */
     /* A well-formed message through the same raw path works. */
     static const char good[] = "\x0a\x02hi\x18\x05";
     assert_status(raw_call(f.target, "/rt.Test/Echo", good, sizeof good - 1),
@@ -359,7 +360,8 @@ static void test_limits_malformed_request(void **state)
 static void test_limits_malformed_response(void **state)
 {
     (void)state;
-    static const char garbage[] = "\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff";
+    static const char garbage[] =
+        "\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff";
     raw_server rs;
     raw_server_start(&rs, garbage, sizeof garbage - 1);
     char target[32];

@@ -18,18 +18,18 @@
 
 #include "channel.h" /* lib/src: the channel's interceptor count */
 #include "rt_util.h"
-#include "server.h"  /* lib/src: the server's interceptor count */
+#include "server.h" /* lib/src: the server's interceptor count */
 
 #ifndef CGRT_CGRPC_H
 #error "CGRT_CGRPC_H (the path of cgrpc.h) comes from lib/lib.mk"
 #endif
 
 /* Fails unless st is INVALID_ARGUMENT with exactly the message `want`. */
-#define assert_null_arg(st, want)                                             \
-    do {                                                                      \
-        cg_status n_ = (st);                                                  \
-        assert_status(n_, GRPC_STATUS_INVALID_ARGUMENT);                      \
-        assert_string_equal(n_.message, (want));                              \
+#define assert_null_arg(st, want)                                              \
+    do {                                                                       \
+        cg_status n_ = (st);                                                   \
+        assert_status(n_, GRPC_STATUS_INVALID_ARGUMENT);                       \
+        assert_string_equal(n_.message, (want));                               \
     } while (0)
 
 /* ===================================================================== */
@@ -1084,47 +1084,97 @@ static void null_cg_test_stream_wait_held_send(void **state)
 /* Every function of cgrpc.h has its test                                 */
 /* ===================================================================== */
 
-#define COVER(fn) {#fn, null_##fn}
+#define COVER(fn)                                                              \
+    {                                                                          \
+#fn, null_##fn                                                         \
+    }
 
 static const struct covered {
     const char *name;
     void (*test)(void **state);
 } covered[] = {
-    COVER(cg_ok), COVER(cg_error), COVER(cg_status_name),
-    COVER(cg_ctx_user), COVER(cg_ctx_method), COVER(cg_ctx_peer),
-    COVER(cg_ctx_time_left_ms), COVER(cg_ctx_cancelled),
-    COVER(cg_ctx_metadata), COVER(cg_ctx_metadata_all),
-    COVER(cg_ctx_add_header), COVER(cg_ctx_add_trailer),
-    COVER(cg_ctx_request), COVER(cg_ctx_status), COVER(cg_alloc),
-    COVER(cg_strdup), COVER(cg_printf), COVER(cg_message_new),
-    COVER(cg_recv), COVER(cg_send), COVER(cg_stream_error),
-    COVER(cg_stream_ctx), COVER(cg_proceed), COVER(cg_server_new),
-    COVER(cg_server_listen), COVER(cg_server_add_service),
-    COVER(cg_server_add_interceptor), COVER(cg_server_enable_reflection),
+    COVER(cg_ok),
+    COVER(cg_error),
+    COVER(cg_status_name),
+    COVER(cg_ctx_user),
+    COVER(cg_ctx_method),
+    COVER(cg_ctx_peer),
+    COVER(cg_ctx_time_left_ms),
+    COVER(cg_ctx_cancelled),
+    COVER(cg_ctx_metadata),
+    COVER(cg_ctx_metadata_all),
+    COVER(cg_ctx_add_header),
+    COVER(cg_ctx_add_trailer),
+    COVER(cg_ctx_request),
+    COVER(cg_ctx_status),
+    COVER(cg_alloc),
+    COVER(cg_strdup),
+    COVER(cg_printf),
+    COVER(cg_message_new),
+    COVER(cg_recv),
+    COVER(cg_send),
+    COVER(cg_stream_error),
+    COVER(cg_stream_ctx),
+    COVER(cg_proceed),
+    COVER(cg_server_new),
+    COVER(cg_server_listen),
+    COVER(cg_server_add_service),
+    COVER(cg_server_add_interceptor),
+    COVER(cg_server_enable_reflection),
     COVER(cg_server_start),
-    COVER(cg_server_drain), COVER(cg_server_shutdown),
-    COVER(cg_server_shutdown_async), COVER(cg_server_wait),
-    COVER(cg_server_run_until_signal), COVER(cg_server_free),
-    COVER(cg_channel_new), COVER(cg_channel_free), COVER(cg_channel_state),
-    COVER(cg_channel_wait_ready), COVER(cg_conn_state_name),
-    COVER(cg_call_start), COVER(cg_call_send), COVER(cg_call_send_more),
-    COVER(cg_call_close_send), COVER(cg_call_recv), COVER(cg_call_header),
-    COVER(cg_call_trailer), COVER(cg_call_cancel), COVER(cg_call_finish),
-    COVER(cg_unary), COVER(cg_channel_add_interceptor),
-    COVER(cg_call_add_metadata), COVER(cg_call_interceptor_slot),
-    COVER(cg_traceparent_parse), COVER(cg_traceparent_format),
-    COVER(cg_tracer_new), COVER(cg_tracer_flush), COVER(cg_tracer_stats_get),
-    COVER(cg_tracer_free), COVER(cg_span_start), COVER(cg_span_context_of),
-    COVER(cg_span_set_str), COVER(cg_span_set_int), COVER(cg_span_set_error),
-    COVER(cg_span_end), COVER(cg_span_swap_current),
-    COVER(cg_span_current_context), COVER(cg_trace_server_interceptor),
-    COVER(cg_trace_client_interceptor), COVER(cg_test_server_start),
-    COVER(cg_test_ctx_new), COVER(cg_test_ctx_free),
-    COVER(cg_test_ctx_cancel), COVER(cg_test_ctx_add_metadata),
-    COVER(cg_test_ctx_set_timeout), COVER(cg_test_stream),
-    COVER(cg_test_stream_push), COVER(cg_test_stream_close_input),
-    COVER(cg_test_stream_sent_count), COVER(cg_test_stream_sent),
-    COVER(cg_test_stream_hold_sends), COVER(cg_test_stream_wait_held_send),
+    COVER(cg_server_drain),
+    COVER(cg_server_shutdown),
+    COVER(cg_server_shutdown_async),
+    COVER(cg_server_wait),
+    COVER(cg_server_run_until_signal),
+    COVER(cg_server_free),
+    COVER(cg_channel_new),
+    COVER(cg_channel_free),
+    COVER(cg_channel_state),
+    COVER(cg_channel_wait_ready),
+    COVER(cg_conn_state_name),
+    COVER(cg_call_start),
+    COVER(cg_call_send),
+    COVER(cg_call_send_more),
+    COVER(cg_call_close_send),
+    COVER(cg_call_recv),
+    COVER(cg_call_header),
+    COVER(cg_call_trailer),
+    COVER(cg_call_cancel),
+    COVER(cg_call_finish),
+    COVER(cg_unary),
+    COVER(cg_channel_add_interceptor),
+    COVER(cg_call_add_metadata),
+    COVER(cg_call_interceptor_slot),
+    COVER(cg_traceparent_parse),
+    COVER(cg_traceparent_format),
+    COVER(cg_tracer_new),
+    COVER(cg_tracer_flush),
+    COVER(cg_tracer_stats_get),
+    COVER(cg_tracer_free),
+    COVER(cg_span_start),
+    COVER(cg_span_context_of),
+    COVER(cg_span_set_str),
+    COVER(cg_span_set_int),
+    COVER(cg_span_set_error),
+    COVER(cg_span_end),
+    COVER(cg_span_swap_current),
+    COVER(cg_span_current_context),
+    COVER(cg_trace_server_interceptor),
+    COVER(cg_trace_client_interceptor),
+    COVER(cg_test_server_start),
+    COVER(cg_test_ctx_new),
+    COVER(cg_test_ctx_free),
+    COVER(cg_test_ctx_cancel),
+    COVER(cg_test_ctx_add_metadata),
+    COVER(cg_test_ctx_set_timeout),
+    COVER(cg_test_stream),
+    COVER(cg_test_stream_push),
+    COVER(cg_test_stream_close_input),
+    COVER(cg_test_stream_sent_count),
+    COVER(cg_test_stream_sent),
+    COVER(cg_test_stream_hold_sends),
+    COVER(cg_test_stream_wait_held_send),
 };
 #define N_COVERED (sizeof covered / sizeof covered[0])
 
@@ -1175,8 +1225,8 @@ static void test_every_function_is_covered(void **state)
         for (size_t i = 0; i < N_COVERED; i++)
             found[i] |= strcmp(covered[i].name, name) == 0;
         if (!is_covered(name))
-            snprintf(missing + strlen(missing), sizeof missing - strlen(missing),
-                     " %s", name);
+            snprintf(missing + strlen(missing),
+                     sizeof missing - strlen(missing), " %s", name);
     }
     fclose(f);
     if (missing[0] != '\0')

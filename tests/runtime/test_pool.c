@@ -10,7 +10,7 @@
 #include <time.h>
 
 #include "rt_util.h"
-#include "server.h"  /* the pool's counters */
+#include "server.h" /* the pool's counters */
 
 static bool slow(void)
 {
@@ -84,7 +84,8 @@ static void blocked_streams(int max_threads, int n)
     for (int i = 0; i < n; i++) {
         if (c[i].st.code != GRPC_STATUS_OK || c[i].echoes != 2)
             fail_msg("call %d of %d (max_threads %d): %d echoes, then %s "
-                     "(%s)", i, n, max_threads, c[i].echoes,
+                     "(%s)",
+                     i, n, max_threads, c[i].echoes,
                      cg_status_name(c[i].st.code), c[i].st.message);
     }
     /* One thread always kept polling: at most max - 1 handlers at once. */
@@ -139,8 +140,8 @@ static void test_pool_burst_of_blocked_streams_grows_at_once(void **state)
     int64_t took = rt_now_ms() - t0;
     int entered = rt_get(&f.st, &f.st.entered);
     printf("    %d of %d blocked streams running after %lld ms (pool: %d "
-           "threads)\n", entered, N, (long long)took,
-           atomic_load(&f.srv->pool.peak));
+           "threads)\n",
+           entered, N, (long long)took, atomic_load(&f.srv->pool.peak));
     /* Every handler has echoed its message, and ends once its client has
      * closed. */
     for (int i = 0; i < N; i++) {
@@ -164,7 +165,8 @@ static void test_pool_burst_of_blocked_streams_grows_at_once(void **state)
     int64_t bound = slow() ? 60000 : sanitized() ? 15000 : 2000;
     if (took > bound)
         fail_msg("%d blocked streams took %lld ms to get a thread each "
-                 "(bound %lld ms)", N, (long long)took, (long long)bound);
+                 "(bound %lld ms)",
+                 N, (long long)took, (long long)bound);
 }
 
 /* ---- quick calls do not grow the pool -------------------------------- */
@@ -181,8 +183,7 @@ static void *echo_many(void *arg)
         Rt__Msg req = rt_msg("quick", i);
         Rt__Msg *resp = NULL;
         cg_call_opts o = rt_opts(RT_WAIT_MS);
-        cg_status st = cg_unary(j->ch, rt_m(RT_ECHO), &req, (void **)&resp,
-                                &o);
+        cg_status st = cg_unary(j->ch, rt_m(RT_ECHO), &req, (void **)&resp, &o);
         if (st.code == GRPC_STATUS_OK && resp->num == i)
             j->ok++;
         if (resp)
@@ -251,7 +252,8 @@ static void test_pool_quick_calls_keep_min_threads(void **state)
      * waiting for its turn looks blocked to the pool. */
     if (!slow() && peak > so.min_threads + 2)
         fail_msg("the pool grew to %d threads for quick calls (min %d; "
-                 "handlers at once: %d)", peak, so.min_threads, busy);
+                 "handlers at once: %d)",
+                 peak, so.min_threads, busy);
     /* The load did keep both threads busy (valgrind runs one thread at a
      * time: there two handlers at once are luck; 1 run in 3 saw only one). */
     if (!slow())
@@ -306,7 +308,7 @@ static void test_pool_unary_calls_wait_at_max(void **state)
     cg_call_opts o = rt_opts(300);
     assert_status(cg_unary(f.ch, rt_m(RT_ECHO), &req, NULL, &o),
                   GRPC_STATUS_DEADLINE_EXCEEDED);
-    assert_int_equal(rt_get(&f.st, &f.st.calls), 0);  /* never ran */
+    assert_int_equal(rt_get(&f.st, &f.st.calls), 0); /* never ran */
     rt_release(&f.st);
     for (int i = 0; i < N; i++) {
         pthread_join(t[i], NULL);
@@ -359,7 +361,7 @@ static void test_pool_call_past_deadline_in_queue_never_runs(void **state)
     int queued = atomic_load(&f.srv->pool.n_jobs);
     int64_t queued_at = rt_now_ms();
     pthread_join(t2, NULL);
-    int still = atomic_load(&f.srv->pool.n_jobs);  /* after the client gave up */
+    int still = atomic_load(&f.srv->pool.n_jobs); /* after the client gave up */
     /* The server's deadline is its own clock at arrival plus the timeout
      * the client sent (what was left of late.timeout_ms), so it lies
      * before queued_at + late.timeout_ms, give or take the rounding of the
@@ -388,7 +390,7 @@ static void test_pool_call_past_deadline_in_queue_never_runs(void **state)
     }
     assert_int_equal(atomic_load(&f.srv->pool.n_jobs), 0);
     assert_int_equal(atomic_load(&f.srv->pool.busy), 0);
-    assert_int_equal(rt_get(&f.st, &f.st.calls), 0);  /* Echo never ran */
+    assert_int_equal(rt_get(&f.st, &f.st.calls), 0); /* Echo never ran */
     /* The server still serves. */
     Rt__Msg req = rt_msg("late", 1);
     Rt__Msg *resp = NULL;

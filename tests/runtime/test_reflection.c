@@ -23,8 +23,10 @@ typedef Grpc__Reflection__V1__ServerReflectionRequest req_t;
 typedef Grpc__Reflection__V1__ServerReflectionResponse resp_t;
 typedef Google__Protobuf__FileDescriptorProto file_t;
 
-#define RESP(x) GRPC__REFLECTION__V1__SERVER_REFLECTION_RESPONSE__MESSAGE_RESPONSE_##x
-#define REQ(x) GRPC__REFLECTION__V1__SERVER_REFLECTION_REQUEST__MESSAGE_REQUEST_##x
+#define RESP(x)                                                                \
+    GRPC__REFLECTION__V1__SERVER_REFLECTION_RESPONSE__MESSAGE_RESPONSE_##x
+#define REQ(x)                                                                 \
+    GRPC__REFLECTION__V1__SERVER_REFLECTION_REQUEST__MESSAGE_REQUEST_##x
 
 static const Rt__Reflect__Lookup_Server lookup_impl = {0};
 
@@ -72,8 +74,9 @@ static void open_stream(fixture *f, bool alpha)
     cg_call_opts o = rt_opts(20000);
     f->call = cg_call_start(
         f->ch,
-        alpha ? GRPC__REFLECTION__V1ALPHA__SERVER_REFLECTION__SERVER_REFLECTION_INFO__METHOD
-              : GRPC__REFLECTION__V1__SERVER_REFLECTION__SERVER_REFLECTION_INFO__METHOD,
+        alpha
+            ? GRPC__REFLECTION__V1ALPHA__SERVER_REFLECTION__SERVER_REFLECTION_INFO__METHOD
+            : GRPC__REFLECTION__V1__SERVER_REFLECTION__SERVER_REFLECTION_INFO__METHOD,
         &o);
 }
 
@@ -91,8 +94,9 @@ static void close_stream(fixture *f)
 static resp_t *ask(fixture *f, const req_t *req)
 {
     const ProtobufCMessageDescriptor *in =
-        f->alpha ? &grpc__reflection__v1alpha__server_reflection_request__descriptor
-                 : &grpc__reflection__v1__server_reflection_request__descriptor;
+        f->alpha
+            ? &grpc__reflection__v1alpha__server_reflection_request__descriptor
+            : &grpc__reflection__v1__server_reflection_request__descriptor;
     uint8_t buf[1024];
     size_t len = protobuf_c_message_pack(&req->base, buf);
     ProtobufCMessage *msg = protobuf_c_message_unpack(in, NULL, len, buf);
@@ -102,8 +106,9 @@ static resp_t *ask(fixture *f, const req_t *req)
 
     const ProtobufCMessage *got = cg_call_recv(f->call);
     assert_non_null(got);
-    const char *want = f->alpha ? "grpc.reflection.v1alpha.ServerReflectionResponse"
-                                : "grpc.reflection.v1.ServerReflectionResponse";
+    const char *want = f->alpha
+                           ? "grpc.reflection.v1alpha.ServerReflectionResponse"
+                           : "grpc.reflection.v1.ServerReflectionResponse";
     assert_string_equal(got->descriptor->name, want);
     uint8_t *out = malloc(protobuf_c_message_get_packed_size(got));
     len = protobuf_c_message_pack(got, out);
@@ -196,9 +201,9 @@ static void check_list(bool alpha)
     open_stream(&f, alpha);
     resp_t *r = ask_string(&f, REQ(LIST_SERVICES), "*");
     assert_int_equal(r->message_response_case, RESP(LIST_SERVICES_RESPONSE));
-    const char *want[] = {"rt.reflect.Lookup",
-                          "grpc.reflection.v1.ServerReflection",
-                          "grpc.reflection.v1alpha.ServerReflection", "rt.Test"};
+    const char *want[] = {
+        "rt.reflect.Lookup", "grpc.reflection.v1.ServerReflection",
+        "grpc.reflection.v1alpha.ServerReflection", "rt.Test"};
     assert_int_equal(r->list_services_response->n_service, 4);
     for (size_t i = 0; i < 4; i++)
         assert_string_equal(r->list_services_response->service[i]->name,
@@ -242,19 +247,19 @@ static void check_symbols(bool alpha)
     static const struct {
         const char *sym, *files;
     } cases[] = {
-        {"rt.reflect.Lookup", ALL3},          /* service */
-        {"rt.reflect.Lookup.Watch", ALL3},    /* method */
-        {".rt.reflect.Lookup.Get", ALL3},     /* leading dot */
-        {"rt.reflect.Outer", TYPES2},         /* message */
-        {"rt.reflect.Outer.Inner", TYPES2},   /* nested message */
+        {"rt.reflect.Lookup", ALL3},             /* service */
+        {"rt.reflect.Lookup.Watch", ALL3},       /* method */
+        {".rt.reflect.Lookup.Get", ALL3},        /* leading dot */
+        {"rt.reflect.Outer", TYPES2},            /* message */
+        {"rt.reflect.Outer.Inner", TYPES2},      /* nested message */
         {"rt.reflect.Outer.Inner.text", TYPES2}, /* its field */
-        {"rt.reflect.Outer.Mood", TYPES2},    /* nested enum */
-        {"rt.reflect.Outer.MOOD_GLAD", TYPES2}, /* its value */
-        {"rt.reflect.Outer.pick", TYPES2},    /* oneof */
-        {"rt.reflect.weight", TYPES2},        /* extension */
-        {"rt.reflect.Holder.label", TYPES2},  /* nested extension */
-        {"rt.reflect.Color", BASE1},          /* enum */
-        {"rt.reflect.COLOR_RED", BASE1},      /* enum value */
+        {"rt.reflect.Outer.Mood", TYPES2},       /* nested enum */
+        {"rt.reflect.Outer.MOOD_GLAD", TYPES2},  /* its value */
+        {"rt.reflect.Outer.pick", TYPES2},       /* oneof */
+        {"rt.reflect.weight", TYPES2},           /* extension */
+        {"rt.reflect.Holder.label", TYPES2},     /* nested extension */
+        {"rt.reflect.Color", BASE1},             /* enum */
+        {"rt.reflect.COLOR_RED", BASE1},         /* enum value */
         {"rt.reflect.Base", BASE1},
         {"grpc.reflection.v1.ServerReflection",
          "grpc/reflection/v1/reflection.proto"},
@@ -286,12 +291,18 @@ static void test_reflection_file_containing_symbol_v1alpha(void **state)
 static void check_unknown(bool alpha)
 {
     static const char *const unknown[] = {
-        "rt.reflect.Nope",     "rt.reflect.Outer.Inner.nope",
-        "rt.reflect",          "rt.reflectX.Outer",
-        "rt.reflect.OuterX",   "rt.reflect.Outer.MOOD_GLADX",
-        "rt.reflect.Mood",     "rt.reflect.Outer.Inner.MOOD_GLAD",
-        "",                    ".",
-        "rt.Test",             "rt.Test.Echo",
+        "rt.reflect.Nope",
+        "rt.reflect.Outer.Inner.nope",
+        "rt.reflect",
+        "rt.reflectX.Outer",
+        "rt.reflect.OuterX",
+        "rt.reflect.Outer.MOOD_GLADX",
+        "rt.reflect.Mood",
+        "rt.reflect.Outer.Inner.MOOD_GLAD",
+        "",
+        ".",
+        "rt.Test",
+        "rt.Test.Echo",
         "grpc.reflection.v2.ServerReflection",
     };
     fixture f;
@@ -336,9 +347,9 @@ static void test_reflection_file_containing_extension(void **state)
         int number;
         bool found;
     } cases[] = {
-        {"rt.reflect.Base", 100, true},  {"rt.reflect.Base", 101, true},
-        {".rt.reflect.Base", 100, true}, {"rt.reflect.Base", 150, false},
-        {"rt.reflect.Base", 0, false},   {"rt.reflect.Nope", 100, false},
+        {"rt.reflect.Base", 100, true},   {"rt.reflect.Base", 101, true},
+        {".rt.reflect.Base", 100, true},  {"rt.reflect.Base", 150, false},
+        {"rt.reflect.Base", 0, false},    {"rt.reflect.Nope", 100, false},
         {"rt.reflect.Outer", 100, false},
     };
     fixture f;
@@ -366,8 +377,8 @@ static void test_reflection_all_extension_numbers(void **state)
     (void)state;
     fixture f;
     open_stream(&f, true);
-    resp_t *r = ask_string(&f, REQ(ALL_EXTENSION_NUMBERS_OF_TYPE),
-                           "rt.reflect.Base");
+    resp_t *r =
+        ask_string(&f, REQ(ALL_EXTENSION_NUMBERS_OF_TYPE), "rt.reflect.Base");
     assert_int_equal(r->message_response_case,
                      RESP(ALL_EXTENSION_NUMBERS_RESPONSE));
     const Grpc__Reflection__V1__ExtensionNumberResponse *n =
@@ -387,8 +398,10 @@ static void test_reflection_all_extension_numbers(void **state)
     protobuf_c_message_free_unpacked(&r->base, NULL);
     /* Not a message type of this server: NOT_FOUND. */
     expect_not_found(&f, REQ(ALL_EXTENSION_NUMBERS_OF_TYPE), "rt.reflect.Nope");
-    expect_not_found(&f, REQ(ALL_EXTENSION_NUMBERS_OF_TYPE), "rt.reflect.Color");
-    expect_not_found(&f, REQ(ALL_EXTENSION_NUMBERS_OF_TYPE), "rt.reflect.Lookup");
+    expect_not_found(&f, REQ(ALL_EXTENSION_NUMBERS_OF_TYPE),
+                     "rt.reflect.Color");
+    expect_not_found(&f, REQ(ALL_EXTENSION_NUMBERS_OF_TYPE),
+                     "rt.reflect.Lookup");
     close_stream(&f);
 }
 
@@ -399,11 +412,13 @@ static void test_reflection_descriptor_parses_back(void **state)
     (void)state;
     fixture f;
     open_stream(&f, false);
-    resp_t *r = ask_string(&f, REQ(FILE_CONTAINING_SYMBOL), "rt.reflect.Lookup");
+    resp_t *r =
+        ask_string(&f, REQ(FILE_CONTAINING_SYMBOL), "rt.reflect.Lookup");
     assert_int_equal(r->message_response_case, RESP(FILE_DESCRIPTOR_RESPONSE));
-    ProtobufCBinaryData *b = &r->file_descriptor_response->file_descriptor_proto[0];
-    file_t *fd = google__protobuf__file_descriptor_proto__unpack(NULL, b->len,
-                                                                 b->data);
+    ProtobufCBinaryData *b =
+        &r->file_descriptor_response->file_descriptor_proto[0];
+    file_t *fd =
+        google__protobuf__file_descriptor_proto__unpack(NULL, b->len, b->data);
     assert_non_null(fd);
     assert_string_equal(fd->name, "rt_reflect.proto");
     assert_string_equal(fd->package, "rt.reflect");

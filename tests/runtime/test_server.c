@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "rt_util.h"
-#include "server.h"  /* the thread counts the options gave */
+#include "server.h" /* the thread counts the options gave */
 
 /* cg_server_new(opts) must fail and say `want` (a part of its message). */
 static void expect_refused(const cg_server_opts *o, const char *want)
@@ -52,8 +52,8 @@ static void test_server_new_accepts_edge_options(void **state)
     (void)state;
     /* max_threads 2 with the default minimum (one per CPU, maybe more
      * than 2): the minimum gives way. No limit on ping strikes: -1. */
-    cg_server_opts o = {.max_threads = 2, .max_ping_strikes = -1,
-                        .max_recv_bytes = INT32_MAX};
+    cg_server_opts o = {
+        .max_threads = 2, .max_ping_strikes = -1, .max_recv_bytes = INT32_MAX};
     rt_capture cap;
     char said[256];
     rt_capture_begin(&cap);
@@ -146,8 +146,8 @@ static void test_server_add_service_checks_methods(void **state)
     static const cg_method bad_path[] = {{"half.Svc/A", "A", CG_UNARY,
                                           &rt__msg__descriptor,
                                           &rt__msg__descriptor, NULL}};
-    static const cg_method no_type[] = {{"/half.Svc/A", "A", CG_UNARY, NULL,
-                                         &rt__msg__descriptor, NULL}};
+    static const cg_method no_type[] = {
+        {"/half.Svc/A", "A", CG_UNARY, NULL, &rt__msg__descriptor, NULL}};
     static const cg_service s1 = {"s1", 1, bad_path, 0, NULL};
     static const cg_service s2 = {"s2", 1, no_type, 0, NULL};
     static const cg_service s3 = {"s3", 2, NULL, 0, NULL};
@@ -178,7 +178,7 @@ static void test_server_shutdown_async_before_start(void **state)
     assert_true(port > 0);
     cg_server_shutdown_async(srv, 1000);
     assert_int_equal(cg_server_start(srv), -1);
-    cg_server_wait(srv);  /* returns: the shutdown has been carried out */
+    cg_server_wait(srv); /* returns: the shutdown has been carried out */
     cg_status err;
     assert_int_equal(cg_server_listen(srv, "127.0.0.1:0", NULL, &err), -1);
     assert_status(err, GRPC_STATUS_FAILED_PRECONDITION);
@@ -219,7 +219,7 @@ static void test_server_send_on_client_streaming_refused(void **state)
     Rt__Msg m = rt_msg("x", 1);
     assert_true(cg_call_send(c, &m));
     assert_true(cg_call_close_send(c));
-    assert_null(cg_call_recv(c));  /* neither the stray nor the response */
+    assert_null(cg_call_recv(c)); /* neither the stray nor the response */
     cg_status st = cg_call_finish(c);
     assert_status(st, GRPC_STATUS_INTERNAL);
     assert_non_null(strstr(st.message, "client-streaming"));

@@ -58,7 +58,7 @@ static void test_shutdown_in_flight_call_completes_within_grace(void **state)
     cg_call_opts o = rt_opts(2000);
     cg_status st = cg_unary(f.ch, rt_m(RT_ECHO), &req, NULL, &o);
     assert_true(st.code != GRPC_STATUS_OK);
-    cg_server_shutdown(f.srv, 0);  /* idempotent */
+    cg_server_shutdown(f.srv, 0); /* idempotent */
     rt_fixture_stop(&f);
 }
 
@@ -76,7 +76,8 @@ static void test_shutdown_long_call_cancelled_after_grace(void **state)
     pthread_join(t, NULL);
     assert_true(j.st.code != GRPC_STATUS_OK);
     assert_int_equal(rt_get(&f.st, &f.st.saw_cancel), 1);
-    assert_int_equal(rt_get(&f.st, &f.st.finished), 1);  /* the handler had returned */
+    assert_int_equal(rt_get(&f.st, &f.st.finished),
+                     1); /* the handler had returned */
     assert_true(took >= 150 && took < 5000);
     rt_fixture_stop(&f);
 }
@@ -152,10 +153,10 @@ static void test_shutdown_async_from_signal_handler(void **state)
     sa.sa_handler = on_sigusr1;
     sigaction(SIGUSR1, &sa, &old);
     raise(SIGUSR1);
-    cg_server_wait(f.srv);  /* returns once the server has stopped */
+    cg_server_wait(f.srv); /* returns once the server has stopped */
     sigaction(SIGUSR1, &old, NULL);
     pthread_join(t, NULL);
-    assert_status(j.st, GRPC_STATUS_OK);  /* finished within the grace */
+    assert_status(j.st, GRPC_STATUS_OK); /* finished within the grace */
     rt_fixture_stop(&f);
 }
 
@@ -193,11 +194,12 @@ static void test_shutdown_run_until_signal(void **state)
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     assert_int_equal(sig, SIGTERM);
     pthread_join(t, NULL);
-    assert_status(j.st, GRPC_STATUS_OK);  /* drained before returning */
+    assert_status(j.st, GRPC_STATUS_OK); /* drained before returning */
     rt_fixture_stop(&f);
 }
 
-static void test_shutdown_run_until_signal_returns_on_other_shutdown(void **state)
+static void
+test_shutdown_run_until_signal_returns_on_other_shutdown(void **state)
 {
     (void)state;
     /* A shutdown from elsewhere (here: the async request) also ends it. */
@@ -288,7 +290,8 @@ static void test_shutdown_core_threads_leave_signals_to_the_app(void **state)
     rt_fixture_start(&f, NULL, NULL);
     Rt__Msg req = rt_msg("warm-up", 0);
     cg_call_opts o = rt_opts(RT_WAIT_MS);
-    assert_status(cg_unary(f.ch, rt_m(RT_ECHO), &req, NULL, &o), GRPC_STATUS_OK);
+    assert_status(cg_unary(f.ch, rt_m(RT_ECHO), &req, NULL, &o),
+                  GRPC_STATUS_OK);
     char self[32];
     snprintf(self, sizeof self, "%ld", (long)getpid());
     DIR *d = opendir("/proc/self/task");
@@ -298,7 +301,8 @@ static void test_shutdown_core_threads_leave_signals_to_the_app(void **state)
         if (e->d_name[0] == '.' || strcmp(e->d_name, self) == 0)
             continue;
         threads++;
-        if (!thread_blocks(e->d_name, SIGINT) || !thread_blocks(e->d_name, SIGTERM)) {
+        if (!thread_blocks(e->d_name, SIGINT) ||
+            !thread_blocks(e->d_name, SIGTERM)) {
             open_to_signals++;
             print_error("thread %s accepts SIGINT or SIGTERM\n", e->d_name);
         }
@@ -319,7 +323,8 @@ int main(void)
         cmocka_unit_test(test_shutdown_free_in_every_state),
         cmocka_unit_test(test_shutdown_async_from_signal_handler),
         cmocka_unit_test(test_shutdown_run_until_signal),
-        cmocka_unit_test(test_shutdown_run_until_signal_returns_on_other_shutdown),
+        cmocka_unit_test(
+            test_shutdown_run_until_signal_returns_on_other_shutdown),
         cmocka_unit_test(test_shutdown_concurrent_callers),
         cmocka_unit_test(test_shutdown_with_many_streams_open),
         cmocka_unit_test(test_shutdown_core_threads_leave_signals_to_the_app),

@@ -9,7 +9,7 @@
 #include <time.h>
 
 #include "rt_util.h"
-#include "server.h"  /* the pool's thread count, for the growth test */
+#include "server.h" /* the pool's thread count, for the growth test */
 
 static rt_fixture F;
 
@@ -140,7 +140,7 @@ static void test_stream_client_streaming(void **state)
         want += i;
     }
     assert_true(cg_call_close_send(c));
-    assert_true(cg_call_close_send(c));  /* idempotent */
+    assert_true(cg_call_close_send(c)); /* idempotent */
     const Rt__Msg *resp = cg_call_recv(c);
     assert_non_null(resp);
     assert_int_equal(resp->num, 100);
@@ -262,7 +262,7 @@ static void test_stream_bidi_ping_pong(void **state)
 typedef struct sender_job {
     cg_call *c;
     int n, sent;
-    bool more;  /* send with cg_call_send_more */
+    bool more; /* send with cg_call_send_more */
 } sender_job;
 
 static void *client_sender(void *arg)
@@ -346,7 +346,8 @@ static void test_stream_bidi_handler_returns_while_client_sends(void **state)
 static void test_stream_bidi_client_cancel_seen_by_handler(void **state)
 {
     (void)state;
-    int entered = rt_get(&F.st, &F.st.entered), cancels = rt_get(&F.st, &F.st.saw_cancel);
+    int entered = rt_get(&F.st, &F.st.entered),
+        cancels = rt_get(&F.st, &F.st.saw_cancel);
     cg_call *c = cg_call_start(F.ch, rt_m(RT_CHAT), NULL);
     Rt__Msg m = rt_msg("hi", 1);
     assert_true(cg_call_send(c, &m));
@@ -364,14 +365,15 @@ static void test_stream_channel_freed_mid_call(void **state)
 {
     (void)state;
     /* A client that goes away: the handler must see its call cancelled. */
-    int entered = rt_get(&F.st, &F.st.entered), cancels = rt_get(&F.st, &F.st.saw_cancel);
+    int entered = rt_get(&F.st, &F.st.entered),
+        cancels = rt_get(&F.st, &F.st.saw_cancel);
     cg_channel *ch = cg_channel_new(F.target, NULL, NULL);
     cg_call *c = cg_call_start(ch, rt_m(RT_CHAT), NULL);
     Rt__Msg m = rt_msg("hi", 1);
     assert_true(cg_call_send(c, &m));
     assert_non_null(cg_call_recv(c));
     assert_true(rt_wait(&F.st, &F.st.entered, entered + 1, RT_WAIT_MS));
-    cg_channel_free(ch);  /* cancels the call */
+    cg_channel_free(ch); /* cancels the call */
     assert_true(rt_wait(&F.st, &F.st.saw_cancel, cancels + 1, RT_WAIT_MS));
     assert_false(cg_call_send(c, &m));
     assert_status(cg_call_finish(c), GRPC_STATUS_CANCELLED);
@@ -414,7 +416,8 @@ static void test_stream_pool_grows_when_handlers_block(void **state)
     /* And the server still answers other calls meanwhile. */
     Rt__Msg req = rt_msg("still here", 1);
     cg_call_opts o = rt_opts(RT_WAIT_MS);
-    assert_status(cg_unary(g.ch, rt_m(RT_ECHO), &req, NULL, &o), GRPC_STATUS_OK);
+    assert_status(cg_unary(g.ch, rt_m(RT_ECHO), &req, NULL, &o),
+                  GRPC_STATUS_OK);
     assert_true(atomic_load(&g.srv->pool.peak) >= N);
     rt_release(&g.st);
     for (int i = 0; i < N; i++) {

@@ -99,8 +99,9 @@ static void test_tls_mutual(void **state)
     tls_server s;
     start(&s, &mutual);
     assert_status(call(&s, &with_cert), GRPC_STATUS_OK);
-    assert_status(call(&s, &trusting), GRPC_STATUS_UNAVAILABLE);   /* none */
-    assert_status(call(&s, &rogue_cert), GRPC_STATUS_UNAVAILABLE); /* wrong CA */
+    assert_status(call(&s, &trusting), GRPC_STATUS_UNAVAILABLE); /* none */
+    assert_status(call(&s, &rogue_cert),
+                  GRPC_STATUS_UNAVAILABLE); /* wrong CA */
     stop(&s);
 }
 

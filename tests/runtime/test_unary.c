@@ -107,14 +107,14 @@ static void test_unary_metadata_headers_trailers(void **state)
     Rt__Msg req = RT__MSG__INIT;
     assert_true(cg_call_send(c, &req));
     assert_true(cg_call_close_send(c));
-    assert_null(cg_call_header(c, "x-h", NULL));  /* nothing received yet */
+    assert_null(cg_call_header(c, "x-h", NULL)); /* nothing received yet */
     const Rt__Msg *resp = cg_call_recv(c);
     assert_non_null(resp);
     /* What the server read. */
     assert_string_equal(resp->text, "ann");
     assert_int_equal(resp->blob.len, sizeof bin);
     assert_memory_equal(resp->blob.data, bin, sizeof bin);
-    assert_int_equal(resp->big, 2);  /* two x- keys */
+    assert_int_equal(resp->big, 2); /* two x- keys */
     assert_non_null(strstr(resp->extra, "127.0.0.1"));
     /* What the server was allowed to add: the four good ones, not
      * "Bad Key", "grpc-status" or a value with a newline. */
@@ -177,7 +177,7 @@ static void test_unary_time_left_visible(void **state)
                   GRPC_STATUS_OK);
     if (!(rt_time_left(&F.st) > 3000 && rt_time_left(&F.st) <= 5000 + 500))
         fail_msg("time left %lld", (long long)rt_time_left(&F.st));
-    o.timeout_ms = 0;  /* no deadline */
+    o.timeout_ms = 0; /* no deadline */
     assert_status(cg_unary(F.ch, rt_m(RT_SLEEP), &req, NULL, &o),
                   GRPC_STATUS_OK);
     assert_true(rt_time_left(&F.st) == INT64_MAX);
@@ -186,7 +186,8 @@ static void test_unary_time_left_visible(void **state)
 static void test_unary_cancel_seen_by_handler(void **state)
 {
     (void)state;
-    int entered = rt_get(&F.st, &F.st.entered), cancels = rt_get(&F.st, &F.st.saw_cancel);
+    int entered = rt_get(&F.st, &F.st.entered),
+        cancels = rt_get(&F.st, &F.st.saw_cancel);
     Rt__Msg req = rt_msg("wait", 0);
     req.sleep_ms = 30000;
     cg_call_opts o = rt_opts(RT_WAIT_MS * 2);
@@ -210,7 +211,7 @@ static void test_unary_wrong_message_type(void **state)
     cg_call *c = cg_call_start(F.ch, rt_m(RT_SUM), NULL);
     assert_false(cg_call_send(c, &other));
     Rt__Msg m = rt_msg("", 4);
-    assert_true(cg_call_send(c, &m));  /* the call itself goes on */
+    assert_true(cg_call_send(c, &m)); /* the call itself goes on */
     assert_true(cg_call_close_send(c));
     const Rt__Msg *resp2 = cg_call_recv(c);
     assert_non_null(resp2);

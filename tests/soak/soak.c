@@ -60,26 +60,25 @@
 #define MAX_SAMPLES 100000
 
 enum kind { UNARY, SSTREAM, CSTREAM, BIDI, GETUSER, UPLOAD, NOTIFY, KINDS };
-static const char *kind_names[KINDS] = {"unary",   "server stream",
-                                        "client stream", "bidi",
-                                        "get user", "upload",
-                                        "notify (deadline)"};
+static const char *kind_names[KINDS] = {
+    "unary",    "server stream", "client stream",    "bidi",
+    "get user", "upload",        "notify (deadline)"};
 
 typedef struct sample {
-    double t;      /* seconds since the load began */
-    long calls;    /* calls completed by then */
-    long rss_kib;  /* the server's VmRSS */
+    double t;     /* seconds since the load began */
+    long calls;   /* calls completed by then */
+    long rss_kib; /* the server's VmRSS */
 } sample;
 
 static struct {
     long total;
     int threads;
     cg_channel *ch[2];
-    proc server_proc;             /* the sampler drains its output */
+    proc server_proc; /* the sampler drains its output */
     pid_t server;
     atomic_long next, done, bad;
     atomic_long per_kind[KINDS];
-    pthread_mutex_t mu;           /* guards first_error and the samples */
+    pthread_mutex_t mu; /* guards first_error and the samples */
     char first_error[512];
     sample *samples;
     size_t n_samples;
@@ -171,8 +170,9 @@ static bool do_client_stream(cg_channel *ch, long i, cg_status *st)
     }
     cg_call_close_send(c);
     const Tutorial__V1__Response *r = cg_call_recv(c);
-    bool right = r != NULL &&
-                 strcmp(r->message, "Processed 10 requests, total value 55") == 0;
+    bool right =
+        r != NULL &&
+        strcmp(r->message, "Processed 10 requests, total value 55") == 0;
     *st = cg_call_finish(c);
     return right && st->code == GRPC_STATUS_OK;
 }
@@ -245,8 +245,9 @@ static bool do_notify(cg_channel *ch, long i, cg_status *st)
     req.user_id = "soak";
     req.max_count = 2;
     cg_call_opts o = {.timeout_ms = 50};
-    cg_call *c = tutorial__v1__notification_service_client__stream_notifications(
-        ch, &req, &o);
+    cg_call *c =
+        tutorial__v1__notification_service_client__stream_notifications(
+            ch, &req, &o);
     while (cg_call_recv(c) != NULL)
         ;
     *st = cg_call_finish(c);
@@ -258,16 +259,20 @@ static enum kind kind_of(long i)
     if (i % 1000 == 999)
         return NOTIFY;
     int r = (int)(i % 20);
-    return r <= 10 ? UNARY : r <= 13 ? SSTREAM : r <= 15 ? CSTREAM
-           : r <= 17 ? BIDI : r == 18 ? GETUSER : UPLOAD;
+    return r <= 10   ? UNARY
+           : r <= 13 ? SSTREAM
+           : r <= 15 ? CSTREAM
+           : r <= 17 ? BIDI
+           : r == 18 ? GETUSER
+                     : UPLOAD;
 }
 
 static void *client_thread(void *arg)
 {
     cg_channel *ch = arg;
     bool (*const call[KINDS])(cg_channel *, long, cg_status *) = {
-        do_unary, do_server_stream, do_client_stream, do_bidi,
-        do_get_user, do_upload, do_notify};
+        do_unary,    do_server_stream, do_client_stream, do_bidi,
+        do_get_user, do_upload,        do_notify};
     for (;;) {
         long i = atomic_fetch_add(&S.next, 1);
         if (i >= S.total)
@@ -345,10 +350,12 @@ static bool report(int exit_code, double secs, const char *wrap)
     bool memory_ok = true;
     if (wrap[0] != '\0') {
         printf("\n  memory: not judged: the server runs under \"%.40s...\", "
-               "whose own memory these figures include\n", wrap);
+               "whose own memory these figures include\n",
+               wrap);
     } else if (after < 6) {
         printf("\n  memory: %zu samples after warm-up, too few for a verdict "
-               "(see the valgrind result)\n", after);
+               "(see the valgrind result)\n",
+               after);
     } else {
         double base = S.samples[first].rss_kib / 1024.0, sum = 0;
         size_t from = n - after / 3, m = n - from;
@@ -359,8 +366,8 @@ static bool report(int exit_code, double secs, const char *wrap)
         memory_ok = growth <= allowed;
         printf("\n  memory: baseline %.1f MiB (first sample after warm-up, "
                "t=%.0f s); mean of the last %zu samples %.1f MiB; growth "
-               "%+.2f MiB, allowed %.2f MiB\n", base, S.samples[first].t, m,
-               tail, growth, allowed);
+               "%+.2f MiB, allowed %.2f MiB\n",
+               base, S.samples[first].t, m, tail, growth, allowed);
     }
     bool pass = bad == 0 && exit_code == 0 && memory_ok;
     printf("\nverdict: %s%s%s%s\n", pass ? "PASS" : "FAIL",

@@ -6,7 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static void *mem_alloc(board_pb_mem *m, size_t size) {
+static void *mem_alloc(board_pb_mem *m, size_t size)
+{
     if (m->ctx != NULL)
         return cg_alloc(m->ctx, size ? size : 1);
     if (m->n == m->cap) {
@@ -23,11 +24,13 @@ static void *mem_alloc(board_pb_mem *m, size_t size) {
     return p;
 }
 
-static char *mem_str(board_pb_mem *m, const char *s) {
+static char *mem_str(board_pb_mem *m, const char *s)
+{
     return m->ctx != NULL ? cg_strdup(m->ctx, s) : (char *)s;
 }
 
-void board_pb_free(board_pb_mem *m) {
+void board_pb_free(board_pb_mem *m)
+{
     for (size_t i = 0; i < m->n; i++)
         free(m->blocks[i]);
     free(m->blocks);
@@ -35,7 +38,9 @@ void board_pb_free(board_pb_mem *m) {
     m->n = m->cap = 0;
 }
 
-static Tutorial__V1__ClassCell *cell_pb(const store_cell *c, const char *step, board_pb_mem *m) {
+static Tutorial__V1__ClassCell *cell_pb(const store_cell *c, const char *step,
+                                        board_pb_mem *m)
+{
     Tutorial__V1__ClassCell *out = mem_alloc(m, sizeof *out);
     tutorial__v1__class_cell__init(out);
     out->step = mem_str(m, step);
@@ -49,8 +54,9 @@ static Tutorial__V1__ClassCell *cell_pb(const store_cell *c, const char *step, b
     return out;
 }
 
-static Tutorial__V1__ClassLearner *learner_pb(const store_view *v, const store_learner *l,
-                                              board_pb_mem *m) {
+static Tutorial__V1__ClassLearner *
+learner_pb(const store_view *v, const store_learner *l, board_pb_mem *m)
+{
     Tutorial__V1__ClassLearner *out = mem_alloc(m, sizeof *out);
     tutorial__v1__class_learner__init(out);
     out->name = mem_str(m, l->name);
@@ -66,7 +72,9 @@ static Tutorial__V1__ClassLearner *learner_pb(const store_view *v, const store_l
     return out;
 }
 
-static Tutorial__V1__ClassHotspot **hot_pb(const store_hot *h, size_t n, board_pb_mem *m) {
+static Tutorial__V1__ClassHotspot **hot_pb(const store_hot *h, size_t n,
+                                           board_pb_mem *m)
+{
     Tutorial__V1__ClassHotspot **out = mem_alloc(m, n * sizeof *out);
     for (size_t i = 0; i < n; i++) {
         out[i] = mem_alloc(m, sizeof *out[i]);
@@ -77,7 +85,9 @@ static Tutorial__V1__ClassHotspot **hot_pb(const store_hot *h, size_t n, board_p
     return out;
 }
 
-void board_pb_fill(Tutorial__V1__ClassBoard *out, const store_view *v, board_pb_mem *m) {
+void board_pb_fill(Tutorial__V1__ClassBoard *out, const store_view *v,
+                   board_pb_mem *m)
+{
     out->n_steps = v->n_steps;
     out->steps = mem_alloc(m, v->n_steps * sizeof *out->steps);
     for (size_t i = 0; i < v->n_steps; i++)

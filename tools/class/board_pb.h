@@ -20,7 +20,8 @@ typedef struct board_pb_mem {
     size_t n, cap;
 } board_pb_mem;
 
-void board_pb_fill(Tutorial__V1__ClassBoard *out, const store_view *v, board_pb_mem *m);
+void board_pb_fill(Tutorial__V1__ClassBoard *out, const store_view *v,
+                   board_pb_mem *m);
 void board_pb_free(board_pb_mem *m);
 
 #endif /* CLASS_BOARD_PB_H */

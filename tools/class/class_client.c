@@ -38,26 +38,30 @@
 #include "class/v1/class_service.cgrpc.h"
 
 #define STORE_ID_BUF 64
-#define FIELD_MAX (128 * 1024)  /* above the server's 64 KiB message limit */
+#define FIELD_MAX (128 * 1024) /* above the server's 64 KiB message limit */
 
 typedef struct report_buf {
     Tutorial__V1__ClassReport r;
-    char text[8][FIELD_MAX];  /* the string fields' storage */
+    char text[8][FIELD_MAX]; /* the string fields' storage */
 } report_buf;
 
-static cg_call_opts call_opts(int64_t timeout_ms, cg_md *md) {
+static cg_call_opts call_opts(int64_t timeout_ms, cg_md *md)
+{
     const char *code = getenv("CLASS_CODE");
     md->key = "class-code";
     md->value = code ? code : "";
     md->value_len = 0;
-    return (cg_call_opts){.timeout_ms = timeout_ms, .metadata = md, .n_metadata = 1,
+    return (cg_call_opts){.timeout_ms = timeout_ms,
+                          .metadata = md,
+                          .n_metadata = 1,
                           .ready = CG_READY_FAIL_FAST};
 }
 
 /* ---- reports from KEY=VALUE ------------------------------------------- */
 
 /* Undoes the queue file's escapes: \n, \\ (the values are single lines). */
-static void unescape(char *s) {
+static void unescape(char *s)
+{
     char *o = s;
     for (char *p = s; *p; p++) {
         if (*p == '\\' && p[1] == 'n') {
@@ -73,12 +77,15 @@ static void unescape(char *s) {
     *o = '\0';
 }
 
-static bool set_field(report_buf *b, const char *kv) {
-    static const char *const keys[8] = {"report_id", "learner", "step", "first_failing",
-                                        "section", "build_error", "source", NULL};
+static bool set_field(report_buf *b, const char *kv)
+{
+    static const char *const keys[8] = {
+        "report_id", "learner",     "step",   "first_failing",
+        "section",   "build_error", "source", NULL};
     Tutorial__V1__ClassReport *r = &b->r;
-    char **slots[7] = {&r->report_id, &r->learner, &r->step, &r->first_failing,
-                       &r->section, &r->build_error, &r->source};
+    char **slots[7] = {&r->report_id,     &r->learner, &r->step,
+                       &r->first_failing, &r->section, &r->build_error,
+                       &r->source};
     const char *eq = strchr(kv, '=');
     if (eq == NULL)
         return false;
@@ -104,34 +111,42 @@ static bool set_field(report_buf *b, const char *kv) {
     return true;
 }
 
-static void report_init(report_buf *b) {
+static void report_init(report_buf *b)
+{
     memset(b, 0, sizeof *b);
     tutorial__v1__class_report__init(&b->r);
     b->r.at = (int64_t)time(NULL);
 }
 
-static cg_status send_report(cg_channel *ch, const report_buf *b, int64_t timeout_ms,
-                             Tutorial__V1__ClassReportAck **ack) {
+static cg_status send_report(cg_channel *ch, const report_buf *b,
+                             int64_t timeout_ms,
+                             Tutorial__V1__ClassReportAck **ack)
+{
     cg_md md;
     cg_call_opts opts = call_opts(timeout_ms, &md);
     return tutorial__v1__class_service_client__report(ch, &b->r, ack, &opts);
 }
 
-static int cmd_report(cg_channel *ch, int argc, char **argv, long repeat) {
+static int cmd_report(cg_channel *ch, int argc, char **argv, long repeat)
+{
     report_buf *b = malloc(sizeof *b);
     if (b == NULL)
         return 1;
     report_init(b);
     for (int i = 0; i < argc; i++)
         if (!set_field(b, argv[i])) {
-            fprintf(stderr, "class_client: '%s' is not KEY=VALUE of a ClassReport field\n", argv[i]);
+            fprintf(
+                stderr,
+                "class_client: '%s' is not KEY=VALUE of a ClassReport field\n",
+                argv[i]);
             free(b);
             return 2;
         }
     int rc = 0;
     for (long i = 0; i < repeat; i++) {
         char id[STORE_ID_BUF];
-        if (repeat > 1) {  /* a burst: the same report under ids ID-0, ID-1, ... */
+        if (repeat >
+            1) { /* a burst: the same report under ids ID-0, ID-1, ... */
             snprintf(id, sizeof id, "%.40s-%ld", b->text[0], i);
             b->r.report_id = id;
         }
@@ -142,7 +157,8 @@ static int cmd_report(cg_channel *ch, int argc, char **argv, long repeat) {
             rc = 1;
             continue;
         }
-        printf("OK reports=%d duplicate=%d\n", (int)ack->reports, ack->duplicate ? 1 : 0);
+        printf("OK reports=%d duplicate=%d\n", (int)ack->reports,
+               ack->duplicate ? 1 : 0);
         tutorial__v1__class_report_ack__free_unpacked(ack, NULL);
     }
     free(b);
@@ -151,7 +167,8 @@ static int cmd_report(cg_channel *ch, int argc, char **argv, long repeat) {
 
 /* ---- the queue ---------------------------------------------------------- */
 
-static bool read_queued(const char *path, report_buf *b) {
+static bool read_queued(const char *path, report_buf *b)
+{
     FILE *f = fopen(path, "r");
     if (f == NULL)
         return false;
@@ -168,12 +185,14 @@ static bool read_queued(const char *path, report_buf *b) {
     return ok;
 }
 
-static int by_name(const void *a, const void *b) {
+static int by_name(const void *a, const void *b)
+{
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 /* The queued files' names, sorted (the Python side names them by time). */
-static char **list_queue(const char *dir, size_t *n) {
+static char **list_queue(const char *dir, size_t *n)
+{
     DIR *d = opendir(dir);
     char **names = NULL;
     size_t cap = 0;
@@ -199,15 +218,17 @@ static char **list_queue(const char *dir, size_t *n) {
     return names;
 }
 
-static void write_status(const char *dir, const char *fmt, const char *detail, size_t sent,
-                         size_t left) {
+static void write_status(const char *dir, const char *fmt, const char *detail,
+                         size_t sent, size_t left)
+{
     char path[4096], tmp[4200];
     snprintf(path, sizeof path, "%s/status", dir);
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     FILE *f = fopen(tmp, "w");
     if (f == NULL)
         return;
-    fprintf(f, "time=%lld\nsent=%zu\nqueued=%zu\n", (long long)time(NULL), sent, left);
+    fprintf(f, "time=%lld\nsent=%zu\nqueued=%zu\n", (long long)time(NULL), sent,
+            left);
     fprintf(f, fmt, detail);
     fputc('\n', f);
     fclose(f);
@@ -216,8 +237,9 @@ static void write_status(const char *dir, const char *fmt, const char *detail, s
 
 /* Sends what is queued; returns how many went, setting *stop to the status
  * that ended the round early (OK when the queue emptied). */
-static size_t send_round(cg_channel *ch, const char *dir, int64_t timeout_ms, cg_status *stop,
-                         size_t *left) {
+static size_t send_round(cg_channel *ch, const char *dir, int64_t timeout_ms,
+                         cg_status *stop, size_t *left)
+{
     size_t n = 0, sent = 0;
     char **names = list_queue(dir, &n);
     report_buf *b = malloc(sizeof *b);
@@ -237,7 +259,8 @@ static size_t send_round(cg_channel *ch, const char *dir, int64_t timeout_ms, cg
                 rename(path, bad);
                 *stop = st;
                 stop->code = GRPC_STATUS_OK;
-                snprintf(stop->message, sizeof stop->message, "a report was refused: %.200s", st.message);
+                snprintf(stop->message, sizeof stop->message,
+                         "a report was refused: %.200s", st.message);
             } else {
                 *stop = st;
             }
@@ -253,7 +276,8 @@ static size_t send_round(cg_channel *ch, const char *dir, int64_t timeout_ms, cg
     return sent;
 }
 
-static int cmd_send(cg_channel *ch, const char *dir, int64_t timeout_ms) {
+static int cmd_send(cg_channel *ch, const char *dir, int64_t timeout_ms)
+{
     char lock_path[4096];
     snprintf(lock_path, sizeof lock_path, "%s/.lock", dir);
     int lock = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -267,7 +291,8 @@ static int cmd_send(cg_channel *ch, const char *dir, int64_t timeout_ms) {
         total += send_round(ch, dir, timeout_ms, &st, &left);
         const char *fmt = st.code == GRPC_STATUS_OK ? "ok=%s" : "error=%s";
         char detail[CG_STATUS_MESSAGE_MAX + 40];
-        snprintf(detail, sizeof detail, "%s%s%s", st.code == GRPC_STATUS_OK ? "" : cg_status_name(st.code),
+        snprintf(detail, sizeof detail, "%s%s%s",
+                 st.code == GRPC_STATUS_OK ? "" : cg_status_name(st.code),
                  st.code == GRPC_STATUS_OK ? "" : ": ", st.message);
         write_status(dir, fmt, detail, total, left);
         flock(lock, LOCK_UN);
@@ -280,14 +305,17 @@ static int cmd_send(cg_channel *ch, const char *dir, int64_t timeout_ms) {
 
 /* ---- the board as a table ----------------------------------------------- */
 
-static const Tutorial__V1__ClassCell *cell_of(const Tutorial__V1__ClassLearner *l, const char *step) {
+static const Tutorial__V1__ClassCell *
+cell_of(const Tutorial__V1__ClassLearner *l, const char *step)
+{
     for (size_t i = 0; i < l->n_cells; i++)
         if (strcmp(l->cells[i]->step, step) == 0)
             return l->cells[i];
     return NULL;
 }
 
-static void print_board(const Tutorial__V1__ClassBoard *b, bool clear) {
+static void print_board(const Tutorial__V1__ClassBoard *b, bool clear)
+{
     if (clear)
         printf("\033[H\033[2J");
     printf("%-20s", "learner");
@@ -305,28 +333,34 @@ static void print_board(const Tutorial__V1__ClassBoard *b, bool clear) {
             else if (c->build_failed)
                 snprintf(text, sizeof text, "build");
             else
-                snprintf(text, sizeof text, "%d/%d%s", (int)c->passed, (int)(c->passed + c->failed),
-                         c->done ? "*" : "");
+                snprintf(text, sizeof text, "%d/%d%s", (int)c->passed,
+                         (int)(c->passed + c->failed), c->done ? "*" : "");
             printf(" %8s", text);
         }
         if (l->stuck_on[0])
-            printf("  %s (%lld min)", l->stuck_on, (long long)(l->stuck_seconds / 60));
+            printf("  %s (%lld min)", l->stuck_on,
+                   (long long)(l->stuck_seconds / 60));
         printf("\n");
     }
-    printf("\n%lld report(s) from %zu learner(s).  N/M* = step done; build = does not compile\n",
+    printf("\n%lld report(s) from %zu learner(s).  N/M* = step done; build = "
+           "does not compile\n",
            (long long)b->reports, b->n_learners);
     for (size_t i = 0; i < b->n_failing_tests; i++)
-        printf("%s %d learner(s) failing: %s\n", i ? "  " : "Most failed now:\n  ",
+        printf("%s %d learner(s) failing: %s\n",
+               i ? "  " : "Most failed now:\n  ",
                (int)b->failing_tests[i]->learners, b->failing_tests[i]->what);
     fflush(stdout);
 }
 
-static int cmd_board(cg_channel *ch) {
+static int cmd_board(cg_channel *ch)
+{
     cg_md md;
     cg_call_opts opts = call_opts(5000, &md);
-    Tutorial__V1__ClassBoardRequest req = TUTORIAL__V1__CLASS_BOARD_REQUEST__INIT;
+    Tutorial__V1__ClassBoardRequest req =
+        TUTORIAL__V1__CLASS_BOARD_REQUEST__INIT;
     Tutorial__V1__ClassBoard *b = NULL;
-    cg_status st = tutorial__v1__class_service_client__board(ch, &req, &b, &opts);
+    cg_status st =
+        tutorial__v1__class_service_client__board(ch, &req, &b, &opts);
     if (st.code != GRPC_STATUS_OK) {
         printf("%s: %s\n", cg_status_name(st.code), st.message);
         return 1;
@@ -337,26 +371,32 @@ static int cmd_board(cg_channel *ch) {
 }
 
 /* Whether the server is there and takes the code: a Board call. */
-static int cmd_ping(cg_channel *ch) {
+static int cmd_ping(cg_channel *ch)
+{
     cg_md md;
     cg_call_opts opts = call_opts(3000, &md);
-    Tutorial__V1__ClassBoardRequest req = TUTORIAL__V1__CLASS_BOARD_REQUEST__INIT;
+    Tutorial__V1__ClassBoardRequest req =
+        TUTORIAL__V1__CLASS_BOARD_REQUEST__INIT;
     Tutorial__V1__ClassBoard *b = NULL;
-    cg_status st = tutorial__v1__class_service_client__board(ch, &req, &b, &opts);
+    cg_status st =
+        tutorial__v1__class_service_client__board(ch, &req, &b, &opts);
     if (st.code != GRPC_STATUS_OK) {
         printf("%s: %s\n", cg_status_name(st.code), st.message);
         return 1;
     }
-    printf("OK learners=%zu reports=%lld\n", b->n_learners, (long long)b->reports);
+    printf("OK learners=%zu reports=%lld\n", b->n_learners,
+           (long long)b->reports);
     tutorial__v1__class_board__free_unpacked(b, NULL);
     return 0;
 }
 
-static int cmd_watch(cg_channel *ch, long updates) {
+static int cmd_watch(cg_channel *ch, long updates)
+{
     cg_md md;
     cg_call_opts opts = call_opts(0, &md);
     opts.ready = CG_READY_WAIT;
-    Tutorial__V1__ClassBoardRequest req = TUTORIAL__V1__CLASS_BOARD_REQUEST__INIT;
+    Tutorial__V1__ClassBoardRequest req =
+        TUTORIAL__V1__CLASS_BOARD_REQUEST__INIT;
     cg_call *c = tutorial__v1__class_service_client__watch(ch, &req, &opts);
     const Tutorial__V1__ClassBoard *b;
     long seen = 0;
@@ -374,32 +414,43 @@ static int cmd_watch(cg_channel *ch, long updates) {
     return 0;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char **argv)
+{
     if (argc < 4 || strcmp(argv[2], "--addr") != 0) {
-        fprintf(stderr, "usage: class_client send|report|board|watch --addr HOST:PORT [...]\n");
+        fprintf(stderr, "usage: class_client send|report|board|watch --addr "
+                        "HOST:PORT [...]\n");
         return 2;
     }
     cg_channel *ch = cg_channel_new(argv[3], NULL, NULL);
     if (ch == NULL) {
-        fprintf(stderr, "class_client: '%s' is not an address (HOST:PORT)\n", argv[3]);
+        fprintf(stderr, "class_client: '%s' is not an address (HOST:PORT)\n",
+                argv[3]);
         return 2;
     }
     int rc = 2;
     const char *cmd = argv[1];
     if (strcmp(cmd, "report") == 0) {
         bool burst = argc > 5 && strcmp(argv[4], "--repeat") == 0;
-        rc = burst ? cmd_report(ch, argc - 6, argv + 6, atol(argv[5])) : cmd_report(ch, argc - 4, argv + 4, 1);
+        rc = burst ? cmd_report(ch, argc - 6, argv + 6, atol(argv[5]))
+                   : cmd_report(ch, argc - 4, argv + 4, 1);
     } else if (strcmp(cmd, "ping") == 0) {
         rc = cmd_ping(ch);
     } else if (strcmp(cmd, "board") == 0) {
         rc = cmd_board(ch);
     } else if (strcmp(cmd, "watch") == 0) {
-        rc = cmd_watch(ch, argc > 5 && strcmp(argv[4], "--updates") == 0 ? atol(argv[5]) : 0);
-    } else if (strcmp(cmd, "send") == 0 && argc > 5 && strcmp(argv[4], "--queue") == 0) {
-        int64_t timeout = argc > 7 && strcmp(argv[6], "--timeout-ms") == 0 ? atol(argv[7]) : 3000;
+        rc = cmd_watch(ch, argc > 5 && strcmp(argv[4], "--updates") == 0
+                               ? atol(argv[5])
+                               : 0);
+    } else if (strcmp(cmd, "send") == 0 && argc > 5 &&
+               strcmp(argv[4], "--queue") == 0) {
+        int64_t timeout = argc > 7 && strcmp(argv[6], "--timeout-ms") == 0
+                              ? atol(argv[7])
+                              : 3000;
         rc = cmd_send(ch, argv[5], timeout);
     } else {
-        fprintf(stderr, "class_client: unknown command or missing arguments: %s\n", cmd);
+        fprintf(stderr,
+                "class_client: unknown command or missing arguments: %s\n",
+                cmd);
     }
     cg_channel_free(ch);
     return rc;

@@ -20,8 +20,8 @@
 #include "json.h"
 
 typedef struct web_file {
-    const char *path;   /* "/board.js" */
-    const char *name;   /* file in web_dir */
+    const char *path; /* "/board.js" */
+    const char *name; /* file in web_dir */
     const char *type;
     char *data;
     size_t len;
@@ -30,7 +30,7 @@ typedef struct web_file {
 typedef struct conn {
     pthread_t tid;
     int fd;
-    int state;          /* 0 free, 1 running, 2 ended (to be joined) */
+    int state; /* 0 free, 1 running, 2 ended (to be joined) */
     struct http_server *h;
 } conn;
 
@@ -46,7 +46,8 @@ struct http_server {
 
 /* ---- writing -------------------------------------------------------- */
 
-static bool send_all(int fd, const char *p, size_t n) {
+static bool send_all(int fd, const char *p, size_t n)
+{
     while (n > 0) {
         ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
         if (w < 0 && errno == EINTR)
@@ -59,19 +60,23 @@ static bool send_all(int fd, const char *p, size_t n) {
     return true;
 }
 
-static void respond(int fd, int code, const char *reason, const char *type, const char *body,
-                    size_t len) {
+static void respond(int fd, int code, const char *reason, const char *type,
+                    const char *body, size_t len)
+{
     char head[512];
-    int n = snprintf(head, sizeof head,
-                     "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-                     "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n"
-                     "Content-Security-Policy: default-src 'self'\r\nConnection: close\r\n\r\n",
-                     code, reason, type, len);
+    int n = snprintf(
+        head, sizeof head,
+        "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+        "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n"
+        "Content-Security-Policy: default-src 'self'\r\nConnection: "
+        "close\r\n\r\n",
+        code, reason, type, len);
     if (send_all(fd, head, (size_t)n))
         send_all(fd, body, len);
 }
 
-static void respond_text(int fd, int code, const char *reason, const char *text) {
+static void respond_text(int fd, int code, const char *reason, const char *text)
+{
     char body[512];
     int n = snprintf(body, sizeof body, "%d %s: %s\n", code, reason, text);
     respond(fd, code, reason, "text/plain; charset=utf-8", body, (size_t)n);
@@ -79,9 +84,13 @@ static void respond_text(int fd, int code, const char *reason, const char *text)
 
 /* ---- the routes ----------------------------------------------------- */
 
-static int64_t now_s(void) { return (int64_t)time(NULL); }
+static int64_t now_s(void)
+{
+    return (int64_t)time(NULL);
+}
 
-static void board_json(store *st, jbuf *b) {
+static void board_json(store *st, jbuf *b)
+{
     store_view v;
     if (!store_snapshot(st, now_s(), &v)) {
         jbuf_printf(b, "{\"error\":\"out of memory\"}");
@@ -91,9 +100,11 @@ static void board_json(store *st, jbuf *b) {
     store_view_free(&v);
 }
 
-static void serve_events(http_server *h, int fd) {
+static void serve_events(http_server *h, int fd)
+{
     const char *head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
-                       "Cache-Control: no-store\r\nConnection: keep-alive\r\n\r\nretry: 1000\n\n";
+                       "Cache-Control: no-store\r\nConnection: "
+                       "keep-alive\r\n\r\nretry: 1000\n\n";
     if (!send_all(fd, head, strlen(head)))
         return;
     uint64_t seen = store_version(h->st);
@@ -121,7 +132,8 @@ static void serve_events(http_server *h, int fd) {
     }
 }
 
-static int hex(int c) {
+static int hex(int c)
+{
     if (c >= '0' && c <= '9')
         return c - '0';
     if (c >= 'a' && c <= 'f')
@@ -132,7 +144,8 @@ static int hex(int c) {
 }
 
 /* Decodes a query value (%XX, '+') into out; false when malformed. */
-static bool url_decode(const char *in, size_t n, char *out, size_t cap) {
+static bool url_decode(const char *in, size_t n, char *out, size_t cap)
+{
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
         int c = (unsigned char)in[i];
@@ -155,23 +168,27 @@ static bool url_decode(const char *in, size_t n, char *out, size_t cap) {
     return true;
 }
 
-static void serve_history(http_server *h, int fd, const char *query) {
+static void serve_history(http_server *h, int fd, const char *query)
+{
     const char *key = "learner=";
     const char *p = query ? strstr(query, key) : NULL;
     if (p == NULL || (p != query && p[-1] != '&')) {
-        respond_text(fd, 400, "Bad Request", "say whose history: /history?learner=NAME");
+        respond_text(fd, 400, "Bad Request",
+                     "say whose history: /history?learner=NAME");
         return;
     }
     p += strlen(key);
     char name[STORE_NAME_MAX * 3 + 1];
     if (!url_decode(p, strcspn(p, "&"), name, sizeof name)) {
-        respond_text(fd, 400, "Bad Request", "the learner's name is not a valid URL-encoded value");
+        respond_text(fd, 400, "Bad Request",
+                     "the learner's name is not a valid URL-encoded value");
         return;
     }
     store_entry *e = NULL;
     size_t n = 0;
     if (!store_history(h->st, name, &e, &n)) {
-        respond_text(fd, 404, "Not Found", "no learner of that name has reported");
+        respond_text(fd, 404, "Not Found",
+                     "no learner of that name has reported");
         return;
     }
     jbuf b = {0};
@@ -181,7 +198,8 @@ static void serve_history(http_server *h, int fd, const char *query) {
     free(b.data);
 }
 
-static void route(http_server *h, int fd, const char *target) {
+static void route(http_server *h, int fd, const char *target)
+{
     char path[HTTP_TARGET_MAX + 1];
     size_t plen = strcspn(target, "?");
     snprintf(path, sizeof path, "%.*s", (int)plen, target);
@@ -203,19 +221,23 @@ static void route(http_server *h, int fd, const char *target) {
     }
     for (size_t i = 0; i < sizeof h->files / sizeof h->files[0]; i++) {
         const web_file *f = &h->files[i];
-        if (strcmp(path, f->path) == 0 || (i == 0 && strcmp(path, "/index.html") == 0)) {
+        if (strcmp(path, f->path) == 0 ||
+            (i == 0 && strcmp(path, "/index.html") == 0)) {
             respond(fd, 200, "OK", f->type, f->data, f->len);
             return;
         }
     }
-    respond_text(fd, 404, "Not Found", "the board is at / (also /board.json, /events, /history?learner=NAME)");
+    respond_text(
+        fd, 404, "Not Found",
+        "the board is at / (also /board.json, /events, /history?learner=NAME)");
 }
 
 /* ---- reading a request ---------------------------------------------- */
 
 /* Reads the request head into buf (NUL-terminated); 0 when complete, else
  * the HTTP status to answer (431 too long, 400 cut short). */
-static int read_head(int fd, char *buf, size_t cap) {
+static int read_head(int fd, char *buf, size_t cap)
+{
     size_t len = 0;
     while (strstr(buf, "\r\n\r\n") == NULL) {
         if (len + 1 >= cap)
@@ -233,28 +255,36 @@ static int read_head(int fd, char *buf, size_t cap) {
     return 0;
 }
 
-static void handle(http_server *h, int fd) {
+static void handle(http_server *h, int fd)
+{
     char *head = calloc(1, HTTP_HEAD_MAX + 1);
     if (head == NULL)
         return;
     int bad = read_head(fd, head, HTTP_HEAD_MAX + 1);
     char method[16], target[HTTP_TARGET_MAX + 2], version[16];
     if (bad == 431) {
-        respond_text(fd, 431, "Request Header Fields Too Large", "the request head is over 8 KiB");
+        respond_text(fd, 431, "Request Header Fields Too Large",
+                     "the request head is over 8 KiB");
     } else if (bad == 400) {
-        respond_text(fd, 400, "Bad Request", "the request ended before its blank line (\\r\\n\\r\\n)");
+        respond_text(fd, 400, "Bad Request",
+                     "the request ended before its blank line (\\r\\n\\r\\n)");
     } else if (bad == 0) {
         size_t line = strcspn(head, "\r\n");
         head[line] = '\0';
         if (line > HTTP_TARGET_MAX + 32) {
-            respond_text(fd, 414, "URI Too Long", "the request target is over 1 KiB");
-        } else if (sscanf(head, "%15s %1025s %15s", method, target, version) != 3 ||
+            respond_text(fd, 414, "URI Too Long",
+                         "the request target is over 1 KiB");
+        } else if (sscanf(head, "%15s %1025s %15s", method, target, version) !=
+                       3 ||
                    strncmp(version, "HTTP/1.", 7) != 0 || target[0] != '/') {
-            respond_text(fd, 400, "Bad Request", "the first line must look like: GET /path HTTP/1.1");
+            respond_text(fd, 400, "Bad Request",
+                         "the first line must look like: GET /path HTTP/1.1");
         } else if (strlen(target) > HTTP_TARGET_MAX) {
-            respond_text(fd, 414, "URI Too Long", "the request target is over 1 KiB");
+            respond_text(fd, 414, "URI Too Long",
+                         "the request target is over 1 KiB");
         } else if (strcmp(method, "GET") != 0) {
-            respond_text(fd, 405, "Method Not Allowed", "the board only answers GET");
+            respond_text(fd, 405, "Method Not Allowed",
+                         "the board only answers GET");
         } else {
             route(h, fd, target);
         }
@@ -264,7 +294,8 @@ static void handle(http_server *h, int fd) {
 
 /* ---- threads -------------------------------------------------------- */
 
-static void *conn_main(void *arg) {
+static void *conn_main(void *arg)
+{
     conn *c = arg;
     handle(c->h, c->fd);
     pthread_mutex_lock(&c->h->mu);
@@ -276,7 +307,8 @@ static void *conn_main(void *arg) {
 }
 
 /* Joins ended connection threads; returns a free slot or NULL. Locked. */
-static conn *reap(http_server *h) {
+static conn *reap(http_server *h)
+{
     conn *free_slot = NULL;
     for (size_t i = 0; i < HTTP_CONNS; i++) {
         conn *c = &h->conns[i];
@@ -290,11 +322,12 @@ static conn *reap(http_server *h) {
     return free_slot;
 }
 
-static void accept_one(http_server *h) {
+static void accept_one(http_server *h)
+{
     int fd = accept(h->fd, NULL, NULL);
     if (fd < 0)
         return;
-    struct timeval tv = {5, 0};  /* a client that sends nothing is dropped */
+    struct timeval tv = {5, 0}; /* a client that sends nothing is dropped */
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     pthread_mutex_lock(&h->mu);
     conn *c = reap(h);
@@ -309,12 +342,14 @@ static void accept_one(http_server *h) {
     }
     pthread_mutex_unlock(&h->mu);
     if (c == NULL) {
-        respond_text(fd, 503, "Service Unavailable", "too many open connections to the board; try again");
+        respond_text(fd, 503, "Service Unavailable",
+                     "too many open connections to the board; try again");
         close(fd);
     }
 }
 
-static void *accept_main(void *arg) {
+static void *accept_main(void *arg)
+{
     http_server *h = arg;
     for (;;) {
         pthread_mutex_lock(&h->mu);
@@ -330,7 +365,8 @@ static void *accept_main(void *arg) {
 
 /* ---- start and stop -------------------------------------------------- */
 
-static bool load_file(web_file *f, const char *dir, char *err, size_t errlen) {
+static bool load_file(web_file *f, const char *dir, char *err, size_t errlen)
+{
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, f->name);
     FILE *fp = fopen(path, "rb");
@@ -347,19 +383,26 @@ static bool load_file(web_file *f, const char *dir, char *err, size_t errlen) {
     return f->data != NULL;
 }
 
-static int listen_on(const char *host, int port, int *bound, char *err, size_t errlen) {
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+static int listen_on(const char *host, int port, int *bound, char *err,
+                     size_t errlen)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port)};
     if (inet_pton(AF_INET, host, &a.sin_addr) != 1) {
-        snprintf(err, errlen, "'%s' is not an IPv4 address (e.g. 0.0.0.0 or 127.0.0.1)", host);
+        snprintf(err, errlen,
+                 "'%s' is not an IPv4 address (e.g. 0.0.0.0 or 127.0.0.1)",
+                 host);
         return -1;
     }
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     socklen_t len = sizeof a;
-    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 64) != 0 ||
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
+        listen(fd, 64) != 0 ||
         getsockname(fd, (struct sockaddr *)&a, &len) != 0) {
-        snprintf(err, errlen, "cannot listen on %s:%d: %s", host, port, strerror(errno));
+        snprintf(err, errlen, "cannot listen on %s:%d: %s", host, port,
+                 strerror(errno));
         if (fd >= 0)
             close(fd);
         return -1;
@@ -368,14 +411,16 @@ static int listen_on(const char *host, int port, int *bound, char *err, size_t e
     return fd;
 }
 
-http_server *http_start(const char *host, int port, const char *web_dir, store *st, int *bound,
-                        char *err, size_t errlen) {
+http_server *http_start(const char *host, int port, const char *web_dir,
+                        store *st, int *bound, char *err, size_t errlen)
+{
     http_server *h = calloc(1, sizeof *h);
     if (h == NULL)
         return NULL;
-    web_file files[3] = {{"/", "board.html", "text/html; charset=utf-8", NULL, 0},
-                         {"/board.js", "board.js", "text/javascript; charset=utf-8", NULL, 0},
-                         {"/board.css", "board.css", "text/css; charset=utf-8", NULL, 0}};
+    web_file files[3] = {
+        {"/", "board.html", "text/html; charset=utf-8", NULL, 0},
+        {"/board.js", "board.js", "text/javascript; charset=utf-8", NULL, 0},
+        {"/board.css", "board.css", "text/css; charset=utf-8", NULL, 0}};
     memcpy(h->files, files, sizeof files);
     h->st = st;
     h->fd = -1;
@@ -401,7 +446,8 @@ fail:
     return NULL;
 }
 
-void http_stop(http_server *h) {
+void http_stop(http_server *h)
+{
     if (h == NULL)
         return;
     pthread_mutex_lock(&h->mu);

@@ -22,16 +22,16 @@
 #include "store.h"
 
 #define HTTP_CONNS 64
-#define HTTP_HEAD_MAX 8192      /* request line and headers */
-#define HTTP_TARGET_MAX 1024    /* the request target */
+#define HTTP_HEAD_MAX 8192   /* request line and headers */
+#define HTTP_TARGET_MAX 1024 /* the request target */
 
 typedef struct http_server http_server;
 
 /* Listens on host:port (port 0: the kernel's choice; *bound gets the port)
  * and serves the files of web_dir and the board of `st`. NULL with the
  * reason in err on failure. */
-http_server *http_start(const char *host, int port, const char *web_dir, store *st, int *bound,
-                        char *err, size_t errlen);
+http_server *http_start(const char *host, int port, const char *web_dir,
+                        store *st, int *bound, char *err, size_t errlen);
 
 /* Stops accepting, ends every connection and frees the server. Call
  * store_close first, so that event streams end at once. NULL: nothing. */

@@ -16,7 +16,8 @@ typedef struct jbuf {
 } jbuf;
 
 void jbuf_add(jbuf *b, const char *text, size_t n);
-void jbuf_printf(jbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void jbuf_printf(jbuf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /* A JSON string literal of text (quotes included). */
 void jbuf_str(jbuf *b, const char *text);
 

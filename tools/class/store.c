@@ -19,18 +19,18 @@
 
 typedef struct cell_state {
     store_cell c;
-    char key[STORE_TEXT_MAX + 20];  /* what fails; "" when nothing does */
-    int64_t since;                  /* `at` of the first report with key */
+    char key[STORE_TEXT_MAX + 20]; /* what fails; "" when nothing does */
+    int64_t since;                 /* `at` of the first report with key */
 } cell_state;
 
 typedef struct learner {
     char name[STORE_NAME_MAX + 1];
     cell_state cells[STORE_STEPS_MAX];
-    store_entry *ring;   /* STORE_HISTORY entries */
+    store_entry *ring; /* STORE_HISTORY entries */
     size_t ring_start, ring_n;
-    int current;         /* step of the latest `make stepN` report, or -1 */
+    int current; /* step of the latest `make stepN` report, or -1 */
     int64_t current_at;
-    int64_t last_seen;   /* server clock */
+    int64_t last_seen; /* server clock */
     int32_t reports;
     double tokens;
     int64_t refilled;
@@ -44,7 +44,7 @@ struct store {
     char steps[STORE_STEPS_MAX][STORE_STEP_MAX + 1];
     learner **learners;
     size_t n_learners, cap_learners;
-    char **ids;          /* open addressing set of report ids */
+    char **ids; /* open addressing set of report ids */
     size_t n_ids, cap_ids;
     int64_t reports;
     uint64_t version;
@@ -54,18 +54,21 @@ struct store {
 
 /* ---- small helpers ------------------------------------------------- */
 
-static uint32_t fnv1a(const uint8_t *p, size_t n) {
+static uint32_t fnv1a(const uint8_t *p, size_t n)
+{
     uint32_t h = 2166136261u;
     for (size_t i = 0; i < n; i++)
         h = (h ^ p[i]) * 16777619u;
     return h;
 }
 
-static void copy_text(char *dst, size_t cap, const char *src) {
+static void copy_text(char *dst, size_t cap, const char *src)
+{
     snprintf(dst, cap, "%s", src ? src : "");
 }
 
-static void *xcalloc(size_t n, size_t size) {
+static void *xcalloc(size_t n, size_t size)
+{
     void *p = calloc(n, size);
     if (p == NULL) {
         fprintf(stderr, "class server: out of memory\n");
@@ -75,10 +78,14 @@ static void *xcalloc(size_t n, size_t size) {
 }
 
 /* Length of the UTF-8 sequence at s, or 0 when it is not valid UTF-8. */
-static size_t utf8_len(const unsigned char *s) {
+static size_t utf8_len(const unsigned char *s)
+{
     if (s[0] < 0x80)
         return 1;
-    size_t n = (s[0] & 0xE0) == 0xC0 ? 2 : (s[0] & 0xF0) == 0xE0 ? 3 : (s[0] & 0xF8) == 0xF0 ? 4 : 0;
+    size_t n = (s[0] & 0xE0) == 0xC0   ? 2
+               : (s[0] & 0xF0) == 0xE0 ? 3
+               : (s[0] & 0xF8) == 0xF0 ? 4
+                                       : 0;
     if (n == 0 || (n == 2 && s[0] < 0xC2))
         return 0;
     for (size_t i = 1; i < n; i++)
@@ -89,7 +96,8 @@ static size_t utf8_len(const unsigned char *s) {
 
 /* NULL when `text` is valid UTF-8 without control characters and at most
  * max bytes; otherwise what is wrong with it. */
-static const char *text_problem(const char *text, size_t max) {
+static const char *text_problem(const char *text, size_t max)
+{
     size_t len = strlen(text);
     if (len > max)
         return "is too long";
@@ -106,18 +114,21 @@ static const char *text_problem(const char *text, size_t max) {
 
 /* ---- the id set ---------------------------------------------------- */
 
-static size_t id_slot(char **ids, size_t cap, const char *id) {
+static size_t id_slot(char **ids, size_t cap, const char *id)
+{
     size_t i = fnv1a((const uint8_t *)id, strlen(id)) & (cap - 1);
     while (ids[i] != NULL && strcmp(ids[i], id) != 0)
         i = (i + 1) & (cap - 1);
     return i;
 }
 
-static bool id_known(const store *s, const char *id) {
+static bool id_known(const store *s, const char *id)
+{
     return s->ids[id_slot(s->ids, s->cap_ids, id)] != NULL;
 }
 
-static void id_add(store *s, const char *id) {
+static void id_add(store *s, const char *id)
+{
     if (2 * (s->n_ids + 1) > s->cap_ids) {
         size_t cap = s->cap_ids * 2;
         char **ids = xcalloc(cap, sizeof *ids);
@@ -137,55 +148,73 @@ static void id_add(store *s, const char *id) {
 
 /* ---- checking a report --------------------------------------------- */
 
-static int step_index(const store *s, const char *step) {
+static int step_index(const store *s, const char *step)
+{
     for (size_t i = 0; i < s->n_steps; i++)
         if (strcmp(s->steps[i], step) == 0)
             return (int)i;
     return -1;
 }
 
-static bool fail(char *why, size_t len, const char *fmt, const char *a, const char *b) {
+static bool fail(char *why, size_t len, const char *fmt, const char *a,
+                 const char *b)
+{
     snprintf(why, len, fmt, a, b);
     return false;
 }
 
-static bool id_ok(const char *id, char *why, size_t whylen) {
+static bool id_ok(const char *id, char *why, size_t whylen)
+{
     size_t n = strlen(id);
     bool ok = n >= STORE_ID_MIN && n <= STORE_ID_MAX;
     for (const char *p = id; ok && *p; p++)
-        ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-             *p == '-' || *p == '_';
-    return ok ? true : fail(why, whylen, "report_id must be %s-%s characters of A-Z, a-z, 0-9, - or _",
-                            "8", "64");
+        ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+             (*p >= '0' && *p <= '9') || *p == '-' || *p == '_';
+    return ok ? true
+              : fail(why, whylen,
+                     "report_id must be %s-%s characters of A-Z, a-z, 0-9, - "
+                     "or _",
+                     "8", "64");
 }
 
-static bool name_ok(const char *name, char *why, size_t whylen) {
+static bool name_ok(const char *name, char *why, size_t whylen)
+{
     const char *p = text_problem(name, STORE_NAME_MAX);
     if (p != NULL)
-        return fail(why, whylen, "the name %s (at most 40 bytes of text): %s", p,
-                    "make join CLASS=... CODE=... NAME=a-shorter-name");
+        return fail(why, whylen, "the name %s (at most 40 bytes of text): %s",
+                    p, "make join CLASS=... CODE=... NAME=a-shorter-name");
     if (strspn(name, " ") == strlen(name))
-        return fail(why, whylen, "the name is empty: %s%s", "make join CLASS=... CODE=... NAME=your-name", "");
+        return fail(why, whylen, "the name is empty: %s%s",
+                    "make join CLASS=... CODE=... NAME=your-name", "");
     return true;
 }
 
-static bool fields_ok(const Tutorial__V1__ClassReport *r, char *why, size_t whylen) {
+static bool fields_ok(const Tutorial__V1__ClassReport *r, char *why,
+                      size_t whylen)
+{
     const char *p;
     if ((p = text_problem(r->first_failing, STORE_TEXT_MAX)) != NULL)
-        return fail(why, whylen, "first_failing %s (at most %s bytes)", p, "200");
+        return fail(why, whylen, "first_failing %s (at most %s bytes)", p,
+                    "200");
     if ((p = text_problem(r->section, STORE_TEXT_MAX)) != NULL)
         return fail(why, whylen, "section %s (at most %s bytes)", p, "200");
     if ((p = text_problem(r->build_error, STORE_ERROR_MAX)) != NULL)
         return fail(why, whylen, "build_error %s (at most %s bytes)", p, "300");
-    if (r->passed < 0 || r->failed < 0 || r->passed > STORE_COUNT_MAX || r->failed > STORE_COUNT_MAX)
-        return fail(why, whylen, "passed and failed must be counts from %s to %s", "0", "100000");
-    if (r->source[0] && strcmp(r->source, "step") && strcmp(r->source, "check") && strcmp(r->source, "report"))
-        return fail(why, whylen, "source must be %s, or %s", "\"step\", \"check\"", "\"report\"");
+    if (r->passed < 0 || r->failed < 0 || r->passed > STORE_COUNT_MAX ||
+        r->failed > STORE_COUNT_MAX)
+        return fail(why, whylen,
+                    "passed and failed must be counts from %s to %s", "0",
+                    "100000");
+    if (r->source[0] && strcmp(r->source, "step") &&
+        strcmp(r->source, "check") && strcmp(r->source, "report"))
+        return fail(why, whylen, "source must be %s, or %s",
+                    "\"step\", \"check\"", "\"report\"");
     return true;
 }
 
-bool store_check(const store *s, const Tutorial__V1__ClassReport *r, int64_t now, char *why,
-                 size_t whylen) {
+bool store_check(const store *s, const Tutorial__V1__ClassReport *r,
+                 int64_t now, char *why, size_t whylen)
+{
     if (s == NULL || r == NULL)
         return fail(why, whylen, "%s%s", "no report", "");
     if (!id_ok(r->report_id, why, whylen) || !name_ok(r->learner, why, whylen))
@@ -197,21 +226,24 @@ bool store_check(const store *s, const Tutorial__V1__ClassReport *r, int64_t now
                     s->n_steps ? "those in steps/ (e.g. 01-design)" : "none");
     }
     if (r->at < now - STORE_PAST_S || r->at > now + STORE_FUTURE_S)
-        return fail(why, whylen, "at (the run's time) must be %s, %s", "Unix seconds within two weeks",
+        return fail(why, whylen, "at (the run's time) must be %s, %s",
+                    "Unix seconds within two weeks",
                     "set from the learner's clock");
     return fields_ok(r, why, whylen);
 }
 
 /* ---- applying a report --------------------------------------------- */
 
-static learner *find_learner(const store *s, const char *name) {
+static learner *find_learner(const store *s, const char *name)
+{
     for (size_t i = 0; i < s->n_learners; i++)
         if (strcmp(s->learners[i]->name, name) == 0)
             return s->learners[i];
     return NULL;
 }
 
-static learner *new_learner(store *s, const char *name, int64_t now) {
+static learner *new_learner(store *s, const char *name, int64_t now)
+{
     if (s->n_learners == s->cap_learners) {
         s->cap_learners = s->cap_learners ? 2 * s->cap_learners : 32;
         learner **l = realloc(s->learners, s->cap_learners * sizeof *l);
@@ -229,7 +261,8 @@ static learner *new_learner(store *s, const char *name, int64_t now) {
     return l;
 }
 
-static void entry_of(store_entry *e, const Tutorial__V1__ClassReport *r) {
+static void entry_of(store_entry *e, const Tutorial__V1__ClassReport *r)
+{
     copy_text(e->id, sizeof e->id, r->report_id);
     copy_text(e->step, sizeof e->step, r->step);
     e->passed = r->passed;
@@ -243,9 +276,10 @@ static void entry_of(store_entry *e, const Tutorial__V1__ClassReport *r) {
     e->received = r->received;
 }
 
-static void update_cell(cell_state *cs, const Tutorial__V1__ClassReport *r) {
+static void update_cell(cell_state *cs, const Tutorial__V1__ClassReport *r)
+{
     if (cs->c.present && r->at < cs->c.at)
-        return;  /* an older run sent late (from a queue): history only */
+        return; /* an older run sent late (from a queue): history only */
     store_cell *c = &cs->c;
     c->present = true;
     c->passed = r->passed;
@@ -259,7 +293,8 @@ static void update_cell(cell_state *cs, const Tutorial__V1__ClassReport *r) {
     if (r->build_failed)
         copy_text(key, sizeof key, "does not compile");
     else if (r->failed > 0)
-        copy_text(key, sizeof key, r->first_failing[0] ? r->first_failing : "failing tests");
+        copy_text(key, sizeof key,
+                  r->first_failing[0] ? r->first_failing : "failing tests");
     else
         key[0] = '\0';
     if (strcmp(key, cs->key) != 0 || cs->since == 0) {
@@ -268,7 +303,8 @@ static void update_cell(cell_state *cs, const Tutorial__V1__ClassReport *r) {
     }
 }
 
-static void apply(store *s, learner *l, const Tutorial__V1__ClassReport *r) {
+static void apply(store *s, learner *l, const Tutorial__V1__ClassReport *r)
+{
     int step = step_index(s, r->step);
     update_cell(&l->cells[step], r);
     bool from_step = r->source[0] == '\0' || strcmp(r->source, "step") == 0;
@@ -289,7 +325,8 @@ static void apply(store *s, learner *l, const Tutorial__V1__ClassReport *r) {
     id_add(s, r->report_id);
 }
 
-static bool take_token(learner *l, int64_t now) {
+static bool take_token(learner *l, int64_t now)
+{
     if (now > l->refilled) {
         l->tokens += (double)(now - l->refilled) * STORE_PER_S;
         if (l->tokens > STORE_BURST)
@@ -303,7 +340,8 @@ static bool take_token(learner *l, int64_t now) {
 }
 
 /* Appends r to the log and fsyncs; false on an I/O error. */
-static bool log_append(store *s, const Tutorial__V1__ClassReport *r) {
+static bool log_append(store *s, const Tutorial__V1__ClassReport *r)
+{
     size_t n = tutorial__v1__class_report__get_packed_size(r);
     uint8_t *buf = xcalloc(1, n + 8);
     tutorial__v1__class_report__pack(r, buf + 8);
@@ -315,15 +353,17 @@ static bool log_append(store *s, const Tutorial__V1__ClassReport *r) {
     ssize_t w = write(s->fd, buf, n + 8);
     free(buf);
     if (w != (ssize_t)(n + 8)) {
-        if (w > 0)  /* a short write: leave no torn record behind */
+        if (w > 0) /* a short write: leave no torn record behind */
             (void)ftruncate(s->fd, lseek(s->fd, 0, SEEK_END) - w);
         return false;
     }
     return fsync(s->fd) == 0;
 }
 
-static store_result add_locked(store *s, const Tutorial__V1__ClassReport *in, int64_t now,
-                               int32_t *reports, char *why, size_t whylen) {
+static store_result add_locked(store *s, const Tutorial__V1__ClassReport *in,
+                               int64_t now, int32_t *reports, char *why,
+                               size_t whylen)
+{
     learner *l = find_learner(s, in->learner);
     if (id_known(s, in->report_id)) {
         if (reports)
@@ -331,18 +371,24 @@ static store_result add_locked(store *s, const Tutorial__V1__ClassReport *in, in
         return STORE_DUPLICATE;
     }
     if (l == NULL && s->n_learners >= STORE_LEARNERS_MAX) {
-        snprintf(why, whylen, "the board is full (%d learners): ask your teacher", STORE_LEARNERS_MAX);
+        snprintf(why, whylen,
+                 "the board is full (%d learners): ask your teacher",
+                 STORE_LEARNERS_MAX);
         return STORE_FULL;
     }
     if (l != NULL && !take_token(l, now)) {
-        snprintf(why, whylen, "too many reports from %s just now (at most %d at once, then %d a second): "
-                 "this one stays queued and is sent later", l->name, STORE_BURST, STORE_PER_S);
+        snprintf(why, whylen,
+                 "too many reports from %s just now (at most %d at once, then "
+                 "%d a second): "
+                 "this one stays queued and is sent later",
+                 l->name, STORE_BURST, STORE_PER_S);
         return STORE_FLOOD;
     }
     Tutorial__V1__ClassReport r = *in;
     r.received = now;
     if (!log_append(s, &r)) {
-        snprintf(why, whylen, "the class server could not write its log: %s", strerror(errno));
+        snprintf(why, whylen, "the class server could not write its log: %s",
+                 strerror(errno));
         return STORE_IO;
     }
     if (l == NULL) {
@@ -357,8 +403,9 @@ static store_result add_locked(store *s, const Tutorial__V1__ClassReport *in, in
     return STORE_ADDED;
 }
 
-store_result store_add(store *s, const Tutorial__V1__ClassReport *r, int64_t now, int32_t *reports,
-                       char *why, size_t whylen) {
+store_result store_add(store *s, const Tutorial__V1__ClassReport *r,
+                       int64_t now, int32_t *reports, char *why, size_t whylen)
+{
     if (!store_check(s, r, now, why, whylen))
         return STORE_INVALID;
     pthread_mutex_lock(&s->mu);
@@ -369,7 +416,8 @@ store_result store_add(store *s, const Tutorial__V1__ClassReport *r, int64_t now
 
 /* ---- opening and replaying ------------------------------------------ */
 
-static uint8_t *read_all(int fd, size_t *len) {
+static uint8_t *read_all(int fd, size_t *len)
+{
     struct stat st;
     if (fstat(fd, &st) != 0)
         return NULL;
@@ -387,7 +435,8 @@ static uint8_t *read_all(int fd, size_t *len) {
 
 /* Replays the log; a record that is cut short or fails its checksum ends
  * it (a crash mid-write) and is cut off. */
-static void replay(store *s) {
+static void replay(store *s)
+{
     size_t len = 0, off = 0;
     uint8_t *buf = read_all(s->fd, &len);
     if (buf == NULL)
@@ -400,7 +449,8 @@ static void replay(store *s) {
         }
         if (n > len - off - 8 || fnv1a(buf + off + 8, n) != sum)
             break;
-        Tutorial__V1__ClassReport *r = tutorial__v1__class_report__unpack(NULL, n, buf + off + 8);
+        Tutorial__V1__ClassReport *r =
+            tutorial__v1__class_report__unpack(NULL, n, buf + off + 8);
         if (r == NULL)
             break;
         if (step_index(s, r->step) >= 0 && !id_known(s, r->report_id)) {
@@ -419,10 +469,12 @@ static void replay(store *s) {
     free(buf);
 }
 
-store *store_open(const char *path, const char *const *steps, size_t n_steps, char *err,
-                  size_t errlen) {
+store *store_open(const char *path, const char *const *steps, size_t n_steps,
+                  char *err, size_t errlen)
+{
     if (n_steps > STORE_STEPS_MAX) {
-        snprintf(err, errlen, "too many steps (%zu, at most %d)", n_steps, STORE_STEPS_MAX);
+        snprintf(err, errlen, "too many steps (%zu, at most %d)", n_steps,
+                 STORE_STEPS_MAX);
         return NULL;
     }
     int fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
@@ -448,7 +500,8 @@ store *store_open(const char *path, const char *const *steps, size_t n_steps, ch
     return s;
 }
 
-void store_free(store *s) {
+void store_free(store *s)
+{
     if (s == NULL)
         return;
     for (size_t i = 0; i < s->n_learners; i++) {
@@ -465,19 +518,27 @@ void store_free(store *s) {
     free(s);
 }
 
-size_t store_replayed(const store *s) { return s ? s->replayed : 0; }
-size_t store_torn(const store *s) { return s ? s->torn : 0; }
+size_t store_replayed(const store *s)
+{
+    return s ? s->replayed : 0;
+}
+size_t store_torn(const store *s)
+{
+    return s ? s->torn : 0;
+}
 
 /* ---- waiting for changes ------------------------------------------- */
 
-uint64_t store_version(store *s) {
+uint64_t store_version(store *s)
+{
     pthread_mutex_lock(&s->mu);
     uint64_t v = s->closing ? 0 : s->version;
     pthread_mutex_unlock(&s->mu);
     return v;
 }
 
-uint64_t store_wait(store *s, uint64_t seen, int64_t timeout_ms) {
+uint64_t store_wait(store *s, uint64_t seen, int64_t timeout_ms)
+{
     struct timespec until;
     clock_gettime(CLOCK_MONOTONIC, &until);
     until.tv_sec += timeout_ms / 1000;
@@ -495,7 +556,8 @@ uint64_t store_wait(store *s, uint64_t seen, int64_t timeout_ms) {
     return v;
 }
 
-void store_close(store *s) {
+void store_close(store *s)
+{
     pthread_mutex_lock(&s->mu);
     s->closing = true;
     pthread_cond_broadcast(&s->changed);
@@ -504,11 +566,15 @@ void store_close(store *s) {
 
 /* ---- the board ------------------------------------------------------ */
 
-static int by_name(const void *a, const void *b) {
-    return strcmp(((const store_learner *)a)->name, ((const store_learner *)b)->name);
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(((const store_learner *)a)->name,
+                  ((const store_learner *)b)->name);
 }
 
-static void view_learner(const store *s, const learner *l, int64_t now, store_learner *out) {
+static void view_learner(const store *s, const learner *l, int64_t now,
+                         store_learner *out)
+{
     copy_text(out->name, sizeof out->name, l->name);
     for (size_t i = 0; i < s->n_steps; i++)
         out->cells[i] = l->cells[i].c;
@@ -520,7 +586,8 @@ static void view_learner(const store *s, const learner *l, int64_t now, store_le
             cur = (int)i;
     if (cur >= 0 && l->cells[cur].key[0]) {
         const cell_state *cs = &l->cells[cur];
-        snprintf(out->stuck_on, sizeof out->stuck_on, "%s: %s", s->steps[cur], cs->key);
+        snprintf(out->stuck_on, sizeof out->stuck_on, "%s: %s", s->steps[cur],
+                 cs->key);
         copy_text(out->stuck_section, sizeof out->stuck_section, cs->c.section);
         /* On the learner's clock from the first failing run to the last,
          * plus the time since the last report reached us. */
@@ -530,7 +597,8 @@ static void view_learner(const store *s, const learner *l, int64_t now, store_le
 }
 
 /* Adds one to `what` in hot (n entries so far, at most cap). */
-static void count_hot(store_hot *hot, size_t *n, size_t cap, const char *what) {
+static void count_hot(store_hot *hot, size_t *n, size_t cap, const char *what)
+{
     for (size_t i = 0; i < *n; i++)
         if (strcmp(hot[i].what, what) == 0) {
             hot[i].learners++;
@@ -542,14 +610,16 @@ static void count_hot(store_hot *hot, size_t *n, size_t cap, const char *what) {
     }
 }
 
-static int by_count(const void *a, const void *b) {
+static int by_count(const void *a, const void *b)
+{
     const store_hot *x = a, *y = b;
     if (x->learners != y->learners)
         return y->learners - x->learners;
     return strcmp(x->what, y->what);
 }
 
-static void view_hotspots(store_view *v) {
+static void view_hotspots(store_view *v)
+{
     store_hot *tests = xcalloc(v->n_learners + 1, sizeof *tests);
     store_hot *sections = xcalloc(v->n_learners + 1, sizeof *sections);
     size_t nt = 0, ns = 0;
@@ -571,7 +641,8 @@ static void view_hotspots(store_view *v) {
     free(sections);
 }
 
-bool store_snapshot(store *s, int64_t now, store_view *v) {
+bool store_snapshot(store *s, int64_t now, store_view *v)
+{
     memset(v, 0, sizeof *v);
     pthread_mutex_lock(&s->mu);
     v->learners = calloc(s->n_learners + 1, sizeof *v->learners);
@@ -593,7 +664,8 @@ bool store_snapshot(store *s, int64_t now, store_view *v) {
     return true;
 }
 
-void store_view_free(store_view *v) {
+void store_view_free(store_view *v)
+{
     if (v == NULL)
         return;
     free(v->learners);
@@ -601,7 +673,8 @@ void store_view_free(store_view *v) {
     v->n_learners = 0;
 }
 
-bool store_history(store *s, const char *name, store_entry **out, size_t *n) {
+bool store_history(store *s, const char *name, store_entry **out, size_t *n)
+{
     pthread_mutex_lock(&s->mu);
     learner *l = find_learner(s, name);
     if (l == NULL) {

@@ -33,17 +33,17 @@
 #define STORE_ID_MIN 8
 #define STORE_ID_MAX 64
 #define STORE_STEP_MAX 32
-#define STORE_TEXT_MAX 200      /* first_failing, section */
-#define STORE_ERROR_MAX 300     /* build_error */
-#define STORE_COUNT_MAX 100000  /* passed, failed */
-#define STORE_PAST_S (14 * 86400)  /* `at` no older than two weeks */
-#define STORE_FUTURE_S 86400       /* nor more than a day ahead */
+#define STORE_TEXT_MAX 200        /* first_failing, section */
+#define STORE_ERROR_MAX 300       /* build_error */
+#define STORE_COUNT_MAX 100000    /* passed, failed */
+#define STORE_PAST_S (14 * 86400) /* `at` no older than two weeks */
+#define STORE_FUTURE_S 86400      /* nor more than a day ahead */
 #define STORE_LEARNERS_MAX 300
-#define STORE_HISTORY 200       /* reports kept in memory per learner */
-#define STORE_BURST 60          /* a learner may send 60 reports at once, */
-#define STORE_PER_S 1           /* then one a second */
+#define STORE_HISTORY 200 /* reports kept in memory per learner */
+#define STORE_BURST 60    /* a learner may send 60 reports at once, */
+#define STORE_PER_S 1     /* then one a second */
 #define STORE_STEPS_MAX 16
-#define STORE_HOT 5             /* hotspots shown */
+#define STORE_HOT 5 /* hotspots shown */
 
 typedef struct store store;
 
@@ -51,10 +51,10 @@ typedef struct store store;
 typedef enum store_result {
     STORE_ADDED,
     STORE_DUPLICATE,
-    STORE_INVALID,     /* the message says which field and why */
-    STORE_FLOOD,       /* too many reports from this learner just now */
-    STORE_FULL,        /* too many learners */
-    STORE_IO,          /* the log could not be written */
+    STORE_INVALID, /* the message says which field and why */
+    STORE_FLOOD,   /* too many reports from this learner just now */
+    STORE_FULL,    /* too many learners */
+    STORE_IO,      /* the log could not be written */
 } store_result;
 
 /* Opens (creating) the log file at `path` and replays it. `steps` are the
@@ -76,8 +76,7 @@ bool store_check(const store *s, const Tutorial__V1__ClassReport *r,
 /* Checks and adds a report received at `now` (Unix seconds). *reports gets
  * the learner's report count (may be NULL). */
 store_result store_add(store *s, const Tutorial__V1__ClassReport *r,
-                       int64_t now, int32_t *reports, char *why,
-                       size_t whylen);
+                       int64_t now, int32_t *reports, char *why, size_t whylen);
 
 /* The board version: it grows with every change. */
 uint64_t store_version(store *s);
@@ -119,7 +118,7 @@ typedef struct store_view {
     size_t n_steps;
     char steps[STORE_STEPS_MAX][STORE_STEP_MAX + 1];
     size_t n_learners;
-    store_learner *learners;  /* by name */
+    store_learner *learners; /* by name */
     size_t n_tests, n_sections;
     store_hot tests[STORE_HOT], sections[STORE_HOT];
     int64_t reports, now;

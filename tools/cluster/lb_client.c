@@ -161,8 +161,8 @@ static void one_call(load *ld, const char *id)
     bool right = false;
 
     int64_t t0 = now_us();
-    cg_call *c = cg_call_start(ld->ch, TUTORIAL__V1__MY_SERVICE__UNARY_CALL__METHOD,
-                               &opts);
+    cg_call *c = cg_call_start(
+        ld->ch, TUTORIAL__V1__MY_SERVICE__UNARY_CALL__METHOD, &opts);
     cg_call_send(c, &req); /* a failure shows in the status below */
     cg_call_close_send(c);
     const Tutorial__V1__Response *resp = cg_call_recv(c);
@@ -322,8 +322,10 @@ static bool command(load *ld, char *line)
     if (strncmp(line, "phase ", 6) == 0 && line[6] != '\0')
         start_phase(ld, line + 6);
     else if (line[0] != '\0')
-        fprintf(stderr, "lb_client: unknown command '%s' (try 'phase NAME' or "
-                        "'stop')\n", line);
+        fprintf(stderr,
+                "lb_client: unknown command '%s' (try 'phase NAME' or "
+                "'stop')\n",
+                line);
     return true;
 }
 
@@ -421,7 +423,8 @@ static void trace_one_call(const char *target, const char *config)
     cg_channel_add_interceptor(ch, &ic);
     cg_span *demo = cg_span_start(t, "cluster demo", CG_SPAN_INTERNAL, NULL);
     char trace_id[33];
-    snprintf(trace_id, sizeof trace_id, "%s", cg_span_context_of(demo)->trace_id);
+    snprintf(trace_id, sizeof trace_id, "%s",
+             cg_span_context_of(demo)->trace_id);
     cg_span *prev = cg_span_swap_current(demo);
     cg_call_opts o = {.timeout_ms = 5000};
     /* Health/Check: not a UnaryCall, so the replicas' UnaryCall counts
@@ -440,7 +443,8 @@ static void trace_one_call(const char *target, const char *config)
     cg_span_end(demo);
     cg_tracer_flush(t, 5000);
     printf("{\"event\":\"traced\",\"trace\":\"%s\",\"replica\":\"%s\","
-           "\"code\":\"%s\"}\n", trace_id, replica, cg_status_name(st.code));
+           "\"code\":\"%s\"}\n",
+           trace_id, replica, cg_status_name(st.code));
     fflush(stdout);
     cg_channel_free(ch);
     cg_tracer_free(t);
@@ -468,9 +472,10 @@ static void print_span(const Opentelemetry__Proto__Trace__V1__Span *sp,
     hex_of(parent, sp->parent_span_id);
     if (parent[0] == '\0' && (int)sp->kind == CG_SPAN_SERVER)
         return; /* a call of the load: not begun elsewhere */
-    printf("{\"event\":\"span\",\"trace\":\"%s\",\"span\":\"%s\","
-           "\"parent\":\"%s\",\"kind\":%d,\"name\":\"%s\",\"service\":\"%s\"}\n",
-           trace, span, parent, (int)sp->kind, sp->name, service);
+    printf(
+        "{\"event\":\"span\",\"trace\":\"%s\",\"span\":\"%s\","
+        "\"parent\":\"%s\",\"kind\":%d,\"name\":\"%s\",\"service\":\"%s\"}\n",
+        trace, span, parent, (int)sp->kind, sp->name, service);
 }
 
 static const char *service_of(const resource_spans *rs)
@@ -536,12 +541,13 @@ static int run_sink(void)
 
 static int usage(void)
 {
-    fprintf(stderr,
-            "usage: lb_client load TARGET [--service-config FILE] [--threads N]\n"
-            "                      [--timeout-ms MS] [--max-seconds S]\n"
-            "       lb_client sink\n"
-            "       lb_client health ADDR [SERVICE]\n"
-            "(make cluster runs it for you: see tools/cluster/cluster.py)\n");
+    fprintf(
+        stderr,
+        "usage: lb_client load TARGET [--service-config FILE] [--threads N]\n"
+        "                      [--timeout-ms MS] [--max-seconds S]\n"
+        "       lb_client sink\n"
+        "       lb_client health ADDR [SERVICE]\n"
+        "(make cluster runs it for you: see tools/cluster/cluster.py)\n");
     return 2;
 }
 
@@ -567,9 +573,12 @@ static int run_load(int argc, char **argv)
         else
             return usage();
     }
-    if (threads < 1 || threads > MAX_THREADS || timeout_ms < 1 || max_seconds < 1) {
-        fprintf(stderr, "lb_client: --threads takes 1..%d, --timeout-ms and "
-                        "--max-seconds a positive number\n", MAX_THREADS);
+    if (threads < 1 || threads > MAX_THREADS || timeout_ms < 1 ||
+        max_seconds < 1) {
+        fprintf(stderr,
+                "lb_client: --threads takes 1..%d, --timeout-ms and "
+                "--max-seconds a positive number\n",
+                MAX_THREADS);
         return 2;
     }
     char *config = NULL;
@@ -591,9 +600,10 @@ static int run_load(int argc, char **argv)
         return 2;
     }
     if (!cg_channel_wait_ready(ld.ch, 10000)) {
-        fprintf(stderr, "lb_client: no replica of %s answered within 10 s "
-                        "(state %s)\n", target,
-                cg_conn_state_name(cg_channel_state(ld.ch, false)));
+        fprintf(stderr,
+                "lb_client: no replica of %s answered within 10 s "
+                "(state %s)\n",
+                target, cg_conn_state_name(cg_channel_state(ld.ch, false)));
         cg_channel_free(ld.ch);
         free(config);
         return 2;
@@ -641,7 +651,8 @@ static int run_health(int argc, char **argv)
     req.service = argc == 4 ? argv[3] : "";
     Grpc__Health__V1__HealthCheckResponse *resp = NULL;
     cg_call_opts opts = {.timeout_ms = 5000};
-    cg_status st = grpc__health__v1__health_client__check(ch, &req, &resp, &opts);
+    cg_status st =
+        grpc__health__v1__health_client__check(ch, &req, &resp, &opts);
     int rc = 0;
     if (st.code == GRPC_STATUS_OK) {
         const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(

@@ -106,10 +106,9 @@ static void add_pbc_oneofs(symbols *s, const model_proto *f, const char *elem,
             arena_printf(a, "a name of oneof %s of message %s", oneof, full);
         const char *oupper = pbc_upper(a, oneof);
         add(s, false, f->name, elem, owhat,
-            arena_printf(
-                a, "%sCase",
-                pbc_full_name(a, arena_printf(a, "%s.%s", full, oneof),
-                              f->package, f->c_package, PBC_TYPE)));
+            arena_printf(a, "%sCase",
+                         pbc_full_name(a, arena_printf(a, "%s.%s", full, oneof),
+                                       f->package, f->c_package, PBC_TYPE)));
         add(s, false, f->name, elem, owhat,
             arena_printf(a, "%s__%s__NOT_SET", upper, oupper));
         for (size_t j = 0; j < msg->n_field; j++) {

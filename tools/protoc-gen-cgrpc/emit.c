@@ -209,8 +209,7 @@ static bool lay_out_param(cursor *c, int start, const char *param, bool first,
         param = star + 1;
     }
     if (c->t)
-        text_printf(c->t, "%s%s%s", param, last ? ")" : ",",
-                    last ? tail : "");
+        text_printf(c->t, "%s%s%s", param, last ? ")" : ",", last ? tail : "");
     c->col += len;
     return type_break;
 }

@@ -450,7 +450,8 @@ static void source_bytes(const pb_file *proto, const char *name, text *c)
     pb_file copy = *proto;
 
     copy.source_code_info = NULL;
-    size_t len = google__protobuf__file_descriptor_proto__get_packed_size(&copy);
+    size_t len =
+        google__protobuf__file_descriptor_proto__get_packed_size(&copy);
     uint8_t *bytes = xmalloc(len > 0 ? len : 1);
     google__protobuf__file_descriptor_proto__pack(&copy, bytes);
     text_puts(c, "/* clang-format off */\n");
@@ -479,12 +480,11 @@ static void source_files(const model_file *file, arena *a, text *c)
                               file->proto->name),
                  false);
     for (size_t i = 0; i < file->n_deps; i++)
-        source_bytes(file->deps[i]->proto,
-                     arena_printf(a, "proto_file_%zu", i), c);
+        source_bytes(file->deps[i]->proto, arena_printf(a, "proto_file_%zu", i),
+                     c);
     text_puts(c, "\n");
-    int in = emit_open_init(
-        c, "static const cg_file_descriptor",
-        arena_printf(a, "proto_files[%zu]", file->n_deps));
+    int in = emit_open_init(c, "static const cg_file_descriptor",
+                            arena_printf(a, "proto_files[%zu]", file->n_deps));
     for (size_t i = 0; i < file->n_deps; i++) {
         const char *bytes = arena_printf(a, "proto_file_%zu", i);
         text_printf(c, "%*s{\n", in, "");

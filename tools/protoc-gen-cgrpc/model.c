@@ -379,8 +379,8 @@ static bool unnamed(const char *name, bool *empty)
     return name == NULL || *empty;
 }
 
-static const char *unnamed_in_enum(
-    const Google__Protobuf__EnumDescriptorProto *e, bool *empty)
+static const char *
+unnamed_in_enum(const Google__Protobuf__EnumDescriptorProto *e, bool *empty)
 {
     if (unnamed(e->name, empty))
         return "an enum";
@@ -416,8 +416,9 @@ static const char *unnamed_in_message(const pb_message *msg, bool *empty)
     return NULL;
 }
 
-static const char *unnamed_in_service(
-    const Google__Protobuf__ServiceDescriptorProto *s, bool *empty)
+static const char *
+unnamed_in_service(const Google__Protobuf__ServiceDescriptorProto *s,
+                   bool *empty)
 {
     if (unnamed(s->name, empty))
         return "a service";
@@ -433,8 +434,9 @@ static const char *unnamed_in_service(
     return NULL;
 }
 
-static bool request_is_named(
-    const Google__Protobuf__Compiler__CodeGeneratorRequest *req, diags *d)
+static bool
+request_is_named(const Google__Protobuf__Compiler__CodeGeneratorRequest *req,
+                 diags *d)
 {
     bool empty = false;
     for (size_t i = 0; i < req->n_file_to_generate; i++) {

@@ -9,9 +9,15 @@
 
 #include <string.h>
 
-static bool is_upper(char c) { return c >= 'A' && c <= 'Z'; }
+static bool is_upper(char c)
+{
+    return c >= 'A' && c <= 'Z';
+}
 
-static char to_lower(char c) { return is_upper(c) ? (char)(c - 'A' + 'a') : c; }
+static char to_lower(char c)
+{
+    return is_upper(c) ? (char)(c - 'A' + 'a') : c;
+}
 
 static char to_upper(char c)
 {
@@ -38,9 +44,15 @@ static char *camel_to(arena *a, const char *name, bool upper)
     return out;
 }
 
-char *pbc_lower(arena *a, const char *name) { return camel_to(a, name, false); }
+char *pbc_lower(arena *a, const char *name)
+{
+    return camel_to(a, name, false);
+}
 
-char *pbc_upper(arena *a, const char *name) { return camel_to(a, name, true); }
+char *pbc_upper(arena *a, const char *name)
+{
+    return camel_to(a, name, true);
+}
 
 /* ToCamel: underscores dropped, the letter after one (and the first) raised. */
 char *pbc_to_camel(arena *a, const char *name)

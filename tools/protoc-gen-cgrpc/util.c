@@ -146,7 +146,10 @@ void text_printf(text *t, const char *fmt, ...)
     t->len += (size_t)n;
 }
 
-const char *text_str(const text *t) { return t->data ? t->data : ""; }
+const char *text_str(const text *t)
+{
+    return t->data ? t->data : "";
+}
 
 void text_clear(text *t)
 {

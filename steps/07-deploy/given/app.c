@@ -50,9 +50,9 @@ static int start_metrics(app *a)
 {
     char host[256], err[512];
     host_of(a->listen, a->cfg.host, host, sizeof host);
-    a->http = metrics_http_start(host, a->cfg.metrics_port, render_metrics,
-                                 &a->metrics, 0, &a->metrics_port, err,
-                                 sizeof err);
+    a->http =
+        metrics_http_start(host, a->cfg.metrics_port, render_metrics,
+                           &a->metrics, 0, &a->metrics_port, err, sizeof err);
     if (a->http == NULL) {
         fprintf(stderr, "server: %s\n", err);
         return 1;
@@ -86,9 +86,8 @@ int app_start(app *a, const server_config *cfg, const char *listen)
     logger_init(&a->log, stderr, a->cfg.log_level, a->cfg.replica);
     /* OTEL_EXPORTER_OTLP_ENDPOINT and OTEL_SERVICE_NAME, as every
      * OpenTelemetry SDK reads them; no endpoint: nothing is exported. */
-    cg_tracer_opts topts = {.service_name = getenv("OTEL_SERVICE_NAME")
-                                                ? NULL
-                                                : "grpc-server"};
+    cg_tracer_opts topts = {
+        .service_name = getenv("OTEL_SERVICE_NAME") ? NULL : "grpc-server"};
     cg_status terr;
     a->tracer = cg_tracer_new(&topts, &terr);
     if (a->tracer == NULL) {
@@ -105,8 +104,10 @@ int app_start(app *a, const server_config *cfg, const char *listen)
     cg_status st;
     a->port = cg_server_listen(a->srv, a->listen, NULL, &st);
     if (a->port < 0) {
-        fprintf(stderr, "server: %s\nserver: is another server using that "
-                "port? PORT=0 picks a free one.\n", st.message);
+        fprintf(stderr,
+                "server: %s\nserver: is another server using that "
+                "port? PORT=0 picks a free one.\n",
+                st.message);
         app_free(a);
         return 1;
     }
@@ -158,7 +159,8 @@ int app_start(app *a, const server_config *cfg, const char *listen)
     }
     log_line(&a->log, LOG_LEVEL_INFO,
              "msg=started grpc_port=%d metrics_port=%d grace_seconds=%d "
-             "auth=%s", a->port, a->metrics_port, a->cfg.grace_seconds,
+             "auth=%s",
+             a->port, a->metrics_port, a->cfg.grace_seconds,
              a->auth_on ? "on" : "off");
     return 0;
 }

@@ -38,8 +38,10 @@ static int parse_entry(auth_table *t, const char *s, size_t len, int index,
         len--;
     const char *eq = memchr(s, '=', len);
     if (len == 0 || eq == NULL || eq == s) {
-        snprintf(err, err_len, "AUTH_TOKENS: entry %d is not token=role "
-                 "(e.g. 9f2c1e77b0=admin,41d8a0c3e5=reader)", index);
+        snprintf(err, err_len,
+                 "AUTH_TOKENS: entry %d is not token=role "
+                 "(e.g. 9f2c1e77b0=admin,41d8a0c3e5=reader)",
+                 index);
         return -1;
     }
     size_t token_len = (size_t)(eq - s), role_len = len - token_len - 1;
@@ -50,18 +52,20 @@ static int parse_entry(auth_table *t, const char *s, size_t len, int index,
     } else if (role_len == 5 && strncmp(role, "admin", 5) == 0) {
         r = AUTH_ROLE_ADMIN;
     } else {
-        snprintf(err, err_len, "AUTH_TOKENS: entry %d has the role '%.*s': "
-                 "use reader or admin", index, (int)(role_len > 20 ? 20 : role_len),
-                 role);
+        snprintf(err, err_len,
+                 "AUTH_TOKENS: entry %d has the role '%.*s': "
+                 "use reader or admin",
+                 index, (int)(role_len > 20 ? 20 : role_len), role);
         return -1;
     }
     bool plain = token_len < AUTH_TOKEN_MAX;
     for (size_t i = 0; i < token_len && plain; i++)
         plain = token_char(s[i]);
     if (!plain) {
-        snprintf(err, err_len, "AUTH_TOKENS: the token of entry %d must be 1 "
-                 "to %d visible characters other than ',' and '='", index,
-                 AUTH_TOKEN_MAX - 1);
+        snprintf(err, err_len,
+                 "AUTH_TOKENS: the token of entry %d must be 1 "
+                 "to %d visible characters other than ',' and '='",
+                 index, AUTH_TOKEN_MAX - 1);
         return -1;
     }
     if (t->n == AUTH_MAX_TOKENS) {
@@ -73,8 +77,10 @@ static int parse_entry(auth_table *t, const char *s, size_t len, int index,
     memcpy(token, s, token_len);
     token[token_len] = '\0';
     if (auth_lookup(t, token) != AUTH_ROLE_NONE) {
-        snprintf(err, err_len, "AUTH_TOKENS: the token of entry %d appears "
-                 "twice: give each client a token of its own", index);
+        snprintf(err, err_len,
+                 "AUTH_TOKENS: the token of entry %d appears "
+                 "twice: give each client a token of its own",
+                 index);
         return -1;
     }
     memcpy(t->entries[t->n].token, token, token_len + 1);

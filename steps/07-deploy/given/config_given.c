@@ -43,14 +43,13 @@ static bool plain_name(const char *s, size_t max)
         return false;
     for (; *s != '\0'; s++)
         if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-              (*s >= '0' && *s <= '9') || *s == '.' || *s == '_' ||
-              *s == '-'))
+              (*s >= '0' && *s <= '9') || *s == '.' || *s == '_' || *s == '-'))
             return false;
     return true;
 }
 
-static int load_strings(server_config *cfg, config_lookup_fn lookup,
-                        void *user, char *err, size_t err_len)
+static int load_strings(server_config *cfg, config_lookup_fn lookup, void *user,
+                        char *err, size_t err_len)
 {
     const char *v;
     if ((v = config_get(lookup, user, "HOST")) != NULL) {
@@ -62,7 +61,8 @@ static int load_strings(server_config *cfg, config_lookup_fn lookup,
     }
     if ((v = config_get(lookup, user, "REPLICA_NAME")) != NULL) {
         if (!plain_name(v, sizeof cfg->replica - 1))
-            return config_bad(err, err_len, "REPLICA_NAME", v, "use 1 to 253 "
+            return config_bad(err, err_len, "REPLICA_NAME", v,
+                              "use 1 to 253 "
                               "letters, digits, '.', '_' or '-'");
         snprintf(cfg->replica, sizeof cfg->replica, "%s", v);
     }

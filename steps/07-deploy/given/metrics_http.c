@@ -62,13 +62,14 @@ static void respond(int fd, const char *status, const char *extra_headers,
                     const char *body)
 {
     char head[512];
-    int n = snprintf(head, sizeof head,
-                     "HTTP/1.1 %s\r\n"
-                     "Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
-                     "Content-Length: %zu\r\n"
-                     "%s"
-                     "Connection: close\r\n\r\n",
-                     status, strlen(body), extra_headers);
+    int n =
+        snprintf(head, sizeof head,
+                 "HTTP/1.1 %s\r\n"
+                 "Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
+                 "Content-Length: %zu\r\n"
+                 "%s"
+                 "Connection: close\r\n\r\n",
+                 status, strlen(body), extra_headers);
     send_all(fd, head, (size_t)n);
     send_all(fd, body, strlen(body));
 }
@@ -198,8 +199,8 @@ static int listen_on(const char *host, int port, char *err, size_t err_len)
     }
     int fd = -1, saved = 0;
     for (struct addrinfo *a = res; a != NULL && fd < 0; a = a->ai_next) {
-        fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC,
-                    a->ai_protocol);
+        fd =
+            socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
         if (fd < 0) {
             saved = errno;
             continue;
@@ -214,9 +215,11 @@ static int listen_on(const char *host, int port, char *err, size_t err_len)
     }
     freeaddrinfo(res);
     if (fd < 0)
-        snprintf(err, err_len, "metrics: cannot listen on %s:%d: %s "
+        snprintf(err, err_len,
+                 "metrics: cannot listen on %s:%d: %s "
                  "(METRICS_PORT=0 picks a free port, METRICS_PORT=off turns "
-                 "the endpoint off)", host, port, strerror(saved));
+                 "the endpoint off)",
+                 host, port, strerror(saved));
     return fd;
 }
 

@@ -60,14 +60,16 @@ cg_status call_both(cg_channel *ch)
 
     /* Unary: a typed blocking call; the response is the caller's to free. */
     Tutorial__V1__Response *resp = NULL;
-    cg_status st = tutorial__v1__my_service_client__unary_call(ch, &req, &resp, &opts);
+    cg_status st =
+        tutorial__v1__my_service_client__unary_call(ch, &req, &resp, &opts);
     if (st.code != GRPC_STATUS_OK)
         return st;
     printf("%s\n", resp->message);
     tutorial__v1__response__free_unpacked(resp, NULL);
 
     /* Server streaming: read until NULL, then ask for the status. */
-    cg_call *call = tutorial__v1__my_service_client__server_stream(ch, &req, &opts);
+    cg_call *call =
+        tutorial__v1__my_service_client__server_stream(ch, &req, &opts);
     const Tutorial__V1__Response *r;
     while ((r = cg_call_recv(call)) != NULL)
         printf("%s\n", r->message);

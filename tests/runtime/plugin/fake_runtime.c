@@ -20,7 +20,10 @@ void fake_reset(void)
     fake.unary_status = cg_ok();
 }
 
-cg_call *fake_call(void) { return &the_call; }
+cg_call *fake_call(void)
+{
+    return &the_call;
+}
 
 static void trace(const char *what)
 {

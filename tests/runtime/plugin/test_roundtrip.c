@@ -127,9 +127,15 @@ static int start(void **state, cg_setup_fn setup)
     return 0;
 }
 
-static int start_full(void **state) { return start(state, register_full); }
+static int start_full(void **state)
+{
+    return start(state, register_full);
+}
 
-static int start_empty(void **state) { return start(state, register_empty); }
+static int start_empty(void **state)
+{
+    return start(state, register_empty);
+}
 
 static int stop(void **state)
 {
