@@ -7,7 +7,7 @@
 #   docker run --rm -p 50051:50051 -p 9464:9464 grpc-course-server:dev
 #
 # Two stages. `build` is a Debian 12 with the course's toolchain, installed
-# from tools/packages.tsv exactly as `make setup` installs it (the "core"
+# from tools/setup/packages.tsv exactly as `make setup` installs it (the "core"
 # packages, the ones every step needs), and builds the server the way the
 # step does. The image itself starts again from a bare Debian 12 and adds
 # only the shared libraries the server is linked against (libgrpc29 and
@@ -26,10 +26,10 @@ ENV DEBIAN_FRONTEND=noninteractive
 
 # The toolchain first, in its own layer: it changes only with the list.
 # `setup.sh --missing core` prints the Debian package of every core row of
-# tools/packages.tsv whose tool is absent (here: all of them).
-COPY tools/packages.tsv tools/setup.sh tools/
+# tools/setup/packages.tsv whose tool is absent (here: all of them).
+COPY tools/setup/packages.tsv tools/setup/setup.sh tools/setup/
 RUN apt-get update \
- && tools/setup.sh --missing core | xargs apt-get install -y --no-install-recommends \
+ && tools/setup/setup.sh --missing core | xargs apt-get install -y --no-install-recommends \
  && rm -rf /var/lib/apt/lists/*
 
 # What building the step-07 program reads: the shared build (mk/), the

@@ -1,19 +1,19 @@
 # The workspace's one entry point. `make` (or `make help`) lists the commands.
 #
 # Learner commands set a fresh machine up by themselves on first use
-# (tools/setup.sh --ensure), so a newcomer's first command just works.
-# The step tooling lives in tools/course.py and tools/coursekit/; the contract
-# check behind `make test` in tools/contract.py; a step's build in mk/step.mk.
+# (tools/setup/setup.sh --ensure), so a newcomer's first command just works.
+# The step tooling lives in tools/course/course.py and tools/course/coursekit/; the contract
+# check behind `make test` in tools/checks/contract.py; a step's build in mk/step.mk.
 
 ROOT := $(CURDIR)
 PYTHON ?= python3
-COURSE := $(PYTHON) tools/course.py
+COURSE := $(PYTHON) tools/course/course.py
 DOCS_PORT ?= 8000
 MAKEFLAGS += --no-print-directory
 
 # Quick check that the tools are there; installs them when they are not.
-ENSURE_CORE = @tools/setup.sh --ensure core
-ENSURE_ALL = @tools/setup.sh --ensure all
+ENSURE_CORE = @tools/setup/setup.sh --ensure core
+ENSURE_ALL = @tools/setup/setup.sh --ensure all
 
 .DEFAULT_GOAL := help
 .PHONY: help setup doctor shared check report class-report hint reset watch memcheck \
@@ -25,31 +25,31 @@ help:
 	  echo "gRPC in C: run 'make step1' to begin (it installs what it needs first)."; fi
 
 setup:
-	@tools/setup.sh
+	@tools/setup/setup.sh
 
 doctor:
-	@tools/setup.sh --doctor
+	@tools/setup/setup.sh --doctor
 
 # The parts every step shares: the runtime library, the code generator, and
 # the generated code of the course's protos. Filled in by lib/ and tools/.
 shared:
 # Every fragment must exist (include, not -include): a missing one is an error.
-include lib/lib.mk
-include tools/plugin.mk
-include tests/faults/faults.mk
-include tests/soak/soak.mk
-include fuzz/fuzz.mk
-include tests/interop/interop.mk
-include bench/bench.mk
-include tools/call.mk
-include tests/reflection/reflection.mk
+include mk/lib.mk
+include mk/plugin.mk
+include mk/faults.mk
+include mk/soak.mk
+include mk/fuzz.mk
+include mk/interop.mk
+include mk/bench.mk
+include mk/call.mk
+include mk/reflection.mk
 include mk/demo.mk
-include docs/examples/examples.mk
-include tests/i18n/i18n.mk
+include mk/examples.mk
+include mk/i18n.mk
 include mk/cluster.mk
-include tests/mistakes.mk
-include tools/browser/browser.mk
-include tests/site/site.mk
+include mk/mistakes.mk
+include mk/browser.mk
+include mk/site.mk
 include mk/class.mk
 
 # What `make setup` builds once the packages are there.
@@ -98,24 +98,24 @@ solution:
 # code generator, interop and docs suites. Ends with "N passed, M failed".
 test:
 	$(ENSURE_ALL)
-	@$(PYTHON) tools/contract.py $(if $(STEP),$(STEP))
+	@$(PYTHON) tools/checks/contract.py $(if $(STEP),$(STEP))
 
-# The tooling's own tests, every tests/tools/test_*.py: course.py's verdicts,
+# The tooling's own tests, every tests/workspace/tools/test_*.py: course.py's verdicts,
 # reports and class table from canned cmocka output, mk/step.mk's flags
 # stamp, and the real steps' builds (a second build compiles nothing).
 # Ends with "N passed, M failed".
 test-tools:
-	@$(PYTHON) tests/tools/run.py
+	@$(PYTHON) tests/workspace/tools/run.py
 
 # The C code's one layout (.clang-format). `make format` lays every C file of
 # the project out in place; `make format-check` (part of `make test`) lists
-# the files that differ and fails. See tools/format.sh for which files.
+# the files that differ and fails. See tools/checks/format.sh for which files.
 format:
 	$(ENSURE_ALL)
-	@tools/format.sh
+	@tools/checks/format.sh
 
 format-check:
-	@tools/format.sh --check
+	@tools/checks/format.sh --check
 
 # The site's links lead to folders (use_directory_urls) and its search fetches
 # search/search_index.json, which browsers block for a page opened from disk
@@ -127,19 +127,19 @@ docs:
 	@echo "Lesson site built in build/site/. Read it with 'make serve-docs'."
 
 # Code the lessons show from the tree sits in the pages between include
-# markers (tools/docsync.py). docs-sync writes every such block from its
+# markers (tools/checks/docsync.py). docs-sync writes every such block from its
 # source, in every language; docs-sync-check (in make test, and the site's
 # build) fails when one differs.
 docs-sync:
-	@$(PYTHON) tools/docsync.py sync
+	@$(PYTHON) tools/checks/docsync.py sync
 
 docs-sync-check:
-	@$(PYTHON) tools/docsync.py check
+	@$(PYTHON) tools/checks/docsync.py check
 
 # Learner-facing pages promise nothing unwritten ("being written", "TBD",
-# "coming soon"): tools/stale_words.py, in make test.
+# "coming soon"): tools/checks/stale_words.py, in make test.
 docs-stale-check:
-	@$(PYTHON) tools/stale_words.py
+	@$(PYTHON) tools/checks/stale_words.py
 
 docs-check: browser-deps
 	@mkdocs build --strict --quiet -f docs/mkdocs.yml -d $(ROOT)/build/site && echo "1 passed, 0 failed"

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """make_corpus.py: writes the seed corpus of every fuzz target.
 
-    python3 fuzz/make_corpus.py [--out fuzz/corpus [--regress tests/regress]]
+    python3 fuzz/make_corpus.py [--out fuzz/corpus [--regress tests/workspace/regress]]
 
-Also writes the regression inputs (tests/regress/<target>/): the smallest
+Also writes the regression inputs (tests/workspace/regress/<target>/): the smallest
 input that shows each bug the fuzzers found.
 
 The seeds are valid (and a few deliberately broken) inputs, built here from
@@ -264,7 +264,7 @@ def capture_main():
 
 def plugin_seeds(tmp):
     course = ROOT / "proto"
-    tests = ROOT / "tests" / "runtime" / "plugin" / "protos"
+    tests = ROOT / "tests" / "workspace" / "plugin" / "protos"
     grpc_proto = Path("/usr/share/grpc-proto")
     runs = []
     for p in sorted((course / "tutorial" / "v1").glob("*.proto")):
@@ -339,7 +339,7 @@ def drop_file(req, name):
 
 # ---- regression inputs: what the fuzzers found ------------------------------
 #
-# One small input per bug, written to tests/regress/<target>/; `make test`
+# One small input per bug, written to tests/workspace/regress/<target>/; `make test`
 # replays them (test-fuzz-replay) next to the seeds. Each shows its bug in
 # the fewest bytes, built from the message definitions so it can be read.
 
@@ -415,7 +415,7 @@ def main(argv):
         counts["plugin"] = write(out / "plugin", plugin_seeds(tmp))
     for target, n in counts.items():
         print(f"  SEED {n:3d} inputs in {shown(out / target)}")
-    regress = ROOT / "tests" / "regress"
+    regress = ROOT / "tests" / "workspace" / "regress"
     if len(argv) >= 4 and argv[2] == "--regress":
         regress = Path(argv[3]).resolve()
     for target, inputs in regressions().items():

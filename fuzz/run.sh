@@ -5,16 +5,16 @@
 #   sh fuzz/run.sh --seconds N -- codec plugin server -- [libFuzzer flags]
 #   sh fuzz/run.sh --runs N    -- codec plugin server -- [libFuzzer flags]
 #
-# Run through make (fuzz/fuzz.mk sets FUZZ_BUILD, FUZZ_DIR, FUZZ_REGRESS).
+# Run through make (mk/fuzz.mk sets FUZZ_BUILD, FUZZ_DIR, FUZZ_REGRESS).
 # Each target starts from its committed seeds (fuzz/corpus/<target>) and
-# regression inputs (tests/regress/<target>) and keeps what it finds in
+# regression inputs (tests/workspace/regress/<target>) and keeps what it finds in
 # build/fuzz/corpus/<target>, so the next run goes on from there. A crash,
 # leak, sanitizer report or timeout is written to
 # build/fuzz/artifacts/<target>/ and counts as a failure. The last line is
 # "N passed, M failed" (targets); the exit status is non-zero when M > 0.
 
 set -u
-: "${FUZZ_BUILD:?run through make -f fuzz/fuzz.mk}" "${FUZZ_DIR:?}"
+: "${FUZZ_BUILD:?run through make -f mk/fuzz.mk}" "${FUZZ_DIR:?}"
 FUZZ_REGRESS=${FUZZ_REGRESS:-}
 
 limit=""

@@ -33,10 +33,10 @@ ROOT ?= $(abspath $(dir $(lastword $(MAKEFILE_LIST)))..)
 ROOT := $(ROOT)
 
 ifndef CGRPC_LIB
-include $(ROOT)/lib/lib.mk
+include $(ROOT)/mk/lib.mk
 endif
 ifndef CGRPC_PLUGIN
-include $(ROOT)/tools/plugin.mk
+include $(ROOT)/mk/plugin.mk
 endif
 
 CLASS_PYTHON    ?= $(or $(PYTHON),python3)
@@ -71,7 +71,7 @@ CLASS_ASAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize
         test-class-memcheck
 
 class-ensure:
-	@$(ROOT)/tools/setup.sh --ensure core
+	@$(ROOT)/tools/setup/setup.sh --ensure core
 
 $(CLASS_GEN)/.stamp: $(CLASS_PROTO) $(CGRPC_PLUGIN) | class-ensure
 	$(class_echo) '  PROTOC  proto/class/v1/class_service.proto (c, cgrpc)\n'
@@ -112,38 +112,38 @@ class: class-bins
 	  --http $(CLASS_HTTP_ADDR):$(CLASS_HTTP_PORT) --data $(CLASS_DATA) --web $(CLASS_SRC)/web $(if $(CODE),--code '$(CODE)')
 
 class-watch: $(CLASS_CLIENT)
-	@$(CLASS_PYTHON) $(ROOT)/tools/course.py class-watch "$(or $(CLASS),127.0.0.1:$(CLASS_PORT))" "$(CODE)" "$(CLASS_DATA)"
+	@$(CLASS_PYTHON) $(ROOT)/tools/course/course.py class-watch "$(or $(CLASS),127.0.0.1:$(CLASS_PORT))" "$(CODE)" "$(CLASS_DATA)"
 
 class-export:
-	@$(CLASS_PYTHON) $(ROOT)/tools/course.py class-export "$(DIR)" "$(or $(BOARD),http://127.0.0.1:$(CLASS_HTTP_PORT))"
+	@$(CLASS_PYTHON) $(ROOT)/tools/course/course.py class-export "$(DIR)" "$(or $(BOARD),http://127.0.0.1:$(CLASS_HTTP_PORT))"
 
 join:
-	@$(CLASS_PYTHON) $(ROOT)/tools/course.py join "$(CLASS)" "$(CODE)" "$(NAME)"
+	@$(CLASS_PYTHON) $(ROOT)/tools/course/course.py join "$(CLASS)" "$(CODE)" "$(NAME)"
 
 leave:
-	@$(CLASS_PYTHON) $(ROOT)/tools/course.py leave
+	@$(CLASS_PYTHON) $(ROOT)/tools/course/course.py leave
 
 class-status:
-	@$(CLASS_PYTHON) $(ROOT)/tools/course.py class-status
+	@$(CLASS_PYTHON) $(ROOT)/tools/course/course.py class-status
 
-# playwright-core for the browser test: make browser-deps (tools/browser/browser.mk).
+# playwright-core for the browser test: make browser-deps (mk/browser.mk).
 test-class: $(CLASS_ASAN_SERVER) $(CLASS_CLIENT) browser-deps
-	@$(CLASS_PYTHON) $(ROOT)/tests/class/test_class.py --server $(CLASS_ASAN_SERVER) --client $(CLASS_CLIENT)
+	@$(CLASS_PYTHON) $(ROOT)/tests/workspace/class/test_class.py --server $(CLASS_ASAN_SERVER) --client $(CLASS_CLIENT)
 
 # The same tests with the server under ThreadSanitizer, or under valgrind
 # (not in make test: a minute each).
 test-class-tsan: $(CLASS_TSAN_SERVER) $(CLASS_CLIENT) browser-deps
 	@TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 ignore_noninstrumented_modules=1 exitcode=66" \
-	  $(CLASS_PYTHON) $(ROOT)/tests/class/test_class.py --server $(CLASS_TSAN_SERVER) --client $(CLASS_CLIENT)
+	  $(CLASS_PYTHON) $(ROOT)/tests/workspace/class/test_class.py --server $(CLASS_TSAN_SERVER) --client $(CLASS_CLIENT)
 
 test-class-memcheck: $(CLASS_SERVER) $(CLASS_CLIENT)
-	@$(CLASS_PYTHON) $(ROOT)/tests/class/test_class.py --server $(CLASS_SERVER) --client $(CLASS_CLIENT) \
+	@$(CLASS_PYTHON) $(ROOT)/tests/workspace/class/test_class.py --server $(CLASS_SERVER) --client $(CLASS_CLIENT) \
 	  --skip-browser --wrap "$(CGRT_VALGRIND)"
 
 class-load: $(CLASS_SERVER) $(CLASS_CLIENT)
-	@$(CLASS_PYTHON) $(ROOT)/tests/class/class_load.py --server $(CLASS_SERVER) --client $(CLASS_CLIENT) $(CLASS_LOAD_ARGS)
+	@$(CLASS_PYTHON) $(ROOT)/tests/workspace/class/class_load.py --server $(CLASS_SERVER) --client $(CLASS_CLIENT) $(CLASS_LOAD_ARGS)
 
 # The teacher's guide's pictures of the board (docs/en/img/class-board.png and
 # the Korean one), from a made-up morning of eight learners.
 class-shots: $(CLASS_SERVER) $(CLASS_CLIENT) browser-deps
-	@$(CLASS_PYTHON) $(ROOT)/tests/class/board_shots.py --server $(CLASS_SERVER) --client $(CLASS_CLIENT)
+	@$(CLASS_PYTHON) $(ROOT)/tests/workspace/class/board_shots.py --server $(CLASS_SERVER) --client $(CLASS_CLIENT)

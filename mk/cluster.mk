@@ -12,9 +12,9 @@
 #                       two survivors after; last line "N passed, M failed"
 #   make test-deploy    offline checks of Dockerfile, .dockerignore, k8s/ and
 #                       .devcontainer/ against the schemas, the package list
-#                       and the built server (tests/deploy/test_deploy.py);
+#                       and the built server (tests/workspace/deploy/test_deploy.py);
 #                       last line "N passed, M failed"
-#   make deploy-deps    npm ci into tests/deploy/node_modules (kubernetes-models,
+#   make deploy-deps    npm ci into tests/workspace/deploy/node_modules (kubernetes-models,
 #                       js-yaml), done by itself when missing
 #   make cluster-client build/cluster/lb_client only
 #
@@ -37,10 +37,10 @@ endif
 # Standalone: bring in the runtime and the code generator (the top-level
 # Makefile has included them already).
 ifndef CGRPC_LIB
-include $(ROOT)/lib/lib.mk
+include $(ROOT)/mk/lib.mk
 endif
 ifndef CGRPC_PLUGIN
-include $(ROOT)/tools/plugin.mk
+include $(ROOT)/mk/plugin.mk
 endif
 
 CLUSTER_PYTHON  ?= $(or $(PYTHON),python3)
@@ -57,7 +57,7 @@ CLUSTER_STEP    := 07-deploy
 # The server as it ships: built without the sanitizers (SANITIZE=none).
 CLUSTER_SERVER  := $(ROOT)/build/steps/$(CLUSTER_STEP)/solution-plain/server
 
-DEPLOY_DIR      := $(ROOT)/tests/deploy
+DEPLOY_DIR      := $(ROOT)/tests/workspace/deploy
 # npm ci writes node_modules/.package-lock.json last: it stands for the install.
 DEPLOY_STAMP    := $(DEPLOY_DIR)/node_modules/.package-lock.json
 
@@ -86,7 +86,7 @@ cluster-client: $(CLUSTER_CLIENT)
 
 # A fresh machine gets its tools first (once; quick when they are there).
 cluster-ensure:
-	@$(ROOT)/tools/setup.sh --ensure core
+	@$(ROOT)/tools/setup/setup.sh --ensure core
 
 # The step's own build decides whether the server is up to date.
 cluster-server: cluster-ensure
@@ -127,7 +127,7 @@ $(CLUSTER_CLIENT): $(CLUSTER_DIR)/lb_client.c $(CLUSTER_GEN_SRCS) $(CGRPC_LIB) $
 
 # --------------------------------------------------------------------------
 # npm: kubernetes-models and js-yaml for the manifest checker, pinned by
-# tests/deploy/package-lock.json. Installed when missing or older than the
+# tests/workspace/deploy/package-lock.json. Installed when missing or older than the
 # lock file.
 # --------------------------------------------------------------------------
 
@@ -137,7 +137,7 @@ $(DEPLOY_STAMP): $(DEPLOY_DIR)/package-lock.json
 	  echo "Kubernetes schemas the manifests are checked against)." >&2; \
 	  echo "  Install it with: sudo apt-get install nodejs npm   (or: make setup)" >&2; \
 	  echo "  then run make test-deploy again." >&2; exit 1; }
-	$(cluster_echo) '  NPM     tests/deploy (npm ci: kubernetes-models, js-yaml)\n'
+	$(cluster_echo) '  NPM     tests/workspace/deploy (npm ci: kubernetes-models, js-yaml)\n'
 	$(cluster_q)cd $(DEPLOY_DIR) && npm ci --no-audit --no-fund $(if $(V),,--loglevel=error >/dev/null) || { \
 	  echo "make test-deploy: npm ci in $(DEPLOY_DIR) failed (see above); it needs the" \
 	       "npm registry (https://registry.npmjs.org) once." >&2; exit 1; }

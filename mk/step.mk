@@ -33,7 +33,7 @@ MODE     := $(if $(SOLUTION),solution,starter)
 # (leaks, reported when a test program exits) and UBSan (undefined
 # behaviour), so `make stepN` fails on a memory error, not only `make
 # memcheck`. SANITIZE=thread builds with ThreadSanitizer instead (data
-# races; tools/course.py runs the suites of shared state with it), and
+# races; tools/course/course.py runs the suites of shared state with it), and
 # SANITIZE=none builds plain code for valgrind (`make memcheck`). Each kind
 # has a build folder of its own, so switching costs no rebuild.
 SANITIZE ?= $(if $(filter memcheck,$(MAKECMDGOALS)),none,address)
@@ -75,7 +75,7 @@ FLAGS_STAMP := $(BUILD)/flags
 # The command that runs this build again, as the learner typed it, for the
 # verdict and for messages in tests/NN-name/step.mk ("then run $(RERUN)
 # again"). In the step's folder it is make test / make solution / make
-# memcheck; tools/course.py sets it for the top-level commands, e.g.
+# memcheck; tools/course/course.py sets it for the top-level commands, e.g.
 # RERUN='make step2'.
 RERUN ?= make $(if $(filter memcheck,$(MAKECMDGOALS)),memcheck$(if $(SOLUTION), SOLUTION=1),$(if $(SOLUTION),solution,test))
 
@@ -120,7 +120,7 @@ ECHO := $(if $(V),@:,@printf)
 # Every rule below names its files (static pattern rules, not implicit
 # ones), so nothing a build makes is an intermediate file that make would
 # delete after the run: a second build with no change compiles nothing,
-# whatever a step's own fragment declares (tests/tools proves it).
+# whatever a step's own fragment declares (tests/workspace/tools proves it).
 .SECONDEXPANSION:
 .DEFAULT_GOAL := test
 
@@ -160,10 +160,10 @@ $(FLAGS_STAMP): step-flags-check
 	@if cmp -s $@.new $@; then rm -f $@.new; else mv -f $@.new $@; fi
 
 test: build
-	@$(PYTHON) $(ROOT)/tools/course.py run $(STEP) --mode $(MODE) --again '$(RERUN)'
+	@$(PYTHON) $(ROOT)/tools/course/course.py run $(STEP) --mode $(MODE) --again '$(RERUN)'
 
 memcheck: build
-	@$(PYTHON) $(ROOT)/tools/course.py run $(STEP) --mode $(MODE) --valgrind --again '$(RERUN)'
+	@$(PYTHON) $(ROOT)/tools/course/course.py run $(STEP) --mode $(MODE) --valgrind --again '$(RERUN)'
 
 run: build
 	@if [ -z "$(PROGRAM)" ]; then echo "step $(STEP) has no program to run; try 'make test'"; exit 2; fi

@@ -7,7 +7,7 @@
  * stream takes the messages the test pushes and keeps copies of what the
  * handler sends. The handlers below would live in my_service.c in a real
  * project; the checks would be cmocka tests. The program exits 0 when every
- * check holds (docs/examples/examples.mk runs it).
+ * check holds (mk/examples.mk runs it).
  */
 #include <stdbool.h>
 #include <stdio.h>

@@ -8,7 +8,7 @@
  * calls each method once through a channel. main() runs both in one
  * process, the server on 127.0.0.1 with a port the kernel picks, so the
  * program needs nothing else to run. It checks what comes back and exits
- * 0 when every check holds: docs/examples/examples.mk runs it in CI.
+ * 0 when every check holds: mk/examples.mk runs it in CI.
  */
 #include <stdbool.h>
 #include <stdio.h>

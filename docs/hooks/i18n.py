@@ -21,7 +21,7 @@ loaded by both and does, depending on which one is building:
                   section being read to the link when it is followed).
                   The Korean site's 404 page is Korean and links Korean pages.
 
-tools/i18n.py checks that the translations are complete and up to date.
+tools/checks/i18n.py checks that the translations are complete and up to date.
 """
 
 import html
@@ -43,7 +43,7 @@ PLACEHOLDER = "#lang-{}"
 
 FALLBACK_NOTE = """!!! info "아직 번역되지 않은 페이지"
     이 페이지는 아직 한국어로 옮기지 않아 영어 원문을 보여 드립니다.
-    번역은 `docs/ko/{path}`에 추가됩니다 (`python3 tools/i18n.py status`).
+    번역은 `docs/ko/{path}`에 추가됩니다 (`python3 tools/checks/i18n.py status`).
 
 """
 

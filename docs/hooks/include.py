@@ -1,7 +1,7 @@
 """include.py: a MkDocs hook that keeps the code in the lessons the tree's.
 
 Code a lesson shows from the repository is written into the page itself,
-between markers that name its source (tools/docsync.py explains them):
+between markers that name its source (tools/checks/docsync.py explains them):
 
     <!-- include: lib/src/server.c#accept-loop -->
     ```c title="lib/src/server.c (accept-loop)"
@@ -23,7 +23,7 @@ from pathlib import Path
 from mkdocs.exceptions import PluginError
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tools"))
+sys.path[:0] = [str(Path(__file__).resolve().parents[2] / "tools" / d) for d in ("course", "checks")]
 import docsync  # noqa: E402
 
 

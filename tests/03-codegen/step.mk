@@ -2,13 +2,13 @@
 #
 # - gRPC core and protobuf-c (the glue exercise), the tests' helpers, and the
 #   course's message code for proto/tutorial/v1/my_service.proto, generated
-#   by the shared rules of tools/plugin.mk into build/gen (never from the
+#   by the shared rules of mk/plugin.mk into build/gen (never from the
 #   learner's rule, so a broken rule cannot break the build).
 # - A run of the learner's rule (codegen.mk) into a fresh directory before
 #   every test run. It may fail: its output and exit status go to a log, and
 #   test_codegen reports them. The tests never #include what it generated.
 
-include $(ROOT)/tools/plugin.mk
+include $(ROOT)/mk/plugin.mk
 
 PROTOC ?= protoc
 
@@ -16,7 +16,7 @@ PROTOC ?= protoc
 STEP03_PC_CFLAGS := $(shell pkg-config --cflags grpc gpr libprotobuf-c)
 STEP03_PC_LIBS   := $(shell pkg-config --libs grpc gpr libprotobuf-c)
 
-# The course's generated message code (tools/plugin.mk makes it).
+# The course's generated message code (mk/plugin.mk makes it).
 STEP03_SHARED_GEN := $(ROOT)/build/gen
 STEP03_MSG        := $(STEP03_SHARED_GEN)/tutorial/v1/my_service.pb-c
 

@@ -1,6 +1,6 @@
 # tests/04-server/step.mk: what step 04's tests need besides the step's C files.
 #
-# - The cgrpc runtime and the course's generated code (tests/common/runtime.mk).
+# - The cgrpc runtime and the course's generated code (mk/step-runtime.mk).
 # - The tests' helpers: an in-process server with the step's five services
 #   (fixture.c), a way to run programs and read their output (proc.c), and
 #   the helpers every suite shares (tests/common/testutil.c).
@@ -10,7 +10,7 @@
 #   PATH). Without them the build goes on: $(BUILD)/py/status.txt says why,
 #   and test_python skips with that reason.
 
-include $(ROOT)/tests/common/runtime.mk
+include $(ROOT)/mk/step-runtime.mk
 
 EXTRA_SRCS += $(TEST_DIR)/fixture.c $(TEST_DIR)/proc.c $(TESTUTIL_SRC)
 

@@ -1,13 +1,13 @@
 /*
  * service.h: the server that step 05's tests run your client against.
  *
- * It implements the course's five services the way .dev/service-semantics.md
- * (and step 4's solution) defines them, plus knobs that real servers only
- * have on bad days: it can be slow, stall a stream, fail with a chosen
- * status, or refuse a file that is too large. Every handler also records
- * what it saw (the deadline, the request, the chunks of an upload, whether
- * the client cancelled), so a test can check what your client did on the
- * wire, not only what it returned.
+ * It implements the course's five services the way
+ * CONTRIBUTING.md#what-the-courses-services-do (and step 4's solution) defines
+ * them, plus knobs that real servers only have on bad days: it can be slow,
+ * stall a stream, fail with a chosen status, or refuse a file that is too
+ * large. Every handler also records what it saw (the deadline, the request, the
+ * chunks of an upload, whether the client cancelled), so a test can check what
+ * your client did on the wire, not only what it returned.
  *
  * The tests read and wait on the record through the functions below; the
  * handlers write it on the server's threads, under the state's lock.

@@ -1,6 +1,6 @@
 # tests/06-testing/step.mk: what step 06 builds besides the step's own files.
 #
-# - The cgrpc runtime and the course's generated code (tests/common/runtime.mk).
+# - The cgrpc runtime and the course's generated code (mk/step-runtime.mk).
 # - The service under test: step 4's services as finished there, compiled
 #   from their own files (steps/04-server for the given ones,
 #   solutions/04-server for the learner's), never copied into this step.
@@ -14,7 +14,7 @@
 #   mutation.c runs the learner's program and judges it), linked into the
 #   suite binaries only.
 
-include $(ROOT)/tests/common/runtime.mk
+include $(ROOT)/mk/step-runtime.mk
 
 STEP04_GIVEN := $(ROOT)/steps/04-server
 STEP04_DONE  := $(ROOT)/solutions/04-server

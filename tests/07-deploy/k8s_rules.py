@@ -7,7 +7,7 @@ place of k8s/serving.yaml, it is merged into k8s/deployment.yaml and
 k8s/service.yaml, and the result is
 
   1. checked against the Kubernetes API schemas, by the checker
-     `make test-deploy` uses (tests/deploy/check_manifests.mjs, npm
+     `make test-deploy` uses (tests/workspace/deploy/check_manifests.mjs, npm
      kubernetes-models): types, required fields, no unknown field;
   2. checked against the course's rules: gRPC probes on the gRPC port and a
      service the server reports, a readiness probe that notices a drain
@@ -33,7 +33,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "k8s"
-CHECKER = ROOT / "tests" / "deploy" / "check_manifests.mjs"
+CHECKER = ROOT / "tests" / "workspace" / "deploy" / "check_manifests.mjs"
 PROTOS = ROOT / "proto" / "tutorial" / "v1"
 DEPLOYMENT, SERVICE, CONTAINER = "tutorial-server", "tutorial-server", "server"
 

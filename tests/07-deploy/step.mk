@@ -1,6 +1,6 @@
 # tests/07-deploy/step.mk: what step 07 needs besides the step's C files.
 #
-# - The cgrpc runtime and the course's generated code (tests/common/runtime.mk).
+# - The cgrpc runtime and the course's generated code (mk/step-runtime.mk).
 # - The step's given code, in steps/07-deploy/given/ (the lesson tells the
 #   learner it need not be read): mk/step.mk compiles the .c files at the
 #   top of the step's folder, this adds those of given/ and its headers.
@@ -19,7 +19,7 @@
 # - The program, $(BUILD)/server, built before the tests run: the drain,
 #   config and replica suites start it.
 
-include $(ROOT)/tests/common/runtime.mk
+include $(ROOT)/mk/step-runtime.mk
 
 PROGRAM := $(BUILD)/server
 
@@ -66,7 +66,7 @@ STEP07_HELPERS := $(BUILD)/obj/t07/harness.o $(BUILD)/obj/t07/proc.o \
                   $(BUILD)/obj/t07/otlp_receiver.o $(TESTUTIL_OBJ)
 
 # The tracing suite's OTLP receiver (tests/common/otlp_receiver.c), on the
-# runtime's own generated OTLP code (lib/lib.mk: build/lib/gen).
+# runtime's own generated OTLP code (mk/lib.mk: build/lib/gen).
 $(BUILD)/obj/t07/otlp_receiver.o: $(ROOT)/tests/common/otlp_receiver.c $(ROOT)/tests/common/otlp_receiver.h $(CGRPC_OTLP_STAMP) $(EXTRA_DEPS) | $(BUILD)/obj
 	@mkdir -p $(dir $@)
 	$(ECHO) '  CC  %s\n' '$(subst $(ROOT)/,,$<)'
@@ -94,11 +94,11 @@ $(patsubst %,$(BUILD)/test_%,$(SUITES)): | $(PROGRAM)
 #
 # test_k8s runs k8s_rules.py on the serving.yaml of this build's mode (the
 # learner's, or the solution, which is k8s/serving.yaml itself). The schema
-# check needs node and npm kubernetes-models in tests/deploy/node_modules,
+# check needs node and npm kubernetes-models in tests/workspace/deploy/node_modules,
 # the same install `make test-deploy` uses: `npm ci` once (online); when it
 # cannot run, the suite's tests say so.
 EXTRA_CFLAGS += -DK8S_PATCH='"$(call src,serving.yaml)"'
-STEP07_DEPLOY_STAMP := $(ROOT)/tests/deploy/node_modules/.package-lock.json
+STEP07_DEPLOY_STAMP := $(ROOT)/tests/workspace/deploy/node_modules/.package-lock.json
 $(BUILD)/test_k8s: | $(STEP07_DEPLOY_STAMP)
 $(STEP07_DEPLOY_STAMP):
 	-$(MAKE) --no-print-directory -f $(ROOT)/mk/cluster.mk ROOT=$(ROOT) deploy-deps

@@ -7,14 +7,14 @@
  *
  *     #define LESSON_PAGE "steps/01-design.md"
  *     #define EXERCISE_FILE "choose_kind.c"   (the learner file it checks:
- *                                              tools/coursekit/exercises.py reads it)
+ *                                              tools/course/coursekit/exercises.py reads it)
  *     #include "lesson.h"
  *     ...
  *     expect_int(kind, RPC_CLIENT_STREAMING, "#choosing-the-rpc-kind");
  *
- * The verdict printer (tools/course.py) takes the "see docs/..." line, which
- * expect_fail prints on a line of its own, as the lesson pointer and shows
- * it under the first failing test; every other line is the message.
+ * The verdict printer (tools/course/course.py) takes the "see docs/..." line,
+ * which expect_fail prints on a line of its own, as the lesson pointer and
+ * shows it under the first failing test; every other line is the message.
  */
 #ifndef TUTORIAL_LESSON_H
 #define TUTORIAL_LESSON_H
@@ -34,7 +34,7 @@
 #endif
 
 /* Unbuffered stdout: cmocka writes results to stdout and messages to
- * stderr; without buffering the two stay in order when tools/course.py
+ * stderr; without buffering the two stay in order when tools/course/course.py
  * reads them through one pipe. Runs before main(). */
 __attribute__((constructor)) static void lesson_unbuffer_stdout(void)
 {

@@ -1,9 +1,9 @@
 /*
  * testutil.h: the helpers the C test suites share, one copy of each.
  *
- * Linked into the suites of steps 04, 05 and 07 (tests/common/runtime.mk
- * names the file), the runtime's suites (lib/lib.mk), the fault suites
- * (tests/faults/faults.mk) and the soak test (tests/soak/soak.mk). Some
+ * Linked into the suites of steps 04, 05 and 07 (mk/step-runtime.mk
+ * names the file), the runtime's suites (mk/lib.mk), the fault suites
+ * (mk/faults.mk) and the soak test (mk/soak.mk). Some
  * suites call these under names of their own (now_ms in step 04, ft_now_ms
  * in the fault suites, ...): their headers map those names onto these.
  *

@@ -3,7 +3,7 @@
  *
  *   class_client send  --addr HOST:PORT --queue DIR [--timeout-ms N]
  *       sends the queued reports in DIR (*.rep files, oldest first; see
- *       tools/coursekit/classroom.py) and removes each one the server took.
+ *       tools/course/coursekit/classroom.py) and removes each one the server took.
  *       Stops at the first that cannot go now (server down, too many at
  *       once) and leaves it and the rest queued. One sender at a time
  *       (DIR/.lock); the outcome goes to DIR/status. Prints nothing.

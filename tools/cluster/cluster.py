@@ -48,7 +48,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tools/: the coursekit package
+sys.path[:0] = [str(Path(__file__).resolve().parents[2] / "tools" / d) for d in ("course", "checks")]  # tools/: the coursekit package
 from coursekit.term import bold, dim, green, red  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent.parent

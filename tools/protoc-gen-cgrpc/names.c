@@ -2,7 +2,7 @@
  * names.c: protobuf-c's naming rules (see names.h for the table).
  *
  * Written from the behaviour of protoc-gen-c 1.4.1 (checked against its output
- * in tests/runtime/plugin): only ASCII letters count as upper or lower case,
+ * in tests/workspace/plugin): only ASCII letters count as upper or lower case,
  * whatever the locale.
  */
 #include "names.h"

@@ -5,7 +5,7 @@
  *    SVG, with Mermaid served from the site itself: nothing is fetched;
  *  - the language menu keeps the reader's place: a link to the other
  *    language goes to the section being read (the headings have the same ids
- *    in both languages, tests/i18n checks it);
+ *    in both languages, tests/workspace/i18n checks it);
  *  - a missing page under ko/ gets the Korean 404 page (a host serves the
  *    site's one 404.html, the English one, for every missing address).
  */

@@ -1,0 +1,237 @@
+"""coursekit.runner: running a step's built suites (plainly or under
+valgrind) into a result, and the results files in build/results/."""
+
+import json
+import os
+import subprocess
+import time
+
+from . import classroom, sanreport
+from .build import first_compile_error, make_build
+from .cmocka import parse_cmocka, program_stderr, summarise_failure, valgrind_problem
+from .steps import all_steps, build_dir, is_learner_source, suites_of, tsan_suites
+from .workspace import RESULTS, ROOT
+
+
+SUITE_TIMEOUT = 120                 # seconds per suite binary
+VALGRIND_TIMEOUT = 900
+
+
+# Where the verdict sends a learner whose code a sanitizer stopped.
+MEMORY_PAGE = "docs/en/reference/memory.md"
+
+
+def sanitizer_finding(report, step):
+    """The learner's view of a sanitizer report (sanreport.explain): what went
+    wrong, where in which of their files, and the lesson section to read."""
+    finding = {"kind": report["kind"], "meaning": report["meaning"], "file": None, "where": None,
+               "see": MEMORY_PAGE + ("#what-the-everyday-loop-checks" if report["kind"] == "data race"
+                                     else "#memory-ownership")}
+    if report["path"]:
+        in_fn = f" (in {report['function']})" if report["function"] else ""
+        finding["file"] = f"steps/{step}/{os.path.basename(report['path'])}"
+        finding["where"] = report["where"] + in_fn
+        finding["line"] = "line " + report["where"].rsplit(":", 1)[1] + in_fn
+    text = f"{report['kind']}: {report['meaning']}"
+    if finding["where"]:
+        text += f"\n    at {finding['where']}"
+    finding["text"] = text
+    return finding
+
+
+def run_suite(binary, valgrind=False, log_dir=None, step=None):
+    """Runs one cmocka binary; returns (tests, problem, finding) where problem
+    names a crash, a timeout or memory errors that no single test owns, and
+    finding is what a sanitizer reported (sanitizer_finding), if anything."""
+    env = dict(os.environ, CMOCKA_MESSAGE_OUTPUT="stdout")
+    env.pop("CMOCKA_XML_FILE", None)
+    cmd = [str(binary)]
+    vg_log = None
+    if valgrind:
+        vg_log = (log_dir or binary.parent) / f"valgrind-{binary.name}.log"
+        cmd = ["valgrind", "--leak-check=full", "--show-leak-kinds=definite,indirect,possible",
+               "--errors-for-leak-kinds=definite,indirect,possible", "--error-exitcode=99",
+               f"--suppressions={ROOT / 'tests' / 'common' / 'valgrind.supp'}", f"--log-file={vg_log}",
+               "--track-fds=no"] + cmd
+        if not (ROOT / "tests" / "common" / "valgrind.supp").exists():
+            cmd = [c for c in cmd if not c.startswith("--suppressions")]
+    timeout = VALGRIND_TIMEOUT if valgrind else SUITE_TIMEOUT
+    problem = None
+    try:
+        proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
+                              timeout=timeout, cwd=str(ROOT))
+        out = proc.stdout.decode("utf-8", "replace")
+        rc = proc.returncode
+    except subprocess.TimeoutExpired as e:
+        out = (e.stdout or b"").decode("utf-8", "replace")
+        rc = None
+        problem = f"timed out after {timeout} s"
+    except OSError as e:
+        return [], f"could not run {binary.name}: {e}", None
+    tests = parse_cmocka(out)
+    if rc is not None and rc < 0:
+        problem = f"crashed with signal {-rc}"
+    report = None if valgrind or step is None else \
+        sanreport.explain(out, lambda path: is_learner_source(step, path))
+    finding = sanitizer_finding(report, step) if report else None
+    for t in tests:
+        if t["status"] == "running":
+            t["status"] = "fail"
+            if finding:
+                # The sanitizer stopped the program inside this test.
+                t["lines"] = [f"the checker stopped this test: {finding['text']}",
+                              f"see {finding['see']}"]
+                t["file"] = finding["file"]
+            else:
+                t["lines"].append(f"this test did not finish: the suite {problem or 'stopped'}")
+    if finding and not any(t.get("file") for t in tests):
+        if any(t["status"] == "fail" for t in tests):
+            # A leak reported at exit after a failed test means little: a
+            # failed check leaves its test early, holding what it allocated.
+            # Failing tests come first; the leak shows once they pass.
+            finding = None
+        else:
+            problem = finding["text"]
+    if valgrind and rc == 99:
+        problem = valgrind_problem(vg_log)
+    if not tests and problem is None and rc not in (0, None):
+        problem = f"exited with status {rc} before running any test:\n" + "\n".join(out.splitlines()[-10:])
+    elif problem is None and rc not in (0, None) and not any(t["status"] == "fail" for t in tests):
+        # cmocka's status is the number of failed tests: with none failed,
+        # something after them failed the program.
+        problem = f"exited with status {rc} after its tests passed:\n" + "\n".join(out.splitlines()[-10:])
+    return tests, problem, finding
+
+
+def run_step_suites(step, mode, valgrind=False, threads=True, overrides=()):
+    """Runs a step's built suites into a result. Under valgrind from the
+    plain build; otherwise from the sanitizer build, and then (threads) the
+    suites of shared state that passed run once more under ThreadSanitizer.
+    overrides: the make variables the step was built with (STEP_DIR=...,
+    BUILD_ROOT=...) when it is a copy of the step."""
+    root = next((o.split("=", 1)[1] for o in overrides if o.startswith("BUILD_ROOT=")), None)
+    bdir = build_dir(step, mode, "none" if valgrind else "address", root)
+    result = {"step": step, "mode": mode, "valgrind": valgrind, "build": "ok",
+              "time": time.strftime("%Y-%m-%dT%H:%M:%S"), "suites": []}
+    suites = suites_of(step)
+    runs = {}
+    # Under valgrind a suite is slow and uses one core: run two at a time
+    # (SUITE_JOBS=1 to run them one by one). Plain runs stay in order.
+    jobs = max(1, int(os.environ.get("SUITE_JOBS", "0") or 0) or min(2, os.cpu_count() or 1))
+    if valgrind and jobs > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        def timed(binary):
+            t0 = time.monotonic()
+            tests, problem, _ = run_suite(binary, valgrind, bdir)
+            return tests, problem, time.monotonic() - t0
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            futures = {s: pool.submit(timed, bdir / f"test_{s}") for s in suites
+                       if (bdir / f"test_{s}").exists()}
+            runs = {s: f.result() for s, f in futures.items()}
+    for suite in suites:
+        binary = bdir / f"test_{suite}"
+        entry = {"name": suite, "tests": [], "problem": None}
+        if not binary.exists():
+            entry["problem"] = f"{binary.name} was not built"
+        else:
+            t0 = time.monotonic()
+            if suite in runs:
+                tests, problem, secs = runs[suite]
+            else:
+                tests, problem, finding = run_suite(binary, valgrind, bdir, step)
+                secs = time.monotonic() - t0
+                if finding:
+                    entry["sanitizer"] = finding
+            entry["seconds"] = round(secs, 2)
+            entry["problem"] = problem
+            for t in tests:
+                rec = {"name": t["name"], "status": t["status"]}
+                if t.get("file"):
+                    rec["file"] = t["file"]
+                if t["status"] == "fail":
+                    rec["message"], rec["see"] = summarise_failure(t["lines"])
+                    err = program_stderr(t.get("programs"))
+                    if err:
+                        rec["stderr"] = {"program": err[0], "lines": err[1]}
+                elif t["status"] == "skip":
+                    why, _ = summarise_failure(t["lines"])  # why it was skipped
+                    if why:
+                        rec["message"] = why
+                entry["tests"].append(rec)
+        result["suites"].append(entry)
+    if threads and not valgrind:
+        run_under_tsan(step, mode, result, overrides, root)
+    count(result)
+    return result
+
+
+def run_under_tsan(step, mode, result, overrides=(), root=None):
+    """Runs the suites of shared state (steps.tsan_suites) that passed once
+    more, built with ThreadSanitizer: a data race fails its suite on every
+    run, whether or not the threads happened to collide. A suite that
+    already failed is left for the learner to fix first."""
+    clean = {s["name"]: s for s in result["suites"]
+             if not s.get("problem") and s["tests"] and all(t["status"] != "fail" for t in s["tests"])}
+    suites = [s for s in tsan_suites(step) if s in clean]
+    if not suites:
+        return
+    ok, out = make_build(step, mode, extra=overrides, quiet=True, sanitize="thread")
+    if not ok:
+        for s in suites:
+            clean[s]["problem"] = "could not build with ThreadSanitizer:\n" + "\n".join(out.splitlines()[-10:])
+        return
+    bdir = build_dir(step, mode, "thread", root)
+    for s in suites:
+        t0 = time.monotonic()
+        tests, problem, finding = run_suite(bdir / f"test_{s}", False, bdir, step)
+        entry = clean[s]
+        entry["seconds"] = round(entry.get("seconds", 0) + time.monotonic() - t0, 2)
+        if finding:
+            entry["sanitizer"] = finding
+            entry["problem"] = "ThreadSanitizer: " + finding["text"]
+        elif problem:
+            entry["problem"] = "under ThreadSanitizer: " + problem
+
+
+def count(result):
+    tests = [t for s in result["suites"] for t in s["tests"]]
+    result["total"] = len(tests)
+    # A skipped test (cmocka skip(): an optional tool is missing) neither
+    # passes nor fails: it counts toward the total as done.
+    result["passed"] = sum(t["status"] in ("pass", "skip") for t in tests)
+    result["problems"] = [f"{s['name']}: {s['problem']}" for s in result["suites"] if s.get("problem")]
+    result["ok"] = result["build"] == "ok" and result["total"] > 0 and \
+        result["passed"] == result["total"] and not result["problems"]
+    return result
+
+
+def save_result(result):
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    name = f"{result['step']}-{result['mode']}{'-memcheck' if result['valgrind'] else ''}.json"
+    (RESULTS / name).write_text(json.dumps(result, indent=2))
+    classroom.record(result)  # to the class board, when the learner joined one
+
+
+def load_result(step, mode="starter"):
+    f = RESULTS / f"{step}-{mode}.json"
+    try:
+        return json.loads(f.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def gather(quiet=True):
+    rows = []
+    for step in all_steps():
+        ok, out = make_build(step, "starter", quiet=True)
+        if not ok:
+            r = {"step": step, "mode": "starter", "valgrind": False, "build": "failed",
+                 "time": time.strftime("%Y-%m-%dT%H:%M:%S"), "suites": [],
+                 "build_error": first_compile_error(out)}
+            count(r)
+        else:
+            r = run_step_suites(step, "starter")
+        save_result(r)
+        rows.append(r)
+    return rows
