@@ -74,7 +74,18 @@ BENCH_GO_ENV   := GO111MODULE=off GOPATH=$(BENCH_GOPATH):/usr/share/gocode \
                   GOCACHE=$(BENCH_GOPATH)/cache GOFLAGS= GOPROXY=off
 BENCH_GO_SERVER := $(BENCH_BUILD)/go_server
 
-BENCH_BINS     := $(BENCH_C_SERVER) $(BENCH_SYNC) $(BENCH_CALLBACK) $(BENCH_GO_SERVER)
+# make bench-client: the runtime's client, the C++ clients (one binary,
+# sync or callback API) and the grpc-go client against the C++ callback server.
+BENCH_C_CLIENT   := $(BENCH_BUILD)/c_bench_client
+BENCH_CPP_CLIENT := $(BENCH_BUILD)/cpp_client
+BENCH_GO_CLIENT  := $(BENCH_BUILD)/go_client
+BENCH_CLIENTS    := $(BENCH_C_CLIENT) $(BENCH_CPP_CLIENT) $(BENCH_GO_CLIENT)
+BENCH_CLIENT_RUN := $(BENCH_PYTHON) $(ROOT)/bench/run_client_bench.py --build $(BENCH_BUILD) \
+                    --server $(BENCH_CALLBACK) --c-client $(BENCH_C_CLIENT) \
+                    --cpp-client $(BENCH_CPP_CLIENT) --go-client $(BENCH_GO_CLIENT)
+
+BENCH_BINS     := $(BENCH_C_SERVER) $(BENCH_SYNC) $(BENCH_CALLBACK) $(BENCH_GO_SERVER) \
+                  $(BENCH_CLIENTS)
 BENCH_RUN      := $(BENCH_PYTHON) $(ROOT)/bench/run_bench.py --build $(BENCH_BUILD) \
                   --c-server $(BENCH_C_SERVER) --cpp-sync-server $(BENCH_SYNC) \
                   --cpp-callback-server $(BENCH_CALLBACK) --go-server $(BENCH_GO_SERVER)
@@ -84,16 +95,26 @@ bench_q = @:
 else
 bench_q = @printf '  %-5s %s\n'
 .SILENT: $(BENCH_BINS) $(BENCH_CPP_GEN) $(BENCH_GO_GEN) $(BENCH_CPP_OBJS) $(BENCH_BUILD)/obj/c/bench_server.o \
-         $(BENCH_BUILD)/obj/c/my_service.pb-c.o $(BENCH_BUILD)/obj/c/my_service.cgrpc.o
+         $(BENCH_BUILD)/obj/c/my_service.pb-c.o $(BENCH_BUILD)/obj/c/my_service.cgrpc.o \
+         $(BENCH_BUILD)/obj/c/bench_client.o
 endif
 
-.PHONY: bench bench-quick bench-build bench-cpp bench-c bench-go bench-tools
+.PHONY: bench bench-quick bench-build bench-cpp bench-c bench-go bench-tools \
+        bench-client bench-client-quick bench-client-build
 
 bench: bench-build
 	@$(BENCH_RUN)
 
 bench-quick: bench-build
 	@BENCH_ROUNDS=1 BENCH_SECONDS=1 $(BENCH_RUN)
+
+bench-client: bench-client-build
+	@$(BENCH_CLIENT_RUN)
+
+bench-client-quick: bench-client-build
+	@BENCH_ROUNDS=1 BENCH_SECONDS=1 $(BENCH_CLIENT_RUN)
+
+bench-client-build: bench-tools $(BENCH_CALLBACK) $(BENCH_CLIENTS)
 
 # BENCH_SERVERS (e.g. cpp-callback,cpp-sync) limits the run, and the build,
 # to some of the servers.
@@ -157,9 +178,13 @@ $(BENCH_GO_GEN) &: $(ROOT)/proto/$(BENCH_PROTO).proto
 	  --go-grpc_opt=M$(BENCH_PROTO).proto=$(BENCH_GO_PKG) $<
 
 # The first build compiles grpc-go itself (about 20 s of CPU); then cached.
-$(BENCH_GO_SERVER): $(ROOT)/bench/go/server/main.go $(BENCH_GO_GEN)
+$(BENCH_BUILD)/go_%: $(ROOT)/bench/go/%/main.go $(BENCH_GO_GEN)
 	$(bench_q) GO $(notdir $@)
-	cd $(ROOT) && $(BENCH_GO_ENV) go build -o $@ ./bench/go/server/main.go
+	cd $(ROOT) && $(BENCH_GO_ENV) go build -o $@ ./bench/go/$*/main.go
+
+$(BENCH_CPP_CLIENT): $(ROOT)/bench/cpp/client.cc $(BENCH_CPP_OBJS)
+	$(bench_q) CXX $(notdir $<)
+	$(BENCH_CXX) $(BENCH_CXXFLAGS) -o $@ $< $(BENCH_CPP_OBJS) $(BENCH_CXXLIBS)
 
 # The C server needs the runtime (lib/lib.mk) and generated stubs
 # (tools/plugin.mk). Until both exist, say so instead of failing obscurely.
@@ -182,9 +207,19 @@ $(BENCH_C_SERVER): $(BENCH_C_OBJS) $(CGRPC_LIB)
 	$(bench_q) LINK $(notdir $@)
 	$(BENCH_CC) $(BENCH_CFLAGS) -o $@ $(BENCH_C_OBJS) $(CGRPC_LIB) $(BENCH_CLIBS)
 
--include $(BENCH_C_OBJS:.o=.d)
+$(BENCH_BUILD)/obj/c/bench_client.o: $(ROOT)/bench/c/bench_client.c | $(BENCH_CGEN).cgrpc.c $(BENCH_CGEN).pb-c.c
+	$(bench_q) CC $(notdir $<)
+	mkdir -p $(dir $@)
+	$(BENCH_CC) $(BENCH_CFLAGS) -MMD -MP -c -o $@ $<
+
+BENCH_C_CLIENT_OBJS := $(BENCH_BUILD)/obj/c/bench_client.o $(filter-out %/bench_server.o,$(BENCH_C_OBJS))
+$(BENCH_C_CLIENT): $(BENCH_C_CLIENT_OBJS) $(CGRPC_LIB)
+	$(bench_q) LINK $(notdir $@)
+	$(BENCH_CC) $(BENCH_CFLAGS) -o $@ $(BENCH_C_CLIENT_OBJS) $(CGRPC_LIB) $(BENCH_CLIBS)
+
+-include $(BENCH_C_OBJS:.o=.d) $(BENCH_BUILD)/obj/c/bench_client.d
 else
-$(BENCH_C_SERVER):
+$(BENCH_C_SERVER) $(BENCH_C_CLIENT):
 	@echo "make bench: the runtime (lib/lib.mk) or the code generator (tools/plugin.mk) is missing;" \
 	      "the C server cannot be built yet" >&2; exit 1
 endif
