@@ -41,7 +41,7 @@ BENCH_WARN    := -Wall -Wextra $(if $(WERROR),-Werror)
 # pkg-config over grpc++/absl takes about a second per call, and every
 # `make` of the workspace reads this file: evaluate flags only when a bench
 # recipe needs them, and then once (lazy, memoised).
-bench_pc = $(eval $(1) := $(shell pkg-config $(2) 2>/dev/null))$($(1))
+bench_pc = $(eval $(1) := $(shell $(ROOT)/tools/pkg-config-cached $(2) 2>/dev/null))$($(1))
 BENCH_PC_CXX  = $(call bench_pc,BENCH_PC_CXX,--cflags grpc++ protobuf)
 BENCH_PC_CXXL = $(call bench_pc,BENCH_PC_CXXL,--libs grpc++ protobuf)
 BENCH_PC_C    = $(call bench_pc,BENCH_PC_C,--cflags grpc libprotobuf-c)
@@ -223,3 +223,10 @@ $(BENCH_C_SERVER) $(BENCH_C_CLIENT):
 	@echo "make bench: the runtime (lib/lib.mk) or the code generator (tools/plugin.mk) is missing;" \
 	      "the C server cannot be built yet" >&2; exit 1
 endif
+
+# make bench-loop: the learner's loop, from a one-line edit to the verdict
+# of `make stepN`, timed for every step on a copy of the workspace
+# (build/loop/ws). BENCH_LOOP_STEPS="4 5" limits it. See bench/README.md.
+.PHONY: bench-loop
+bench-loop: cgrpc-lib cgrpc-plugin
+	@$(BENCH_PYTHON) $(ROOT)/bench/loop_bench.py

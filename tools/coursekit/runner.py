@@ -176,7 +176,7 @@ def run_under_tsan(step, mode, result, overrides=(), root=None):
     suites = [s for s in tsan_suites(step) if s in clean]
     if not suites:
         return
-    ok, out = make_build(step, mode, extra=overrides, quiet=True, sanitize="thread")
+    ok, out = make_build(step, mode, extra=overrides, quiet=True, sanitize="thread", suites=suites)
     if not ok:
         for s in suites:
             clean[s]["problem"] = "could not build with ThreadSanitizer:\n" + "\n".join(out.splitlines()[-10:])
