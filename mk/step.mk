@@ -84,6 +84,11 @@ EXTRA_CFLAGS ?=
 EXTRA_LDLIBS ?=
 EXTRA_SRCS   ?=
 EXTRA_DEPS   ?=
+# Made before any object is compiled, but a change to one rebuilds only the
+# objects that include it (their .d files say which): generated headers of
+# a file the learner edits (step 2's evolution.proto), so that an edit
+# there does not recompile the whole step.
+EXTRA_ORDER_DEPS ?=
 PKGS         ?=
 EXTRA_DEPS   += $(FLAGS_STAMP)
 # The sanitizers' settings and the one list of known noise (see the file).
@@ -134,15 +139,15 @@ ECHO := $(if $(V),@:,@printf)
 BUILT_BINS := $(if $(BUILD_SUITES),$(patsubst %,$(BUILD)/test_%,$(BUILD_SUITES)),$(TEST_BINS))
 all build: $(BUILT_BINS) $(PROGRAM)
 
-$(LIB_OBJS) $(if $(PROGRAM),$(BUILD)/obj/main.o): $(BUILD)/obj/%.o: $$(call src,$$*.c) $(EXTRA_DEPS) | $(BUILD)/obj
+$(LIB_OBJS) $(if $(PROGRAM),$(BUILD)/obj/main.o): $(BUILD)/obj/%.o: $$(call src,$$*.c) $(EXTRA_DEPS) | $(BUILD)/obj $(EXTRA_ORDER_DEPS)
 	$(ECHO) '  CC  %s\n' '$(subst $(ROOT)/,,$<)'
 	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
-$(EXTRA_OBJS): $(BUILD)/obj/extra/%.o: $$(call extra_src,$$*) $(EXTRA_DEPS) | $(BUILD)/obj/extra
+$(EXTRA_OBJS): $(BUILD)/obj/extra/%.o: $$(call extra_src,$$*) $(EXTRA_DEPS) | $(BUILD)/obj/extra $(EXTRA_ORDER_DEPS)
 	$(ECHO) '  CC  %s\n' '$(subst $(ROOT)/,,$<)'
 	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
-$(TEST_OBJS): $(BUILD)/obj/test_%.o: $(TEST_DIR)/test_%.c $(EXTRA_DEPS) | $(BUILD)/obj
+$(TEST_OBJS): $(BUILD)/obj/test_%.o: $(TEST_DIR)/test_%.c $(EXTRA_DEPS) | $(BUILD)/obj $(EXTRA_ORDER_DEPS)
 	$(ECHO) '  CC  %s\n' '$(subst $(ROOT)/,,$<)'
 	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
