@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""make bench: the runtime's MyService server against the C++ servers.
+"""make bench: the runtime's MyService server against the C++ and Go servers.
 
-Starts three servers that implement the same MyService (bench/c on the
-cgrpc runtime, bench/cpp on libgrpc++'s sync and callback APIs), each on
+Starts four servers that implement the same MyService (bench/c on the
+cgrpc runtime, bench/cpp on libgrpc++'s sync and callback APIs, bench/go on
+grpc-go), each on
 127.0.0.1:0, and waits for its "listening on HOST:PORT" line. Before any
 load it checks that every server answers correctly: the exact request
 bodies the load uses are sent with nghttp (the HTTP/2 client from the same
@@ -17,15 +18,15 @@ by a short warm-up run, and after each run checks that the DATA bytes
 received match the number of succeeded requests (a gRPC error has no DATA,
 so an error under load shows up as missing bytes; such calls are left out
 of the rates and reported, and fail the bench when the runtime's server
-gave them). It prints one table of medians with ratios against the C++
-callback server (unary scenarios) and the C++ sync server (streaming), each
-ratio the median of per-round ratios, each server's CPU time per call, how
+gave them). It prints one table of medians, then the runtime's ratios
+against each of the other servers (each ratio the median of per-round
+ratios), each server's CPU time per call, how
 busy the machine was with other work, the targets met or missed, and writes
 build/bench/results.json.
 
 Settings (environment): BENCH_ROUNDS (3), BENCH_SECONDS per run (3),
 BENCH_WARMUP seconds (0.5), BENCH_H2LOAD_THREADS (1), BENCH_SERVERS
-(comma-separated subset of: cgrpc,cpp-callback,cpp-sync).
+(comma-separated subset of: cgrpc,cpp-callback,cpp-sync,grpc-go).
 
 Every process started here is ended here, also on errors and Ctrl-C.
 Standard library only.
@@ -48,13 +49,6 @@ import time
 SERVICE = "/tutorial.v1.MyService/"
 READY_TIMEOUT = 15.0  # seconds for a server to print its listening line
 CHECKER_PYTHON = "/usr/bin/python3"  # Debian's python3-grpcio lives here
-
-# Figures from /work/shared/notes/grpc-core-facts.md (2-core machine, medians).
-FACTS = {
-    "cpp-callback": {"unary": 94e3, "unary_1k": 81e3, "stream": 189e3, "unary_mean_ms": 0.63},
-    "cpp-sync": {"unary": 43e3, "unary_1k": 40e3, "stream": 523e3, "unary_mean_ms": 1.42},
-    "grpc-go": {"unary": 111e3, "unary_1k": 63e3, "stream": 1754e3, "unary_mean_ms": 0.52},
-}
 
 
 # --------------------------------------------------------------------------
@@ -466,23 +460,20 @@ def build_report(servers, samples, rss, cpu, rounds, seconds):
                 "spread": (max(r["msgs_per_s"] for r in runs) / min(r["msgs_per_s"] for r in runs)
                            - 1) if runs else 0,
             }
-    # Columns: (title, scenario, metric, reference server, higher is better)
+    # Columns: (title, scenario, metric, higher is better)
     cols = [
-        ("unary req/s", "unary", "rate", "cpp-callback", True),
-        ("1 KiB req/s", "unary_1k", "rate", "cpp-callback", True),
-        ("unary mean ms", "unary", "mean_ms", "cpp-callback", False),
-        ("1-stream mean us", "latency", "mean_ms", "cpp-callback", False),
-        ("stream msg/s", "stream", "rate", "cpp-sync", True),
+        ("unary req/s", "unary", "rate", True),
+        ("1 KiB req/s", "unary_1k", "rate", True),
+        ("unary mean ms", "unary", "mean_ms", False),
+        ("1-stream mean us", "latency", "mean_ms", False),
+        ("stream msg/s", "stream", "rate", True),
     ]
-
-    def value(k, sc, metric):
-        return med[k][sc][metric]
 
     def ratio(k, sc, metric, ref):
         """Median of the per-round ratios: each round's runs of the two
         servers are minutes apart at most, so a slow spell of a shared
         machine cancels out better than in a ratio of medians."""
-        if ref not in med:
+        if ref not in med or k not in med:
             return None
         field = {"rate": "msgs_per_s", "mean_ms": "mean_ms"}[metric]
         pairs = zip(samples[k][sc], samples[ref][sc])
@@ -502,48 +493,55 @@ def build_report(servers, samples, rss, cpu, rounds, seconds):
         return text
 
     def cell(k, col):
-        _, sc, metric, ref, _ = col
-        v = value(k, sc, metric)
+        _, sc, metric, _ = col
+        v = med[k][sc][metric]
         if metric == "rate":
-            text = fmt_rate(v)
-        elif sc == "latency":
-            text = f"{v * 1e3:.0f}"
-        else:
-            text = f"{v:.2f}"
-        rt = ratio(k, sc, metric, ref)
-        if rt is not None and k != ref:
-            text += f" ({rt:.2f}x)"
-        return text
+            return fmt_rate(v)
+        if sc == "latency":
+            return f"{v * 1e3:.0f}"
+        return f"{v:.2f}"
+
+    def table(header, rows):
+        widths = [max(len(r[i]) for r in [header] + rows) for i in range(len(header))]
+        return ["  ".join(c.rjust(w) if i else c.ljust(w)
+                          for i, (c, w) in enumerate(zip(r, widths)))
+                for r in [header] + rows]
 
     label = {s.key: s.label for s in servers}
-    header = ["server"] + [c[0] for c in cols] + ["peak RSS MiB", "threads"]
-    rows = [[label[k]] + [cell(k, c) for c in cols] + [f"{rss[k][0] / 1024:.1f}",
-                                                       threads_cell(k)]
-            for k in keys]
-    widths = [max(len(r[i]) for r in [header] + rows) for i in range(len(header))]
     lines = []
     lines.append(f"MyService on 127.0.0.1, h2load -t {os.environ.get('BENCH_H2LOAD_THREADS', '1')}, "
                  f"{os.cpu_count()} CPUs shared by load and server; medians of {rounds} "
                  f"interleaved round(s) x {seconds:g} s")
-    lines.append("  ".join(h.rjust(w) if i else h.ljust(w)
-                           for i, (h, w) in enumerate(zip(header, widths))))
-    for r in rows:
-        lines.append("  ".join(c.rjust(w) if i else c.ljust(w)
-                               for i, (c, w) in enumerate(zip(r, widths))))
-    lines.append("ratios: unary columns vs C++ callback, stream vs C++ sync, medians of "
-                 "per-round ratios (latency: lower is better)")
+    header = ["server"] + [c[0] for c in cols] + ["peak RSS MiB", "threads"]
+    lines.extend(table(header, [[label[k]] + [cell(k, c) for c in cols]
+                                + [f"{rss[k][0] / 1024:.1f}", threads_cell(k)] for k in keys]))
+
+    # The runtime against each anchor, side by side.
+    if "cgrpc" in med and len(keys) > 1:
+        rows = []
+        for ref in keys:
+            if ref == "cgrpc":
+                continue
+            row = [label[ref]]
+            for _, sc, metric, _ in cols:
+                row.append(f"{ratio('cgrpc', sc, metric, ref):.2f}x")
+            row.append(f"{rss['cgrpc'][0] / rss[ref][0]:.2f}x" if rss[ref][0] else "?")
+            rows.append(row)
+        lines.append("")
+        lines.append(f"{label['cgrpc']} / each other server (medians of per-round ratios; "
+                     "mean latency and RSS: lower is better):")
+        lines.extend(table(["vs"] + [c[0] for c in cols] + ["peak RSS"], rows))
 
     # Server CPU per call: how much of the shared CPUs each server needs.
-    cpu_line = []
+    lines.append("")
+    lines.append("server CPU per call (per message for stream), microseconds:")
     for k in keys:
         parts = []
         for sc in SCENARIOS:
             c = med[k][sc.key]["cpu_us"]
             if c is not None:
                 parts.append(f"{sc.key} {c:.1f}")
-        cpu_line.append(f"  {label[k]}: " + ", ".join(parts))
-    lines.append("server CPU per call (per message for stream), microseconds:")
-    lines.extend(cpu_line)
+        lines.append(f"  {label[k]}: " + ", ".join(parts))
     worst = max(med[k][sc.key]["spread"] for k in keys for sc in SCENARIOS)
     if rounds > 1:
         lines.append(f"noise: largest max/min spread of a rate across rounds {worst * 100:.0f}%")
@@ -554,32 +552,30 @@ def build_report(servers, samples, rss, cpu, rounds, seconds):
 
     targets = []
     if "cgrpc" in med:
-        def target(name, sc, metric, ref, bound, higher):
-            if ref not in med:
+        def target(name, rt, bound, higher):
+            if rt is None:
                 return
-            rt = ratio("cgrpc", sc, metric, ref)
             ok = rt >= bound if higher else rt <= bound
             targets.append({"target": name, "ratio": rt, "bound": bound, "met": ok})
 
-        target("unary req/s >= 1.0x C++ callback", "unary", "rate", "cpp-callback", 1.0, True)
-        target("unary mean latency <= 1.2x C++ callback", "unary", "mean_ms", "cpp-callback",
-               1.2, False)
-        target("1 KiB unary req/s >= 1.0x C++ callback", "unary_1k", "rate", "cpp-callback",
+        # Issue 17's targets, then the earlier ones (still held).
+        target("unary req/s >= 1.0x grpc-go", ratio("cgrpc", "unary", "rate", "grpc-go"),
                1.0, True)
-        target("1-stream mean latency <= 1.2x C++ callback", "latency", "mean_ms",
-               "cpp-callback", 1.2, False)
-        target("stream msg/s >= 1.0x C++ sync", "stream", "rate", "cpp-sync", 1.0, True)
-        # Stretch: grpc-go, scaled from the facts file's ratio to the anchor measured here.
-        go = FACTS["grpc-go"]
-        for name, sc, metric, ref, higher in [
-                ("stretch: unary req/s >= grpc-go", "unary", "rate", "cpp-callback", True),
-                ("stretch: 1 KiB req/s >= grpc-go", "unary_1k", "rate", "cpp-callback", True),
-                ("stretch: unary mean <= grpc-go", "unary", "mean_ms", "cpp-callback", False),
-                ("stretch: stream msg/s >= grpc-go", "stream", "rate", "cpp-sync", True)]:
-            fact_key = {"rate": sc, "mean_ms": "unary_mean_ms"}[metric]
-            bound = go[fact_key] / FACTS[ref][fact_key]
-            target(name + f" (= {bound:.2f}x {label.get(ref, ref)}, facts file)",
-                   sc, metric, ref, bound, higher)
+        target("1 KiB unary req/s >= 1.0x grpc-go",
+               ratio("cgrpc", "unary_1k", "rate", "grpc-go"), 1.0, True)
+        target("stream msg/s >= 1.0x grpc-go", ratio("cgrpc", "stream", "rate", "grpc-go"),
+               1.0, True)
+        target("1-stream mean latency <= 1.0x C++ callback",
+               ratio("cgrpc", "latency", "mean_ms", "cpp-callback"), 1.0, False)
+        if "cpp-callback" in rss and rss["cpp-callback"][0]:
+            target("peak RSS <= C++ callback", rss["cgrpc"][0] / rss["cpp-callback"][0],
+                   1.0, False)
+        target("unary req/s >= 1.0x C++ callback",
+               ratio("cgrpc", "unary", "rate", "cpp-callback"), 1.0, True)
+        target("unary mean latency <= 1.2x C++ callback",
+               ratio("cgrpc", "unary", "mean_ms", "cpp-callback"), 1.2, False)
+        target("stream msg/s >= 1.0x C++ sync", ratio("cgrpc", "stream", "rate", "cpp-sync"),
+               1.0, True)
         lines.append("targets (cgrpc):")
         for t in targets:
             lines.append(f"  {'met   ' if t['met'] else 'MISSED'}  {t['target']}: "
@@ -595,6 +591,7 @@ def main():
     ap.add_argument("--c-server", required=True)
     ap.add_argument("--cpp-sync-server", required=True)
     ap.add_argument("--cpp-callback-server", required=True)
+    ap.add_argument("--go-server", required=True)
     args = ap.parse_args()
 
     rounds = int(os.environ.get("BENCH_ROUNDS", "3"))
@@ -612,6 +609,7 @@ def main():
         Server("cgrpc", "cgrpc (C runtime)", args.c_server, log_dir),
         Server("cpp-callback", "C++ callback", args.cpp_callback_server, log_dir),
         Server("cpp-sync", "C++ sync", args.cpp_sync_server, log_dir),
+        Server("grpc-go", "grpc-go", args.go_server, log_dir),
     ]
     wanted = os.environ.get("BENCH_SERVERS", "")
     if wanted:
@@ -722,7 +720,6 @@ def main():
                             "median": med[s.key], "runs": samples[s.key]} for s in servers},
         "targets": targets,
         "calls_without_response": errors,
-        "facts_file_figures": FACTS,
     }
     out = os.path.join(build, "results.json")
     with open(out, "w") as f:

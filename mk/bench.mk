@@ -1,11 +1,11 @@
 # mk/bench.mk: `make bench`, the load test of the runtime's reference
-# server against the C++ servers (sync and callback API), same machine,
-# same run, interleaved rounds. See bench/README.md.
+# server against the C++ servers (sync and callback API) and grpc-go, same
+# machine, same run, interleaved rounds. See bench/README.md.
 #
 #   make bench          build everything, run BENCH_ROUNDS rounds of
 #                       BENCH_SECONDS seconds per scenario, print the table
 #   make bench-quick    one round of one second (a smoke test, same table)
-#   make bench-build    only build the three servers
+#   make bench-build    only build the four servers
 #
 # Included by the top-level Makefile; also works standalone from the repo
 # root: `make -f mk/bench.mk bench`. Output goes under build/bench.
@@ -41,7 +41,7 @@ BENCH_WARN    := -Wall -Wextra $(if $(WERROR),-Werror)
 # pkg-config over grpc++/absl takes about a second per call, and every
 # `make` of the workspace reads this file: evaluate flags only when a bench
 # recipe needs them, and then once (lazy, memoised).
-bench_pc = $(eval $(1) := $(shell pkg-config $(2) 2>/dev/null))$($(1))
+bench_pc = $(eval $(1) := $(shell $(ROOT)/tools/pkg-config-cached $(2) 2>/dev/null))$($(1))
 BENCH_PC_CXX  = $(call bench_pc,BENCH_PC_CXX,--cflags grpc++ protobuf)
 BENCH_PC_CXXL = $(call bench_pc,BENCH_PC_CXXL,--libs grpc++ protobuf)
 BENCH_PC_C    = $(call bench_pc,BENCH_PC_C,--cflags grpc libprotobuf-c)
@@ -63,20 +63,44 @@ BENCH_CFLAGS    = -std=c11 -g -O2 -pthread -D_POSIX_C_SOURCE=200809L $(BENCH_WAR
 BENCH_CLIBS     = $(CGRPC_LDLIBS) $(BENCH_PC_CL) -pthread
 BENCH_C_SERVER := $(BENCH_BUILD)/c_bench_server
 
-BENCH_BINS     := $(BENCH_C_SERVER) $(BENCH_SYNC) $(BENCH_CALLBACK)
+# grpc-go: Debian's golang-google-grpc-dev 1.33, built offline in GOPATH
+# mode against /usr/share/gocode; stubs from Debian's protoc-gen-go and
+# protoc-gen-go-grpc into a GOPATH of our own under build/bench/go.
+BENCH_GOPATH   := $(BENCH_BUILD)/go
+BENCH_GO_PKG   := bench.local/tutorialpb
+BENCH_GO_GEN   := $(BENCH_GOPATH)/src/$(BENCH_GO_PKG)/my_service.pb.go \
+                  $(BENCH_GOPATH)/src/$(BENCH_GO_PKG)/my_service_grpc.pb.go
+BENCH_GO_ENV   := GO111MODULE=off GOPATH=$(BENCH_GOPATH):/usr/share/gocode \
+                  GOCACHE=$(BENCH_GOPATH)/cache GOFLAGS= GOPROXY=off
+BENCH_GO_SERVER := $(BENCH_BUILD)/go_server
+
+# make bench-client: the runtime's client, the C++ clients (one binary,
+# sync or callback API) and the grpc-go client against the C++ callback server.
+BENCH_C_CLIENT   := $(BENCH_BUILD)/c_bench_client
+BENCH_CPP_CLIENT := $(BENCH_BUILD)/cpp_client
+BENCH_GO_CLIENT  := $(BENCH_BUILD)/go_client
+BENCH_CLIENTS    := $(BENCH_C_CLIENT) $(BENCH_CPP_CLIENT) $(BENCH_GO_CLIENT)
+BENCH_CLIENT_RUN := $(BENCH_PYTHON) $(ROOT)/bench/run_client_bench.py --build $(BENCH_BUILD) \
+                    --server $(BENCH_CALLBACK) --c-client $(BENCH_C_CLIENT) \
+                    --cpp-client $(BENCH_CPP_CLIENT) --go-client $(BENCH_GO_CLIENT)
+
+BENCH_BINS     := $(BENCH_C_SERVER) $(BENCH_SYNC) $(BENCH_CALLBACK) $(BENCH_GO_SERVER) \
+                  $(BENCH_CLIENTS)
 BENCH_RUN      := $(BENCH_PYTHON) $(ROOT)/bench/run_bench.py --build $(BENCH_BUILD) \
                   --c-server $(BENCH_C_SERVER) --cpp-sync-server $(BENCH_SYNC) \
-                  --cpp-callback-server $(BENCH_CALLBACK)
+                  --cpp-callback-server $(BENCH_CALLBACK) --go-server $(BENCH_GO_SERVER)
 
 ifeq ($(V),1)
 bench_q = @:
 else
 bench_q = @printf '  %-5s %s\n'
-.SILENT: $(BENCH_BINS) $(BENCH_CPP_GEN) $(BENCH_CPP_OBJS) $(BENCH_BUILD)/obj/c/bench_server.o \
-         $(BENCH_BUILD)/obj/c/my_service.pb-c.o $(BENCH_BUILD)/obj/c/my_service.cgrpc.o
+.SILENT: $(BENCH_BINS) $(BENCH_CPP_GEN) $(BENCH_GO_GEN) $(BENCH_CPP_OBJS) $(BENCH_BUILD)/obj/c/bench_server.o \
+         $(BENCH_BUILD)/obj/c/my_service.pb-c.o $(BENCH_BUILD)/obj/c/my_service.cgrpc.o \
+         $(BENCH_BUILD)/obj/c/bench_client.o
 endif
 
-.PHONY: bench bench-quick bench-build bench-cpp bench-c bench-tools
+.PHONY: bench bench-quick bench-build bench-cpp bench-c bench-go bench-tools \
+        bench-client bench-client-quick bench-client-build
 
 bench: bench-build
 	@$(BENCH_RUN)
@@ -84,13 +108,25 @@ bench: bench-build
 bench-quick: bench-build
 	@BENCH_ROUNDS=1 BENCH_SECONDS=1 $(BENCH_RUN)
 
+bench-client: bench-client-build
+	@$(BENCH_CLIENT_RUN)
+
+bench-client-quick: bench-client-build
+	@BENCH_ROUNDS=1 BENCH_SECONDS=1 $(BENCH_CLIENT_RUN)
+
+bench-client-build: bench-tools $(BENCH_CALLBACK) $(BENCH_CLIENTS)
+
 # BENCH_SERVERS (e.g. cpp-callback,cpp-sync) limits the run, and the build,
 # to some of the servers.
-bench-build: bench-tools bench-cpp $(if $(BENCH_SERVERS),$(if $(findstring cgrpc,$(BENCH_SERVERS)),bench-c),bench-c)
+bench_wants = $(if $(BENCH_SERVERS),$(findstring $(1),$(BENCH_SERVERS)),yes)
+bench-build: bench-tools bench-cpp $(if $(call bench_wants,cgrpc),bench-c) \
+             $(if $(call bench_wants,grpc-go),bench-go)
 
 bench-cpp: $(BENCH_SYNC) $(BENCH_CALLBACK)
 
 bench-c: $(BENCH_C_SERVER)
+
+bench-go: $(BENCH_GO_SERVER)
 
 # Say what is missing, with the package to install, before anything fails.
 bench-tools:
@@ -100,6 +136,14 @@ bench-tools:
 	  command -v $${t%%:*} >/dev/null 2>&1 || missing="$$missing $${t#*:}"; \
 	done; \
 	pkg-config --exists grpc++ || missing="$$missing libgrpc++-dev"; \
+	if [ -n "$(call bench_wants,grpc-go)" ]; then \
+	  for t in go:golang-go protoc-gen-go:protoc-gen-go protoc-gen-go-grpc:protoc-gen-go-grpc; do \
+	    command -v $${t%%:*} >/dev/null 2>&1 || missing="$$missing $${t#*:}"; \
+	  done; \
+	  [ -d /usr/share/gocode/src/google.golang.org/grpc ] || missing="$$missing golang-google-grpc-dev"; \
+	  [ -f /usr/share/gocode/src/github.com/golang/protobuf/proto/registry.go ] || \
+	    missing="$$missing golang-github-golang-protobuf-1-5-dev"; \
+	fi; \
 	if [ -n "$$missing" ]; then \
 	  echo "make bench needs:$$missing (sudo apt-get install$$missing, or 'make setup')"; exit 1; fi
 
@@ -124,6 +168,24 @@ $(BENCH_CALLBACK): $(ROOT)/bench/cpp/callback_server.cc $(ROOT)/bench/cpp/server
 	$(bench_q) CXX $(notdir $<)
 	$(BENCH_CXX) $(BENCH_CXXFLAGS) -o $@ $< $(BENCH_CPP_OBJS) $(BENCH_CXXLIBS)
 
+# grpc-go: the generated package goes into our GOPATH (an import path
+# needs a dot or a slash, hence bench.local); the server is one file.
+$(BENCH_GO_GEN) &: $(ROOT)/proto/$(BENCH_PROTO).proto
+	$(bench_q) PROTOC "$(BENCH_PROTO).proto (Go)"
+	mkdir -p $(BENCH_GOPATH)/src
+	protoc -I $(ROOT)/proto --go_out=$(BENCH_GOPATH)/src --go-grpc_out=$(BENCH_GOPATH)/src \
+	  --go_opt=M$(BENCH_PROTO).proto=$(BENCH_GO_PKG) \
+	  --go-grpc_opt=M$(BENCH_PROTO).proto=$(BENCH_GO_PKG) $<
+
+# The first build compiles grpc-go itself (about 20 s of CPU); then cached.
+$(BENCH_BUILD)/go_%: $(ROOT)/bench/go/%/main.go $(BENCH_GO_GEN)
+	$(bench_q) GO $(notdir $@)
+	cd $(ROOT) && $(BENCH_GO_ENV) go build -o $@ ./bench/go/$*/main.go
+
+$(BENCH_CPP_CLIENT): $(ROOT)/bench/cpp/client.cc $(BENCH_CPP_OBJS)
+	$(bench_q) CXX $(notdir $<)
+	$(BENCH_CXX) $(BENCH_CXXFLAGS) -o $@ $< $(BENCH_CPP_OBJS) $(BENCH_CXXLIBS)
+
 # The C server needs the runtime (mk/lib.mk) and generated stubs
 # (mk/plugin.mk). Until both exist, say so instead of failing obscurely.
 ifneq ($(and $(CGRPC_LIB),$(CGRPC_PLUGIN)),)
@@ -145,9 +207,26 @@ $(BENCH_C_SERVER): $(BENCH_C_OBJS) $(CGRPC_LIB)
 	$(bench_q) LINK $(notdir $@)
 	$(BENCH_CC) $(BENCH_CFLAGS) -o $@ $(BENCH_C_OBJS) $(CGRPC_LIB) $(BENCH_CLIBS)
 
--include $(BENCH_C_OBJS:.o=.d)
+$(BENCH_BUILD)/obj/c/bench_client.o: $(ROOT)/bench/c/bench_client.c | $(BENCH_CGEN).cgrpc.c $(BENCH_CGEN).pb-c.c
+	$(bench_q) CC $(notdir $<)
+	mkdir -p $(dir $@)
+	$(BENCH_CC) $(BENCH_CFLAGS) -MMD -MP -c -o $@ $<
+
+BENCH_C_CLIENT_OBJS := $(BENCH_BUILD)/obj/c/bench_client.o $(filter-out %/bench_server.o,$(BENCH_C_OBJS))
+$(BENCH_C_CLIENT): $(BENCH_C_CLIENT_OBJS) $(CGRPC_LIB)
+	$(bench_q) LINK $(notdir $@)
+	$(BENCH_CC) $(BENCH_CFLAGS) -o $@ $(BENCH_C_CLIENT_OBJS) $(CGRPC_LIB) $(BENCH_CLIBS)
+
+-include $(BENCH_C_OBJS:.o=.d) $(BENCH_BUILD)/obj/c/bench_client.d
 else
-$(BENCH_C_SERVER):
+$(BENCH_C_SERVER) $(BENCH_C_CLIENT):
 	@echo "make bench: the runtime (mk/lib.mk) or the code generator (mk/plugin.mk) is missing;" \
 	      "the C server cannot be built yet" >&2; exit 1
 endif
+
+# make bench-loop: the learner's loop, from a one-line edit to the verdict
+# of `make stepN`, timed for every step on a copy of the workspace
+# (build/loop/ws). BENCH_LOOP_STEPS="4 5" limits it. See bench/README.md.
+.PHONY: bench-loop
+bench-loop: cgrpc-lib cgrpc-plugin
+	@$(BENCH_PYTHON) $(ROOT)/bench/loop_bench.py

@@ -23,7 +23,9 @@ STEP02_GEN_C     := $(GEN)/google/protobuf/descriptor.pb-c.c \
 
 PKGS        += libprotobuf-c
 EXTRA_SRCS  += $(STEP02_GEN_C) $(TEST_DIR)/descset.c
-EXTRA_DEPS  += $(STEP02_GEN_C) $(STEP02_GEN_C:.c=.h)
+# Generated before any object; a change (the learner's evolution.proto)
+# recompiles only what includes it (mk/step.mk, EXTRA_ORDER_DEPS).
+EXTRA_ORDER_DEPS += $(STEP02_GEN_C) $(STEP02_GEN_C:.c=.h)
 # The tests read the descriptor sets when they run: the build makes them,
 # but no object depends on them, so a change to a .proto recompiles nothing
 # (evolution.proto's generated C above is another matter).

@@ -326,7 +326,9 @@ def cmd_help(args):
         ("make setup / doctor", "install / check the tools (other commands do it for you)"),
         ("make test", "the workspace's own test suite (for maintainers and CI)"),
         ("make format", "maintainers: lay the C code out as .clang-format says (make test checks it)"),
-        ("make bench", "load-test the runtime against the C++ gRPC servers"),
+        ("make bench", "load-test the runtime's server against the C++ and grpc-go servers"),
+        ("make bench-client", "the runtime's client against the C++ (sync, callback) and grpc-go clients"),
+        ("make bench-loop", "time the learner's loop: a one-line edit to the verdict, every step"),
         ("make cluster", "three step-7 servers behind a round_robin client; one is stopped mid-load"),
         ("make fuzz / soak", "fuzz the runtime for a while / a long mixed load with RSS figures"),
     ]

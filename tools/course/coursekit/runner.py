@@ -115,16 +115,18 @@ def run_step_suites(step, mode, valgrind=False, threads=True, overrides=()):
               "time": time.strftime("%Y-%m-%dT%H:%M:%S"), "suites": []}
     suites = suites_of(step)
     runs = {}
-    # Under valgrind a suite is slow and uses one core: run two at a time
-    # (SUITE_JOBS=1 to run them one by one). Plain runs stay in order.
+    # Suites run two at a time (SUITE_JOBS=1 to run them one by one): most
+    # of a suite's time is waiting on its own network calls and processes,
+    # and the learner waits for the slowest step of the loop. The results
+    # keep the suites' order.
     jobs = max(1, int(os.environ.get("SUITE_JOBS", "0") or 0) or min(2, os.cpu_count() or 1))
-    if valgrind and jobs > 1:
+    if jobs > 1:
         from concurrent.futures import ThreadPoolExecutor
 
         def timed(binary):
             t0 = time.monotonic()
-            tests, problem, _ = run_suite(binary, valgrind, bdir)
-            return tests, problem, time.monotonic() - t0
+            tests, problem, finding = run_suite(binary, valgrind, bdir, None if valgrind else step)
+            return tests, problem, finding, time.monotonic() - t0
         with ThreadPoolExecutor(max_workers=jobs) as pool:
             futures = {s: pool.submit(timed, bdir / f"test_{s}") for s in suites
                        if (bdir / f"test_{s}").exists()}
@@ -137,12 +139,12 @@ def run_step_suites(step, mode, valgrind=False, threads=True, overrides=()):
         else:
             t0 = time.monotonic()
             if suite in runs:
-                tests, problem, secs = runs[suite]
+                tests, problem, finding, secs = runs[suite]
             else:
-                tests, problem, finding = run_suite(binary, valgrind, bdir, step)
+                tests, problem, finding = run_suite(binary, valgrind, bdir, None if valgrind else step)
                 secs = time.monotonic() - t0
-                if finding:
-                    entry["sanitizer"] = finding
+            if finding:
+                entry["sanitizer"] = finding
             entry["seconds"] = round(secs, 2)
             entry["problem"] = problem
             for t in tests:
@@ -176,7 +178,7 @@ def run_under_tsan(step, mode, result, overrides=(), root=None):
     suites = [s for s in tsan_suites(step) if s in clean]
     if not suites:
         return
-    ok, out = make_build(step, mode, extra=overrides, quiet=True, sanitize="thread")
+    ok, out = make_build(step, mode, extra=overrides, quiet=True, sanitize="thread", suites=suites)
     if not ok:
         for s in suites:
             clean[s]["problem"] = "could not build with ThreadSanitizer:\n" + "\n".join(out.splitlines()[-10:])
