@@ -41,7 +41,7 @@ BENCH_WARN    := -Wall -Wextra $(if $(WERROR),-Werror)
 # pkg-config over grpc++/absl takes about a second per call, and every
 # `make` of the workspace reads this file: evaluate flags only when a bench
 # recipe needs them, and then once (lazy, memoised).
-bench_pc = $(eval $(1) := $(shell $(ROOT)/tools/pkg-config-cached $(2) 2>/dev/null))$($(1))
+bench_pc = $(eval $(1) := $(shell $(ROOT)/tools/setup/pkg-config-cached $(2) 2>/dev/null))$($(1))
 BENCH_PC_CXX  = $(call bench_pc,BENCH_PC_CXX,--cflags grpc++ protobuf)
 BENCH_PC_CXXL = $(call bench_pc,BENCH_PC_CXXL,--libs grpc++ protobuf)
 BENCH_PC_C    = $(call bench_pc,BENCH_PC_C,--cflags grpc libprotobuf-c)

@@ -23,10 +23,10 @@ CGRPC_PKGS    := grpc gpr libprotobuf-c
 # pkg-config walks all of absl for grpc (about a second), so ask it only when
 # a recipe needs the flags, and only once: the first use redefines the
 # variable as its value. Commands that build nothing (make help) stay fast.
-# And ask tools/pkg-config-cached, which keeps the answers in build/ until
+# And ask tools/setup/pkg-config-cached, which keeps the answers in build/ until
 # the installed packages change: every step build needs them, and a learner
 # should not pay a second of pkg-config per edit.
-CGRPC_PKG_CONFIG := $(ROOT)/tools/pkg-config-cached
+CGRPC_PKG_CONFIG := $(ROOT)/tools/setup/pkg-config-cached
 cgrpc_pc = $(eval $(1) := $(shell $(CGRPC_PKG_CONFIG) $(2)))$($(1))
 cgrpc_pc_cflags = $(call cgrpc_pc,cgrpc_pc_cflags,--cflags $(CGRPC_PKGS))
 cgrpc_pc_libs   = $(call cgrpc_pc,cgrpc_pc_libs,--libs $(CGRPC_PKGS))

@@ -135,7 +135,7 @@ ECHO := $(if $(V),@:,@printf)
 
 # BUILD_SUITES="chat chat_room" builds only those suites' test programs (and
 # the step's program, which suites may start): the ThreadSanitizer re-run of
-# the suites of shared state needs no others (tools/coursekit/runner.py).
+# the suites of shared state needs no others (tools/course/coursekit/runner.py).
 BUILT_BINS := $(if $(BUILD_SUITES),$(patsubst %,$(BUILD)/test_%,$(BUILD_SUITES)),$(TEST_BINS))
 all build: $(BUILT_BINS) $(PROGRAM)
 

@@ -13,9 +13,9 @@ include $(ROOT)/mk/plugin.mk
 PROTOC ?= protoc
 
 # pkg-config walks all of absl for grpc (about a second): ask once, here,
-# through tools/pkg-config-cached (kept in build/ until packages change).
-STEP03_PC_CFLAGS := $(shell $(ROOT)/tools/pkg-config-cached --cflags grpc gpr libprotobuf-c)
-STEP03_PC_LIBS   := $(shell $(ROOT)/tools/pkg-config-cached --libs grpc gpr libprotobuf-c)
+# through tools/setup/pkg-config-cached (kept in build/ until packages change).
+STEP03_PC_CFLAGS := $(shell $(ROOT)/tools/setup/pkg-config-cached --cflags grpc gpr libprotobuf-c)
+STEP03_PC_LIBS   := $(shell $(ROOT)/tools/setup/pkg-config-cached --libs grpc gpr libprotobuf-c)
 
 # The course's generated message code (mk/plugin.mk makes it).
 STEP03_SHARED_GEN := $(ROOT)/build/gen

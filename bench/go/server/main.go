@@ -1,7 +1,7 @@
 // MyService on grpc-go (Debian's golang-google-grpc-dev 1.33), the bench's
 // third anchor: the same service as bench/c and bench/cpp, server defaults,
 // stubs generated at build time by protoc-gen-go and protoc-gen-go-grpc
-// (bench/bench.mk). Takes --listen ADDR, prints "listening on HOST:PORT",
+// (mk/bench.mk). Takes --listen ADDR, prints "listening on HOST:PORT",
 // exits 0 on SIGTERM/SIGINT (1 s of graceful stop, then a hard stop).
 package main
 
