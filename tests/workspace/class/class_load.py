@@ -40,7 +40,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from classlib import ROOT, STEPS, ClassServer, copy_workspace, make_env  # noqa: E402
 
-sys.path.insert(0, str(ROOT / "tools"))
+sys.path.insert(0, str(ROOT / "tools" / "course"))
 from coursekit import classroom  # noqa: E402
 from coursekit.term import green, red  # noqa: E402
 
@@ -204,7 +204,7 @@ def join(ws, addr, code):
 
 def hook_cost(ws, n=50):
     """The hook's own time in the copy: queue a result and start the sender."""
-    code = ("import sys, time, json\nsys.path.insert(0, 'tools')\nfrom coursekit import classroom, runner\n"
+    code = ("import sys, time, json\nsys.path.insert(0, 'tools/course')\nfrom coursekit import classroom, runner\n"
             "r = json.load(open('build/results/01-design-starter.json'))\nclassroom.source = 'step'\nts = []\n"
             f"for i in range({n}):\n    t0 = time.perf_counter()\n    classroom.record(r)\n    classroom.flush()\n"
             "    ts.append((time.perf_counter() - t0) * 1000)\n"

@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from classlib import (ROOT, STEPS, Browser, ClassServer, browser_ready, client,  # noqa: E402
                       copy_workspace, make_env, raw_http)
 
-sys.path.insert(0, str(ROOT / "tools"))
+sys.path.insert(0, str(ROOT / "tools" / "course"))
 from coursekit.term import green, red  # noqa: E402
 
 SEEN_WITHIN_MS = 1000

@@ -46,7 +46,7 @@ REFLECTION = {"grpc.reflection.v1.ServerReflection": ["ServerReflectionInfo"],
               "grpc.reflection.v1alpha.ServerReflection": ["ServerReflectionInfo"]}
 # Beyond the course protos: what each server also registers.
 EXTRA = {"step07": {"grpc.health.v1.Health": ["Check", "Watch"]}}
-# The services of proto/ each server registers (None: all of them).
+# The services of proto/tutorial/ each server registers (None: all of them).
 SERVES = {"step04": None, "step07": None, "bench": ["tutorial.v1.MyService"]}
 
 
@@ -60,10 +60,11 @@ def check(cond, what):
 
 
 def proto_services():
-    """{service full name: [methods]} read from proto/ with a regex,
+    """{service full name: [methods]} read from the steps' protos
+    (proto/tutorial/, not the class board's proto/class/) with a regex,
     independently of every tool under test."""
     out = {}
-    for p in sorted((ROOT / "proto").rglob("*.proto")):
+    for p in sorted((ROOT / "proto" / "tutorial").rglob("*.proto")):
         text = re.sub(r"//[^\n]*", "", p.read_text())
         pkg = re.search(r"^\s*package\s+([\w.]+)\s*;", text, re.M)
         prefix = pkg.group(1) + "." if pkg else ""
@@ -294,7 +295,7 @@ def main():
         sys.stdout.flush()
 
     if args.buf is None:
-        sys.path[:0] = [str(Path(__file__).resolve().parents[3] / "tools" / d) for d in ("course", "checks")]
+        sys.path[:0] = [str(Path(__file__).resolve().parents[3] / "tools" / d) for d in ("course", "checks", "call")]
         import call  # tools/call/call.py: where make call finds buf
         try:
             args.buf = str(call.find_buf(args.deps_dir))

@@ -29,7 +29,7 @@ import { readFileSync, statSync, mkdirSync, readdirSync } from "node:fs";
 import { join, resolve, extname, relative, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 const require = createRequire(join(ROOT, "tools", "browser", "package.json"));
 
 const args = { site: "build/site", shots: "build/screenshots", chromium: "/usr/bin/chromium", only: "" };
