@@ -290,18 +290,19 @@ def run_component(name, cmd, tally):
 
 
 # The non-step suites, in order: what each proves, its make target (and the
-# target's arguments), and the makefile that defines the target. The list is
+# target's arguments), and the makefile that defines the target. The runtime's
+# and the fault suites' plain builds are not run on their own: valgrind runs
+# the runtime's plain programs, and the ASan + UBSan builds run every test of
+# both at full size (make test-runtime / test-faults remain for a quick look). The list is
 # fixed: a makefile that is missing, or no longer defines its target, is a
 # failed check that names it, never a suite quietly left out.
 COMPONENTS = [
     ("learner mistakes: each must fail its step, the verdict naming its file",
      ["test-mistakes"], "mk/mistakes.mk"),
     ("code generator tests", ["test-plugin"], "mk/plugin.mk"),
-    ("runtime tests", ["test-runtime"], "mk/lib.mk"),
     ("runtime tests under valgrind", ["test-runtime-memcheck"], "mk/lib.mk"),
     ("runtime tests with ASan + UBSan", ["test-runtime-sanitize"], "mk/lib.mk"),
     ("runtime tests with TSan", ["test-runtime-tsan"], "mk/lib.mk"),
-    ("fault and security tests", ["test-faults"], "mk/faults.mk"),
     ("fault and security tests with ASan + UBSan", ["test-faults-sanitize"], "mk/faults.mk"),
     ("fault and security tests with TSan", ["test-faults-tsan"], "mk/faults.mk"),
     ("fuzz corpus and regressions replayed", ["test-fuzz-replay"], "mk/fuzz.mk"),
