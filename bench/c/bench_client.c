@@ -7,7 +7,8 @@
  *   stream  ServerStream id="bench-0001" value=1000, every response must be
  *           success=true, message="Processed: bench-0001 #<i>", i = 1..1000
  * for WARMUP seconds, then SECONDS measured. A call counts when it started
- * and ended inside the measured window. Prints one line, the same for every client of bench/README.md:
+ * and ended inside the measured window. Prints one line, the same for every
+ * client of bench/README.md:
  *   result calls=N msgs=N errors=N mean_us=X p99_us=X cpu_s=X wall_s=X
  * cpu_s is this process's user+system time over the window (getrusage).
  * Any wrong response or non-OK status is an error (the first is described
@@ -44,44 +45,52 @@ typedef struct {
 static atomic_bool stop;
 static atomic_flag reported = ATOMIC_FLAG_INIT;
 
-static int64_t now_ns(void) {
+static int64_t now_ns(void)
+{
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static double cpu_now(void) {
+static double cpu_now(void)
+{
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
            (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 }
 
-static void fail(worker *w, const char *what) {
+static void fail(worker *w, const char *what)
+{
     w->errors++;
     if (!atomic_flag_test_and_set(&reported))
         fprintf(stderr, "bench_client: %s\n", what);
 }
 
-static bool unary_once(worker *w) {
+static bool unary_once(worker *w)
+{
     Tutorial__V1__Request req = TUTORIAL__V1__REQUEST__INIT;
     req.id = ID;
     Tutorial__V1__Response *resp = NULL;
-    cg_status st = tutorial__v1__my_service_client__unary_call(w->ch, &req, &resp, NULL);
+    cg_status st =
+        tutorial__v1__my_service_client__unary_call(w->ch, &req, &resp, NULL);
     bool ok = st.code == GRPC_STATUS_OK && resp && resp->success &&
               strcmp(resp->message, "Processed: " ID) == 0;
     if (!ok)
-        fail(w, st.code != GRPC_STATUS_OK ? st.message : "UnaryCall: wrong response");
+        fail(w, st.code != GRPC_STATUS_OK ? st.message
+                                          : "UnaryCall: wrong response");
     if (resp)
         tutorial__v1__response__free_unpacked(resp, NULL);
     return ok;
 }
 
-static bool stream_once(worker *w) {
+static bool stream_once(worker *w)
+{
     Tutorial__V1__Request req = TUTORIAL__V1__REQUEST__INIT;
     req.id = ID;
     req.value = STREAM_N;
-    cg_call *call = tutorial__v1__my_service_client__server_stream(w->ch, &req, NULL);
+    cg_call *call =
+        tutorial__v1__my_service_client__server_stream(w->ch, &req, NULL);
     const Tutorial__V1__Response *r;
     char want[64];
     int i = 0;
@@ -104,7 +113,8 @@ static bool stream_once(worker *w) {
     return true;
 }
 
-static void *run(void *arg) {
+static void *run(void *arg)
+{
     worker *w = arg;
     while (!atomic_load(&stop)) {
         int64_t t0 = now_ns();
@@ -124,19 +134,23 @@ static void *run(void *arg) {
     return NULL;
 }
 
-static int cmp_i64(const void *a, const void *b) {
+static int cmp_i64(const void *a, const void *b)
+{
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
     return (x > y) - (x < y);
 }
 
-static void sleep_s(double s) {
+static void sleep_s(double s)
+{
     struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
     while (nanosleep(&ts, &ts) != 0) {
     }
 }
 
 /* Calls inside [t0, t1]: count, mean and p99 latency. */
-static void report(worker *ws, int n, int64_t t0, int64_t t1, double cpu, bool stream) {
+static void report(worker *ws, int n, int64_t t0, int64_t t1, double cpu,
+                   bool stream)
+{
     size_t total = 0;
     long errors = 0;
     for (int i = 0; i < n; i++) {
@@ -153,23 +167,30 @@ static void report(worker *ws, int n, int64_t t0, int64_t t1, double cpu, bool s
                 sum += (double)lat[k++];
             }
     qsort(lat, k, sizeof *lat, cmp_i64);
-    double p99 = k ? (double)lat[k * 99 / 100 < k ? k * 99 / 100 : k - 1] / 1e3 : 0;
-    printf("result calls=%zu msgs=%zu errors=%ld mean_us=%.1f p99_us=%.1f cpu_s=%.4f "
+    double p99 =
+        k ? (double)lat[k * 99 / 100 < k ? k * 99 / 100 : k - 1] / 1e3 : 0;
+    printf("result calls=%zu msgs=%zu errors=%ld mean_us=%.1f p99_us=%.1f "
+           "cpu_s=%.4f "
            "wall_s=%.4f\n",
-           k, k * (stream ? STREAM_N : 1), errors, k ? sum / (double)k / 1e3 : 0, p99, cpu,
-           (double)(t1 - t0) / 1e9);
+           k, k * (stream ? STREAM_N : 1), errors,
+           k ? sum / (double)k / 1e3 : 0, p99, cpu, (double)(t1 - t0) / 1e9);
     free(lat);
 }
 
-int main(int argc, char **argv) {
-    if (argc != 6 || (strcmp(argv[2], "unary") != 0 && strcmp(argv[2], "stream") != 0)) {
-        fprintf(stderr, "usage: %s TARGET unary|stream THREADS SECONDS WARMUP\n", argv[0]);
+int main(int argc, char **argv)
+{
+    if (argc != 6 ||
+        (strcmp(argv[2], "unary") != 0 && strcmp(argv[2], "stream") != 0)) {
+        fprintf(stderr,
+                "usage: %s TARGET unary|stream THREADS SECONDS WARMUP\n",
+                argv[0]);
         return 2;
     }
     int n = atoi(argv[3]);
     double seconds = atof(argv[4]), warmup = atof(argv[5]);
     if (n < 1 || seconds <= 0 || warmup < 0) {
-        fprintf(stderr, "bench_client: THREADS >= 1, SECONDS > 0, WARMUP >= 0\n");
+        fprintf(stderr,
+                "bench_client: THREADS >= 1, SECONDS > 0, WARMUP >= 0\n");
         return 2;
     }
     cg_status err;

@@ -158,7 +158,8 @@ static void test_chat_listener_joins_at_start(void **state)
     direct d = {cg_test_ctx_new(CHAT, &room), cg_ok()};
     pthread_t t;
     pthread_create(&t, NULL, run_chat, &d);
-    bool joined = wait_until(has_one_member, &room, room_broadcasts() ? 3000 : 100);
+    bool joined =
+        wait_until(has_one_member, &room, room_broadcasts() ? 3000 : 100);
     Tutorial__V1__ChatMessage m = say("bob", "anyone?");
     size_t reached = chat_room_broadcast(&room, &m);
     cg_test_stream_close_input(cg_test_stream(d.ctx));
