@@ -28,6 +28,7 @@ typedef struct dice {
     pthread_cond_t cv;
     int64_t waits[MAX_WAITS];
     int n_waits;
+    bool returned; /* the retrying call of a test's thread came back */
 } dice;
 
 static double dice_throw(void *ctx)
@@ -436,6 +437,11 @@ static void *call_with_retries(void *arg)
     retrying *c = arg;
     c->st = unary_call_retry(c->r, c->ch, "back", 9, true,
                              FX_CALL_MS * fx_slow(), c->msg, sizeof c->msg);
+    dice *d = c->r->env->ctx;
+    pthread_mutex_lock(&d->mu);
+    d->returned = true;
+    pthread_cond_broadcast(&d->cv);
+    pthread_mutex_unlock(&d->mu);
     return NULL;
 }
 
@@ -452,12 +458,13 @@ static bool wait_state(cg_channel *ch, cg_conn_state want)
     return true;
 }
 
-/* Waits (bounded) until the dice have seen a wait: an attempt failed. */
+/* Waits (bounded) until the dice have seen a wait: an attempt failed. False
+ * at once when the call came back without one. */
 static bool wait_first_wait(dice *d)
 {
     struct timespec until = tu_after_ms(FX_WAIT_MS * fx_slow());
     pthread_mutex_lock(&d->mu);
-    while (d->n_waits == 0)
+    while (d->n_waits == 0 && !d->returned)
         if (pthread_cond_timedwait(&d->cv, &d->mu, &until) != 0)
             break;
     bool yes = d->n_waits > 0;

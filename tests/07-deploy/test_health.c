@@ -545,6 +545,18 @@ static bool bystander_runs(bystander *b, health_state *h, const char *service,
     return in_time;
 }
 
+/* Waits up to WAIT_MS for one of Watch's sends to wait in the hold: true
+ * as soon as one does, false when none does by then or when Watch has
+ * returned without one (unfinished: at once, not after WAIT_MS). */
+static bool watch_held_send(watcher *w, cg_stream *out)
+{
+    int64_t until = now_ms() + WAIT_MS;
+    while (!cg_test_stream_wait_held_send(out, 20))
+        if (watch_returned(w, 0) || now_ms() >= until)
+            return false;
+    return true;
+}
+
 /* A client that stops reading makes cg_send wait. The test holds Watch's
  * send (its first message, then one for a change) and meanwhile calls
  * health_set and Check on another thread: they must not wait for it. */
@@ -563,7 +575,7 @@ static void test_health_watch_never_sends_under_the_lock(void **state)
     pthread_create(&w.thread, NULL, run_watch, &w);
 
     /* 1. The first message waits in the send. */
-    bool held1 = cg_test_stream_wait_held_send(out, WAIT_MS);
+    bool held1 = watch_held_send(&w, out);
     bool free1 = held1 && bystander_runs(&b1, &h, svc, HEALTH_NOT_SERVING, out);
     cg_test_stream_hold_sends(out, false);
     health_status m1 = nth_sent(&w, 1), m2 = nth_sent(&w, 2);
@@ -573,7 +585,7 @@ static void test_health_watch_never_sends_under_the_lock(void **state)
     if (m2 == HEALTH_NOT_SERVING) {
         cg_test_stream_hold_sends(out, true);
         health_set(&h, svc, HEALTH_SERVING);
-        held2 = cg_test_stream_wait_held_send(out, WAIT_MS);
+        held2 = watch_held_send(&w, out);
         free2 = held2 && bystander_runs(&b2, &h, svc, HEALTH_NOT_SERVING, out);
         cg_test_stream_hold_sends(out, false);
     }

@@ -9,6 +9,7 @@
 #define EXERCISE_FILE "tracing.c"
 #include "lesson.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,10 +71,11 @@ static size_t traced_stop(traced *t, otlp_span_rec *out, size_t n)
     test_server_stop(&t->ts);
     /* Sends what is queued and waits for its Export calls to end: what the
      * receiver has not got by then never comes (the receiver records spans
-     * before it answers), so the short wait below is margin, not the time
-     * the export takes, and unfinished code fails fast. */
+     * before it answers), so unfinished code fails at once. Only when the
+     * flush ran out of time is there a wait (margin for a slow machine). */
+    bool flushed = cg_tracer_flush(t->tracer, WAIT_MS);
     cg_tracer_free(t->tracer);
-    size_t got = otlp_receiver_wait(t->rx, n, 1000);
+    size_t got = otlp_receiver_wait(t->rx, n, flushed ? 0 : 1000);
     for (size_t i = 0; i < got && i < n; i++)
         otlp_receiver_span(t->rx, i, &out[i]);
     got = otlp_receiver_wait(t->rx, n + 1, 0); /* and not one more */
@@ -221,6 +223,25 @@ static void test_tracing_log_line_has_trace_id(void **state)
                 shown);
 }
 
+/* Ends the program as a cluster does, with SIGTERM, and waits (up to
+ * WAIT_MS) for its first span or its exit, whichever comes first; returns
+ * how many spans the receiver has then. The program sends a span within
+ * its tracer's delay (1 s), or when it ends: app_free frees the tracer,
+ * which sends what is left and waits for it. Once the program has exited,
+ * a span that has not arrived never comes (the receiver records spans
+ * before it answers), so unfinished code fails as soon as the program
+ * is gone, not after WAIT_MS. */
+static size_t spans_by_exit(program *pg, otlp_receiver *rx)
+{
+    proc_signal(&pg->p, SIGTERM);
+    int64_t until = now_ms() + WAIT_MS;
+    size_t n;
+    while ((n = otlp_receiver_wait(rx, 1, 0)) == 0 && now_ms() < until)
+        if (proc_wait(&pg->p, 50))
+            return otlp_receiver_wait(rx, 1, 0);
+    return n;
+}
+
 /* needs: config.c */
 static void test_tracing_program_exports(void **state)
 {
@@ -241,7 +262,7 @@ static void test_tracing_program_exports(void **state)
         st = call_with(ch, UNARY, "a", CALLER_TP, NULL);
         cg_channel_free(ch);
     }
-    size_t n = up ? otlp_receiver_wait(rx, 1, WAIT_MS) : 0;
+    size_t n = up ? spans_by_exit(&pg, rx) : 0;
     otlp_span_rec s = {0};
     otlp_receiver_span(rx, 0, &s);
     program_end(&pg);
