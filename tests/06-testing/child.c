@@ -114,19 +114,22 @@ static void keep_output(const char *path, child_result *r)
     fclose(f);
 }
 
-void child_run(char *const argv[], const char *out_path, int timeout_ms,
-               child_result *r)
+bool child_start(char *const argv[], const char *out_path, int timeout_ms,
+                 child *c, child_result *r)
 {
     memset(r, 0, sizeof *r);
+    memset(c, 0, sizeof *c);
+    snprintf(c->out_path, sizeof c->out_path, "%s", out_path);
+    c->timeout_ms = timeout_ms;
     int out = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (out < 0) {
         snprintf(r->output, sizeof r->output, "%s: %s", out_path,
                  strerror(errno));
-        return;
+        return false;
     }
     int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
     char **env = environment_for_child();
-    long start = clock_ms();
+    c->start = clock_ms();
 
     pid_t suite = getpid();
     pid_t pid = fork();
@@ -139,23 +142,48 @@ void child_run(char *const argv[], const char *out_path, int timeout_ms,
     free(env);
     if (pid < 0) {
         snprintf(r->output, sizeof r->output, "fork: %s", strerror(fork_errno));
-        return;
+        return false;
     }
-    r->started = true;
+    c->pid = pid;
+    return true;
+}
 
-    if (!exited_before(pid, start + timeout_ms)) {
+void child_finish(child *c, child_result *r)
+{
+    memset(r, 0, sizeof *r);
+    r->started = true;
+    if (!exited_before(c->pid, c->start + c->timeout_ms)) {
         r->timed_out = true;
-        kill(pid, SIGKILL);
+        kill(c->pid, SIGKILL);
     }
     int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    while (waitpid(c->pid, &status, 0) < 0 && errno == EINTR) {
     }
-    r->ms = clock_ms() - start;
+    c->pid = 0;
+    r->ms = clock_ms() - c->start;
     if (!r->timed_out && WIFEXITED(status))
         r->exit_code = WEXITSTATUS(status);
     else if (!r->timed_out && WIFSIGNALED(status))
         r->signal = WTERMSIG(status);
-    keep_output(out_path, r);
+    keep_output(c->out_path, r);
+}
+
+void child_cancel(child *c)
+{
+    if (c->pid <= 0)
+        return;
+    kill(c->pid, SIGKILL);
+    while (waitpid(c->pid, NULL, 0) < 0 && errno == EINTR) {
+    }
+    c->pid = 0;
+}
+
+void child_run(char *const argv[], const char *out_path, int timeout_ms,
+               child_result *r)
+{
+    child c;
+    if (child_start(argv, out_path, timeout_ms, &c, r))
+        child_finish(&c, r);
 }
 
 bool child_passed(const child_result *r)

@@ -29,6 +29,26 @@ typedef struct child_result {
 void child_run(char *const argv[], const char *out_path, int timeout_ms,
                child_result *r);
 
+/* The same in two halves, so that several children run at once: a child
+ * started and not yet waited for. */
+typedef struct child {
+    int pid; /* 0: not running */
+    long start;
+    int timeout_ms;
+    char out_path[512];
+} child;
+
+/* Starts argv[0] as child_run does; false (r filled) when it could not. */
+bool child_start(char *const argv[], const char *out_path, int timeout_ms,
+                 child *c, child_result *r);
+
+/* Waits for a started child until its time limit (counted from its start),
+ * kills it past that, reaps it and fills r, as child_run does. */
+void child_finish(child *c, child_result *r);
+
+/* Kills a started child at once and reaps it: its result is not needed. */
+void child_cancel(child *c);
+
 /* True when the child ran to its end with exit status 0. */
 bool child_passed(const child_result *r);
 

@@ -15,10 +15,27 @@
 #ifndef STEP06_MUTATION_H
 #define STEP06_MUTATION_H
 
+#include <stddef.h>
+
 /* How long one run of the learner's tests may take. Far more than good
  * tests need (well under a second against the correct services); a run
  * that takes longer is stuck, usually on a call without a deadline. */
 #define RUN_LIMIT_MS 20000
+
+/* Most of a run is spent waiting on the deadlines of the learner's tests
+ * (eight runs of the integration group: 9 s one after another, 1.2 s of
+ * CPU), so runs_ahead starts this many per core at once. */
+#define RUNS_PER_CPU 4
+
+struct CMUnitTest;
+
+/* Runs the learner's `group` tests against the correct services and
+ * against the mutant of every test named test_mutant_<name> in tests[0..n)
+ * at the same time, and keeps the results for expect_tests_pass and
+ * expect_mutant_caught (which run what was not run ahead). When the tests
+ * fail against the correct services, the mutants' runs are stopped: those
+ * tests then fail without them. Call it once, before the tests run. */
+void runs_ahead(const char *group, const struct CMUnitTest *tests, size_t n);
 
 /* Fails the running test unless the learner's `group` tests pass against
  * the correct services. */

@@ -69,5 +69,6 @@ int main(void)
         cmocka_unit_test(test_mutant_get_user_accepts_empty_id),
         cmocka_unit_test(test_mutant_get_user_forgets_role),
     };
+    runs_ahead(GROUP, tests, sizeof tests / sizeof tests[0]);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -102,5 +102,6 @@ int main(void)
         cmocka_unit_test(test_mutant_bidi_answers_once),
         cmocka_unit_test(test_mutant_chat_echo_only),
     };
+    runs_ahead(GROUP, tests, sizeof tests / sizeof tests[0]);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
