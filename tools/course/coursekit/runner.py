@@ -115,11 +115,12 @@ def run_step_suites(step, mode, valgrind=False, threads=True, overrides=()):
               "time": time.strftime("%Y-%m-%dT%H:%M:%S"), "suites": []}
     suites = suites_of(step)
     runs = {}
-    # Suites run two at a time (SUITE_JOBS=1 to run them one by one): most
-    # of a suite's time is waiting on its own network calls and processes,
-    # and the learner waits for the slowest step of the loop. The results
-    # keep the suites' order.
-    jobs = max(1, int(os.environ.get("SUITE_JOBS", "0") or 0) or min(2, os.cpu_count() or 1))
+    # Suites run two per core, four at most (SUITE_JOBS=1 to run them one
+    # by one): most of a suite's time is waiting on its own network calls,
+    # deadlines and processes (step 5's nine suites with the solution: about
+    # 16 s one after another, 2 s of CPU), and the learner waits for
+    # the slowest step of the loop. The results keep the suites' order.
+    jobs = max(1, int(os.environ.get("SUITE_JOBS", "0") or 0) or min(4, 2 * (os.cpu_count() or 1)))
     if jobs > 1:
         from concurrent.futures import ThreadPoolExecutor
 
@@ -127,8 +128,13 @@ def run_step_suites(step, mode, valgrind=False, threads=True, overrides=()):
             t0 = time.monotonic()
             tests, problem, finding = run_suite(binary, valgrind, bdir, None if valgrind else step)
             return tests, problem, finding, time.monotonic() - t0
+        # The slowest suites of the last run start first, so that a long
+        # one does not start last and keep the learner waiting alone.
+        last = {} if valgrind else {s["name"]: s.get("seconds") or 0
+                                    for s in (load_result(step, mode) or {}).get("suites", [])}
         with ThreadPoolExecutor(max_workers=jobs) as pool:
-            futures = {s: pool.submit(timed, bdir / f"test_{s}") for s in suites
+            futures = {s: pool.submit(timed, bdir / f"test_{s}")
+                       for s in sorted(suites, key=lambda s: -last.get(s, 0))
                        if (bdir / f"test_{s}").exists()}
             runs = {s: f.result() for s, f in futures.items()}
     for suite in suites:
