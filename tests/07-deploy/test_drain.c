@@ -19,11 +19,30 @@
 
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "harness.h"
 
 #define NOTIFY TUTORIAL__V1__NOTIFICATION_SERVICE__STREAM_NOTIFICATIONS__METHOD
+
+/* The grace period the program logged when it started (its line "...
+ * msg=started ... grace_seconds=N ..." on stderr), or -1 when no such line
+ * came within WAIT_MS. */
+static int logged_grace(program *pg)
+{
+    int64_t until = now_ms() + WAIT_MS;
+    const char *line;
+    while ((line = strstr(pg->p.err, " msg=started ")) == NULL &&
+           now_ms() < until)
+        if (proc_wait(&pg->p, 20))
+            break; /* it exited: nothing more comes */
+    const char *g = line != NULL ? strstr(line, " grace_seconds=") : NULL;
+    int n = -1;
+    if (g == NULL || sscanf(g, " grace_seconds=%d", &n) != 1)
+        return -1;
+    return n;
+}
 
 static void start(program *pg, const char *grace)
 {
@@ -35,6 +54,15 @@ static void start(program *pg, const char *grace)
     char why[20000];
     bool up = program_start(pg, env, NULL, true, why, sizeof why);
     expect_true(up, "#running-the-program", "%s", why);
+    /* A program that did not read GRACE_PERIOD_SECONDS drains for another
+     * grace period (the default is 20 s): every test here would wait that
+     * out and then fail, so the test fails now. */
+    int logged = logged_grace(pg);
+    expect_true(logged < 0 || logged == atoi(grace), "#the-grace-period",
+                "the program started with grace_seconds=%d, though the "
+                "test set %s: config_load_rest (config.c, suite config) "
+                "reads GRACE_PERIOD_SECONDS",
+                logged, grace_env);
 }
 
 static cg_call *notifications(cg_channel *ch, int count)
