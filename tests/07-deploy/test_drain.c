@@ -27,11 +27,12 @@
 #define NOTIFY TUTORIAL__V1__NOTIFICATION_SERVICE__STREAM_NOTIFICATIONS__METHOD
 
 /* The grace period the program logged when it started (its line "...
- * msg=started ... grace_seconds=N ..." on stderr), or -1 when no such line
- * came within WAIT_MS. */
+ * msg=started ... grace_seconds=N ..." on stderr, written just after the
+ * "metrics on" line program_start waited for), or -1 when no such line
+ * came within 2 s. */
 static int logged_grace(program *pg)
 {
-    int64_t until = now_ms() + WAIT_MS;
+    int64_t until = now_ms() + 2000;
     const char *line;
     while ((line = strstr(pg->p.err, " msg=started ")) == NULL &&
            now_ms() < until)
@@ -54,15 +55,21 @@ static void start(program *pg, const char *grace)
     char why[20000];
     bool up = program_start(pg, env, NULL, true, why, sizeof why);
     expect_true(up, "#running-the-program", "%s", why);
-    /* A program that did not read GRACE_PERIOD_SECONDS drains for another
-     * grace period (the default is 20 s): every test here would wait that
-     * out and then fail, so the test fails now. */
+}
+
+/* start, for a test of the drain: a program that did not read
+ * GRACE_PERIOD_SECONDS drains for another grace period (the default is
+ * 20 s), and the test would wait that out and then fail, so it fails
+ * now. */
+static void start_drain(program *pg, const char *grace)
+{
+    start(pg, grace);
     int logged = logged_grace(pg);
     expect_true(logged < 0 || logged == atoi(grace), "#the-grace-period",
                 "the program started with grace_seconds=%d, though the "
-                "test set %s: config_load_rest (config.c, suite config) "
-                "reads GRACE_PERIOD_SECONDS",
-                logged, grace_env);
+                "test set GRACE_PERIOD_SECONDS=%s: config_load_rest "
+                "(config.c, suite config) reads it",
+                logged, grace);
 }
 
 static cg_call *notifications(cg_channel *ch, int count)
@@ -134,7 +141,7 @@ static void test_drain_in_flight_calls_finish(void **state)
 {
     (void)state;
     program pg;
-    start(&pg, "5");
+    start_drain(&pg, "5");
     cg_channel *ch = cg_channel_new(pg.target, NULL, NULL);
 
     /* A Watch that sees SERVING, and three calls in flight. */
@@ -230,7 +237,7 @@ static void test_drain_lame_duck_serves_after_not_serving(void **state)
 {
     (void)state;
     program pg;
-    start(&pg, "8");
+    start_drain(&pg, "8");
     cg_channel *ch = cg_channel_new(pg.target, NULL, NULL);
     cg_status warm = unary_on(ch, "before");
     cg_call *w = watch(ch);
@@ -282,7 +289,7 @@ static void test_drain_grace_period_cuts_long_calls(void **state)
 {
     (void)state;
     program pg;
-    start(&pg, "1");
+    start_drain(&pg, "1");
     cg_channel *ch = cg_channel_new(pg.target, NULL, NULL);
     cg_call *c = notifications(ch, 100); /* 99 s: far past the grace period */
     int got = cg_call_recv(c) != NULL;
@@ -331,7 +338,7 @@ static void test_drain_lame_duck_and_shutdown_fit_the_grace_period(void **state)
 {
     (void)state;
     program pg;
-    start(&pg, "4");
+    start_drain(&pg, "4");
     cg_channel *ch = cg_channel_new(pg.target, NULL, NULL);
     cg_call *c = notifications(ch, 100); /* 99 s: far past the grace period */
     int got = cg_call_recv(c) != NULL;
@@ -391,7 +398,7 @@ static void test_drain_sigint_too(void **state)
 {
     (void)state;
     program pg;
-    start(&pg, "5");
+    start_drain(&pg, "5");
     proc_signal(&pg.p, SIGINT); /* Ctrl-C in a terminal */
     bool exited = proc_wait(&pg.p, WAIT_MS);
     int code = exited ? proc_exit_code(&pg.p) : -1;
