@@ -103,6 +103,39 @@ def run_suite(binary, valgrind=False, log_dir=None, step=None):
     return tests, problem, finding
 
 
+def suite_entry(suite, binary, run, valgrind, bdir, step):
+    """A suite's entry of the result from its run (tests, problem, finding,
+    seconds), or from a run made now when run is None."""
+    entry = {"name": suite, "tests": [], "problem": None}
+    if not binary.exists():
+        entry["problem"] = f"{binary.name} was not built"
+        return entry
+    if run is None:
+        t0 = time.monotonic()
+        tests, problem, finding = run_suite(binary, valgrind, bdir, None if valgrind else step)
+        run = (tests, problem, finding, time.monotonic() - t0)
+    tests, problem, finding, secs = run
+    if finding:
+        entry["sanitizer"] = finding
+    entry["seconds"] = round(secs, 2)
+    entry["problem"] = problem
+    for t in tests:
+        rec = {"name": t["name"], "status": t["status"]}
+        if t.get("file"):
+            rec["file"] = t["file"]
+        if t["status"] == "fail":
+            rec["message"], rec["see"] = summarise_failure(t["lines"])
+            err = program_stderr(t.get("programs"))
+            if err:
+                rec["stderr"] = {"program": err[0], "lines": err[1]}
+        elif t["status"] == "skip":
+            why, _ = summarise_failure(t["lines"])  # why it was skipped
+            if why:
+                rec["message"] = why
+        entry["tests"].append(rec)
+    return entry
+
+
 def run_step_suites(step, mode, valgrind=False, threads=True, overrides=()):
     """Runs a step's built suites into a result. Under valgrind from the
     plain build; otherwise from the sanitizer build, and then (threads) the
@@ -114,7 +147,8 @@ def run_step_suites(step, mode, valgrind=False, threads=True, overrides=()):
     result = {"step": step, "mode": mode, "valgrind": valgrind, "build": "ok",
               "time": time.strftime("%Y-%m-%dT%H:%M:%S"), "suites": []}
     suites = suites_of(step)
-    runs = {}
+    entries = {}
+    tsan_done = False
     # Suites run two per core, four at most (SUITE_JOBS=1 to run them one
     # by one): most of a suite's time is waiting on its own network calls,
     # deadlines and processes (step 5's nine suites with the solution: about
@@ -128,6 +162,10 @@ def run_step_suites(step, mode, valgrind=False, threads=True, overrides=()):
             t0 = time.monotonic()
             tests, problem, finding = run_suite(binary, valgrind, bdir, None if valgrind else step)
             return tests, problem, finding, time.monotonic() - t0
+
+        def entry(s, f):
+            return suite_entry(s, bdir / f"test_{s}", f.result(), valgrind, bdir, step)
+
         # The slowest suites of the last run start first, so that a long
         # one does not start last and keep the learner waiting alone.
         last = {} if valgrind else {s["name"]: s.get("seconds") or 0
@@ -136,39 +174,21 @@ def run_step_suites(step, mode, valgrind=False, threads=True, overrides=()):
             futures = {s: pool.submit(timed, bdir / f"test_{s}")
                        for s in sorted(suites, key=lambda s: -last.get(s, 0))
                        if (bdir / f"test_{s}").exists()}
-            runs = {s: f.result() for s, f in futures.items()}
+            shared = [s for s in tsan_suites(step) if s in futures] if threads and not valgrind else []
+            if shared:
+                # The suites of shared state go on to ThreadSanitizer as soon
+                # as their own runs are done, while longer suites still run.
+                part = {"suites": [entry(s, futures[s]) for s in shared]}
+                run_under_tsan(step, mode, part, overrides, root)
+                entries.update((e["name"], e) for e in part["suites"])
+                tsan_done = True
+            for s, f in futures.items():
+                if s not in entries:
+                    entries[s] = entry(s, f)
     for suite in suites:
-        binary = bdir / f"test_{suite}"
-        entry = {"name": suite, "tests": [], "problem": None}
-        if not binary.exists():
-            entry["problem"] = f"{binary.name} was not built"
-        else:
-            t0 = time.monotonic()
-            if suite in runs:
-                tests, problem, finding, secs = runs[suite]
-            else:
-                tests, problem, finding = run_suite(binary, valgrind, bdir, None if valgrind else step)
-                secs = time.monotonic() - t0
-            if finding:
-                entry["sanitizer"] = finding
-            entry["seconds"] = round(secs, 2)
-            entry["problem"] = problem
-            for t in tests:
-                rec = {"name": t["name"], "status": t["status"]}
-                if t.get("file"):
-                    rec["file"] = t["file"]
-                if t["status"] == "fail":
-                    rec["message"], rec["see"] = summarise_failure(t["lines"])
-                    err = program_stderr(t.get("programs"))
-                    if err:
-                        rec["stderr"] = {"program": err[0], "lines": err[1]}
-                elif t["status"] == "skip":
-                    why, _ = summarise_failure(t["lines"])  # why it was skipped
-                    if why:
-                        rec["message"] = why
-                entry["tests"].append(rec)
-        result["suites"].append(entry)
-    if threads and not valgrind:
+        result["suites"].append(entries.get(suite) or
+                                suite_entry(suite, bdir / f"test_{suite}", None, valgrind, bdir, step))
+    if threads and not valgrind and not tsan_done:
         run_under_tsan(step, mode, result, overrides, root)
     count(result)
     return result
