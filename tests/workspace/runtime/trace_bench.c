@@ -1,7 +1,7 @@
 /*
  * trace_bench.c: what tracing costs a call when no endpoint is set.
  *
- *   build/runtime-tests/plain/trace_bench [calls per round] [rounds]
+ *   build/runtime-tests/plain/trace_bench [calls per round] [rounds] [plain|traced]
  *
  * Two rt.Test servers in this process, one with the tracing server
  * interceptor, one without, and a channel to each (the traced one with the
@@ -13,6 +13,9 @@
  * plain server, no tracing on either side),
  * then the cost of one span (start, three attributes, end) on its own,
  * without an endpoint and with one (a local receiver, the span queued).
+ * With plain or traced it makes only those calls and prints nothing: run
+ * it under `perf record` or `perf stat` to see where a traced call's time
+ * goes.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,29 +127,12 @@ static void span_costs(void)
     otlp_receiver_stop(rx);
 }
 
-int main(int argc, char **argv)
+/* Rounds of plain (chs[0]), traced (chs[1]) and a second plain (chs[2])
+ * calls, printed side by side. */
+static void compare(cg_channel *chs[3], int calls, int rounds)
 {
-    int calls = argc > 1 ? atoi(argv[1]) : 2000;
-    int rounds = argc > 2 ? atoi(argv[2]) : 10;
-    unsetenv("OTEL_EXPORTER_OTLP_ENDPOINT");
-    unsetenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
-    bench_tracer = cg_tracer_new(NULL, NULL);
-    rt_state st;
-    rt_state_init(&st, "bench");
-    int p1 = 0, p2 = 0;
-    int p3 = 0;
-    cg_server *plain = cg_test_server_start(setup_plain, &st, &p1);
-    cg_server *traced = cg_test_server_start(setup_traced, &st, &p2);
-    cg_server *plain2 = cg_test_server_start(setup_plain, &st, &p3);
-    cg_channel *c1 = channel_to(p1), *c2 = channel_to(p2), *c3 = channel_to(p3);
-    cg_client_interceptor ic = cg_trace_client_interceptor(bench_tracer);
-    cg_channel_add_interceptor(c2, &ic);
-    round_us(c1, 200); /* connect and warm up all three */
-    round_us(c2, 200);
-    round_us(c3, 200);
     /* Per round: the three channels in a rotated order (so none always
      * runs first), and traced / plain and plain2 / plain as ratios. */
-    cg_channel *chs[3] = {c1, c2, c3};
     per_call(*m)[3] = calloc((size_t)rounds, sizeof *m);
     double *rw = calloc((size_t)rounds * 4, sizeof *rw);
     double *rc = rw + rounds, *nw = rw + 2 * rounds, *nc = rw + 3 * rounds;
@@ -185,7 +171,45 @@ int main(int argc, char **argv)
            (median(nc, rounds) - 1) * 100);
     free(m);
     free(rw);
-    span_costs();
+}
+
+int main(int argc, char **argv)
+{
+    int calls = argc > 1 ? atoi(argv[1]) : 2000;
+    int rounds = argc > 2 ? atoi(argv[2]) : 10;
+    if (calls < 1 || rounds < 1 || rounds > 64) {
+        fprintf(stderr, "usage: trace_bench [calls >= 1] [rounds 1..64] "
+                        "[plain|traced]\n");
+        return 2;
+    }
+    /* A third argument, plain or traced: only those calls, nothing printed
+     * (for `perf stat -e instructions`, which the machine's load does not
+     * change). */
+    const char *only = argc > 3 ? argv[3] : NULL;
+    unsetenv("OTEL_EXPORTER_OTLP_ENDPOINT");
+    unsetenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
+    bench_tracer = cg_tracer_new(NULL, NULL);
+    rt_state st;
+    rt_state_init(&st, "bench");
+    int p1 = 0, p2 = 0;
+    int p3 = 0;
+    cg_server *plain = cg_test_server_start(setup_plain, &st, &p1);
+    cg_server *traced = cg_test_server_start(setup_traced, &st, &p2);
+    cg_server *plain2 = cg_test_server_start(setup_plain, &st, &p3);
+    cg_channel *c1 = channel_to(p1), *c2 = channel_to(p2), *c3 = channel_to(p3);
+    cg_client_interceptor ic = cg_trace_client_interceptor(bench_tracer);
+    cg_channel_add_interceptor(c2, &ic);
+    round_us(c1, 200); /* connect and warm up all three */
+    round_us(c2, 200);
+    round_us(c3, 200);
+    if (only != NULL) {
+        for (int r = 0; r < rounds; r++)
+            round_us(strcmp(only, "traced") == 0 ? c2 : c1, calls);
+    } else {
+        cg_channel *chs[3] = {c1, c2, c3};
+        compare(chs, calls, rounds);
+        span_costs();
+    }
     cg_channel_free(c3);
     cg_server_free(plain2);
     cg_channel_free(c1);
