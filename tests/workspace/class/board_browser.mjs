@@ -1,42 +1,86 @@
-// board_browser.mjs: the class board in headless Chromium, for
+// board_browser.mjs: the class board in a headless browser, for
 // tests/workspace/class/test_class.py (and the teacher's guide's screenshots).
 //
-//   node board_browser.mjs URL CHROMIUM SHOTS_DIR     (cwd: tools/browser)
+//   node board_browser.mjs URL BROWSER EXECUTABLE SHOTS_DIR     (cwd: tools/browser)
 //
-// Prints one JSON object a line: {"event": "ready"} once the board is live,
-// then answers the commands read from stdin (one JSON object a line):
+// BROWSER is chromium (Debian's, driven by playwright-core) or firefox
+// (Debian's firefox-esr, driven by puppeteer-core over WebDriver BiDi:
+// Playwright's Firefox is a patched build of its own, which Debian does not
+// ship). Both run the same commands below, through the few page calls the
+// two libraries share (goto, evaluate, click, waitForSelector, screenshot,
+// exposeFunction); waitFor() is the one that differs.
+//
+// Prints one JSON object a line: {"event": "ready", "version", "at"} once the
+// board is live, then answers the commands read from stdin (one JSON object a line):
 //   {"cmd": "lang", "lang": "en"|"ko"}  -> {"event": "lang", "title", "heading"}
 //   {"cmd": "watch", "name": N}         -> {"event": "seen", "name", "cell", "at"}
 //        when N's row first shows a report (at: Date.now() in ms)
 //   {"cmd": "history", "name": N}       -> {"event": "history", "rows", "text"}
 //   {"cmd": "lists"}                    -> {"event": "lists", "stuck", "tests"}
-//   {"cmd": "shot"}                     -> SHOTS_DIR/board-en.png, board-ko.png; {"event": "shot"}
+//   {"cmd": "shot"}                     -> SHOTS_DIR/board-en-BROWSER.png, board-ko-BROWSER.png; {"event": "shot"}
 //   {"cmd": "quit"}
+// Whatever happens, the browser is closed before this script ends.
 import { createRequire } from "node:module";
 import path from "node:path";
 import readline from "node:readline";
 
 const require = createRequire(path.join(process.cwd(), "package.json"));
-const { chromium } = require("playwright-core");
 
-const [url, executablePath, shots] = process.argv.slice(2);
+const [url, kind, executablePath, shots] = process.argv.slice(2);
 const emit = (obj) => process.stdout.write(JSON.stringify(obj) + "\n");
+const VIEWPORT = { width: 1280, height: 600 };
 
-const browser = await chromium.launch({
-  executablePath,
-  headless: true,
-  args: ["--no-sandbox", "--disable-background-networking"],
-});
-const page = await browser.newPage({ viewport: { width: 1280, height: 600 }, locale: "en-US" });
-page.on("pageerror", (e) => emit({ event: "error", message: "page error: " + e.message }));
-await page.exposeFunction("boardSeen", (name, cell) => emit({ event: "seen", name, cell, at: Date.now() }));
-await page.goto(url);
-await page.waitForSelector("#live:not(.off)", { timeout: 20000 });
-emit({ event: "ready" });
+// A headless browser and a page in it: { browser, page, waitFor(fn, arg) }.
+async function open() {
+  if (kind === "chromium") {
+    const { chromium } = require("playwright-core");
+    const browser = await chromium.launch({
+      executablePath,
+      headless: true,
+      args: ["--no-sandbox", "--disable-background-networking"],
+    });
+    const page = await browser.newPage({ viewport: VIEWPORT, locale: "en-US" });
+    return { browser, page, waitFor: (fn, arg) => page.waitForFunction(fn, arg) };
+  }
+  if (kind === "firefox") {
+    const puppeteer = require("puppeteer-core");
+    const browser = await puppeteer.launch({
+      browser: "firefox",
+      executablePath,
+      headless: true,
+      extraPrefsFirefox: { "intl.accept_languages": "en-US", "intl.locale.requested": "en-US" },
+    });
+    const page = await browser.newPage();
+    await page.setViewport(VIEWPORT);
+    return { browser, page, waitFor: (fn, arg) => page.waitForFunction(fn, {}, arg) };
+  }
+  throw new Error(`unknown browser '${kind}' (chromium or firefox)`);
+}
+
+async function run() {
+  page.on("pageerror", (e) => emit({ event: "error", message: "page error: " + (e.message || e) }));
+  await page.exposeFunction("boardSeen", (name, cell) => emit({ event: "seen", name, cell, at: Date.now() }));
+  await page.goto(url);
+  await page.waitForSelector("#live:not(.off)", { timeout: 20000 });
+  emit({ event: "ready", version: await browser.version(), at: Date.now() });
+
+  const rl = readline.createInterface({ input: process.stdin });
+  for await (const line of rl) {
+    if (!line.trim()) continue;
+    const msg = JSON.parse(line);
+    if (msg.cmd === "quit") break;
+    try {
+      await commands[msg.cmd](msg);
+    } catch (e) {
+      emit({ event: "error", message: `${msg.cmd}: ${e.message}` });
+    }
+  }
+  rl.close();
+}
 
 async function setLang(lang) {
   if ((await page.evaluate(() => document.documentElement.lang)) !== lang) await page.click("#lang");
-  await page.waitForFunction((l) => document.documentElement.lang === l, lang);
+  await waitFor((l) => document.documentElement.lang === l, lang);
 }
 
 const commands = {
@@ -61,13 +105,15 @@ const commands = {
     }, name);
   },
   async history({ name }) {
-    await page.locator("#grid td.name", { hasText: name }).first().click();
+    // Names hold no control characters (the server refuses them): JSON quotes them for CSS.
+    await page.click(`#grid tbody tr[data-learner=${JSON.stringify(name)}] td.name`);
     await page.waitForSelector("#history[open] tbody tr");
     const [rows, text] = await page.evaluate(() => {
       const body = document.querySelector("#history tbody");
       return [body.querySelectorAll("tr").length, body.textContent];
     });
     await page.click("#history form button");
+    await waitFor(() => !document.querySelector("#history").open);
     emit({ event: "history", rows, text });
   },
   async lists() {
@@ -78,23 +124,18 @@ const commands = {
   async shot() {
     for (const lang of ["en", "ko"]) {
       await setLang(lang);
-      await page.screenshot({ path: path.join(shots, `board-${lang}.png`), fullPage: true });
+      await page.screenshot({ path: path.join(shots, `board-${lang}-${kind}.png`), fullPage: true });
     }
     emit({ event: "shot" });
   },
 };
 
-const rl = readline.createInterface({ input: process.stdin });
-for await (const line of rl) {
-  if (!line.trim()) continue;
-  const msg = JSON.parse(line);
-  if (msg.cmd === "quit") break;
-  try {
-    await commands[msg.cmd](msg);
-  } catch (e) {
-    emit({ event: "error", message: `${msg.cmd}: ${e.message}` });
-  }
+const { browser, page, waitFor } = await open();
+try {
+  await run();
+} catch (e) {
+  emit({ event: "error", message: `${kind}: ${e.message}` });
+} finally {
+  await browser.close();
 }
-rl.close();
-await browser.close();
 process.exit(0);
