@@ -8,7 +8,7 @@
 // Playwright's Firefox is a patched build of its own, which Debian does not
 // ship). Both run the same commands below, through the few page calls the
 // two libraries share (goto, evaluate, click, waitForSelector, screenshot,
-// exposeFunction); waitFor() is the one that differs.
+// exposeFunction); launch() and newPage() hold what differs.
 //
 // Prints one JSON object a line: {"event": "ready", "version", "at"} once the
 // board is live, then answers the commands read from stdin (one JSON object a line):
@@ -30,37 +30,61 @@ const [url, kind, executablePath, shots] = process.argv.slice(2);
 const emit = (obj) => process.stdout.write(JSON.stringify(obj) + "\n");
 const VIEWPORT = { width: 1280, height: 600 };
 
-// A headless browser and a page in it: { browser, page, waitFor(fn, arg) }.
-async function open() {
+// The headless browser: Browser objects of the two libraries, alike in
+// what is used here (version, newPage, close).
+async function launch() {
   if (kind === "chromium") {
     const { chromium } = require("playwright-core");
-    const browser = await chromium.launch({
+    return chromium.launch({
       executablePath,
       headless: true,
       args: ["--no-sandbox", "--disable-background-networking"],
     });
-    const page = await browser.newPage({ viewport: VIEWPORT, locale: "en-US" });
-    return { browser, page, waitFor: (fn, arg) => page.waitForFunction(fn, arg) };
   }
   if (kind === "firefox") {
     const puppeteer = require("puppeteer-core");
-    const browser = await puppeteer.launch({
+    return puppeteer.launch({
       browser: "firefox",
       executablePath,
       headless: true,
       extraPrefsFirefox: { "intl.accept_languages": "en-US", "intl.locale.requested": "en-US" },
     });
-    const page = await browser.newPage();
-    await page.setViewport(VIEWPORT);
-    return { browser, page, waitFor: (fn, arg) => page.waitForFunction(fn, {}, arg) };
   }
   throw new Error(`unknown browser '${kind}' (chromium or firefox)`);
+}
+
+// A page of VIEWPORT's size.
+async function newPage() {
+  if (kind === "chromium") return browser.newPage({ viewport: VIEWPORT, locale: "en-US" });
+  const page = await browser.newPage();
+  // With the viewport puppeteer also sends emulation.setScreenOrientationOverride,
+  // which Firefox 140 ESR (Debian 12 without its security updates) does not
+  // know; the viewport is set all the same (run() checks the page's size).
+  await page.setViewport(VIEWPORT).catch((e) => {
+    if (!e.message.includes("unknown command emulation.setScreenOrientationOverride")) throw e;
+  });
+  return page;
+}
+
+// Resolves once fn(arg), run in the page, is true. Not the libraries'
+// waitForFunction: puppeteer's builds a Function() in the page, which the
+// board's Content-Security-Policy blocks in Firefox 140.
+async function waitFor(fn, arg, timeout = 10000) {
+  const end = Date.now() + timeout;
+  while (!(await page.evaluate(fn, arg))) {
+    if (Date.now() > end) throw new Error(`not true within ${timeout} ms: ${fn}`);
+    await new Promise((next) => setTimeout(next, 20));
+  }
 }
 
 async function run() {
   page.on("pageerror", (e) => emit({ event: "error", message: "page error: " + (e.message || e) }));
   await page.exposeFunction("boardSeen", (name, cell) => emit({ event: "seen", name, cell, at: Date.now() }));
   await page.goto(url);
+  const size = await page.evaluate(() => [window.innerWidth, window.innerHeight]);
+  if (size[0] !== VIEWPORT.width || size[1] !== VIEWPORT.height) {
+    throw new Error(`the page is ${size[0]}x${size[1]} px, not ${VIEWPORT.width}x${VIEWPORT.height}`);
+  }
   await page.waitForSelector("#live:not(.off)", { timeout: 20000 });
   emit({ event: "ready", version: await browser.version(), at: Date.now() });
 
@@ -130,8 +154,15 @@ const commands = {
   },
 };
 
-const { browser, page, waitFor } = await open();
+let browser, page;
 try {
+  browser = await launch();
+} catch (e) {
+  emit({ event: "error", message: `${kind} did not start: ${e.message}` });
+  process.exit(1);
+}
+try {
+  page = await newPage();
   await run();
 } catch (e) {
   emit({ event: "error", message: `${kind}: ${e.message}` });

@@ -84,7 +84,9 @@ def main():
                 br.expect("shot", timeout=60)
         finally:
             for br in browsers:
-                br.close()
+                left = br.close()
+                if left:
+                    print(f"board_shots: {br.title} left {len(left)} processes behind; they were ended")
         for lang in ("en", "ko"):
             for kind, name in PICTURES.items():
                 dest = ROOT / "docs" / lang / "img" / name

@@ -267,7 +267,8 @@ class Browser:
                 return ev
             if ev.get("event") == "error":
                 raise RuntimeError(f"{self.title}: {ev.get('message')}")
-        raise RuntimeError(f"{self.title}: no '{kind}' within {timeout} s; it said:\n" + "".join(self.said[-20:]))
+        why = "it ended" if self.proc.poll() is not None else f"not within {timeout} s"
+        raise RuntimeError(f"{self.title}: no '{kind}', {why}; it said:\n" + "".join(self.said[-20:]))
 
     def close(self):
         """Asks it to quit (SIGTERM, then SIGKILL, when it does not);

@@ -278,7 +278,7 @@ def test_learners_and_browser(srv, spaces, builds, browsers):
           f"{time.monotonic() - t1:.1f} s more for the builds)", codes)
     for br in browsers:
         ev = br.expect("ready", timeout=60)
-        print(f"    ({ev['version']}: the board live {ev['at'] / 1000 - br.started:.1f} s after it started)")
+        print(f"    ({br.title} {ev['version']}: the board live {ev['at'] / 1000 - br.started:.1f} s after it started)")
     for (name, lang), ws in zip(learners, spaces):
         language = "English" if lang == "en" else "Korean"
         for br in browsers:
