@@ -187,6 +187,12 @@ static void test_tracing_status_of_failed_calls(void **state)
     size_t n = traced_stop(&t, s, 2);
     expect_code(internal, GRPC_STATUS_INTERNAL, SECTION);
     expect_code(missing, GRPC_STATUS_NOT_FOUND, SECTION);
+    /* The interceptor returns the call's status unchanged, message too. */
+    expect_true(strcmp(internal.message, "internal error") == 0, SECTION,
+                "the caller got the message \"%s\", expected the handler's "
+                "\"internal error\": return the status cg_proceed gave, "
+                "unchanged",
+                internal.message);
     expect_int(n, 2, SECTION);
     expect_str(s[0].name, "tutorial.v1.UserService/GetUser",
                "#span-attributes");
