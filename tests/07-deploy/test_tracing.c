@@ -229,11 +229,14 @@ static void test_tracing_log_line_has_trace_id(void **state)
 
 /* An interceptor around tracing_interceptor, as a server's own one would
  * be: its span is current when tracing_interceptor starts, and must be
- * current again once it has returned. */
+ * current again once it has returned; and one inside, which sees the
+ * tracing span current. */
 typedef struct around {
     cg_tracer *tracer;
     cg_span *span;
-    cg_span *after; /* the current span once the call was over */
+    cg_span *after;         /* the current span once the call was over */
+    cg_span_context inside; /* the current span's context inside */
+    bool inside_has;
 } around;
 
 static cg_status around_interceptor(cg_ctx *ctx, cg_next *next, void *user)
@@ -245,11 +248,19 @@ static cg_status around_interceptor(cg_ctx *ctx, cg_next *next, void *user)
     return st;
 }
 
+static cg_status inside_interceptor(cg_ctx *ctx, cg_next *next, void *user)
+{
+    around *a = user;
+    a->inside_has = cg_span_current_context(&a->inside);
+    return cg_proceed(ctx, next);
+}
+
 static void around_setup(cg_server *srv, void *user)
 {
     around *a = user;
     cg_server_add_interceptor(srv, around_interceptor, a);
     cg_server_add_interceptor(srv, tracing_interceptor, a->tracer);
+    cg_server_add_interceptor(srv, inside_interceptor, a);
     tutorial__v1__my_service__register_server(srv, &my_service_server, NULL);
 }
 
@@ -274,6 +285,12 @@ static void test_tracing_puts_previous_back(void **state)
     cg_span_end(a.span);
     cg_tracer_free(a.tracer);
     expect_code(st, GRPC_STATUS_OK, SECTION);
+    expect_true(a.inside_has && strcmp(a.inside.trace_id, CALLER_TRACE) == 0,
+                "#the-current-span",
+                "while the call ran, the current span was %s%s: expected "
+                "tracing_interceptor's, in the caller's trace " CALLER_TRACE,
+                a.inside_has ? "in the trace " : "none",
+                a.inside_has ? a.inside.trace_id : "");
     expect_true(restored, "#the-current-span",
                 "an interceptor around tracing_interceptor had its own span "
                 "current; after the call the current span was %s: put back "
