@@ -800,20 +800,32 @@ static void test_retry_policy_not_on_deadline_exceeded(void **state)
 {
     (void)state;
     fx_watchdog(30, "#the-same-declared-a-retry-policy");
-    fx_server srv;
     retrier r = {.policy = {3, 20, 200, 2.0}};
-    cg_channel *ch = policy_server(&srv, &r, GRPC_STATUS_DEADLINE_EXCEEDED, 0);
+    /* UNAVAILABLE once: retried. */
+    fx_server una;
+    cg_channel *ch = policy_server(&una, &r, GRPC_STATUS_UNAVAILABLE, 1);
     cg_status st = plain_call(ch, "x");
     cg_channel_free(ch);
-    int calls = srv.st.unary_calls;
-    fx_server_free(&srv);
-    expect_status(st, GRPC_STATUS_DEADLINE_EXCEEDED,
+    int una_calls = una.st.unary_calls;
+    fx_server_free(&una);
+    /* DEADLINE_EXCEEDED: not retried. */
+    fx_server de;
+    cg_channel *ch2 = policy_server(&de, &r, GRPC_STATUS_DEADLINE_EXCEEDED, 0);
+    cg_status st2 = plain_call(ch2, "x");
+    cg_channel_free(ch2);
+    int de_calls = de.st.unary_calls;
+    fx_server_free(&de);
+    expect_status(st, GRPC_STATUS_OK,
+                  "a call to a server that fails once with UNAVAILABLE",
+                  "#the-same-declared-a-retry-policy");
+    expect_int(una_calls, 2, "#the-same-declared-a-retry-policy");
+    expect_status(st2, GRPC_STATUS_DEADLINE_EXCEEDED,
                   "a call to a server that answers DEADLINE_EXCEEDED",
                   "#the-same-declared-a-retry-policy");
-    expect_true(calls == 1, "#the-same-declared-a-retry-policy",
+    expect_true(de_calls == 1, "#the-same-declared-a-retry-policy",
                 "a server that answers DEADLINE_EXCEEDED saw %d attempts, "
                 "expected 1: retryableStatusCodes lists UNAVAILABLE only",
-                calls);
+                de_calls);
 }
 
 int main(void)
