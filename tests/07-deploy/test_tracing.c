@@ -205,28 +205,6 @@ static void test_tracing_status_of_failed_calls(void **state)
     expect_int(s[1].status_code, 0, "#span-status"); /* the client's business */
 }
 
-/* needs: log_interceptor.c */
-static void test_tracing_log_line_has_trace_id(void **state)
-{
-    (void)state;
-    traced t;
-    traced_start(&t, true);
-    cg_status st = call_with(t.ts.ch, UNARY, "a", CALLER_TP, NULL);
-    char *log = test_server_log(&t.ts);
-    otlp_span_rec s;
-    traced_stop(&t, &s, 1);
-    const char *line = strstr(log, "method=/tutorial.v1.MyService/UnaryCall");
-    bool has = line != NULL && strstr(line, " trace_id=" CALLER_TRACE) != NULL;
-    char shown[512];
-    snprintf(shown, sizeof shown, "%s", log);
-    free(log);
-    expect_code(st, GRPC_STATUS_OK, SECTION);
-    expect_true(has, "#the-current-span",
-                "the call's log line has no trace_id=" CALLER_TRACE
-                " (the span must be current while the call runs):\n    %s",
-                shown);
-}
-
 /* An interceptor around tracing_interceptor, as a server's own one would
  * be: its span is current when tracing_interceptor starts, and must be
  * current again once it has returned; and one inside, which sees the
@@ -297,6 +275,28 @@ static void test_tracing_puts_previous_back(void **state)
                 "the span cg_span_swap_current returned, after cg_proceed "
                 "and before cg_span_end",
                 none ? "none" : "another one");
+}
+
+/* needs: log_interceptor.c */
+static void test_tracing_log_line_has_trace_id(void **state)
+{
+    (void)state;
+    traced t;
+    traced_start(&t, true);
+    cg_status st = call_with(t.ts.ch, UNARY, "a", CALLER_TP, NULL);
+    char *log = test_server_log(&t.ts);
+    otlp_span_rec s;
+    traced_stop(&t, &s, 1);
+    const char *line = strstr(log, "method=/tutorial.v1.MyService/UnaryCall");
+    bool has = line != NULL && strstr(line, " trace_id=" CALLER_TRACE) != NULL;
+    char shown[512];
+    snprintf(shown, sizeof shown, "%s", log);
+    free(log);
+    expect_code(st, GRPC_STATUS_OK, SECTION);
+    expect_true(has, "#the-current-span",
+                "the call's log line has no trace_id=" CALLER_TRACE
+                " (the span must be current while the call runs):\n    %s",
+                shown);
 }
 
 /* needs: config.c */
