@@ -20,12 +20,14 @@
 #   make leave          stop sending
 # Maintainers:
 #   make test-class     the service's tests (ASan build) and the board in
-#                       headless Chromium; last line "N passed, M failed"
+#                       headless Chromium and Firefox ESR at once; last line
+#                       "N passed, M failed"
 #   make test-class-tsan / test-class-memcheck   the same with the server
 #                       under ThreadSanitizer / valgrind (not in make test)
 #   make class-load     60 simulated learners for 2 minutes, one server
 #                       restart, and the cost to a learner's make step1
 #   make class-shots    the teacher's guide's screenshots of the board
+#                       (Chromium, and Firefox in a fold below it)
 #
 # Included by the top-level Makefile. Builds under build/class.
 
@@ -126,7 +128,7 @@ leave:
 class-status:
 	@$(CLASS_PYTHON) $(ROOT)/tools/course/course.py class-status
 
-# playwright-core for the browser test: make browser-deps (mk/browser.mk).
+# playwright-core and puppeteer-core for the browser test: make browser-deps (mk/browser.mk).
 test-class: $(CLASS_ASAN_SERVER) $(CLASS_CLIENT) browser-deps
 	@$(CLASS_PYTHON) $(ROOT)/tests/workspace/class/test_class.py --server $(CLASS_ASAN_SERVER) --client $(CLASS_CLIENT)
 

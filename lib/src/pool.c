@@ -21,16 +21,24 @@
                                    worker is polling */
 #define WATCHDOG_CALM_US 4000   /* and when one is */
 #define WATCHDOG_PARK_US 200000 /* nothing running this long: park */
+/* Parking workers (pool.h): a worker that waited at least PARK_WAIT_US for
+ * its last event may park; a wait under BACKLOG_WAIT_US found its event
+ * already there, and BACKLOG_STREAK such in a row wake a parked worker. */
+#define PARK_WAIT_US 50
+#define BACKLOG_WAIT_US 20
+#define BACKLOG_STREAK 4
 
 struct cgi_worker {
     pthread_t tid;
     cgi_pool *pool;
     bool done;                  /* left its loop; may be joined */
     _Atomic int64_t busy_since; /* when its handler started; 0 = polling */
-    _Atomic long os_tid; /* the kernel's thread id (Linux), 0 = unknown */
-    bool chain;          /* started because every worker was blocked:
-                            if its first handler leaves nobody polling,
-                            it starts the next worker (see grow_on) */
+    _Atomic long os_tid;  /* the kernel's thread id (Linux), 0 = unknown */
+    bool chain;           /* started because every worker was blocked:
+                             if its first handler leaves nobody polling,
+                             it starts the next worker (see grow_on) */
+    int64_t last_wait_us; /* how long its last event took to come */
+    int streak;           /* events found waiting, in a row */
     cgi_worker *next;
 };
 
@@ -132,13 +140,42 @@ static void grow_on(cgi_pool *p)
     if (w == NULL || !w->chain)
         return;
     w->chain = false;
-    if (atomic_load(&p->busy) < atomic_load(&p->threads) ||
+    if (atomic_load(&p->busy) + atomic_load(&p->parked) <
+            atomic_load(&p->threads) ||
         atomic_load(&p->threads) >= p->max)
         return;
     pthread_mutex_lock(&p->mu);
     if (atomic_load(&p->threads) < p->max)
         spawn_locked(p, true);
     pthread_mutex_unlock(&p->mu);
+}
+
+/* Wakes one parked worker not already being woken. With p->mu held. */
+static void unpark_locked(cgi_pool *p)
+{
+    if (atomic_load(&p->parked) > p->unparks) {
+        p->unparks++;
+        pthread_cond_signal(&p->park_cv);
+    }
+}
+
+/* Wakes a parked worker when no worker polls. The caller has just left the
+ * poll (or is about to wait): with park_spare's check, sequentially
+ * consistent, either this sees the worker parked or it sees nobody
+ * polling and stays up. */
+static void unpark_if_nobody_polls(cgi_pool *p)
+{
+    if (atomic_load(&p->parked) == 0 || atomic_load(&p->polling) > 0)
+        return;
+    pthread_mutex_lock(&p->mu);
+    if (atomic_load(&p->polling) == 0)
+        unpark_locked(p);
+    pthread_mutex_unlock(&p->mu);
+}
+
+void cgi_pool_will_block(cgi_pool *p)
+{
+    unpark_if_nobody_polls(p);
 }
 
 bool cgi_pool_enter(cgi_pool *p, cgi_job *later)
@@ -195,6 +232,47 @@ static void run_jobs(cgi_pool *p)
     }
 }
 
+/* Parks this worker while another one polls, if its last event kept it
+ * waiting (no backlog): two pollers would trade the core's poller role on
+ * every event. Only workers within min park; extra ones retire instead.
+ * Returns once woken (true), or false at once when it should poll. */
+static bool park_spare(cgi_pool *p, cgi_worker *w)
+{
+    if (w->last_wait_us < PARK_WAIT_US || atomic_load(&p->polling) == 0 ||
+        atomic_load(&p->threads) > p->min)
+        return false;
+    w->last_wait_us = 0; /* once woken, it polls */
+    pthread_mutex_lock(&p->mu);
+    atomic_fetch_add(&p->parked, 1);
+    bool park = !p->joining && atomic_load(&p->polling) > 0 &&
+                atomic_load(&p->n_jobs) == 0;
+    while (park && p->unparks == 0 && !p->joining)
+        pthread_cond_wait(&p->park_cv, &p->mu);
+    if (park && p->unparks > 0)
+        p->unparks--;
+    atomic_fetch_sub(&p->parked, 1);
+    pthread_mutex_unlock(&p->mu);
+    return park;
+}
+
+/* Polls once: the event, with how long it took noted for park_spare, and
+ * a parked worker woken when events keep coming faster than one thread
+ * takes them. */
+static grpc_event poll_once(cgi_pool *p, cgi_worker *w, gpr_timespec deadline)
+{
+    int64_t t0 = cgi_now_us();
+    atomic_fetch_add(&p->polling, 1);
+    grpc_event ev = grpc_completion_queue_next(p->cq, deadline, NULL);
+    atomic_fetch_sub(&p->polling, 1);
+    w->last_wait_us = cgi_now_us() - t0;
+    w->streak = w->last_wait_us < BACKLOG_WAIT_US ? w->streak + 1 : 0;
+    if (w->streak >= BACKLOG_STREAK && ev.type == GRPC_OP_COMPLETE) {
+        w->streak = 0;
+        unpark_if_nobody_polls(p);
+    }
+    return ev;
+}
+
 static void *worker_main(void *arg)
 {
     cgi_worker *w = arg;
@@ -206,12 +284,14 @@ static void *worker_main(void *arg)
 #endif
     for (;;) {
         run_jobs(p);
+        if (park_spare(p, w))
+            continue;
         /* Threads beyond the minimum wait with a timeout so they can
          * retire; the rest wait for ever. */
         bool extra = atomic_load(&p->threads) > p->min;
         gpr_timespec deadline = extra ? cgi_deadline_after(p->idle_ms)
                                       : gpr_inf_future(GPR_CLOCK_MONOTONIC);
-        grpc_event ev = grpc_completion_queue_next(p->cq, deadline, NULL);
+        grpc_event ev = poll_once(p, w, deadline);
         if (ev.type == GRPC_QUEUE_SHUTDOWN)
             break;
         if (ev.type == GRPC_QUEUE_TIMEOUT) {
@@ -219,8 +299,10 @@ static void *worker_main(void *arg)
              * running, and no call is waiting for a thread. */
             pthread_mutex_lock(&p->mu);
             int left = atomic_fetch_sub(&p->threads, 1) - 1;
-            bool retire = left >= p->min && atomic_load(&p->busy) < left &&
-                          atomic_load(&p->n_jobs) == 0;
+            bool retire =
+                left >= p->min &&
+                atomic_load(&p->busy) + atomic_load(&p->parked) < left &&
+                atomic_load(&p->n_jobs) == 0;
             if (retire)
                 w->done = true;
             else
@@ -304,6 +386,21 @@ static bool all_stuck_locked(cgi_pool *p, int64_t now)
     return true;
 }
 
+/* True when a worker is parked, none polls, and a handler has held its
+ * thread for stuck_us: the events behind it wait, so a parked worker is
+ * woken (blocked or busy, it makes no difference here). */
+static bool poller_stuck_locked(cgi_pool *p, int64_t now)
+{
+    if (atomic_load(&p->parked) <= p->unparks || atomic_load(&p->polling) > 0)
+        return false;
+    for (cgi_worker *w = p->workers; w != NULL; w = w->next) {
+        int64_t since = atomic_load(&w->busy_since);
+        if (!w->done && since != 0 && now - since >= p->stuck_us)
+            return true;
+    }
+    return false;
+}
+
 static void nap_us(long us)
 {
     struct timespec t = {us / 1000000, (us % 1000000) * 1000};
@@ -341,13 +438,16 @@ static void *watchdog_main(void *arg)
             quiet_us = 0;
             int threads = atomic_load(&p->threads);
             bool waiting = atomic_load(&p->n_jobs) > 0;
-            if (threads < p->max &&
-                (all_stuck_locked(p, cgi_now_us()) || waiting))
+            if (poller_stuck_locked(p, cgi_now_us()))
+                unpark_locked(p);
+            else if (threads < p->max &&
+                     (all_stuck_locked(p, cgi_now_us()) || waiting))
                 spawn_locked(p, true);
             /* Look closely only while nobody polls; a handler starting
              * meanwhile has its start time stamped, so a slower look
              * still sees how long it has been inside. */
-            nap = atomic_load(&p->busy) >= atomic_load(&p->threads)
+            nap = atomic_load(&p->busy) + atomic_load(&p->parked) >=
+                          atomic_load(&p->threads)
                       ? WATCHDOG_TICK_US
                       : WATCHDOG_CALM_US;
         }
@@ -380,11 +480,16 @@ int cgi_pool_start(cgi_pool *p, grpc_completion_queue *cq, int min, int max)
     atomic_init(&p->n_jobs, 0);
     atomic_init(&p->threads, 0);
     atomic_init(&p->busy, 0);
+    atomic_init(&p->polling, 0);
+    atomic_init(&p->parked, 0);
+    p->unparks = 0;
     atomic_init(&p->peak, 0);
     atomic_init(&p->peak_busy, 0);
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->wd_cv, NULL);
+    pthread_cond_init(&p->park_cv, NULL);
     if (cgi_thread_start(&p->watchdog, watchdog_main, p) != 0) {
+        pthread_cond_destroy(&p->park_cv);
         pthread_cond_destroy(&p->wd_cv);
         pthread_mutex_destroy(&p->mu);
         return -1;
@@ -409,6 +514,7 @@ void cgi_pool_join(cgi_pool *p)
     pthread_mutex_lock(&p->mu);
     p->joining = true;
     pthread_cond_signal(&p->wd_cv);
+    pthread_cond_broadcast(&p->park_cv);
     cgi_worker *w = p->workers;
     p->workers = NULL;
     pthread_mutex_unlock(&p->mu);
@@ -420,6 +526,7 @@ void cgi_pool_join(cgi_pool *p)
         free(w);
         w = next;
     }
+    pthread_cond_destroy(&p->park_cv);
     pthread_cond_destroy(&p->wd_cv);
     pthread_mutex_destroy(&p->mu);
 }

@@ -21,6 +21,17 @@
  *    per look. A quick handler never makes the pool grow, so a server
  *    under a load of short calls keeps min threads. Workers beyond min
  *    that find nothing to do for idle_ms retire.
+ *  - Parking. Two workers in grpc_completion_queue_next trade the core's
+ *    poller role on every event (gRPC's epoll1 engine hands it on before
+ *    it processes what it read): a futex wake-up or two per event, and
+ *    for one call at a time most of the server's context switches. So a
+ *    worker that has just waited for its event (no backlog) and sees
+ *    another worker polling parks on the pool's condition variable
+ *    instead of polling too. A parked worker is woken when events back
+ *    up (a poller finds them waiting several times in a row), when a
+ *    handler is about to wait (a stream's handler, cg_recv, cg_send) and
+ *    nobody else polls, and by the watchdog when the only poller has been
+ *    inside one handler for stuck_us.
  *  - Waiting. At max, the last worker still polling never enters a
  *    handler: it queues the call (cgi_pool_enter returns false) and a
  *    worker that comes out of its handler runs it. So at most max - 1
@@ -68,8 +79,12 @@ typedef struct cgi_pool {
     atomic_int n_jobs;     /* length of the job queue */
     atomic_int threads;    /* workers still looping */
     atomic_int busy;       /* workers inside a handler */
-    atomic_int peak;       /* most threads at once, for tests */
-    atomic_int peak_busy;  /* most handlers at once, for tests */
+    atomic_int polling;    /* workers inside grpc_completion_queue_next */
+    atomic_int parked;     /* workers parked on park_cv (see park_spare) */
+    int unparks;           /* wake-ups owed to parked workers (mu) */
+    pthread_cond_t park_cv;
+    atomic_int peak;      /* most threads at once, for tests */
+    atomic_int peak_busy; /* most handlers at once, for tests */
 } cgi_pool;
 
 /* Starts min workers polling `cq`, and the watchdog. 0 on success. */
@@ -87,5 +102,10 @@ void cgi_pool_join(cgi_pool *p);
  * cgi_pool_leave too. */
 bool cgi_pool_enter(cgi_pool *p, cgi_job *later);
 void cgi_pool_leave(cgi_pool *p);
+
+/* Called by a handler that is about to wait (a stream's handler as it
+ * starts, cg_recv or cg_send as they block): if no worker is left polling
+ * and one is parked, wake it now rather than when the watchdog looks. */
+void cgi_pool_will_block(cgi_pool *p);
 
 #endif

@@ -483,6 +483,7 @@ static bool net_send(cg_stream *s, const void *msg)
     while (!c->send_failed && !atomic_load(&ctx->cancelled) &&
            queue_full_locked(c, size)) {
         c->send_waiters++;
+        cgi_pool_will_block(c->k->pool);
         pthread_cond_wait(&c->send_cv, &ctx->mu);
         c->send_waiters--;
     }
@@ -600,6 +601,7 @@ static const void *net_recv(cg_stream *s)
         if (!c->recv_busy)
             start_recv_locked(c);
         c->recv_waiters++;
+        cgi_pool_will_block(c->k->pool);
         pthread_cond_wait(&c->recv_cv, &ctx->mu);
         c->recv_waiters--;
     }

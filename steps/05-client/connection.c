@@ -1,14 +1,11 @@
 /*
  * connection.c: given, read it but don't edit it. Making sure of the
  * connection (contracts in connection.h): the outline's ensureConnection,
- * and a call that waits for ready. Suite connection tests it.
+ * and the options of a call that waits for ready. Suite connection tests it.
  * Lesson: docs/en/steps/05-client.md#waiting-for-ready
  */
 #include "connection.h"
 
-#include <stdio.h>
-
-#include "tutorial/v1/my_service.cgrpc.h"
 #include "unary.h"
 
 cg_status ensure_connection(cg_channel *ch, int64_t timeout_ms)
@@ -29,26 +26,11 @@ cg_status ensure_connection(cg_channel *ch, int64_t timeout_ms)
         (long long)timeout_ms, cg_conn_state_name(cg_channel_state(ch, false)));
 }
 
-cg_status unary_call_wait_ready(cg_channel *ch, const char *id, int32_t value,
-                                int64_t timeout_ms, char *msg, size_t cap)
+cg_call_opts wait_ready_opts(int64_t timeout_ms)
 {
-    if (cap > 0)
-        msg[0] = '\0';
-    Tutorial__V1__Request req = TUTORIAL__V1__REQUEST__INIT;
-    req.id = (char *)id;
-    req.value = value;
     cg_call_opts opts = {0};
     opts.timeout_ms = timeout_ms > 0 ? timeout_ms : CLIENT_TIMEOUT_MS;
     opts.ready =
         CG_READY_WAIT; /* no connection yet? wait, up to the deadline */
-
-    Tutorial__V1__Response *resp = NULL;
-    cg_status st =
-        tutorial__v1__my_service_client__unary_call(ch, &req, &resp, &opts);
-    if (st.code != GRPC_STATUS_OK)
-        return st;
-    if (cap > 0)
-        snprintf(msg, cap, "%s", resp->message);
-    tutorial__v1__response__free_unpacked(resp, NULL);
-    return st;
+    return opts;
 }

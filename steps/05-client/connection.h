@@ -32,14 +32,13 @@
 cg_status ensure_connection(cg_channel *ch, int64_t timeout_ms);
 
 /*
- * MyService.UnaryCall that rides out a server restart: the call is made
- * wait-for-ready, so while the channel has no connection it waits for one
- * (until its deadline, timeout_ms from now; 0: CLIENT_TIMEOUT_MS of
- * unary.h) instead of failing at once with UNAVAILABLE. Request, msg and
- * the results are as for unary_call, except that a server that never comes
- * back gives DEADLINE_EXCEEDED.
+ * The options of a call that rides out a server restart: wait-for-ready
+ * (while the channel has no connection the call waits for one instead of
+ * failing at once with UNAVAILABLE) and a deadline timeout_ms from the
+ * call's start (0: CLIENT_TIMEOUT_MS of unary.h), because the deadline is
+ * all that ends the wait: against a server that never comes back the call
+ * ends with DEADLINE_EXCEEDED. Pass them to any generated stub.
  */
-cg_status unary_call_wait_ready(cg_channel *ch, const char *id, int32_t value,
-                                int64_t timeout_ms, char *msg, size_t cap);
+cg_call_opts wait_ready_opts(int64_t timeout_ms);
 
 #endif

@@ -1,7 +1,7 @@
 /*
  * test_connection.c: exercise 7, making sure of the connection
  * (connection.c): ensure_connection against a live server, a dead port and
- * a server restarted on the same port; unary_call_wait_ready through a
+ * a server restarted on the same port; a call with wait_ready_opts through a
  * restart and against a server that never comes back.
  */
 #define LESSON_PAGE "steps/05-client.md"
@@ -170,7 +170,26 @@ static void test_connection_recovers_after_restart(void **state)
     expect_int(second_calls, 1, "#riding-out-a-restart");
 }
 
-/* ---- unary_call_wait_ready --------------------------------------------- */
+/* ---- wait_ready_opts ---------------------------------------------------- */
+
+/* UnaryCall with the given wait-for-ready options; msg gets the answer. */
+static cg_status ready_call(cg_channel *ch, const char *id, int32_t value,
+                            int64_t timeout_ms, char *msg, size_t cap)
+{
+    Tutorial__V1__Request req = TUTORIAL__V1__REQUEST__INIT;
+    req.id = (char *)id;
+    req.value = value;
+    cg_call_opts opts = wait_ready_opts(timeout_ms);
+    Tutorial__V1__Response *resp = NULL;
+    msg[0] = '\0';
+    cg_status st =
+        tutorial__v1__my_service_client__unary_call(ch, &req, &resp, &opts);
+    if (resp != NULL) {
+        snprintf(msg, cap, "%s", resp->message);
+        tutorial__v1__response__free_unpacked(resp, NULL);
+    }
+    return st;
+}
 
 typedef struct patient {
     cg_channel *ch;
@@ -181,8 +200,8 @@ typedef struct patient {
 static void *call_patiently(void *arg)
 {
     patient *p = arg;
-    p->st = unary_call_wait_ready(p->ch, "again", 7, FX_CALL_MS * fx_slow(),
-                                  p->msg, sizeof p->msg);
+    p->st = ready_call(p->ch, "again", 7, FX_CALL_MS * fx_slow(), p->msg,
+                       sizeof p->msg);
     return NULL;
 }
 
@@ -220,7 +239,7 @@ static void test_connection_wait_for_ready_rides_out_restart(void **state)
                   "a plain call while the server is away",
                   "#calls-that-wait-for-ready");
     expect_status(p.st, GRPC_STATUS_OK,
-                  "unary_call_wait_ready made while the server restarts",
+                  "a call with wait_ready_opts made while the server restarts",
                   "#calls-that-wait-for-ready");
     expect_str(p.msg, "Processed: again", "#calls-that-wait-for-ready");
     expect_int(second_calls, 1, "#calls-that-wait-for-ready");
@@ -235,16 +254,16 @@ static void test_connection_wait_for_ready_gives_up(void **state)
     cg_channel *ch = fx_channel(dead);
     char msg[64] = "garbage";
     int64_t t0 = fx_now_ms();
-    cg_status st = unary_call_wait_ready(ch, "x", 1, 300, msg, sizeof msg);
+    cg_status st = ready_call(ch, "x", 1, 300, msg, sizeof msg);
     int64_t took = fx_now_ms() - t0;
     cg_channel_free(ch);
     fx_dead_target_used();
     expect_status(st, GRPC_STATUS_DEADLINE_EXCEEDED,
-                  "unary_call_wait_ready(no server, 300 ms)",
+                  "a call with wait_ready_opts(300), no server",
                   "#calls-that-wait-for-ready");
     expect_true(took >= 250, "#calls-that-wait-for-ready",
-                "unary_call_wait_ready(no server, 300 ms) returned after %lld "
-                "ms",
+                "a call with wait_ready_opts(300), no server, returned after "
+                "%lld ms",
                 (long long)took);
     expect_str(msg, "", "#calls-that-wait-for-ready");
 }
@@ -257,18 +276,19 @@ static void test_connection_wait_for_ready_plain_call(void **state)
     fx_server_start(&srv, "server");
     cg_channel *ch = fx_channel(srv.target);
     char msg[64];
-    cg_status st = unary_call_wait_ready(ch, "x", 5, 0, msg, sizeof msg);
+    cg_status st = ready_call(ch, "x", 5, 0, msg, sizeof msg);
     cg_channel_free(ch);
     int64_t left = srv.st.time_left_ms;
     int32_t value = srv.st.last_value;
     fx_server_free(&srv);
-    expect_status(st, GRPC_STATUS_OK, "unary_call_wait_ready(live server)",
+    expect_status(st, GRPC_STATUS_OK,
+                  "a call with wait_ready_opts(0), live server",
                   "#calls-that-wait-for-ready");
     expect_str(msg, "Processed: x", "#calls-that-wait-for-ready");
     expect_int(value, 5, "#calls-that-wait-for-ready");
     expect_true(left > 0 && left <= CLIENT_TIMEOUT_MS + 120,
                 "#calls-that-wait-for-ready",
-                "unary_call_wait_ready with timeout_ms 0: the server saw %lld "
+                "a call with wait_ready_opts(0): the server saw %lld "
                 "ms left before the deadline, expected at most "
                 "CLIENT_TIMEOUT_MS (%d): waiting for ready without a deadline "
                 "may wait for ever",

@@ -16,6 +16,7 @@
 #include "fixture.h"
 #include "retry.h"
 #include "tutorial/v1/my_service.cgrpc.h"
+#include "unary.h"
 
 /* ---- known dice and a clock that writes down every wait ---------------- */
 
@@ -694,6 +695,147 @@ static void test_retry_policy_rides_out_restart(void **state)
                 previous);
 }
 
+/* ---- what the contract says besides the loop itself ------------------- */
+
+static void test_retry_not_on_deadline_exceeded(void **state)
+{
+    (void)state;
+    fx_watchdog(30, "#when-to-retry");
+    static const grpc_status_code codes[] = {GRPC_STATUS_DEADLINE_EXCEEDED,
+                                             GRPC_STATUS_UNAUTHENTICATED};
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+        cg_status st;
+        int waits;
+        int calls = attempts_for(codes[i], true, &st, &waits);
+        expect_status(st, codes[i], "unary_call_retry(a failing server)",
+                      "#when-to-retry");
+        expect_true(calls == 1 && waits == 0, "#when-to-retry",
+                    "unary_call_retry(idempotent, the server answers %s): "
+                    "the server saw %d attempts (%d waits), expected 1: "
+                    "only UNAVAILABLE is worth another attempt",
+                    cg_status_name(codes[i]), calls, waits);
+    }
+}
+
+static void test_retry_zero_timeout(void **state)
+{
+    (void)state;
+    fx_watchdog(30, "#one-deadline-for-all-attempts");
+    fx_server srv;
+    cg_channel *ch = failing_server(&srv, GRPC_STATUS_OK, 0);
+    retry_env env;
+    dice d;
+    dice_init(&d, &env, 0.5);
+    retrier r = {.policy = {3, 10, 100, 2.0}, .env = &env};
+    char msg[64];
+    cg_status st =
+        unary_call_retry(&r, ch, "zero", 1, true, 0, msg, sizeof msg);
+    cg_channel_free(ch);
+    int64_t left = srv.st.unary_left_ms[0];
+    fx_server_free(&srv);
+    dice_destroy(&d);
+    expect_status(st, GRPC_STATUS_OK,
+                  "unary_call_retry(timeout_ms 0, a working server)",
+                  "#one-deadline-for-all-attempts");
+    /* (120 ms: the server reads the deadline on another clock) */
+    expect_true(left > CLIENT_TIMEOUT_MS / 2 && left <= CLIENT_TIMEOUT_MS + 120,
+                "#one-deadline-for-all-attempts",
+                "unary_call_retry(timeout_ms 0): the attempt reached the "
+                "server with %lld ms left, expected about CLIENT_TIMEOUT_MS "
+                "(%d): 0 means the default deadline, not none and not now",
+                (long long)left, CLIENT_TIMEOUT_MS);
+}
+
+static void test_retry_real_env_by_default(void **state)
+{
+    (void)state;
+    fx_watchdog(30, "#when-to-retry");
+    fx_server srv;
+    cg_channel *ch = failing_server(&srv, GRPC_STATUS_UNAVAILABLE, 1);
+    retrier r = {.policy = {3, 20, 100, 2.0}}; /* no env: the real ones */
+    char msg[64];
+    cg_status st =
+        unary_call_retry(&r, ch, "real", 1, true, FX_CALL_MS, msg, sizeof msg);
+    cg_channel_free(ch);
+    int calls = srv.st.unary_calls;
+    fx_server_free(&srv);
+    expect_status(st, GRPC_STATUS_OK,
+                  "unary_call_retry(a retrier whose env is NULL, a server "
+                  "that fails once with UNAVAILABLE)",
+                  "#when-to-retry");
+    expect_int(calls, 2, "#when-to-retry");
+}
+
+static void test_retry_null_arguments(void **state)
+{
+    (void)state;
+    fx_watchdog(30, "#when-to-retry");
+    fx_server srv;
+    fx_server_start(&srv, "server");
+    cg_channel *ch = fx_channel(srv.target);
+    retrier r = {.policy = {3, 10, 100, 2.0}};
+    char msg[64] = "garbage";
+    cg_status no_r =
+        unary_call_retry(NULL, ch, "x", 1, true, FX_CALL_MS, msg, sizeof msg);
+    char msg2[64] = "garbage";
+    cg_status no_ch =
+        unary_call_retry(&r, NULL, "x", 1, true, FX_CALL_MS, msg2, sizeof msg2);
+    cg_status err = cg_ok();
+    cg_channel *none = retry_channel_new(srv.target, NULL, &err);
+    cg_channel *none2 = retry_channel_new(srv.target, NULL, NULL);
+    int calls = srv.st.unary_calls;
+    cg_channel_free(ch);
+    cg_channel_free(none);
+    cg_channel_free(none2);
+    fx_server_free(&srv);
+    expect_status(no_r, GRPC_STATUS_INVALID_ARGUMENT,
+                  "unary_call_retry(NULL retrier)", "#when-to-retry");
+    expect_str(msg, "", "#when-to-retry");
+    expect_status(no_ch, GRPC_STATUS_INVALID_ARGUMENT,
+                  "unary_call_retry(NULL channel)", "#when-to-retry");
+    expect_str(msg2, "", "#when-to-retry");
+    expect_int(calls, 0, "#when-to-retry");
+    expect_true(none == NULL && none2 == NULL &&
+                    err.code == GRPC_STATUS_INVALID_ARGUMENT,
+                "#the-same-declared-a-retry-policy",
+                "retry_channel_new(target, NULL retrier) gave %s with %s: "
+                "expected NULL and INVALID_ARGUMENT",
+                none != NULL || none2 != NULL ? "a channel" : "NULL",
+                cg_status_name(err.code));
+}
+
+static void test_retry_policy_not_on_deadline_exceeded(void **state)
+{
+    (void)state;
+    fx_watchdog(30, "#the-same-declared-a-retry-policy");
+    retrier r = {.policy = {3, 20, 200, 2.0}};
+    /* UNAVAILABLE once: retried. */
+    fx_server una;
+    cg_channel *ch = policy_server(&una, &r, GRPC_STATUS_UNAVAILABLE, 1);
+    cg_status st = plain_call(ch, "x");
+    cg_channel_free(ch);
+    int una_calls = una.st.unary_calls;
+    fx_server_free(&una);
+    /* DEADLINE_EXCEEDED: not retried. */
+    fx_server de;
+    cg_channel *ch2 = policy_server(&de, &r, GRPC_STATUS_DEADLINE_EXCEEDED, 0);
+    cg_status st2 = plain_call(ch2, "x");
+    cg_channel_free(ch2);
+    int de_calls = de.st.unary_calls;
+    fx_server_free(&de);
+    expect_status(st, GRPC_STATUS_OK,
+                  "a call to a server that fails once with UNAVAILABLE",
+                  "#the-same-declared-a-retry-policy");
+    expect_int(una_calls, 2, "#the-same-declared-a-retry-policy");
+    expect_status(st2, GRPC_STATUS_DEADLINE_EXCEEDED,
+                  "a call to a server that answers DEADLINE_EXCEEDED",
+                  "#the-same-declared-a-retry-policy");
+    expect_true(de_calls == 1, "#the-same-declared-a-retry-policy",
+                "a server that answers DEADLINE_EXCEEDED saw %d attempts, "
+                "expected 1: retryableStatusCodes lists UNAVAILABLE only",
+                de_calls);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -709,6 +851,11 @@ int main(void)
         cmocka_unit_test(test_retry_policy_limits),
         cmocka_unit_test(test_retry_policy_throttling),
         cmocka_unit_test(test_retry_policy_rides_out_restart),
+        cmocka_unit_test(test_retry_not_on_deadline_exceeded),
+        cmocka_unit_test(test_retry_zero_timeout),
+        cmocka_unit_test(test_retry_real_env_by_default),
+        cmocka_unit_test(test_retry_null_arguments),
+        cmocka_unit_test(test_retry_policy_not_on_deadline_exceeded),
     };
     return cmocka_run_group_tests(tests, fx_group_setup, fx_group_teardown);
 }

@@ -45,6 +45,7 @@ RULES = ["patch", "readiness", "liveness", "grace", "headless", "resources", "no
 EXIT_ROOM_S = 5
 LIVENESS_MIN_S = 10
 MEMORY_LIMIT_MIN = 64 * 2**20
+CPU_LIMIT_MAX = 4  # cores: more than a course node has (kind's, a laptop's)
 
 
 def health_services():
@@ -96,6 +97,10 @@ def check_patch(ctx):
         for u in o["unknown"]:
             bad.append(f"{o['kind']} {o['name']}: unknown field {u} (a typo? the API server "
                        "would drop it without a word)")
+    for c in ctx["pod"].get("containers", []):
+        if c.get("name") != CONTAINER and "image" not in c:
+            bad.append(f"the patch adds a container {c.get('name')!r}, with no image: containers "
+                       f"are matched by name, and deployment.yaml's is {CONTAINER!r}")
     return "; ".join(bad)
 
 
@@ -143,6 +148,9 @@ def check_liveness(ctx):
     why = probe_problem(p, "livenessProbe", ctx)
     if why:
         return why
+    if p.get("successThreshold", 1) != 1:
+        return ("the livenessProbe's successThreshold must be 1 (the API server refuses any "
+                "other): one good answer shows the process is alive")
     w, r = window(p), window(ctx["ctr"].get("readinessProbe") or {})
     if w < LIVENESS_MIN_S or w <= r:
         return (f"the liveness probe restarts the container after {w} s of failed checks: a "
@@ -175,6 +183,12 @@ def check_headless(ctx):
         return (f"the Service {SERVICE} has clusterIP {spec.get('clusterIP', '(not set)')!r} and "
                 f"type {spec.get('type', 'ClusterIP')}: it must be headless (clusterIP: None, "
                 "type ClusterIP), so that its DNS name gives round_robin every pod's address")
+    labels = ((ctx["template"].get("metadata") or {}).get("labels")) or {}
+    selector = spec.get("selector") or {}
+    if not selector or any(labels.get(k) != v for k, v in selector.items()):
+        return (f"the Service {SERVICE} selects {selector}, which the pods' labels {labels} do "
+                "not match: its DNS name would answer with no address at all (the selector is "
+                "service.yaml's; the patch need not touch it)")
     return ""
 
 
@@ -188,6 +202,9 @@ def check_resources(ctx):
         a, b = quantity(req[kind]), quantity(lim[kind])
         if a is None or b is None or a > b:
             return f"the {kind} request ({req[kind]}) must be a quantity no larger than the limit ({lim[kind]})"
+    if quantity(lim["cpu"]) > CPU_LIMIT_MAX:
+        return (f"a cpu limit of {lim['cpu']} is {quantity(lim['cpu']):g} cores, more than a node "
+                "has: CPU is counted in cores, and thousandths of one with m (500m is half a core)")
     if quantity(lim["memory"]) < MEMORY_LIMIT_MIN:
         return (f"a memory limit of {lim['memory']} is too tight: the server needs about 13 MiB "
                 "at rest and more under load; going over the limit gets it killed (OOMKilled); "
@@ -215,6 +232,9 @@ def check_non_root(ctx):
 
 def check_locked_down(ctx):
     c = ctx["ctr"].get("securityContext") or {}
+    if c.get("privileged") is True:
+        return ("the container is privileged: it could do anything root on the node can; "
+                "leave privileged out (it is false by default)")
     if c.get("allowPrivilegeEscalation") is not False:
         return "the container's securityContext should set allowPrivilegeEscalation: false"
     if "ALL" not in ((c.get("capabilities") or {}).get("drop") or []):
@@ -227,7 +247,8 @@ def check_locked_down(ctx):
 
 def context(objs, problems):
     dep, svc = find(objs, "Deployment", DEPLOYMENT), find(objs, "Service", SERVICE)
-    pod = (((dep or {}).get("object") or {}).get("spec") or {}).get("template", {}).get("spec", {})
+    template = (((dep or {}).get("object") or {}).get("spec") or {}).get("template") or {}
+    pod = template.get("spec") or {}
     ctrs = [c for c in pod.get("containers", []) if c.get("name") == CONTAINER]
     ctr = ctrs[0] if ctrs else {}
     env = {e.get("name"): e.get("value") for e in ctr.get("env", [])}
@@ -236,7 +257,8 @@ def context(objs, problems):
         grace = int(env.get("GRACE_PERIOD_SECONDS", "20"))
     except ValueError:
         grace = 20
-    return {"objs": objs, "problems": problems, "pod": pod, "ctr": ctr, "svc": svc,
+    return {"objs": objs, "problems": problems, "template": template, "pod": pod, "ctr": ctr,
+            "svc": svc,
             "grace": grace, "grpc_port": ports.get("grpc"), "services": health_services()}
 
 

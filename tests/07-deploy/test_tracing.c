@@ -189,6 +189,12 @@ static void test_tracing_status_of_failed_calls(void **state)
     size_t n = traced_stop(&t, s, 2);
     expect_code(internal, GRPC_STATUS_INTERNAL, SECTION);
     expect_code(missing, GRPC_STATUS_NOT_FOUND, SECTION);
+    /* The interceptor returns the call's status unchanged, message too. */
+    expect_true(strcmp(internal.message, "internal error") == 0, SECTION,
+                "the caller got the message \"%s\", expected the handler's "
+                "\"internal error\": return the status cg_proceed gave, "
+                "unchanged",
+                internal.message);
     expect_int(n, 2, SECTION);
     expect_str(s[0].name, "tutorial.v1.UserService/GetUser",
                "#span-attributes");
@@ -199,6 +205,78 @@ static void test_tracing_status_of_failed_calls(void **state)
     expect_str(s[0].status_message, "internal error", "#span-status");
     expect_code_attr(&s[1], GRPC_STATUS_NOT_FOUND);
     expect_int(s[1].status_code, 0, "#span-status"); /* the client's business */
+}
+
+/* An interceptor around tracing_interceptor, as a server's own one would
+ * be: its span is current when tracing_interceptor starts, and must be
+ * current again once it has returned; and one inside, which sees the
+ * tracing span current. */
+typedef struct around {
+    cg_tracer *tracer;
+    cg_span *span;
+    cg_span *after;         /* the current span once the call was over */
+    cg_span_context inside; /* the current span's context inside */
+    bool inside_has;
+} around;
+
+static cg_status around_interceptor(cg_ctx *ctx, cg_next *next, void *user)
+{
+    around *a = user;
+    cg_span *before = cg_span_swap_current(a->span);
+    cg_status st = cg_proceed(ctx, next);
+    a->after = cg_span_swap_current(before);
+    return st;
+}
+
+static cg_status inside_interceptor(cg_ctx *ctx, cg_next *next, void *user)
+{
+    around *a = user;
+    a->inside_has = cg_span_current_context(&a->inside);
+    return cg_proceed(ctx, next);
+}
+
+static void around_setup(cg_server *srv, void *user)
+{
+    around *a = user;
+    cg_server_add_interceptor(srv, around_interceptor, a);
+    cg_server_add_interceptor(srv, tracing_interceptor, a->tracer);
+    cg_server_add_interceptor(srv, inside_interceptor, a);
+    tutorial__v1__my_service__register_server(srv, &my_service_server, NULL);
+}
+
+static void test_tracing_puts_previous_back(void **state)
+{
+    (void)state;
+    cg_tracer_opts o = {.endpoint = "", .service_name = "t07"};
+    around a = {.tracer = cg_tracer_new(&o, NULL)};
+    a.span = cg_span_start(a.tracer, "around", CG_SPAN_INTERNAL, NULL);
+    int port = 0;
+    cg_server *srv = cg_test_server_start(around_setup, &a, &port);
+    if (srv == NULL)
+        fail_msg("could not start a server on 127.0.0.1:0");
+    char target[64];
+    snprintf(target, sizeof target, "127.0.0.1:%d", port);
+    cg_channel *ch = cg_channel_new(target, NULL, NULL);
+    cg_status st = call_with(ch, UNARY, "a", CALLER_TP, NULL);
+    cg_channel_free(ch);
+    cg_server_free(srv); /* the handler threads are done: a.after is set */
+    bool restored = a.after == a.span;
+    bool none = a.after == NULL;
+    cg_span_end(a.span);
+    cg_tracer_free(a.tracer);
+    expect_code(st, GRPC_STATUS_OK, SECTION);
+    expect_true(a.inside_has && strcmp(a.inside.trace_id, CALLER_TRACE) == 0,
+                "#the-current-span",
+                "while the call ran, the current span was %s%s: expected "
+                "tracing_interceptor's, in the caller's trace " CALLER_TRACE,
+                a.inside_has ? "in the trace " : "none",
+                a.inside_has ? a.inside.trace_id : "");
+    expect_true(restored, "#the-current-span",
+                "an interceptor around tracing_interceptor had its own span "
+                "current; after the call the current span was %s: put back "
+                "the span cg_span_swap_current returned, after cg_proceed "
+                "and before cg_span_end",
+                none ? "none" : "another one");
 }
 
 /* needs: log_interceptor.c */
@@ -283,6 +361,7 @@ int main(void)
         cmocka_unit_test(test_tracing_new_trace_without_parent),
         cmocka_unit_test(test_tracing_status_of_failed_calls),
         cmocka_unit_test(test_tracing_log_line_has_trace_id),
+        cmocka_unit_test(test_tracing_puts_previous_back),
         cmocka_unit_test(test_tracing_program_exports),
     };
     return cmocka_run_group_tests(tests, grpc_suite_setup, grpc_suite_teardown);

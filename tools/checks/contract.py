@@ -311,7 +311,7 @@ COMPONENTS = [
     ("server reflection: buf curl and Python grpcio ask the step 4, step 7 and bench servers",
      ["test-reflection"], "mk/reflection.mk"),
     ("make demo, end to end", ["test-demo"], "mk/demo.mk"),
-    ("the live classroom: class server (ASan), learners through make, the board in Chromium",
+    ("the live classroom: class server (ASan), learners through make, the board in Chromium and Firefox",
      ["test-class"], "mk/class.mk"),
     ("the runtime reference's examples", ["test-doc-examples"], "mk/examples.mk"),
     ("make cluster: 3 replicas, round_robin, one stopped, no call lost", ["test-cluster"], "mk/cluster.mk"),

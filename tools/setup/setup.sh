@@ -164,7 +164,7 @@ full_setup() {
     }
     # npm packages of the lesson site (Mermaid) and its browser tests, pinned
     # by tools/browser/package-lock.json: installed once, offline after that.
-    echo "${B}Installing the lesson site's npm packages${N} (tools/browser: Mermaid, playwright-core)..."
+    echo "${B}Installing the lesson site's npm packages${N} (tools/browser: Mermaid, playwright-core, puppeteer-core)..."
     make -C "$ROOT" --no-print-directory -s browser-deps || {
         echo "${R}npm ci in tools/browser failed${N} (see above): it needs the npm registry once."
         return 1

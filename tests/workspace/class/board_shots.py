@@ -2,8 +2,9 @@
 """board_shots.py: the teacher's guide's screenshots of the class board
 (`make class-shots`): a class server with a morning's worth of reports
 from eight learners (sent with class_client, as a class's workspaces
-would), the board in headless Chromium, one picture per language:
-docs/en/img/class-board.png and docs/ko/img/class-board.png.
+would), the board in headless Chromium and Firefox, a picture per language
+and browser: docs/LANG/img/class-board.png (Chromium) and
+docs/LANG/img/class-board-firefox.png.
 
 Usage: board_shots.py --server PATH --client PATH
 Only the standard library is used.
@@ -17,9 +18,11 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from classlib import ROOT, STEPS, Browser, ClassServer, browser_ready, client  # noqa: E402
+from classlib import BROWSERS, ROOT, STEPS, Browser, ClassServer, browser_ready, client  # noqa: E402
 
 LESSON = "docs/en/steps/"
+# The pictures, by browser (docs/LANG/img/).
+PICTURES = {"chromium": "class-board.png", "firefox": "class-board-firefox.png"}
 # (learner, [(step index, passed, failed, first failing test, section anchor, minutes ago)])
 DAY = [
     ("ana-kim", [(0, 36, 0, "", "", 95), (1, 37, 0, "", "", 60), (2, 30, 10, "codegen/test_codegen_stub_files",
@@ -48,10 +51,11 @@ def main():
     ap.add_argument("--server", required=True)
     ap.add_argument("--client", required=True)
     a = ap.parse_args()
-    why = browser_ready()
-    if why:
-        print(f"board_shots: {why}")
-        return 1
+    for kind in BROWSERS:
+        why = browser_ready(kind)
+        if why:
+            print(f"board_shots: {why}")
+            return 1
     tmp = Path(tempfile.mkdtemp(prefix="class-shots-"))
     srv = ClassServer(a.server, tmp / "data", code="SHOTS1")
     try:
@@ -71,18 +75,24 @@ def main():
                 n += 1
         shots = tmp / "shots"
         shots.mkdir()
-        browser = Browser(srv.http + "/", shots)
+        browsers = [Browser(srv.http + "/", shots, kind) for kind in BROWSERS]  # they start at once
         try:
-            browser.expect("ready", timeout=60)
-            browser.send(cmd="shot")
-            browser.expect("shot", timeout=60)
+            for br in browsers:
+                br.expect("ready", timeout=60)
+                br.send(cmd="shot")
+            for br in browsers:
+                br.expect("shot", timeout=60)
         finally:
-            browser.close()
+            for br in browsers:
+                left = br.close()
+                if left:
+                    print(f"board_shots: {br.title} left {len(left)} processes behind; they were ended")
         for lang in ("en", "ko"):
-            dest = ROOT / "docs" / lang / "img" / "class-board.png"
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(shots / f"board-{lang}.png", dest)
-            print(f"wrote {dest.relative_to(ROOT)}")
+            for kind, name in PICTURES.items():
+                dest = ROOT / "docs" / lang / "img" / name
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(shots / f"board-{lang}-{kind}.png", dest)
+                print(f"wrote {dest.relative_to(ROOT)}")
     finally:
         srv.stop()
         shutil.rmtree(tmp, ignore_errors=True)

@@ -166,41 +166,99 @@ def make_env():
                                                             "MAKELEVEL", "CLASS_CODE")}
 
 
-def browser_ready():
-    """None when the browser test can run, else why not."""
-    if not Path(CHROMIUM).exists():
-        return f"{CHROMIUM} is missing (make setup installs the chromium package)"
+# The browsers the board is tested in: Debian's packages (tools/setup/packages.tsv),
+# each driven by its npm package in tools/browser (tests/workspace/class/board_browser.mjs).
+BROWSERS = {
+    "chromium": ("Chromium", "/usr/bin/chromium", "chromium", "playwright-core"),
+    "firefox": ("Firefox", "/usr/bin/firefox-esr", "firefox-esr", "puppeteer-core"),
+}
+
+
+def browser_ready(kind="chromium"):
+    """None when the board can be tested in browser KIND, else why not."""
+    title, exe, deb, npm = BROWSERS[kind]
+    if not Path(exe).exists():
+        return f"{exe} is missing (make setup installs the {deb} package)"
     if shutil.which("node") is None:
         return "node is missing (make setup installs nodejs)"
-    if not (BROWSER_DIR / "node_modules" / "playwright-core").is_dir():
-        return "tools/browser/node_modules is missing (make browser-deps runs npm ci there)"
+    if not (BROWSER_DIR / "node_modules" / npm).is_dir():
+        return f"tools/browser/node_modules/{npm} is missing (make browser-deps runs npm ci there)"
     return None
 
 
-class Browser:
-    """tests/workspace/class/board_browser.mjs: opens the board, prints a JSON line per
-    event ("seen" when a learner's row shows a report), takes commands on
-    stdin (one JSON object a line)."""
+def _processes():
+    """{pid: (parent pid, start time)} of every live process, from /proc."""
+    found = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            stat = Path("/proc", d, "stat").read_text()
+        except OSError:
+            continue
+        f = stat.rsplit(")", 1)[1].split()  # state, ppid, ... (the name may hold spaces)
+        if f[0] != "Z":
+            found[int(d)] = (int(f[1]), f[19])
+    return found
 
-    def __init__(self, url, shots):
+
+def _descendants(pid):
+    """{pid: start time} of the processes under PID (the browser and its helpers)."""
+    procs, found, todo = _processes(), {}, [pid]
+    while todo:
+        parent = todo.pop()
+        for p, (ppid, start) in procs.items():
+            if ppid == parent and p not in found:
+                found[p] = start
+                todo.append(p)
+    return found
+
+
+class Browser:
+    """tests/workspace/class/board_browser.mjs in browser KIND (chromium or
+    firefox): opens the board, prints a JSON line per event ("seen" when a
+    learner's row shows a report), takes commands on stdin (one JSON object
+    a line). close() ends it and every process it started."""
+
+    def __init__(self, url, shots, kind="chromium"):
+        self.kind, (self.title, exe, _, _) = kind, BROWSERS[kind]
         env = dict(os.environ, NODE_PATH=str(BROWSER_DIR / "node_modules"))
         self.proc = subprocess.Popen(["node", str(ROOT / "tests" / "workspace" / "class" / "board_browser.mjs"), url,
-                                      CHROMIUM, str(shots)], cwd=str(BROWSER_DIR), env=env,
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     text=True)
+                                      kind, exe, str(shots)], cwd=str(BROWSER_DIR), env=env,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self.started = time.time()  # to compare with the times it prints (Date.now())
+        self.closed = False
+        self.buf = b""
+        self.said = []  # every line it printed, for the failure messages
+        self.seen = {}  # its processes, by the last look (see close)
 
     def send(self, **cmd):
-        self.proc.stdin.write(json.dumps(cmd) + "\n")
+        self.proc.stdin.write((json.dumps(cmd) + "\n").encode())
         self.proc.stdin.flush()
+
+    def _line(self, deadline):
+        """The next line it prints, or None at the deadline or its end."""
+        fd = self.proc.stdout.fileno()
+        while b"\n" not in self.buf:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                return None
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                return None
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        return line.decode("utf-8", "replace")
 
     def expect(self, kind, timeout=30):
         deadline = time.monotonic() + timeout
-        lines = []
-        while time.monotonic() < deadline:
-            line = self.proc.stdout.readline()
-            if not line:
+        while True:
+            if self.proc.poll() is None:
+                self.seen.update(_descendants(self.proc.pid))
+            line = self._line(deadline)
+            if line is None:
                 break
-            lines.append(line)
+            self.said.append(line + "\n")
             try:
                 ev = json.loads(line)
             except ValueError:
@@ -208,15 +266,42 @@ class Browser:
             if ev.get("event") == kind:
                 return ev
             if ev.get("event") == "error":
-                raise RuntimeError(ev.get("message"))
-        raise RuntimeError(f"no '{kind}' from the browser; it said:\n" + "".join(lines[-20:]))
+                raise RuntimeError(f"{self.title}: {ev.get('message')}")
+        why = "it ended" if self.proc.poll() is not None else f"not within {timeout} s"
+        raise RuntimeError(f"{self.title}: no '{kind}', {why}; it said:\n" + "".join(self.said[-20:]))
 
     def close(self):
+        """Asks it to quit (SIGTERM, then SIGKILL, when it does not);
+        then ends whatever of its processes outlived it. Returns the
+        browser processes that had to be killed (none when all is well)."""
+        if self.closed:
+            return []
+        self.closed = True
         if self.proc.poll() is None:
+            self.seen.update(_descendants(self.proc.pid))
             try:
                 self.send(cmd="quit")
                 self.proc.stdin.close()
                 self.proc.wait(timeout=20)
             except (OSError, subprocess.TimeoutExpired):
-                self.proc.kill()
-                self.proc.wait()
+                for sig, wait in ((signal.SIGTERM, 5), (signal.SIGKILL, 10)):
+                    self.proc.send_signal(sig)  # SIGTERM: the driver closes the browser
+                    try:
+                        self.proc.wait(timeout=wait)
+                        break
+                    except subprocess.TimeoutExpired:
+                        pass
+        self.proc.stdout.close()
+        deadline = time.monotonic() + 5  # a browser's helpers end just after it
+        while True:
+            procs = _processes()
+            left = [p for p, start in self.seen.items() if p in procs and procs[p][1] == start]
+            if not left or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        for p in left:
+            try:
+                os.kill(p, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        return left

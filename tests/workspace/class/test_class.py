@@ -8,10 +8,12 @@
    once; malformed HTTP gets a 4xx with a line of text and changes nothing;
    Watch streams the board; a restart (and a torn last record in the log)
    keeps every report; every stop is clean, with no sanitizer report.
-2. The learners' path and the board in a browser: three copies of the
+2. The learners' path and the board in two browsers: three copies of the
    workspace run `make join` and `make step1`, and Debian's Chromium
-   (headless, through playwright-core in tools/browser) sees each report on
-   the board within one second, in English and in Korean.
+   (through playwright-core) and Debian's Firefox ESR (through
+   puppeteer-core, over WebDriver BiDi), both headless and open on the board
+   at the same time, each see every report within one second, in English and
+   in Korean; a click shows a learner's history.
 
 Every process it starts is ended; every port is the kernel's choice.
 Usage: test_class.py --server PATH --client PATH [--shots DIR] [--skip-browser]
@@ -28,7 +30,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from classlib import (ROOT, STEPS, Browser, ClassServer, browser_ready, client,  # noqa: E402
+from classlib import (BROWSERS, ROOT, STEPS, Browser, ClassServer, browser_ready, client,  # noqa: E402
                       copy_workspace, make_env, raw_http)
 
 sys.path.insert(0, str(ROOT / "tools" / "course"))
@@ -218,7 +220,7 @@ def test_restart(cl, srv):
 
 
 # --------------------------------------------------------------------------
-# 2. Learners through make, and the board in Chromium
+# 2. Learners through make, and the board in Chromium and Firefox
 
 
 def run_make(ws, *args, timeout=300):
@@ -245,54 +247,75 @@ def start_learners(tmp):
     return spaces, builds
 
 
-def test_learners_and_browser(srv, spaces, builds, shots):
-    print("three learners through make join + make step1; the board in headless Chromium")
+def start_browsers(srv, shots):
+    """The board open in each browser (Chromium, Firefox): they start now and
+    get ready while the service tests and the learners' builds run."""
+    print("the board in headless Chromium and Firefox (they start now, ready by the learners' part)")
+    browsers = []
+    for kind, (title, exe, _, npm) in BROWSERS.items():
+        why = browser_ready(kind)
+        if check(why is None, f"the browser test can run in {title} ({exe}, node, {npm})", why):
+            browsers.append(Browser(srv.http + "/", shots, kind))
+    return browsers
+
+
+def close_browsers(browsers):
+    t2 = time.monotonic()
+    for br in [br for br in browsers if not br.closed]:
+        left = br.close()
+        check(not left, f"{br.title} closed: every process it started has ended", f"killed: {left}")
+    print(f"    (closing the browsers: {time.monotonic() - t2:.1f} s)")
+
+
+def test_learners_and_browser(srv, spaces, builds, browsers):
+    print("three learners through make join + make step1; the board in Chromium and Firefox at once")
     learners = LEARNERS
-    why = browser_ready()
-    if not check(why is None, "the browser test can run (Chromium, node, playwright-core)", why):
+    if not browsers:
         return
     t1 = time.monotonic()
-    browser = Browser(srv.http + "/", shots)  # Chromium starts while the builds finish
-    try:
-        codes = [b.wait(timeout=600) for b in builds]
-        check(codes == [0, 0, 0], f"3 copies of the workspace, step 1 built in each (waited "
-              f"{time.monotonic() - t1:.1f} s more for the builds)", codes)
-        browser.expect("ready", timeout=60)
-        print(f"    (Chromium ready {time.monotonic() - t1:.1f} s after the service tests)")
-        for (name, lang), ws in zip(learners, spaces):
-            browser.send(cmd="lang", lang=lang)
-            ev = browser.expect("lang")
+    codes = [b.wait(timeout=600) for b in builds]
+    check(codes == [0, 0, 0], f"3 copies of the workspace, step 1 built in each (waited "
+          f"{time.monotonic() - t1:.1f} s more for the builds)", codes)
+    for br in browsers:
+        ev = br.expect("ready", timeout=60)
+        print(f"    ({br.title} {ev['version']}: the board live {ev['at'] / 1000 - br.started:.1f} s after it started)")
+    for (name, lang), ws in zip(learners, spaces):
+        language = "English" if lang == "en" else "Korean"
+        for br in browsers:
+            br.send(cmd="lang", lang=lang)
+        for br in browsers:
+            ev = br.expect("lang")
             check(ev["heading"] == ("Learner" if lang == "en" else "학습자")
                   and ev["title"] == ("Class board" if lang == "en" else "수업 보드"),
-                  f"the board in {'English' if lang == 'en' else 'Korean'}: '{ev['title']}', '{ev['heading']}'",
-                  ev)
-            p, secs = run_make(ws, "join", f"CLASS={srv.addr}", f"CODE={srv.code}", f"NAME={name}")
-            check(p.returncode == 0 and "The class server answered" in p.stdout,
-                  f"{name}: make join ({secs:.1f} s)", p.stdout)
-            browser.send(cmd="watch", name=name)
-            p, secs = run_make(ws, "step1")
-            ended = time.time()
-            check(p.returncode == 0 and "Step 1" in p.stdout, f"{name}: make step1 ({secs:.1f} s)", p.stdout[-800:])
-            ev = browser.expect("seen", timeout=15)
+                  f"{br.title}: the board in {language}: '{ev['title']}', '{ev['heading']}'", ev)
+        p, secs = run_make(ws, "join", f"CLASS={srv.addr}", f"CODE={srv.code}", f"NAME={name}")
+        check(p.returncode == 0 and "The class server answered" in p.stdout,
+              f"{name}: make join ({secs:.1f} s)", p.stdout)
+        for br in browsers:
+            br.send(cmd="watch", name=name)
+        p, secs = run_make(ws, "step1")
+        ended = time.time()
+        check(p.returncode == 0 and "Step 1" in p.stdout, f"{name}: make step1 ({secs:.1f} s)", p.stdout[-800:])
+        for br in browsers:
+            ev = br.expect("seen", timeout=15)
             late_ms = ev["at"] - ended * 1000
             check(ev["name"] == name and late_ms <= SEEN_WITHIN_MS and ev["cell"].startswith("3/36"),
-                  f"{name}: on the board {max(0, late_ms):.0f} ms after make step1 ended, cell "
-                  f"'{ev['cell']}' ({'English' if lang == 'en' else 'Korean'} board)", ev)
-        print(f"    (three learners done {time.monotonic() - t1:.1f} s after the service tests)")
-        browser.send(cmd="history", name="Ana Kim")
-        ev = browser.expect("history")
+                  f"{br.title}: {name} on the board {max(0, late_ms):.0f} ms after make step1 ended, cell "
+                  f"'{ev['cell']}' ({language} board)", ev)
+    print(f"    (three learners done {time.monotonic() - t1:.1f} s after the service tests)")
+    for br in browsers:
+        br.send(cmd="history", name="Ana Kim")
+        br.send(cmd="lists")
+    for br in browsers:
+        ev = br.expect("history")
         check(ev["rows"] >= 1 and "choose_kind/test_choose_kind_unary" in ev["text"],
-              "a click on a name shows that learner's history", ev)
-        browser.send(cmd="lists")
-        ev = browser.expect("lists")
+              f"{br.title}: a click on a name shows that learner's history", ev)
+        ev = br.expect("lists")
         check("3" in ev["tests"] and "choose_kind/test_choose_kind_unary" in ev["tests"]
               and all(n in ev["stuck"] for n, _ in learners),
-              "the side lists: the test all three fail now, and each of them as stuck", ev)
-    finally:
-        t2 = time.monotonic()
-        browser.close()
-    print(f"    (the browser part: {time.monotonic() - t1:.1f} s, of which closing Chromium "
-          f"{time.monotonic() - t2:.1f} s)")
+              f"{br.title}: the side lists: the test all three fail now, and each of them as stuck", ev)
+    close_browsers(browsers)
+    print(f"    (the browser part: {time.monotonic() - t1:.1f} s)")
     for ws in spaces:
         p, _ = run_make(ws, "class-status")
         check(p.returncode == 0 and "The class server answers." in p.stdout and "Nothing is queued" in p.stdout,
@@ -324,9 +347,13 @@ def main():
     a = ap.parse_args()
     t0 = time.monotonic()
     tmp = Path(tempfile.mkdtemp(prefix="class-test-"))
-    srv, builds = None, []
+    srv, board, builds, browsers = None, None, [], []
     try:
-        spaces, builds = ([], []) if a.skip_browser else start_learners(tmp)
+        if not a.skip_browser:  # the learners' builds and the browsers start first: they take longest
+            spaces, builds = start_learners(tmp)
+            board = ClassServer(a.server, tmp / "data2", wrap=a.wrap.split())
+            Path(a.shots).mkdir(parents=True, exist_ok=True)
+            browsers = start_browsers(board, Path(a.shots))
         srv = ClassServer(a.server, tmp / "data", wrap=a.wrap.split())
         for test in (test_code, test_fields, test_resend_and_flood, test_http, test_watch, test_restart):
             t1 = time.monotonic()
@@ -334,18 +361,20 @@ def main():
             print(f"    ({time.monotonic() - t1:.1f} s)")
         rc, sani = srv.stop()
         check(rc == 0 and not sani, "the server stops cleanly again, no sanitizer report", "\n".join(sani))
-        if not a.skip_browser:
-            srv = ClassServer(a.server, tmp / "data2", wrap=a.wrap.split())
-            Path(a.shots).mkdir(parents=True, exist_ok=True)
-            test_learners_and_browser(srv, spaces, builds, Path(a.shots))
-            rc, sani = srv.stop()
+        if board is not None:
+            test_learners_and_browser(board, spaces, builds, browsers)
+            browsers = []
+            rc, sani = board.stop()
             check(rc == 0 and not sani, "after the browser test the server stops cleanly, no sanitizer report",
                   "\n".join(sani))
     except Exception as e:  # a broken harness is a failure, never a crash without a summary
         check(False, f"the test harness stopped: {type(e).__name__}: {e}")
     finally:
-        if srv is not None:
-            srv.kill()
+        if browsers:  # not closed yet: the harness stopped
+            close_browsers(browsers)
+        for s in (srv, board):
+            if s is not None:
+                s.kill()
         for b in builds:
             if b.poll() is None:
                 b.kill()

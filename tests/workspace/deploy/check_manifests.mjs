@@ -13,7 +13,7 @@
 //
 // Patches: in a directory whose kustomization.yaml lists `patches` (k8s/
 // lists serving.yaml, step 7's exercise 8), each document of a patch file is
-// merged into the object of the same kind and name, as `kubectl apply -k`
+// merged into the object of the same kind, name and namespace, as `kubectl apply -k`
 // does with a strategic merge patch, before that object is checked; the
 // patch file is not an object of its own. The merge: mappings merge key by
 // key (null deletes), a list whose items all have a `name` (containers, env,
@@ -158,10 +158,18 @@ function applyPatches(found, patches, problems) {
     if (docs.length === 0) problems.push(`${file}: holds no patch`);
     for (const p of docs) {
       const kind = p?.kind, name = p?.metadata?.name;
-      const target = found.find((f) => f.doc?.kind === kind && f.doc?.metadata?.name === name);
+      // As kustomize matches a patch: kind, name and namespace (none is
+      // "default"), so a patch without the object's namespace changes nothing.
+      const ns = (d) => d?.metadata?.namespace || 'default';
+      const target = found.find((f) => f.doc?.kind === kind && f.doc?.metadata?.name === name &&
+                                       ns(f.doc) === ns(p));
       if (!kind || !name || !target) {
+        const other = found.find((f) => f.doc?.kind === kind && f.doc?.metadata?.name === name);
         problems.push(`${file}: the patch for ${kind ?? '(no kind)'} ${name ?? '(no name)'} ` +
-                      'matches no object of that kind and name in the directory');
+                      (other ? `${p.metadata.namespace ? 'in namespace ' + ns(p) : 'with no namespace (default)'} ` +
+                               `matches no object: ${kind} ${name} is in ` +
+                               `namespace ${ns(other.doc)} (a patch names the namespace too)`
+                             : 'matches no object of that kind and name in the directory'));
         continue;
       }
       target.doc = merge(target.doc, p);

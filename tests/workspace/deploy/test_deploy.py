@@ -11,7 +11,9 @@ checked against everything that can be reached without them:
                  user, EXPOSE/ENV/STOPSIGNAL/CMD as the server's contract says
   k8s/           every object validated against the Kubernetes API schemas
                  (npm kubernetes-models, run by check_manifests.mjs; broken
-                 copies must fail), then cross-checked: ports, probes, env,
+                 copies must fail); where kubectl is installed, its kustomize
+                 must merge serving.yaml exactly as check_manifests.mjs does;
+                 then cross-checked: ports, probes, env,
                  grace periods, labels and selectors, the client config, the
                  kustomization; the probes' service names are asked of the
                  real server (grpc.health.v1.Health/Check), with the
@@ -515,6 +517,34 @@ def check_schemas(t):
     return res["objects"]
 
 
+def check_kustomize(t, objs):
+    """The patch merged as kustomize merges it: where kubectl is at hand
+    (it carries kustomize), `kubectl kustomize k8s/` must give exactly the
+    objects check_manifests.mjs's own strategic merge gives, so the offline
+    merge that checks a learner's serving.yaml is the one a cluster applies."""
+    t.section("k8s/: the offline merge against kustomize")
+    kubectl = shutil.which("kubectl")
+    if kubectl is None:
+        print("  - kubectl is not on this machine: the merge is not compared with kustomize's "
+              "(make setup does not install it; Debian has no package)", flush=True)
+        return
+    r = run([kubectl, "kustomize", str(K8S)], timeout=120)
+    if not t.check(r.returncode == 0, "kubectl kustomize k8s/ renders the manifests", r.stderr):
+        return
+    with tempfile.TemporaryDirectory(prefix="kustomize-") as tmp:
+        (Path(tmp) / "rendered.yaml").write_text(r.stdout)
+        _, res, err = checker([tmp])
+    if not t.check(res is not None and not res["problems"], "check_manifests.mjs reads kustomize's output",
+                   err if res is None else "\n".join(res["problems"])):
+        return
+    theirs = {(o["kind"], o["name"]): o["object"] for o in res["objects"]}
+    ours = {(o["kind"], o["name"]): o["object"] for o in objs if o["kind"] != "Kustomization"}
+    differ = sorted(f"{k} {n}" for (k, n) in set(theirs) | set(ours) if theirs.get((k, n)) != ours.get((k, n)))
+    t.check(not differ, f"kustomize and the offline merge give the same {len(ours)} objects "
+            "(serving.yaml merged into the Deployment and the Service)",
+            "they differ in: " + ", ".join(differ))
+
+
 def one(objs, kind, pred=lambda o: True):
     found = [o["object"] for o in objs if o["kind"] == kind and pred(o["object"])]
     return found[0] if len(found) == 1 else None
@@ -823,6 +853,8 @@ def main(argv):
     if args.context_build:
         check_context_build(t, docker)
     objs = check_schemas(t)
+    if objs:
+        check_kustomize(t, objs)
     facts = check_cross(t, objs, docker) if objs else None
     if facts:
         check_server(t, args.server, args.client, facts)

@@ -1,7 +1,7 @@
 /*
  * trace_bench.c: what tracing costs a call when no endpoint is set.
  *
- *   build/runtime-tests/plain/trace_bench [calls per round] [rounds]
+ *   build/runtime-tests/plain/trace_bench [calls per round] [rounds] [plain|traced]
  *
  * Two rt.Test servers in this process, one with the tracing server
  * interceptor, one without, and a channel to each (the traced one with the
@@ -13,6 +13,9 @@
  * plain server, no tracing on either side),
  * then the cost of one span (start, three attributes, end) on its own,
  * without an endpoint and with one (a local receiver, the span queued).
+ * With plain or traced it makes only those calls and prints nothing: run
+ * it under `perf record` or `perf stat` to see where a traced call's time
+ * goes.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,11 +44,25 @@ static double median(double *v, int n)
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-/* Microseconds per call over `calls` unary calls. */
-static double round_us(cg_channel *ch, int calls)
+static double cpu_us(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return (double)t.tv_sec * 1e6 + (double)t.tv_nsec / 1e3;
+}
+
+/* Wall and CPU microseconds per call over `calls` unary calls. The CPU
+ * time is the whole process's: client, server and gRPC core's threads
+ * (one server works at a time), and it moves much less than the wall time
+ * when other work shares the machine. */
+typedef struct per_call {
+    double wall, cpu;
+} per_call;
+
+static per_call round_us(cg_channel *ch, int calls)
 {
     Rt__Msg req = rt_msg("0123456789ab", 1);
-    double start = now_us();
+    double start = now_us(), cpu0 = cpu_us();
     for (int i = 0; i < calls; i++) {
         Rt__Msg *resp = NULL;
         cg_status st = cg_unary(ch, rt_m(RT_ECHO), &req, (void **)&resp, NULL);
@@ -55,7 +72,7 @@ static double round_us(cg_channel *ch, int calls)
         }
         rt__msg__free_unpacked(resp, NULL);
     }
-    return (now_us() - start) / calls;
+    return (per_call){(now_us() - start) / calls, (cpu_us() - cpu0) / calls};
 }
 
 static void setup_plain(cg_server *srv, void *user)
@@ -110,10 +127,65 @@ static void span_costs(void)
     otlp_receiver_stop(rx);
 }
 
+/* Rounds of plain (chs[0]), traced (chs[1]) and a second plain (chs[2])
+ * calls, printed side by side. */
+static void compare(cg_channel *chs[3], int calls, int rounds)
+{
+    /* Per round: the three channels in a rotated order (so none always
+     * runs first), and traced / plain and plain2 / plain as ratios. */
+    per_call(*m)[3] = calloc((size_t)rounds, sizeof *m);
+    double *rw = calloc((size_t)rounds * 4, sizeof *rw);
+    double *rc = rw + rounds, *nw = rw + 2 * rounds, *nc = rw + 3 * rounds;
+    for (int r = 0; r < rounds; r++) {
+        for (int k = 0; k < 3; k++)
+            m[r][(r + k) % 3] = round_us(chs[(r + k) % 3], calls);
+        rw[r] = m[r][1].wall / m[r][0].wall;
+        rc[r] = m[r][1].cpu / m[r][0].cpu;
+        nw[r] = m[r][2].wall / m[r][0].wall;
+        nc[r] = m[r][2].cpu / m[r][0].cpu;
+    }
+    double w[3], c[3], v[64];
+    for (int k = 0; k < 3; k++) {
+        int n = rounds < 64 ? rounds : 64;
+        for (int r = 0; r < n; r++)
+            v[r] = m[r][k].wall;
+        w[k] = median(v, n);
+        for (int r = 0; r < n; r++)
+            v[r] = m[r][k].cpu;
+        c[k] = median(v, n);
+    }
+    printf("%d rounds of %d unary calls, no endpoint (medians; ratios are "
+           "medians of per-round ratios):\n",
+           rounds, calls);
+    printf(
+        "                                  wall us/call       CPU us/call\n");
+    printf("  without tracing:                %8.1f           %8.1f\n", w[0],
+           c[0]);
+    printf("  with tracing (both sides):      %8.1f (%+5.1f%%)  %8.1f "
+           "(%+5.1f%%)\n",
+           w[1], (median(rw, rounds) - 1) * 100, c[1],
+           (median(rc, rounds) - 1) * 100);
+    printf("  noise floor, a second untraced: %8.1f (%+5.1f%%)  %8.1f "
+           "(%+5.1f%%)\n",
+           w[2], (median(nw, rounds) - 1) * 100, c[2],
+           (median(nc, rounds) - 1) * 100);
+    free(m);
+    free(rw);
+}
+
 int main(int argc, char **argv)
 {
     int calls = argc > 1 ? atoi(argv[1]) : 2000;
     int rounds = argc > 2 ? atoi(argv[2]) : 10;
+    if (calls < 1 || rounds < 1 || rounds > 64) {
+        fprintf(stderr, "usage: trace_bench [calls >= 1] [rounds 1..64] "
+                        "[plain|traced]\n");
+        return 2;
+    }
+    /* A third argument, plain or traced: only those calls, nothing printed
+     * (for `perf stat -e instructions`, which the machine's load does not
+     * change). */
+    const char *only = argc > 3 ? argv[3] : NULL;
     unsetenv("OTEL_EXPORTER_OTLP_ENDPOINT");
     unsetenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
     bench_tracer = cg_tracer_new(NULL, NULL);
@@ -127,28 +199,17 @@ int main(int argc, char **argv)
     cg_channel *c1 = channel_to(p1), *c2 = channel_to(p2), *c3 = channel_to(p3);
     cg_client_interceptor ic = cg_trace_client_interceptor(bench_tracer);
     cg_channel_add_interceptor(c2, &ic);
-    round_us(c1, 200); /* connect and warm up both */
+    round_us(c1, 200); /* connect and warm up all three */
     round_us(c2, 200);
     round_us(c3, 200);
-    double *a = calloc((size_t)rounds, sizeof *a),
-           *b = calloc((size_t)rounds, sizeof *b);
-    double *c = calloc((size_t)rounds, sizeof *c);
-    for (int r = 0; r < rounds; r++) {
-        a[r] = round_us(c1, calls);
-        b[r] = round_us(c2, calls);
-        c[r] = round_us(c3, calls);
+    if (only != NULL) {
+        for (int r = 0; r < rounds; r++)
+            round_us(strcmp(only, "traced") == 0 ? c2 : c1, calls);
+    } else {
+        cg_channel *chs[3] = {c1, c2, c3};
+        compare(chs, calls, rounds);
+        span_costs();
     }
-    double ma = median(a, rounds), mb = median(b, rounds),
-           mc = median(c, rounds);
-    printf("%d rounds of %d unary calls, no endpoint (median per call):\n",
-           rounds, calls);
-    printf("  without tracing: %.1f us\n  with tracing:    %.1f us (%+.1f%%)\n"
-           "  noise floor, a second untraced server: %.1f us (%+.1f%%)\n",
-           ma, mb, (mb - ma) / ma * 100, mc, (mc - ma) / ma * 100);
-    span_costs();
-    free(a);
-    free(b);
-    free(c);
     cg_channel_free(c3);
     cg_server_free(plain2);
     cg_channel_free(c1);
