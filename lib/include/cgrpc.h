@@ -512,6 +512,16 @@ typedef struct cg_channel_opts {
     size_t max_send_bytes;           /* 0 = unlimited */
     bool wait_for_ready;             /* default for every call; a call's
                                         cg_call_opts.ready overrides it */
+    /* After a failed connection attempt the channel waits before the next
+     * one (TRANSIENT_FAILURE): reconnect_backoff_ms at first, then 1.6
+     * times longer after each failure, up to reconnect_backoff_max_ms,
+     * give or take 20%. gRPC core's floor for both is 100 ms (a smaller
+     * value counts as 100). A connection that was READY resets the wait.
+     * A shorter wait brings a client back sooner after a server restart
+     * (tests); clients of a real service keep the default, so that many
+     * of them do not hammer a server that is coming back. */
+    int64_t reconnect_backoff_ms;     /* 0 = 1 s */
+    int64_t reconnect_backoff_max_ms; /* 0 = 120 s */
 } cg_channel_opts;
 
 /* A channel to `target`: "host:port", "dns:///host:port",

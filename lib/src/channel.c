@@ -17,7 +17,7 @@
 #include "status.h"
 #include "tls.h"
 
-#define MAX_ARGS 10
+#define MAX_ARGS 12
 
 /* The core's channel to `target` with the options `o` asks for, or NULL
  * with *err filled in. */
@@ -47,6 +47,12 @@ static grpc_channel *create_core(const char *target, const cg_channel_opts *o,
     if (o->keepalive_timeout_ms > 0)
         cgi_arg_int(args, &n, GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
                     cgi_clamp_int(o->keepalive_timeout_ms));
+    if (o->reconnect_backoff_ms > 0)
+        cgi_arg_int(args, &n, GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS,
+                    cgi_clamp_int(o->reconnect_backoff_ms));
+    if (o->reconnect_backoff_max_ms > 0)
+        cgi_arg_int(args, &n, GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
+                    cgi_clamp_int(o->reconnect_backoff_max_ms));
     if (o->tls != NULL && o->tls->server_name_override != NULL)
         cgi_arg_str(args, &n, GRPC_SSL_TARGET_NAME_OVERRIDE_ARG,
                     o->tls->server_name_override);

@@ -121,7 +121,9 @@ void fx_dead_target_used(void)
 cg_channel *fx_channel(const char *target)
 {
     cg_status err;
-    cg_channel *ch = cg_channel_new(target, NULL, &err);
+    cg_channel_opts o = {.reconnect_backoff_ms = FX_RECONNECT_MS,
+                         .reconnect_backoff_max_ms = FX_RECONNECT_MS};
+    cg_channel *ch = cg_channel_new(target, &o, &err);
     if (ch == NULL)
         fail_msg("cg_channel_new(%s): %s", target, err.message);
     return ch;

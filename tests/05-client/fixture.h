@@ -71,7 +71,14 @@ void fx_dead_target(char *buf, size_t cap);
  * for it to expire, or valgrind counts those threads' memory as lost. */
 void fx_dead_target_used(void);
 
-/* A channel to target; fails the test if the runtime refuses the target. */
+/* The reconnect backoff of fx_channel's channels: after a refused
+ * connection they try again within FX_RECONNECT_MS (give or take 20%),
+ * not gRPC's 1 s, 1.6 s, ... (a program's channels keep those), so that a
+ * server restart costs a suite a moment, not a second or more. */
+#define FX_RECONNECT_MS 100
+
+/* A channel to target, with the reconnect backoff above; fails the test if
+ * the runtime refuses the target. */
 cg_channel *fx_channel(const char *target);
 
 /* Group setup/teardown: one grpc_init for the whole suite, SIGPIPE

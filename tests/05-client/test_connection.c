@@ -217,8 +217,9 @@ static void test_connection_wait_for_ready_rides_out_restart(void **state)
     fx_server_stop(&a);
     bool noticed = wait_not_ready(ch);
     /* With nobody listening, a connection attempt fails: the channel is
-     * in TRANSIENT_FAILURE and waits about a second before the next one.
-     * A plain call fails at once now. */
+     * in TRANSIENT_FAILURE and waits before the next one (a second by
+     * default; FX_RECONNECT_MS for fx_channel's channels). A plain call
+     * fails at once now. */
     cg_status down = plain_call(ch, "down");
 
     patient p = {.ch = ch};

@@ -489,8 +489,8 @@ static void test_retry_rides_out_restart(void **state)
     dice d;
     dice_init(&d, &env, 0.999);
     /* Waits of about 0.1, 0.2, 0.4, then 0.8 s: the channel's own
-     * reconnect, about a second after it failed (or, if the restarted
-     * server was not up yet, 1.6 s after that), comes in between. */
+     * reconnect (FX_RECONNECT_MS after it failed with fx_channel's
+     * channels; a second, then 1.6 s, by default) comes in between. */
     retrier r = {.policy = {10, 100, 800, 2.0}, .env = &env};
     retrying c = {.r = &r, .ch = ch};
     pthread_t t;

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -26,22 +27,29 @@
 
 #define MAX_PROGRAMS 16
 static program *running[MAX_PROGRAMS];
+/* A suite may run a test's program on a thread of its own while the other
+ * tests run (test_drain.c). */
+static pthread_mutex_t running_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static void track(program *pg)
 {
+    pthread_mutex_lock(&running_mu);
     for (int i = 0; i < MAX_PROGRAMS; i++) {
         if (running[i] == NULL) {
             running[i] = pg;
-            return;
+            break;
         }
     }
+    pthread_mutex_unlock(&running_mu);
 }
 
 static void untrack(program *pg)
 {
+    pthread_mutex_lock(&running_mu);
     for (int i = 0; i < MAX_PROGRAMS; i++)
         if (running[i] == pg)
             running[i] = NULL;
+    pthread_mutex_unlock(&running_mu);
 }
 
 void program_end(program *pg)
@@ -52,9 +60,13 @@ void program_end(program *pg)
 
 static void end_all_programs(void)
 {
-    for (int i = 0; i < MAX_PROGRAMS; i++)
-        if (running[i] != NULL)
-            program_end(running[i]);
+    for (int i = 0; i < MAX_PROGRAMS; i++) {
+        pthread_mutex_lock(&running_mu);
+        program *pg = running[i];
+        pthread_mutex_unlock(&running_mu);
+        if (pg != NULL)
+            program_end(pg);
+    }
 }
 
 /* ---- gRPC for a whole suite -------------------------------------------- */

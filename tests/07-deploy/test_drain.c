@@ -17,6 +17,7 @@
     "config.c health.c" /* GRACE_PERIOD_SECONDS, and health_shutdown */
 #include "lesson.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,15 +46,22 @@ static int logged_grace(program *pg)
     return n;
 }
 
-static void start(program *pg, const char *grace)
+/* Starts the program with GRACE_PERIOD_SECONDS=grace; false, with why
+ * filled in, when it did not come up. */
+static bool start_program(program *pg, const char *grace, char *why, size_t cap)
 {
     char grace_env[64];
     snprintf(grace_env, sizeof grace_env, "GRACE_PERIOD_SECONDS=%s", grace);
     const char *const env[] = {"HOST=127.0.0.1",          "PORT=0",
                                "METRICS_PORT=0",          grace_env,
                                "REPLICA_NAME=drain-test", NULL};
+    return program_start(pg, env, NULL, true, why, cap);
+}
+
+static void start(program *pg, const char *grace)
+{
     char why[20000];
-    bool up = program_start(pg, env, NULL, true, why, sizeof why);
+    bool up = start_program(pg, grace, why, sizeof why);
     expect_true(up, "#running-the-program", "%s", why);
 }
 
@@ -61,15 +69,19 @@ static void start(program *pg, const char *grace)
  * GRACE_PERIOD_SECONDS drains for another grace period (the default is
  * 20 s), and the test would wait that out and then fail, so it fails
  * now. */
-static void start_drain(program *pg, const char *grace)
+static void expect_grace_read(int logged, const char *grace)
 {
-    start(pg, grace);
-    int logged = logged_grace(pg);
     expect_true(logged < 0 || logged == atoi(grace), "#the-grace-period",
                 "the program started with grace_seconds=%d, though the "
                 "test set GRACE_PERIOD_SECONDS=%s: config_load_rest "
                 "(config.c, suite config) reads it",
                 logged, grace);
+}
+
+static void start_drain(program *pg, const char *grace)
+{
+    start(pg, grace);
+    expect_grace_read(logged_grace(pg), grace);
 }
 
 static cg_call *notifications(cg_channel *ch, int count)
@@ -332,66 +344,123 @@ static void test_drain_grace_period_cuts_long_calls(void **state)
 
 /* Calls that keep coming through the lame duck make it last its longest,
  * a quarter of the grace period; a call longer than the grace period then
- * takes the rest: the whole drain is the grace period, no more. */
-/* exercise: drain.c */
-static void test_drain_lame_duck_and_shutdown_fit_the_grace_period(void **state)
+ * takes the rest: the whole drain is the grace period, no more. That takes
+ * 4 s, so the suite's setup starts it on a thread of its own (fit_drain),
+ * and the other tests run meanwhile; the test waits for the thread and
+ * checks what it saw. */
+typedef struct fit_run {
+    pthread_t thread;
+    bool started; /* the thread runs, or ran and is not joined yet */
+    bool done;
+    bool up;           /* the program came up */
+    char why[20000];   /* why not */
+    int logged;        /* the grace period it logged, -1: none */
+    bool drained;      /* it read GRACE_PERIOD_SECONDS: the drain ran */
+    int got;           /* notifications of the long call */
+    cg_status late;    /* the first new call not served */
+    cg_status st;      /* how the long call ended */
+    int64_t lame_ms;   /* SIGTERM to that refused call */
+    int64_t cut_after; /* SIGTERM to the long call's end */
+    int64_t took;      /* SIGTERM to the program's exit */
+    bool exited;
+    int code;
+} fit_run;
+
+static fit_run fit;
+
+static void fit_drain(fit_run *r, program *pg)
 {
-    (void)state;
-    program pg;
-    start_drain(&pg, "4");
-    cg_channel *ch = cg_channel_new(pg.target, NULL, NULL);
+    cg_channel *ch = cg_channel_new(pg->target, NULL, NULL);
     cg_call *c = notifications(ch, 100); /* 99 s: far past the grace period */
-    int got = cg_call_recv(c) != NULL;
+    r->got = cg_call_recv(c) != NULL;
 
     int64_t t0 = now_ms();
-    proc_signal(&pg.p, SIGTERM);
+    proc_signal(&pg->p, SIGTERM);
     /* New calls, one every few ms, until they are refused. */
-    cg_status late = fresh_call(pg.target);
+    cg_status late = fresh_call(pg->target);
     for (int i = 0; i < 2000 && (late.code == GRPC_STATUS_OK ||
                                  late.code == GRPC_STATUS_CANCELLED);
          i++) {
         struct timespec pause = {0, 5 * 1000000L};
         nanosleep(&pause, NULL);
-        late = fresh_call(pg.target);
+        late = fresh_call(pg->target);
     }
-    int64_t lame_ms = now_ms() - t0;
+    r->late = late;
+    r->lame_ms = now_ms() - t0;
     while (cg_call_recv(c) != NULL)
-        got++;
-    cg_status st = cg_call_finish(c);
-    int64_t cut_after = now_ms() - t0;
+        r->got++;
+    r->st = cg_call_finish(c);
+    r->cut_after = now_ms() - t0;
     cg_channel_free(ch);
-    bool exited = proc_wait(&pg.p, WAIT_MS);
-    int64_t took = now_ms() - t0;
-    int code = exited ? proc_exit_code(&pg.p) : -1;
-    program_end(&pg);
+    r->exited = proc_wait(&pg->p, WAIT_MS);
+    r->took = now_ms() - t0;
+    r->code = r->exited ? proc_exit_code(&pg->p) : -1;
+}
 
-    expect_code(late, GRPC_STATUS_UNAVAILABLE, "#the-lame-duck");
+static void *fit_thread(void *arg)
+{
+    fit_run *r = arg;
+    program pg;
+    r->up = start_program(&pg, "4", r->why, sizeof r->why);
+    if (!r->up)
+        return NULL;
+    r->logged = logged_grace(&pg);
+    /* A program that did not read GRACE_PERIOD_SECONDS would drain for
+     * 20 s: the test fails on that at once. */
+    r->drained = r->logged < 0 || r->logged == 4;
+    if (r->drained)
+        fit_drain(r, &pg);
+    program_end(&pg);
+    return NULL;
+}
+
+/* Waits for the thread (or runs it here, if it could not start). */
+static void fit_wait(void)
+{
+    if (fit.started)
+        pthread_join(fit.thread, NULL);
+    else if (!fit.done)
+        fit_thread(&fit);
+    fit.started = false;
+    fit.done = true;
+}
+
+/* exercise: drain.c */
+static void test_drain_lame_duck_and_shutdown_fit_the_grace_period(void **state)
+{
+    (void)state;
+    fit_wait();
+    expect_true(fit.up, "#running-the-program", "%s", fit.why);
+    expect_grace_read(fit.logged, "4");
+    expect_code(fit.late, GRPC_STATUS_UNAVAILABLE, "#the-lame-duck");
     /* A quarter of 4 s is 1000 ms; each new call may add its own time. */
-    expect_true(lame_ms < 1700, "#the-lame-duck",
+    expect_true(fit.lame_ms < 1700, "#the-lame-duck",
                 "new calls were still "
                 "served %lld ms after SIGTERM, though they kept coming: the "
                 "lame duck may last at most a quarter of "
                 "GRACE_PERIOD_SECONDS=4 (1000 ms)",
-                (long long)lame_ms);
-    expect_true(got >= 1 && st.code != GRPC_STATUS_OK, "#the-grace-period",
+                (long long)fit.lame_ms);
+    expect_true(fit.got >= 1 && fit.st.code != GRPC_STATUS_OK,
+                "#the-grace-period",
                 "a call longer than the grace period should be cut off: got "
                 "%d notifications and %s",
-                got, cg_status_name(st.code));
+                fit.got, cg_status_name(fit.st.code));
     /* Lame duck plus shutdown: 4000 ms. A shutdown given the whole grace
      * period after the lame duck cuts at 5000 ms. */
-    expect_true(cut_after >= 3500 && cut_after < 4600, "#the-grace-period",
+    expect_true(fit.cut_after >= 3500 && fit.cut_after < 4600,
+                "#the-grace-period",
                 "the long call was cut off %lld ms after SIGTERM: the lame "
                 "duck and the shutdown together should take the grace "
                 "period, GRACE_PERIOD_SECONDS=4 (4000 ms), no more and not "
                 "much less",
-                (long long)cut_after);
-    expect_true(exited, "#the-grace-period",
+                (long long)fit.cut_after);
+    expect_true(fit.exited, "#the-grace-period",
                 "the program was still running %d ms after SIGTERM", WAIT_MS);
-    expect_int(code, 0, "#the-grace-period");
-    expect_true(took < 5000, "#the-grace-period",
+    expect_int(fit.code, 0, "#the-grace-period");
+    expect_true(fit.took < 5000, "#the-grace-period",
                 "the program exited %lld "
                 "ms after SIGTERM, past GRACE_PERIOD_SECONDS=4",
-                (long long)took);
+                (long long)fit.took);
 }
 
 static void test_drain_sigint_too(void **state)
@@ -413,6 +482,21 @@ static void test_drain_sigint_too(void **state)
                 pg.p.out);
 }
 
+/* The suite's setup starts the longest test's program (see fit_run). */
+static int drain_suite_setup(void **state)
+{
+    int rc = grpc_suite_setup(state);
+    if (rc == 0)
+        fit.started = pthread_create(&fit.thread, NULL, fit_thread, &fit) == 0;
+    return rc;
+}
+
+static int drain_suite_teardown(void **state)
+{
+    fit_wait();
+    return grpc_suite_teardown(state);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -424,5 +508,6 @@ int main(void)
             test_drain_lame_duck_and_shutdown_fit_the_grace_period),
         cmocka_unit_test(test_drain_sigint_too),
     };
-    return cmocka_run_group_tests(tests, grpc_suite_setup, grpc_suite_teardown);
+    return cmocka_run_group_tests(tests, drain_suite_setup,
+                                  drain_suite_teardown);
 }
