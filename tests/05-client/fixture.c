@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <spawn.h>
@@ -42,13 +43,18 @@ static void setup_service(cg_server *srv, void *user)
     svc_register(srv, user);
 }
 
-void fx_server_start(fx_server *s, const char *name)
+bool fx_server_try_start(fx_server *s, const char *name)
 {
     svc_init(&s->st, name);
     s->srv = cg_test_server_start(setup_service, &s->st, &s->port);
-    if (s->srv == NULL)
-        fail_msg("the test server could not start on 127.0.0.1:0");
     snprintf(s->target, sizeof s->target, "127.0.0.1:%d", s->port);
+    return s->srv != NULL;
+}
+
+void fx_server_start(fx_server *s, const char *name)
+{
+    if (!fx_server_try_start(s, name))
+        fail_msg("the test server could not start on 127.0.0.1:0");
 }
 
 bool fx_server_start_on(fx_server *s, const char *name, int port)
@@ -118,6 +124,12 @@ void fx_dead_target_used(void)
     last_dead_use = fx_now_ms();
 }
 
+/* fx_channel's channels not yet given to fx_channel_free (tests may make
+ * them on threads of their own). */
+#define FX_MAX_OPEN 64
+static cg_channel *open_channels[FX_MAX_OPEN];
+static pthread_mutex_t open_mu = PTHREAD_MUTEX_INITIALIZER;
+
 cg_channel *fx_channel(const char *target)
 {
     cg_status err;
@@ -126,7 +138,37 @@ cg_channel *fx_channel(const char *target)
     cg_channel *ch = cg_channel_new(target, &o, &err);
     if (ch == NULL)
         fail_msg("cg_channel_new(%s): %s", target, err.message);
+    pthread_mutex_lock(&open_mu);
+    for (int i = 0; i < FX_MAX_OPEN; i++) {
+        if (open_channels[i] == NULL) {
+            open_channels[i] = ch;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&open_mu);
     return ch;
+}
+
+void fx_channel_free(cg_channel *ch)
+{
+    pthread_mutex_lock(&open_mu);
+    for (int i = 0; ch != NULL && i < FX_MAX_OPEN; i++)
+        if (open_channels[i] == ch)
+            open_channels[i] = NULL;
+    pthread_mutex_unlock(&open_mu);
+    cg_channel_free(ch);
+}
+
+/* The channels of tests that failed before they freed them. */
+static void free_open_channels(void)
+{
+    for (int i = 0; i < FX_MAX_OPEN; i++) {
+        pthread_mutex_lock(&open_mu);
+        cg_channel *ch = open_channels[i];
+        pthread_mutex_unlock(&open_mu);
+        if (ch != NULL)
+            fx_channel_free(ch);
+    }
 }
 
 int fx_group_setup(void **state)
@@ -148,6 +190,7 @@ int fx_group_teardown(void **state)
 {
     (void)state;
     fx_watchdog(0, "");
+    free_open_channels();
     if (last_dead_use != 0 && fx_slow() > 1) {
         /* The core's first reconnect backoff is 1 s (+-20%); see
          * fx_dead_target_used. Not a wait for readiness: nothing here

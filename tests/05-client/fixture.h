@@ -49,6 +49,10 @@ typedef struct fx_server {
  * one). Fails the running test if it cannot. */
 void fx_server_start(fx_server *s, const char *name);
 
+/* The same, for a thread other than the test's: false when the server
+ * could not start (fx_server_free the record either way). */
+bool fx_server_try_start(fx_server *s, const char *name);
+
 /* Starts it on a given port, e.g. the one a stopped server had (a restart).
  * False if the port cannot be bound within FX_WAIT_MS (times fx_slow()). */
 bool fx_server_start_on(fx_server *s, const char *name, int port);
@@ -80,6 +84,13 @@ void fx_dead_target_used(void);
 /* A channel to target, with the reconnect backoff above; fails the test if
  * the runtime refuses the target. */
 cg_channel *fx_channel(const char *target);
+
+/* cg_channel_free, for every channel a test frees (fx_channel's, or one the
+ * code under test made). A test that fails half-way never gets there: the
+ * group teardown frees fx_channel's channels still open, so that
+ * LeakSanitizer's report at exit shows only what the code under test
+ * leaked (and does not spend a second on the test's own). */
+void fx_channel_free(cg_channel *ch);
 
 /* Group setup/teardown: one grpc_init for the whole suite, SIGPIPE
  * ignored (a child's closed stdin must not end the suite). */

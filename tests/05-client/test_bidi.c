@@ -55,7 +55,7 @@ static void test_bidi_echo_lock_step(void **state)
     echo_seen e = {.st = &srv.st};
     size_t received = 99;
     cg_status st = bidi_echo(ch, ids, 4, FX_CALL_MS, on_echo, &e, &received);
-    cg_channel_free(ch);
+    fx_channel_free(ch);
     fx_server_free(&srv);
     expect_status(st, GRPC_STATUS_OK, "bidi_echo(a, b, c, d)", "#lock-step");
     expect_int(received, 4, "#lock-step");
@@ -83,7 +83,7 @@ static void test_bidi_echo_nothing_to_send(void **state)
     echo_seen e = {.st = &srv.st};
     size_t received = 99;
     cg_status st = bidi_echo(ch, NULL, 0, FX_CALL_MS, on_echo, &e, &received);
-    cg_channel_free(ch);
+    fx_channel_free(ch);
     int calls = svc_get(&srv.st, &srv.st.calls);
     fx_server_free(&srv);
     expect_status(st, GRPC_STATUS_OK, "bidi_echo(no ids)", "#lock-step");
@@ -103,7 +103,7 @@ static void test_bidi_echo_server_ends_early(void **state)
     echo_seen e = {.st = &srv.st};
     size_t received = 99;
     cg_status st = bidi_echo(ch, ids, 4, FX_CALL_MS, on_echo, &e, &received);
-    cg_channel_free(ch);
+    fx_channel_free(ch);
     int requests = svc_get(&srv.st, &srv.st.requests);
     fx_server_free(&srv);
     expect_status(st, GRPC_STATUS_INVALID_ARGUMENT, "bidi_echo(a, \"\", c, d)",
@@ -124,7 +124,7 @@ static void test_bidi_echo_stop_early(void **state)
     echo_seen e = {.st = &srv.st, .stop_at = 2};
     size_t received = 99;
     cg_status st = bidi_echo(ch, ids, 4, FX_CALL_MS, on_echo, &e, &received);
-    cg_channel_free(ch);
+    fx_channel_free(ch);
     int requests = svc_get(&srv.st, &srv.st.requests);
     /* Wait for the handler's end only when a call reached it (a client that
      * never called fails below at once, not after FX_CALL_MS). */
@@ -170,7 +170,7 @@ static void test_bidi_chat_alone(void **state)
     cg_channel *ch = fx_channel(srv.target);
     cg_status st;
     char *text = chat_alone(ch, "ann", "hello\nworld\n", &st);
-    cg_channel_free(ch);
+    fx_channel_free(ch);
     char log[1024];
     pthread_mutex_lock(&srv.st.mu); /* the handler's threads write it */
     snprintf(log, sizeof log, "%s", srv.st.chat_log);
@@ -208,7 +208,7 @@ static void test_bidi_chat_lines(void **state)
     text = chat_alone(ch, "ann", NULL, &st);
     snprintf(out, sizeof out, "%s", text);
     free(text);
-    cg_channel_free(ch);
+    fx_channel_free(ch);
     int joined = svc_get(&srv.st, &srv.st.joined);
     int members = svc_get(&srv.st, &srv.st.members);
     fx_server_free(&srv);
@@ -229,7 +229,7 @@ static void test_bidi_chat_server_error(void **state)
     cg_status st;
     /* No user name: the server ends the call at the first message. */
     char *text = chat_alone(ch, "", "x\ny\nz\n", &st);
-    cg_channel_free(ch);
+    fx_channel_free(ch);
     int broadcasts = svc_get(&srv.st, &srv.st.broadcasts);
     fx_server_free(&srv);
     free(text);
@@ -373,8 +373,8 @@ static void test_bidi_chat_two_members(void **state)
     bool b3 = b2 && member_saw(&b, "[bob]: bye\n", FX_WAIT_MS);
     member_leave(&b);
 
-    cg_channel_free(cha);
-    cg_channel_free(chb);
+    fx_channel_free(cha);
+    fx_channel_free(chb);
     int members = svc_get(&srv.st, &srv.st.members);
     fx_server_free(&srv);
 

@@ -16,16 +16,17 @@
 
 #define RUN_MS 20000
 
-/* Checks a finished run: exit status, stdout, and stderr. */
-static void expect_run(fx_proc *p, const char *cmd, int want_rc,
-                       const char *want_out, const char *want_err,
-                       const char *section)
+/* Whether a finished run had the exit status, stdout and stderr wanted;
+ * if not, msg says how. Frees the run either way. */
+static bool run_ok(fx_proc *p, const char *cmd, int want_rc,
+                   const char *want_out, const char *want_err, char *msg,
+                   size_t cap)
 {
     bool ok = p->status == want_rc && strcmp(p->out_text, want_out) == 0 &&
               (want_err == NULL || strcmp(p->err_text, want_err) == 0);
     if (!ok) {
-        char msg[2048], q1[600], q2[600], q3[600], q4[600];
-        snprintf(msg, sizeof msg,
+        char q1[600], q2[600], q3[600], q4[600];
+        snprintf(msg, cap,
                  "client %s\n      exit status %d (expected %d)\n"
                  "      stdout %s\n      expected %s\n"
                  "      stderr %s%s%s",
@@ -34,10 +35,19 @@ static void expect_run(fx_proc *p, const char *cmd, int want_rc,
                  fx_quote(p->err_text, q3, sizeof q3),
                  want_err ? "\n      expected " : "",
                  want_err ? fx_quote(want_err, q4, sizeof q4) : "");
-        fx_proc_free(p);
-        expect_fail(section, "%s", msg);
     }
     fx_proc_free(p);
+    return ok;
+}
+
+/* Checks a finished run: exit status, stdout, and stderr. */
+static void expect_run(fx_proc *p, const char *cmd, int want_rc,
+                       const char *want_out, const char *want_err,
+                       const char *section)
+{
+    char msg[2048];
+    if (!run_ok(p, cmd, want_rc, want_out, want_err, msg, sizeof msg))
+        expect_fail(section, "%s", msg);
 }
 
 /* Runs `client --target T ARGS...` (argv from ARGS) to the end. */
@@ -226,14 +236,21 @@ static void test_cli_chat_two_members(void **state)
     char a_out[512], a_err[512];
     snprintf(a_out, sizeof a_out, "%s", a.out_text);
     snprintf(a_err, sizeof a_err, "%s", a.err_text);
+    /* Both runs checked (and freed) before anything fails the test. */
+    char a_msg[2048], b_msg[2048];
+    bool a_ok = run_ok(&a, "chat alice", 0, "[alice]: hello\n[bob]: hi alice\n",
+                       "", a_msg, sizeof a_msg);
+    bool b_ok =
+        run_ok(&b, "chat bob", 0, "[bob]: hi alice\n", "", b_msg, sizeof b_msg);
     char q1[600], q2[600];
     expect_true(a1 && a2, "#two-threads",
                 "while her input was open, client chat alice printed %s "
                 "(stderr %s)",
                 fx_quote(a_out, q1, sizeof q1), fx_quote(a_err, q2, sizeof q2));
-    expect_run(&a, "chat alice", 0, "[alice]: hello\n[bob]: hi alice\n", "",
-               "#ending-a-chat");
-    expect_run(&b, "chat bob", 0, "[bob]: hi alice\n", "", "#ending-a-chat");
+    if (!a_ok)
+        expect_fail("#ending-a-chat", "%s", a_msg);
+    if (!b_ok)
+        expect_fail("#ending-a-chat", "%s", b_msg);
     expect_int(members, 0, "#ending-a-chat");
 }
 

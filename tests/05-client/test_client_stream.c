@@ -28,7 +28,7 @@ static void test_client_stream_sums_values(void **state)
     char msg[128] = "garbage";
     cg_status st =
         client_stream(ch, "sum", values, 5, FX_CALL_MS, msg, sizeof msg);
-    cg_channel_free(ch);
+    fx_channel_free(ch);
     int requests = srv.st.requests;
     fx_server_free(&srv);
     expect_status(st, GRPC_STATUS_OK, "client_stream(\"sum\", 5 values)",
@@ -47,7 +47,7 @@ static void test_client_stream_no_values(void **state)
     char msg[128] = "garbage";
     cg_status st =
         client_stream(ch, "none", NULL, 0, FX_CALL_MS, msg, sizeof msg);
-    cg_channel_free(ch);
+    fx_channel_free(ch);
     fx_server_free(&srv);
     expect_status(st, GRPC_STATUS_OK, "client_stream(\"none\", no values)",
                   "#sending-a-stream");
@@ -65,7 +65,7 @@ static void test_client_stream_invalid_id(void **state)
     char msg[128] = "garbage";
     cg_status st =
         client_stream(ch, "", values, 3, FX_CALL_MS, msg, sizeof msg);
-    cg_channel_free(ch);
+    fx_channel_free(ch);
     fx_server_free(&srv);
     expect_status(st, GRPC_STATUS_INVALID_ARGUMENT,
                   "client_stream(\"\", 3 values)", "#sending-a-stream");
@@ -93,7 +93,7 @@ static void check_upload(const char *name, size_t len, size_t chunk_size,
     upload_result res;
     memset(&res, 0x55, sizeof res);
     cg_status st = upload_file(ch, path, chunk_size, FX_CALL_MS, &res);
-    cg_channel_free(ch);
+    fx_channel_free(ch);
     unlink(path);
     svc_state *s = &srv.st;
     char server_id[17];
@@ -182,7 +182,7 @@ static void test_client_stream_upload_base_name(void **state)
              slash + 1);
     upload_result res;
     cg_status st = upload_file(ch, dotted, 10, FX_CALL_MS, &res);
-    cg_channel_free(ch);
+    fx_channel_free(ch);
     unlink(path);
     char filename[256];
     snprintf(filename, sizeof filename, "%s", srv.st.filename);
@@ -203,7 +203,7 @@ static void test_client_stream_upload_missing_file(void **state)
     memset(&res, 0x55, sizeof res);
     cg_status st = upload_file(ch, STEP_BUILD_DIR "/no/such/file.txt", 0,
                                FX_CALL_MS, &res);
-    cg_channel_free(ch);
+    fx_channel_free(ch);
     int calls = srv.st.calls;
     fx_server_free(&srv);
     expect_status(st, GRPC_STATUS_NOT_FOUND, "upload_file(a missing file)",
@@ -229,7 +229,7 @@ static void test_client_stream_upload_read_error(void **state)
     /* A directory opens, but reading it fails (EISDIR). */
     upload_result res;
     cg_status st = upload_file(ch, STEP_BUILD_DIR, 0, FX_CALL_MS, &res);
-    cg_channel_free(ch);
+    fx_channel_free(ch);
     int uploads = srv.st.uploads;
     fx_server_free(&srv);
     expect_status(st, GRPC_STATUS_CANCELLED, "upload_file(a directory)",
@@ -255,7 +255,7 @@ static void test_client_stream_upload_refused(void **state)
     upload_result res;
     memset(&res, 0x55, sizeof res);
     cg_status st = upload_file(ch, path, 1024, FX_CALL_MS, &res);
-    cg_channel_free(ch);
+    fx_channel_free(ch);
     unlink(path);
     fx_server_free(&srv);
     expect_status(st, GRPC_STATUS_RESOURCE_EXHAUSTED,
@@ -277,7 +277,7 @@ static void test_client_stream_upload_server_down(void **state)
     fx_temp_file(path, sizeof path, "nowhere.bin", 5000, 4, NULL);
     upload_result res;
     cg_status st = upload_file(ch, path, 1024, FX_CALL_MS, &res);
-    cg_channel_free(ch);
+    fx_channel_free(ch);
     fx_dead_target_used();
     unlink(path);
     expect_status(st, GRPC_STATUS_UNAVAILABLE,

@@ -69,7 +69,7 @@ static void test_connection_ensure_connects(void **state)
     cg_conn_state after = cg_channel_state(ch, false);
     /* Already READY: at once. timeout 0 means the default. */
     cg_status again = ensure_connection(ch, 0);
-    cg_channel_free(ch);
+    fx_channel_free(ch);
     int calls = srv.st.calls;
     fx_server_free(&srv);
     expect_true(before == CG_CONN_IDLE, "#connectivity-states",
@@ -102,7 +102,7 @@ static void test_connection_ensure_server_down(void **state)
     int64_t t0 = fx_now_ms();
     cg_status st = ensure_connection(ch, 300);
     int64_t took = fx_now_ms() - t0;
-    cg_channel_free(ch);
+    fx_channel_free(ch);
     fx_dead_target_used();
     cg_status none = ensure_connection(NULL, 100);
     expect_status(st, GRPC_STATUS_UNAVAILABLE,
@@ -147,7 +147,7 @@ static void test_connection_recovers_after_restart(void **state)
     cg_conn_state after = cg_channel_state(ch, false);
     cg_status call2 = plain_call(ch, "two");
     /* [/restart] */
-    cg_channel_free(ch);
+    fx_channel_free(ch);
     int first_calls = a.st.unary_calls, second_calls = b.st.unary_calls;
     fx_server_free(&a);
     fx_server_free(&b);
@@ -228,7 +228,7 @@ static void test_connection_wait_for_ready_rides_out_restart(void **state)
     fx_server b;
     bool restarted = fx_server_start_on(&b, "second", port);
     pthread_join(t, NULL);
-    cg_channel_free(ch);
+    fx_channel_free(ch);
     int second_calls = b.st.unary_calls;
     fx_server_free(&a);
     fx_server_free(&b);
@@ -257,7 +257,7 @@ static void test_connection_wait_for_ready_gives_up(void **state)
     int64_t t0 = fx_now_ms();
     cg_status st = ready_call(ch, "x", 1, 300, msg, sizeof msg);
     int64_t took = fx_now_ms() - t0;
-    cg_channel_free(ch);
+    fx_channel_free(ch);
     fx_dead_target_used();
     expect_status(st, GRPC_STATUS_DEADLINE_EXCEEDED,
                   "a call with wait_ready_opts(300), no server",
@@ -278,7 +278,7 @@ static void test_connection_wait_for_ready_plain_call(void **state)
     cg_channel *ch = fx_channel(srv.target);
     char msg[64];
     cg_status st = ready_call(ch, "x", 5, 0, msg, sizeof msg);
-    cg_channel_free(ch);
+    fx_channel_free(ch);
     int64_t left = srv.st.time_left_ms;
     int32_t value = srv.st.last_value;
     fx_server_free(&srv);

@@ -227,7 +227,7 @@ static void test_errors_real_calls(void **state)
         line, sizeof line);
     expect_text(line, "The server did not answer in time (DEADLINE_EXCEEDED)",
                 "status_describe(a call past its deadline)", "#what-to-show");
-    cg_channel_free(ch);
+    fx_channel_free(ch);
     fx_server_free(&srv);
 
     /* Nobody there. */
@@ -238,7 +238,7 @@ static void test_errors_real_calls(void **state)
     describe_call(
         tutorial__v1__user_service_client__get_user(ch, &req, &user, &opts),
         line, sizeof line);
-    cg_channel_free(ch);
+    fx_channel_free(ch);
     fx_dead_target_used();
     expect_text(line, "Service unavailable, try again later (UNAVAILABLE)",
                 "status_describe(a call to a dead port)", "#what-to-show");

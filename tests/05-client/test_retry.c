@@ -207,7 +207,7 @@ static void test_retry_recovers_from_unavailable(void **state)
     char msg[64] = "garbage";
     cg_status st =
         unary_call_retry(&r, ch, "again", 3, true, FX_CALL_MS, msg, sizeof msg);
-    cg_channel_free(ch);
+    fx_channel_free(ch);
     int calls = srv.st.unary_calls;
     static const int64_t want[2] = {50, 100};
     expect_status(st, GRPC_STATUS_OK,
@@ -240,7 +240,7 @@ static void test_retry_gives_up_after_max_attempts(void **state)
     char msg[64] = "garbage";
     cg_status st =
         unary_call_retry(&r, ch, "x", 1, true, FX_CALL_MS, msg, sizeof msg);
-    cg_channel_free(ch);
+    fx_channel_free(ch);
     int calls = srv.st.unary_calls;
     fx_server_free(&srv);
     static const int64_t want[2] = {10, 20};
@@ -269,7 +269,7 @@ static int attempts_for(grpc_status_code code, bool idempotent, cg_status *st,
     char msg[64];
     *st = unary_call_retry(&r, ch, "x", 1, idempotent, FX_CALL_MS, msg,
                            sizeof msg);
-    cg_channel_free(ch);
+    fx_channel_free(ch);
     int calls = srv.st.unary_calls;
     fx_server_free(&srv);
     *waits = d.n_waits;
@@ -332,7 +332,7 @@ static void test_retry_within_deadline(void **state)
     cg_status st =
         unary_call_retry(&r, ch, "x", 1, true, 1000, msg, sizeof msg);
     int64_t took = fx_now_ms() - t0;
-    cg_channel_free(ch);
+    fx_channel_free(ch);
     int calls = srv.st.unary_calls;
     int64_t first_left = srv.st.unary_left_ms[0];
     int64_t second_left = srv.st.unary_left_ms[1];
@@ -397,7 +397,7 @@ static void test_retry_budget(void **state)
     cg_status st4 =
         unary_call_retry(&r, ch, "x", 1, true, FX_CALL_MS, msg, sizeof msg);
     double after_success = b.tokens;
-    cg_channel_free(ch);
+    fx_channel_free(ch);
     fx_server_free(&srv);
     retry_budget_destroy(&b);
     dice_destroy(&d);
@@ -499,7 +499,7 @@ static void test_retry_rides_out_restart(void **state)
     fx_server b;
     bool restarted = fx_server_start_on(&b, "second", port);
     pthread_join(t, NULL);
-    cg_channel_free(ch);
+    fx_channel_free(ch);
     int second_calls = b.st.unary_calls;
     int waits = d.n_waits;
     fx_server_free(&a);
@@ -560,7 +560,7 @@ static void test_retry_policy_retries(void **state)
     retrier r = {.policy = {4, 200, 2000, 2.0}};
     cg_channel *ch = policy_server(&srv, &r, GRPC_STATUS_UNAVAILABLE, 2);
     cg_status st = plain_call(ch, "declared");
-    cg_channel_free(ch);
+    fx_channel_free(ch);
     int calls = srv.st.unary_calls;
     int previous = srv.st.previous_attempts;
     expect_status(st, GRPC_STATUS_OK,
@@ -586,14 +586,14 @@ static void test_retry_policy_limits(void **state)
     retrier r = {.policy = {3, 20, 200, 2.0}};
     cg_channel *ch = policy_server(&srv, &r, GRPC_STATUS_UNAVAILABLE, 0);
     cg_status st = plain_call(ch, "x");
-    cg_channel_free(ch);
+    fx_channel_free(ch);
     int calls = srv.st.unary_calls;
     fx_server_free(&srv);
     /* INVALID_ARGUMENT: not in retryableStatusCodes. */
     fx_server inv;
     cg_channel *ch2 = policy_server(&inv, &r, GRPC_STATUS_INVALID_ARGUMENT, 0);
     cg_status st2 = plain_call(ch2, "x");
-    cg_channel_free(ch2);
+    fx_channel_free(ch2);
     int inv_calls = inv.st.unary_calls;
     fx_server_free(&inv);
     expect_status(st, GRPC_STATUS_UNAVAILABLE,
@@ -625,7 +625,7 @@ static void test_retry_policy_throttling(void **state)
     int calls1 = svc_get(&srv.st, &srv.st.unary_calls);
     cg_status st2 = plain_call(ch, "x");
     int calls2 = svc_get(&srv.st, &srv.st.unary_calls) - calls1;
-    cg_channel_free(ch);
+    fx_channel_free(ch);
     fx_server_free(&srv);
     retry_budget_destroy(&b);
     expect_status(st1, GRPC_STATUS_UNAVAILABLE, "the first call",
@@ -651,48 +651,106 @@ static void *call_plainly(void *arg)
     return NULL;
 }
 
-static void test_retry_policy_rides_out_restart(void **state)
+/* The longest test of the suite (gRPC's retries wait for the channel's
+ * own reconnect, about a second), so the suite's setup starts it on a
+ * thread of its own and the other tests run meanwhile; the test waits
+ * for the thread and checks what it saw. */
+typedef struct policy_restart {
+    pthread_t thread;
+    bool started; /* the thread runs, or ran and is not joined yet */
+    bool done;
+    bool up;            /* the first server started */
+    bool made;          /* retry_channel_new gave a channel */
+    cg_status made_err; /* what it said when it did not */
+    char target[32];
+    bool down, restarted;
+    int port;
+    cg_status st;
+    int second_calls, previous;
+} policy_restart;
+
+static policy_restart restart_run;
+
+static void policy_restart_calls(policy_restart *run, fx_server *a,
+                                 cg_channel *ch)
 {
-    (void)state;
-    fx_watchdog(60, "#the-same-declared-a-retry-policy");
-    fx_server a;
-    /* Attempts about 0, 0.5, 1.5, 3.5 and 7.5 s after the first: the
-     * channel reconnects about a second after it failed. */
-    retrier r = {.policy = {5, 500, 5000, 2.0}};
-    cg_channel *ch = policy_server(&a, &r, GRPC_STATUS_OK, 0);
-    int port = a.port;
     cg_channel_wait_ready(ch, FX_WAIT_MS);
-    fx_server_stop(&a);
+    fx_server_stop(a);
     /* Refused once: the channel waits about a second before it tries to
      * connect again, and a fail-fast call fails at once until then. */
-    bool down = wait_state(ch, CG_CONN_TRANSIENT_FAILURE);
+    run->down = wait_state(ch, CG_CONN_TRANSIENT_FAILURE);
     plain c = {.ch = ch};
     pthread_t t;
     pthread_create(&t, NULL, call_plainly, &c);
     fx_server b;
-    bool restarted = fx_server_start_on(&b, "second", port);
+    run->restarted = fx_server_start_on(&b, "second", run->port);
     pthread_join(t, NULL);
-    cg_channel_free(ch);
-    int second_calls = b.st.unary_calls;
-    int previous = b.st.previous_attempts;
-    fx_server_free(&a);
+    run->st = c.st;
+    run->second_calls = b.st.unary_calls;
+    run->previous = b.st.previous_attempts;
     fx_server_free(&b);
-    expect_true(down, "#riding-out-a-restart",
+}
+
+static void *policy_restart_thread(void *arg)
+{
+    policy_restart *run = arg;
+    fx_server a;
+    /* Attempts about 0, 0.5, 1.5, 3.5 and 7.5 s after the first: the
+     * channel reconnects about a second after it failed. */
+    retrier r = {.policy = {5, 500, 5000, 2.0}};
+    run->up = fx_server_try_start(&a, "first");
+    if (run->up) {
+        run->port = a.port;
+        snprintf(run->target, sizeof run->target, "%s", a.target);
+        run->made_err = cg_ok();
+        cg_channel *ch = retry_channel_new(a.target, &r, &run->made_err);
+        run->made = ch != NULL;
+        if (ch != NULL)
+            policy_restart_calls(run, &a, ch);
+        fx_channel_free(ch);
+    }
+    fx_server_free(&a);
+    return NULL;
+}
+
+/* Waits for the thread (or runs it here, if it could not start). */
+static void policy_restart_wait(void)
+{
+    if (restart_run.started)
+        pthread_join(restart_run.thread, NULL);
+    else if (!restart_run.done)
+        policy_restart_thread(&restart_run);
+    restart_run.started = false;
+    restart_run.done = true;
+}
+
+static void test_retry_policy_rides_out_restart(void **state)
+{
+    (void)state;
+    fx_watchdog(60, "#the-same-declared-a-retry-policy");
+    policy_restart_wait();
+    const policy_restart *run = &restart_run;
+    expect_true(run->up, "#riding-out-a-restart",
+                "the test server could not start on 127.0.0.1:0");
+    expect_true(run->made, "#the-same-declared-a-retry-policy",
+                "retry_channel_new(\"%s\") gave NULL: %s \"%s\"", run->target,
+                cg_status_name(run->made_err.code), run->made_err.message);
+    expect_true(run->down, "#riding-out-a-restart",
                 "the channel did not report TRANSIENT_FAILURE %d s after "
                 "its server stopped",
                 FX_WAIT_MS / 1000 * fx_slow());
-    expect_true(restarted, "#riding-out-a-restart",
-                "the test could not restart its server on port %d", port);
-    expect_status(c.st, GRPC_STATUS_OK,
+    expect_true(run->restarted, "#riding-out-a-restart",
+                "the test could not restart its server on port %d", run->port);
+    expect_status(run->st, GRPC_STATUS_OK,
                   "a plain call on retry_channel_new's channel while the "
                   "server restarts",
                   "#the-same-declared-a-retry-policy");
-    expect_int(second_calls, 1, "#the-same-declared-a-retry-policy");
-    expect_true(previous >= 1, "#the-same-declared-a-retry-policy",
+    expect_int(run->second_calls, 1, "#the-same-declared-a-retry-policy");
+    expect_true(run->previous >= 1, "#the-same-declared-a-retry-policy",
                 "the restarted server saw grpc-previous-rpc-attempts %d: "
                 "gRPC should have retried the call at least once (the first "
                 "attempt found no server)",
-                previous);
+                run->previous);
 }
 
 /* ---- what the contract says besides the loop itself ------------------- */
@@ -730,7 +788,7 @@ static void test_retry_zero_timeout(void **state)
     char msg[64];
     cg_status st =
         unary_call_retry(&r, ch, "zero", 1, true, 0, msg, sizeof msg);
-    cg_channel_free(ch);
+    fx_channel_free(ch);
     int64_t left = srv.st.unary_left_ms[0];
     fx_server_free(&srv);
     dice_destroy(&d);
@@ -756,7 +814,7 @@ static void test_retry_real_env_by_default(void **state)
     char msg[64];
     cg_status st =
         unary_call_retry(&r, ch, "real", 1, true, FX_CALL_MS, msg, sizeof msg);
-    cg_channel_free(ch);
+    fx_channel_free(ch);
     int calls = srv.st.unary_calls;
     fx_server_free(&srv);
     expect_status(st, GRPC_STATUS_OK,
@@ -784,9 +842,9 @@ static void test_retry_null_arguments(void **state)
     cg_channel *none = retry_channel_new(srv.target, NULL, &err);
     cg_channel *none2 = retry_channel_new(srv.target, NULL, NULL);
     int calls = srv.st.unary_calls;
-    cg_channel_free(ch);
-    cg_channel_free(none);
-    cg_channel_free(none2);
+    fx_channel_free(ch);
+    fx_channel_free(none);
+    fx_channel_free(none2);
     fx_server_free(&srv);
     expect_status(no_r, GRPC_STATUS_INVALID_ARGUMENT,
                   "unary_call_retry(NULL retrier)", "#when-to-retry");
@@ -813,14 +871,14 @@ static void test_retry_policy_not_on_deadline_exceeded(void **state)
     fx_server una;
     cg_channel *ch = policy_server(&una, &r, GRPC_STATUS_UNAVAILABLE, 1);
     cg_status st = plain_call(ch, "x");
-    cg_channel_free(ch);
+    fx_channel_free(ch);
     int una_calls = una.st.unary_calls;
     fx_server_free(&una);
     /* DEADLINE_EXCEEDED: not retried. */
     fx_server de;
     cg_channel *ch2 = policy_server(&de, &r, GRPC_STATUS_DEADLINE_EXCEEDED, 0);
     cg_status st2 = plain_call(ch2, "x");
-    cg_channel_free(ch2);
+    fx_channel_free(ch2);
     int de_calls = de.st.unary_calls;
     fx_server_free(&de);
     expect_status(st, GRPC_STATUS_OK,
@@ -834,6 +892,23 @@ static void test_retry_policy_not_on_deadline_exceeded(void **state)
                 "a server that answers DEADLINE_EXCEEDED saw %d attempts, "
                 "expected 1: retryableStatusCodes lists UNAVAILABLE only",
                 de_calls);
+}
+
+/* The fixture's group setup, then the longest test's thread. */
+static int retry_group_setup(void **state)
+{
+    int rc = fx_group_setup(state);
+    if (rc == 0)
+        restart_run.started =
+            pthread_create(&restart_run.thread, NULL, policy_restart_thread,
+                           &restart_run) == 0;
+    return rc;
+}
+
+static int retry_group_teardown(void **state)
+{
+    policy_restart_wait();
+    return fx_group_teardown(state);
 }
 
 int main(void)
@@ -857,5 +932,6 @@ int main(void)
         cmocka_unit_test(test_retry_null_arguments),
         cmocka_unit_test(test_retry_policy_not_on_deadline_exceeded),
     };
-    return cmocka_run_group_tests(tests, fx_group_setup, fx_group_teardown);
+    return cmocka_run_group_tests(tests, retry_group_setup,
+                                  retry_group_teardown);
 }

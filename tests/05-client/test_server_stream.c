@@ -96,7 +96,7 @@ static void test_server_stream_reads_every_response(void **state)
     size_t received = 99;
     cg_status st =
         server_stream(ch, "s", 5, FX_CALL_MS, on_response, &s, &received);
-    cg_channel_free(ch);
+    fx_channel_free(ch);
     fx_server_free(&srv);
     expect_status(st, GRPC_STATUS_OK, "server_stream(\"s\", 5)",
                   "#until-the-end-of-the-stream");
@@ -125,7 +125,7 @@ static void test_server_stream_empty_stream(void **state)
     /* received may be NULL. */
     cg_status st2 =
         server_stream(ch, "t", 2, FX_CALL_MS, on_response, &s, NULL);
-    cg_channel_free(ch);
+    fx_channel_free(ch);
     int calls = srv.st.calls;
     fx_server_free(&srv);
     expect_int(calls, 2, "#until-the-end-of-the-stream");
@@ -152,7 +152,7 @@ static void test_server_stream_invalid_request(void **state)
     size_t r1 = received;
     cg_status st2 =
         server_stream(ch, "s", -1, FX_CALL_MS, on_response, &s, &received);
-    cg_channel_free(ch);
+    fx_channel_free(ch);
     fx_server_free(&srv);
     expect_status(st1, GRPC_STATUS_INVALID_ARGUMENT, "server_stream(\"\", 3)",
                   "#errors-in-the-middle-of-a-stream");
@@ -180,7 +180,7 @@ static void test_server_stream_error_after_messages(void **state)
     size_t received = 99;
     cg_status st =
         server_stream(ch, "s", 10, FX_CALL_MS, on_response, &s, &received);
-    cg_channel_free(ch);
+    fx_channel_free(ch);
     fx_server_free(&srv);
     expect_status(st, GRPC_STATUS_ABORTED,
                   "server_stream from a server that fails after 3 messages",
@@ -206,7 +206,7 @@ static void test_server_stream_deadline_in_the_middle(void **state)
     cg_status st = server_stream(ch, "s", 10, 500, on_response, &s, &received);
     bool seen_cancel = st.code == GRPC_STATUS_DEADLINE_EXCEEDED &&
                        svc_wait(&srv.st, &srv.st.cancelled, 1, FX_WAIT_MS);
-    cg_channel_free(ch);
+    fx_channel_free(ch);
     fx_server_free(&srv);
     expect_status(st, GRPC_STATUS_DEADLINE_EXCEEDED,
                   "server_stream(timeout 500) from a server that stalls after "
@@ -227,7 +227,7 @@ static void test_server_stream_sets_deadline(void **state)
     seen s = {0};
     cg_status st = server_stream(ch, "s", 1, 0, on_response, &s, NULL);
     int64_t left = srv.st.time_left_ms;
-    cg_channel_free(ch);
+    fx_channel_free(ch);
     fx_server_free(&srv);
     expect_status(st, GRPC_STATUS_OK, "server_stream(timeout 0)",
                   "#until-the-end-of-the-stream");
@@ -258,7 +258,7 @@ static void test_server_stream_stop_early_cancels(void **state)
     calls_seen after = calls; /* before the channel's free cancels anything */
     bool ended = st.code == GRPC_STATUS_OK &&
                  svc_wait(&srv.st, &srv.st.ended, 1, FX_WAIT_MS);
-    cg_channel_free(ch);
+    fx_channel_free(ch);
     int cancelled = svc_get(&srv.st, &srv.st.cancelled);
     bool gave_up = srv.st.pace_timed_out;
     fx_server_free(&srv);
@@ -292,7 +292,7 @@ static void test_server_stream_notifications(void **state)
     size_t received = 99;
     cg_status st = stream_notifications(ch, "alice", 4, FX_CALL_MS, on_note, &s,
                                         &received);
-    cg_channel_free(ch);
+    fx_channel_free(ch);
     pthread_mutex_lock(&srv.st.mu);
     int64_t left = srv.st.time_left_ms;
     pthread_mutex_unlock(&srv.st.mu);
@@ -345,7 +345,7 @@ static void test_server_stream_notifications_default_and_errors(void **state)
     expect_status(st, GRPC_STATUS_INVALID_ARGUMENT,
                   "stream_notifications(\"bob\", 1001)",
                   "#errors-in-the-middle-of-a-stream");
-    cg_channel_free(ch);
+    fx_channel_free(ch);
     fx_server_free(&srv);
 }
 
@@ -365,7 +365,7 @@ static void test_server_stream_notifications_stop_early(void **state)
     calls_seen after = calls;
     bool ended = st.code == GRPC_STATUS_OK &&
                  svc_wait(&srv.st, &srv.st.ended, 1, FX_WAIT_MS);
-    cg_channel_free(ch);
+    fx_channel_free(ch);
     int cancelled = svc_get(&srv.st, &srv.st.cancelled);
     fx_server_free(&srv);
     expect_status(st, GRPC_STATUS_OK,

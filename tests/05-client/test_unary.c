@@ -124,7 +124,7 @@ static void test_unary_call_returns_message(void **state)
     cg_channel *ch = fx_channel(s.target);
     char msg[64] = "garbage";
     cg_status st = unary_call(ch, "abc", 7, FX_CALL_MS, msg, sizeof msg);
-    cg_channel_free(ch);
+    fx_channel_free(ch);
     char id[128];
     snprintf(id, sizeof id, "%s", s.st.last_id);
     int32_t value = s.st.last_value;
@@ -153,7 +153,7 @@ static void test_unary_call_sets_deadline(void **state)
     expect_deadline(&s, CLIENT_TIMEOUT_MS,
                     "unary_call with timeout_ms 0 (CLIENT_TIMEOUT_MS)",
                     "#deadlines");
-    cg_channel_free(ch);
+    fx_channel_free(ch);
     fx_server_free(&s);
 }
 
@@ -173,7 +173,7 @@ static void test_unary_call_deadline_exceeded(void **state)
      * call cancelled when it passes, and can stop working. */
     bool seen = st.code == GRPC_STATUS_DEADLINE_EXCEEDED &&
                 svc_wait(&s.st, &s.st.cancelled, 1, FX_WAIT_MS);
-    cg_channel_free(ch);
+    fx_channel_free(ch);
     fx_server_free(&s);
     expect_status(st, GRPC_STATUS_DEADLINE_EXCEEDED,
                   "unary_call(timeout 300) to a server that never answers",
@@ -194,7 +194,7 @@ static void test_unary_call_invalid_argument(void **state)
     cg_channel *ch = fx_channel(s.target);
     char msg[64] = "garbage";
     cg_status st = unary_call(ch, "", 1, FX_CALL_MS, msg, sizeof msg);
-    cg_channel_free(ch);
+    fx_channel_free(ch);
     fx_server_free(&s);
     expect_status(st, GRPC_STATUS_INVALID_ARGUMENT, "unary_call(\"\")",
                   "#reading-the-response");
@@ -211,7 +211,7 @@ static void test_unary_call_server_down(void **state)
     cg_channel *ch = fx_channel(dead);
     char msg[64] = "garbage";
     cg_status st = unary_call(ch, "x", 1, FX_CALL_MS, msg, sizeof msg);
-    cg_channel_free(ch);
+    fx_channel_free(ch);
     fx_dead_target_used();
     expect_status(st, GRPC_STATUS_UNAVAILABLE,
                   "unary_call to a port where nothing listens",
@@ -241,7 +241,7 @@ static void test_unary_call_cuts_long_message(void **state)
     st = unary_call(ch, "abc", 1, FX_CALL_MS, NULL, 0);
     expect_status(st, GRPC_STATUS_OK, "unary_call(msg NULL, cap 0)",
                   "#reading-the-response");
-    cg_channel_free(ch);
+    fx_channel_free(ch);
     fx_server_free(&s);
 }
 
@@ -256,7 +256,7 @@ static void test_unary_get_user_found(void **state)
     cg_channel *ch = fx_channel(s.target);
     Tutorial__V1__User *u = NULL;
     cg_status st = get_user(ch, "2", FX_CALL_MS, &u);
-    cg_channel_free(ch);
+    fx_channel_free(ch);
     expect_status(st, GRPC_STATUS_OK, "get_user(\"2\")",
                   "#getuser-and-its-errors");
     expect_true(u != NULL, "#getuser-and-its-errors",
@@ -313,7 +313,7 @@ static void test_unary_get_user_errors(void **state)
     s.st.fail_message = "internal error";
     expect_get_user_fails(ch, "1", FX_CALL_MS, GRPC_STATUS_INTERNAL,
                           "internal error");
-    cg_channel_free(ch);
+    fx_channel_free(ch);
     fx_server_free(&s);
 }
 
@@ -336,7 +336,7 @@ static void test_unary_get_user_deadline(void **state)
     expect_get_user_fails(ch, "1", 300, GRPC_STATUS_DEADLINE_EXCEEDED, NULL);
     expect_deadline(&s, 300, "get_user(\"1\", timeout 300)",
                     "#getuser-and-its-errors");
-    cg_channel_free(ch);
+    fx_channel_free(ch);
     fx_server_free(&s);
 }
 
