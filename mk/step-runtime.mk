@@ -31,4 +31,4 @@ TESTUTIL_OBJ := $(BUILD)/obj/common/testutil.o
 $(TESTUTIL_OBJ): $(TESTUTIL_SRC) $(ROOT)/tests/common/testutil.h $(EXTRA_DEPS) | $(BUILD)/obj
 	@mkdir -p $(@D)
 	$(ECHO) '  CC  %s\n' '$(subst $(ROOT)/,,$<)'
-	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(TEST_CFLAGS) -c $< -o $@

@@ -16,7 +16,7 @@ STEP05_OBJS    := $(patsubst %,$(BUILD)/obj/t05/%.o,$(STEP05_HELPERS)) $(TESTUTI
 $(BUILD)/obj/t05/%.o: $(TEST_DIR)/%.c $(wildcard $(TEST_DIR)/*.h) $(EXTRA_DEPS) | $(BUILD)/obj
 	@mkdir -p $(dir $@)
 	$(ECHO) '  CC  %s\n' '$(subst $(ROOT)/,,$<)'
-	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(TEST_CFLAGS) -c $< -o $@
 
 # Extra prerequisites of a rule's target are linked too ($^ in its recipe).
 $(patsubst %,$(BUILD)/test_%,$(SUITES)): $(STEP05_OBJS)

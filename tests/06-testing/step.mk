@@ -33,7 +33,7 @@ STEP06_HELPER_OBJS := $(patsubst %,$(BUILD)/obj/t06/%.o,child mutation)
 $(BUILD)/obj/t06/%.o: $(TEST_DIR)/%.c $(wildcard $(TEST_DIR)/*.h) $(EXTRA_DEPS) | $(BUILD)/obj
 	@mkdir -p $(@D)
 	$(ECHO) '  CC  %s\n' '$(subst $(ROOT)/,,$<)'
-	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(TEST_CFLAGS) -c $< -o $@
 
 # Extra prerequisites of a rule's target are linked too ($^ in its recipe).
 $(patsubst %,$(BUILD)/test_%,$(SUITES)): $(STEP06_HELPER_OBJS)

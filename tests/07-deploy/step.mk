@@ -70,17 +70,17 @@ STEP07_HELPERS := $(BUILD)/obj/t07/harness.o $(BUILD)/obj/t07/proc.o \
 $(BUILD)/obj/t07/otlp_receiver.o: $(ROOT)/tests/common/otlp_receiver.c $(ROOT)/tests/common/otlp_receiver.h $(CGRPC_OTLP_STAMP) $(EXTRA_DEPS) | $(BUILD)/obj
 	@mkdir -p $(dir $@)
 	$(ECHO) '  CC  %s\n' '$(subst $(ROOT)/,,$<)'
-	$(Q)$(CC) $(ALL_CFLAGS) -I$(CGRPC_OTLP_GEN) -c $< -o $@
+	$(Q)$(CC) $(TEST_CFLAGS) -I$(CGRPC_OTLP_GEN) -c $< -o $@
 
 $(BUILD)/obj/t07/harness.o: $(TEST_DIR)/harness.c $(TEST_DIR)/harness.h $(EXTRA_DEPS) | $(BUILD)/obj
 	@mkdir -p $(dir $@)
 	$(ECHO) '  CC  %s\n' '$(subst $(ROOT)/,,$<)'
-	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(TEST_CFLAGS) -c $< -o $@
 
 $(BUILD)/obj/t07/proc.o: $(ROOT)/tests/04-server/proc.c $(ROOT)/tests/04-server/proc.h $(FLAGS_STAMP) | $(BUILD)/obj
 	@mkdir -p $(dir $@)
 	$(ECHO) '  CC  %s\n' '$(subst $(ROOT)/,,$<)'
-	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(TEST_CFLAGS) -c $< -o $@
 
 # Extra prerequisites of a rule's target are linked too ($^ in its recipe);
 # the program itself links none of them.
