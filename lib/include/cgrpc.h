@@ -842,15 +842,19 @@ bool cg_span_current_context(cg_span_context *out);
  * UNIMPLEMENTED, INTERNAL, UNAVAILABLE, DATA_LOSS); current while the rest
  * of the chain runs. `user` is the cg_tracer; add it first so it
  * surrounds the others: cg_server_add_interceptor(srv,
- * cg_trace_server_interceptor, tracer). With a NULL user it only proceeds;
- * for a NULL ctx or next, INVALID_ARGUMENT, and nothing runs. */
+ * cg_trace_server_interceptor, tracer). When the tracer exports nothing
+ * (no endpoint), a call that brings no traceparent gets no span: there is
+ * no trace to record or pass on. With a NULL user it only proceeds; for a
+ * NULL ctx or next, INVALID_ARGUMENT, and nothing runs. */
 cg_status cg_trace_server_interceptor(cg_ctx *ctx, cg_next *next, void *user);
 
 /* The client interceptor of tracer t: for every call, a CLIENT span, child
  * of the thread's current span, with the same attributes and status ERROR
  * for every code but OK; its traceparent (and tracestate) go out in the
- * call's metadata. cg_channel_add_interceptor(ch, &icpt). A NULL t gives
- * an interceptor that does nothing. */
+ * call's metadata. cg_channel_add_interceptor(ch, &icpt). When t exports
+ * nothing (no endpoint), it records no span: a call made while a span is
+ * current sends that span's context, any other call is left as it is. A
+ * NULL t gives an interceptor that does nothing. */
 cg_client_interceptor cg_trace_client_interceptor(cg_tracer *t);
 
 /* ===================================================================== */

@@ -232,6 +232,11 @@ bool cg_tracer_flush(cg_tracer *t, int64_t timeout_ms)
     return t->exp == NULL || cgi_exporter_flush(t->exp, timeout_ms);
 }
 
+bool cgi_tracer_exports(const cg_tracer *t)
+{
+    return t != NULL && t->exp != NULL;
+}
+
 cg_tracer_stats cg_tracer_stats_get(cg_tracer *t)
 {
     cg_tracer_stats st = {0};

@@ -4,7 +4,7 @@
  *
  * Layers: trace_export (the queue, the thread, OTLP messages) is below
  * trace (span context, spans, tracers), which is below trace_rpc (the
- * interceptors, built on the public functions only).
+ * interceptors, built on the public functions and cgi_tracer_exports).
  */
 #ifndef CGRPC_TRACE_H
 #define CGRPC_TRACE_H
@@ -47,6 +47,9 @@ typedef struct cgi_export_opts {
     size_t queue_max, batch_max;
     int64_t delay_ms, timeout_ms, shutdown_ms;
 } cgi_export_opts;
+
+/* Whether t sends its spans anywhere (an endpoint is set). */
+bool cgi_tracer_exports(const cg_tracer *t);
 
 /* Frees a span and what it holds (here, as the exporter frees the spans
  * it sent). */

@@ -165,7 +165,12 @@ def run_client(argv, timeout_s):
     try:
         out, _ = cli.communicate(timeout=timeout_s)
     except subprocess.TimeoutExpired:
-        return False, f"client still running after {timeout_s:.0f} s: killed"
+        # What it was doing: the Python client prints its threads' stacks on
+        # SIGUSR1 (faulthandler); the others just end. Then it is killed.
+        end(cli, signal.SIGUSR1, 2.0)
+        out, _ = cli.communicate()  # all it said, what came before the timeout too
+        said = tail(out.decode(errors="replace"), 30)
+        return False, f"client still running after {timeout_s:.0f} s: killed" + (f"\n{said}" if said else "")
     finally:
         end(cli)
     if cli.returncode == 0:

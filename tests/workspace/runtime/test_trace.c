@@ -506,6 +506,87 @@ static void test_no_endpoint_nothing_sent(void **state)
     otlp_receiver_stop(rx);
 }
 
+/* What the last call brought in its traceparent header ("" for none), and
+ * the trace of the span current in its handler's chain ("" for none). */
+typedef struct heard {
+    pthread_mutex_t mu;
+    char traceparent[64];
+    char current_trace[33];
+    int calls;
+} heard;
+
+static cg_status hear_traceparent(cg_ctx *ctx, cg_next *next, void *user)
+{
+    heard *h = user;
+    const char *tp = cg_ctx_metadata(ctx, "traceparent", NULL);
+    cg_span_context sc;
+    bool traced = cg_span_current_context(&sc);
+    pthread_mutex_lock(&h->mu);
+    snprintf(h->traceparent, sizeof h->traceparent, "%s", tp ? tp : "");
+    snprintf(h->current_trace, sizeof h->current_trace, "%s",
+             traced ? sc.trace_id : "");
+    h->calls++;
+    pthread_mutex_unlock(&h->mu);
+    return cg_proceed(ctx, next);
+}
+
+/* No endpoint: the client records no span and sends no header of its own,
+ * the server starts no trace of its own (a call outside any trace costs
+ * nothing); a call made inside a span passes that span's context on, and
+ * the server's span joins that trace. */
+static void test_no_endpoint_client_passes_on_only(void **state)
+{
+    (void)state;
+    unsetenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
+    unsetenv("OTEL_EXPORTER_OTLP_ENDPOINT");
+    cg_tracer *t = cg_tracer_new(NULL, NULL);
+    assert_non_null(t);
+    heard h = {.mu = PTHREAD_MUTEX_INITIALIZER};
+    rt_state st;
+    rt_state_init(&st, "heard");
+    cg_server *srv = cg_server_new(NULL);
+    int port = cg_server_listen(srv, "127.0.0.1:0", NULL, NULL);
+    assert_true(port > 0);
+    rt__test__register_server(srv, &rt_impl, &st);
+    cg_server_add_interceptor(srv, cg_trace_server_interceptor, t);
+    cg_server_add_interceptor(srv, hear_traceparent, &h);
+    assert_int_equal(cg_server_start(srv), 0);
+    char target[32];
+    snprintf(target, sizeof target, "127.0.0.1:%d", port);
+    cg_channel *ch = cg_channel_new(target, NULL, NULL);
+    cg_client_interceptor ic = cg_trace_client_interceptor(t);
+    cg_channel_add_interceptor(ch, &ic);
+
+    assert_status(echo_with(ch, NULL, NULL), GRPC_STATUS_OK);
+    pthread_mutex_lock(&h.mu);
+    assert_int_equal(h.calls, 1);
+    assert_string_equal(h.traceparent, "");
+    assert_string_equal(h.current_trace, "");
+    pthread_mutex_unlock(&h.mu);
+
+    cg_span *s = cg_span_start(t, "work", CG_SPAN_INTERNAL, NULL);
+    char want[CG_TRACEPARENT_SIZE];
+    assert_true(
+        cg_traceparent_format(cg_span_context_of(s), want, sizeof want));
+    char trace[33];
+    snprintf(trace, sizeof trace, "%s", cg_span_context_of(s)->trace_id);
+    cg_span *prev = cg_span_swap_current(s);
+    assert_status(echo_with(ch, NULL, NULL), GRPC_STATUS_OK);
+    cg_span_swap_current(prev);
+    cg_span_end(s);
+    pthread_mutex_lock(&h.mu);
+    assert_int_equal(h.calls, 2);
+    assert_string_equal(h.traceparent, want);
+    assert_string_equal(h.current_trace, trace);
+    pthread_mutex_unlock(&h.mu);
+
+    assert_int_equal(cg_tracer_stats_get(t).ended, 0);
+    cg_channel_free(ch);
+    cg_server_free(srv);
+    cg_tracer_free(t);
+    rt_state_destroy(&st);
+}
+
 static void test_bad_endpoint(void **state)
 {
     (void)state;
@@ -572,6 +653,7 @@ int main(void)
         cmocka_unit_test(test_free_flushes_then_gives_up),
         cmocka_unit_test(test_endpoint_from_environment),
         cmocka_unit_test(test_no_endpoint_nothing_sent),
+        cmocka_unit_test(test_no_endpoint_client_passes_on_only),
         cmocka_unit_test(test_bad_endpoint),
         cmocka_unit_test(test_span_attributes),
     };

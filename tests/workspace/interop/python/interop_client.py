@@ -11,7 +11,9 @@ doc/interop-test-descriptions.md.
 """
 
 import argparse
+import faulthandler
 import queue
+import signal
 import sys
 import time
 
@@ -224,6 +226,9 @@ CASE_NAMES = [n for n in vars(Cases) if not n.startswith("_")]
 
 
 def main():
+    # The harness sends SIGUSR1 to a client that outlives its time: say where
+    # every thread is before it is killed.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--server_host", default="127.0.0.1")
     ap.add_argument("--server_port", type=int, required=True)
