@@ -516,10 +516,9 @@ typedef struct cg_channel_opts {
      * one (TRANSIENT_FAILURE): reconnect_backoff_ms at first, then 1.6
      * times longer after each failure, up to reconnect_backoff_max_ms,
      * give or take 20%. gRPC core's floor for both is 100 ms (a smaller
-     * value counts as 100). A connection that was READY resets the wait.
-     * A shorter wait brings a client back sooner after a server restart
-     * (tests); clients of a real service keep the default, so that many
-     * of them do not hammer a server that is coming back. */
+     * value counts as 100). A shorter wait brings a client back sooner after a
+     * server restart (tests); clients of a real service keep the default, so
+     * that many of them do not hammer a server that is coming back. */
     int64_t reconnect_backoff_ms;     /* 0 = 1 s */
     int64_t reconnect_backoff_max_ms; /* 0 = 120 s */
 } cg_channel_opts;
