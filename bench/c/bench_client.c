@@ -1,7 +1,12 @@
 /*
  * bench_client.c: the runtime's client under load, for `make bench-client`.
  *
- * THREADS threads share one channel and call the server back to back:
+ * On one channel, with the blocking API: THREADS threads calling the
+ * server back to back; with the callback API (first argument "callback",
+ * unary only): THREADS call chains on cg_unary_async, each call's
+ * callback starting the chain's next call, on the runtime's completion
+ * threads (THREADS calls in flight, as bench/cpp/client.cc's callback
+ * client). The calls:
  *   unary   UnaryCall id="bench-0001", the response must be
  *           success=true, message="Processed: bench-0001"
  *   stream  ServerStream id="bench-0001" value=1000, every response must be
@@ -14,7 +19,7 @@
  * Any wrong response or non-OK status is an error (the first is described
  * on stderr); the driver fails the run on any.
  *
- * Usage: bench_client TARGET unary|stream THREADS SECONDS WARMUP
+ * Usage: bench_client [callback] TARGET unary|stream THREADS SECONDS WARMUP
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -113,23 +118,73 @@ static bool stream_once(worker *w)
     return true;
 }
 
+/* Appends one measured call. */
+static void record(worker *w, int64_t t0)
+{
+    if (w->n == w->cap) {
+        w->cap = w->cap ? w->cap * 2 : 4096;
+        w->spans = realloc(w->spans, w->cap * sizeof *w->spans);
+        if (!w->spans) {
+            perror("realloc");
+            exit(1);
+        }
+    }
+    w->spans[w->n++] = (span){t0, now_ns()};
+}
+
+/* ---- callback API: call chains. */
+static pthread_mutex_t chains_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t chains_cv = PTHREAD_COND_INITIALIZER;
+static int chains_running;
+
+static Tutorial__V1__Request chain_req = TUTORIAL__V1__REQUEST__INIT;
+
+typedef struct {
+    worker *w;
+    int64_t t0;
+} chain;
+
+static void chain_next(chain *c);
+
+static void chain_done(const cg_status *st, void *resp, void *user)
+{
+    chain *c = user;
+    Tutorial__V1__Response *r = resp;
+    if (st->code != GRPC_STATUS_OK)
+        fail(c->w, st->message);
+    else if (!r->success || strcmp(r->message, "Processed: " ID) != 0)
+        fail(c->w, "UnaryCall: wrong response");
+    else
+        record(c->w, c->t0);
+    if (r)
+        tutorial__v1__response__free_unpacked(r, NULL);
+    chain_next(c);
+}
+
+static void chain_next(chain *c)
+{
+    if (!atomic_load(&stop)) {
+        c->t0 = now_ns();
+        if (cg_unary_async(c->w->ch,
+                           TUTORIAL__V1__MY_SERVICE__UNARY_CALL__METHOD,
+                           &chain_req, NULL, chain_done, c))
+            return;
+        fail(c->w, "cg_unary_async refused the call");
+    }
+    pthread_mutex_lock(&chains_mu);
+    if (--chains_running == 0)
+        pthread_cond_broadcast(&chains_cv);
+    pthread_mutex_unlock(&chains_mu);
+}
+
 static void *run(void *arg)
 {
     worker *w = arg;
     while (!atomic_load(&stop)) {
         int64_t t0 = now_ns();
         bool ok = w->stream ? stream_once(w) : unary_once(w);
-        if (!ok)
-            continue;
-        if (w->n == w->cap) {
-            w->cap = w->cap ? w->cap * 2 : 4096;
-            w->spans = realloc(w->spans, w->cap * sizeof *w->spans);
-            if (!w->spans) {
-                perror("realloc");
-                exit(1);
-            }
-        }
-        w->spans[w->n++] = (span){t0, now_ns()};
+        if (ok)
+            record(w, t0);
     }
     return NULL;
 }
@@ -177,13 +232,37 @@ static void report(worker *ws, int n, int64_t t0, int64_t t1, double cpu,
     free(lat);
 }
 
+/* Starts the work: threads, or call chains; returns the threads started. */
+static int start(worker *ws, int n, bool callback, pthread_t *tids)
+{
+    if (callback) {
+        chain_req.id = ID;
+        chain *chains = calloc((size_t)n, sizeof *chains);
+        chains_running = n;
+        for (int i = 0; i < n; i++) {
+            chains[i].w = &ws[i];
+            chain_next(&chains[i]);
+        }
+        return 0; /* chains freed at exit */
+    }
+    for (int i = 0; i < n; i++)
+        pthread_create(&tids[i], NULL, run, &ws[i]);
+    return n;
+}
+
 int main(int argc, char **argv)
 {
+    bool callback = argc == 7 && strcmp(argv[1], "callback") == 0;
+    if (callback) {
+        argv++;
+        argc--;
+    }
     if (argc != 6 ||
-        (strcmp(argv[2], "unary") != 0 && strcmp(argv[2], "stream") != 0)) {
+        (strcmp(argv[2], "unary") != 0 && strcmp(argv[2], "stream") != 0) ||
+        (callback && strcmp(argv[2], "unary") != 0)) {
         fprintf(stderr,
-                "usage: %s TARGET unary|stream THREADS SECONDS WARMUP\n",
-                argv[0]);
+                "usage: bench_client [callback] TARGET unary|stream THREADS "
+                "SECONDS WARMUP (callback: unary only)\n");
         return 2;
     }
     int n = atoi(argv[3]);
@@ -205,8 +284,8 @@ int main(int argc, char **argv)
     for (int i = 0; i < n; i++) {
         ws[i].ch = ch;
         ws[i].stream = strcmp(argv[2], "stream") == 0;
-        pthread_create(&tids[i], NULL, run, &ws[i]);
     }
+    int started = start(ws, n, callback, tids);
     sleep_s(warmup);
     int64_t t0 = now_ns();
     double c0 = cpu_now();
@@ -214,8 +293,12 @@ int main(int argc, char **argv)
     int64_t t1 = now_ns();
     double c1 = cpu_now();
     atomic_store(&stop, true);
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < started; i++)
         pthread_join(tids[i], NULL);
+    pthread_mutex_lock(&chains_mu);
+    while (chains_running > 0)
+        pthread_cond_wait(&chains_cv, &chains_mu);
+    pthread_mutex_unlock(&chains_mu);
     report(ws, n, t0, t1, c1 - c0, ws[0].stream);
     for (int i = 0; i < n; i++)
         free(ws[i].spans);

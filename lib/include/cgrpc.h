@@ -660,6 +660,24 @@ cg_status cg_call_finish(cg_call *c);
 cg_status cg_unary(cg_channel *ch, const cg_method *m, const void *req,
                    void **resp, const cg_call_opts *opts);
 
+/* The same unary call without waiting: sends req and returns at once;
+ * done(st, resp, user) runs exactly once, later, on one of the runtime's
+ * completion threads (never inside cg_unary_async), with the status and,
+ * when it is OK, a newly unpacked response that done owns (free it as
+ * cg_unary's); otherwise resp is NULL. st is valid during done only. done
+ * may start further calls (a chain), but must not block for long: the
+ * threads are few (half the CPUs, 2 to 16) and shared by every channel.
+ * Deadlines, wait-for-ready, metadata and interceptors are cg_unary's
+ * (on_start runs in the caller, on_finish before done). cg_channel_free
+ * cancels the calls still running and returns once their done has run
+ * (from inside done it waits for the channel's other calls only).
+ * Returns false, calling nothing, for a NULL ch, m or done, or a channel
+ * already freed. */
+typedef void (*cg_unary_done_fn)(const cg_status *st, void *resp, void *user);
+bool cg_unary_async(cg_channel *ch, const cg_method *m, const void *req,
+                    const cg_call_opts *opts, cg_unary_done_fn done,
+                    void *user);
+
 /* ===================================================================== */
 /* Client interceptors                                                    */
 /* ===================================================================== */

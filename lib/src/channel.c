@@ -12,6 +12,7 @@
 
 #include <grpc/grpc_security.h>
 
+#include "async.h"
 #include "channel.h"
 #include "common.h"
 #include "status.h"
@@ -97,6 +98,7 @@ static cg_channel *channel_new(const char *target, const cg_channel_opts *opts,
     ch->wait_for_ready = o.wait_for_ready;
     ch->refs = 1;
     pthread_mutex_init(&ch->mu, NULL);
+    pthread_cond_init(&ch->async_cv, NULL);
     *err = cg_ok();
     return ch;
 }
@@ -111,13 +113,9 @@ static void drain_and_destroy(grpc_completion_queue *cq)
     grpc_completion_queue_destroy(cq);
 }
 
-static void channel_unref(cg_channel *ch)
+/* The last reference is gone: no call is left on the channel. */
+static void channel_destroy(cg_channel *ch)
 {
-    pthread_mutex_lock(&ch->mu);
-    bool last = --ch->refs == 0;
-    pthread_mutex_unlock(&ch->mu);
-    if (!last)
-        return;
     grpc_channel_destroy(ch->core);
     for (size_t i = 0; i < ch->n_idle; i++)
         drain_and_destroy(ch->idle_cqs[i]);
@@ -126,10 +124,25 @@ static void channel_unref(cg_channel *ch)
         free(ch->regs[i].path);
     free(ch->regs);
     free(ch->icpts);
+    if (ch->async_cq != NULL)
+        cgi_async_unref();
+    pthread_cond_destroy(&ch->async_cv);
     pthread_mutex_destroy(&ch->mu);
     free(ch);
     cgi_grpc_unref();
 }
+
+static void channel_unref(cg_channel *ch)
+{
+    pthread_mutex_lock(&ch->mu);
+    bool last = --ch->refs == 0;
+    pthread_mutex_unlock(&ch->mu);
+    if (last)
+        channel_destroy(ch);
+}
+
+/* The channel whose asynchronous call's callback this thread runs. */
+static _Thread_local cg_channel *t_callback_of;
 
 void cg_channel_free(cg_channel *ch)
 {
@@ -140,6 +153,11 @@ void cg_channel_free(cg_channel *ch)
     for (cgi_chlink *l = ch->calls; l != NULL; l = l->next)
         if (l->call != NULL)
             grpc_call_cancel(l->call, NULL);
+    /* Asynchronous calls, cancelled now, end on the completion threads:
+     * wait for their callbacks (but not for the one calling this). */
+    int own = t_callback_of == ch ? 1 : 0;
+    while (ch->n_async > own)
+        pthread_cond_wait(&ch->async_cv, &ch->mu);
     pthread_mutex_unlock(&ch->mu);
     channel_unref(ch);
 }
@@ -158,6 +176,39 @@ bool cgi_channel_attach(cg_channel *ch, cgi_chlink *l)
     l->linked = true;
     pthread_mutex_unlock(&ch->mu);
     return open;
+}
+
+grpc_completion_queue *cgi_channel_attach_async(cg_channel *ch, cgi_chlink *l)
+{
+    pthread_mutex_lock(&ch->mu);
+    if (ch->closed) {
+        pthread_mutex_unlock(&ch->mu);
+        return NULL;
+    }
+    if (ch->async_cq == NULL)
+        ch->async_cq = cgi_async_ref();
+    ch->n_async++;
+    grpc_completion_queue *cq = ch->async_cq;
+    pthread_mutex_unlock(&ch->mu);
+    cgi_channel_attach(ch, l);
+    return cq;
+}
+
+void cgi_channel_in_callback(cg_channel *ch)
+{
+    t_callback_of = ch;
+}
+
+void cgi_channel_async_end(cg_channel *ch)
+{
+    t_callback_of = NULL;
+    pthread_mutex_lock(&ch->mu);
+    ch->n_async--;
+    pthread_cond_broadcast(&ch->async_cv);
+    bool last = --ch->refs == 0;
+    pthread_mutex_unlock(&ch->mu);
+    if (last)
+        channel_destroy(ch);
 }
 
 bool cgi_channel_set_call(cg_channel *ch, cgi_chlink *l, grpc_call *call)

@@ -41,6 +41,13 @@ struct cg_channel {
     size_t n_idle, cap_idle;
     struct cgi_chreg *regs; /* methods registered with the core */
     size_t n_regs, cap_regs;
+    grpc_completion_queue *async_cq; /* the completion threads' queue
+                                        (async.h), referenced from the
+                                        first asynchronous call until the
+                                        channel's last reference goes */
+    int n_async;             /* asynchronous calls whose callback has not
+                                returned yet */
+    pthread_cond_t async_cv; /* n_async went down */
 };
 
 /* A method path registered on the channel; the core keeps a pointer to the
@@ -68,6 +75,17 @@ void cgi_channel_detach(cg_channel *ch, cgi_chlink *l);
 /* Takes the call off the channel's list (so cg_channel_free no longer
  * cancels it) but keeps the reference; detach drops that later. */
 void cgi_channel_unlink(cg_channel *ch, cgi_chlink *l);
+
+/* An asynchronous call's bookkeeping. attach_async attaches (as above)
+ * and counts the call until async_end, which also detaches it, and returns
+ * the completion threads' queue; NULL (nothing done) when cg_channel_free
+ * has been called. in_callback marks this thread as running the call's
+ * callback (cg_channel_free then waits for the channel's other calls
+ * only); async_end clears the mark. The call unlinks itself before
+ * (cgi_channel_unlink). */
+grpc_completion_queue *cgi_channel_attach_async(cg_channel *ch, cgi_chlink *l);
+void cgi_channel_in_callback(cg_channel *ch);
+void cgi_channel_async_end(cg_channel *ch);
 
 /* Gives an attached call's link its core call; false when the channel was
  * freed meanwhile (the caller then cancels the call). */

@@ -13,12 +13,14 @@
  * A unary call is a single batch with all six ops.
  */
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <grpc/grpc.h>
 
 #include "arena.h"
+#include "async.h"
 #include "channel.h"
 #include "codec.h"
 #include "common.h"
@@ -64,6 +66,13 @@ struct cg_call {
 
     /* Distinct addresses to pluck: one per kind of op. */
     char tag_send, tag_recv, tag_close, tag_status, tag_unary;
+
+    /* cg_unary_async: the tag its batch completes with, the callback, and
+     * the messages out and in (alive until the batch is done). */
+    cgi_async_tag atag;
+    cg_unary_done_fn done;
+    void *user;
+    grpc_byte_buffer *out, *in;
 };
 
 /* Records a failure found on this side (first one wins). With c->mu held,
@@ -141,27 +150,34 @@ static void run_on_start(cg_call *c, const cg_channel *ch)
     c->starting = c->in_icpt = false;
 }
 
-/* Creates the core's call, on a pluck queue of the channel's. */
-static void create_core_call(cg_call *c, cg_channel *ch, int64_t timeout)
+/* Creates the core's call, its events going to `cq`. */
+static void create_core_call(cg_call *c, cg_channel *ch, int64_t timeout,
+                             grpc_completion_queue *cq)
 {
-    c->cq = cgi_channel_get_cq(ch);
-    /* Catch up on the network first. gRPC core reads a connection only
-     * while some thread waits on a queue, and between calls nobody here
-     * does: a GOAWAY the server sent meanwhile (it is shutting down) would
-     * still sit unread, the call would go out on that connection, and the
-     * server would cancel it unseen. One poll that does not wait (past
-     * deadline, a tag nobody posts) lets the core read it, and the call
-     * goes elsewhere, or fails UNAVAILABLE, which a client may retry. */
-    grpc_completion_queue_pluck(c->cq, &c->cq,
-                                gpr_inf_past(GPR_CLOCK_MONOTONIC), NULL);
     grpc_call *call = grpc_channel_create_registered_call(
-        ch->core, NULL, GRPC_PROPAGATE_DEFAULTS, c->cq,
+        ch->core, NULL, GRPC_PROPAGATE_DEFAULTS, cq,
         cgi_channel_method(ch, c->m->path), cgi_deadline_after(timeout), NULL);
     c->call = call;
     if (!cgi_channel_set_call(ch, &c->link, call))
         set_local(c, cgi_status(GRPC_STATUS_CANCELLED, "channel was freed"));
     if (c->has_local)
         grpc_call_cancel(c->call, NULL);
+}
+
+/* A blocking call's core call, on a pluck queue of the channel's. */
+static void create_blocking_call(cg_call *c, cg_channel *ch, int64_t timeout)
+{
+    c->cq = cgi_channel_get_cq(ch);
+    /* Catch up on the network first. gRPC core reads a connection only
+     * while some thread waits on a queue, and between calls nobody here
+     * may: a GOAWAY the server sent meanwhile (it is shutting down) would
+     * still sit unread, the call would go out on that connection, and the
+     * server would cancel it unseen. One poll that does not wait (past
+     * deadline, a tag nobody posts) lets the core read it, and the call
+     * goes elsewhere, or fails UNAVAILABLE, which a client may retry. */
+    grpc_completion_queue_pluck(c->cq, &c->cq,
+                                gpr_inf_past(GPR_CLOCK_MONOTONIC), NULL);
+    create_core_call(c, ch, timeout, c->cq);
 }
 
 cg_call *cg_call_start(cg_channel *ch, const cg_method *m,
@@ -189,7 +205,7 @@ cg_call *cg_call_start(cg_channel *ch, const cg_method *m,
                                 "started"));
         return c;
     }
-    create_core_call(c, ch, timeout);
+    create_blocking_call(c, ch, timeout);
     return c;
 }
 
@@ -562,7 +578,9 @@ static cg_status final_status(cg_call *c)
     return cgi_status_from_core(c->code, c->details);
 }
 
-static void destroy(cg_call *c, const cg_status *st)
+/* Ends the call but for its reference on the channel: on_finish for each
+ * interceptor, off the channel's list, everything it holds freed. */
+static void release(cg_call *c, const cg_status *st)
 {
     cg_channel *ch = c->ch;
     if (ch != NULL) {
@@ -582,6 +600,10 @@ static void destroy(cg_call *c, const cg_status *st)
         protobuf_c_message_free_unpacked(c->last, NULL);
     if (c->held != NULL) /* never sent: the call failed first */
         grpc_byte_buffer_destroy(c->held);
+    if (c->out != NULL)
+        grpc_byte_buffer_destroy(c->out);
+    if (c->in != NULL)
+        grpc_byte_buffer_destroy(c->in);
     if (c->call != NULL)
         grpc_call_unref(c->call);
     grpc_metadata_array_destroy(&c->headers);
@@ -594,12 +616,19 @@ static void destroy(cg_call *c, const cg_status *st)
     cgi_arena_free(&c->arena);
     pthread_cond_destroy(&c->send_cv);
     pthread_mutex_destroy(&c->mu);
+    free(c);
+}
+
+static void destroy(cg_call *c, const cg_status *st)
+{
+    cg_channel *ch = c->ch;
+    grpc_completion_queue *cq = c->cq;
+    release(c, st);
     if (ch != NULL) {
-        if (c->cq != NULL)
-            cgi_channel_put_cq(ch, c->cq);
+        if (cq != NULL)
+            cgi_channel_put_cq(ch, cq);
         cgi_channel_detach(ch, &c->link);
     }
-    free(c);
 }
 
 cg_status cg_call_finish(cg_call *c)
@@ -697,4 +726,82 @@ cg_status cg_unary(cg_channel *ch, const cg_method *m, const void *req,
     if (unwanted != NULL)
         protobuf_c_message_free_unpacked(unwanted, NULL);
     return cg_call_finish(c);
+}
+
+/* ---- asynchronous unary calls -----------------------------------------
+ *
+ * The same six ops in one batch, on the completion threads' queue
+ * (async.h); the thread that takes the event frees the call and runs the
+ * application's callback. */
+
+/* On a completion thread, once the batch is done. */
+static void unary_async_run(cgi_async_tag *t, bool ok)
+{
+    (void)ok; /* a failed batch still has its status */
+    cg_call *c = (cg_call *)(void *)((char *)t - offsetof(cg_call, atag));
+    void *resp = NULL;
+    if (!c->has_local && c->code == GRPC_STATUS_OK)
+        take_response(c, c->in, &resp);
+    cg_status st = final_status(c);
+    cg_channel *ch = c->ch;
+    cg_unary_done_fn done = c->done;
+    void *user = c->user;
+    release(c, &st);
+    cgi_channel_in_callback(ch);
+    done(&st, resp, user);
+    cgi_channel_async_end(ch);
+}
+
+/* Encodes req and starts the batch; a call failed already (or a request
+ * that cannot be sent) only waits for its status, cancelled. */
+static void start_unary_async(cg_call *c, const void *req)
+{
+    if (!c->has_local) {
+        cg_status st =
+            req != NULL ? cgi_encode(req, c->m->input, c->ch->max_send, &c->out)
+                        : cgi_null_arg("cg_unary_async", "req");
+        if (st.code != GRPC_STATUS_OK) {
+            set_local(c, st);
+            grpc_call_cancel(c->call, NULL);
+        }
+    }
+    grpc_op ops[6];
+    size_t n = 0;
+    memset(ops, 0, sizeof ops);
+    add_send_im(c, ops, &n);
+    if (c->out != NULL) {
+        ops[n].op = GRPC_OP_SEND_MESSAGE;
+        ops[n].data.send_message.send_message = c->out;
+        n++;
+        ops[n++].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
+    }
+    add_recv_im(c, ops, &n);
+    ops[n].op = GRPC_OP_RECV_MESSAGE;
+    ops[n].data.recv_message.recv_message = &c->in;
+    n++;
+    add_recv_status(c, ops, &n);
+    c->atag.run = unary_async_run;
+    if (grpc_call_start_batch(c->call, ops, n, &c->atag, NULL) != GRPC_CALL_OK)
+        cgi_die("cgrpc: the core refused an asynchronous unary batch");
+}
+
+bool cg_unary_async(cg_channel *ch, const cg_method *m, const void *req,
+                    const cg_call_opts *opts, cg_unary_done_fn done, void *user)
+{
+    if (ch == NULL || m == NULL || m->path == NULL || done == NULL)
+        return false;
+    cg_call *c = call_new(m);
+    grpc_completion_queue *cq = cgi_channel_attach_async(ch, &c->link);
+    if (cq == NULL) {
+        destroy(c, NULL);
+        return false;
+    }
+    c->ch = ch;
+    c->done = done;
+    c->user = user;
+    int64_t timeout = apply_opts(c, ch, opts);
+    run_on_start(c, ch);
+    create_core_call(c, ch, timeout, cq);
+    start_unary_async(c, req);
+    return true;
 }
