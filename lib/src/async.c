@@ -44,10 +44,8 @@ static void *poll_loop(void *arg)
             e->cq, gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL);
         if (ev.type == GRPC_QUEUE_SHUTDOWN)
             break;
-        if (ev.type == GRPC_OP_COMPLETE) {
-            cgi_async_tag *t = ev.tag;
-            t->run(t, ev.success != 0);
-        }
+        if (ev.type == GRPC_OP_COMPLETE)
+            cgi_tag_run(ev.tag, ev.success != 0);
     }
     if (e->self_free) /* set by this very thread, in a run */
         engine_free(e);

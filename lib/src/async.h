@@ -4,8 +4,8 @@
  *
  * A few threads wait on one completion queue (created for next) and run
  * each event's tag as it comes, on the thread that took it: no hand-off to
- * another thread. The threads know nothing of calls: a tag is a
- * cgi_async_tag, embedded in whatever started the batch.
+ * another thread. The threads know nothing of calls: a tag is a cgi_tag
+ * (common.h), embedded in whatever started the batch, and published.
  */
 #ifndef CGRPC_ASYNC_H
 #define CGRPC_ASYNC_H
@@ -14,14 +14,9 @@
 
 #include <grpc/grpc.h>
 
-typedef struct cgi_async_tag {
-    /* Runs on one of the threads once the batch is done (ok: the core's
-     * success flag). */
-    void (*run)(struct cgi_async_tag *t, bool ok);
-} cgi_async_tag;
-
 /* Takes a reference on the threads, starting them on first use, and
- * returns their queue: start batches on it with a cgi_async_tag * tag. */
+ * returns their queue: start batches on it with cgi_tag_publish(tag) as the
+ * tag. */
 grpc_completion_queue *cgi_async_ref(void);
 
 /* Drops a reference. The last one shuts the queue down and joins the

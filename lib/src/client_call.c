@@ -13,7 +13,6 @@
  * A unary call is a single batch with all six ops.
  */
 #include <pthread.h>
-#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -69,7 +68,7 @@ struct cg_call {
 
     /* cg_unary_async: the tag its batch completes with, the callback, and
      * the messages out and in (alive until the batch is done). */
-    cgi_async_tag atag;
+    cgi_tag atag;
     cg_unary_done_fn done;
     void *user;
     grpc_byte_buffer *out, *in;
@@ -578,9 +577,11 @@ static cg_status final_status(cg_call *c)
     return cgi_status_from_core(c->code, c->details);
 }
 
-/* Ends the call but for its reference on the channel: on_finish for each
- * interceptor, off the channel's list, everything it holds freed. */
-static void release(cg_call *c, const cg_status *st)
+/* Ends the call: on_finish for each interceptor, off the channel's list,
+ * everything it holds freed; and, unless keep_ref (an asynchronous call
+ * keeps it until its callback has returned), its reference on the channel
+ * dropped. */
+static void release(cg_call *c, const cg_status *st, bool keep_ref)
 {
     cg_channel *ch = c->ch;
     if (ch != NULL) {
@@ -616,19 +617,17 @@ static void release(cg_call *c, const cg_status *st)
     cgi_arena_free(&c->arena);
     pthread_cond_destroy(&c->send_cv);
     pthread_mutex_destroy(&c->mu);
+    if (ch != NULL && !keep_ref) {
+        if (c->cq != NULL)
+            cgi_channel_put_cq(ch, c->cq);
+        cgi_channel_detach(ch, &c->link);
+    }
     free(c);
 }
 
 static void destroy(cg_call *c, const cg_status *st)
 {
-    cg_channel *ch = c->ch;
-    grpc_completion_queue *cq = c->cq;
-    release(c, st);
-    if (ch != NULL) {
-        if (cq != NULL)
-            cgi_channel_put_cq(ch, cq);
-        cgi_channel_detach(ch, &c->link);
-    }
+    release(c, st, false);
 }
 
 cg_status cg_call_finish(cg_call *c)
@@ -735,10 +734,10 @@ cg_status cg_unary(cg_channel *ch, const cg_method *m, const void *req,
  * application's callback. */
 
 /* On a completion thread, once the batch is done. */
-static void unary_async_run(cgi_async_tag *t, bool ok)
+static void unary_async_run(cgi_tag *t, bool ok)
 {
     (void)ok; /* a failed batch still has its status */
-    cg_call *c = (cg_call *)(void *)((char *)t - offsetof(cg_call, atag));
+    cg_call *c = cgi_container_of(t, cg_call, atag);
     void *resp = NULL;
     if (!c->has_local && c->code == GRPC_STATUS_OK)
         take_response(c, c->in, &resp);
@@ -746,7 +745,7 @@ static void unary_async_run(cgi_async_tag *t, bool ok)
     cg_channel *ch = c->ch;
     cg_unary_done_fn done = c->done;
     void *user = c->user;
-    release(c, &st);
+    release(c, &st, true);
     cgi_channel_in_callback(ch);
     done(&st, resp, user);
     cgi_channel_async_end(ch);
@@ -780,8 +779,9 @@ static void start_unary_async(cg_call *c, const void *req)
     ops[n].data.recv_message.recv_message = &c->in;
     n++;
     add_recv_status(c, ops, &n);
-    c->atag.run = unary_async_run;
-    if (grpc_call_start_batch(c->call, ops, n, &c->atag, NULL) != GRPC_CALL_OK)
+    cgi_tag_init(&c->atag, unary_async_run);
+    if (grpc_call_start_batch(c->call, ops, n, cgi_tag_publish(&c->atag),
+                              NULL) != GRPC_CALL_OK)
         cgi_die("cgrpc: the core refused an asynchronous unary batch");
 }
 
