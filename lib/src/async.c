@@ -39,6 +39,7 @@ static void *poll_loop(void *arg)
 {
     engine *e = arg;
     t_mine = e;
+    cgi_thread_name("cgrpc-async");
     for (;;) {
         grpc_event ev = grpc_completion_queue_next(
             e->cq, gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL);

@@ -738,6 +738,9 @@ static void unary_async_run(cgi_tag *t, bool ok)
 {
     (void)ok; /* a failed batch still has its status */
     cg_call *c = cgi_container_of(t, cg_call, atag);
+    pthread_mutex_lock(&c->mu); /* as run_batch: on_finish may read them */
+    c->headers_ready = c->trailers_ready = true;
+    pthread_mutex_unlock(&c->mu);
     void *resp = NULL;
     if (!c->has_local && c->code == GRPC_STATUS_OK)
         take_response(c, c->in, &resp);

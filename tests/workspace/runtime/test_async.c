@@ -336,6 +336,7 @@ typedef struct icpt_rec {
     pthread_t start_thread;
     grpc_status_code finish_code;
     int finishes;
+    char trailer[8]; /* x-t, as on_finish read it */
 } icpt_rec;
 
 static void on_start(cg_call *c, const cg_method *m, void *user)
@@ -349,10 +350,11 @@ static void on_start(cg_call *c, const cg_method *m, void *user)
 static void on_finish(cg_call *c, const cg_method *m, const cg_status *st,
                       int64_t us, void *user)
 {
-    (void)c;
     (void)m;
     (void)us;
     icpt_rec *ir = user;
+    const char *t = cg_call_trailer(c, "x-t", NULL);
+    snprintf(ir->trailer, sizeof ir->trailer, "%s", t ? t : "(none)");
     ir->finish_code = st->code;
     ir->finishes++;
 }
@@ -375,6 +377,7 @@ static void test_async_interceptors(void **state)
     assert_true(pthread_equal(ir.start_thread, pthread_self()));
     assert_int_equal(ir.finishes, 1);
     assert_int_equal(ir.finish_code, GRPC_STATUS_OK);
+    assert_string_equal(ir.trailer, "tv");
     cg_channel_free(ch);
     rec_destroy(&r);
 }
