@@ -536,7 +536,8 @@ cg_channel *cg_channel_new(const char *target, const cg_channel_opts *opts,
                            cg_status *err);
 
 /* Frees the channel. Calls still running on it are cancelled first; each
- * still needs its cg_call_finish, which may come later. NULL does
+ * still needs its cg_call_finish, which may come later. Asynchronous calls
+ * (cg_unary_async) have had their done run when it returns. NULL does
  * nothing. */
 void cg_channel_free(cg_channel *ch);
 
@@ -672,7 +673,7 @@ cg_status cg_unary(cg_channel *ch, const cg_method *m, const void *req,
  * cancels the calls still running and returns once their done has run
  * (from inside done it waits for the channel's other calls only).
  * Returns false, calling nothing, for a NULL ch, m or done, or a channel
- * already freed. */
+ * being freed (a done that cg_channel_free waits for may try). */
 typedef void (*cg_unary_done_fn)(const cg_status *st, void *resp, void *user);
 bool cg_unary_async(cg_channel *ch, const cg_method *m, const void *req,
                     const cg_call_opts *opts, cg_unary_done_fn done,
