@@ -2,24 +2,32 @@
 """make bench-client: the runtime's client against gRPC's own clients.
 
 One fixed server, the C++ callback one (bench/cpp/callback_server.cc),
-checked first with bench/check_service.py. Then four clients do the same
+checked first with bench/check_service.py. Then five clients do the same
 work against it in interleaved, rotated rounds (as in make bench): the
-runtime's (bench/c/bench_client.c), libgrpc++'s sync and callback APIs
-(bench/cpp/client.cc) and grpc-go's (bench/go/client/main.go). Scenarios:
+runtime's blocking API (bench/c/bench_client.c: cg_unary, cg_call_*), the
+runtime's callback API (the same program, "callback": cg_unary_async, unary
+only), libgrpc++'s sync and callback APIs (bench/cpp/client.cc) and
+grpc-go's (bench/go/client/main.go). The two callback clients run the same
+shape: one call chain per "thread", each call's completion starting the
+chain's next call on the library's own threads, as many calls in flight as
+the blocking clients have threads. Scenarios:
 
-  unary     UnaryCall from BENCH_CLIENT_THREADS threads (4), one channel
-  1-thread  UnaryCall from one thread (the latency of one call at a time)
-  stream    ServerStream value=1000 from 2 threads
+  unary     UnaryCall from BENCH_CLIENT_THREADS threads or chains (4), one
+            channel
+  1-thread  UnaryCall from one thread or chain (the latency of one call at
+            a time)
+  stream    ServerStream value=1000 from 2 threads (not the callback
+            runtime client: the runtime has no asynchronous stream API)
 
 Each client checks every response (message text and status) and reports
 calls, mean and p99 latency and its own CPU time (getrusage) over the
 measured window; any wrong response fails the run. Prints a table of
-medians and the runtime's ratios to each other client (medians of the
-per-round ratios); writes build/bench/client_results.json.
+medians and each runtime client's ratios to each other client (medians of
+the per-round ratios); writes build/bench/client_results.json.
 
 Settings (environment): BENCH_ROUNDS (3), BENCH_SECONDS (3), BENCH_WARMUP
 (0.5), BENCH_CLIENT_THREADS (4), BENCH_CLIENTS (comma-separated subset of
-cgrpc,cpp-sync,cpp-callback,grpc-go). Standard library only.
+cgrpc,cgrpc-callback,cpp-sync,cpp-callback,grpc-go). Standard library only.
 """
 
 import argparse
@@ -162,7 +170,8 @@ def main():
 
     lines = [f"MyService clients against the C++ callback server on 127.0.0.1, "
              f"{os.cpu_count()} CPUs shared by client and server; medians of {rounds} "
-             f"interleaved round(s) x {seconds:g} s; unary with {threads} threads"]
+             f"interleaved round(s) x {seconds:g} s; unary with {threads} threads "
+             f"(callback clients: {threads} call chains, as many calls in flight)"]
     lines += table(["client"] + [c[0] for c in cols],
                    [[c.label] + [fmt(v) if v == v else "-" for v in
                                  (med(c.key, sc, f) for _, sc, f, _, _ in cols)]
