@@ -160,6 +160,9 @@ def main():
 
     labels = {c.key: c.label for c in clients}
 
+    def fmt_cell(fmt, v):
+        return fmt(v) if v == v else "-"  # NaN: the client did not run it
+
     def fmt_ratio(v):
         return f"{v:.2f}x" if v == v else "-"
 
@@ -173,8 +176,8 @@ def main():
              f"interleaved round(s) x {seconds:g} s; unary with {threads} threads "
              f"(callback clients: {threads} call chains, as many calls in flight)"]
     lines += table(["client"] + [c[0] for c in cols],
-                   [[c.label] + [fmt(v) if v == v else "-" for v in
-                                 (med(c.key, sc, f) for _, sc, f, _, _ in cols)]
+                   [[c.label] + [fmt_cell(fmt, med(c.key, sc, f))
+                                 for _, sc, f, fmt, _ in cols]
                     for c in clients])
     ratios = {}
     ours = [c for c in clients if c.key.startswith("cgrpc")]
