@@ -537,8 +537,8 @@ cg_channel *cg_channel_new(const char *target, const cg_channel_opts *opts,
 
 /* Frees the channel. Calls still running on it are cancelled first; each
  * still needs its cg_call_finish, which may come later. Asynchronous calls
- * (cg_unary_async) have had their done run when it returns. NULL does
- * nothing. */
+ * (cg_unary_async) have had their done run when it returns (unless it is
+ * called from a done). NULL does nothing. */
 void cg_channel_free(cg_channel *ch);
 
 typedef enum cg_conn_state {
@@ -667,13 +667,12 @@ cg_status cg_unary(cg_channel *ch, const cg_method *m, const void *req,
  * when it is OK, a newly unpacked response that done owns (free it as
  * cg_unary's); otherwise resp is NULL. st is valid during done only. done
  * may start further calls (a chain), but must not block for long: the
- * threads are few (half the CPUs, 2 to 16) and shared by every channel.
+ * threads are few (half the CPUs, 1 to 16) and shared by every channel.
  * Deadlines, wait-for-ready, metadata and interceptors are cg_unary's
  * (on_start runs in the caller, on_finish before done). cg_channel_free
  * cancels the calls still running and returns once their done has run
- * (from inside done it waits for the channel's other calls only).
- * Returns false, calling nothing, for a NULL ch, m or done, or a channel
- * being freed (a done that cg_channel_free waits for may try). */
+ * (called from a done, it does not wait). Returns false, calling nothing,
+ * for a NULL ch, m or done, or a channel being freed. */
 typedef void (*cg_unary_done_fn)(const cg_status *st, void *resp, void *user);
 bool cg_unary_async(cg_channel *ch, const cg_method *m, const void *req,
                     const cg_call_opts *opts, cg_unary_done_fn done,

@@ -1,10 +1,9 @@
 /*
  * async.c: the runtime's completion threads (see async.h).
  *
- * As many threads as libgrpc++ gives its callback API when the core has no
- * background poller (half the CPUs, 2 to 16). The core reads connections
- * inside the waits of these threads, so the thread that read a response
- * usually finds its event at once and runs it.
+ * The core reads connections inside the waits of these threads, so the
+ * thread that read a response usually finds its event at once and runs
+ * it.
  */
 #include "async.h"
 
@@ -53,11 +52,13 @@ static void *poll_loop(void *arg)
     return NULL;
 }
 
+/* Half the CPUs, 1 to 16: the server side of a connection, or other
+ * work, has the rest. One thread takes every event itself and never wakes
+ * another; more share the work when a CPU is free for each. */
 static size_t thread_count(void)
 {
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    long n = cpus / 2;
-    return (size_t)(n < 2 ? 2 : n > 16 ? 16 : n);
+    long n = sysconf(_SC_NPROCESSORS_ONLN) / 2;
+    return (size_t)(n < 1 ? 1 : n > 16 ? 16 : n);
 }
 
 /* The threads inherit the caller's signal mask: every signal is blocked

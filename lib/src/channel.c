@@ -141,8 +141,8 @@ static void channel_unref(cg_channel *ch)
         channel_destroy(ch);
 }
 
-/* The channel whose asynchronous call's callback this thread runs. */
-static _Thread_local cg_channel *t_callback_of;
+/* Whether this thread is running an asynchronous call's callback. */
+static _Thread_local bool t_in_callback;
 
 void cg_channel_free(cg_channel *ch)
 {
@@ -154,9 +154,9 @@ void cg_channel_free(cg_channel *ch)
         if (l->call != NULL)
             grpc_call_cancel(l->call, NULL);
     /* Asynchronous calls, cancelled now, end on the completion threads:
-     * wait for their callbacks (but not for the one calling this). */
-    int own = t_callback_of == ch ? 1 : 0;
-    while (ch->n_async > own)
+     * wait for their callbacks, unless this is one of them (the threads
+     * may all be busy, or this the only one). */
+    while (!t_in_callback && ch->n_async > 0)
         pthread_cond_wait(&ch->async_cv, &ch->mu);
     pthread_mutex_unlock(&ch->mu);
     channel_unref(ch);
@@ -194,14 +194,14 @@ grpc_completion_queue *cgi_channel_attach_async(cg_channel *ch, cgi_chlink *l)
     return cq;
 }
 
-void cgi_channel_in_callback(cg_channel *ch)
+void cgi_channel_in_callback(void)
 {
-    t_callback_of = ch;
+    t_in_callback = true;
 }
 
 void cgi_channel_async_end(cg_channel *ch)
 {
-    t_callback_of = NULL;
+    t_in_callback = false;
     pthread_mutex_lock(&ch->mu);
     ch->n_async--;
     pthread_cond_broadcast(&ch->async_cv);

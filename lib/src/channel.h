@@ -79,12 +79,12 @@ void cgi_channel_unlink(cg_channel *ch, cgi_chlink *l);
 /* An asynchronous call's bookkeeping. attach_async attaches (as above)
  * and counts the call until async_end, which also detaches it, and returns
  * the completion threads' queue; NULL (nothing done) when cg_channel_free
- * has been called. in_callback marks this thread as running the call's
- * callback (cg_channel_free then waits for the channel's other calls
- * only); async_end clears the mark. The call unlinks itself before
+ * has been called. in_callback marks this thread as running a call's
+ * callback (cg_channel_free then does not wait for the channel's calls);
+ * async_end clears the mark. The call unlinks itself before
  * (cgi_channel_unlink). */
 grpc_completion_queue *cgi_channel_attach_async(cg_channel *ch, cgi_chlink *l);
-void cgi_channel_in_callback(cg_channel *ch);
+void cgi_channel_in_callback(void);
 void cgi_channel_async_end(cg_channel *ch);
 
 /* Gives an attached call's link its core call; false when the channel was

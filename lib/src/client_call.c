@@ -749,7 +749,7 @@ static void unary_async_run(cgi_tag *t, bool ok)
     cg_unary_done_fn done = c->done;
     void *user = c->user;
     release(c, &st, true);
-    cgi_channel_in_callback(ch);
+    cgi_channel_in_callback();
     done(&st, resp, user);
     cgi_channel_async_end(ch);
 }

@@ -313,21 +313,36 @@ static void test_async_chains(void **state)
         assert_int_equal(ch[i].ok, calls);
 }
 
-/* done frees its own channel: allowed, and the call ended normally. */
+/* done frees its own channel while another call on it is in the
+ * handler: allowed, and it does not wait for that call (whose done may
+ * need this very thread: with one completion thread, waiting would never
+ * end); the other call then ends CANCELLED. */
 static void test_async_free_inside_done(void **state)
 {
     (void)state;
+    int entered = rt_get(&F.st, &F.st.entered);
     cg_channel *ch = cg_channel_new(F.target, NULL, NULL);
+    done_rec slow;
+    rec_init(&slow);
+    Rt__Msg wait = rt_msg("wait", 0);
+    wait.sleep_ms = 30000;
+    cg_call_opts o = rt_opts(RT_WAIT_MS * 2);
+    assert_true(cg_unary_async(ch, rt_m(RT_SLEEP), &wait, &o, record, &slow));
+    assert_true(rt_wait(&F.st, &F.st.entered, entered + 1, RT_WAIT_MS));
     done_rec r;
     rec_init(&r);
     r.free_me = ch;
     Rt__Msg req = rt_msg("bye", 3);
-    cg_call_opts o = rt_opts(RT_WAIT_MS);
+    o = rt_opts(RT_WAIT_MS);
     assert_true(cg_unary_async(ch, rt_m(RT_ECHO), &req, &o, record, &r));
     assert_true(rec_wait(&r));
     assert_status(r.st, GRPC_STATUS_OK);
     assert_string_equal(r.resp->text, "bye");
+    assert_true(rec_wait(&slow));
+    assert_status(slow.st, GRPC_STATUS_CANCELLED);
+    assert_int_equal(rec_count(&slow), 1);
     rec_destroy(&r);
+    rec_destroy(&slow);
 }
 
 /* Interceptors: on_start on the caller's thread, on_finish with the
