@@ -7,7 +7,8 @@ their uncommitted changes, and the shared build of the runtime, the code
 generator and the generated code), never on the checkout's own steps/.
 For every step it times `make stepN` in that copy:
 
-  first build       the step's build folder removed, starter files in place
+  first build       the step's build folder and results file removed, starter
+                    files in place
                     (the first `make stepN` on a set-up machine)
   edit, starter     a comment line appended to a learner file, starter files
   edit, solution    the same with every learner file from solutions/ (after
@@ -115,12 +116,15 @@ def edit(step, name):
         f.write(COMMENT.get(path.suffix, "# bench-loop edit {}\n").format(_edits))
 
 
-def make_step(step):
-    """Times `make stepN` in the copy; returns (seconds, verdict counts, slowest suites)."""
+def make_step(step, fresh=False):
+    """Times `make stepN` in the copy; returns (seconds, verdict counts, slowest suites).
+    The results file of the run before stays, as in a learner's loop (the
+    runner starts the slowest suites of the last run first), unless fresh."""
     n = int(step[:2])
     res = WS / "build" / "results" / f"{step}-starter.json"
-    if res.exists():
+    if fresh and res.exists():
         res.unlink()
+    before = res.stat().st_mtime_ns if res.exists() else None
     c0 = children_cpu()
     t0 = time.monotonic()
     proc = subprocess.run(["make", f"step{n}"], cwd=WS, stdout=subprocess.PIPE,
@@ -129,6 +133,8 @@ def make_step(step):
     cpu = children_cpu() - c0
     out = proc.stdout.decode("utf-8", "replace")
     try:
+        if before is not None and res.stat().st_mtime_ns == before:
+            raise OSError("no new results")
         r = json.loads(res.read_text())
     except (OSError, ValueError):
         return secs, cpu, "no result", [], out
@@ -144,11 +150,11 @@ def children_cpu():
     return ru.ru_utime + ru.ru_stime
 
 
-def timed(step, label, prepare, repeat, rows):
+def timed(step, label, prepare, repeat, rows, fresh=False):
     runs = []
     for _ in range(repeat):
         prepare()
-        runs.append(make_step(step))
+        runs.append(make_step(step, fresh))
     secs = statistics.median(r[0] for r in runs)
     cpu = statistics.median(r[1] for r in runs)
     last = runs[-1]
@@ -172,7 +178,7 @@ def bench_step(step, repeat, unfinished):
         put(step, f, "starter")
     build = WS / "build" / "steps" / step
     timed(step, "first build (starter)",
-          lambda: shutil.rmtree(build, ignore_errors=True), 1, rows)
+          lambda: shutil.rmtree(build, ignore_errors=True), 1, rows, fresh=True)
     timed(step, f"edit {c_files[0]}, starter", lambda: edit(step, c_files[0]), repeat, rows)
     for f in files:
         put(step, f, "solution")

@@ -557,6 +557,13 @@ cg_conn_state cg_channel_state(cg_channel *ch, bool try_connect);
  * ready (the outline's ensureConnection); false for a NULL ch. */
 bool cg_channel_wait_ready(cg_channel *ch, int64_t timeout_ms);
 
+/* After a failed connection attempt the channel waits out its reconnect
+ * backoff (TRANSIENT_FAILURE, see cg_channel_opts); this ends the wait and
+ * lets it try again now, and starts the backoff over. For a client that
+ * learns that its server is back (tests restart servers). Nothing for a
+ * NULL ch. */
+void cg_channel_reset_backoff(cg_channel *ch);
+
 /* "IDLE", "CONNECTING", "READY", "TRANSIENT_FAILURE", "SHUTDOWN"
  * ("UNKNOWN" for a value outside the enum). */
 const char *cg_conn_state_name(cg_conn_state s);

@@ -329,6 +329,12 @@ cg_conn_state cg_channel_state(cg_channel *ch, bool try_connect)
         grpc_channel_check_connectivity_state(ch->core, try_connect ? 1 : 0));
 }
 
+void cg_channel_reset_backoff(cg_channel *ch)
+{
+    if (ch != NULL)
+        grpc_channel_reset_connect_backoff(ch->core);
+}
+
 bool cg_channel_wait_ready(cg_channel *ch, int64_t timeout_ms)
 {
     if (ch == NULL)

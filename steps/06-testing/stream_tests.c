@@ -43,7 +43,7 @@ void test_notifications_stop_soon_after_the_deadline(void **state)
 {
     server_fixture *f = *state;
     (void)f;
-    /* TODO: f->notes.interval_ms = 30 and max_count 100 (3 s of stream),
+    /* TODO: f->notes.interval_ms = 20 and max_count 100 (2 s of stream),
      * a deadline of 100 ms: the status is DEADLINE_EXCEEDED, and the
      * handler returns within 1 s (handler_watch_wait on f->watch) */
 }

@@ -114,17 +114,23 @@ static int64_t spacing(svc_state *st, int i)
     return gap;
 }
 
-/* Fails unless the server saw attempt i come at least `min_ms` and at
- * most `max_ms` (times fx_slow()) after attempt i-1. */
-static void expect_spacing(svc_state *st, int i, int64_t min_ms, int64_t max_ms,
-                           const char *what, const char *section)
+/* Fails unless the server saw attempt i come `gap` ms after attempt i-1,
+ * at least `min_ms` and at most `max_ms` (times fx_slow()). */
+static void expect_gap(int64_t gap, int i, int64_t min_ms, int64_t max_ms,
+                       const char *what, const char *section)
 {
-    int64_t gap = spacing(st, i);
     expect_true(gap >= min_ms && gap <= max_ms * fx_slow(), section,
                 "%s: attempt %d reached the server %lld ms after attempt %d, "
                 "expected %lld to %lld ms",
                 what, i + 1, (long long)gap, i, (long long)min_ms,
                 (long long)(max_ms * fx_slow()));
+}
+
+/* expect_gap for the gap the server saw between attempts i-1 and i. */
+static void expect_spacing(svc_state *st, int i, int64_t min_ms, int64_t max_ms,
+                           const char *what, const char *section)
+{
+    expect_gap(spacing(st, i), i, min_ms, max_ms, what, section);
 }
 
 /* A server whose UnaryCall fails with `code` (the first `times` calls
@@ -569,29 +575,68 @@ static cg_status policy_call(const retrier *r, grpc_status_code code, int times,
     return st;
 }
 
+/* What test_retry_policy_retries saw: gRPC's declared retries wait
+ * their backoffs for real (0.5-0.7 s), so it runs on the suite's thread
+ * (see policy_restart). */
+typedef struct policy_retried {
+    bool up;            /* the server started */
+    bool made;          /* retry_channel_new gave a channel */
+    cg_status made_err; /* what it said when it did not */
+    char target[32];
+    cg_status st;
+    int calls, previous;
+    int64_t gap[3]; /* between the server's attempts 0-1 and 1-2 */
+} policy_retried;
+
+static policy_retried retried_run;
+
+static void policy_retries_run(policy_retried *run)
+{
+    fx_server srv;
+    retrier r = {.policy = {4, 200, 2000, 2.0}};
+    run->up = fx_server_try_start(&srv, "server");
+    if (run->up) {
+        srv.st.fail_code = GRPC_STATUS_UNAVAILABLE;
+        srv.st.fail_times = 2;
+        snprintf(run->target, sizeof run->target, "%s", srv.target);
+        run->made_err = cg_ok();
+        cg_channel *ch = retry_channel_new(srv.target, &r, &run->made_err);
+        run->made = ch != NULL;
+        if (ch != NULL)
+            run->st = plain_call(ch, "declared");
+        fx_channel_free(ch);
+        run->calls = srv.st.unary_calls;
+        run->previous = srv.st.previous_attempts;
+        for (int i = 1; i < 3 && i < run->calls; i++)
+            run->gap[i] = spacing(&srv.st, i);
+    }
+    fx_server_free(&srv);
+}
+
+static void policy_restart_wait(void);
+
 static void test_retry_policy_retries(void **state)
 {
     (void)state;
     fx_watchdog(30, "#the-same-declared-a-retry-policy");
-    fx_server srv;
-    retrier r = {.policy = {4, 200, 2000, 2.0}};
-    cg_channel *ch = policy_server(&srv, &r, GRPC_STATUS_UNAVAILABLE, 2);
-    cg_status st = plain_call(ch, "declared");
-    fx_channel_free(ch);
-    int calls = srv.st.unary_calls;
-    int previous = srv.st.previous_attempts;
-    expect_status(st, GRPC_STATUS_OK,
+    policy_restart_wait();
+    const policy_retried *run = &retried_run;
+    expect_true(run->up, "#the-same-declared-a-retry-policy",
+                "the test server could not start on 127.0.0.1:0");
+    expect_true(run->made, "#the-same-declared-a-retry-policy",
+                "retry_channel_new(\"%s\") gave NULL: %s \"%s\"", run->target,
+                cg_status_name(run->made_err.code), run->made_err.message);
+    expect_status(run->st, GRPC_STATUS_OK,
                   "a plain call on retry_channel_new's channel, to a server "
                   "that fails twice with UNAVAILABLE",
                   "#the-same-declared-a-retry-policy");
-    expect_int(calls, 3, "#the-same-declared-a-retry-policy");
-    expect_int(previous, 2, "#the-same-declared-a-retry-policy");
+    expect_int(run->calls, 3, "#the-same-declared-a-retry-policy");
+    expect_int(run->previous, 2, "#the-same-declared-a-retry-policy");
     /* gRPC 1.51 waits the backoff give or take 20%: 160-240, 320-480. */
-    expect_spacing(&srv.st, 1, 150, 240 + 2000, "gRPC's retries",
-                   "#the-same-declared-a-retry-policy");
-    expect_spacing(&srv.st, 2, 300, 480 + 2000, "gRPC's retries",
-                   "#the-same-declared-a-retry-policy");
-    fx_server_free(&srv);
+    expect_gap(run->gap[1], 1, 150, 240 + 2000, "gRPC's retries",
+               "#the-same-declared-a-retry-policy");
+    expect_gap(run->gap[2], 2, 300, 480 + 2000, "gRPC's retries",
+               "#the-same-declared-a-retry-policy");
 }
 
 static void test_retry_policy_limits(void **state)
@@ -670,10 +715,10 @@ static void *call_plainly(void *arg)
     return NULL;
 }
 
-/* The longest test of the suite (gRPC's retries wait for the channel's
- * own reconnect, about a second), so the suite's setup starts it on a
- * thread of its own and the other tests run meanwhile; the test waits
- * for the thread and checks what it saw. */
+/* The longest tests of the suite (gRPC's retries wait their backoffs for
+ * real), so the suite's setup starts them on a thread of their own, one
+ * after the other, and the other tests run meanwhile; each test waits for
+ * the thread and checks what it saw. */
 typedef struct policy_restart {
     pthread_t thread;
     bool started; /* the thread runs, or ran and is not joined yet */
@@ -703,6 +748,9 @@ static void policy_restart_calls(policy_restart *run, fx_server *a,
     pthread_create(&t, NULL, call_plainly, &c);
     fx_server b;
     run->restarted = fx_server_start_on(&b, "second", run->port);
+    /* The server is back: the channel may try now rather than wait out
+     * its second, and one of gRPC's retries finds it. */
+    cg_channel_reset_backoff(ch);
     pthread_join(t, NULL);
     run->st = c.st;
     run->second_calls = b.st.unary_calls;
@@ -713,10 +761,11 @@ static void policy_restart_calls(policy_restart *run, fx_server *a,
 static void *policy_restart_thread(void *arg)
 {
     policy_restart *run = arg;
+    policy_retries_run(&retried_run);
     fx_server a;
-    /* Attempts about 0, 0.5, 1.5, 3.5 and 7.5 s after the first: the
-     * channel reconnects about a second after it failed. */
-    retrier r = {.policy = {5, 500, 5000, 2.0}};
+    /* Attempts about 0, 0.2, 0.6, 1.4 and 3 s after the first: the
+     * restarted server is found by one of them. */
+    retrier r = {.policy = {5, 200, 5000, 2.0}};
     run->up = fx_server_try_start(&a, "first");
     if (run->up) {
         run->port = a.port;

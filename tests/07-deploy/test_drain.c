@@ -115,22 +115,32 @@ static int next_status(cg_call *c)
     return m != NULL ? (int)m->status : -1;
 }
 
-/* A UnaryCall on an open channel, failing fast. */
-static cg_status unary_on(cg_channel *ch, const char *id)
+/* A UnaryCall on an open channel, failing fast, with a deadline of ms. */
+static cg_status unary_within(cg_channel *ch, const char *id, int64_t ms)
 {
     Tutorial__V1__Request req = TUTORIAL__V1__REQUEST__INIT;
     req.id = (char *)id;
-    cg_call_opts o = deadline_ms(2000);
+    cg_call_opts o = deadline_ms(ms);
     return tutorial__v1__my_service_client__unary_call(ch, &req, NULL, &o);
 }
 
+static cg_status unary_on(cg_channel *ch, const char *id)
+{
+    return unary_within(ch, id, 2000);
+}
+
 /* A UnaryCall on a fresh channel, failing fast (no wait for ready). */
-static cg_status fresh_call(const char *target)
+static cg_status fresh_call_within(const char *target, int64_t ms)
 {
     cg_channel *ch = cg_channel_new(target, NULL, NULL);
-    cg_status st = unary_on(ch, "late");
+    cg_status st = unary_within(ch, "late", ms);
     cg_channel_free(ch);
     return st;
+}
+
+static cg_status fresh_call(const char *target)
+{
+    return fresh_call_within(target, 2000);
 }
 
 /* ---- given: the program starts --------------------------------------------- */
@@ -159,10 +169,11 @@ static void test_drain_in_flight_calls_finish(void **state)
 {
     (void)state;
     program pg;
-    start_drain(&pg, "5");
+    start_drain(&pg, "2");
     cg_channel *ch = cg_channel_new(pg.target, NULL, NULL);
 
-    /* A Watch that sees SERVING, and three calls in flight. */
+    /* A Watch that sees SERVING, and three calls in flight (each one
+     * second long: it ends within the 1.5 s the shutdown leaves it). */
     cg_call *w = watch(ch);
     int before = next_status(w);
     enum { N = 3 };
@@ -241,9 +252,9 @@ static void test_drain_in_flight_calls_finish(void **state)
     expect_true(exited, "#the-drain-step-by-step",
                 "the program was still running %d ms after SIGTERM", WAIT_MS);
     expect_int(code, 0, "#the-drain-step-by-step");
-    expect_true(took < 5000, "#the-grace-period",
+    expect_true(took < 2000, "#the-grace-period",
                 "the drain took %lld ms, "
-                "more than GRACE_PERIOD_SECONDS=5",
+                "more than GRACE_PERIOD_SECONDS=2",
                 (long long)took);
     expect_true(stopped, "#the-drain-step-by-step",
                 "the program should "
@@ -303,61 +314,131 @@ static void test_drain_lame_duck_serves_after_not_serving(void **state)
                 (long long)exit_ms);
 }
 
+/* A test that waits for its program on purpose runs on a thread of its
+ * own from the suite's setup on (not under valgrind, see
+ * drain_suite_setup), while the other tests run; the test waits for the
+ * thread and checks what it saw. */
+typedef struct bg_run {
+    pthread_t thread;
+    bool started; /* the thread runs, or ran and is not joined yet */
+    bool done;
+    void *(*fn)(void *);
+    void *arg;
+} bg_run;
+
+static void bg_start(bg_run *b)
+{
+    b->started = pthread_create(&b->thread, NULL, b->fn, b->arg) == 0;
+}
+
+/* Waits for the thread (or runs it here, if it did not start). */
+static void bg_wait(bg_run *b)
+{
+    if (b->started)
+        pthread_join(b->thread, NULL);
+    else if (!b->done)
+        b->fn(b->arg);
+    b->started = false;
+    b->done = true;
+}
+
+/* A call longer than the grace period, cut off at its end: 1 s. */
+typedef struct cut_run {
+    bool up;           /* the program came up */
+    char why[20000];   /* why not */
+    int logged;        /* the grace period it logged, -1: none */
+    int got;           /* notifications of the long call */
+    cg_status st;      /* how it ended */
+    int64_t cut_after; /* SIGTERM to its end */
+    int64_t took;      /* SIGTERM to the program's exit */
+    bool exited, stopped;
+    int code;
+    char out[16384]; /* what it printed on stdout */
+} cut_run;
+
+static cut_run cut;
+
+static void cut_drain(cut_run *r, program *pg)
+{
+    cg_channel *ch = cg_channel_new(pg->target, NULL, NULL);
+    cg_call *c = notifications(ch, 100); /* 99 s: far past the grace period */
+    r->got = cg_call_recv(c) != NULL;
+
+    int64_t t0 = now_ms();
+    proc_signal(&pg->p, SIGTERM);
+    while (cg_call_recv(c) != NULL)
+        r->got++;
+    r->st = cg_call_finish(c);
+    r->cut_after = now_ms() - t0;
+    cg_channel_free(ch);
+    r->exited = proc_wait(&pg->p, WAIT_MS);
+    r->took = now_ms() - t0;
+    r->code = r->exited ? proc_exit_code(&pg->p) : -1;
+    r->stopped = strstr(pg->p.out, "stopped\n") != NULL;
+    snprintf(r->out, sizeof r->out, "%s", pg->p.out);
+}
+
+static void *cut_thread(void *arg)
+{
+    cut_run *r = arg;
+    program pg;
+    r->logged = -1;
+    r->up = start_program(&pg, "1", r->why, sizeof r->why);
+    if (!r->up)
+        return NULL;
+    r->logged = logged_grace(&pg);
+    /* A program that did not read GRACE_PERIOD_SECONDS would drain for
+     * 20 s: the test fails on that at once. */
+    if (r->logged < 0 || r->logged == 1)
+        cut_drain(r, &pg);
+    program_end(&pg);
+    return NULL;
+}
+
+static bg_run cut_bg = {.fn = cut_thread, .arg = &cut};
+
 static void test_drain_grace_period_cuts_long_calls(void **state)
 {
     (void)state;
-    program pg;
-    start_drain(&pg, "1");
-    cg_channel *ch = cg_channel_new(pg.target, NULL, NULL);
-    cg_call *c = notifications(ch, 100); /* 99 s: far past the grace period */
-    int got = cg_call_recv(c) != NULL;
-
-    int64_t t0 = now_ms();
-    proc_signal(&pg.p, SIGTERM);
-    while (cg_call_recv(c) != NULL)
-        got++;
-    cg_status st = cg_call_finish(c);
-    int64_t cut_after = now_ms() - t0;
-    cg_channel_free(ch);
-    bool exited = proc_wait(&pg.p, WAIT_MS);
-    int64_t took = now_ms() - t0;
-    int code = exited ? proc_exit_code(&pg.p) : -1;
-    bool stopped = strstr(pg.p.out, "stopped\n") != NULL;
-    program_end(&pg);
-
-    expect_true(got >= 1 && got < 100 && st.code != GRPC_STATUS_OK,
+    bg_wait(&cut_bg);
+    expect_true(cut.up, "#running-the-program", "%s", cut.why);
+    expect_grace_read(cut.logged, "1");
+    expect_true(cut.got >= 1 && cut.got < 100 && cut.st.code != GRPC_STATUS_OK,
                 "#the-grace-period",
                 "a call longer than the grace period "
                 "should be cut off: got %d notifications and %s",
-                got, cg_status_name(st.code));
-    expect_true(cut_after >= 900, "#the-grace-period",
+                cut.got, cg_status_name(cut.st.code));
+    expect_true(cut.cut_after >= 900, "#the-grace-period",
                 "the call was cut "
                 "off %lld ms after SIGTERM: it should have had the grace "
                 "period (GRACE_PERIOD_SECONDS=1) to finish first",
-                (long long)cut_after);
-    expect_true(exited, "#the-grace-period",
+                (long long)cut.cut_after);
+    expect_true(cut.exited, "#the-grace-period",
                 "the program was still running %d ms after SIGTERM", WAIT_MS);
-    expect_int(code, 0, "#the-grace-period");
-    expect_true(took < 4000, "#the-grace-period",
+    expect_int(cut.code, 0, "#the-grace-period");
+    expect_true(cut.took < 4000, "#the-grace-period",
                 "the program took %lld ms "
                 "to exit after SIGTERM with GRACE_PERIOD_SECONDS=1",
-                (long long)took);
-    expect_true(stopped, "#the-drain-step-by-step",
+                (long long)cut.took);
+    expect_true(cut.stopped, "#the-drain-step-by-step",
                 "the program should "
                 "print \"stopped\" on stdout at the end; it printed:\n%s",
-                pg.p.out);
+                cut.out);
 }
 
 /* Calls that keep coming through the lame duck make it last its longest,
  * a quarter of the grace period; a call longer than the grace period then
- * takes the rest: the whole drain is the grace period, no more. That takes
- * 4 s, so the suite's setup starts it on a thread of its own (fit_drain;
- * not under valgrind, see drain_suite_setup), and the other tests run
- * meanwhile; the test waits for the thread and checks what it saw. */
+ * takes the rest: the whole drain is the grace period, no more. With
+ * GRACE_PERIOD_SECONDS=3 the long call is cut 3000 ms after SIGTERM (750
+ * of lame duck, 2250 of shutdown); a shutdown given the whole grace period
+ * after the lame duck cuts it at 3750 ms, and a late observation can only
+ * make that later (on a loaded machine the cut was seen up to 460 ms
+ * late). That takes 3 s, so it runs on a thread of its own (fit_drain,
+ * see bg_run). */
+#define FIT_GRACE "3"
+#define FIT_GRACE_MS 3000
+
 typedef struct fit_run {
-    pthread_t thread;
-    bool started; /* the thread runs, or ran and is not joined yet */
-    bool done;
     bool up;           /* the program came up */
     char why[20000];   /* why not */
     int logged;        /* the grace period it logged, -1: none */
@@ -382,14 +463,18 @@ static void fit_drain(fit_run *r, program *pg)
 
     int64_t t0 = now_ms();
     proc_signal(&pg->p, SIGTERM);
-    /* New calls, one every few ms, until they are refused. */
-    cg_status late = fresh_call(pg->target);
+    /* New calls, one every few ms, until they are refused. One that
+     * arrives in the very instant the shutdown begins may be left
+     * unanswered by gRPC core until the shutdown ends (see #the-lame-duck):
+     * a short deadline ends it, and the next call is refused. */
+    cg_status late = fresh_call_within(pg->target, 300);
     for (int i = 0; i < 2000 && (late.code == GRPC_STATUS_OK ||
-                                 late.code == GRPC_STATUS_CANCELLED);
+                                 late.code == GRPC_STATUS_CANCELLED ||
+                                 late.code == GRPC_STATUS_DEADLINE_EXCEEDED);
          i++) {
         struct timespec pause = {0, 5 * 1000000L};
         nanosleep(&pause, NULL);
-        late = fresh_call(pg->target);
+        late = fresh_call_within(pg->target, 300);
     }
     r->late = late;
     r->lame_ms = now_ms() - t0;
@@ -407,65 +492,57 @@ static void *fit_thread(void *arg)
 {
     fit_run *r = arg;
     program pg;
-    r->up = start_program(&pg, "4", r->why, sizeof r->why);
+    r->up = start_program(&pg, FIT_GRACE, r->why, sizeof r->why);
     if (!r->up)
         return NULL;
     r->logged = logged_grace(&pg);
     /* A program that did not read GRACE_PERIOD_SECONDS would drain for
      * 20 s: the test fails on that at once. */
-    r->drained = r->logged < 0 || r->logged == 4;
+    r->drained = r->logged < 0 || r->logged == atoi(FIT_GRACE);
     if (r->drained)
         fit_drain(r, &pg);
     program_end(&pg);
     return NULL;
 }
 
-/* Waits for the thread (or runs it here, if it did not start). */
-static void fit_wait(void)
-{
-    if (fit.started)
-        pthread_join(fit.thread, NULL);
-    else if (!fit.done)
-        fit_thread(&fit);
-    fit.started = false;
-    fit.done = true;
-}
+static bg_run fit_bg = {.fn = fit_thread, .arg = &fit};
 
 /* exercise: drain.c */
 static void test_drain_lame_duck_and_shutdown_fit_the_grace_period(void **state)
 {
     (void)state;
-    fit_wait();
+    bg_wait(&fit_bg);
     expect_true(fit.up, "#running-the-program", "%s", fit.why);
-    expect_grace_read(fit.logged, "4");
+    expect_grace_read(fit.logged, FIT_GRACE);
     expect_code(fit.late, GRPC_STATUS_UNAVAILABLE, "#the-lame-duck");
-    /* A quarter of 4 s is 1000 ms; each new call may add its own time. */
-    expect_true(fit.lame_ms < 1700, "#the-lame-duck",
+    /* A quarter of 3 s is 750 ms; each new call may add its own time. */
+    expect_true(fit.lame_ms < FIT_GRACE_MS / 4 + 700, "#the-lame-duck",
                 "new calls were still "
                 "served %lld ms after SIGTERM, though they kept coming: the "
                 "lame duck may last at most a quarter of "
-                "GRACE_PERIOD_SECONDS=4 (1000 ms)",
-                (long long)fit.lame_ms);
+                "GRACE_PERIOD_SECONDS=" FIT_GRACE " (%d ms)",
+                (long long)fit.lame_ms, FIT_GRACE_MS / 4);
     expect_true(fit.got >= 1 && fit.st.code != GRPC_STATUS_OK,
                 "#the-grace-period",
                 "a call longer than the grace period should be cut off: got "
                 "%d notifications and %s",
                 fit.got, cg_status_name(fit.st.code));
-    /* Lame duck plus shutdown: 4000 ms. A shutdown given the whole grace
-     * period after the lame duck cuts at 5000 ms. */
-    expect_true(fit.cut_after >= 3500 && fit.cut_after < 4600,
+    /* Lame duck plus shutdown: 3000 ms. A shutdown given the whole grace
+     * period after the lame duck cuts at 3750 ms. */
+    expect_true(fit.cut_after >= FIT_GRACE_MS - 500 &&
+                    fit.cut_after < FIT_GRACE_MS + 600,
                 "#the-grace-period",
                 "the long call was cut off %lld ms after SIGTERM: the lame "
                 "duck and the shutdown together should take the grace "
-                "period, GRACE_PERIOD_SECONDS=4 (4000 ms), no more and not "
-                "much less",
-                (long long)fit.cut_after);
+                "period, GRACE_PERIOD_SECONDS=" FIT_GRACE " (%d ms), no more "
+                "and not much less",
+                (long long)fit.cut_after, FIT_GRACE_MS);
     expect_true(fit.exited, "#the-grace-period",
                 "the program was still running %d ms after SIGTERM", WAIT_MS);
     expect_int(fit.code, 0, "#the-grace-period");
-    expect_true(fit.took < 5000, "#the-grace-period",
+    expect_true(fit.took < FIT_GRACE_MS + 1000, "#the-grace-period",
                 "the program exited %lld "
-                "ms after SIGTERM, past GRACE_PERIOD_SECONDS=4",
+                "ms after SIGTERM, past GRACE_PERIOD_SECONDS=" FIT_GRACE,
                 (long long)fit.took);
 }
 
@@ -500,18 +577,21 @@ static bool under_valgrind(void)
 #endif
 }
 
-/* The suite's setup starts the longest test's program (see fit_run). */
+/* The suite's setup starts the longest tests' programs (see bg_run). */
 static int drain_suite_setup(void **state)
 {
     int rc = grpc_suite_setup(state);
-    if (rc == 0 && !under_valgrind())
-        fit.started = pthread_create(&fit.thread, NULL, fit_thread, &fit) == 0;
+    if (rc == 0 && !under_valgrind()) {
+        bg_start(&fit_bg);
+        bg_start(&cut_bg);
+    }
     return rc;
 }
 
 static int drain_suite_teardown(void **state)
 {
-    fit_wait();
+    bg_wait(&fit_bg);
+    bg_wait(&cut_bg);
     return grpc_suite_teardown(state);
 }
 
@@ -522,9 +602,10 @@ int main(void)
         cmocka_unit_test(test_drain_in_flight_calls_finish),
         cmocka_unit_test(test_drain_lame_duck_serves_after_not_serving),
         cmocka_unit_test(test_drain_grace_period_cuts_long_calls),
+        cmocka_unit_test(test_drain_sigint_too),
+        /* last: it waits for the thread that runs 3 s from the start */
         cmocka_unit_test(
             test_drain_lame_duck_and_shutdown_fit_the_grace_period),
-        cmocka_unit_test(test_drain_sigint_too),
     };
     return cmocka_run_group_tests(tests, drain_suite_setup,
                                   drain_suite_teardown);

@@ -256,6 +256,41 @@ static void test_channel_reconnect_backoff(void **state)
     stop(again, &st2);
 }
 
+static void test_channel_reset_backoff(void **state)
+{
+    (void)state;
+    rt_state st1, st2;
+    int port;
+    cg_server *srv = serve(&st1, "first", "127.0.0.1:0", &port);
+    char target[32];
+    snprintf(target, sizeof target, "127.0.0.1:%d", port);
+    cg_channel *ch = cg_channel_new(target, NULL, NULL); /* backoff: 1 s */
+    assert_true(cg_channel_wait_ready(ch, RT_WAIT_MS));
+    stop(srv, &st1);
+    assert_false(cg_channel_wait_ready(ch, 100)); /* refused: waits 1 s */
+    cg_server *again = serve_again(&st2, "second", port);
+    if (again == NULL)
+        fail_msg("port %d stayed in use after its server stopped", port);
+    int64_t t0 = rt_now_ms();
+    cg_channel_reset_backoff(ch);
+    cg_channel_reset_backoff(NULL); /* nothing */
+    bool ready = cg_channel_wait_ready(ch, RT_WAIT_MS);
+    int64_t took = rt_now_ms() - t0;
+    grpc_status_code code;
+    const char *name = who(ch, &code);
+    assert_true(ready);
+    assert_int_equal(code, GRPC_STATUS_OK);
+    assert_string_equal(name, "second");
+    /* Without the reset the next attempt would come 800-1200 ms after the
+     * refused one, 700 ms or more after the short wait above ended. */
+    if (getenv("CGRT_SLOW") == NULL && took >= 400)
+        fail_msg("the channel took %lld ms to reconnect to the restarted "
+                 "server after cg_channel_reset_backoff",
+                 (long long)took);
+    cg_channel_free(ch);
+    stop(again, &st2);
+}
+
 static void round_robin(cg_channel *ch)
 {
     assert_true(cg_channel_wait_ready(ch, RT_WAIT_MS));
@@ -499,6 +534,7 @@ int main(void)
         cmocka_unit_test(test_channel_unix_socket),
         cmocka_unit_test(test_channel_state_and_wait_ready),
         cmocka_unit_test(test_channel_reconnect_backoff),
+        cmocka_unit_test(test_channel_reset_backoff),
         cmocka_unit_test(test_channel_round_robin_over_two_servers),
         cmocka_unit_test(test_channel_dns_target_and_options),
         cmocka_unit_test(test_channel_wait_for_ready),

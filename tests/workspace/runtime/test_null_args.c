@@ -524,6 +524,12 @@ static void null_cg_channel_wait_ready(void **state)
     assert_false(cg_channel_wait_ready(NULL, 1));
 }
 
+static void null_cg_channel_reset_backoff(void **state)
+{
+    (void)state;
+    cg_channel_reset_backoff(NULL); /* nothing happens */
+}
+
 static void null_cg_conn_state_name(void **state)
 {
     (void)state; /* no pointer argument */
@@ -1192,6 +1198,7 @@ static const struct covered {
     COVER(cg_channel_free),
     COVER(cg_channel_state),
     COVER(cg_channel_wait_ready),
+    COVER(cg_channel_reset_backoff),
     COVER(cg_conn_state_name),
     COVER(cg_call_start),
     COVER(cg_call_send),

@@ -39,15 +39,19 @@ def build_command(step, mode, extra=(), rerun=None, sanitize="address", suites=N
     return cmd + list(extra)
 
 
+def clean_build_env():
+    """The environment of a step's make. A top-level `make memcheck STEP=3`
+    would pass STEP=3 down to the step's own make through MAKEFLAGS and
+    override its STEP; it starts clean instead."""
+    return {k: v for k, v in os.environ.items()
+            if k not in ("MAKEFLAGS", "MFLAGS", "MAKEOVERRIDES", "MAKELEVEL", "STEP", "SOLUTION",
+                         "SANITIZE")}
+
+
 def make_build(step, mode, extra=(), quiet=False, rerun=None, sanitize="address", suites=None):
     """Builds a step's tests; returns (ok, output)."""
     cmd = build_command(step, mode, extra, rerun, sanitize, suites)
-    # A top-level `make memcheck STEP=3` would pass STEP=3 down to the step's
-    # own make through MAKEFLAGS and override its STEP; start clean instead.
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("MAKEFLAGS", "MFLAGS", "MAKEOVERRIDES", "MAKELEVEL", "STEP", "SOLUTION",
-                        "SANITIZE")}
-    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=clean_build_env())
     out = proc.stdout.decode("utf-8", "replace")
     if not quiet:
         sys.stdout.write(localize(out))

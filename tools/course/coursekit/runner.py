@@ -3,11 +3,12 @@ valgrind) into a result, and the results files in build/results/."""
 
 import json
 import os
+import signal
 import subprocess
 import time
 
 from . import classroom, sanreport
-from .build import first_compile_error, make_build
+from .build import build_command, clean_build_env, first_compile_error, make_build
 from .cmocka import parse_cmocka, program_stderr, summarise_failure, valgrind_problem
 from .steps import all_steps, build_dir, is_learner_source, suites_of, tsan_suites
 from .workspace import RESULTS, ROOT
@@ -178,9 +179,12 @@ def run_step_suites(step, mode, valgrind=False, threads=True, overrides=()):
             if shared:
                 # The suites of shared state go on to ThreadSanitizer as soon
                 # as their own runs are done, while longer suites still run.
-                part = {"suites": [entry(s, futures[s]) for s in shared]}
-                run_under_tsan(step, mode, part, overrides, root)
-                entries.update((e["name"], e) for e in part["suites"])
+                # (Only in the learner's own workspace: a copy's results
+                # are not in build/results.)
+                was_clean = not overrides and load_result(step, mode) is not None and \
+                    all(s in last_clean(step, mode) for s in shared)
+                entries.update(tsan_in_pool(step, mode, shared, lambda s: entry(s, futures[s]),
+                                            pool, overrides, root, was_clean))
                 tsan_done = True
             for s, f in futures.items():
                 if s not in entries:
@@ -194,32 +198,121 @@ def run_step_suites(step, mode, valgrind=False, threads=True, overrides=()):
     return result
 
 
+def is_clean(entry):
+    """A suite's entry with every test passed and nothing else wrong."""
+    return not entry.get("problem") and bool(entry["tests"]) and \
+        all(t["status"] != "fail" for t in entry["tests"])
+
+
+def last_clean(step, mode):
+    """The suites that were clean in the step's last results file."""
+    return {s["name"] for s in (load_result(step, mode) or {}).get("suites", []) if is_clean(s)}
+
+
+def tsan_failed_build(entries, out):
+    for e in entries:
+        e["problem"] = "could not build with ThreadSanitizer:\n" + "\n".join(out.splitlines()[-10:])
+
+
+def tsan_apply(entry, run):
+    """Adds a ThreadSanitizer run (tests, problem, finding, seconds) to a suite's entry."""
+    _, problem, finding, secs = run
+    entry["seconds"] = round(entry.get("seconds", 0) + secs, 2)
+    if finding:
+        entry["sanitizer"] = finding
+        entry["problem"] = "ThreadSanitizer: " + finding["text"]
+    elif problem:
+        entry["problem"] = "under ThreadSanitizer: " + problem
+
+
+def tsan_run(step, bdir, suite):
+    t0 = time.monotonic()
+    tests, problem, finding = run_suite(bdir / f"test_{suite}", False, bdir, step)
+    return tests, problem, finding, time.monotonic() - t0
+
+
+def start_tsan_build(step, mode, suites, overrides):
+    """The ThreadSanitizer build of `suites`, started in the background (its
+    own process group, so that it can be stopped with everything it runs)."""
+    return subprocess.Popen(build_command(step, mode, overrides, sanitize="thread", suites=suites),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            env=clean_build_env(), start_new_session=True)
+
+
+def stop_build(proc):
+    """Stops a background build that is no longer needed (make removes the
+    file it was making when it is stopped)."""
+    if proc.poll() is None:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+        except OSError:
+            pass
+
+
+def tsan_in_pool(step, mode, shared, own_entry, pool, overrides=(), root=None, early=False):
+    """run_under_tsan for suites run in a pool: returns {suite: entry} for the
+    suites of shared state, each with its ThreadSanitizer run added when its
+    own run was clean. early (they were all clean in the last run, and most
+    likely will be again): their ThreadSanitizer build starts now, and they
+    run under ThreadSanitizer as soon as it is done, beside their own runs;
+    a ThreadSanitizer run counts only when the suite's own run was clean,
+    and the build is stopped if none was. Otherwise the build waits for
+    their own runs and is of the clean ones only."""
+    from concurrent.futures import ThreadPoolExecutor
+    bdir = build_dir(step, mode, "thread", root)
+    if not early:
+        entries = {s: own_entry(s) for s in shared}
+        clean = [s for s in shared if is_clean(entries[s])]
+        if clean:
+            ok, out = make_build(step, mode, extra=overrides, quiet=True, sanitize="thread", suites=clean)
+            if not ok:
+                tsan_failed_build([entries[s] for s in clean], out)
+            else:
+                runs = {s: pool.submit(tsan_run, step, bdir, s) for s in clean}
+                for s, r in runs.items():
+                    tsan_apply(entries[s], r.result())
+        return entries
+    build = start_tsan_build(step, mode, shared, overrides)
+
+    def build_and_run(side):
+        out = build.communicate()[0].decode("utf-8", "replace")
+        if build.returncode != 0:
+            return False, out, {}
+        return True, out, {s: side.submit(tsan_run, step, bdir, s) for s in shared}
+
+    with ThreadPoolExecutor(max_workers=1 + len(shared)) as side:
+        tsan = side.submit(build_and_run, side)
+        entries = {s: own_entry(s) for s in shared}
+        clean = [s for s in shared if is_clean(entries[s])]
+        if not clean:
+            stop_build(build)
+        ok, out, runs = tsan.result()
+        if clean and not ok:
+            tsan_failed_build([entries[s] for s in clean], out)
+        for s in clean:
+            if s in runs:
+                tsan_apply(entries[s], runs[s].result())
+        for r in runs.values():
+            r.result()  # (not counted: its own run failed)
+    return entries
+
+
 def run_under_tsan(step, mode, result, overrides=(), root=None):
     """Runs the suites of shared state (steps.tsan_suites) that passed once
     more, built with ThreadSanitizer: a data race fails its suite on every
     run, whether or not the threads happened to collide. A suite that
     already failed is left for the learner to fix first."""
-    clean = {s["name"]: s for s in result["suites"]
-             if not s.get("problem") and s["tests"] and all(t["status"] != "fail" for t in s["tests"])}
+    clean = {s["name"]: s for s in result["suites"] if is_clean(s)}
     suites = [s for s in tsan_suites(step) if s in clean]
     if not suites:
         return
     ok, out = make_build(step, mode, extra=overrides, quiet=True, sanitize="thread", suites=suites)
     if not ok:
-        for s in suites:
-            clean[s]["problem"] = "could not build with ThreadSanitizer:\n" + "\n".join(out.splitlines()[-10:])
+        tsan_failed_build([clean[s] for s in suites], out)
         return
     bdir = build_dir(step, mode, "thread", root)
     for s in suites:
-        t0 = time.monotonic()
-        tests, problem, finding = run_suite(bdir / f"test_{s}", False, bdir, step)
-        entry = clean[s]
-        entry["seconds"] = round(entry.get("seconds", 0) + time.monotonic() - t0, 2)
-        if finding:
-            entry["sanitizer"] = finding
-            entry["problem"] = "ThreadSanitizer: " + finding["text"]
-        elif problem:
-            entry["problem"] = "under ThreadSanitizer: " + problem
+        tsan_apply(clean[s], tsan_run(step, bdir, s))
 
 
 def count(result):
