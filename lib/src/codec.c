@@ -19,30 +19,52 @@ bool cgi_msg_is(const void *msg, const ProtobufCMessageDescriptor *desc)
     return m->descriptor == desc;
 }
 
-cg_status cgi_encode(const void *msg, const ProtobufCMessageDescriptor *desc,
-                     size_t max, grpc_byte_buffer **out)
+cg_status cgi_pack_size(const void *msg, const ProtobufCMessageDescriptor *desc,
+                        size_t max, size_t *size)
 {
-    *out = NULL;
+    *size = 0;
     if (!cgi_msg_is(msg, desc))
         return cgi_status(GRPC_STATUS_INTERNAL, "message is not a %s",
                           desc ? desc->name : "(no type)");
-    size_t size = protobuf_c_message_get_packed_size(msg);
-    if (max != 0 && size > max)
+    *size = protobuf_c_message_get_packed_size(msg);
+    if (max != 0 && *size > max)
         return cgi_status(GRPC_STATUS_RESOURCE_EXHAUSTED,
                           "%s of %zu bytes is larger than the limit of %zu",
-                          desc->name, size, max);
+                          desc->name, *size, max);
+    return cg_ok();
+}
+
+cg_status cgi_pack(const void *msg, size_t size, unsigned char *out)
+{
+    if (protobuf_c_message_pack(msg, out) != size)
+        return cgi_status(GRPC_STATUS_INTERNAL, "packing %s failed",
+                          ((const ProtobufCMessage *)msg)->descriptor->name);
+    return cg_ok();
+}
+
+cg_status cgi_encode_sized(const void *msg, size_t size, grpc_byte_buffer **out)
+{
     /* One slice of the exact size: packing writes straight into it and the
      * byte buffer takes its own reference, so ours is dropped at once. */
+    *out = NULL;
     grpc_slice slice = grpc_slice_malloc(size);
-    size_t packed = protobuf_c_message_pack(msg, GRPC_SLICE_START_PTR(slice));
-    if (packed != size) {
-        grpc_slice_unref(slice);
-        return cgi_status(GRPC_STATUS_INTERNAL, "packing %s failed",
-                          desc->name);
-    }
-    *out = grpc_raw_byte_buffer_create(&slice, 1);
+    cg_status st = cgi_pack(msg, size, GRPC_SLICE_START_PTR(slice));
+    if (st.code == GRPC_STATUS_OK)
+        *out = grpc_raw_byte_buffer_create(&slice, 1);
     grpc_slice_unref(slice);
-    return cg_ok();
+    return st;
+}
+
+cg_status cgi_encode(const void *msg, const ProtobufCMessageDescriptor *desc,
+                     size_t max, grpc_byte_buffer **out)
+{
+    size_t size;
+    cg_status st = cgi_pack_size(msg, desc, max, &size);
+    if (st.code != GRPC_STATUS_OK) {
+        *out = NULL;
+        return st;
+    }
+    return cgi_encode_sized(msg, size, out);
 }
 
 cg_status cgi_decode(grpc_byte_buffer *bb,

@@ -38,12 +38,16 @@
 
 #include "codec.h"
 #include "common.h"
+#include "sendq.h"
 #include "server_call.h"
 #include "status.h"
 
-#define INLINE_ARENA 2048          /* most unary calls fit in here */
-#define SEND_QUEUE_MAX 64          /* messages waiting behind a send */
-#define SEND_QUEUE_BYTES (1 << 20) /* and their total size */
+#define INLINE_ARENA 2048 /* most unary calls fit in here */
+/* Memory the messages waiting behind a send may take (sendq.h counts
+ * 8 bytes of length with each): 64 KiB, as much as grpc-go lets a stream
+ * hold before its Send waits (its write quota), and the HTTP/2 default
+ * window. A message larger than that still goes, alone in the queue. */
+#define SEND_QUEUE_BYTES (64 * 1024)
 #define RECV_QUEUE_MAX 16          /* messages read ahead of cg_recv */
 #define RECV_QUEUE_BYTES (1 << 20) /* and their total size */
 
@@ -71,8 +75,7 @@ typedef struct cgi_scall {
 
     /* Sending: one message in flight, others queued behind it. */
     grpc_byte_buffer *send_bb;
-    grpc_byte_buffer **queue; /* ring of SEND_QUEUE_MAX, from the arena */
-    size_t q_head, q_len, q_bytes;
+    cgi_sendq queue; /* packed messages waiting behind send_bb */
     bool send_busy, send_failed;
     int send_waiters; /* senders waiting for room */
 
@@ -143,6 +146,7 @@ void cgi_request_call(cgi_calls *k, const cgi_reg *reg)
 {
     cgi_scall *c = cgi_malloc(sizeof *c);
     memset(c, 0, offsetof(cgi_scall, first));
+    cgi_sendq_init(&c->queue);
     c->k = k;
     c->reg = reg;
     cgi_ctx_init(&c->ctx, reg->m, reg->user, c->first, sizeof c->first);
@@ -184,8 +188,7 @@ static void release(cgi_scall *c)
         grpc_byte_buffer_destroy(c->rqueue[(c->rq_head + i) % RECV_QUEUE_MAX]);
     if (c->send_bb)
         grpc_byte_buffer_destroy(c->send_bb);
-    for (size_t i = 0; i < c->q_len; i++)
-        grpc_byte_buffer_destroy(c->queue[(c->q_head + i) % SEND_QUEUE_MAX]);
+    cgi_sendq_destroy(&c->queue);
     if (c->final_msg)
         grpc_byte_buffer_destroy(c->final_msg);
     if (c->has_details)
@@ -449,8 +452,31 @@ static void start_send_locked(cgi_scall *c, grpc_byte_buffer *bb, bool hint)
 
 static bool queue_full_locked(const cgi_scall *c, size_t size)
 {
-    return c->q_len == SEND_QUEUE_MAX ||
-           (c->q_len > 0 && c->q_bytes + size > SEND_QUEUE_BYTES);
+    return c->queue.len > 0 &&
+           c->queue.bytes + cgi_sendq_cost(size) > SEND_QUEUE_BYTES;
+}
+
+/* Packs msg (of `size` bytes, checked) straight into a send when nothing
+ * is in flight, else into the queue. With ctx.mu held; a failure is left
+ * in *st for the caller to report once it has unlocked. */
+static bool send_or_queue_locked(cgi_scall *c, const void *msg, size_t size,
+                                 cg_status *out)
+{
+    cg_status st;
+    if (!c->send_busy) {
+        /* Nothing in flight: send now and flush, as no one knows whether
+         * another message follows. */
+        grpc_byte_buffer *bb;
+        st = cgi_encode_sized(msg, size, &bb);
+        if (st.code == GRPC_STATUS_OK)
+            start_send_locked(c, bb, false);
+    } else {
+        st = cgi_pack(msg, size, cgi_sendq_reserve(&c->queue, size));
+        if (st.code == GRPC_STATUS_OK)
+            cgi_sendq_commit(&c->queue, size);
+    }
+    *out = st;
+    return st.code == GRPC_STATUS_OK;
 }
 
 static bool net_send(cg_stream *s, const void *msg)
@@ -469,15 +495,14 @@ static bool net_send(cg_stream *s, const void *msg)
     }
     if (cg_ctx_cancelled(ctx))
         return false;
-    grpc_byte_buffer *bb;
-    cg_status st = cgi_encode(msg, c->reg->m->output, c->k->max_send, &bb);
+    size_t size;
+    cg_status st = cgi_pack_size(msg, c->reg->m->output, c->k->max_send, &size);
     if (st.code != GRPC_STATUS_OK) {
         /* Too large or the wrong type: the call will report it even if
          * the handler goes on to return OK. */
         cgi_ctx_fault(ctx, st);
         return false;
     }
-    size_t size = grpc_byte_buffer_length(bb);
 
     pthread_mutex_lock(&ctx->mu);
     while (!c->send_failed && !atomic_load(&ctx->cancelled) &&
@@ -488,23 +513,11 @@ static bool net_send(cg_stream *s, const void *msg)
         c->send_waiters--;
     }
     bool ok = !c->send_failed && !atomic_load(&ctx->cancelled) && !c->closing;
-    if (ok) {
-        if (!c->send_busy) {
-            /* Nothing in flight: send now and flush, as no one knows
-             * whether another message follows. */
-            start_send_locked(c, bb, false);
-        } else {
-            if (c->queue == NULL)
-                c->queue = cgi_arena_alloc(&ctx->arena,
-                                           SEND_QUEUE_MAX * sizeof *c->queue);
-            c->queue[(c->q_head + c->q_len) % SEND_QUEUE_MAX] = bb;
-            c->q_len++;
-            c->q_bytes += size;
-        }
-    }
+    if (ok)
+        ok = send_or_queue_locked(c, msg, size, &st);
     pthread_mutex_unlock(&ctx->mu);
-    if (!ok)
-        grpc_byte_buffer_destroy(bb);
+    if (st.code != GRPC_STATUS_OK)
+        cgi_ctx_fault(ctx, st); /* packing failed */
     return ok;
 }
 
@@ -519,29 +532,20 @@ static void on_send(cgi_tag *t, bool ok)
         /* The client is gone: drop what is queued, refuse what comes. */
         c->send_failed = true;
         atomic_store(&c->ctx.cancelled, true);
-        while (c->q_len > 0) {
-            grpc_byte_buffer_destroy(c->queue[c->q_head]);
-            c->q_head = (c->q_head + 1) % SEND_QUEUE_MAX;
-            c->q_len--;
-        }
-        c->q_bytes = 0;
+        cgi_sendq_destroy(&c->queue);
     }
-    if (c->q_len > 0) {
-        grpc_byte_buffer *bb = c->queue[c->q_head];
-        c->q_head = (c->q_head + 1) % SEND_QUEUE_MAX;
-        c->q_len--;
-        c->q_bytes -= grpc_byte_buffer_length(bb);
+    if (c->queue.len > 0) {
+        grpc_byte_buffer *bb = cgi_sendq_pop(&c->queue);
         /* Hint "more follows" when it does: another queued message, or
          * the status once the handler has returned. */
-        start_send_locked(c, bb, c->q_len > 0 || c->closing);
+        start_send_locked(c, bb, c->queue.len > 0 || c->closing);
     } else if (c->closing && !c->final_started) {
         start_final_locked(c);
     }
     /* Wake a waiting sender only once the queue is half empty, so that it
      * refills it in one go instead of trading a wake-up per message. */
     if (c->send_waiters > 0 &&
-        (c->send_failed || c->q_len <= SEND_QUEUE_MAX / 2) &&
-        c->q_bytes <= SEND_QUEUE_BYTES / 2)
+        (c->send_failed || c->queue.bytes <= SEND_QUEUE_BYTES / 2))
         pthread_cond_broadcast(&c->send_cv);
     bool last = drop_locked(c);
     pthread_mutex_unlock(&c->ctx.mu);
