@@ -108,13 +108,14 @@ static void free_block(void *b)
     free(b);
 }
 
-grpc_byte_buffer *cgi_sendq_pop(cgi_sendq *q)
+grpc_byte_buffer *cgi_sendq_pop(cgi_sendq *q, size_t *size_out)
 {
     cgi_qblock *b = q->head;
     while (b != NULL && b->head == b->tail) {
         drop_head(q); /* reserved but never committed */
         b = q->head;
     }
+    *size_out = 0;
     if (b == NULL)
         return NULL;
     entry_len n;
@@ -141,6 +142,7 @@ grpc_byte_buffer *cgi_sendq_pop(cgi_sendq *q)
     }
     q->len--;
     q->bytes -= cost;
+    *size_out = size;
     grpc_byte_buffer *bb = grpc_raw_byte_buffer_create(&slice, 1);
     grpc_slice_unref(slice);
     return bb;

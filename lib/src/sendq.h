@@ -41,8 +41,8 @@ size_t cgi_sendq_cost(size_t size);
 unsigned char *cgi_sendq_reserve(cgi_sendq *q, size_t size);
 void cgi_sendq_commit(cgi_sendq *q, size_t size);
 
-/* Takes the oldest message as a new byte buffer (the caller destroys it);
- * NULL when the queue is empty. */
-grpc_byte_buffer *cgi_sendq_pop(cgi_sendq *q);
+/* Takes the oldest message as a new byte buffer (the caller destroys it),
+ * its size in *size; NULL when the queue is empty. */
+grpc_byte_buffer *cgi_sendq_pop(cgi_sendq *q, size_t *size);
 
 #endif

@@ -48,6 +48,9 @@
  * hold before its Send waits (its write quota), and the HTTP/2 default
  * window. A message larger than that still goes, alone in the queue. */
 #define SEND_QUEUE_BYTES (64 * 1024)
+/* Hinted sends (GRPC_WRITE_BUFFER_HINT) wait in the core until a send
+ * without the hint flushes them; at most this many bytes wait so. */
+#define SEND_FLUSH_BYTES (4 * 1024)
 #define RECV_QUEUE_MAX 16          /* messages read ahead of cg_recv */
 #define RECV_QUEUE_BYTES (1 << 20) /* and their total size */
 
@@ -77,6 +80,7 @@ typedef struct cgi_scall {
     grpc_byte_buffer *send_bb;
     cgi_sendq queue; /* packed messages waiting behind send_bb */
     bool send_busy, send_failed;
+    size_t unflushed; /* bytes sent with the hint since the last flush */
     int send_waiters; /* senders waiting for room */
 
     /* The end: status, and the response of a unary/client-streaming call. */
@@ -430,8 +434,17 @@ static void on_final(cgi_tag *t, bool ok)
 /* Sending on a stream                                                    */
 /* ===================================================================== */
 
-static void start_send_locked(cgi_scall *c, grpc_byte_buffer *bb, bool hint)
+static void start_send_locked(cgi_scall *c, grpc_byte_buffer *bb, size_t size,
+                              bool hint)
 {
+    /* The core keeps hinted messages, slices and all, until something
+     * flushes: without a flush now and then a burst of small messages
+     * would all sit there at once, some 150 bytes each. */
+    c->unflushed = hint ? c->unflushed + size : 0;
+    if (c->unflushed >= SEND_FLUSH_BYTES) {
+        hint = false;
+        c->unflushed = 0;
+    }
     grpc_op ops[2];
     size_t n = 0;
     memset(ops, 0, sizeof ops);
@@ -469,7 +482,7 @@ static bool send_or_queue_locked(cgi_scall *c, const void *msg, size_t size,
         grpc_byte_buffer *bb;
         st = cgi_encode_sized(msg, size, &bb);
         if (st.code == GRPC_STATUS_OK)
-            start_send_locked(c, bb, false);
+            start_send_locked(c, bb, size, false);
     } else {
         st = cgi_pack(msg, size, cgi_sendq_reserve(&c->queue, size));
         if (st.code == GRPC_STATUS_OK)
@@ -535,10 +548,11 @@ static void on_send(cgi_tag *t, bool ok)
         cgi_sendq_destroy(&c->queue);
     }
     if (c->queue.len > 0) {
-        grpc_byte_buffer *bb = cgi_sendq_pop(&c->queue);
+        size_t size;
+        grpc_byte_buffer *bb = cgi_sendq_pop(&c->queue, &size);
         /* Hint "more follows" when it does: another queued message, or
          * the status once the handler has returned. */
-        start_send_locked(c, bb, c->queue.len > 0 || c->closing);
+        start_send_locked(c, bb, size, c->queue.len > 0 || c->closing);
     } else if (c->closing && !c->final_started) {
         start_final_locked(c);
     }
