@@ -19,52 +19,53 @@ bool cgi_msg_is(const void *msg, const ProtobufCMessageDescriptor *desc)
     return m->descriptor == desc;
 }
 
-cg_status cgi_pack_size(const void *msg, const ProtobufCMessageDescriptor *desc,
-                        size_t max, size_t *size)
+bool cgi_pack_size(const void *msg, const ProtobufCMessageDescriptor *desc,
+                   size_t max, size_t *size, cg_status *err)
 {
     *size = 0;
-    if (!cgi_msg_is(msg, desc))
-        return cgi_status(GRPC_STATUS_INTERNAL, "message is not a %s",
+    if (!cgi_msg_is(msg, desc)) {
+        *err = cgi_status(GRPC_STATUS_INTERNAL, "message is not a %s",
                           desc ? desc->name : "(no type)");
+        return false;
+    }
     *size = protobuf_c_message_get_packed_size(msg);
-    if (max != 0 && *size > max)
-        return cgi_status(GRPC_STATUS_RESOURCE_EXHAUSTED,
+    if (max != 0 && *size > max) {
+        *err = cgi_status(GRPC_STATUS_RESOURCE_EXHAUSTED,
                           "%s of %zu bytes is larger than the limit of %zu",
                           desc->name, *size, max);
-    return cg_ok();
+        return false;
+    }
+    return true;
 }
 
-cg_status cgi_pack(const void *msg, size_t size, unsigned char *out)
+cg_status cgi_pack_failed(const void *msg)
 {
-    if (protobuf_c_message_pack(msg, out) != size)
-        return cgi_status(GRPC_STATUS_INTERNAL, "packing %s failed",
-                          ((const ProtobufCMessage *)msg)->descriptor->name);
-    return cg_ok();
+    return cgi_status(GRPC_STATUS_INTERNAL, "packing %s failed",
+                      ((const ProtobufCMessage *)msg)->descriptor->name);
 }
 
-cg_status cgi_encode_sized(const void *msg, size_t size, grpc_byte_buffer **out)
+static grpc_byte_buffer *encode_sized(const void *msg, size_t size)
 {
     /* One slice of the exact size: packing writes straight into it and the
      * byte buffer takes its own reference, so ours is dropped at once. */
-    *out = NULL;
     grpc_slice slice = grpc_slice_malloc(size);
-    cg_status st = cgi_pack(msg, size, GRPC_SLICE_START_PTR(slice));
-    if (st.code == GRPC_STATUS_OK)
-        *out = grpc_raw_byte_buffer_create(&slice, 1);
+    grpc_byte_buffer *bb = NULL;
+    if (protobuf_c_message_pack(msg, GRPC_SLICE_START_PTR(slice)) == size)
+        bb = grpc_raw_byte_buffer_create(&slice, 1);
     grpc_slice_unref(slice);
-    return st;
+    return bb;
 }
 
 cg_status cgi_encode(const void *msg, const ProtobufCMessageDescriptor *desc,
                      size_t max, grpc_byte_buffer **out)
 {
     size_t size;
-    cg_status st = cgi_pack_size(msg, desc, max, &size);
-    if (st.code != GRPC_STATUS_OK) {
-        *out = NULL;
+    cg_status st;
+    *out = NULL;
+    if (!cgi_pack_size(msg, desc, max, &size, &st))
         return st;
-    }
-    return cgi_encode_sized(msg, size, out);
+    *out = encode_sized(msg, size);
+    return *out != NULL ? cg_ok() : cgi_pack_failed(msg);
 }
 
 cg_status cgi_decode(grpc_byte_buffer *bb,

@@ -27,18 +27,14 @@ bool cgi_msg_is(const void *msg, const ProtobufCMessageDescriptor *desc);
 cg_status cgi_encode(const void *msg, const ProtobufCMessageDescriptor *desc,
                      size_t max, grpc_byte_buffer **out);
 
-/* The two halves of cgi_encode, for a caller that packs somewhere else:
- * the checks and the packed size of `msg` in *size (same errors), then
- * packing it into `out`, which has room for exactly that size (INTERNAL
- * if protobuf-c packs a different number of bytes). */
-cg_status cgi_pack_size(const void *msg, const ProtobufCMessageDescriptor *desc,
-                        size_t max, size_t *size);
-cg_status cgi_pack(const void *msg, size_t size, unsigned char *out);
-
-/* cgi_encode after cgi_pack_size: packs `msg` of `size` bytes into a new
- * byte buffer in *out (NULL on error). */
-cg_status cgi_encode_sized(const void *msg, size_t size,
-                           grpc_byte_buffer **out);
+/* The parts of cgi_encode, for the send path of streams, which builds no
+ * status unless something fails: the checks, with the packed size of
+ * `msg` in *size (false: the error in *err, as cgi_encode reports it).
+ * The caller packs (protobuf_c_message_pack) and checks the count it
+ * returns; cgi_pack_failed(msg) describes a count that differs. */
+bool cgi_pack_size(const void *msg, const ProtobufCMessageDescriptor *desc,
+                   size_t max, size_t *size, cg_status *err);
+cg_status cgi_pack_failed(const void *msg);
 
 /* Unpacks `bb` (kept by the caller) as a `desc` message allocated through
  * `alloc` (NULL = malloc; free with protobuf_c_message_free_unpacked).

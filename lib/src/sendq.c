@@ -108,30 +108,28 @@ static void free_block(void *b)
     free(b);
 }
 
-grpc_byte_buffer *cgi_sendq_pop(cgi_sendq *q, size_t *size_out)
+bool cgi_sendq_pop(cgi_sendq *q, grpc_slice *out)
 {
     cgi_qblock *b = q->head;
     while (b != NULL && b->head == b->tail) {
         drop_head(q); /* reserved but never committed */
         b = q->head;
     }
-    *size_out = 0;
     if (b == NULL)
-        return NULL;
+        return false;
     entry_len n;
     memcpy(&n, b->data + b->head, sizeof n);
     size_t size = (size_t)n, cost = cgi_sendq_cost(size);
     unsigned char *bytes = b->data + b->head + sizeof n;
-    grpc_slice slice;
     if (b->cap > BLOCK_SIZE) {
         /* A block of its own: the slice takes it over, with no copy. */
         q->head = b->next;
         if (q->head == NULL)
             q->tail = NULL;
-        slice = grpc_slice_new_with_user_data(bytes, size, free_block, b);
+        *out = grpc_slice_new_with_user_data(bytes, size, free_block, b);
     } else {
-        slice = grpc_slice_malloc(size);
-        memcpy(GRPC_SLICE_START_PTR(slice), bytes, size);
+        *out = grpc_slice_malloc(size);
+        memcpy(GRPC_SLICE_START_PTR(*out), bytes, size);
         b->head += cost;
         if (b->head == b->tail) {
             if (b == q->tail)
@@ -142,8 +140,5 @@ grpc_byte_buffer *cgi_sendq_pop(cgi_sendq *q, size_t *size_out)
     }
     q->len--;
     q->bytes -= cost;
-    *size_out = size;
-    grpc_byte_buffer *bb = grpc_raw_byte_buffer_create(&slice, 1);
-    grpc_slice_unref(slice);
-    return bb;
+    return true;
 }

@@ -7,16 +7,17 @@
  * per waiting message would cost some 300 bytes of bookkeeping and two
  * mallocs each, made on the handler's thread. Here a waiting message is
  * its packed bytes behind an 8-byte length, in 4 KiB blocks (a message
- * larger than that gets a block of its own), and it becomes a byte buffer
- * only when its turn comes. The queue itself takes no lock: its owner
+ * larger than that gets a block of its own), and it becomes a slice only
+ * when its turn comes. The queue itself takes no lock: its owner
  * holds one.
  */
 #ifndef CGRPC_SENDQ_H
 #define CGRPC_SENDQ_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
-#include <grpc/byte_buffer.h>
+#include <grpc/slice.h>
 
 typedef struct cgi_qblock cgi_qblock;
 
@@ -41,8 +42,8 @@ size_t cgi_sendq_cost(size_t size);
 unsigned char *cgi_sendq_reserve(cgi_sendq *q, size_t size);
 void cgi_sendq_commit(cgi_sendq *q, size_t size);
 
-/* Takes the oldest message as a new byte buffer (the caller destroys it),
- * its size in *size; NULL when the queue is empty. */
-grpc_byte_buffer *cgi_sendq_pop(cgi_sendq *q, size_t *size);
+/* Takes the oldest message as a slice of its own (the caller owns the
+ * reference); false when the queue is empty. */
+bool cgi_sendq_pop(cgi_sendq *q, grpc_slice *out);
 
 #endif

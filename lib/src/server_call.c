@@ -77,8 +77,8 @@ typedef struct cgi_scall {
     int close_cancelled; /* written by RECV_CLOSE_ON_SERVER */
 
     /* Sending: one message in flight, others queued behind it. */
-    grpc_byte_buffer *send_bb;
-    cgi_sendq queue; /* packed messages waiting behind send_bb */
+    grpc_byte_buffer *send_bb; /* reused for every message */
+    cgi_sendq queue;           /* packed messages waiting behind send_bb */
     bool send_busy, send_failed;
     size_t unflushed; /* bytes sent with the hint since the last flush */
     int send_waiters; /* senders waiting for room */
@@ -434,7 +434,10 @@ static void on_final(cgi_tag *t, bool ok)
 /* Sending on a stream                                                    */
 /* ===================================================================== */
 
-static void start_send_locked(cgi_scall *c, grpc_byte_buffer *bb, size_t size,
+/* Sends `msg` (a slice whose reference this takes) of `size` bytes. The
+ * call's one byte buffer carries every message: the core takes the
+ * slices out of it when the batch starts (grpc_types.h). */
+static void start_send_locked(cgi_scall *c, grpc_slice msg, size_t size,
                               bool hint)
 {
     /* The core keeps hinted messages, slices and all, until something
@@ -445,21 +448,24 @@ static void start_send_locked(cgi_scall *c, grpc_byte_buffer *bb, size_t size,
         hint = false;
         c->unflushed = 0;
     }
+    if (c->send_bb == NULL)
+        c->send_bb = grpc_raw_byte_buffer_create(NULL, 0);
+    grpc_slice_buffer *sb = &c->send_bb->data.raw.slice_buffer;
+    grpc_slice_buffer_reset_and_unref(sb);
+    grpc_slice_buffer_add(sb, msg);
     grpc_op ops[2];
     size_t n = 0;
     memset(ops, 0, sizeof ops);
     add_headers_locked(c, ops, &n);
     ops[n].op = GRPC_OP_SEND_MESSAGE;
     ops[n].flags = hint ? GRPC_WRITE_BUFFER_HINT : 0;
-    ops[n].data.send_message.send_message = bb;
+    ops[n].data.send_message.send_message = c->send_bb;
     n++;
-    c->send_bb = bb;
     c->send_busy = true;
     if (!start_locked(c, ops, n, &c->t_send)) {
-        c->send_bb = NULL;
         c->send_busy = false;
         c->send_failed = true;
-        grpc_byte_buffer_destroy(bb);
+        grpc_slice_buffer_reset_and_unref(sb);
     }
 }
 
@@ -470,26 +476,26 @@ static bool queue_full_locked(const cgi_scall *c, size_t size)
 }
 
 /* Packs msg (of `size` bytes, checked) straight into a send when nothing
- * is in flight, else into the queue. With ctx.mu held; a failure is left
- * in *st for the caller to report once it has unlocked. */
-static bool send_or_queue_locked(cgi_scall *c, const void *msg, size_t size,
-                                 cg_status *out)
+ * is in flight, else into the queue. With ctx.mu held. False only when
+ * protobuf-c packed another number of bytes than it said it would. */
+static bool send_or_queue_locked(cgi_scall *c, const void *msg, size_t size)
 {
-    cg_status st;
     if (!c->send_busy) {
         /* Nothing in flight: send now and flush, as no one knows whether
          * another message follows. */
-        grpc_byte_buffer *bb;
-        st = cgi_encode_sized(msg, size, &bb);
-        if (st.code == GRPC_STATUS_OK)
-            start_send_locked(c, bb, size, false);
-    } else {
-        st = cgi_pack(msg, size, cgi_sendq_reserve(&c->queue, size));
-        if (st.code == GRPC_STATUS_OK)
-            cgi_sendq_commit(&c->queue, size);
+        grpc_slice slice = grpc_slice_malloc(size);
+        if (protobuf_c_message_pack(msg, GRPC_SLICE_START_PTR(slice)) != size) {
+            grpc_slice_unref(slice);
+            return false;
+        }
+        start_send_locked(c, slice, size, false);
+        return true;
     }
-    *out = st;
-    return st.code == GRPC_STATUS_OK;
+    unsigned char *at = cgi_sendq_reserve(&c->queue, size);
+    if (protobuf_c_message_pack(msg, at) != size)
+        return false;
+    cgi_sendq_commit(&c->queue, size);
+    return true;
 }
 
 static bool net_send(cg_stream *s, const void *msg)
@@ -509,8 +515,8 @@ static bool net_send(cg_stream *s, const void *msg)
     if (cg_ctx_cancelled(ctx))
         return false;
     size_t size;
-    cg_status st = cgi_pack_size(msg, c->reg->m->output, c->k->max_send, &size);
-    if (st.code != GRPC_STATUS_OK) {
+    cg_status st;
+    if (!cgi_pack_size(msg, c->reg->m->output, c->k->max_send, &size, &st)) {
         /* Too large or the wrong type: the call will report it even if
          * the handler goes on to return OK. */
         cgi_ctx_fault(ctx, st);
@@ -526,20 +532,17 @@ static bool net_send(cg_stream *s, const void *msg)
         c->send_waiters--;
     }
     bool ok = !c->send_failed && !atomic_load(&ctx->cancelled) && !c->closing;
-    if (ok)
-        ok = send_or_queue_locked(c, msg, size, &st);
+    bool packed = !ok || send_or_queue_locked(c, msg, size);
     pthread_mutex_unlock(&ctx->mu);
-    if (st.code != GRPC_STATUS_OK)
-        cgi_ctx_fault(ctx, st); /* packing failed */
-    return ok;
+    if (!packed)
+        cgi_ctx_fault(ctx, cgi_pack_failed(msg));
+    return ok && packed;
 }
 
 static void on_send(cgi_tag *t, bool ok)
 {
     cgi_scall *c = cgi_container_of(t, cgi_scall, t_send);
     pthread_mutex_lock(&c->ctx.mu);
-    grpc_byte_buffer_destroy(c->send_bb);
-    c->send_bb = NULL;
     c->send_busy = false;
     if (!ok) {
         /* The client is gone: drop what is queued, refuse what comes. */
@@ -548,11 +551,12 @@ static void on_send(cgi_tag *t, bool ok)
         cgi_sendq_destroy(&c->queue);
     }
     if (c->queue.len > 0) {
-        size_t size;
-        grpc_byte_buffer *bb = cgi_sendq_pop(&c->queue, &size);
+        grpc_slice msg;
+        cgi_sendq_pop(&c->queue, &msg);
         /* Hint "more follows" when it does: another queued message, or
          * the status once the handler has returned. */
-        start_send_locked(c, bb, size, c->queue.len > 0 || c->closing);
+        start_send_locked(c, msg, GRPC_SLICE_LENGTH(msg),
+                          c->queue.len > 0 || c->closing);
     } else if (c->closing && !c->final_started) {
         start_final_locked(c);
     }

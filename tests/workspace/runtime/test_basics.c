@@ -356,18 +356,14 @@ static void sendq_put(cgi_sendq *q, size_t size, unsigned char fill)
 /* Takes the next message and checks its size and every byte. */
 static void sendq_expect(cgi_sendq *q, size_t size, unsigned char fill)
 {
-    size_t got = 99;
-    grpc_byte_buffer *bb = cgi_sendq_pop(q, &got);
-    assert_non_null(bb);
-    assert_int_equal(got, size);
-    assert_int_equal(grpc_byte_buffer_length(bb), size);
-    const grpc_slice_buffer *sb = &bb->data.raw.slice_buffer;
-    assert_int_equal(sb->count, 1);
-    const unsigned char *p = GRPC_SLICE_START_PTR(sb->slices[0]);
+    grpc_slice got;
+    assert_true(cgi_sendq_pop(q, &got));
+    assert_int_equal(GRPC_SLICE_LENGTH(got), size);
+    const unsigned char *p = GRPC_SLICE_START_PTR(got);
     for (size_t i = 0; i < size; i++)
         if (p[i] != fill)
             fail_msg("byte %zu of %zu is %d, expected %d", i, size, p[i], fill);
-    grpc_byte_buffer_destroy(bb);
+    grpc_slice_unref(got);
 }
 
 static void test_sendq_keeps_order_across_blocks(void **state)
@@ -397,9 +393,8 @@ static void test_sendq_keeps_order_across_blocks(void **state)
     sendq_expect(&q, 9, 9);
     assert_int_equal(q.len, 0);
     assert_int_equal(q.bytes, 0);
-    size_t got = 99;
-    assert_null(cgi_sendq_pop(&q, &got));
-    assert_int_equal(got, 0);
+    grpc_slice got;
+    assert_false(cgi_sendq_pop(&q, &got));
     cgi_sendq_destroy(&q);
 }
 
@@ -416,8 +411,8 @@ static void test_sendq_reserve_without_commit_and_destroy(void **state)
     assert_int_equal(q.bytes, 0);
     sendq_put(&q, 3, 3);
     sendq_expect(&q, 3, 3);
-    size_t got;
-    assert_null(cgi_sendq_pop(&q, &got));
+    grpc_slice got;
+    assert_false(cgi_sendq_pop(&q, &got));
     /* Messages still queued are freed with the queue (memcheck, ASan). */
     sendq_put(&q, 50, 5);
     sendq_put(&q, 9000, 6);
