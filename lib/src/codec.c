@@ -44,18 +44,6 @@ cg_status cgi_pack_failed(const void *msg)
                       ((const ProtobufCMessage *)msg)->descriptor->name);
 }
 
-static grpc_byte_buffer *encode_sized(const void *msg, size_t size)
-{
-    /* One slice of the exact size: packing writes straight into it and the
-     * byte buffer takes its own reference, so ours is dropped at once. */
-    grpc_slice slice = grpc_slice_malloc(size);
-    grpc_byte_buffer *bb = NULL;
-    if (protobuf_c_message_pack(msg, GRPC_SLICE_START_PTR(slice)) == size)
-        bb = grpc_raw_byte_buffer_create(&slice, 1);
-    grpc_slice_unref(slice);
-    return bb;
-}
-
 cg_status cgi_encode(const void *msg, const ProtobufCMessageDescriptor *desc,
                      size_t max, grpc_byte_buffer **out)
 {
@@ -64,8 +52,17 @@ cg_status cgi_encode(const void *msg, const ProtobufCMessageDescriptor *desc,
     *out = NULL;
     if (!cgi_pack_size(msg, desc, max, &size, &st))
         return st;
-    *out = encode_sized(msg, size);
-    return *out != NULL ? cg_ok() : cgi_pack_failed(msg);
+    /* One slice of the exact size: packing writes straight into it and the
+     * byte buffer takes its own reference, so ours is dropped at once. */
+    grpc_slice slice = grpc_slice_malloc(size);
+    size_t packed = protobuf_c_message_pack(msg, GRPC_SLICE_START_PTR(slice));
+    if (packed != size) {
+        grpc_slice_unref(slice);
+        return cgi_pack_failed(msg);
+    }
+    *out = grpc_raw_byte_buffer_create(&slice, 1);
+    grpc_slice_unref(slice);
+    return cg_ok();
 }
 
 cg_status cgi_decode(grpc_byte_buffer *bb,
