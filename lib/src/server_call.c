@@ -24,9 +24,10 @@
  * Streams send through a small queue, because the core allows one
  * SEND_MESSAGE in flight per call: cg_send packs the message and returns.
  * With nothing in flight the message goes out at once and is flushed;
- * messages sent meanwhile wait in the queue and go out, as each send
- * completes, with the core's write-buffer hint (coalesce, do not flush yet)
- * on all but the last one queued. So a handler that sends one message and
+ * messages sent meanwhile wait in the queue (packed, up to 64 KiB: see
+ * sendq.h) and go out, as each send completes, with the core's
+ * write-buffer hint (coalesce, do not flush yet) on all but the last one
+ * queued, and a flush every 4 KiB. So a handler that sends one message and
  * then waits never leaves it sitting in a buffer, and one that sends many
  * in a row lets them share writes. The status flushes whatever is left.
  * Receiving mirrors it: once the handler has asked for a message, the
