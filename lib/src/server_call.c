@@ -443,7 +443,7 @@ static void start_send_locked(cgi_scall *c, grpc_slice msg, size_t size,
 {
     /* The core keeps hinted messages, slices and all, until something
      * flushes: without a flush now and then a burst of small messages
-     * would all sit there at once, some 150 bytes each. */
+     * would all sit there at once, over 100 bytes each. */
     c->unflushed = hint ? c->unflushed + size : 0;
     if (c->unflushed >= SEND_FLUSH_BYTES) {
         hint = false;
