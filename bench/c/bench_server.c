@@ -38,20 +38,36 @@ static cg_status unary_call(cg_ctx *ctx, const Tutorial__V1__Request *req,
     return cg_ok();
 }
 
+/* Writes n >= 0 in decimal at out, with its terminating NUL. */
+static void put_int(char *out, int32_t n)
+{
+    char digits[12];
+    int len = 0;
+    do {
+        digits[len++] = (char)('0' + n % 10);
+        n /= 10;
+    } while (n > 0);
+    while (len > 0)
+        *out++ = digits[--len];
+    *out = '\0';
+}
+
 static cg_status server_stream(cg_ctx *ctx, const Tutorial__V1__Request *req,
                                cg_stream *stream)
 {
     if (empty(req->id))
         return cg_error(ctx, GRPC_STATUS_INVALID_ARGUMENT, "id is required");
-    /* One buffer for every message: "Processed: " + id + " #" + up to 11
-     * digits. */
+    /* One buffer for every message: the prefix "Processed: <id> #" once,
+     * then each message's number written after it (what the C++ and Go
+     * servers do: prefix + std::to_string(i), prefix + strconv.Itoa(i)). */
     size_t cap = strlen(req->id) + 32;
     char *text = cg_alloc(ctx, cap);
+    int plen = snprintf(text, cap, "Processed: %s #", req->id);
     Tutorial__V1__Response resp = TUTORIAL__V1__RESPONSE__INIT;
     resp.success = true;
     resp.message = text;
     for (int32_t i = 1; i <= req->value; i++) {
-        snprintf(text, cap, "Processed: %s #%d", req->id, (int)i);
+        put_int(text + plen, i);
         if (!cg_send(stream, &resp))
             return cg_error(ctx, GRPC_STATUS_CANCELLED, "client gone after %d",
                             (int)i - 1);

@@ -256,7 +256,7 @@ const void *cg_recv(cg_stream *s);
  * Thread-safe: several threads may send on one stream (e.g. a chat room
  * broadcasting); sends are serialised. The message is serialised before
  * return: the caller keeps ownership. cg_send queues the message and
- * returns without waiting for the network (it waits only while many
+ * returns without waiting for the network (it waits only while 64 KiB of
  * messages are queued), so messages sent in a burst share writes; a
  * failure may therefore show on a later cg_send. */
 bool cg_send(cg_stream *s, const void *msg);

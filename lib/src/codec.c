@@ -19,26 +19,46 @@ bool cgi_msg_is(const void *msg, const ProtobufCMessageDescriptor *desc)
     return m->descriptor == desc;
 }
 
+bool cgi_pack_size(const void *msg, const ProtobufCMessageDescriptor *desc,
+                   size_t max, size_t *size, cg_status *err)
+{
+    *size = 0;
+    if (!cgi_msg_is(msg, desc)) {
+        *err = cgi_status(GRPC_STATUS_INTERNAL, "message is not a %s",
+                          desc ? desc->name : "(no type)");
+        return false;
+    }
+    *size = protobuf_c_message_get_packed_size(msg);
+    if (max != 0 && *size > max) {
+        *err = cgi_status(GRPC_STATUS_RESOURCE_EXHAUSTED,
+                          "%s of %zu bytes is larger than the limit of %zu",
+                          desc->name, *size, max);
+        return false;
+    }
+    return true;
+}
+
+cg_status cgi_pack_failed(const void *msg)
+{
+    return cgi_status(GRPC_STATUS_INTERNAL, "packing %s failed",
+                      ((const ProtobufCMessage *)msg)->descriptor->name);
+}
+
 cg_status cgi_encode(const void *msg, const ProtobufCMessageDescriptor *desc,
                      size_t max, grpc_byte_buffer **out)
 {
+    size_t size;
+    cg_status st;
     *out = NULL;
-    if (!cgi_msg_is(msg, desc))
-        return cgi_status(GRPC_STATUS_INTERNAL, "message is not a %s",
-                          desc ? desc->name : "(no type)");
-    size_t size = protobuf_c_message_get_packed_size(msg);
-    if (max != 0 && size > max)
-        return cgi_status(GRPC_STATUS_RESOURCE_EXHAUSTED,
-                          "%s of %zu bytes is larger than the limit of %zu",
-                          desc->name, size, max);
+    if (!cgi_pack_size(msg, desc, max, &size, &st))
+        return st;
     /* One slice of the exact size: packing writes straight into it and the
      * byte buffer takes its own reference, so ours is dropped at once. */
     grpc_slice slice = grpc_slice_malloc(size);
     size_t packed = protobuf_c_message_pack(msg, GRPC_SLICE_START_PTR(slice));
     if (packed != size) {
         grpc_slice_unref(slice);
-        return cgi_status(GRPC_STATUS_INTERNAL, "packing %s failed",
-                          desc->name);
+        return cgi_pack_failed(msg);
     }
     *out = grpc_raw_byte_buffer_create(&slice, 1);
     grpc_slice_unref(slice);

@@ -27,6 +27,15 @@ bool cgi_msg_is(const void *msg, const ProtobufCMessageDescriptor *desc);
 cg_status cgi_encode(const void *msg, const ProtobufCMessageDescriptor *desc,
                      size_t max, grpc_byte_buffer **out);
 
+/* The parts of cgi_encode, for the send path of streams, which builds no
+ * status unless something fails: the checks, with the packed size of
+ * `msg` in *size (false: the error in *err, as cgi_encode reports it).
+ * The caller packs (protobuf_c_message_pack) and checks the count it
+ * returns; cgi_pack_failed(msg) describes a count that differs. */
+bool cgi_pack_size(const void *msg, const ProtobufCMessageDescriptor *desc,
+                   size_t max, size_t *size, cg_status *err);
+cg_status cgi_pack_failed(const void *msg);
+
 /* Unpacks `bb` (kept by the caller) as a `desc` message allocated through
  * `alloc` (NULL = malloc; free with protobuf_c_message_free_unpacked).
  * Errors: INTERNAL for bytes that are not a valid `desc`, and for a buffer

@@ -24,9 +24,10 @@
  * Streams send through a small queue, because the core allows one
  * SEND_MESSAGE in flight per call: cg_send packs the message and returns.
  * With nothing in flight the message goes out at once and is flushed;
- * messages sent meanwhile wait in the queue and go out, as each send
- * completes, with the core's write-buffer hint (coalesce, do not flush yet)
- * on all but the last one queued. So a handler that sends one message and
+ * messages sent meanwhile wait in the queue (packed, up to 64 KiB: see
+ * sendq.h) and go out, as each send completes, with the core's
+ * write-buffer hint (coalesce, do not flush yet) on all but the last one
+ * queued, and a flush every 4 KiB. So a handler that sends one message and
  * then waits never leaves it sitting in a buffer, and one that sends many
  * in a row lets them share writes. The status flushes whatever is left.
  * Receiving mirrors it: once the handler has asked for a message, the
@@ -38,12 +39,19 @@
 
 #include "codec.h"
 #include "common.h"
+#include "sendq.h"
 #include "server_call.h"
 #include "status.h"
 
-#define INLINE_ARENA 2048          /* most unary calls fit in here */
-#define SEND_QUEUE_MAX 64          /* messages waiting behind a send */
-#define SEND_QUEUE_BYTES (1 << 20) /* and their total size */
+#define INLINE_ARENA 2048 /* most unary calls fit in here */
+/* Memory the messages waiting behind a send may take (sendq.h counts
+ * 8 bytes of length with each): 64 KiB, as much as grpc-go lets a stream
+ * hold before its Send waits (its write quota), and the HTTP/2 default
+ * window. A message larger than that still goes, alone in the queue. */
+#define SEND_QUEUE_BYTES (64 * 1024)
+/* Hinted sends (GRPC_WRITE_BUFFER_HINT) wait in the core until a send
+ * without the hint flushes them; at most this many bytes wait so. */
+#define SEND_FLUSH_BYTES (4 * 1024)
 #define RECV_QUEUE_MAX 16          /* messages read ahead of cg_recv */
 #define RECV_QUEUE_BYTES (1 << 20) /* and their total size */
 
@@ -70,10 +78,10 @@ typedef struct cgi_scall {
     int close_cancelled; /* written by RECV_CLOSE_ON_SERVER */
 
     /* Sending: one message in flight, others queued behind it. */
-    grpc_byte_buffer *send_bb;
-    grpc_byte_buffer **queue; /* ring of SEND_QUEUE_MAX, from the arena */
-    size_t q_head, q_len, q_bytes;
+    grpc_byte_buffer *send_bb; /* reused for every message */
+    cgi_sendq queue;           /* packed messages waiting behind send_bb */
     bool send_busy, send_failed;
+    size_t unflushed; /* bytes sent with the hint since the last flush */
     int send_waiters; /* senders waiting for room */
 
     /* The end: status, and the response of a unary/client-streaming call. */
@@ -143,6 +151,7 @@ void cgi_request_call(cgi_calls *k, const cgi_reg *reg)
 {
     cgi_scall *c = cgi_malloc(sizeof *c);
     memset(c, 0, offsetof(cgi_scall, first));
+    cgi_sendq_init(&c->queue);
     c->k = k;
     c->reg = reg;
     cgi_ctx_init(&c->ctx, reg->m, reg->user, c->first, sizeof c->first);
@@ -184,8 +193,7 @@ static void release(cgi_scall *c)
         grpc_byte_buffer_destroy(c->rqueue[(c->rq_head + i) % RECV_QUEUE_MAX]);
     if (c->send_bb)
         grpc_byte_buffer_destroy(c->send_bb);
-    for (size_t i = 0; i < c->q_len; i++)
-        grpc_byte_buffer_destroy(c->queue[(c->q_head + i) % SEND_QUEUE_MAX]);
+    cgi_sendq_destroy(&c->queue);
     if (c->final_msg)
         grpc_byte_buffer_destroy(c->final_msg);
     if (c->has_details)
@@ -427,30 +435,68 @@ static void on_final(cgi_tag *t, bool ok)
 /* Sending on a stream                                                    */
 /* ===================================================================== */
 
-static void start_send_locked(cgi_scall *c, grpc_byte_buffer *bb, bool hint)
+/* Sends `msg` (a slice whose reference this takes) of `size` bytes. The
+ * call's one byte buffer carries every message: the core takes the
+ * slices out of it when the batch starts (grpc_types.h). */
+static void start_send_locked(cgi_scall *c, grpc_slice msg, size_t size,
+                              bool hint)
 {
+    /* The core keeps hinted messages, slices and all, until something
+     * flushes: without a flush now and then a burst of small messages
+     * would all sit there at once, over 100 bytes each. */
+    c->unflushed = hint ? c->unflushed + size : 0;
+    if (c->unflushed >= SEND_FLUSH_BYTES) {
+        hint = false;
+        c->unflushed = 0;
+    }
+    if (c->send_bb == NULL)
+        c->send_bb = grpc_raw_byte_buffer_create(NULL, 0);
+    grpc_slice_buffer *sb = &c->send_bb->data.raw.slice_buffer;
+    grpc_slice_buffer_reset_and_unref(sb);
+    grpc_slice_buffer_add(sb, msg);
     grpc_op ops[2];
     size_t n = 0;
     memset(ops, 0, sizeof ops);
     add_headers_locked(c, ops, &n);
     ops[n].op = GRPC_OP_SEND_MESSAGE;
     ops[n].flags = hint ? GRPC_WRITE_BUFFER_HINT : 0;
-    ops[n].data.send_message.send_message = bb;
+    ops[n].data.send_message.send_message = c->send_bb;
     n++;
-    c->send_bb = bb;
     c->send_busy = true;
     if (!start_locked(c, ops, n, &c->t_send)) {
-        c->send_bb = NULL;
         c->send_busy = false;
         c->send_failed = true;
-        grpc_byte_buffer_destroy(bb);
+        grpc_slice_buffer_reset_and_unref(sb);
     }
 }
 
 static bool queue_full_locked(const cgi_scall *c, size_t size)
 {
-    return c->q_len == SEND_QUEUE_MAX ||
-           (c->q_len > 0 && c->q_bytes + size > SEND_QUEUE_BYTES);
+    return c->queue.len > 0 &&
+           c->queue.bytes + cgi_sendq_cost(size) > SEND_QUEUE_BYTES;
+}
+
+/* Packs msg (of `size` bytes, checked) straight into a send when nothing
+ * is in flight, else into the queue. With ctx.mu held. False only when
+ * protobuf-c packed another number of bytes than it said it would. */
+static bool send_or_queue_locked(cgi_scall *c, const void *msg, size_t size)
+{
+    if (!c->send_busy) {
+        /* Nothing in flight: send now and flush, as no one knows whether
+         * another message follows. */
+        grpc_slice slice = grpc_slice_malloc(size);
+        if (protobuf_c_message_pack(msg, GRPC_SLICE_START_PTR(slice)) != size) {
+            grpc_slice_unref(slice);
+            return false;
+        }
+        start_send_locked(c, slice, size, false);
+        return true;
+    }
+    unsigned char *at = cgi_sendq_reserve(&c->queue, size);
+    if (protobuf_c_message_pack(msg, at) != size)
+        return false;
+    cgi_sendq_commit(&c->queue, size);
+    return true;
 }
 
 static bool net_send(cg_stream *s, const void *msg)
@@ -469,15 +515,14 @@ static bool net_send(cg_stream *s, const void *msg)
     }
     if (cg_ctx_cancelled(ctx))
         return false;
-    grpc_byte_buffer *bb;
-    cg_status st = cgi_encode(msg, c->reg->m->output, c->k->max_send, &bb);
-    if (st.code != GRPC_STATUS_OK) {
+    size_t size;
+    cg_status st;
+    if (!cgi_pack_size(msg, c->reg->m->output, c->k->max_send, &size, &st)) {
         /* Too large or the wrong type: the call will report it even if
          * the handler goes on to return OK. */
         cgi_ctx_fault(ctx, st);
         return false;
     }
-    size_t size = grpc_byte_buffer_length(bb);
 
     pthread_mutex_lock(&ctx->mu);
     while (!c->send_failed && !atomic_load(&ctx->cancelled) &&
@@ -488,60 +533,38 @@ static bool net_send(cg_stream *s, const void *msg)
         c->send_waiters--;
     }
     bool ok = !c->send_failed && !atomic_load(&ctx->cancelled) && !c->closing;
-    if (ok) {
-        if (!c->send_busy) {
-            /* Nothing in flight: send now and flush, as no one knows
-             * whether another message follows. */
-            start_send_locked(c, bb, false);
-        } else {
-            if (c->queue == NULL)
-                c->queue = cgi_arena_alloc(&ctx->arena,
-                                           SEND_QUEUE_MAX * sizeof *c->queue);
-            c->queue[(c->q_head + c->q_len) % SEND_QUEUE_MAX] = bb;
-            c->q_len++;
-            c->q_bytes += size;
-        }
-    }
+    bool packed = !ok || send_or_queue_locked(c, msg, size);
     pthread_mutex_unlock(&ctx->mu);
-    if (!ok)
-        grpc_byte_buffer_destroy(bb);
-    return ok;
+    if (!packed)
+        cgi_ctx_fault(ctx, cgi_pack_failed(msg));
+    return ok && packed;
 }
 
 static void on_send(cgi_tag *t, bool ok)
 {
     cgi_scall *c = cgi_container_of(t, cgi_scall, t_send);
     pthread_mutex_lock(&c->ctx.mu);
-    grpc_byte_buffer_destroy(c->send_bb);
-    c->send_bb = NULL;
     c->send_busy = false;
     if (!ok) {
         /* The client is gone: drop what is queued, refuse what comes. */
         c->send_failed = true;
         atomic_store(&c->ctx.cancelled, true);
-        while (c->q_len > 0) {
-            grpc_byte_buffer_destroy(c->queue[c->q_head]);
-            c->q_head = (c->q_head + 1) % SEND_QUEUE_MAX;
-            c->q_len--;
-        }
-        c->q_bytes = 0;
+        cgi_sendq_destroy(&c->queue);
     }
-    if (c->q_len > 0) {
-        grpc_byte_buffer *bb = c->queue[c->q_head];
-        c->q_head = (c->q_head + 1) % SEND_QUEUE_MAX;
-        c->q_len--;
-        c->q_bytes -= grpc_byte_buffer_length(bb);
+    if (c->queue.len > 0) {
+        grpc_slice msg;
+        cgi_sendq_pop(&c->queue, &msg);
         /* Hint "more follows" when it does: another queued message, or
          * the status once the handler has returned. */
-        start_send_locked(c, bb, c->q_len > 0 || c->closing);
+        start_send_locked(c, msg, GRPC_SLICE_LENGTH(msg),
+                          c->queue.len > 0 || c->closing);
     } else if (c->closing && !c->final_started) {
         start_final_locked(c);
     }
     /* Wake a waiting sender only once the queue is half empty, so that it
      * refills it in one go instead of trading a wake-up per message. */
     if (c->send_waiters > 0 &&
-        (c->send_failed || c->q_len <= SEND_QUEUE_MAX / 2) &&
-        c->q_bytes <= SEND_QUEUE_BYTES / 2)
+        (c->send_failed || c->queue.bytes <= SEND_QUEUE_BYTES / 2))
         pthread_cond_broadcast(&c->send_cv);
     bool last = drop_locked(c);
     pthread_mutex_unlock(&c->ctx.mu);

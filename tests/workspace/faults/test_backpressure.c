@@ -28,7 +28,7 @@
 #include "ft_util.h"
 
 /* What a server may hold for one stalled stream, at most: its send queue
- * (1 MiB), the core's buffers and the kernel's socket buffers, with room
+ * (64 KiB), the core's buffers and the kernel's socket buffers, with room
  * for the allocator. Unbounded queueing would add the whole 128 MiB. */
 #define FT_BOUND_MIB 64
 

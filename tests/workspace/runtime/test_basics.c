@@ -14,6 +14,7 @@
 #include "codec.h"
 #include "metadata.h"
 #include "rt_util.h"
+#include "sendq.h"
 #include "status.h"
 
 /* ---- status ---------------------------------------------------------- */
@@ -343,6 +344,82 @@ static void test_codec_decode_into_arena(void **state)
     cgi_arena_free(&a); /* frees the message: nothing else to free */
 }
 
+/* ---- the send queue -------------------------------------------------- */
+
+/* Queues `size` bytes of `fill` the way net_send does. */
+static void sendq_put(cgi_sendq *q, size_t size, unsigned char fill)
+{
+    memset(cgi_sendq_reserve(q, size), fill, size);
+    cgi_sendq_commit(q, size);
+}
+
+/* Takes the next message and checks its size and every byte. */
+static void sendq_expect(cgi_sendq *q, size_t size, unsigned char fill)
+{
+    grpc_slice got;
+    assert_true(cgi_sendq_pop(q, &got));
+    assert_int_equal(GRPC_SLICE_LENGTH(got), size);
+    const unsigned char *p = GRPC_SLICE_START_PTR(got);
+    for (size_t i = 0; i < size; i++)
+        if (p[i] != fill)
+            fail_msg("byte %zu of %zu is %d, expected %d", i, size, p[i], fill);
+    grpc_slice_unref(got);
+}
+
+static void test_sendq_keeps_order_across_blocks(void **state)
+{
+    (void)state;
+    cgi_sendq q;
+    cgi_sendq_init(&q);
+    /* Small ones fill several 4 KiB blocks; a 10 KiB one gets its own
+     * block in the middle; an empty message is a message too. */
+    for (int i = 0; i < 300; i++)
+        sendq_put(&q, 31, (unsigned char)i);
+    sendq_put(&q, 10 * 1024, 0xab);
+    sendq_put(&q, 0, 0);
+    sendq_put(&q, 5, 7);
+    assert_int_equal(q.len, 303);
+    assert_int_equal(q.bytes, 300 * cgi_sendq_cost(31) +
+                                  cgi_sendq_cost(10 * 1024) +
+                                  cgi_sendq_cost(0) + cgi_sendq_cost(5));
+    assert_int_equal(cgi_sendq_cost(31), 40); /* 8 of length, 32 of bytes */
+    for (int i = 0; i < 300; i++)
+        sendq_expect(&q, 31, (unsigned char)i);
+    sendq_expect(&q, 10 * 1024, 0xab);
+    sendq_expect(&q, 0, 0);
+    /* Refilled while not empty, then drained. */
+    sendq_put(&q, 9, 9);
+    sendq_expect(&q, 5, 7);
+    sendq_expect(&q, 9, 9);
+    assert_int_equal(q.len, 0);
+    assert_int_equal(q.bytes, 0);
+    grpc_slice got;
+    assert_false(cgi_sendq_pop(&q, &got));
+    cgi_sendq_destroy(&q);
+}
+
+static void test_sendq_reserve_without_commit_and_destroy(void **state)
+{
+    (void)state;
+    cgi_sendq q;
+    cgi_sendq_init(&q);
+    /* A reserve that is never committed (packing failed) is not a
+     * message, small or large. */
+    memset(cgi_sendq_reserve(&q, 100), 1, 100);
+    memset(cgi_sendq_reserve(&q, 20000), 2, 20000);
+    assert_int_equal(q.len, 0);
+    assert_int_equal(q.bytes, 0);
+    sendq_put(&q, 3, 3);
+    sendq_expect(&q, 3, 3);
+    grpc_slice got;
+    assert_false(cgi_sendq_pop(&q, &got));
+    /* Messages still queued are freed with the queue (memcheck, ASan). */
+    sendq_put(&q, 50, 5);
+    sendq_put(&q, 9000, 6);
+    cgi_sendq_destroy(&q);
+    assert_int_equal(q.len, 0);
+}
+
 /* ---- metadata -------------------------------------------------------- */
 
 static void test_metadata_keys(void **state)
@@ -388,6 +465,8 @@ int main(void)
         cmocka_unit_test(test_codec_corrupt_bytes_are_an_error),
         cmocka_unit_test(test_codec_wrong_type_and_size_limit),
         cmocka_unit_test(test_codec_decode_into_arena),
+        cmocka_unit_test(test_sendq_keeps_order_across_blocks),
+        cmocka_unit_test(test_sendq_reserve_without_commit_and_destroy),
         cmocka_unit_test(test_metadata_keys),
     };
     return cmocka_run_group_tests_name("basics", tests, rt_group_setup,
