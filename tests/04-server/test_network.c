@@ -12,6 +12,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "fixture.h"
 
@@ -100,9 +101,15 @@ static void test_network_server_stream_client_cancels(void **state)
 {
     (void)state;
     /* 10000 responses asked for; the client reads three and cancels. The
-     * handler's sends fail from then on, and it must stop. */
+     * handler's sends fail from then on, and it must stop. The id is long,
+     * and so is every response that repeats it: 10000 of them (some 10 MB)
+     * cannot all fit in the buffers between handler and client (the
+     * runtime's send queue, HTTP/2's windows), so the handler is still
+     * sending when the cancel comes, even on a slow, busy machine. */
+    static char id[1001];
+    memset(id, 'x', sizeof id - 1);
     int before = fixture_returned(&F, SSTREAM);
-    Tutorial__V1__Request req = request("long", MY_SERVICE_MAX_VALUE);
+    Tutorial__V1__Request req = request(id, MY_SERVICE_MAX_VALUE);
     cg_call_opts opts = deadline_ms(WAIT_MS);
     cg_call *c =
         tutorial__v1__my_service_client__server_stream(F.ch, &req, &opts);
