@@ -9,6 +9,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 /* ===================================================================== */
 /* State shared between handlers and tests                                */
 /* ===================================================================== */
@@ -392,4 +396,17 @@ const char *rt_capture_end(rt_capture *c, char *buf, size_t n)
     buf[got] = '\0';
     fclose(c->file);
     return buf;
+}
+
+int rt_closed_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    socklen_t len = sizeof a;
+    getsockname(fd, (struct sockaddr *)&a, &len);
+    close(fd);
+    return ntohs(a.sin_port);
 }

@@ -103,6 +103,10 @@ const char *rt_capture_end(rt_capture *c, char *buf, size_t n);
 /* Monotonic milliseconds, for checking how long something took. */
 #define rt_now_ms() tu_now_ms()
 
+/* A port nobody listens on: bound on 127.0.0.1 by the kernel's choice,
+ * then closed. */
+int rt_closed_port(void);
+
 /* Fails the test with both codes' names and the message when they differ. */
 #define assert_status(st, want)                                                \
     do {                                                                       \

@@ -8,9 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "rt_util.h"
@@ -178,24 +175,11 @@ static void test_async_deadline_exceeded(void **state)
     rec_destroy(&r);
 }
 
-static int closed_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {0};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-    socklen_t len = sizeof a;
-    getsockname(fd, (struct sockaddr *)&a, &len);
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
 static void test_async_server_gone(void **state)
 {
     (void)state;
     char target[64];
-    snprintf(target, sizeof target, "127.0.0.1:%d", closed_port());
+    snprintf(target, sizeof target, "127.0.0.1:%d", rt_closed_port());
     cg_channel *ch = cg_channel_new(target, NULL, NULL);
     assert_non_null(ch);
     done_rec r;

@@ -62,20 +62,6 @@ static cg_channel *channel(const char *fmt, int a, int b)
     return ch;
 }
 
-/* A port nobody listens on: bound by the kernel's choice, then closed. */
-static int closed_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {0};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-    socklen_t len = sizeof a;
-    getsockname(fd, (struct sockaddr *)&a, &len);
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
 static void test_channel_listen_on_two_addresses(void **state)
 {
     (void)state;
@@ -172,7 +158,7 @@ static void test_channel_state_and_wait_ready(void **state)
     cg_channel_free(ch);
 
     /* Nobody there: not ready, and the wait ends on time. */
-    ch = channel("127.0.0.1:%d", closed_port(), 0);
+    ch = channel("127.0.0.1:%d", rt_closed_port(), 0);
     int64_t t0 = rt_now_ms();
     assert_false(cg_channel_wait_ready(ch, 300));
     int64_t took = rt_now_ms() - t0;
@@ -390,7 +376,7 @@ static void *call_late(void *arg)
 static void test_channel_wait_for_ready(void **state)
 {
     (void)state;
-    int port = closed_port();
+    int port = rt_closed_port();
     cg_channel *ch = channel("127.0.0.1:%d", port, 0);
     /* Without wait-for-ready a call fails at once... */
     late_job fast = {.ch = ch, .st = cg_ok()};
@@ -417,7 +403,7 @@ static void test_channel_call_overrides_channel_wait_for_ready(void **state)
     (void)state;
     /* Two channels to a port nobody listens on (yet): one whose calls wait
      * for a connection by default, one whose calls fail fast. */
-    int port = closed_port();
+    int port = rt_closed_port();
     char target[32];
     snprintf(target, sizeof target, "127.0.0.1:%d", port);
     cg_channel_opts co = {0};
