@@ -201,34 +201,60 @@ static cg_server *serve_again(rt_state *st, const char *name, int port)
     }
 }
 
-static void test_channel_reconnect_backoff(void **state)
-{
-    (void)state;
+/* A channel whose server stopped while it was connected: its next attempt
+ * was refused, so it now waits out its reconnect backoff; meanwhile a new
+ * server ("second") listens on the same port. */
+typedef struct restarted {
     rt_state st1, st2;
+    cg_server *again;
+    cg_channel *ch;
+} restarted;
+
+static void restart_server(restarted *r, const cg_channel_opts *o)
+{
     int port;
-    cg_server *srv = serve(&st1, "first", "127.0.0.1:0", &port);
-    cg_channel_opts o = {0};
-    o.reconnect_backoff_ms = 100;
-    o.reconnect_backoff_max_ms = 100;
+    cg_server *srv = serve(&r->st1, "first", "127.0.0.1:0", &port);
     char target[32];
     snprintf(target, sizeof target, "127.0.0.1:%d", port);
-    cg_channel *ch = cg_channel_new(target, &o, NULL);
-    assert_true(cg_channel_wait_ready(ch, RT_WAIT_MS));
-    stop(srv, &st1);
+    r->ch = cg_channel_new(target, o, NULL);
+    assert_true(cg_channel_wait_ready(r->ch, RT_WAIT_MS));
+    stop(srv, &r->st1);
     /* Nobody listens: the attempt is refused, and the channel waits
-     * before the next one (its backoff: 100 ms here, 1 s by default). */
-    assert_false(cg_channel_wait_ready(ch, 100));
-    cg_server *again = serve_again(&st2, "second", port);
-    if (again == NULL)
+     * before the next one (its backoff: 1 s by default). */
+    assert_false(cg_channel_wait_ready(r->ch, 100));
+    r->again = serve_again(&r->st2, "second", port);
+    if (r->again == NULL)
         fail_msg("port %d stayed in use after its server stopped", port);
-    int64_t t0 = rt_now_ms();
-    bool ready = cg_channel_wait_ready(ch, RT_WAIT_MS);
+}
+
+/* Waits for the channel to reach the new server; the ms since t0. */
+static int64_t reconnected_after(restarted *r, int64_t t0)
+{
+    bool ready = cg_channel_wait_ready(r->ch, RT_WAIT_MS);
     int64_t took = rt_now_ms() - t0;
     grpc_status_code code;
-    const char *name = who(ch, &code);
+    const char *name = who(r->ch, &code);
     assert_true(ready);
     assert_int_equal(code, GRPC_STATUS_OK);
     assert_string_equal(name, "second");
+    return took;
+}
+
+static void restart_end(restarted *r)
+{
+    cg_channel_free(r->ch);
+    stop(r->again, &r->st2);
+}
+
+static void test_channel_reconnect_backoff(void **state)
+{
+    (void)state;
+    cg_channel_opts o = {0};
+    o.reconnect_backoff_ms = 100;
+    o.reconnect_backoff_max_ms = 100;
+    restarted r;
+    restart_server(&r, &o);
+    int64_t took = reconnected_after(&r, rt_now_ms());
     /* The next attempt comes at most 120 ms (100 ms + 20%) after the
      * refused one. With the default backoff it would come 800-1200 ms
      * after it, so 700 ms or more after the short wait above ended: the
@@ -238,43 +264,25 @@ static void test_channel_reconnect_backoff(void **state)
         fail_msg("the channel took %lld ms to reconnect to the restarted "
                  "server, with reconnect_backoff_ms 100",
                  (long long)took);
-    cg_channel_free(ch);
-    stop(again, &st2);
+    restart_end(&r);
 }
 
 static void test_channel_reset_backoff(void **state)
 {
     (void)state;
-    rt_state st1, st2;
-    int port;
-    cg_server *srv = serve(&st1, "first", "127.0.0.1:0", &port);
-    char target[32];
-    snprintf(target, sizeof target, "127.0.0.1:%d", port);
-    cg_channel *ch = cg_channel_new(target, NULL, NULL); /* backoff: 1 s */
-    assert_true(cg_channel_wait_ready(ch, RT_WAIT_MS));
-    stop(srv, &st1);
-    assert_false(cg_channel_wait_ready(ch, 100)); /* refused: waits 1 s */
-    cg_server *again = serve_again(&st2, "second", port);
-    if (again == NULL)
-        fail_msg("port %d stayed in use after its server stopped", port);
+    restarted r;
+    restart_server(&r, NULL); /* backoff: 1 s */
     int64_t t0 = rt_now_ms();
-    cg_channel_reset_backoff(ch);
+    cg_channel_reset_backoff(r.ch);
     cg_channel_reset_backoff(NULL); /* nothing */
-    bool ready = cg_channel_wait_ready(ch, RT_WAIT_MS);
-    int64_t took = rt_now_ms() - t0;
-    grpc_status_code code;
-    const char *name = who(ch, &code);
-    assert_true(ready);
-    assert_int_equal(code, GRPC_STATUS_OK);
-    assert_string_equal(name, "second");
+    int64_t took = reconnected_after(&r, t0);
     /* Without the reset the next attempt would come 800-1200 ms after the
      * refused one, 700 ms or more after the short wait above ended. */
     if (getenv("CGRT_SLOW") == NULL && took >= 400)
         fail_msg("the channel took %lld ms to reconnect to the restarted "
                  "server after cg_channel_reset_backoff",
                  (long long)took);
-    cg_channel_free(ch);
-    stop(again, &st2);
+    restart_end(&r);
 }
 
 static void round_robin(cg_channel *ch)
