@@ -703,16 +703,53 @@ static void test_retry_policy_throttling(void **state)
                 calls1, calls2);
 }
 
-typedef struct plain {
-    cg_channel *ch;
+/* A plain UnaryCall started with cg_unary_async, and how it ended. */
+typedef struct pending {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool done;
     cg_status st;
-} plain;
+} pending;
 
-static void *call_plainly(void *arg)
+static void pending_done(const cg_status *st, void *resp, void *user)
 {
-    plain *c = arg;
-    c->st = plain_call(c->ch, "back");
-    return NULL;
+    pending *p = user;
+    if (resp != NULL)
+        tutorial__v1__response__free_unpacked(resp, NULL);
+    pthread_mutex_lock(&p->mu);
+    p->st = *st;
+    p->done = true;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+}
+
+/* Starts the call: cg_unary_async returns once gRPC has it, so its first
+ * attempt meets the channel as it is now. */
+static void pending_start(pending *p, cg_channel *ch)
+{
+    memset(p, 0, sizeof *p);
+    pthread_mutex_init(&p->mu, NULL);
+    tu_cond_init(&p->cv);
+    Tutorial__V1__Request req = TUTORIAL__V1__REQUEST__INIT;
+    req.id = "back";
+    cg_call_opts opts = {.timeout_ms = FX_CALL_MS * fx_slow()};
+    if (!cg_unary_async(ch, TUTORIAL__V1__MY_SERVICE__UNARY_CALL__METHOD, &req,
+                        &opts, pending_done, p)) {
+        p->st = cg_error(NULL, GRPC_STATUS_INTERNAL, "cg_unary_async refused");
+        p->done = true;
+    }
+}
+
+/* Waits for the call's end (its deadline bounds the wait). */
+static cg_status pending_wait(pending *p)
+{
+    pthread_mutex_lock(&p->mu);
+    while (!p->done)
+        pthread_cond_wait(&p->cv, &p->mu);
+    pthread_mutex_unlock(&p->mu);
+    pthread_cond_destroy(&p->cv);
+    pthread_mutex_destroy(&p->mu);
+    return p->st;
 }
 
 /* The longest tests of the suite (gRPC's retries wait their backoffs for
@@ -743,16 +780,16 @@ static void policy_restart_calls(policy_restart *run, fx_server *a,
     /* Refused once: the channel waits about a second before it tries to
      * connect again, and a fail-fast call fails at once until then. */
     run->down = wait_state(ch, CG_CONN_TRANSIENT_FAILURE);
-    plain c = {.ch = ch};
-    pthread_t t;
-    pthread_create(&t, NULL, call_plainly, &c);
+    /* The call's first attempt fails fast (no server); only then does
+     * the server come back. */
+    pending c;
+    pending_start(&c, ch);
     fx_server b;
     run->restarted = fx_server_start_on(&b, "second", run->port);
     /* The server is back: the channel may try now rather than wait out
      * its second, and one of gRPC's retries finds it. */
     cg_channel_reset_backoff(ch);
-    pthread_join(t, NULL);
-    run->st = c.st;
+    run->st = pending_wait(&c);
     run->second_calls = b.st.unary_calls;
     run->previous = b.st.previous_attempts;
     fx_server_free(&b);
