@@ -483,6 +483,21 @@ void cg_server_wait(cg_server *srv);
  */
 int cg_server_run_until_signal(cg_server *srv, int64_t grace_ms);
 
+/* What a server's drain and shutdown did: for the line a program logs as it
+ * stops, and for checking that a drain keeps to its grace period. Times are
+ * milliseconds of CLOCK_MONOTONIC (clock_gettime). */
+typedef struct cg_server_stop_info {
+    int64_t lame_duck_ms;   /* time spent in cg_server_drain, all calls */
+    int64_t shutdown_at_ms; /* when the shutdown began; 0: not yet */
+    int64_t grace_ms;       /* the time it gave the calls in flight */
+    int64_t done_at_ms;     /* when every handler had returned; 0: not yet */
+    bool cut;               /* the grace period ran out: calls were cancelled */
+} cg_server_stop_info;
+
+/* What the server's drain and shutdown have done so far (all zero before
+ * either; all zero for a NULL srv). Safe from any thread. */
+cg_server_stop_info cg_server_stop_info_get(cg_server *srv);
+
 /* Frees the server, shutting it down first (grace 0) if still running.
  * NULL does nothing. */
 void cg_server_free(cg_server *srv);

@@ -461,7 +461,7 @@ static void take_shutdown_tag(cg_server *srv)
 /* Phase 1. False when another shutdown came first: this one has then
  * waited for it to finish, and there is nothing left to do. *was_running
  * says whether the server had started (and has pollers). */
-static bool stop_accepting(cg_server *srv, bool *was_running)
+static bool stop_accepting(cg_server *srv, int64_t grace_ms, bool *was_running)
 {
     /* setup_mu: a setup call in progress (cg_server_start above all)
      * finishes before the server changes state under it. */
@@ -476,6 +476,8 @@ static bool stop_accepting(cg_server *srv, bool *was_running)
     }
     *was_running = srv->state == CGI_RUNNING;
     srv->state = CGI_STOPPING;
+    srv->stop.shutdown_at_ms = cgi_now_ms();
+    srv->stop.grace_ms = grace_ms > 0 ? grace_ms : 0;
     atomic_store(&srv->calls.stopping, true);
     pthread_mutex_unlock(&srv->mu);
 
@@ -533,6 +535,7 @@ static void cancel_remaining(cg_server *srv)
 {
     grpc_server_cancel_all_calls(srv->core);
     pthread_mutex_lock(&srv->mu);
+    srv->stop.cut = true;
     while (!all_done_locked(srv))
         pthread_cond_wait(&srv->cv, &srv->mu);
     pthread_mutex_unlock(&srv->mu);
@@ -557,6 +560,7 @@ static void tear_down(cg_server *srv, bool was_running)
 
     pthread_mutex_lock(&srv->mu);
     srv->state = CGI_STOPPED;
+    srv->stop.done_at_ms = cgi_now_ms();
     pthread_cond_broadcast(&srv->cv);
     pthread_mutex_unlock(&srv->mu);
 }
@@ -564,11 +568,34 @@ static void tear_down(cg_server *srv, bool was_running)
 static void shutdown_now(cg_server *srv, int64_t grace_ms)
 {
     bool was_running;
-    if (!stop_accepting(srv, &was_running))
+    if (!stop_accepting(srv, grace_ms, &was_running))
         return;
     if (!wait_for_calls(srv, grace_ms))
         cancel_remaining(srv);
     tear_down(srv, was_running);
+}
+
+/* cg_server_drain's wait, with srv->mu held: true once no call has arrived
+ * for quiet_ms, false at end_ms or when the server stops running. */
+static bool drain_locked(cg_server *srv, int64_t quiet_ms, int64_t end_ms)
+{
+    for (;;) {
+        if (srv->state != CGI_RUNNING)
+            return false;
+        /* A window of quiet_ms (cut short by end_ms) with no arrival. */
+        long seen = atomic_load(&srv->calls.arrivals);
+        int64_t now = cgi_now_ms();
+        if (now >= end_ms)
+            return false;
+        int64_t until_ms = now + quiet_ms < end_ms ? now + quiet_ms : end_ms;
+        struct timespec until = cgi_mono_timespec(until_ms);
+        int rc = 0;
+        while (srv->state == CGI_RUNNING && rc != ETIMEDOUT)
+            rc = pthread_cond_timedwait(&srv->cv, &srv->mu, &until);
+        if (srv->state == CGI_RUNNING && until_ms - now >= quiet_ms &&
+            atomic_load(&srv->calls.arrivals) == seen)
+            return true;
+    }
 }
 
 bool cg_server_drain(cg_server *srv, int64_t quiet_ms, int64_t max_ms)
@@ -579,31 +606,23 @@ bool cg_server_drain(cg_server *srv, int64_t quiet_ms, int64_t max_ms)
         quiet_ms = 1;
     if (max_ms < 0)
         max_ms = 0;
-    int64_t end = cgi_now_ms() + max_ms;
+    int64_t start = cgi_now_ms();
     pthread_mutex_lock(&srv->mu);
-    for (;;) {
-        if (srv->state != CGI_RUNNING) {
-            pthread_mutex_unlock(&srv->mu);
-            return false;
-        }
-        /* A window of quiet_ms (cut short by max_ms) with no arrival. */
-        long seen = atomic_load(&srv->calls.arrivals);
-        int64_t now = cgi_now_ms();
-        if (now >= end) {
-            pthread_mutex_unlock(&srv->mu);
-            return false;
-        }
-        int64_t until_ms = now + quiet_ms < end ? now + quiet_ms : end;
-        struct timespec until = cgi_mono_timespec(until_ms);
-        int rc = 0;
-        while (srv->state == CGI_RUNNING && rc != ETIMEDOUT)
-            rc = pthread_cond_timedwait(&srv->cv, &srv->mu, &until);
-        if (srv->state == CGI_RUNNING && until_ms - now >= quiet_ms &&
-            atomic_load(&srv->calls.arrivals) == seen) {
-            pthread_mutex_unlock(&srv->mu);
-            return true;
-        }
-    }
+    bool quiet = drain_locked(srv, quiet_ms, start + max_ms);
+    srv->stop.lame_duck_ms += cgi_now_ms() - start;
+    pthread_mutex_unlock(&srv->mu);
+    return quiet;
+}
+
+cg_server_stop_info cg_server_stop_info_get(cg_server *srv)
+{
+    cg_server_stop_info info = {0};
+    if (srv == NULL)
+        return info;
+    pthread_mutex_lock(&srv->mu);
+    info = srv->stop;
+    pthread_mutex_unlock(&srv->mu);
+    return info;
 }
 
 void cg_server_shutdown(cg_server *srv, int64_t grace_ms)

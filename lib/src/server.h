@@ -56,7 +56,8 @@ struct cg_server {
     enum cgi_server_state state;
     bool notified; /* the core's shutdown tag has arrived */
     cgi_tag t_shutdown;
-    cgi_calls calls; /* what its calls share with it */
+    cgi_calls calls;          /* what its calls share with it */
+    cg_server_stop_info stop; /* cg_server_stop_info_get */
 
     /* cg_server_shutdown_async: a signal handler may only post a
      * semaphore; the lifecycle thread waits on it and does the work. */

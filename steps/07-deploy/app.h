@@ -26,6 +26,7 @@
 #define STEP07_APP_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include <cgrpc.h>
 
@@ -53,7 +54,8 @@ typedef struct app {
     health_state health;
     metrics_registry metrics;
     auth_table auth;
-    bool auth_on; /* AUTH_TOKENS was set */
+    bool auth_on;         /* AUTH_TOKENS was set */
+    int64_t signal_at_ms; /* when SIGTERM or SIGINT came (CLOCK_MONOTONIC) */
 
     /* The state of step 04's services. */
     notification_settings notes;
@@ -77,7 +79,11 @@ int app_main(int argc, char **argv);
 int app_start(app *a, const server_config *cfg, const char *listen);
 
 /* Stops what still runs (the server with no grace period if it was not
- * shut down yet, then the /metrics endpoint) and frees everything. */
+ * shut down yet, then the /metrics endpoint) and frees everything. After a
+ * signal it logs how the server stopped, times in ms after the signal:
+ * "msg=stopped lame_duck_ms=... shutdown_at_ms=... grace_ms=...
+ * deadline_ms=... cut=... took_ms=..." (deadline: the end of the grace
+ * period; cut: calls were still running then, and were cancelled). */
 void app_free(app *a);
 
 /* ---- exercise 2 (drain.c) -------------------------------------------- */

@@ -426,29 +426,56 @@ static void test_drain_grace_period_cuts_long_calls(void **state)
                 cut.out);
 }
 
+/* The program's own account of its drain: the line app_free logs after a
+ * signal (see app.h), "msg=stopped lame_duck_ms=... shutdown_at_ms=...
+ * grace_ms=... deadline_ms=... cut=... took_ms=...", in ms after the signal
+ * and measured inside the program, so a slow machine does not blur it. */
+typedef struct stop_line {
+    bool found;
+    long long lame_duck_ms; /* time in cg_server_drain */
+    long long shutdown_ms;  /* when cg_server_shutdown began */
+    long long grace_ms;     /* what it gave the calls in flight */
+    long long deadline_ms;  /* the end of that: shutdown_ms + grace_ms */
+    bool cut;               /* calls were still running then */
+} stop_line;
+
+static stop_line read_stop_line(const char *err)
+{
+    stop_line s = {0};
+    const char *l = strstr(err, " msg=stopped ");
+    char cut[8] = "";
+    long long took = 0;
+    s.found = l != NULL &&
+              sscanf(l,
+                     " msg=stopped lame_duck_ms=%lld shutdown_at_ms=%lld "
+                     "grace_ms=%lld deadline_ms=%lld cut=%7s took_ms=%lld",
+                     &s.lame_duck_ms, &s.shutdown_ms, &s.grace_ms,
+                     &s.deadline_ms, cut, &took) == 6;
+    s.cut = strcmp(cut, "true") == 0;
+    return s;
+}
+
 /* Calls that keep coming through the lame duck make it last its longest,
  * a quarter of the grace period; a call longer than the grace period then
  * takes the rest: the whole drain is the grace period, no more. With
- * GRACE_PERIOD_SECONDS=3 the long call is cut 3000 ms after SIGTERM (750
- * of lame duck, 2250 of shutdown); a shutdown given the whole grace period
- * after the lame duck cuts it at 3750 ms, and a late observation can only
- * make that later (on a loaded machine the cut was seen up to 460 ms
- * late). That takes 3 s, so it runs on a thread of its own (fit_drain,
- * see bg_run). */
-#define FIT_GRACE "3"
-#define FIT_GRACE_MS 3000
+ * GRACE_PERIOD_SECONDS=1 the lame duck ends at 250 ms and the shutdown's
+ * grace at 1000 ms; a shutdown given the whole grace period after the lame
+ * duck ends at 1250 ms. The program's stop line says when, measured inside
+ * it (read_stop_line). It runs on a thread of its own (see bg_run). */
+#define FIT_GRACE "1"
+#define FIT_GRACE_MS 1000
+#define FIT_SLACK_MS 150 /* a timer's lateness on a loaded machine */
 
 typedef struct fit_run {
-    bool up;           /* the program came up */
-    char why[20000];   /* why not */
-    int logged;        /* the grace period it logged, -1: none */
-    bool drained;      /* it read GRACE_PERIOD_SECONDS: the drain ran */
-    int got;           /* notifications of the long call */
-    cg_status late;    /* the first new call not served */
-    cg_status st;      /* how the long call ended */
-    int64_t lame_ms;   /* SIGTERM to that refused call */
-    int64_t cut_after; /* SIGTERM to the long call's end */
-    int64_t took;      /* SIGTERM to the program's exit */
+    bool up;         /* the program came up */
+    char why[20000]; /* why not */
+    int logged;      /* the grace period it logged, -1: none */
+    bool drained;    /* it read GRACE_PERIOD_SECONDS: the drain ran */
+    int got;         /* notifications of the long call */
+    cg_status late;  /* the first new call not served */
+    cg_status st;    /* how the long call ended */
+    stop_line stop;  /* what the program said of its drain */
+    int64_t took;    /* SIGTERM to the program's exit */
     bool exited;
     int code;
 } fit_run;
@@ -477,15 +504,14 @@ static void fit_drain(fit_run *r, program *pg)
         late = fresh_call_within(pg->target, 300);
     }
     r->late = late;
-    r->lame_ms = now_ms() - t0;
     while (cg_call_recv(c) != NULL)
         r->got++;
     r->st = cg_call_finish(c);
-    r->cut_after = now_ms() - t0;
     cg_channel_free(ch);
     r->exited = proc_wait(&pg->p, WAIT_MS);
     r->took = now_ms() - t0;
     r->code = r->exited ? proc_exit_code(&pg->p) : -1;
+    r->stop = read_stop_line(pg->p.err);
 }
 
 static void *fit_thread(void *arg)
@@ -515,30 +541,37 @@ static void test_drain_lame_duck_and_shutdown_fit_the_grace_period(void **state)
     expect_true(fit.up, "#running-the-program", "%s", fit.why);
     expect_grace_read(fit.logged, FIT_GRACE);
     expect_code(fit.late, GRPC_STATUS_UNAVAILABLE, "#the-lame-duck");
-    /* A quarter of 3 s is 750 ms; each new call may add its own time. */
-    expect_true(fit.lame_ms < FIT_GRACE_MS / 4 + 700, "#the-lame-duck",
-                "new calls were still "
-                "served %lld ms after SIGTERM, though they kept coming: the "
-                "lame duck may last at most a quarter of "
+    expect_true(fit.exited, "#the-grace-period",
+                "the program was still running %d ms after SIGTERM", WAIT_MS);
+    expect_true(fit.stop.found, "#the-drain-step-by-step",
+                "the program ended without its \"msg=stopped\" line on "
+                "stderr, which app_free writes: end app_drain with "
+                "app_free(a)");
+    /* A quarter of 1 s is 250 ms. */
+    expect_true(fit.stop.lame_duck_ms <= FIT_GRACE_MS / 4 + FIT_SLACK_MS,
+                "#the-lame-duck",
+                "new calls kept coming, and the lame duck (cg_server_drain) "
+                "lasted %lld ms: it may last at most a quarter of "
                 "GRACE_PERIOD_SECONDS=" FIT_GRACE " (%d ms)",
-                (long long)fit.lame_ms, FIT_GRACE_MS / 4);
-    expect_true(fit.got >= 1 && fit.st.code != GRPC_STATUS_OK,
+                fit.stop.lame_duck_ms, FIT_GRACE_MS / 4);
+    expect_true(fit.got >= 1 && fit.st.code != GRPC_STATUS_OK && fit.stop.cut,
                 "#the-grace-period",
                 "a call longer than the grace period should be cut off: got "
                 "%d notifications and %s",
                 fit.got, cg_status_name(fit.st.code));
-    /* Lame duck plus shutdown: 3000 ms. A shutdown given the whole grace
-     * period after the lame duck cuts at 3750 ms. */
-    expect_true(fit.cut_after >= FIT_GRACE_MS - 500 &&
-                    fit.cut_after < FIT_GRACE_MS + 600,
+    /* Lame duck plus shutdown: 1000 ms. A shutdown given the whole grace
+     * period after the lame duck ends at 1250 ms. */
+    expect_true(fit.stop.deadline_ms >= FIT_GRACE_MS - FIT_SLACK_MS &&
+                    fit.stop.deadline_ms <= FIT_GRACE_MS + FIT_SLACK_MS,
                 "#the-grace-period",
-                "the long call was cut off %lld ms after SIGTERM: the lame "
-                "duck and the shutdown together should take the grace "
-                "period, GRACE_PERIOD_SECONDS=" FIT_GRACE " (%d ms), no more "
-                "and not much less",
-                (long long)fit.cut_after, FIT_GRACE_MS);
-    expect_true(fit.exited, "#the-grace-period",
-                "the program was still running %d ms after SIGTERM", WAIT_MS);
+                "the shutdown began %lld ms after SIGTERM (after a lame duck "
+                "of %lld ms) and gave the calls in flight %lld ms: their time "
+                "ran out %lld ms after SIGTERM. The lame duck and the "
+                "shutdown together should take the grace period, "
+                "GRACE_PERIOD_SECONDS=" FIT_GRACE " (%d ms), no more and not "
+                "much less",
+                fit.stop.shutdown_ms, fit.stop.lame_duck_ms, fit.stop.grace_ms,
+                fit.stop.deadline_ms, FIT_GRACE_MS);
     expect_int(fit.code, 0, "#the-grace-period");
     expect_true(fit.took < FIT_GRACE_MS + 1000, "#the-grace-period",
                 "the program exited %lld "

@@ -345,7 +345,7 @@ static void test_health_watch_updates_in_order(void **state)
 /* How long a test watches for a message that must not come. A Watch that
  * resends wakes with the broadcast of health_set and sends within a few
  * milliseconds, even under a sanitizer; a correct one sends nothing. */
-#define QUIET_MS 200
+#define QUIET_MS 250
 
 static void test_health_watch_same_value_sends_nothing(void **state)
 {
@@ -356,10 +356,10 @@ static void test_health_watch_same_value_sends_nothing(void **state)
     static watcher w;
     watch_start(&w, &h, "tutorial.v1.MyService");
     health_status first = nth_sent(&w, 1);
-    /* Three times the same value, each followed by a quiet spell in which
-     * a Watch that sends on every wake-up would send it again. */
+    /* The same value again, then a quiet spell in which a Watch that
+     * sends on every wake-up would send it again. */
     size_t extra = 0;
-    for (int i = 0; i < 3 && first != NOTHING_SENT && extra == 0; i++) {
+    if (first != NOTHING_SENT) {
         health_set(&h, "tutorial.v1.MyService", HEALTH_NOT_SERVING);
         sent_at_least s = {&w, 2};
         wait_until(has_sent_or_returned, &s, QUIET_MS);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "my_service.h"
 #include "replica.h"
@@ -165,8 +166,32 @@ int app_start(app *a, const server_config *cfg, const char *listen)
     return 0;
 }
 
+static int64_t mono_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* The line that says how the server stopped (see app_free in app.h). */
+static void log_stopped(app *a)
+{
+    cg_server_stop_info s = cg_server_stop_info_get(a->srv);
+    int64_t t0 = a->signal_at_ms;
+    log_line(&a->log, LOG_LEVEL_INFO,
+             "msg=stopped lame_duck_ms=%lld shutdown_at_ms=%lld grace_ms=%lld "
+             "deadline_ms=%lld cut=%s took_ms=%lld",
+             (long long)s.lame_duck_ms, (long long)(s.shutdown_at_ms - t0),
+             (long long)s.grace_ms,
+             (long long)(s.shutdown_at_ms + s.grace_ms - t0),
+             s.cut ? "true" : "false", (long long)(s.done_at_ms - t0));
+}
+
 void app_free(app *a)
 {
+    cg_server_shutdown(a->srv, 0); /* if the drain did not: no grace */
+    if (a->signal_at_ms > 0)
+        log_stopped(a);
     cg_server_free(a->srv); /* every handler has returned after this */
     a->srv = NULL;
     metrics_http_stop(a->http);
@@ -238,5 +263,6 @@ int app_main(int argc, char **argv)
 
     int sig = 0;
     sigwait(&stop, &sig);
+    a.signal_at_ms = mono_ms();
     return app_drain(&a, sig);
 }

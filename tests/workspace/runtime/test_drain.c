@@ -96,6 +96,10 @@ static void test_drain_serves_a_steady_load_until_max(void **state)
     /* The pause ends in a shutdown that loses nothing in flight. */
     cg_server_shutdown(f.srv, 5000);
     long failed = atomic_load(&l.failed);
+    /* The stop report counts the whole pause as the lame duck. */
+    cg_server_stop_info info = cg_server_stop_info_get(f.srv);
+    assert_true(info.lame_duck_ms >= 700 && info.lame_duck_ms <= took);
+    assert_true(info.shutdown_at_ms >= t0 + info.lame_duck_ms);
     printf("    steady load, quiet_ms 300, max_ms 700: returned %s after "
            "%lld ms, %ld calls served meanwhile, %ld failed\n",
            quiet ? "quiet" : "at max", (long long)took, during, failed);

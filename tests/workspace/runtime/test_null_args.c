@@ -458,6 +458,15 @@ static void null_cg_server_drain(void **state)
     assert_false(cg_server_drain(NULL, 1, 1));
 }
 
+static void null_cg_server_stop_info_get(void **state)
+{
+    (void)state;
+    cg_server_stop_info info = cg_server_stop_info_get(NULL);
+    assert_int_equal(info.shutdown_at_ms, 0); /* all zero */
+    assert_int_equal(info.grace_ms, 0);
+    assert_false(info.cut);
+}
+
 static void null_cg_server_shutdown(void **state)
 {
     (void)state;
@@ -1190,6 +1199,7 @@ static const struct covered {
     COVER(cg_server_start),
     COVER(cg_server_drain),
     COVER(cg_server_shutdown),
+    COVER(cg_server_stop_info_get),
     COVER(cg_server_shutdown_async),
     COVER(cg_server_wait),
     COVER(cg_server_run_until_signal),

@@ -46,13 +46,26 @@ static void test_shutdown_in_flight_call_completes_within_grace(void **state)
     call_job j;
     pthread_t t;
     start_sleeper(&f, &j, &t, 300);
+    cg_server_stop_info before = cg_server_stop_info_get(f.srv);
     int64_t t0 = rt_now_ms();
     cg_server_shutdown(f.srv, 10000);
-    int64_t took = rt_now_ms() - t0;
+    int64_t t1 = rt_now_ms();
+    int64_t took = t1 - t0;
     pthread_join(t, NULL);
     assert_status(j.st, GRPC_STATUS_OK);
     assert_int_equal(rt_get(&f.st, &f.st.saw_cancel), 0);
     assert_true(took < 10000);
+    /* What the shutdown did: nothing before it; it began when called, gave
+     * the grace asked for, ended when it returned, and cut nothing. */
+    assert_int_equal(before.shutdown_at_ms, 0);
+    assert_int_equal(before.done_at_ms, 0);
+    cg_server_stop_info info = cg_server_stop_info_get(f.srv);
+    assert_int_equal(info.grace_ms, 10000);
+    assert_int_equal(info.lame_duck_ms, 0);
+    assert_true(info.shutdown_at_ms >= t0 && info.shutdown_at_ms <= t1);
+    assert_true(info.done_at_ms >= info.shutdown_at_ms + 250 &&
+                info.done_at_ms <= t1);
+    assert_false(info.cut);
     /* After shutdown the server takes no calls. */
     Rt__Msg req = rt_msg("late", 0);
     cg_call_opts o = rt_opts(2000);
@@ -79,6 +92,17 @@ static void test_shutdown_long_call_cancelled_after_grace(void **state)
     assert_int_equal(rt_get(&f.st, &f.st.finished),
                      1); /* the handler had returned */
     assert_true(took >= 150 && took < 5000);
+    /* The grace ran out: the report says the call was cut, after it. */
+    cg_server_stop_info info = cg_server_stop_info_get(f.srv);
+    assert_true(info.cut);
+    assert_int_equal(info.grace_ms, 200);
+    assert_true(info.done_at_ms - info.shutdown_at_ms >= 200);
+    /* A negative grace counts as none. */
+    rt_fixture g;
+    rt_fixture_start(&g, NULL, NULL);
+    cg_server_shutdown(g.srv, -5);
+    assert_int_equal(cg_server_stop_info_get(g.srv).grace_ms, 0);
+    rt_fixture_stop(&g);
     rt_fixture_stop(&f);
 }
 
