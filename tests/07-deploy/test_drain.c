@@ -165,28 +165,73 @@ static void test_drain_program_prints_ports(void **state)
 
 /* ---- exercise 2 -------------------------------------------------------------- */
 
-static void test_drain_in_flight_calls_finish(void **state)
-{
-    (void)state;
-    program pg;
-    start_drain(&pg, "2");
-    cg_channel *ch = cg_channel_new(pg.target, NULL, NULL);
+/* A test that waits for its program on purpose runs on a thread of its
+ * own from the suite's setup on (not under valgrind, see
+ * drain_suite_setup), while the other tests run; the test waits for the
+ * thread and checks what it saw. */
+typedef struct bg_run {
+    pthread_t thread;
+    bool started; /* the thread runs, or ran and is not joined yet */
+    bool done;
+    void *(*fn)(void *);
+    void *arg;
+} bg_run;
 
-    /* A Watch that sees SERVING, and three calls in flight (each one
-     * second long: it ends within the 1.5 s the shutdown leaves it). */
+static void bg_start(bg_run *b)
+{
+    b->started = pthread_create(&b->thread, NULL, b->fn, b->arg) == 0;
+}
+
+/* Waits for the thread (or runs it here, if it did not start). */
+static void bg_wait(bg_run *b)
+{
+    if (b->started)
+        pthread_join(b->thread, NULL);
+    else if (!b->done)
+        b->fn(b->arg);
+    b->started = false;
+    b->done = true;
+}
+
+/* Three calls in flight at SIGTERM, each one second long (it ends within
+ * the 1.5 s the shutdown leaves it), a Watch, and new calls during the
+ * drain. It runs on a thread of its own (see bg_run). */
+enum { IN_FLIGHT = 3 };
+
+typedef struct flight_run {
+    bool up;            /* the program came up */
+    char why[20000];    /* why not */
+    int logged;         /* the grace period it logged, -1: none */
+    int before, during; /* Watch's status before SIGTERM and after */
+    cg_status wst;      /* how the Watch ended */
+    int got[IN_FLIGHT];
+    cg_status st[IN_FLIGHT];
+    cg_status late; /* the first new call not served */
+    int cancelled;  /* new calls cancelled meanwhile */
+    bool exited, stopped;
+    int code;
+    int64_t took;    /* SIGTERM to the program's exit */
+    char out[16384]; /* what it printed on stdout */
+} flight_run;
+
+static flight_run flight;
+
+static void flight_drain(flight_run *r, program *pg)
+{
+    cg_channel *ch = cg_channel_new(pg->target, NULL, NULL);
+
+    /* A Watch that sees SERVING, and three calls in flight. */
     cg_call *w = watch(ch);
-    int before = next_status(w);
-    enum { N = 3 };
-    cg_call *calls[N];
-    int got[N];
-    for (int i = 0; i < N; i++) {
+    r->before = next_status(w);
+    cg_call *calls[IN_FLIGHT];
+    for (int i = 0; i < IN_FLIGHT; i++) {
         calls[i] = notifications(ch, 2);
-        got[i] = cg_call_recv(calls[i]) != NULL;
+        r->got[i] = cg_call_recv(calls[i]) != NULL;
     }
 
     /* [sigterm] */
     int64_t t0 = now_ms();
-    proc_signal(&pg.p, SIGTERM);
+    proc_signal(&pg->p, SIGTERM);
 
     /* The Watch hears of the drain. */
     int during = next_status(w);
@@ -201,65 +246,96 @@ static void test_drain_in_flight_calls_finish(void **state)
      * finish. One that arrives in the very instant the shutdown begins is
      * cancelled unseen by gRPC core: see #the-lame-duck. */
     int cancelled = 0;
-    cg_status late = fresh_call(pg.target);
+    cg_status late = fresh_call(pg->target);
     for (int i = 0; i < 1000 && (late.code == GRPC_STATUS_OK ||
                                  late.code == GRPC_STATUS_CANCELLED);
          i++) {
         cancelled += late.code == GRPC_STATUS_CANCELLED;
         struct timespec pause = {0, 5 * 1000000L};
         nanosleep(&pause, NULL);
-        late = fresh_call(pg.target);
+        late = fresh_call(pg->target);
     }
     /* [/sigterm] */
+    r->wst = wst;
+    r->during = during;
+    r->late = late;
+    r->cancelled = cancelled;
 
-    cg_status st[N];
-    for (int i = 0; i < N; i++) {
+    for (int i = 0; i < IN_FLIGHT; i++) {
         while (cg_call_recv(calls[i]) != NULL)
-            got[i]++;
-        st[i] = cg_call_finish(calls[i]);
+            r->got[i]++;
+        r->st[i] = cg_call_finish(calls[i]);
     }
     cg_channel_free(ch);
-    bool exited = proc_wait(&pg.p, WAIT_MS);
-    int64_t took = now_ms() - t0;
-    int code = exited ? proc_exit_code(&pg.p) : -1;
-    bool stopped = strstr(pg.p.out, "stopped\n") != NULL;
-    program_end(&pg);
+    r->exited = proc_wait(&pg->p, WAIT_MS);
+    r->took = now_ms() - t0;
+    r->code = r->exited ? proc_exit_code(&pg->p) : -1;
+    r->stopped = strstr(pg->p.out, "stopped\n") != NULL;
+    snprintf(r->out, sizeof r->out, "%s", pg->p.out);
+}
 
-    expect_true(before == HEALTH_SERVING, "#watch",
+static void *flight_thread(void *arg)
+{
+    flight_run *r = arg;
+    program pg;
+    r->logged = -1;
+    r->up = start_program(&pg, "2", r->why, sizeof r->why);
+    if (!r->up)
+        return NULL;
+    r->logged = logged_grace(&pg);
+    /* A program that did not read GRACE_PERIOD_SECONDS would drain for
+     * 20 s: the test fails on that at once. */
+    if (r->logged < 0 || r->logged == 2)
+        flight_drain(r, &pg);
+    program_end(&pg);
+    return NULL;
+}
+
+static bg_run flight_bg = {.fn = flight_thread, .arg = &flight};
+
+static void test_drain_in_flight_calls_finish(void **state)
+{
+    (void)state;
+    bg_wait(&flight_bg);
+    expect_true(flight.up, "#running-the-program", "%s", flight.why);
+    expect_grace_read(flight.logged, "2");
+    expect_true(flight.before == HEALTH_SERVING, "#watch",
                 "a health Watch on the "
                 "program should say SERVING before SIGTERM; it got %s. The "
                 "drain needs exercise 1 (health.c) first",
-                before < 0 ? "nothing" : "another status");
-    expect_true(during == HEALTH_NOT_SERVING, "#the-drain-step-by-step",
+                flight.before < 0 ? "nothing" : "another status");
+    expect_true(flight.during == HEALTH_NOT_SERVING, "#the-drain-step-by-step",
                 "after SIGTERM a Watch should see NOT_SERVING first; it got "
                 "%s, and the call ended with %s \"%s\"",
-                during < 0 ? "nothing more" : "another status",
-                cg_status_name(wst.code), wst.message);
-    for (int i = 0; i < N; i++) {
-        expect_true(st[i].code == GRPC_STATUS_OK && got[i] == 2,
+                flight.during < 0 ? "nothing more" : "another status",
+                cg_status_name(flight.wst.code), flight.wst.message);
+    for (int i = 0; i < IN_FLIGHT; i++) {
+        expect_true(flight.st[i].code == GRPC_STATUS_OK && flight.got[i] == 2,
                     "#the-drain-step-by-step",
                     "in-flight call %d: expected "
                     "both notifications and OK, got %d and %s \"%s\": calls "
                     "in flight at SIGTERM must be allowed to finish",
-                    i + 1, got[i], cg_status_name(st[i].code), st[i].message);
+                    i + 1, flight.got[i], cg_status_name(flight.st[i].code),
+                    flight.st[i].message);
     }
-    expect_code(late, GRPC_STATUS_UNAVAILABLE, "#the-drain-step-by-step");
-    expect_true(cancelled <= 1, "#the-lame-duck",
+    expect_code(flight.late, GRPC_STATUS_UNAVAILABLE,
+                "#the-drain-step-by-step");
+    expect_true(flight.cancelled <= 1, "#the-lame-duck",
                 "%d new calls were "
                 "cancelled during the drain: only one arriving at the very "
                 "instant the shutdown begins may be",
-                cancelled);
-    expect_true(exited, "#the-drain-step-by-step",
+                flight.cancelled);
+    expect_true(flight.exited, "#the-drain-step-by-step",
                 "the program was still running %d ms after SIGTERM", WAIT_MS);
-    expect_int(code, 0, "#the-drain-step-by-step");
-    expect_true(took < 2000, "#the-grace-period",
+    expect_int(flight.code, 0, "#the-drain-step-by-step");
+    expect_true(flight.took < 2000, "#the-grace-period",
                 "the drain took %lld ms, "
                 "more than GRACE_PERIOD_SECONDS=2",
-                (long long)took);
-    expect_true(stopped, "#the-drain-step-by-step",
+                (long long)flight.took);
+    expect_true(flight.stopped, "#the-drain-step-by-step",
                 "the program should "
                 "print \"stopped\" on stdout at the end; it printed:\n%s",
-                pg.p.out);
+                flight.out);
 }
 
 static void test_drain_lame_duck_serves_after_not_serving(void **state)
@@ -312,34 +388,6 @@ static void test_drain_lame_duck_serves_after_not_serving(void **state)
                 "to exit after its last call: the lame duck should end once "
                 "no call has come for DRAIN_QUIET_MS",
                 (long long)exit_ms);
-}
-
-/* A test that waits for its program on purpose runs on a thread of its
- * own from the suite's setup on (not under valgrind, see
- * drain_suite_setup), while the other tests run; the test waits for the
- * thread and checks what it saw. */
-typedef struct bg_run {
-    pthread_t thread;
-    bool started; /* the thread runs, or ran and is not joined yet */
-    bool done;
-    void *(*fn)(void *);
-    void *arg;
-} bg_run;
-
-static void bg_start(bg_run *b)
-{
-    b->started = pthread_create(&b->thread, NULL, b->fn, b->arg) == 0;
-}
-
-/* Waits for the thread (or runs it here, if it did not start). */
-static void bg_wait(bg_run *b)
-{
-    if (b->started)
-        pthread_join(b->thread, NULL);
-    else if (!b->done)
-        b->fn(b->arg);
-    b->started = false;
-    b->done = true;
 }
 
 /* A call longer than the grace period, cut off at its end: 1 s. */
@@ -617,6 +665,7 @@ static int drain_suite_setup(void **state)
     if (rc == 0 && !under_valgrind()) {
         bg_start(&fit_bg);
         bg_start(&cut_bg);
+        bg_start(&flight_bg);
     }
     return rc;
 }
@@ -625,6 +674,7 @@ static int drain_suite_teardown(void **state)
 {
     bg_wait(&fit_bg);
     bg_wait(&cut_bg);
+    bg_wait(&flight_bg);
     return grpc_suite_teardown(state);
 }
 
