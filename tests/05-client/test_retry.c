@@ -703,53 +703,29 @@ static void test_retry_policy_throttling(void **state)
                 calls1, calls2);
 }
 
-/* A plain UnaryCall started with cg_unary_async, and how it ended. */
-typedef struct pending {
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    bool done;
-    cg_status st;
-} pending;
-
-static void pending_done(const cg_status *st, void *resp, void *user)
+/* Starts a plain UnaryCall with cg_unary_async: it returns once gRPC has
+ * the call, so its first attempt meets the channel as it is now. */
+static void pending_start(tu_async *a, cg_channel *ch)
 {
-    pending *p = user;
-    if (resp != NULL)
-        tutorial__v1__response__free_unpacked(resp, NULL);
-    pthread_mutex_lock(&p->mu);
-    p->st = *st;
-    p->done = true;
-    pthread_cond_broadcast(&p->cv);
-    pthread_mutex_unlock(&p->mu);
-}
-
-/* Starts the call: cg_unary_async returns once gRPC has it, so its first
- * attempt meets the channel as it is now. */
-static void pending_start(pending *p, cg_channel *ch)
-{
-    memset(p, 0, sizeof *p);
-    pthread_mutex_init(&p->mu, NULL);
-    tu_cond_init(&p->cv);
+    tu_async_init(a);
     Tutorial__V1__Request req = TUTORIAL__V1__REQUEST__INIT;
     req.id = "back";
     cg_call_opts opts = {.timeout_ms = FX_CALL_MS * fx_slow()};
     if (!cg_unary_async(ch, TUTORIAL__V1__MY_SERVICE__UNARY_CALL__METHOD, &req,
-                        &opts, pending_done, p)) {
-        p->st = cg_error(NULL, GRPC_STATUS_INTERNAL, "cg_unary_async refused");
-        p->done = true;
+                        &opts, tu_async_done, a)) {
+        cg_status refused =
+            cg_error(NULL, GRPC_STATUS_INTERNAL, "cg_unary_async refused");
+        tu_async_done(&refused, NULL, a);
     }
 }
 
 /* Waits for the call's end (its deadline bounds the wait). */
-static cg_status pending_wait(pending *p)
+static cg_status pending_wait(tu_async *a)
 {
-    pthread_mutex_lock(&p->mu);
-    while (!p->done)
-        pthread_cond_wait(&p->cv, &p->mu);
-    pthread_mutex_unlock(&p->mu);
-    pthread_cond_destroy(&p->cv);
-    pthread_mutex_destroy(&p->mu);
-    return p->st;
+    cg_status st;
+    tu_async_wait(a, 1, INT32_MAX, &st);
+    tu_async_destroy(a);
+    return st;
 }
 
 /* The longest tests of the suite (gRPC's retries wait their backoffs for
@@ -782,7 +758,7 @@ static void policy_restart_calls(policy_restart *run, fx_server *a,
     run->down = wait_state(ch, CG_CONN_TRANSIENT_FAILURE);
     /* The call's first attempt fails fast (no server); only then does
      * the server come back. */
-    pending c;
+    tu_async c;
     pending_start(&c, ch);
     fx_server b;
     run->restarted = fx_server_start_on(&b, "second", run->port);

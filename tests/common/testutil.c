@@ -81,6 +81,45 @@ cg_call_opts tu_call_opts(int64_t timeout_ms)
     return o;
 }
 
+/* ---- a call started with cg_unary_async ---------------------------------- */
+
+void tu_async_init(tu_async *a)
+{
+    memset(a, 0, sizeof *a);
+    pthread_mutex_init(&a->mu, NULL);
+    tu_cond_init(&a->cv);
+}
+
+void tu_async_done(const cg_status *st, void *resp, void *user)
+{
+    tu_async *a = user;
+    if (resp != NULL)
+        protobuf_c_message_free_unpacked(resp, NULL);
+    pthread_mutex_lock(&a->mu);
+    a->st = *st;
+    a->had_resp = resp != NULL;
+    a->runs++;
+    pthread_cond_broadcast(&a->cv);
+    pthread_mutex_unlock(&a->mu);
+}
+
+bool tu_async_wait(tu_async *a, int runs, int timeout_ms, cg_status *st)
+{
+    bool ok = tu_wait_field(&a->mu, &a->cv, &a->runs, runs, timeout_ms);
+    if (st != NULL) {
+        pthread_mutex_lock(&a->mu);
+        *st = a->st;
+        pthread_mutex_unlock(&a->mu);
+    }
+    return ok;
+}
+
+void tu_async_destroy(tu_async *a)
+{
+    pthread_cond_destroy(&a->cv);
+    pthread_mutex_destroy(&a->mu);
+}
+
 /* ---- gRPC for a whole suite ---------------------------------------------- */
 
 int tu_grpc_group_setup(void **state)

@@ -13,6 +13,7 @@
  *    (a counter behind a mutex and a condition variable) and tu_wait_until
  *    (a poll, for state no event announces);
  *  - tu_call_opts: call options with a deadline and nothing else;
+ *  - tu_async: what a cg_unary_async call's done saw, and a wait for it;
  *  - gRPC for a whole cmocka suite: tu_grpc_group_setup/teardown;
  *  - /proc readings: tu_thread_count, tu_rss_kib;
  *  - tu_recorder: an interceptor that counts, per method, the handlers that
@@ -56,6 +57,29 @@ bool tu_wait_until(bool (*cond)(void *arg), void *arg, int timeout_ms);
 
 /* Call options with a deadline (and nothing else). */
 cg_call_opts tu_call_opts(int64_t timeout_ms);
+
+/* ---- a call started with cg_unary_async ---------------------------------- */
+
+/* What done saw: tu_async_init, then cg_unary_async(..., tu_async_done, &a),
+ * then tu_async_wait; tu_async_destroy at the end. */
+typedef struct tu_async {
+    pthread_mutex_t mu; /* guards the fields below; cv broadcast on change */
+    pthread_cond_t cv;
+    int runs;      /* times done ran */
+    cg_status st;  /* the status of its last run */
+    bool had_resp; /* its last run had a response (freed at once) */
+} tu_async;
+
+void tu_async_init(tu_async *a);
+
+/* The done callback: records the status and frees the response. */
+void tu_async_done(const cg_status *st, void *resp, void *user);
+
+/* Waits until done has run `runs` times (false after timeout_ms); *st gets
+ * the status of its last run (when st is not NULL). */
+bool tu_async_wait(tu_async *a, int runs, int timeout_ms, cg_status *st);
+
+void tu_async_destroy(tu_async *a);
 
 /* ---- gRPC for a whole suite ---------------------------------------------- */
 

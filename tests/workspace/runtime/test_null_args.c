@@ -660,64 +660,36 @@ static void null_cg_unary(void **state)
                   GRPC_STATUS_OK);
 }
 
-/* What cg_unary_async's done saw. */
-typedef struct async_seen {
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int runs;
-    cg_status st;
-    bool had_resp;
-} async_seen;
-
-static void async_done(const cg_status *st, void *resp, void *user)
-{
-    async_seen *a = user;
-    if (resp != NULL)
-        rt__msg__free_unpacked(resp, NULL);
-    pthread_mutex_lock(&a->mu);
-    a->st = *st;
-    a->had_resp = resp != NULL;
-    a->runs++;
-    pthread_cond_broadcast(&a->cv);
-    pthread_mutex_unlock(&a->mu);
-}
-
 static void null_cg_unary_async(void **state)
 {
     (void)state;
     Rt__Msg req = rt_msg("x", 1);
-    async_seen a = {.runs = 0};
-    pthread_mutex_init(&a.mu, NULL);
-    tu_cond_init(&a.cv);
+    tu_async a;
+    tu_async_init(&a);
     /* Refused, done never called. */
     assert_false(
-        cg_unary_async(NULL, rt_m(RT_ECHO), &req, NULL, async_done, &a));
-    assert_false(cg_unary_async(fx.ch, NULL, &req, NULL, async_done, &a));
+        cg_unary_async(NULL, rt_m(RT_ECHO), &req, NULL, tu_async_done, &a));
+    assert_false(cg_unary_async(fx.ch, NULL, &req, NULL, tu_async_done, &a));
     assert_false(cg_unary_async(fx.ch, rt_m(RT_ECHO), &req, NULL, NULL, &a));
     /* A NULL req: the status comes to done. */
     cg_call_opts o = rt_opts(RT_WAIT_MS);
-    assert_true(cg_unary_async(fx.ch, rt_m(RT_ECHO), NULL, &o, async_done, &a));
-    assert_true(tu_wait_field(&a.mu, &a.cv, &a.runs, 1, RT_WAIT_MS));
-    pthread_mutex_lock(&a.mu);
-    cg_status st = a.st;
-    bool had_resp = a.had_resp;
-    int runs = a.runs;
-    pthread_mutex_unlock(&a.mu);
+    assert_true(
+        cg_unary_async(fx.ch, rt_m(RT_ECHO), NULL, &o, tu_async_done, &a));
+    cg_status st;
+    assert_true(tu_async_wait(&a, 1, RT_WAIT_MS, &st));
     assert_null_arg(st, "cg_unary_async: req is NULL");
-    assert_false(had_resp);
-    assert_int_equal(runs, 1);
+    assert_false(a.had_resp);
+    assert_int_equal(a.runs, 1);
     /* opts NULL: defaults. */
     assert_true(
-        cg_unary_async(fx.ch, rt_m(RT_ECHO), &req, NULL, async_done, &a));
-    assert_true(tu_wait_field(&a.mu, &a.cv, &a.runs, 2, RT_WAIT_MS));
-    pthread_mutex_lock(&a.mu);
-    st = a.st;
-    had_resp = a.had_resp;
-    pthread_mutex_unlock(&a.mu);
+        cg_unary_async(fx.ch, rt_m(RT_ECHO), &req, NULL, tu_async_done, &a));
+    assert_true(tu_async_wait(&a, 2, RT_WAIT_MS, &st));
     assert_status(st, GRPC_STATUS_OK);
+    pthread_mutex_lock(&a.mu);
+    bool had_resp = a.had_resp;
+    pthread_mutex_unlock(&a.mu);
     assert_true(had_resp);
-    pthread_cond_destroy(&a.cv);
-    pthread_mutex_destroy(&a.mu);
+    tu_async_destroy(&a);
 }
 
 typedef struct md_tries {
