@@ -67,7 +67,7 @@ void test_chat_reaches_every_member(void **state);
 /* [deadline] */
 /* Every call gets a deadline. A server that never answers, or a stream that
  * never ends, then fails the test after CALL_MS instead of hanging it. */
-#define CALL_MS 2000
+#define CALL_MS 1000
 
 static inline cg_call_opts deadline(int64_t ms)
 {

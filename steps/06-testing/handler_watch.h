@@ -13,7 +13,7 @@
  *     cg_server_add_interceptor(srv, handler_watch_interceptor, &f->watch);
  *     ...
  *     cg_status last;
- *     assert_true(handler_watch_wait(&f->watch, METHOD, 1, 1000, &last));
+ *     assert_true(handler_watch_wait(&f->watch, METHOD, 1, 500, &last));
  */
 #ifndef STEP06_HANDLER_WATCH_H
 #define STEP06_HANDLER_WATCH_H

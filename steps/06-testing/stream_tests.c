@@ -43,9 +43,9 @@ void test_notifications_stop_soon_after_the_deadline(void **state)
 {
     server_fixture *f = *state;
     (void)f;
-    /* TODO: f->notes.interval_ms = 20 and max_count 100 (2 s of stream),
+    /* TODO: f->notes.interval_ms = 20 and max_count 50 (1 s of stream),
      * a deadline of 100 ms: the status is DEADLINE_EXCEEDED, and the
-     * handler returns within 1 s (handler_watch_wait on f->watch) */
+     * handler returns within 500 ms (handler_watch_wait on f->watch) */
 }
 
 void test_upload_counts_every_chunk(void **state)
