@@ -463,6 +463,7 @@ static void test_health_set_wakes_every_watch(void **state)
               nth_sent(&w2, i + 2) == change[i];
         took += now_ms() - t0;
     }
+    health_shutdown(&h); /* ends both at once (watch_stop cancels too) */
     watch_stop(&w1);
     watch_stop(&w2);
     health_destroy(&h);
@@ -837,6 +838,7 @@ static void test_health_watch_rests_while_nothing_changes(void **state)
     int64_t cpu = thread_cpu_ms(quiet_w.thread);
     size_t count = cg_test_stream_sent_count(cg_test_stream(quiet_w.ctx));
     health_status again = count > 1 ? nth_sent(&quiet_w, 2) : NOTHING_SENT;
+    health_shutdown(&quiet_h); /* ends it at once (watch_stop cancels too) */
     quiet_watch_stop();
     expect_health(first, HEALTH_SERVING, "#watch",
                   "Watch's first message (the current status)");
