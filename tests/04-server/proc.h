@@ -22,7 +22,7 @@ typedef struct proc {
     char out[16384]; /* everything read from stdout so far (NUL-ended) */
     size_t out_len;
     size_t out_seen; /* how much of out proc_read_line has consumed */
-    char err[16384]; /* everything read from stderr so far (NUL-ended) */
+    char err[65536]; /* everything read from stderr so far (NUL-ended) */
     size_t err_len;
     int status;      /* waitpid status, once reaped */
     int pidfd;       /* readable when the child exits; -1 if unsupported */

@@ -72,7 +72,7 @@ $(BUILD)/obj/t07/otlp_receiver.o: $(ROOT)/tests/common/otlp_receiver.c $(ROOT)/t
 	$(ECHO) '  CC  %s\n' '$(subst $(ROOT)/,,$<)'
 	$(Q)$(CC) $(TEST_CFLAGS) -I$(CGRPC_OTLP_GEN) -c $< -o $@
 
-$(BUILD)/obj/t07/harness.o: $(TEST_DIR)/harness.c $(TEST_DIR)/harness.h $(EXTRA_DEPS) | $(BUILD)/obj
+$(BUILD)/obj/t07/harness.o: $(TEST_DIR)/harness.c $(TEST_DIR)/harness.h $(ROOT)/tests/04-server/proc.h $(EXTRA_DEPS) | $(BUILD)/obj
 	@mkdir -p $(dir $@)
 	$(ECHO) '  CC  %s\n' '$(subst $(ROOT)/,,$<)'
 	$(Q)$(CC) $(TEST_CFLAGS) -c $< -o $@

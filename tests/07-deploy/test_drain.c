@@ -100,12 +100,18 @@ static cg_call *notifications(cg_channel *ch, int count)
         ch, &req, &o);
 }
 
-static cg_call *watch(cg_channel *ch)
+static cg_call *watch_service(cg_channel *ch, const char *service)
 {
     Grpc__Health__V1__HealthCheckRequest req =
         GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
+    req.service = (char *)service;
     cg_call_opts o = deadline_ms(WAIT_MS);
     return grpc__health__v1__health_client__watch(ch, &req, &o);
+}
+
+static cg_call *watch(cg_channel *ch)
+{
+    return watch_service(ch, "");
 }
 
 /* The next Watch message's status, or -1 at the end of the stream. */
@@ -165,6 +171,38 @@ static void test_drain_program_prints_ports(void **state)
 
 /* ---- exercise 2 -------------------------------------------------------------- */
 
+/* The program's own account of its drain: the line app_free logs after a
+ * signal (see app.h), "msg=stopped lame_duck_ms=... shutdown_at_ms=...
+ * grace_ms=... deadline_ms=... cut=... took_ms=...", in ms after the signal
+ * and measured inside the program, so a slow machine does not blur it. */
+/* A timer's lateness on a loaded machine, in the stop line's times. */
+#define STOP_SLACK_MS 150
+
+typedef struct stop_line {
+    bool found;
+    long long lame_duck_ms; /* time in cg_server_drain */
+    long long shutdown_ms;  /* when cg_server_shutdown began */
+    long long grace_ms;     /* what it gave the calls in flight */
+    long long deadline_ms;  /* the end of that: shutdown_ms + grace_ms */
+    bool cut;               /* calls were still running then */
+} stop_line;
+
+static stop_line read_stop_line(const char *err)
+{
+    stop_line s = {0};
+    const char *l = strstr(err, " msg=stopped ");
+    char cut[8] = "";
+    long long took = 0;
+    s.found = l != NULL &&
+              sscanf(l,
+                     " msg=stopped lame_duck_ms=%lld shutdown_at_ms=%lld "
+                     "grace_ms=%lld deadline_ms=%lld cut=%7s took_ms=%lld",
+                     &s.lame_duck_ms, &s.shutdown_ms, &s.grace_ms,
+                     &s.deadline_ms, cut, &took) == 6;
+    s.cut = strcmp(cut, "true") == 0;
+    return s;
+}
+
 /* A test that waits for its program on purpose runs on a thread of its
  * own from the suite's setup on (not under valgrind, see
  * drain_suite_setup), while the other tests run; the test waits for the
@@ -210,8 +248,12 @@ typedef struct flight_run {
     int cancelled;  /* new calls cancelled meanwhile */
     bool exited, stopped;
     int code;
-    int64_t took;    /* SIGTERM to the program's exit */
-    char out[16384]; /* what it printed on stdout */
+    int64_t took;     /* SIGTERM to the program's exit */
+    char out[16384];  /* what it printed on stdout */
+    int svc_during;   /* a Watch of one service: its status after SIGTERM */
+    int svc_after;    /* and what came after that (-1: the end) */
+    cg_status svc_st; /* how that Watch ended */
+    stop_line stop;   /* what the program said of its drain */
 } flight_run;
 
 static flight_run flight;
@@ -223,6 +265,9 @@ static void flight_drain(flight_run *r, program *pg)
     /* A Watch that sees SERVING, and three calls in flight. */
     cg_call *w = watch(ch);
     r->before = next_status(w);
+    /* A Watch of one service, which the drain ends by itself. */
+    cg_call *ws = watch_service(ch, "tutorial.v1.NotificationService");
+    int svc_before = next_status(ws);
     cg_call *calls[IN_FLIGHT];
     for (int i = 0; i < IN_FLIGHT; i++) {
         calls[i] = notifications(ch, 2);
@@ -266,12 +311,20 @@ static void flight_drain(flight_run *r, program *pg)
             r->got[i]++;
         r->st[i] = cg_call_finish(calls[i]);
     }
+    /* The service's Watch: NOT_SERVING, then its end (long since, with
+     * health_shutdown). */
+    r->svc_during = svc_before == HEALTH_SERVING ? next_status(ws) : -1;
+    r->svc_after = r->svc_during >= 0 ? next_status(ws) : -1;
+    if (r->svc_after >= 0)
+        cg_call_cancel(ws);
+    r->svc_st = cg_call_finish(ws);
     cg_channel_free(ch);
     r->exited = proc_wait(&pg->p, WAIT_MS);
     r->took = now_ms() - t0;
     r->code = r->exited ? proc_exit_code(&pg->p) : -1;
     r->stopped = strstr(pg->p.out, "stopped\n") != NULL;
     snprintf(r->out, sizeof r->out, "%s", pg->p.out);
+    r->stop = read_stop_line(pg->p.err);
 }
 
 static void *flight_thread(void *arg)
@@ -309,6 +362,18 @@ static void test_drain_in_flight_calls_finish(void **state)
                 "%s, and the call ended with %s \"%s\"",
                 flight.during < 0 ? "nothing more" : "another status",
                 cg_status_name(flight.wst.code), flight.wst.message);
+    expect_true(flight.svc_during == HEALTH_NOT_SERVING &&
+                    flight.svc_after < 0 &&
+                    flight.svc_st.code == GRPC_STATUS_UNAVAILABLE,
+                "#the-drain-step-by-step",
+                "after SIGTERM a Watch of tutorial.v1.NotificationService "
+                "should get NOT_SERVING and end UNAVAILABLE at once; it got "
+                "%s, then %s, and ended %s \"%s\". health_shutdown sets every "
+                "service NOT_SERVING and ends the Watch streams; "
+                "health_set of \"\" does neither",
+                flight.svc_during < 0 ? "nothing more" : "a status",
+                flight.svc_after < 0 ? "the end" : "another status",
+                cg_status_name(flight.svc_st.code), flight.svc_st.message);
     for (int i = 0; i < IN_FLIGHT; i++) {
         expect_true(flight.st[i].code == GRPC_STATUS_OK && flight.got[i] == 2,
                     "#the-drain-step-by-step",
@@ -318,6 +383,19 @@ static void test_drain_in_flight_calls_finish(void **state)
                     i + 1, flight.got[i], cg_status_name(flight.st[i].code),
                     flight.st[i].message);
     }
+    /* New calls kept coming through the lame duck: it lasted its longest,
+     * 500 ms, and the shutdown had the other 1500 ms. */
+    expect_true(!flight.stop.found ||
+                    flight.stop.deadline_ms <= 2000 + STOP_SLACK_MS,
+                "#the-grace-period",
+                "the shutdown began %lld ms after SIGTERM (after a lame duck "
+                "of %lld ms) and gave the calls in flight %lld ms: their time "
+                "ran out %lld ms after SIGTERM, past GRACE_PERIOD_SECONDS=2 "
+                "(2000 ms). The lame duck (at most a quarter of the grace "
+                "period) and the shutdown (the rest) together take the grace "
+                "period, no more",
+                flight.stop.shutdown_ms, flight.stop.lame_duck_ms,
+                flight.stop.grace_ms, flight.stop.deadline_ms);
     expect_code(flight.late, GRPC_STATUS_UNAVAILABLE,
                 "#the-drain-step-by-step");
     expect_true(flight.cancelled <= 1, "#the-lame-duck",
@@ -365,6 +443,7 @@ static void test_drain_lame_duck_serves_after_not_serving(void **state)
     bool exited = proc_wait(&pg.p, WAIT_MS);
     int64_t exit_ms = now_ms() - t0;
     int code = exited ? proc_exit_code(&pg.p) : -1;
+    stop_line stop = read_stop_line(pg.p.err);
     program_end(&pg);
 
     expect_code(warm, GRPC_STATUS_OK, "#the-lame-duck");
@@ -372,6 +451,17 @@ static void test_drain_lame_duck_serves_after_not_serving(void **state)
                 "#the-drain-step-by-step",
                 "a health Watch should say "
                 "SERVING, then NOT_SERVING after SIGTERM");
+    /* The pause came, but before the health turned NOT_SERVING. */
+    expect_true(just_after.code == GRPC_STATUS_OK || !stop.found ||
+                    stop.lame_duck_ms < DRAIN_QUIET_MS - 50,
+                "#the-drain-step-by-step",
+                "a call made 50 ms after the health turned NOT_SERVING ended "
+                "%s \"%s\", though the program did pause %lld ms in "
+                "cg_server_drain: the pause must come after health_shutdown "
+                "(the clients hear first, then the server keeps serving a "
+                "moment), and only then cg_server_shutdown",
+                cg_status_name(just_after.code), just_after.message,
+                stop.lame_duck_ms);
     expect_true(just_after.code == GRPC_STATUS_OK, "#the-lame-duck",
                 "a call made 50 ms after the health turned NOT_SERVING ended "
                 "%s \"%s\": the program should keep serving for a moment "
@@ -474,35 +564,6 @@ static void test_drain_grace_period_cuts_long_calls(void **state)
                 cut.out);
 }
 
-/* The program's own account of its drain: the line app_free logs after a
- * signal (see app.h), "msg=stopped lame_duck_ms=... shutdown_at_ms=...
- * grace_ms=... deadline_ms=... cut=... took_ms=...", in ms after the signal
- * and measured inside the program, so a slow machine does not blur it. */
-typedef struct stop_line {
-    bool found;
-    long long lame_duck_ms; /* time in cg_server_drain */
-    long long shutdown_ms;  /* when cg_server_shutdown began */
-    long long grace_ms;     /* what it gave the calls in flight */
-    long long deadline_ms;  /* the end of that: shutdown_ms + grace_ms */
-    bool cut;               /* calls were still running then */
-} stop_line;
-
-static stop_line read_stop_line(const char *err)
-{
-    stop_line s = {0};
-    const char *l = strstr(err, " msg=stopped ");
-    char cut[8] = "";
-    long long took = 0;
-    s.found = l != NULL &&
-              sscanf(l,
-                     " msg=stopped lame_duck_ms=%lld shutdown_at_ms=%lld "
-                     "grace_ms=%lld deadline_ms=%lld cut=%7s took_ms=%lld",
-                     &s.lame_duck_ms, &s.shutdown_ms, &s.grace_ms,
-                     &s.deadline_ms, cut, &took) == 6;
-    s.cut = strcmp(cut, "true") == 0;
-    return s;
-}
-
 /* Calls that keep coming through the lame duck make it last its longest,
  * a quarter of the grace period; a call longer than the grace period then
  * takes the rest: the whole drain is the grace period, no more. With
@@ -602,6 +663,15 @@ static void test_drain_lame_duck_and_shutdown_fit_the_grace_period(void **state)
                 "lasted %lld ms: it may last at most a quarter of "
                 "GRACE_PERIOD_SECONDS=" FIT_GRACE " (%d ms)",
                 fit.stop.lame_duck_ms, FIT_GRACE_MS / 4);
+    /* It ends once no call has come for DRAIN_QUIET_MS, or at its longest:
+     * never sooner than 200 ms here, however loaded the machine. */
+    expect_true(fit.stop.lame_duck_ms >= DRAIN_QUIET_MS - 50, "#the-lame-duck",
+                "new calls kept coming, yet the lame duck (cg_server_drain) "
+                "lasted only %lld ms: it should serve until no call has come "
+                "for DRAIN_QUIET_MS (%d ms), for at most a quarter of "
+                "GRACE_PERIOD_SECONDS=" FIT_GRACE " (%d ms). Is its longest "
+                "in ms, a quarter of grace_seconds * 1000?",
+                fit.stop.lame_duck_ms, DRAIN_QUIET_MS, FIT_GRACE_MS / 4);
     expect_true(fit.got >= 1 && fit.st.code != GRPC_STATUS_OK && fit.stop.cut,
                 "#the-grace-period",
                 "a call longer than the grace period should be cut off: got "

@@ -182,6 +182,58 @@ static void watch_stop(watcher *w)
     pthread_mutex_destroy(&w->mu);
 }
 
+/* ---- a Watch left alone for the whole suite ------------------------------ */
+
+/* The suite's setup starts a Watch of a status nothing changes; the last
+ * test stops it and looks at what it did meanwhile (most of a second):
+ * one message, and almost no CPU time. */
+static health_state quiet_h;
+static watcher quiet_w;
+static bool quiet_running;
+static int64_t quiet_since;
+
+/* The CPU time a thread has used so far, in ms (0 when unknown). */
+static int64_t thread_cpu_ms(pthread_t t)
+{
+    clockid_t c;
+    struct timespec ts;
+    if (pthread_getcpuclockid(t, &c) != 0 || clock_gettime(c, &ts) != 0)
+        return 0;
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void quiet_watch_start(void)
+{
+    health_init(&quiet_h);
+    health_set(&quiet_h, "tutorial.v1.UserService", HEALTH_SERVING);
+    quiet_since = now_ms();
+    watch_start(&quiet_w, &quiet_h, "tutorial.v1.UserService");
+    quiet_running = true;
+}
+
+static void quiet_watch_stop(void)
+{
+    if (!quiet_running)
+        return;
+    quiet_running = false;
+    watch_stop(&quiet_w);
+    health_destroy(&quiet_h);
+}
+
+static int health_suite_setup(void **state)
+{
+    int rc = grpc_suite_setup(state);
+    if (rc == 0)
+        quiet_watch_start();
+    return rc;
+}
+
+static int health_suite_teardown(void **state)
+{
+    quiet_watch_stop();
+    return grpc_suite_teardown(state);
+}
+
 /* ---- the table and Check ------------------------------------------------- */
 
 static void test_health_check_reports_status(void **state)
@@ -379,6 +431,52 @@ static void test_health_watch_same_value_sends_nothing(void **state)
                 status_name(again));
     expect_health(change, HEALTH_SERVING, "#watch",
                   "Watch's message after a real change to SERVING");
+}
+
+/* How long three changes may take, in all, to reach two Watch streams.
+ * Woken by health_set's broadcast, each sends within a few milliseconds,
+ * even on a loaded machine; one left to its timed wait sends a slice
+ * (100 ms) late each time. */
+#define WAKE_MS 150
+
+static void test_health_set_wakes_every_watch(void **state)
+{
+    (void)state;
+    static health_state h; /* static: see watch_stop */
+    health_init(&h);
+    const char *svc = "tutorial.v1.FileService";
+    health_set(&h, svc, HEALTH_SERVING);
+    static watcher w1, w2;
+    watch_start(&w1, &h, svc);
+    watch_start(&w2, &h, svc);
+    bool all = nth_sent(&w1, 1) == HEALTH_SERVING &&
+               nth_sent(&w2, 1) == HEALTH_SERVING;
+    static const health_status change[3] = {HEALTH_NOT_SERVING, HEALTH_SERVING,
+                                            HEALTH_NOT_SERVING};
+    int64_t took = 0;
+    for (size_t i = 0; i < 3 && all; i++) {
+        /* Each change right after both sent the one before: both are
+         * waiting again. */
+        int64_t t0 = now_ms();
+        health_set(&h, svc, change[i]);
+        all = nth_sent(&w1, i + 2) == change[i] &&
+              nth_sent(&w2, i + 2) == change[i];
+        took += now_ms() - t0;
+    }
+    health_shutdown(&h); /* ends both at once (watch_stop cancels too) */
+    watch_stop(&w1);
+    watch_stop(&w2);
+    health_destroy(&h);
+    expect_true(all, "#watch",
+                "two Watch streams of one service should each send its "
+                "status, then every change");
+    expect_true(took < WAKE_MS, "#exercise-1-health-checking",
+                "3 changes took %lld ms in all to reach two Watch streams: "
+                "health_set must wake every waiting Watch at once "
+                "(pthread_cond_broadcast on h->changed; "
+                "pthread_cond_signal wakes only one), not leave them to "
+                "their timed waits",
+                (long long)took);
 }
 
 static void test_health_watch_unknown_service(void **state)
@@ -589,7 +687,9 @@ static void test_health_watch_never_sends_under_the_lock(void **state)
         free2 = held2 && bystander_runs(&b2, &h, svc, HEALTH_NOT_SERVING, out);
         cg_test_stream_hold_sends(out, false);
     }
-    health_status m3 = nth_sent(&w, 3), m4 = nth_sent(&w, 4);
+    /* Messages 3 and 4 come only after a held message for a change. */
+    health_status m3 = held2 ? nth_sent(&w, 3) : NOTHING_SENT;
+    health_status m4 = held2 ? nth_sent(&w, 4) : NOTHING_SENT;
     watch_stop(&w);
     health_destroy(&h);
 
@@ -610,7 +710,8 @@ static void test_health_watch_never_sends_under_the_lock(void **state)
                   "Watch's message 1 (the status when it started)");
     expect_health(m2, HEALTH_NOT_SERVING, "#watch",
                   "Watch's message 2 (the change made while message 1 "
-                  "waited)");
+                  "waited: after each send, look at the status again before "
+                  "waiting)");
     expect_true(held2, "#watch",
                 "Watch sent nothing within %d ms of a "
                 "change to SERVING",
@@ -728,6 +829,36 @@ static void test_health_program_serving(void **state)
     }
 }
 
+/* Last: the Watch the suite's setup started has waited all along. */
+static void test_health_watch_rests_while_nothing_changes(void **state)
+{
+    (void)state;
+    health_status first = nth_sent(&quiet_w, 1);
+    int64_t wall = now_ms() - quiet_since;
+    int64_t cpu = thread_cpu_ms(quiet_w.thread);
+    size_t count = cg_test_stream_sent_count(cg_test_stream(quiet_w.ctx));
+    health_status again = count > 1 ? nth_sent(&quiet_w, 2) : NOTHING_SENT;
+    health_shutdown(&quiet_h); /* ends it at once (watch_stop cancels too) */
+    quiet_watch_stop();
+    expect_health(first, HEALTH_SERVING, "#watch",
+                  "Watch's first message (the current status)");
+    expect_true(count == 1, "#watch",
+                "nothing changed the status a Watch followed for %lld ms, "
+                "yet it sent %zu messages (the second: %s): Watch sends the "
+                "status once, then only changes, never again when its timed "
+                "wait runs out",
+                (long long)wall, count, status_name(again));
+    /* A Watch that waits uses microseconds; one that spins, most of a
+     * core. */
+    expect_true(cpu * 4 < wall, "#watch",
+                "a Watch with nothing to send used %lld ms of CPU time in "
+                "%lld ms: it spins instead of waiting. Give each "
+                "pthread_cond_timedwait a new deadline (health_deadline_in) "
+                "every time round the loop: one whose time has passed "
+                "returns at once",
+                (long long)cpu, (long long)wall);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -737,12 +868,15 @@ int main(void)
         cmocka_unit_test(test_health_watch_sends_status_at_once),
         cmocka_unit_test(test_health_watch_updates_in_order),
         cmocka_unit_test(test_health_watch_same_value_sends_nothing),
+        cmocka_unit_test(test_health_set_wakes_every_watch),
         cmocka_unit_test(test_health_watch_unknown_service),
         cmocka_unit_test(test_health_watch_ends_when_client_leaves),
         cmocka_unit_test(test_health_shutdown_ends_watch),
         cmocka_unit_test(test_health_watch_never_sends_under_the_lock),
         cmocka_unit_test(test_health_over_network),
         cmocka_unit_test(test_health_program_serving),
+        cmocka_unit_test(test_health_watch_rests_while_nothing_changes),
     };
-    return cmocka_run_group_tests(tests, grpc_suite_setup, grpc_suite_teardown);
+    return cmocka_run_group_tests(tests, health_suite_setup,
+                                  health_suite_teardown);
 }
