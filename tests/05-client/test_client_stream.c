@@ -9,13 +9,31 @@
 #define EXERCISE_FILE "client_stream.c"
 #include "lesson.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "client_stream.h"
 #include "fixture.h"
 
 /* ---- MyService.ClientStream -------------------------------------------- */
+
+/* The deadline of the small calls below: a client that reads before it
+ * half-closes waits for all of it, so it is short. */
+#define SMALL_CALL_MS (2000 * fx_slow())
+
+/* The server answers a client stream only after the half-close. */
+static void expect_half_closed(cg_status st, const char *what)
+{
+    expect_true(st.code != GRPC_STATUS_DEADLINE_EXCEEDED, "#sending-a-stream",
+                "%s ran into its deadline: the server answers only after "
+                "the client says \"that was all\". Call cg_call_close_send "
+                "after the last cg_call_send, before cg_call_recv",
+                what);
+}
 
 static void test_client_stream_sums_values(void **state)
 {
@@ -27,10 +45,11 @@ static void test_client_stream_sums_values(void **state)
     const int32_t values[] = {1, 2, 3, 4, -10};
     char msg[128] = "garbage";
     cg_status st =
-        client_stream(ch, "sum", values, 5, FX_CALL_MS, msg, sizeof msg);
+        client_stream(ch, "sum", values, 5, SMALL_CALL_MS, msg, sizeof msg);
     fx_channel_free(ch);
     int requests = srv.st.requests;
     fx_server_free(&srv);
+    expect_half_closed(st, "client_stream(\"sum\", 5 values)");
     expect_status(st, GRPC_STATUS_OK, "client_stream(\"sum\", 5 values)",
                   "#sending-a-stream");
     expect_str(msg, "Processed 5 requests, total value 0", "#sending-a-stream");
@@ -46,9 +65,10 @@ static void test_client_stream_no_values(void **state)
     cg_channel *ch = fx_channel(srv.target);
     char msg[128] = "garbage";
     cg_status st =
-        client_stream(ch, "none", NULL, 0, FX_CALL_MS, msg, sizeof msg);
+        client_stream(ch, "none", NULL, 0, SMALL_CALL_MS, msg, sizeof msg);
     fx_channel_free(ch);
     fx_server_free(&srv);
+    expect_half_closed(st, "client_stream(\"none\", no values)");
     expect_status(st, GRPC_STATUS_OK, "client_stream(\"none\", no values)",
                   "#sending-a-stream");
     expect_str(msg, "Processed 0 requests, total value 0", "#sending-a-stream");
@@ -267,6 +287,107 @@ static void test_client_stream_upload_refused(void **state)
     expect_int(res.size, 0, "#when-the-server-says-no");
 }
 
+/* The other end of a named pipe that upload_file reads as its file: writes
+ * up to `total` bytes, and stops when the reader has closed the pipe. */
+typedef struct pipe_writer {
+    const char *path;
+    size_t total;
+    size_t written; /* bytes the reader took, or the total */
+    bool refused;   /* the reader closed its end before the total */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool done;
+} pipe_writer;
+
+static void *write_pipe(void *arg)
+{
+    pipe_writer *w = arg;
+    int fd = open(w->path, O_WRONLY);    /* until a reader opens it */
+    static unsigned char buf[64 * 1024]; /* zeros: the bytes do not matter */
+    while (fd >= 0 && w->written < w->total) {
+        size_t n = w->total - w->written;
+        ssize_t k = write(fd, buf, n < sizeof buf ? n : sizeof buf);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0) {
+            w->refused = true; /* EPIPE: the reader is gone */
+            break;
+        }
+        w->written += (size_t)k;
+    }
+    if (fd >= 0)
+        close(fd);
+    pthread_mutex_lock(&w->mu);
+    w->done = true;
+    pthread_cond_broadcast(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+/* Waits for the writer. A writer still waiting in open (upload_file never
+ * opened the pipe) is let through by a reader that closes at once, so its
+ * first write fails: a reader that stayed open would keep it waiting. */
+static void pipe_writer_join(pipe_writer *w, pthread_t thread)
+{
+    pthread_mutex_lock(&w->mu);
+    while (!w->done) {
+        pthread_mutex_unlock(&w->mu);
+        int fd = open(w->path, O_RDONLY | O_NONBLOCK);
+        if (fd >= 0)
+            close(fd);
+        pthread_mutex_lock(&w->mu);
+        struct timespec until = tu_after_ms(20);
+        if (!w->done)
+            pthread_cond_timedwait(&w->cv, &w->mu, &until);
+    }
+    pthread_mutex_unlock(&w->mu);
+    pthread_join(thread, NULL);
+    pthread_cond_destroy(&w->cv);
+    pthread_mutex_destroy(&w->mu);
+}
+
+static void test_client_stream_upload_refused_stops_reading(void **state)
+{
+    (void)state;
+    fx_watchdog(60, "#when-the-server-says-no");
+    fx_server srv;
+    fx_server_start(&srv, "small");
+    srv.st.upload_limit = 4096;
+    cg_channel *ch = fx_channel(srv.target);
+    /* A "file" of 64 MiB that the test writes as upload_file reads it: the
+     * server refuses the first chunk, so a client that stops sending then
+     * (and closes the file) has read a small part of it. */
+    char dir[512], path[600];
+    snprintf(dir, sizeof dir, "%s/tmp", STEP_BUILD_DIR);
+    mkdir(dir, 0755);
+    snprintf(path, sizeof path, "%s/%d-endless.bin", dir, (int)getpid());
+    unlink(path);
+    if (mkfifo(path, 0600) != 0)
+        fail_msg("cannot make the named pipe %s: %s", path, strerror(errno));
+    pipe_writer w = {.path = path, .total = 64u << 20};
+    pthread_mutex_init(&w.mu, NULL);
+    tu_cond_init(&w.cv);
+    pthread_t writer;
+    if (pthread_create(&writer, NULL, write_pipe, &w) != 0)
+        fail_msg("cannot start the pipe's writer");
+    upload_result res;
+    cg_status st = upload_file(ch, path, 64 * 1024, FX_CALL_MS, &res);
+    fx_channel_free(ch);
+    pipe_writer_join(&w, writer);
+    unlink(path);
+    fx_server_free(&srv);
+    expect_status(st, GRPC_STATUS_RESOURCE_EXHAUSTED,
+                  "upload_file(64 MiB, chunks of 64 KiB) to a server with a "
+                  "4096-byte limit",
+                  "#when-the-server-says-no");
+    expect_true(w.refused, "#when-the-server-says-no",
+                "upload_file(64 MiB) to a server that refused its first "
+                "chunk: it read the whole file (%zu bytes) and tried to "
+                "send every chunk. Once cg_call_send returns false the "
+                "call is over: stop reading and ask cg_call_finish why",
+                w.written);
+}
+
 static void test_client_stream_upload_server_down(void **state)
 {
     (void)state;
@@ -300,6 +421,7 @@ int main(void)
         cmocka_unit_test(test_client_stream_upload_missing_file),
         cmocka_unit_test(test_client_stream_upload_read_error),
         cmocka_unit_test(test_client_stream_upload_refused),
+        cmocka_unit_test(test_client_stream_upload_refused_stops_reading),
         cmocka_unit_test(test_client_stream_upload_server_down),
     };
     return cmocka_run_group_tests(tests, fx_group_setup, fx_group_teardown);

@@ -562,15 +562,18 @@ static cg_channel *policy_server(fx_server *srv, const retrier *r,
 }
 
 /* One plain call on retry_channel_new(r)'s channel to a server failing with
- * `code` (`times` times, or always for 0); *calls: the attempts it saw. */
+ * `code` (`times` times, or always for 0); *calls: the attempts it saw;
+ * *gap (may be NULL): ms between its first two, or -1 for fewer. */
 static cg_status policy_call(const retrier *r, grpc_status_code code, int times,
-                             int *calls)
+                             int *calls, int64_t *gap)
 {
     fx_server srv;
     cg_channel *ch = policy_server(&srv, r, code, times);
     cg_status st = plain_call(ch, "x");
     fx_channel_free(ch);
     *calls = srv.st.unary_calls;
+    if (gap != NULL)
+        *gap = *calls >= 2 ? spacing(&srv.st, 1) : -1;
     fx_server_free(&srv);
     return st;
 }
@@ -643,16 +646,19 @@ static void test_retry_policy_limits(void **state)
 {
     (void)state;
     fx_watchdog(30, "#the-same-declared-a-retry-policy");
-    retrier r = {.policy = {3, 20, 200, 2.0}};
+    /* 5 ms: "0.005s". Written "0.5s" (the milliseconds not padded to
+     * three digits), the first wait would be 100 times as long. */
+    retrier r = {.policy = {3, 5, 200, 2.0}};
     /* Always UNAVAILABLE, 3 attempts: 3 and no more. */
     int calls, inv_calls, de_calls;
-    cg_status st = policy_call(&r, GRPC_STATUS_UNAVAILABLE, 0, &calls);
+    int64_t gap;
+    cg_status st = policy_call(&r, GRPC_STATUS_UNAVAILABLE, 0, &calls, &gap);
     /* Not in retryableStatusCodes: INVALID_ARGUMENT, and DEADLINE_EXCEEDED
      * (the time is spent; another attempt would repeat the wait). */
     cg_status st2 =
-        policy_call(&r, GRPC_STATUS_INVALID_ARGUMENT, 0, &inv_calls);
+        policy_call(&r, GRPC_STATUS_INVALID_ARGUMENT, 0, &inv_calls, NULL);
     cg_status st3 =
-        policy_call(&r, GRPC_STATUS_DEADLINE_EXCEEDED, 0, &de_calls);
+        policy_call(&r, GRPC_STATUS_DEADLINE_EXCEEDED, 0, &de_calls, NULL);
     expect_status(st, GRPC_STATUS_UNAVAILABLE,
                   "a call to a server that is always UNAVAILABLE",
                   "#the-same-declared-a-retry-policy");
@@ -660,6 +666,13 @@ static void test_retry_policy_limits(void **state)
                 "maxAttempts 3, a server that always answers UNAVAILABLE: "
                 "it saw %d attempts, expected 3",
                 calls);
+    /* gRPC waits 4-6 ms; 300 leaves room for a slow machine. */
+    expect_true(gap <= 300 * fx_slow(), "#the-same-declared-a-retry-policy",
+                "initial_backoff_ms 5: gRPC waited %lld ms before its first "
+                "retry, expected about 5. Check the durations in the "
+                "service config: 5 ms is \"0.005s\", three digits after "
+                "the point",
+                (long long)gap);
     expect_status(st2, GRPC_STATUS_INVALID_ARGUMENT,
                   "a call to a server that answers INVALID_ARGUMENT",
                   "#the-same-declared-a-retry-policy");
