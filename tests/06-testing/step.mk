@@ -48,7 +48,10 @@ STEP06_MUTANTS := \
     get_user_leaks_internal_error:user_service \
     get_user_accepts_empty_id:user_service \
     get_user_forgets_role:user_service \
+    get_user_failure_as_not_found:user_service \
+    get_user_empty_id_not_found:user_service \
     server_stream_one_short:my_service \
+    server_stream_numbered_from_zero:my_service \
     notifications_numbered_from_zero:notification_service \
     notifications_never_end:notification_service \
     notifications_ignore_cancel:notification_service \

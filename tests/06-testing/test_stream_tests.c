@@ -29,7 +29,17 @@ static void test_mutant_server_stream_one_short(void **state)
     expect_mutant_caught(GROUP, "server_stream_one_short",
                          "ServerStream sends one response too few (value-1 "
                          "instead of value)",
-                         "#count-order-and-content");
+                         "#count-order-and-content", NULL);
+}
+
+static void test_mutant_server_stream_numbered_from_zero(void **state)
+{
+    (void)state;
+    expect_mutant_caught(GROUP, "server_stream_numbered_from_zero",
+                         "ServerStream sends the right number of responses, "
+                         "but numbered from 0 (\"#0\", \"#1\", ...) instead "
+                         "of from 1",
+                         "#count-order-and-content", NULL);
 }
 
 static void test_mutant_notifications_numbered_from_zero(void **state)
@@ -39,7 +49,7 @@ static void test_mutant_notifications_numbered_from_zero(void **state)
                          "StreamNotifications numbers its notifications "
                          "from 0 (sequence 0, 1, ...) while their ids count "
                          "from n-1",
-                         "#count-order-and-content");
+                         "#count-order-and-content", NULL);
 }
 
 static void test_mutant_notifications_never_end(void **state)
@@ -49,7 +59,7 @@ static void test_mutant_notifications_never_end(void **state)
                          "StreamNotifications sends its notifications, then "
                          "keeps the stream open instead of ending it with "
                          "OK",
-                         "#the-end-of-a-stream");
+                         "#the-end-of-a-stream", NULL);
 }
 
 static void test_mutant_notifications_ignore_cancel(void **state)
@@ -59,7 +69,13 @@ static void test_mutant_notifications_ignore_cancel(void **state)
                          "StreamNotifications ignores its client going away "
                          "(deadline passed, call cancelled) and streams on "
                          "into the void",
-                         "#deadlines-and-cancellation");
+                         "#deadlines-and-cancellation",
+                         "A server waits for its handlers when it stops (your "
+                         "fixture's teardown), and this one sends all its "
+                         "notifications first: count x interval. Keep the "
+                         "deadline test short, 50 notifications 20 ms apart "
+                         "(1 s in all), so that even a broken handler is done "
+                         "soon after your test has failed.");
 }
 
 static void test_mutant_upload_drops_first_chunk(void **state)
@@ -69,7 +85,7 @@ static void test_mutant_upload_drops_first_chunk(void **state)
                          "UploadFile takes the filename from the first "
                          "chunk but drops that chunk's data: size and "
                          "file_id are wrong",
-                         "#client-streams-what-arrived");
+                         "#client-streams-what-arrived", NULL);
 }
 
 static void test_mutant_bidi_answers_once(void **state)
@@ -78,7 +94,7 @@ static void test_mutant_bidi_answers_once(void **state)
     expect_mutant_caught(GROUP, "bidi_answers_once",
                          "BidirectionalStream answers the first request, "
                          "then ends the call",
-                         "#bidirectional-streams-and-the-chat");
+                         "#bidirectional-streams-and-the-chat", NULL);
 }
 
 static void test_mutant_chat_echo_only(void **state)
@@ -87,7 +103,7 @@ static void test_mutant_chat_echo_only(void **state)
     expect_mutant_caught(GROUP, "chat_echo_only",
                          "Chat sends each message back to its sender only: "
                          "the other members of the room never hear it",
-                         "#bidirectional-streams-and-the-chat");
+                         "#bidirectional-streams-and-the-chat", NULL);
 }
 
 int main(void)
@@ -95,6 +111,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stream_tests_pass_on_correct_service),
         cmocka_unit_test(test_mutant_server_stream_one_short),
+        cmocka_unit_test(test_mutant_server_stream_numbered_from_zero),
         cmocka_unit_test(test_mutant_notifications_numbered_from_zero),
         cmocka_unit_test(test_mutant_notifications_never_end),
         cmocka_unit_test(test_mutant_notifications_ignore_cancel),
