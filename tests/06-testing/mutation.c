@@ -227,12 +227,15 @@ static bool start_ahead(const char *group, size_t k, child *c)
 
 void runs_ahead(const char *group, const struct CMUnitTest *tests, size_t n)
 {
-    static const char prefix[] = "test_mutant_";
+    static const char *const prefixes[] = {"test_mutant_", "test_variant_"};
     size_t first = n_ahead;
     for (size_t i = 0; i < n && n_ahead < MAX_AHEAD; i++)
-        if (strncmp(tests[i].name, prefix, sizeof prefix - 1) == 0) {
+        for (size_t p = 0; p < 2; p++) {
+            size_t len = strlen(prefixes[p]);
+            if (strncmp(tests[i].name, prefixes[p], len) != 0)
+                continue;
             snprintf(ahead[n_ahead].name, sizeof ahead[n_ahead].name, "%s",
-                     tests[i].name + sizeof prefix - 1);
+                     tests[i].name + len);
             ahead[n_ahead++].group = group;
         }
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -365,4 +368,48 @@ void expect_mutant_caught(const char *group, const char *name, const char *bug,
                 "passed against a copy of the service with that bug in it.\n"
                 "    Write the test that fails on it.\n    output: %s",
                 bug, group_title(group), shown(path));
+}
+
+void expect_variant_passes(const char *group, const char *name,
+                           const char *what, const char *advice,
+                           const char *section)
+{
+    const char *out;
+    if (!child_passed(correct_run(group, &out)))
+        expect_fail("#how-your-tests-are-tested",
+                    "first make your %s pass against the correct services "
+                    "(test_%s_pass_on_correct_service).",
+                    group_title(group),
+                    strcmp(group, "unit") == 0 ? "get_user_tests"
+                                               : "stream_tests");
+    char program[512], label[96], path[512];
+    snprintf(program, sizeof program, STEP_BUILD_DIR "/mutants/%s/" PROGRAM,
+             name);
+    snprintf(label, sizeof label, "mutant-%s", name);
+    if (access(program, X_OK) != 0)
+        expect_fail(section,
+                    "the program %s is missing: run `make` in "
+                    "steps/06-testing first",
+                    shown(program));
+    child_result r;
+    const char *done = NULL;
+    const child_result *kept = run_ahead_of(group, name, &done);
+    if (kept != NULL) {
+        r = *kept;
+        snprintf(path, sizeof path, "%s", done);
+    } else {
+        run(program, group, label, &r, path, sizeof path);
+    }
+    if (child_passed(&r))
+        return;
+    char list[1400];
+    failures(r.output, list, sizeof list);
+    expect_fail(section,
+                "your %s fail against a service that is correct, only %s:%s"
+                "\n    %s\n    output: %s",
+                group_title(group), what,
+                r.timed_out ? "\n      (it did not finish in time)"
+                : list[0]   ? list
+                            : "\n      (see the output)",
+                advice, shown(path));
 }

@@ -34,7 +34,8 @@
 struct CMUnitTest;
 
 /* Runs the learner's `group` tests against the correct services and
- * against the mutant of every test named test_mutant_<name> in tests[0..n)
+ * against the mutant (or variant) of every test named test_mutant_<name>
+ * (test_variant_<name>) in tests[0..n)
  * at the same time, and keeps the results for expect_tests_pass and
  * expect_mutant_caught (which run what was not run ahead). When the tests
  * fail against the correct services, the mutants' runs are stopped: those
@@ -52,5 +53,13 @@ void expect_tests_pass(const char *group, const char *section);
  * finish within RUN_LIMIT_MS (NULL: give every call a deadline). */
 void expect_mutant_caught(const char *group, const char *name, const char *bug,
                           const char *section, const char *if_stuck);
+
+/* Fails the running test unless the learner's `group` tests pass against
+ * variant `name`: a copy of the services that is still correct but differs
+ * in a way tests must allow for. `what` says how, in plain words;
+ * `advice` how a test that fails there should change. */
+void expect_variant_passes(const char *group, const char *name,
+                           const char *what, const char *advice,
+                           const char *section);
 
 #endif

@@ -78,6 +78,19 @@ static void test_mutant_notifications_ignore_cancel(void **state)
                          "soon after your test has failed.");
 }
 
+static void test_variant_notifications_slow_to_stop(void **state)
+{
+    (void)state;
+    expect_variant_passes(GROUP, "notifications_slow_to_stop",
+                          "slower: StreamNotifications takes 150 ms to "
+                          "return once its client has gone",
+                          "A handler may take a little while to stop, and a "
+                          "busy machine adds more: give it the half second "
+                          "the lesson allows, handler_watch_wait(..., 1, "
+                          "500, &last), not a few milliseconds.",
+                          "#deadlines-and-cancellation");
+}
+
 static void test_mutant_upload_drops_first_chunk(void **state)
 {
     (void)state;
@@ -115,6 +128,7 @@ int main(void)
         cmocka_unit_test(test_mutant_notifications_numbered_from_zero),
         cmocka_unit_test(test_mutant_notifications_never_end),
         cmocka_unit_test(test_mutant_notifications_ignore_cancel),
+        cmocka_unit_test(test_variant_notifications_slow_to_stop),
         cmocka_unit_test(test_mutant_upload_drops_first_chunk),
         cmocka_unit_test(test_mutant_bidi_answers_once),
         cmocka_unit_test(test_mutant_chat_echo_only),
