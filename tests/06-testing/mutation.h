@@ -5,7 +5,9 @@
  * finished services; $(BUILD)/mutants/<name>/testing is the same program
  * built against a copy of them with one bug in it (mutants/<name>.sed).
  * Good tests pass on the first and fail on every one of the others: a bug
- * that leaves them all passing is a bug they would let through.
+ * that leaves them all passing is a bug they would let through. A variant
+ * ($(BUILD)/mutants/<name>/testing too) is a copy that is still correct,
+ * only different in a way tests must allow for: they must pass there.
  *
  * `group` is the argument main.c takes: "unit" (get_user_tests.c) or
  * "integration" (stream_tests.c). Each program runs as a child process

@@ -4,9 +4,11 @@
  * services and fail against each copy with one bug in it (a mutant): a
  * stream one message short, numbers off by one, a stream that never ends,
  * a handler that streams on after its client left, a lost chunk, a bidi
- * stream that answers once, a chat that only echoes.
+ * stream that answers once, a chat that only echoes. They must also pass
+ * against a copy that is correct but slower to stop (a variant): a timing
+ * test with a tight limit is a flaky one.
  *
- * The mutants are the other sed scripts in mutants/.
+ * The mutants (and the variant) are the other sed scripts in mutants/.
  */
 #define LESSON_PAGE "steps/06-testing.md"
 #define EXERCISE_FILE "stream_tests.c"
