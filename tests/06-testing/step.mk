@@ -55,6 +55,7 @@ STEP06_MUTANTS := \
     server_stream_one_short:my_service \
     server_stream_numbered_from_zero:my_service \
     notifications_numbered_from_zero:notification_service \
+    notifications_one_short:notification_service \
     notifications_never_end:notification_service \
     notifications_ignore_cancel:notification_service \
     notifications_slow_to_stop:notification_service \

@@ -54,6 +54,16 @@ static void test_mutant_notifications_numbered_from_zero(void **state)
                          "#count-order-and-content", NULL);
 }
 
+static void test_mutant_notifications_one_short(void **state)
+{
+    (void)state;
+    expect_mutant_caught(GROUP, "notifications_one_short",
+                         "StreamNotifications sends one notification too "
+                         "few (four by default instead of five) and ends "
+                         "the stream OK",
+                         "#count-order-and-content", NULL);
+}
+
 static void test_mutant_notifications_never_end(void **state)
 {
     (void)state;
@@ -128,6 +138,7 @@ int main(void)
         cmocka_unit_test(test_mutant_server_stream_one_short),
         cmocka_unit_test(test_mutant_server_stream_numbered_from_zero),
         cmocka_unit_test(test_mutant_notifications_numbered_from_zero),
+        cmocka_unit_test(test_mutant_notifications_one_short),
         cmocka_unit_test(test_mutant_notifications_never_end),
         cmocka_unit_test(test_mutant_notifications_ignore_cancel),
         cmocka_unit_test(test_variant_notifications_slow_to_stop),
