@@ -20,6 +20,9 @@
 
 int main(int argc, char **argv)
 {
+    /* Line by line, even into a file: when the step's suites stop a run
+     * that takes too long, its output still shows which test was running. */
+    setvbuf(stdout, NULL, _IOLBF, 0);
     const char *which = argc > 1 ? argv[1] : "all";
     bool unit = strcmp(which, "unit") == 0 || strcmp(which, "all") == 0;
     bool integration =

@@ -41,17 +41,24 @@ $(patsubst %,$(BUILD)/test_%,$(SUITES)): $(STEP06_HELPER_OBJS)
 # ---- the mutants ---------------------------------------------------------
 #
 # name:file — the bug is described at the top of mutants/<name>.sed, and in
-# the test that expects it caught (test_mutant_<name>).
+# the test that expects it caught (test_mutant_<name>). A variant is built
+# the same way but changes no behaviour a test may rely on: the learner's
+# tests must pass on it (test_variant_<name>).
 
 STEP06_MUTANTS := \
     get_user_not_found_as_internal:user_service \
     get_user_leaks_internal_error:user_service \
     get_user_accepts_empty_id:user_service \
     get_user_forgets_role:user_service \
+    get_user_failure_as_not_found:user_service \
+    get_user_empty_id_not_found:user_service \
     server_stream_one_short:my_service \
+    server_stream_numbered_from_zero:my_service \
     notifications_numbered_from_zero:notification_service \
+    notifications_one_short:notification_service \
     notifications_never_end:notification_service \
     notifications_ignore_cancel:notification_service \
+    notifications_slow_to_stop:notification_service \
     upload_drops_first_chunk:file_service \
     bidi_answers_once:my_service \
     chat_echo_only:chat_service

@@ -28,7 +28,7 @@ static void test_mutant_get_user_not_found_as_internal(void **state)
     expect_mutant_caught(GROUP, "get_user_not_found_as_internal",
                          "GetUser answers INTERNAL instead of NOT_FOUND for "
                          "an unknown user",
-                         "#the-error-paths");
+                         "#the-error-paths", NULL);
 }
 
 static void test_mutant_get_user_leaks_internal_error(void **state)
@@ -38,7 +38,7 @@ static void test_mutant_get_user_leaks_internal_error(void **state)
                          "when the repository fails, GetUser sends its "
                          "private error text to the client (\"internal "
                          "error: <why>\")",
-                         "#the-error-paths");
+                         "#the-error-paths", NULL);
 }
 
 static void test_mutant_get_user_accepts_empty_id(void **state)
@@ -48,7 +48,7 @@ static void test_mutant_get_user_accepts_empty_id(void **state)
                          "GetUser accepts an empty user_id and asks the "
                          "repository for \"\" instead of answering "
                          "INVALID_ARGUMENT",
-                         "#the-error-paths");
+                         "#the-error-paths", NULL);
 }
 
 static void test_mutant_get_user_forgets_role(void **state)
@@ -57,7 +57,26 @@ static void test_mutant_get_user_forgets_role(void **state)
     expect_mutant_caught(GROUP, "get_user_forgets_role",
                          "GetUser fills in id, name and email but forgets "
                          "the role: every user comes back ROLE_UNSPECIFIED",
-                         "#the-success-path");
+                         "#the-success-path", NULL);
+}
+
+static void test_mutant_get_user_failure_as_not_found(void **state)
+{
+    (void)state;
+    expect_mutant_caught(GROUP, "get_user_failure_as_not_found",
+                         "GetUser answers a failing repository with "
+                         "NOT_FOUND \"user <id> not found\", as if the user "
+                         "did not exist, instead of INTERNAL",
+                         "#the-error-paths", NULL);
+}
+
+static void test_mutant_get_user_empty_id_not_found(void **state)
+{
+    (void)state;
+    expect_mutant_caught(GROUP, "get_user_empty_id_not_found",
+                         "GetUser refuses an empty user_id with NOT_FOUND "
+                         "instead of INVALID_ARGUMENT",
+                         "#the-error-paths", NULL);
 }
 
 int main(void)
@@ -68,6 +87,8 @@ int main(void)
         cmocka_unit_test(test_mutant_get_user_leaks_internal_error),
         cmocka_unit_test(test_mutant_get_user_accepts_empty_id),
         cmocka_unit_test(test_mutant_get_user_forgets_role),
+        cmocka_unit_test(test_mutant_get_user_failure_as_not_found),
+        cmocka_unit_test(test_mutant_get_user_empty_id_not_found),
     };
     runs_ahead(GROUP, tests, sizeof tests / sizeof tests[0]);
     return cmocka_run_group_tests(tests, NULL, NULL);

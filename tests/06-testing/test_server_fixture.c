@@ -331,6 +331,23 @@ static void test_server_fixture_setup_starts_and_connects(void **state)
     expect_str(msg, "Processed: y", SETUP);
     expect_int(f->notes.interval_ms, 0, SETUP);
     expect_int(f->uploads.max_bytes, 0, SETUP);
+
+    /* A second fixture while the first one runs, as when two test
+     * programs run at once (the suites run several): it needs a port of
+     * its own. */
+    void *other = NULL;
+    int rc = server_fixture_setup(&other);
+    server_fixture *g = other;
+    int other_port = rc == 0 && g != NULL ? g->port : -1;
+    if (other != NULL)
+        server_fixture_teardown(&other);
+    expect_true(rc == 0 && other_port > 0 && other_port != f->port, SETUP,
+                "a second fixture, set up while the first (port %d) was "
+                "running, %s: two test programs at once would collide. Start "
+                "the server on port 0, with cg_test_server_start("
+                "server_fixture_register, f, &f->port), and let the kernel "
+                "pick a free port each time",
+                f->port, rc != 0 ? "could not start" : "got the same port");
 }
 
 static void test_server_fixture_teardown_stops_the_server(void **state)
