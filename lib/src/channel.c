@@ -99,6 +99,7 @@ static cg_channel *channel_new(const char *target, const cg_channel_opts *opts,
     ch->refs = 1;
     pthread_mutex_init(&ch->mu, NULL);
     pthread_cond_init(&ch->async_cv, NULL);
+    atomic_init(&ch->n_waiting, 0);
     *err = cg_ok();
     return ch;
 }

@@ -13,6 +13,7 @@
 #define CGRPC_CHANNEL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include <grpc/grpc.h>
 
@@ -48,6 +49,11 @@ struct cg_channel {
     int n_async;             /* asynchronous calls whose callback has not
                                 returned yet */
     pthread_cond_t async_cv; /* n_async went down */
+    /* Threads waiting right now for a blocking call's batch on this
+     * channel (run_batch). While one waits, gRPC core reads the channel's
+     * connections as data comes, so a new call needs no poll of its own
+     * first (create_blocking_call). */
+    atomic_int n_waiting;
 };
 
 /* A method path registered on the channel; the core keeps a pointer to the
