@@ -309,8 +309,13 @@ void expect_tests_pass(const char *group, const char *section)
                 shown(out));
 }
 
-void expect_mutant_caught(const char *group, const char *name, const char *bug,
-                          const char *section, const char *if_stuck)
+/* Runs copy `name` of the services (a mutant, or a correct variant) with
+ * the learner's tests of `group`, or takes the run made ahead of it, once
+ * those tests pass on the correct services; fails the test (in `section`)
+ * when the copy's program is missing or could not run. *r gets the run,
+ * path its output file. */
+static void run_copy(const char *group, const char *name, const char *section,
+                     child_result *r, char *path, size_t cap)
 {
     const char *out;
     if (!child_passed(correct_run(group, &out)))
@@ -322,28 +327,35 @@ void expect_mutant_caught(const char *group, const char *name, const char *bug,
                     strcmp(group, "unit") == 0 ? "get_user_tests"
                                                : "stream_tests");
 
-    char program[512], label[96], path[512];
+    char program[512], label[96];
     snprintf(program, sizeof program, STEP_BUILD_DIR "/mutants/%s/" PROGRAM,
              name);
     snprintf(label, sizeof label, "mutant-%s", name);
     /* A program that is not there must not count as a caught mutant. */
     if (access(program, X_OK) != 0)
         expect_fail(section,
-                    "the mutant program %s is missing: run `make` "
+                    "the program %s is missing: run `make` "
                     "in steps/06-testing first",
                     shown(program));
-    child_result r;
     const char *done = NULL;
     const child_result *kept = run_ahead_of(group, name, &done);
     if (kept != NULL) {
-        r = *kept;
-        snprintf(path, sizeof path, "%s", done);
+        *r = *kept;
+        snprintf(path, cap, "%s", done);
     } else {
-        run(program, group, label, &r, path, sizeof path);
+        run(program, group, label, r, path, cap);
     }
-    if (!r.started)
-        expect_fail(section, "the mutant program %s could not run: %s",
-                    shown(program), r.output);
+    if (!r->started)
+        expect_fail(section, "the program %s could not run: %s", shown(program),
+                    r->output);
+}
+
+void expect_mutant_caught(const char *group, const char *name, const char *bug,
+                          const char *section, const char *if_stuck)
+{
+    child_result r;
+    char path[512];
+    run_copy(group, name, section, &r, path, sizeof path);
     char stuck[128];
     running_test(r.output, stuck, sizeof stuck);
     if (r.timed_out)
@@ -374,32 +386,9 @@ void expect_variant_passes(const char *group, const char *name,
                            const char *what, const char *advice,
                            const char *section)
 {
-    const char *out;
-    if (!child_passed(correct_run(group, &out)))
-        expect_fail("#how-your-tests-are-tested",
-                    "first make your %s pass against the correct services "
-                    "(test_%s_pass_on_correct_service).",
-                    group_title(group),
-                    strcmp(group, "unit") == 0 ? "get_user_tests"
-                                               : "stream_tests");
-    char program[512], label[96], path[512];
-    snprintf(program, sizeof program, STEP_BUILD_DIR "/mutants/%s/" PROGRAM,
-             name);
-    snprintf(label, sizeof label, "mutant-%s", name);
-    if (access(program, X_OK) != 0)
-        expect_fail(section,
-                    "the program %s is missing: run `make` in "
-                    "steps/06-testing first",
-                    shown(program));
     child_result r;
-    const char *done = NULL;
-    const child_result *kept = run_ahead_of(group, name, &done);
-    if (kept != NULL) {
-        r = *kept;
-        snprintf(path, sizeof path, "%s", done);
-    } else {
-        run(program, group, label, &r, path, sizeof path);
-    }
+    char path[512];
+    run_copy(group, name, section, &r, path, sizeof path);
     if (child_passed(&r))
         return;
     char list[1400];
