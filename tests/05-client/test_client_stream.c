@@ -262,14 +262,20 @@ static void test_client_stream_upload_read_error(void **state)
     expect_int(uploads, 0, "#reading-a-file-in-chunks");
 }
 
+/* A server that refuses uploads over 4096 bytes, and a channel to it. */
+static cg_channel *refusing_server(fx_server *srv)
+{
+    fx_watchdog(60, "#when-the-server-says-no");
+    fx_server_start(srv, "small");
+    srv->st.upload_limit = 4096;
+    return fx_channel(srv->target);
+}
+
 static void test_client_stream_upload_refused(void **state)
 {
     (void)state;
-    fx_watchdog(60, "#when-the-server-says-no");
     fx_server srv;
-    fx_server_start(&srv, "small");
-    srv.st.upload_limit = 4096;
-    cg_channel *ch = fx_channel(srv.target);
+    cg_channel *ch = refusing_server(&srv);
     char path[512];
     fx_temp_file(path, sizeof path, "toolarge.bin", 200 * 1024, 9, NULL);
     upload_result res;
@@ -349,11 +355,8 @@ static void pipe_writer_join(pipe_writer *w, pthread_t thread)
 static void test_client_stream_upload_refused_stops_reading(void **state)
 {
     (void)state;
-    fx_watchdog(60, "#when-the-server-says-no");
     fx_server srv;
-    fx_server_start(&srv, "small");
-    srv.st.upload_limit = 4096;
-    cg_channel *ch = fx_channel(srv.target);
+    cg_channel *ch = refusing_server(&srv);
     /* A "file" of 64 MiB that the test writes as upload_file reads it: the
      * server refuses the first chunk, so a client that stops sending then
      * (and closes the file) has read a small part of it. */
