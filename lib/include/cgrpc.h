@@ -491,7 +491,7 @@ typedef struct cg_server_stop_info {
     int64_t shutdown_at_ms; /* when the shutdown began; 0: not yet */
     int64_t grace_ms;       /* the time it gave the calls in flight */
     int64_t done_at_ms;     /* when every handler had returned; 0: not yet */
-    bool cut;               /* the grace period ran out: calls were cancelled */
+    bool cut;               /* calls still ran at its end: cancelled */
 } cg_server_stop_info;
 
 /* What the server's drain and shutdown have done so far (all zero before

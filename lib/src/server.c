@@ -535,7 +535,9 @@ static void cancel_remaining(cg_server *srv)
 {
     grpc_server_cancel_all_calls(srv->core);
     pthread_mutex_lock(&srv->mu);
-    srv->stop.cut = true;
+    /* Handlers still running: the grace period ran out on them (none: only
+     * the core's orphan, see wait_for_calls, which cuts nothing of ours). */
+    srv->stop.cut = srv->calls.live > 0;
     while (!all_done_locked(srv))
         pthread_cond_wait(&srv->cv, &srv->mu);
     pthread_mutex_unlock(&srv->mu);
